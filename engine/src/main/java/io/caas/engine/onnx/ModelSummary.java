@@ -1,0 +1,18 @@
+package io.caas.engine.onnx;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a user needs to know about an uploaded model before compressing it.
+ *
+ * @param parameters            elements in all floating-point weights (initializers and Constant nodes)
+ * @param operatorCounts        node count per op_type, in first-seen order
+ * @param layers                layers a compression method could rewrite
+ * @param unsupportedOperators  op_types the engine's interpreter cannot run (fine-tuning needs it)
+ */
+public record ModelSummary(long irVersion, long opsetVersion, String producer, String graphName,
+                           List<TensorSpec> inputs, List<TensorSpec> outputs, long parameters, long weightBytes,
+                           int nodeCount, Map<String, Integer> operatorCounts, List<WeightedLayer> layers,
+                           List<String> unsupportedOperators) {
+}

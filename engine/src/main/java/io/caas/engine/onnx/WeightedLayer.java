@@ -1,0 +1,23 @@
+package io.caas.engine.onnx;
+
+import java.util.List;
+
+/**
+ * A node whose weight a compression method could factorize.
+ *
+ * @param node        node name (generated as "opType_index" when the model leaves it empty)
+ * @param weight      name of the initializer or Constant output holding the weight
+ * @param weightShape the weight's shape as stored
+ * @param parameters  elements in the weight (bias excluded)
+ */
+public record WeightedLayer(String node, String opType, LayerKind kind, String weight, List<Long> weightShape,
+                            long parameters) {
+
+    /** Rows × columns of the matrix a low-rank method factorizes (conv: out × in·kh·kw). */
+    public long[] matrixShape() {
+        return switch (kind) {
+            case DENSE -> new long[] {weightShape.get(0), weightShape.get(1)};
+            case CONV -> new long[] {weightShape.get(0), weightShape.get(1) * weightShape.get(2) * weightShape.get(3)};
+        };
+    }
+}

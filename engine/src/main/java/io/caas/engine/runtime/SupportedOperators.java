@@ -1,0 +1,32 @@
+package io.caas.engine.runtime;
+
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The ONNX operators (default domain) the interpreter executes. A model with any other operator can still be
+ * inspected and rewritten, but not fine-tuned: the job is refused up front, naming the operator.
+ */
+public final class SupportedOperators {
+
+    private static final Set<String> OPERATORS = Set.copyOf(new TreeSet<>(Set.of(
+            "Conv", "ConvTranspose", "Gemm", "MatMul",
+            "Add", "Sub", "Mul", "Div", "Pow", "Sqrt",
+            "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Erf", "Gelu", "HardSigmoid", "HardSwish", "Clip",
+            "Softmax", "LogSoftmax", "BatchNormalization", "LayerNormalization",
+            "MaxPool", "AveragePool", "GlobalAveragePool",
+            "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Concat", "Split", "Slice", "Gather",
+            "Shape", "Expand", "Where", "Cast", "ReduceMean", "ReduceSum",
+            "Dropout", "Identity", "Constant", "ConstantOfShape", "Pad", "Resize")));
+
+    private SupportedOperators() {
+    }
+
+    public static boolean isSupported(String domain, String opType) {
+        return (domain == null || domain.isEmpty() || domain.equals("ai.onnx")) && OPERATORS.contains(opType);
+    }
+
+    public static Set<String> all() {
+        return OPERATORS;
+    }
+}
