@@ -1,0 +1,83 @@
+package io.caas.service.dataset;
+
+import io.caas.service.web.ApiRole;
+import io.caas.service.web.Page;
+import io.caas.service.web.UploadRequests;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import java.io.InputStream;
+import java.net.URI;
+import java.util.UUID;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.validation.annotation.Validated;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RequestPart;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.multipart.MultipartFile;
+
+@RestController
+@RequestMapping("/v1/datasets")
+@ApiRole
+@Validated
+@Tag(name = "datasets")
+class DatasetController {
+
+    private final DatasetService datasets;
+
+    DatasetController(DatasetService datasets) {
+        this.datasets = datasets;
+    }
+
+    @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
+    @Operation(summary = "Upload a dataset (.npz, IDX, CSV or image-folder zip) as a multipart part named 'file'")
+    ResponseEntity<DatasetRecord> uploadMultipart(@RequestPart("file") MultipartFile file,
+                                                  @RequestParam(required = false) String name,
+                                                  @RequestParam(required = false) String format) {
+        return created(datasets.register(UploadRequests.fromPart(file), name, format));
+    }
+
+    @PostMapping(consumes = MediaType.APPLICATION_OCTET_STREAM_VALUE)
+    @Operation(summary = "Upload a dataset as the raw request body; name the format or a filename with its extension")
+    ResponseEntity<DatasetRecord> uploadRaw(@Parameter(hidden = true) InputStream body,
+                                            @RequestParam(required = false) String name,
+                                            @RequestParam(required = false) String filename,
+                                            @RequestParam(required = false) String format,
+                                            @RequestHeader(value = HttpHeaders.CONTENT_LENGTH, required = false) Long length) {
+        return created(datasets.register(UploadRequests.fromBody(body, filename, length), name, format));
+    }
+
+    @GetMapping
+    @Operation(summary = "List datasets, newest first")
+    Page<DatasetRecord> list(@RequestParam(required = false) String cursor,
+                             @RequestParam(defaultValue = "50") @Min(1) @Max(500) int limit) {
+        return datasets.list(cursor, limit);
+    }
+
+    @GetMapping("/{id}")
+    @Operation(summary = "Get a dataset: format, sample count and shape, classes")
+    DatasetRecord get(@PathVariable UUID id) {
+        return datasets.get(id);
+    }
+
+    @DeleteMapping("/{id}")
+    @Operation(summary = "Delete a dataset (refused while queued or running jobs use it)")
+    ResponseEntity<Void> delete(@PathVariable UUID id) {
+        datasets.delete(id);
+        return ResponseEntity.noContent().build();
+    }
+
+    private ResponseEntity<DatasetRecord> created(DatasetRecord d) {
+        return ResponseEntity.created(URI.create("/v1/datasets/" + d.id())).body(d);
+    }
+}

@@ -1,0 +1,61 @@
+package io.caas.service.dataset;
+
+import io.caas.service.persistence.KeysetPages;
+import io.caas.service.web.Cursor;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+
+@Repository
+public class DatasetRepository {
+
+    private final JdbcClient jdbc;
+
+    public DatasetRepository(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    public void insert(DatasetRecord d) {
+        jdbc.sql("""
+                insert into datasets (id, name, filename, format, size_bytes, sha256, storage_key, samples,
+                                      sample_shape, classes, labelled, created_at)
+                values (:id, :name, :filename, :format, :size, :sha, :key, :samples, :shape, :classes, :labelled,
+                        :created)""")
+                .param("id", d.id()).param("name", d.name()).param("filename", d.filename())
+                .param("format", d.format()).param("size", d.sizeBytes()).param("sha", d.sha256())
+                .param("key", d.storageKey()).param("samples", d.samples())
+                .param("shape", d.sampleShape().stream().map(String::valueOf).collect(Collectors.joining(",")))
+                .param("classes", d.classes()).param("labelled", d.labelled()).param("created", d.createdAt())
+                .update();
+    }
+
+    public Optional<DatasetRecord> find(UUID id) {
+        return jdbc.sql("select * from datasets where id = :id").param("id", id).query(this::map).optional();
+    }
+
+    /** Newest first, keyset-paginated. */
+    public List<DatasetRecord> list(Cursor after, int limit) {
+        return KeysetPages.newestFirst(jdbc, "datasets", null, Map.of(), after, limit, this::map);
+    }
+
+    public boolean delete(UUID id) {
+        return jdbc.sql("delete from datasets where id = :id").param("id", id).update() == 1;
+    }
+
+    private DatasetRecord map(ResultSet rs, int row) throws SQLException {
+        String shape = rs.getString("sample_shape");
+        List<Long> dims = shape.isEmpty() ? List.of() : Arrays.stream(shape.split(",")).map(Long::valueOf).toList();
+        return new DatasetRecord(rs.getObject("id", UUID.class), rs.getString("name"), rs.getString("filename"),
+                rs.getString("format"), rs.getLong("size_bytes"), rs.getString("sha256"), rs.getString("storage_key"),
+                rs.getInt("samples"), dims, rs.getInt("classes"), rs.getBoolean("labelled"),
+                rs.getObject("created_at", OffsetDateTime.class));
+    }
+}

@@ -1,0 +1,122 @@
+package io.caas.service.dataset;
+
+import io.caas.engine.data.Dataset;
+import io.caas.engine.onnx.ModelSummary;
+import io.caas.engine.onnx.TensorSpec;
+import io.caas.service.config.CaasProperties;
+import io.caas.service.storage.ArtifactStore;
+import io.caas.service.storage.StoredObject;
+import io.caas.service.storage.UploadTooLargeException;
+import io.caas.service.web.BadUploadException;
+import io.caas.service.web.Cursor;
+import io.caas.service.web.NotFoundException;
+import io.caas.service.web.Page;
+import io.caas.service.web.Times;
+import io.caas.service.web.Upload;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.springframework.stereotype.Service;
+
+/** The dataset registry: a dataset is kept only once it has been read in full and found usable. */
+@Service
+public class DatasetService {
+
+    private final DatasetRepository repository;
+    private final ArtifactStore store;
+    private final DatasetReader reader;
+    private final List<DatasetDeletionGuard> deletionGuards;
+    private final long maxUploadBytes;
+    private final MeterRegistry meters;
+
+    public DatasetService(DatasetRepository repository, ArtifactStore store, DatasetReader reader,
+                          List<DatasetDeletionGuard> deletionGuards, CaasProperties properties, MeterRegistry meters) {
+        this.repository = repository;
+        this.store = store;
+        this.reader = reader;
+        this.deletionGuards = deletionGuards;
+        this.maxUploadBytes = properties.limits().maxUploadBytes();
+        this.meters = meters;
+    }
+
+    public DatasetRecord register(Upload upload, String name, String format) {
+        if (upload.declaredBytes() > maxUploadBytes) {
+            throw new UploadTooLargeException(maxUploadBytes);
+        }
+        UUID id = UUID.randomUUID();
+        String key = "datasets/" + id;
+        StoredObject stored = store.put(key, upload.content(), maxUploadBytes);
+        try {
+            if (stored.sizeBytes() == 0) {
+                throw new BadUploadException("the upload is empty");
+            }
+            DatasetInfo info;
+            try (ArtifactStore.LocalCopy copy = store.localCopy(key)) {
+                info = reader.inspect(copy.path(), upload.filename(), format);
+            }
+            String filename = upload.filename();
+            String displayName = name != null && !name.isBlank() ? name.strip()
+                    : filename != null && !filename.isBlank() ? filename : "dataset-" + id;
+            DatasetRecord record = new DatasetRecord(id, displayName, filename, info.format(), stored.sizeBytes(),
+                    stored.sha256(), key, info.samples(), info.sampleShape(), info.classes(), info.labelled(),
+                    Times.now());
+            repository.insert(record);
+            meters.summary("caas.upload.bytes", "kind", "dataset").record(stored.sizeBytes());
+            return record;
+        } catch (RuntimeException e) {
+            store.delete(key);
+            throw e;
+        }
+    }
+
+    public DatasetRecord get(UUID id) {
+        return repository.find(id).orElseThrow(() -> new NotFoundException("dataset", id));
+    }
+
+    public Page<DatasetRecord> list(String cursor, int limit) {
+        List<DatasetRecord> rows = repository.list(cursor == null ? null : Cursor.decode(cursor), limit + 1);
+        return Page.of(rows, limit, d -> new Cursor(d.createdAt(), d.id()));
+    }
+
+    public Dataset load(DatasetRecord record) {
+        try (ArtifactStore.LocalCopy copy = store.localCopy(record.storageKey())) {
+            return reader.load(copy.path(), record.format());
+        }
+    }
+
+    public void delete(UUID id) {
+        DatasetRecord d = get(id);
+        deletionGuards.forEach(g -> g.checkDeletable(id));
+        repository.delete(id);
+        store.delete(d.storageKey());
+    }
+
+    /**
+     * Why this dataset cannot feed the model's first input, if it cannot: the sample shape must equal the input's
+     * shape without its batch dimension (symbolic dimensions match any size).
+     */
+    public Optional<String> compatibilityProblem(DatasetRecord d, ModelSummary model) {
+        if (model.inputs().isEmpty()) {
+            return Optional.of("model has no inputs to feed dataset " + d.id());
+        }
+        TensorSpec input = model.inputs().get(0);
+        List<Object> dims = input.shape();
+        if (dims.isEmpty()) {
+            return Optional.empty(); // the model does not declare a shape; the run itself will tell
+        }
+        List<Object> perSample = dims.subList(1, dims.size());
+        boolean fits = perSample.size() == d.sampleShape().size();
+        for (int i = 0; fits && i < perSample.size(); i++) {
+            Object dim = perSample.get(i);
+            if (dim instanceof Number n && n.longValue() != d.sampleShape().get(i)) {
+                fits = false;
+            }
+        }
+        if (fits) {
+            return Optional.empty();
+        }
+        return Optional.of("dataset " + d.id() + " has samples of shape " + d.sampleShape() + " but model input '"
+                + input.name() + "' takes " + dims + " (batch first)");
+    }
+}

@@ -1,0 +1,113 @@
+package io.caas.service.job;
+
+import io.caas.engine.compress.CompressionMethod;
+import io.caas.engine.compress.CompressionResult;
+import io.caas.engine.compress.CompressionTask;
+import io.caas.engine.compress.ProgressListener;
+import io.caas.engine.onnx.ModelInspector;
+import io.caas.engine.onnx.ModelSummary;
+import io.caas.engine.onnx.OnnxFormatException;
+import io.caas.engine.onnx.OnnxModels;
+import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import io.caas.service.method.MethodCatalog;
+import io.caas.service.model.ModelRecord;
+import io.caas.service.model.ModelService;
+import io.caas.service.storage.ArtifactStore;
+import io.caas.service.storage.StoredObject;
+import io.caas.service.web.Json;
+import io.caas.service.web.NotFoundException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.springframework.stereotype.Component;
+
+/**
+ * The work of one job: read the model, run the method, store the compressed model, measure both. Pure work: the
+ * job's state is {@link JobExecution}'s concern.
+ */
+@Component
+class CompressionPipeline {
+
+    private final ModelService models;
+    private final MethodCatalog methods;
+    private final ArtifactStore store;
+    private final JobData jobData;
+    private final Json json;
+
+    CompressionPipeline(ModelService models, MethodCatalog methods, ArtifactStore store, JobData jobData, Json json) {
+        this.models = models;
+        this.methods = methods;
+        this.store = store;
+        this.jobData = jobData;
+        this.json = json;
+    }
+
+    JobOutcome run(JobRecord job, ProgressListener progress) throws InterruptedException {
+        ModelRecord model;
+        try {
+            model = models.get(job.modelId());
+        } catch (NotFoundException e) {
+            throw new JobFailure("model " + job.modelId() + " was deleted before the job ran");
+        }
+        CompressionMethod method = methods.find(job.method())
+                .orElseThrow(() -> new JobFailure("method '" + job.method() + "' is not available on this worker"));
+
+        progress.progress(0.0, "reading model");
+        ModelProto original = readModel(model);
+        JobData.Loaded data = jobData.load(job, model.summary());
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+
+        progress.progress(0.05, "compressing with " + job.method());
+        Map<String, Object> parameters = new HashMap<>(job.parameters());
+        CompressionResult result = method.compress(
+                new CompressionTask(original, parameters, data.train(), data.eval()), progress);
+
+        progress.progress(0.9, "storing compressed model");
+        StoredObject artifact = storeArtifact(job, result.compressed());
+
+        ModelSummary before = model.summary();
+        ModelSummary after = ModelInspector.inspect(result.compressed());
+        JobReport.ModelFigures originalFigures = new JobReport.ModelFigures(before.parameters(), model.sizeBytes(),
+                null, null);
+        JobReport.ModelFigures compressedFigures = new JobReport.ModelFigures(after.parameters(), artifact.sizeBytes(),
+                null, null);
+        double ratio = before.parameters() == 0 ? 1.0 : (double) after.parameters() / before.parameters();
+        JobReport report = new JobReport(job.id(), job.modelId(), job.method(), job.parameters(), originalFigures,
+                compressedFigures, ratio, null, result.layers(), result.curves());
+        JobSummary summary = new JobSummary(before.parameters(), after.parameters(), model.sizeBytes(),
+                artifact.sizeBytes(), ratio, null, null, null, null, null);
+        progress.progress(1.0, "done");
+        return new JobOutcome(artifact, summary, json.write(summary), json.write(report));
+    }
+
+    private ModelProto readModel(ModelRecord model) {
+        try (ArtifactStore.LocalCopy copy = store.localCopy(model.storageKey())) {
+            return OnnxModels.read(copy.path());
+        } catch (OnnxFormatException e) {
+            throw new JobFailure("the stored model no longer parses: " + e.getMessage(), e);
+        }
+    }
+
+    private StoredObject storeArtifact(JobRecord job, ModelProto compressed) {
+        Path tmp = null;
+        try {
+            tmp = Files.createTempFile("caas-" + job.id(), ".onnx");
+            OnnxModels.write(compressed, tmp);
+            return store.putFile("artifacts/" + job.id() + ".onnx", tmp);
+        } catch (IOException e) {
+            throw new JobFailure("cannot write the compressed model: " + e.getMessage(), e);
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // a temp file left behind is harmless
+                }
+            }
+        }
+    }
+}

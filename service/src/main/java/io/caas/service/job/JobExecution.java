@@ -1,0 +1,110 @@
+package io.caas.service.job;
+
+import io.caas.service.web.Times;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.stereotype.Component;
+
+/**
+ * Runs one job on this worker, from taking it to its final state. Every way out of {@link #execute} leaves the job
+ * in a final state, except a shutdown interrupt: then the job stays running and JobRunr hands it to another worker,
+ * which resumes it (a new attempt, recorded as such).
+ */
+@Component
+public class JobExecution {
+
+    private static final Logger log = LoggerFactory.getLogger(JobExecution.class);
+
+    private final JobRepository jobs;
+    private final JobEventRepository events;
+    private final JobStateMachine stateMachine;
+    private final CompressionPipeline pipeline;
+    private final JobMetrics metrics;
+    private final Duration pauseAfterStart;
+    private final ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "job-heartbeat");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public JobExecution(JobRepository jobs, JobEventRepository events, JobStateMachine stateMachine,
+                        CompressionPipeline pipeline, JobMetrics metrics,
+                        @Value("${caas.jobs.fault-injection.pause-after-start:0s}") Duration pauseAfterStart) {
+        this.jobs = jobs;
+        this.events = events;
+        this.stateMachine = stateMachine;
+        this.pipeline = pipeline;
+        this.metrics = metrics;
+        this.pauseAfterStart = pauseAfterStart;
+    }
+
+    public void execute(UUID jobId) throws InterruptedException {
+        JobRecord job = jobs.find(jobId).orElse(null);
+        if (job == null || job.status().isTerminal()) {
+            log.info("job {} needs no run ({})", jobId, job == null ? "unknown" : job.status().wire());
+            return;
+        }
+        if (job.cancelRequested()) {
+            stateMachine.apply(jobId, JobTransition.CANCEL, "cancelled before it started", Map.of());
+            return;
+        }
+        if (!take(job)) {
+            return;
+        }
+        ScheduledFuture<?> heartbeat = heartbeats.scheduleAtFixedRate(
+                () -> jobs.heartbeat(jobId, Times.now()), 10, 10, TimeUnit.SECONDS);
+        try {
+            if (!pauseAfterStart.isZero()) {
+                Thread.sleep(pauseAfterStart.toMillis());
+            }
+            JobOutcome outcome = pipeline.run(jobs.find(jobId).orElseThrow(),
+                    new JobProgressReporter(jobId, jobs, events));
+            Map<String, Object> columns = new LinkedHashMap<>();
+            columns.put("artifact_key", outcome.artifact().key());
+            columns.put("artifact_sha256", outcome.artifact().sha256());
+            columns.put("artifact_bytes", outcome.artifact().sizeBytes());
+            columns.put("summary", outcome.summaryJson());
+            columns.put("report", outcome.reportJson());
+            if (stateMachine.apply(jobId, JobTransition.SUCCEED, "succeeded", columns)) {
+                metrics.compressed(job.method(), outcome.summary().compressionRatio(), outcome.summary().accuracyDelta());
+            }
+        } catch (InterruptedException e) {
+            if (jobs.isCancelRequested(jobId)) {
+                stateMachine.apply(jobId, JobTransition.CANCEL, "cancelled while running", Map.of());
+                return;
+            }
+            log.warn("job {} interrupted by shutdown; it stays running for another worker to resume", jobId);
+            throw e;
+        } catch (JobFailure e) {
+            fail(jobId, e.getMessage(), e.getMessage());
+        } catch (RuntimeException | Error e) {
+            log.error("job {} failed unexpectedly", jobId, e);
+            fail(jobId, "failed: internal error", e.getClass().getSimpleName() + ": " + e.getMessage());
+        } finally {
+            heartbeat.cancel(false);
+        }
+    }
+
+    private boolean take(JobRecord job) {
+        String worker = WorkerIdentity.name();
+        if (job.status() == JobStatus.QUEUED) {
+            return stateMachine.apply(job.id(), JobTransition.START, "started on " + worker, Map.of("worker", worker));
+        }
+        return stateMachine.apply(job.id(), JobTransition.RESUME_AFTER_WORKER_LOSS,
+                "resumed on " + worker + " after worker " + job.worker() + " was lost",
+                Map.of("worker", worker, "progress", 0.0));
+    }
+
+    private void fail(UUID jobId, String message, String error) {
+        stateMachine.apply(jobId, JobTransition.FAIL, message, Map.of("error", JobRepository.truncate(error, 8000)));
+    }
+}

@@ -1,0 +1,138 @@
+package io.caas.service.job;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.caas.service.persistence.KeysetPages;
+import io.caas.service.web.Cursor;
+import io.caas.service.web.Json;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+
+@Repository
+public class JobRepository {
+
+    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() { };
+
+    private final JdbcClient jdbc;
+    private final Json json;
+
+    public JobRepository(JdbcClient jdbc, Json json) {
+        this.jdbc = jdbc;
+        this.json = json;
+    }
+
+    public void insert(JobRecord j) {
+        jdbc.sql("""
+                insert into jobs (id, model_id, method, parameters, train_dataset_id, eval_dataset_id, budget, target,
+                                  status, progress, attempts, cancel_requested, idempotency_key, request_hash, created_at)
+                values (:id, :model, :method, :params, :train, :eval, :budget, :target,
+                        :status, 0, 0, false, :key, :hash, :created)""")
+                .param("id", j.id()).param("model", j.modelId()).param("method", j.method())
+                .param("params", json.write(j.parameters())).param("train", j.trainDatasetId())
+                .param("eval", j.evalDatasetId()).param("budget", json.write(j.budget()))
+                .param("target", json.write(j.target())).param("status", j.status().name())
+                .param("key", j.idempotencyKey()).param("hash", j.requestHash()).param("created", j.createdAt())
+                .update();
+    }
+
+    public Optional<JobRecord> find(UUID id) {
+        return jdbc.sql("select * from jobs where id = :id").param("id", id).query(this::map).optional();
+    }
+
+    public Optional<JobRecord> findByIdempotencyKey(String key) {
+        return jdbc.sql("select * from jobs where idempotency_key = :key").param("key", key).query(this::map).optional();
+    }
+
+    /** Newest first, keyset-paginated, optionally of one status. */
+    public List<JobRecord> list(JobStatus status, Cursor after, int limit) {
+        if (status == null) {
+            return KeysetPages.newestFirst(jdbc, "jobs", null, Map.of(), after, limit, this::map);
+        }
+        return KeysetPages.newestFirst(jdbc, "jobs", "status = :status", Map.of("status", status.name()), after,
+                limit, this::map);
+    }
+
+    public long countByStatus(JobStatus status) {
+        return jdbc.sql("select count(*) from jobs where status = :status").param("status", status.name())
+                .query(Long.class).single();
+    }
+
+    public long countActiveForModel(UUID modelId) {
+        return jdbc.sql("select count(*) from jobs where model_id = :model and status in ('QUEUED', 'RUNNING')")
+                .param("model", modelId).query(Long.class).single();
+    }
+
+    public long countActiveForDataset(UUID datasetId) {
+        return jdbc.sql("""
+                select count(*) from jobs where status in ('QUEUED', 'RUNNING')
+                  and (train_dataset_id = :ds or eval_dataset_id = :ds)""")
+                .param("ds", datasetId).query(Long.class).single();
+    }
+
+    /**
+     * Applies {@code transition} if the job is in one of its source states; the assignments in {@code set} go into
+     * the same UPDATE. Returns false if the job was not in a source state (another node got there first).
+     */
+    boolean transition(UUID id, JobTransition transition, Map<String, Object> set) {
+        StringBuilder sql = new StringBuilder("update jobs set status = :to");
+        set.keySet().forEach(column -> sql.append(", ").append(column).append(" = :").append(column));
+        sql.append(" where id = :id and status in (:from)");
+        JdbcClient.StatementSpec spec = jdbc.sql(sql.toString())
+                .param("to", transition.to().name()).param("id", id)
+                .param("from", transition.from().stream().map(Enum::name).toList());
+        for (Map.Entry<String, Object> e : set.entrySet()) {
+            spec = spec.param(e.getKey(), e.getValue());
+        }
+        return spec.update() == 1;
+    }
+
+    /** Records progress while running; ignored once the job has left RUNNING. */
+    public void progress(UUID id, double fraction, String message, OffsetDateTime at) {
+        jdbc.sql("""
+                update jobs set progress = :p, message = :m, heartbeat_at = :at
+                where id = :id and status = 'RUNNING'""")
+                .param("p", fraction).param("m", truncate(message, 1024)).param("at", at).param("id", id).update();
+    }
+
+    public void heartbeat(UUID id, OffsetDateTime at) {
+        jdbc.sql("update jobs set heartbeat_at = :at where id = :id and status = 'RUNNING'")
+                .param("at", at).param("id", id).update();
+    }
+
+    public boolean requestCancel(UUID id) {
+        return jdbc.sql("update jobs set cancel_requested = true where id = :id and status in ('QUEUED', 'RUNNING')")
+                .param("id", id).update() == 1;
+    }
+
+    public boolean isCancelRequested(UUID id) {
+        return jdbc.sql("select cancel_requested from jobs where id = :id").param("id", id)
+                .query(Boolean.class).optional().orElse(false);
+    }
+
+    static String truncate(String s, int max) {
+        return s == null || s.length() <= max ? s : s.substring(0, max - 1) + "…";
+    }
+
+    private JobRecord map(ResultSet rs, int row) throws SQLException {
+        long artifactBytes = rs.getLong("artifact_bytes");
+        return new JobRecord(
+                rs.getObject("id", UUID.class), rs.getObject("model_id", UUID.class), rs.getString("method"),
+                json.read(rs.getString("parameters"), MAP),
+                rs.getObject("train_dataset_id", UUID.class), rs.getObject("eval_dataset_id", UUID.class),
+                json.read(rs.getString("budget"), JobRequest.Budget.class),
+                json.read(rs.getString("target"), JobRequest.Target.class),
+                JobStatus.valueOf(rs.getString("status")), rs.getDouble("progress"), rs.getString("message"),
+                rs.getString("error"), rs.getInt("attempts"), rs.getString("worker"),
+                rs.getBoolean("cancel_requested"), rs.getString("idempotency_key"), rs.getString("request_hash"),
+                rs.getObject("created_at", OffsetDateTime.class), rs.getObject("started_at", OffsetDateTime.class),
+                rs.getObject("finished_at", OffsetDateTime.class), rs.getObject("heartbeat_at", OffsetDateTime.class),
+                rs.getString("artifact_key"), rs.getString("artifact_sha256"), rs.wasNull() ? null : artifactBytes,
+                json.read(rs.getString("summary"), JobSummary.class), rs.getString("report"));
+    }
+}

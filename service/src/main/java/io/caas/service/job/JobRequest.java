@@ -1,0 +1,45 @@
+package io.caas.service.job;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.DecimalMax;
+import jakarta.validation.constraints.DecimalMin;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Positive;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * A request to compress a model.
+ *
+ * @param parameters     method parameters, as listed by GET /v1/methods
+ * @param trainDatasetId data to fine-tune on (optional: without it a method runs without fine-tuning)
+ * @param evalDatasetId  held-out data to measure accuracy on (optional)
+ */
+public record JobRequest(@NotNull UUID modelId,
+                         @NotBlank String method,
+                         Map<String, Object> parameters,
+                         UUID trainDatasetId,
+                         UUID evalDatasetId,
+                         @Valid Budget budget,
+                         @Valid Target target) {
+
+    /** How much fine-tuning a job may do. */
+    public record Budget(@Positive @Max(1000) Integer epochs,
+                         @Positive Long maxSteps,
+                         @Positive @Max(65536) Integer batchSize,
+                         @Positive @DecimalMax("10") Double learningRate,
+                         @Positive Long maxSeconds) {
+    }
+
+    /**
+     * What the user is aiming for.
+     *
+     * @param maxAccuracyDrop  largest acceptable top-1 drop, as a fraction (0.01 = one point)
+     * @param compressionRatio target fraction of the compressible parameters to keep
+     */
+    public record Target(@DecimalMin("0") @DecimalMax("1") Double maxAccuracyDrop,
+                         @DecimalMin(value = "0", inclusive = false) @DecimalMax("1") Double compressionRatio) {
+    }
+}

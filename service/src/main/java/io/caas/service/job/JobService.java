@@ -1,0 +1,189 @@
+package io.caas.service.job;
+
+import io.caas.engine.compress.CompressionMethod;
+import io.caas.engine.compress.InvalidParametersException;
+import io.caas.service.dataset.DatasetRecord;
+import io.caas.service.dataset.DatasetService;
+import io.caas.service.method.MethodCatalog;
+import io.caas.service.model.ModelRecord;
+import io.caas.service.model.ModelService;
+import io.caas.service.web.ConflictException;
+import io.caas.service.web.Cursor;
+import io.caas.service.web.InvalidRequestException;
+import io.caas.service.web.Json;
+import io.caas.service.web.NotFoundException;
+import io.caas.service.web.Page;
+import io.caas.service.web.Times;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.stereotype.Service;
+
+/** Accepting, listing and cancelling jobs. Running them is {@link JobExecution}'s business. */
+@Service
+public class JobService {
+
+    private final JobRepository jobs;
+    private final JobEventRepository events;
+    private final JobStateMachine stateMachine;
+    private final JobQueue queue;
+    private final ModelService models;
+    private final DatasetService datasets;
+    private final MethodCatalog methods;
+    private final JobMetrics metrics;
+    private final Json json;
+
+    public JobService(JobRepository jobs, JobEventRepository events, JobStateMachine stateMachine, JobQueue queue,
+                      ModelService models, DatasetService datasets, MethodCatalog methods, JobMetrics metrics,
+                      Json json) {
+        this.jobs = jobs;
+        this.events = events;
+        this.stateMachine = stateMachine;
+        this.queue = queue;
+        this.models = models;
+        this.datasets = datasets;
+        this.methods = methods;
+        this.metrics = metrics;
+        this.json = json;
+    }
+
+    /** The job and whether it was created now (false: an earlier request with the same Idempotency-Key). */
+    public record Submission(JobRecord job, boolean created) {
+    }
+
+    public Submission submit(JobRequest request, String idempotencyKey) {
+        String hash = hash(request);
+        if (idempotencyKey != null) {
+            Optional<JobRecord> earlier = jobs.findByIdempotencyKey(idempotencyKey);
+            if (earlier.isPresent()) {
+                return replay(earlier.get(), hash);
+            }
+        }
+        validate(request);
+        JobRecord job = new JobRecord(UUID.randomUUID(), request.modelId(), request.method(),
+                request.parameters() == null ? Map.of() : request.parameters(), request.trainDatasetId(),
+                request.evalDatasetId(), request.budget(), request.target(), JobStatus.QUEUED, 0, null, null, 0, null,
+                false, idempotencyKey, hash, Times.now(), null, null, null, null, null, null, null, null);
+        try {
+            jobs.insert(job);
+        } catch (DuplicateKeyException e) {
+            // Two requests with one key raced; the other one's insert won.
+            return replay(jobs.findByIdempotencyKey(idempotencyKey).orElseThrow(), hash);
+        }
+        events.append(job.id(), job.createdAt(), "state", "queued",
+                Map.of("to", JobStatus.QUEUED.wire(), "transition", "SUBMIT"));
+        metrics.submitted(job.method());
+        try {
+            queue.enqueue(job.id());
+        } catch (RuntimeException e) {
+            stateMachine.apply(job.id(), JobTransition.FAIL, "the job queue refused the job",
+                    Map.of("error", "could not be queued: " + e.getMessage()));
+            throw e;
+        }
+        return new Submission(job, true);
+    }
+
+    private Submission replay(JobRecord earlier, String hash) {
+        if (!hash.equals(earlier.requestHash())) {
+            throw new InvalidRequestException("Idempotency-Key was already used with a different request");
+        }
+        return new Submission(jobs.find(earlier.id()).orElse(earlier), false);
+    }
+
+    private void validate(JobRequest request) {
+        List<String> errors = new ArrayList<>();
+        ModelRecord model = null;
+        try {
+            model = models.get(request.modelId());
+        } catch (NotFoundException e) {
+            errors.add("modelId: model " + request.modelId() + " not found");
+        }
+        Optional<CompressionMethod> method = methods.find(request.method());
+        if (method.isEmpty()) {
+            errors.add("method: unknown method '" + request.method() + "', available: " + methods.names());
+        }
+        Optional<DatasetRecord> train = dataset("trainDatasetId", request.trainDatasetId(), errors);
+        Optional<DatasetRecord> eval = dataset("evalDatasetId", request.evalDatasetId(), errors);
+        if (model != null && method.isPresent()) {
+            try {
+                method.get().validate(request.parameters() == null ? Map.of() : request.parameters(), model.summary());
+            } catch (InvalidParametersException e) {
+                e.problems().forEach(p -> errors.add("parameters: " + p));
+            }
+            if (method.get().descriptor().needsTrainingData() && train.isEmpty()) {
+                errors.add("trainDatasetId: method '" + request.method() + "' fine-tunes and needs a training dataset");
+            }
+        }
+        if (model != null) {
+            for (DatasetRecord d : List.of(train, eval).stream().flatMap(Optional::stream).toList()) {
+                datasets.compatibilityProblem(d, model.summary()).ifPresent(errors::add);
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw new InvalidRequestException("the job request cannot be run: " + String.join("; ", errors), errors);
+        }
+    }
+
+    private Optional<DatasetRecord> dataset(String field, UUID id, List<String> errors) {
+        if (id == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(datasets.get(id));
+        } catch (NotFoundException e) {
+            errors.add(field + ": dataset " + id + " not found");
+            return Optional.empty();
+        }
+    }
+
+    public JobRecord get(UUID id) {
+        return jobs.find(id).orElseThrow(() -> new NotFoundException("job", id));
+    }
+
+    public Page<JobRecord> list(JobStatus status, String cursor, int limit) {
+        List<JobRecord> rows = jobs.list(status, cursor == null ? null : Cursor.decode(cursor), limit + 1);
+        return Page.of(rows, limit, j -> new Cursor(j.createdAt(), j.id()));
+    }
+
+    public List<JobEvent> events(UUID id, long afterId, int limit) {
+        get(id);
+        return events.list(id, afterId, limit);
+    }
+
+    /**
+     * A queued job is cancelled at once. A running one is flagged and interrupted; its worker records the
+     * cancellation when it stops, normally within a second.
+     */
+    public JobRecord cancel(UUID id) {
+        JobRecord job = get(id);
+        if (job.status().isTerminal()) {
+            throw new ConflictException("job " + id + " has already " + job.status().wire() + "; it cannot be cancelled");
+        }
+        jobs.requestCancel(id);
+        if (job.status() == JobStatus.QUEUED
+                && stateMachine.apply(id, JobTransition.CANCEL, "cancelled before it started", Map.of())) {
+            queue.remove(id);
+            return get(id);
+        }
+        events.append(id, Times.now(), "log", "cancellation requested", Map.of());
+        queue.interrupt(id);
+        return get(id);
+    }
+
+    private String hash(JobRequest request) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256")
+                    .digest(json.writeCanonical(request).getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

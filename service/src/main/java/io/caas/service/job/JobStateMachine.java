@@ -1,0 +1,77 @@
+package io.caas.service.job;
+
+import io.caas.service.web.Times;
+import java.time.OffsetDateTime;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.annotation.Transactional;
+
+/**
+ * The only way a job's status changes: the conditional update and its "state" event commit together, and
+ * finished jobs are counted once, by the node whose update won.
+ */
+@Component
+public class JobStateMachine {
+
+    private static final Logger log = LoggerFactory.getLogger(JobStateMachine.class);
+
+    private final JobRepository jobs;
+    private final JobEventRepository events;
+    private final JobMetrics metrics;
+
+    public JobStateMachine(JobRepository jobs, JobEventRepository events, JobMetrics metrics) {
+        this.jobs = jobs;
+        this.events = events;
+        this.metrics = metrics;
+    }
+
+    /**
+     * @param columns further columns to set in the same update (error, artifact, report...)
+     * @return whether the transition happened; false if the job was not in a state it starts from
+     */
+    @Transactional
+    public boolean apply(UUID id, JobTransition transition, String message, Map<String, Object> columns) {
+        JobRecord before = jobs.find(id).orElse(null);
+        if (before == null || !transition.allowedFrom(before.status())) {
+            return false;
+        }
+        OffsetDateTime now = Times.now();
+        Map<String, Object> set = new HashMap<>(columns);
+        switch (transition) {
+            case START, RESUME_AFTER_WORKER_LOSS -> {
+                set.putIfAbsent("started_at", before.startedAt() != null ? before.startedAt() : now);
+                set.put("heartbeat_at", now);
+                set.put("attempts", before.attempts() + 1);
+            }
+            case SUCCEED -> {
+                set.put("progress", 1.0);
+                set.put("finished_at", now);
+            }
+            case FAIL, CANCEL -> set.put("finished_at", now);
+        }
+        set.putIfAbsent("message", JobRepository.truncate(message, 1024));
+        if (!jobs.transition(id, transition, set)) {
+            return false;
+        }
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("from", before.status().wire());
+        data.put("to", transition.to().wire());
+        data.put("transition", transition.name());
+        data.put("attempt", set.getOrDefault("attempts", before.attempts()));
+        if (set.get("worker") != null) {
+            data.put("worker", set.get("worker"));
+        }
+        events.append(id, now, "state", message, data);
+        log.info("job {} {} -> {}: {}", id, before.status().wire(), transition.to().wire(), message);
+        if (transition.to().isTerminal()) {
+            OffsetDateTime since = before.startedAt() != null ? before.startedAt() : before.createdAt();
+            metrics.finished(before.method(), transition.to(), java.time.Duration.between(since, now));
+        }
+        return true;
+    }
+}

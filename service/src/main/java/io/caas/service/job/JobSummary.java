@@ -1,0 +1,12 @@
+package io.caas.service.job;
+
+/**
+ * The headline numbers of a finished job, shown in job listings.
+ *
+ * @param compressionRatio parameters after / parameters before, over the whole model
+ * @param accuracyDelta    accuracy after minus before (null without an evaluation dataset)
+ */
+public record JobSummary(long parametersBefore, long parametersAfter, long bytesBefore, long bytesAfter,
+                         double compressionRatio, Double accuracyBefore, Double accuracyAfter, Double accuracyDelta,
+                         Double latencyBatch1MsBefore, Double latencyBatch1MsAfter) {
+}

@@ -1,0 +1,32 @@
+package io.caas.service.method;
+
+import io.caas.engine.compress.MethodDescriptor;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import java.util.List;
+import io.caas.service.web.ApiRole;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+@RestController
+@RequestMapping("/v1/methods")
+@ApiRole
+@Tag(name = "methods")
+class MethodController {
+
+    private final MethodCatalog catalog;
+
+    MethodController(MethodCatalog catalog) {
+        this.catalog = catalog;
+    }
+
+    @GetMapping
+    @Operation(summary = "List the compression methods with their parameters, defaults, ranges and layer types")
+    MethodList list() {
+        return new MethodList(catalog.descriptors());
+    }
+
+    record MethodList(List<MethodDescriptor> items) {
+    }
+}

@@ -1,0 +1,106 @@
+package io.caas.service.model;
+
+import io.caas.service.method.MethodCatalog;
+import io.caas.service.storage.ArtifactStore;
+import io.caas.service.web.ApiRole;
+import io.caas.service.web.Page;
+import io.caas.service.web.UploadRequests;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import java.io.InputStream;
+import java.net.URI;
+import java.util.UUID;
+import org.springframework.core.io.InputStreamResource;
+import org.springframework.http.ContentDisposition;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.validation.annotation.Validated;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RequestPart;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.multipart.MultipartFile;
+
+@RestController
+@RequestMapping("/v1/models")
+@ApiRole
+@Validated
+@Tag(name = "models")
+class ModelController {
+
+    private final ModelService models;
+    private final MethodCatalog methods;
+    private final ArtifactStore store;
+
+    ModelController(ModelService models, MethodCatalog methods, ArtifactStore store) {
+        this.models = models;
+        this.methods = methods;
+        this.store = store;
+    }
+
+    @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
+    @Operation(summary = "Upload an ONNX model as a multipart part named 'file'")
+    ResponseEntity<ModelResource> uploadMultipart(@RequestPart("file") MultipartFile file,
+                                                  @RequestParam(required = false) String name) {
+        return created(models.register(UploadRequests.fromPart(file), name));
+    }
+
+    @PostMapping(consumes = MediaType.APPLICATION_OCTET_STREAM_VALUE)
+    @Operation(summary = "Upload an ONNX model as the raw request body")
+    ResponseEntity<ModelResource> uploadRaw(@Parameter(hidden = true) InputStream body,
+                                            @RequestParam(required = false) String name,
+                                            @RequestParam(required = false) String filename,
+                                            @RequestHeader(value = HttpHeaders.CONTENT_LENGTH, required = false) Long length) {
+        return created(models.register(UploadRequests.fromBody(body, filename, length), name));
+    }
+
+    @GetMapping
+    @Operation(summary = "List models, newest first")
+    Page<ModelResource> list(@RequestParam(required = false) String cursor,
+                             @RequestParam(defaultValue = "50") @Min(1) @Max(500) int limit) {
+        return models.list(cursor, limit).map(this::resource);
+    }
+
+    @GetMapping("/{id}")
+    @Operation(summary = "Get a model with its inputs, outputs, parameter count and compressible layers")
+    ModelResource get(@PathVariable UUID id) {
+        return resource(models.get(id));
+    }
+
+    @GetMapping(value = "/{id}/content", produces = MediaType.APPLICATION_OCTET_STREAM_VALUE)
+    @Operation(summary = "Download the model file as uploaded")
+    ResponseEntity<InputStreamResource> content(@PathVariable UUID id) {
+        ModelRecord m = models.get(id);
+        return ResponseEntity.ok()
+                .contentType(MediaType.APPLICATION_OCTET_STREAM)
+                .contentLength(m.sizeBytes())
+                .eTag("\"" + m.sha256() + "\"")
+                .header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.attachment()
+                        .filename(m.filename() != null ? m.filename() : m.id() + ".onnx").build().toString())
+                .body(new InputStreamResource(store.open(m.storageKey())));
+    }
+
+    @DeleteMapping("/{id}")
+    @Operation(summary = "Delete a model and its file (refused while queued or running jobs use it)")
+    ResponseEntity<Void> delete(@PathVariable UUID id) {
+        models.delete(id);
+        return ResponseEntity.noContent().build();
+    }
+
+    private ResponseEntity<ModelResource> created(ModelRecord m) {
+        return ResponseEntity.created(URI.create("/v1/models/" + m.id())).body(resource(m));
+    }
+
+    private ModelResource resource(ModelRecord m) {
+        return ModelResource.of(m, methods::applicableTo);
+    }
+}

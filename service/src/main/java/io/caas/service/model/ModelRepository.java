@@ -1,0 +1,58 @@
+package io.caas.service.model;
+
+import io.caas.engine.onnx.ModelSummary;
+import io.caas.service.persistence.KeysetPages;
+import io.caas.service.web.Cursor;
+import io.caas.service.web.Json;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+
+@Repository
+public class ModelRepository {
+
+    private final JdbcClient jdbc;
+    private final Json json;
+
+    public ModelRepository(JdbcClient jdbc, Json json) {
+        this.jdbc = jdbc;
+        this.json = json;
+    }
+
+    public void insert(ModelRecord m) {
+        jdbc.sql("""
+                insert into models (id, name, filename, size_bytes, sha256, storage_key, summary, created_at)
+                values (:id, :name, :filename, :size, :sha, :key, :summary, :created)""")
+                .param("id", m.id()).param("name", m.name()).param("filename", m.filename())
+                .param("size", m.sizeBytes()).param("sha", m.sha256()).param("key", m.storageKey())
+                .param("summary", json.write(m.summary())).param("created", m.createdAt())
+                .update();
+    }
+
+    public Optional<ModelRecord> find(UUID id) {
+        return jdbc.sql("select * from models where id = :id").param("id", id).query(this::map).optional();
+    }
+
+    /** Newest first, keyset-paginated. */
+    /** Newest first, keyset-paginated. */
+    public List<ModelRecord> list(Cursor after, int limit) {
+        return KeysetPages.newestFirst(jdbc, "models", null, Map.of(), after, limit, this::map);
+    }
+
+    public boolean delete(UUID id) {
+        return jdbc.sql("delete from models where id = :id").param("id", id).update() == 1;
+    }
+
+    private ModelRecord map(ResultSet rs, int row) throws SQLException {
+        return new ModelRecord(rs.getObject("id", UUID.class), rs.getString("name"), rs.getString("filename"),
+                rs.getLong("size_bytes"), rs.getString("sha256"), rs.getString("storage_key"),
+                json.read(rs.getString("summary"), ModelSummary.class),
+                rs.getObject("created_at", OffsetDateTime.class));
+    }
+}

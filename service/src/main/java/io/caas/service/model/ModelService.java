@@ -1,0 +1,100 @@
+package io.caas.service.model;
+
+import io.caas.engine.onnx.ModelInspector;
+import io.caas.engine.onnx.ModelSummary;
+import io.caas.engine.onnx.OnnxFormatException;
+import io.caas.engine.onnx.OnnxModels;
+import io.caas.service.config.CaasProperties;
+import io.caas.service.storage.ArtifactStore;
+import io.caas.service.storage.StoredObject;
+import io.caas.service.storage.UploadTooLargeException;
+import io.caas.service.web.BadUploadException;
+import io.caas.service.web.Cursor;
+import io.caas.service.web.NotFoundException;
+import io.caas.service.web.Page;
+import io.caas.service.web.Times;
+import io.caas.service.web.Upload;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.List;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Service;
+
+/** The model registry: accepts uploads only once they parse as ONNX, and never keeps the bytes of a rejected one. */
+@Service
+public class ModelService {
+
+    private static final Logger log = LoggerFactory.getLogger(ModelService.class);
+
+    private final ModelRepository repository;
+    private final ArtifactStore store;
+    private final List<ModelDeletionGuard> deletionGuards;
+    private final long maxUploadBytes;
+    private final MeterRegistry meters;
+
+    public ModelService(ModelRepository repository, ArtifactStore store, List<ModelDeletionGuard> deletionGuards,
+                        CaasProperties properties, MeterRegistry meters) {
+        this.repository = repository;
+        this.store = store;
+        this.deletionGuards = deletionGuards;
+        this.maxUploadBytes = properties.limits().maxUploadBytes();
+        this.meters = meters;
+    }
+
+    public ModelRecord register(Upload upload, String name) {
+        if (upload.declaredBytes() > maxUploadBytes) {
+            throw new UploadTooLargeException(maxUploadBytes);
+        }
+        UUID id = UUID.randomUUID();
+        String key = "models/" + id + ".onnx";
+        StoredObject stored = store.put(key, upload.content(), maxUploadBytes);
+        try {
+            if (stored.sizeBytes() == 0) {
+                throw new BadUploadException("the upload is empty");
+            }
+            ModelSummary summary = inspect(key);
+            String filename = upload.filename();
+            String displayName = name != null && !name.isBlank() ? name.strip()
+                    : filename != null && !filename.isBlank() ? filename : "model-" + id;
+            ModelRecord record = new ModelRecord(id, displayName, filename, stored.sizeBytes(), stored.sha256(), key,
+                    summary, Times.now());
+            repository.insert(record);
+            meters.summary("caas.upload.bytes", "kind", "model").record(stored.sizeBytes());
+            log.info("model {} registered: {} bytes, {} parameters, {} compressible layers", id, stored.sizeBytes(),
+                    summary.parameters(), summary.layers().size());
+            return record;
+        } catch (RuntimeException e) {
+            store.delete(key);
+            throw e;
+        }
+    }
+
+    private ModelSummary inspect(String key) {
+        try (ArtifactStore.LocalCopy copy = store.localCopy(key)) {
+            return ModelInspector.inspect(OnnxModels.read(copy.path()));
+        } catch (OnnxFormatException e) {
+            throw e;
+        } catch (ArithmeticException | IllegalArgumentException | IndexOutOfBoundsException e) {
+            // A structurally valid protobuf whose numbers make no sense (overflowing dims, bad indices).
+            throw new OnnxFormatException("inconsistent ONNX model: " + e.getMessage(), e);
+        }
+    }
+
+    public ModelRecord get(UUID id) {
+        return repository.find(id).orElseThrow(() -> new NotFoundException("model", id));
+    }
+
+    public Page<ModelRecord> list(String cursor, int limit) {
+        List<ModelRecord> rows = repository.list(cursor == null ? null : Cursor.decode(cursor), limit + 1);
+        return Page.of(rows, limit, m -> new Cursor(m.createdAt(), m.id()));
+    }
+
+    public void delete(UUID id) {
+        ModelRecord model = get(id);
+        deletionGuards.forEach(g -> g.checkDeletable(id));
+        repository.delete(id);
+        store.delete(model.storageKey());
+        log.info("model {} deleted", id);
+    }
+}

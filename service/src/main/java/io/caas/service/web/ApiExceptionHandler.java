@@ -1,0 +1,113 @@
+package io.caas.service.web;
+
+import io.caas.engine.onnx.OnnxFormatException;
+import io.caas.service.storage.UploadTooLargeException;
+import java.util.List;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.MethodArgumentNotValidException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.multipart.MaxUploadSizeExceededException;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+
+/**
+ * Every error leaves as {@code application/problem+json} (RFC 9457) with a message the user can act on. Stack
+ * traces stay in the log: an unexpected failure gets a reference the operator can grep for.
+ */
+@RestControllerAdvice
+public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(ApiExceptionHandler.class);
+
+    @ExceptionHandler(NotFoundException.class)
+    ProblemDetail notFound(NotFoundException e) {
+        return problem(HttpStatus.NOT_FOUND, ProblemTypes.NOT_FOUND, "Not found", e.getMessage());
+    }
+
+    @ExceptionHandler(ConflictException.class)
+    ProblemDetail conflict(ConflictException e) {
+        return problem(HttpStatus.CONFLICT, ProblemTypes.CONFLICT, "Conflict", e.getMessage());
+    }
+
+    @ExceptionHandler(InvalidRequestException.class)
+    ProblemDetail invalid(InvalidRequestException e) {
+        ProblemDetail p = problem(HttpStatus.UNPROCESSABLE_ENTITY, ProblemTypes.INVALID_REQUEST, "Invalid request", e.getMessage());
+        p.setProperty("errors", e.errors());
+        return p;
+    }
+
+    @ExceptionHandler(UnsupportedOperatorsException.class)
+    ProblemDetail unsupported(UnsupportedOperatorsException e) {
+        ProblemDetail p = problem(HttpStatus.UNPROCESSABLE_ENTITY, ProblemTypes.UNSUPPORTED_OPERATOR,
+                "Unsupported operator", e.getMessage());
+        p.setProperty("operators", e.operators());
+        return p;
+    }
+
+    @ExceptionHandler(OnnxFormatException.class)
+    ProblemDetail invalidModel(OnnxFormatException e) {
+        return problem(HttpStatus.UNPROCESSABLE_ENTITY, ProblemTypes.INVALID_MODEL, "Invalid ONNX model", e.getMessage());
+    }
+
+    @ExceptionHandler(InvalidDatasetException.class)
+    ProblemDetail invalidDataset(InvalidDatasetException e) {
+        return problem(HttpStatus.UNPROCESSABLE_ENTITY, ProblemTypes.INVALID_DATASET, "Invalid dataset", e.getMessage());
+    }
+
+    @ExceptionHandler(UploadTooLargeException.class)
+    ProblemDetail tooLarge(UploadTooLargeException e) {
+        ProblemDetail p = problem(HttpStatus.PAYLOAD_TOO_LARGE, ProblemTypes.UPLOAD_TOO_LARGE, "Upload too large", e.getMessage());
+        p.setProperty("limitBytes", e.limitBytes());
+        return p;
+    }
+
+    @ExceptionHandler(BadUploadException.class)
+    ProblemDetail badUpload(BadUploadException e) {
+        return problem(HttpStatus.BAD_REQUEST, ProblemTypes.BAD_UPLOAD, "Bad upload", e.getMessage());
+    }
+
+    @ExceptionHandler(Exception.class)
+    ProblemDetail unexpected(Exception e) {
+        String reference = UUID.randomUUID().toString();
+        log.error("unexpected error, reference {}", reference, e);
+        ProblemDetail p = problem(HttpStatus.INTERNAL_SERVER_ERROR, ProblemTypes.INTERNAL, "Internal error",
+                "the service failed to handle this request; quote reference " + reference + " to the operator");
+        p.setProperty("reference", reference);
+        return p;
+    }
+
+    @Override
+    protected ResponseEntity<Object> handleMaxUploadSizeExceededException(MaxUploadSizeExceededException ex,
+            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        ProblemDetail p = problem(HttpStatus.PAYLOAD_TOO_LARGE, ProblemTypes.UPLOAD_TOO_LARGE, "Upload too large",
+                "upload exceeds the limit of " + ex.getMaxUploadSize() + " bytes");
+        p.setProperty("limitBytes", ex.getMaxUploadSize());
+        return ResponseEntity.status(HttpStatus.PAYLOAD_TOO_LARGE).body(p);
+    }
+
+    @Override
+    protected ResponseEntity<Object> handleMethodArgumentNotValid(MethodArgumentNotValidException ex,
+            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        List<String> errors = ex.getBindingResult().getFieldErrors().stream()
+                .map(f -> f.getField() + ": " + f.getDefaultMessage()).sorted().toList();
+        ProblemDetail p = problem(HttpStatus.BAD_REQUEST, ProblemTypes.INVALID_REQUEST, "Invalid request",
+                "the request body has invalid fields");
+        p.setProperty("errors", errors);
+        return ResponseEntity.badRequest().body(p);
+    }
+
+    private static ProblemDetail problem(HttpStatus status, java.net.URI type, String title, String detail) {
+        ProblemDetail p = ProblemDetail.forStatusAndDetail(status, detail);
+        p.setType(type);
+        p.setTitle(title);
+        return p;
+    }
+}

@@ -1,0 +1,9 @@
+package io.caas.service.web;
+
+/** The request is valid but the resource's current state does not allow it (e.g. cancelling a finished job). */
+public class ConflictException extends RuntimeException {
+
+    public ConflictException(String message) {
+        super(message);
+    }
+}
