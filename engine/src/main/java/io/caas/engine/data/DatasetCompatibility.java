@@ -1,0 +1,59 @@
+package io.caas.engine.data;
+
+import io.caas.engine.onnx.TensorSpec;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/** Whether a dataset can be fed to a model input, checked before a job is queued rather than when it fails. */
+public final class DatasetCompatibility {
+
+    private DatasetCompatibility() {
+    }
+
+    /** Every reason the dataset does not fit the input; empty when it does. */
+    public static List<String> problems(Dataset data, TensorSpec input) {
+        List<String> problems = new ArrayList<>();
+        if (!input.elementType().equals("float") && !input.elementType().equals("unknown")) {
+            problems.add("model input '" + input.name() + "' takes " + input.elementType()
+                    + " values but datasets are float");
+        }
+        List<Object> shape = input.shape();
+        if (!shape.isEmpty()) {
+            long[] sample = data.sampleShape();
+            boolean fits = shape.size() == sample.length + 1;
+            for (int i = 1; fits && i < shape.size(); i++) {
+                fits = !(shape.get(i) instanceof Long d) || d == sample[i - 1];
+            }
+            if (!fits) {
+                problems.add("dataset '" + data.name() + "' has samples of shape " + Arrays.toString(sample)
+                        + " but model input '" + input.name() + "' has shape " + shape
+                        + " (expected [batch, " + String.join(", ", Arrays.stream(sample).mapToObj(Long::toString).toList())
+                        + "] to match)");
+            }
+        }
+        return problems;
+    }
+
+    /** Labels must name classes the model's output has (its last dimension), where that size is known. */
+    public static Optional<String> labelProblem(Dataset data, TensorSpec output) {
+        if (!data.labelled() || output.shape().isEmpty()) {
+            return Optional.empty();
+        }
+        Object last = output.shape().get(output.shape().size() - 1);
+        // A single output is a binary classifier's probability: classes 0 and 1.
+        if (last instanceof Long n && data.classes() > Math.max(n, 2)) {
+            return Optional.of("dataset '" + data.name() + "' has " + data.classes() + " classes but model output '"
+                    + output.name() + "' has shape " + output.shape() + " (" + n + " classes)");
+        }
+        return Optional.empty();
+    }
+
+    public static void requireCompatible(Dataset data, TensorSpec input) {
+        List<String> problems = problems(data, input);
+        if (!problems.isEmpty()) {
+            throw new DatasetFormatException(String.join("; ", problems));
+        }
+    }
+}

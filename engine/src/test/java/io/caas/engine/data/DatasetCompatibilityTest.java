@@ -1,0 +1,40 @@
+package io.caas.engine.data;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.caas.engine.onnx.TensorSpec;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class DatasetCompatibilityTest {
+
+    private final Dataset images = new Dataset("fm", new long[] {1, 28, 28}, new float[2 * 784], new int[] {0, 9}, 10);
+
+    @Test
+    void acceptsMatchingAndSymbolicDims() {
+        assertThat(DatasetCompatibility.problems(images, new TensorSpec("x", "float", List.of("N", 1L, 28L, 28L))))
+                .isEmpty();
+        assertThat(DatasetCompatibility.problems(images, new TensorSpec("x", "float", List.of(1L, "c", "h", "w"))))
+                .isEmpty();
+        assertThat(DatasetCompatibility.problems(images, new TensorSpec("x", "float", List.of()))).isEmpty();
+    }
+
+    @Test
+    void namesBothShapesWhenTheyDiffer() {
+        TensorSpec wake = new TensorSpec("onnx::Flatten_0", "float", List.of(1L, 16L, 96L));
+        assertThatThrownBy(() -> DatasetCompatibility.requireCompatible(images, wake))
+                .isInstanceOf(DatasetFormatException.class)
+                .hasMessageContaining("[1, 28, 28]").hasMessageContaining("[1, 16, 96]");
+        assertThat(DatasetCompatibility.problems(images, new TensorSpec("ids", "int64", List.of("B", 1L, 28L, 28L))))
+                .singleElement().asString().contains("int64");
+    }
+
+    @Test
+    void checksLabelsAgainstOutputClasses() {
+        assertThat(DatasetCompatibility.labelProblem(images, new TensorSpec("y", "float", List.of("N", 2L))))
+                .get().asString().contains("10 classes").contains("[N, 2]");
+        assertThat(DatasetCompatibility.labelProblem(images, new TensorSpec("y", "float", List.of("N", 10L))))
+                .isEmpty();
+    }
+}
