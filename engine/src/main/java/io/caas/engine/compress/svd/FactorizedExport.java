@@ -1,0 +1,209 @@
+package io.caas.engine.compress.svd;
+
+import io.caas.engine.onnx.Tensors;
+import io.caas.engine.onnx.proto.Onnx.AttributeProto;
+import io.caas.engine.onnx.proto.Onnx.GraphProto;
+import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import io.caas.engine.onnx.proto.Onnx.NodeProto;
+import io.caas.engine.onnx.proto.Onnx.TensorProto;
+import io.caas.engine.onnx.proto.Onnx.TypeProto;
+import io.caas.engine.onnx.proto.Onnx.ValueInfoProto;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Rewrites a model so that chosen layers become two smaller layers holding the SVD factors. The dense weight is
+ * not rebuilt anywhere: the file really holds only the factors. Graph inputs, outputs, opset and IR version stay
+ * as they were; new weights are initializers even where the original used Constant nodes.
+ */
+final class FactorizedExport {
+
+    /** One layer's replacement: the factors and the original node they stand for. */
+    record Replacement(int nodeIndex, String nodeName, float[] first, long[] firstDims, float[] second,
+                       long[] secondDims) {
+    }
+
+    private final ModelProto model;
+    private final Set<String> names = new HashSet<>();
+
+    FactorizedExport(ModelProto model) {
+        this.model = model;
+        GraphProto g = model.getGraph();
+        g.getInitializerList().forEach(t -> names.add(t.getName()));
+        g.getInputList().forEach(v -> names.add(v.getName()));
+        g.getOutputList().forEach(v -> names.add(v.getName()));
+        g.getValueInfoList().forEach(v -> names.add(v.getName()));
+        for (NodeProto n : g.getNodeList()) {
+            names.add(n.getName());
+            names.addAll(n.getInputList());
+            names.addAll(n.getOutputList());
+        }
+    }
+
+    ModelProto apply(List<Replacement> replacements) {
+        GraphProto g = model.getGraph();
+        Map<Integer, Replacement> byNode = new HashMap<>();
+        replacements.forEach(r -> byNode.put(r.nodeIndex(), r));
+        List<NodeProto> nodes = new ArrayList<>();
+        List<TensorProto> factors = new ArrayList<>();
+        Set<String> replacedWeights = new HashSet<>();
+        for (int i = 0; i < g.getNodeCount(); i++) {
+            NodeProto node = g.getNode(i);
+            Replacement r = byNode.get(i);
+            if (r == null) {
+                nodes.add(node);
+                continue;
+            }
+            replacedWeights.add(node.getInput(1));
+            String a = unique(r.nodeName() + "/svd_first_weight");
+            String b = unique(r.nodeName() + "/svd_second_weight");
+            factors.add(Tensors.floatTensor(a, r.first(), r.firstDims()));
+            factors.add(Tensors.floatTensor(b, r.second(), r.secondDims()));
+            nodes.addAll(switch (node.getOpType()) {
+                case "MatMul" -> matMul(node, r, a, b);
+                case "Gemm" -> gemm(node, r, a, b);
+                case "Conv" -> conv(node, r, a, b);
+                default -> throw new IllegalArgumentException("cannot factorize a " + node.getOpType() + " node");
+            });
+        }
+
+        Set<String> used = new HashSet<>();
+        for (NodeProto n : nodes) {
+            collectInputs(n, used);
+        }
+        g.getOutputList().forEach(v -> used.add(v.getName()));
+        Set<String> dropped = new HashSet<>(replacedWeights);
+        dropped.removeAll(used); // a weight shared with a layer left dense stays
+
+        GraphProto.Builder out = g.toBuilder().clearNode().clearInitializer();
+        for (NodeProto n : nodes) {
+            boolean deadConstant = n.getOpType().equals("Constant") && n.getOutputCount() == 1
+                    && dropped.contains(n.getOutput(0));
+            if (!deadConstant) {
+                out.addNode(n);
+            }
+        }
+        for (TensorProto t : g.getInitializerList()) {
+            if (!dropped.contains(t.getName())) {
+                out.addInitializer(t);
+            }
+        }
+        out.addAllInitializer(factors);
+        // IR < 4 lists weights among the graph inputs: keep that form for the factors, drop the removed weights.
+        boolean weightsAreInputs = g.getInputList().stream().anyMatch(v -> replacedWeights.contains(v.getName()));
+        if (weightsAreInputs) {
+            out.clearInput();
+            g.getInputList().stream().filter(v -> !dropped.contains(v.getName())).forEach(out::addInput);
+            factors.forEach(t -> out.addInput(weightInfo(t)));
+        }
+        out.clearValueInfo();
+        g.getValueInfoList().stream().filter(v -> !dropped.contains(v.getName())).forEach(out::addValueInfo);
+        return model.toBuilder().setGraph(out).build();
+    }
+
+    /** y = x·W with W (in × out) = A (in × r) · B (r × out). */
+    private List<NodeProto> matMul(NodeProto node, Replacement r, String a, String b) {
+        String mid = unique(r.nodeName() + "/svd_mid");
+        return List.of(
+                NodeProto.newBuilder().setOpType("MatMul").setName(unique(r.nodeName() + "/svd_first"))
+                        .addInput(node.getInput(0)).addInput(a).addOutput(mid).build(),
+                NodeProto.newBuilder().setOpType("MatMul").setName(unique(r.nodeName() + "/svd_second"))
+                        .addInput(mid).addInput(b).addAllOutput(node.getOutputList()).build());
+    }
+
+    /**
+     * Y = alpha·op(X)·op(W) + beta·C: op(X) is kept by a Transpose where transA is set; the factors are of
+     * op(W) (in × out) with alpha folded into the second, so the second layer is a Gemm with alpha 1 and the
+     * original beta and C (or a MatMul when there is no C).
+     */
+    private List<NodeProto> gemm(NodeProto node, Replacement r, String a, String b) {
+        List<NodeProto> out = new ArrayList<>();
+        String x = node.getInput(0);
+        if (intAttr(node, "transA") == 1) {
+            String xt = unique(r.nodeName() + "/svd_transposed_input");
+            out.add(NodeProto.newBuilder().setOpType("Transpose").setName(unique(r.nodeName() + "/svd_transpose"))
+                    .addInput(x).addOutput(xt).addAttribute(AttributeProto.newBuilder().setName("perm")
+                            .setType(AttributeProto.AttributeType.INTS).addInts(1).addInts(0)).build());
+            x = xt;
+        }
+        String mid = unique(r.nodeName() + "/svd_mid");
+        out.add(NodeProto.newBuilder().setOpType("MatMul").setName(unique(r.nodeName() + "/svd_first"))
+                .addInput(x).addInput(a).addOutput(mid).build());
+        boolean hasBias = node.getInputCount() > 2 && !node.getInput(2).isEmpty();
+        NodeProto.Builder second = NodeProto.newBuilder().setName(unique(r.nodeName() + "/svd_second"))
+                .addInput(mid).addInput(b).addAllOutput(node.getOutputList());
+        if (hasBias) {
+            second.setOpType("Gemm").addInput(node.getInput(2));
+            for (AttributeProto attr : node.getAttributeList()) {
+                // beta and the legacy broadcast flag still apply to C; alpha is in B, transposes are resolved
+                if (!attr.getName().equals("alpha") && !attr.getName().equals("transA")
+                        && !attr.getName().equals("transB")) {
+                    second.addAttribute(attr);
+                }
+            }
+        } else {
+            second.setOpType("MatMul");
+        }
+        out.add(second.build());
+        return out;
+    }
+
+    /**
+     * Conv W (out, in, kh, kw) = U·V: r filters of the original kernel, strides, pads and dilations, then a
+     * 1×1 Conv mixing them into the original output channels, with the original bias.
+     */
+    private List<NodeProto> conv(NodeProto node, Replacement r, String a, String b) {
+        String mid = unique(r.nodeName() + "/svd_mid");
+        NodeProto first = NodeProto.newBuilder().setOpType("Conv").setName(unique(r.nodeName() + "/svd_first"))
+                .addInput(node.getInput(0)).addInput(a).addOutput(mid).addAllAttribute(node.getAttributeList()).build();
+        NodeProto.Builder second = NodeProto.newBuilder().setOpType("Conv").setName(unique(r.nodeName() + "/svd_second"))
+                .addInput(mid).addInput(b).addAllOutput(node.getOutputList())
+                .addAttribute(AttributeProto.newBuilder().setName("kernel_shape").setType(AttributeProto.AttributeType.INTS)
+                        .addInts(1).addInts(1));
+        if (node.getInputCount() > 2 && !node.getInput(2).isEmpty()) {
+            second.addInput(node.getInput(2));
+        }
+        return List.of(first, second.build());
+    }
+
+    static long intAttr(NodeProto node, String name) {
+        for (AttributeProto a : node.getAttributeList()) {
+            if (a.getName().equals(name)) {
+                return a.getI();
+            }
+        }
+        return 0;
+    }
+
+    private static void collectInputs(NodeProto n, Set<String> used) {
+        used.addAll(n.getInputList());
+        for (AttributeProto a : n.getAttributeList()) {
+            // a subgraph (If/Loop body) may read an outer weight by name
+            if (a.hasG()) {
+                a.getG().getNodeList().forEach(s -> collectInputs(s, used));
+            }
+            a.getGraphsList().forEach(sg -> sg.getNodeList().forEach(s -> collectInputs(s, used)));
+        }
+    }
+
+    private String unique(String base) {
+        String name = base;
+        for (int i = 1; names.contains(name); i++) {
+            name = base + "_" + i;
+        }
+        names.add(name);
+        return name;
+    }
+
+    private static ValueInfoProto weightInfo(TensorProto t) {
+        var shape = io.caas.engine.onnx.proto.Onnx.TensorShapeProto.newBuilder();
+        t.getDimsList().forEach(d -> shape.addDim(
+                io.caas.engine.onnx.proto.Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(d)));
+        return ValueInfoProto.newBuilder().setName(t.getName()).setType(TypeProto.newBuilder().setTensorType(
+                TypeProto.Tensor.newBuilder().setElemType(t.getDataType()).setShape(shape))).build();
+    }
+}

@@ -1,0 +1,160 @@
+package io.caas.engine.compress.svd;
+
+import io.caas.engine.compress.InvalidParametersException;
+import io.caas.engine.onnx.ModelSummary;
+import io.caas.engine.onnx.WeightedLayer;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The validated parameters of one svd run.
+ *
+ * @param rule             how each layer's rank is chosen
+ * @param value            the energy, ratio or rank the rule uses
+ * @param layers           layers named by the user, or empty for "every eligible layer"
+ * @param skipFirstAndLast leave the first conv and the last weighted layer dense (ignored when layers are named)
+ * @param onlyIfSmaller    leave a layer dense where the factors would not be smaller than the weight
+ */
+record SvdParameters(RankRule rule, double value, Set<String> layers, boolean skipFirstAndLast,
+                     boolean onlyIfSmaller) {
+
+    enum RankRule { ENERGY, RATIO, RANK }
+
+    static final String ENERGY = "energy";
+    static final String RATIO = "ratio";
+    static final String RANK = "rank";
+    static final String LAYERS = "layers";
+    static final String SKIP_FIRST_AND_LAST = "skipFirstAndLast";
+    static final String ONLY_IF_SMALLER = "onlyIfSmaller";
+    static final Set<String> KNOWN = new LinkedHashSet<>(List.of(ENERGY, RATIO, RANK, LAYERS, SKIP_FIRST_AND_LAST,
+            ONLY_IF_SMALLER));
+
+    /** See {@link TruncatedSvdMethod#DEFAULT_ENERGY} for why this value. */
+    static final double DEFAULT_ENERGY = TruncatedSvdMethod.DEFAULT_ENERGY;
+
+    static SvdParameters parse(Map<String, Object> params, ModelSummary model) {
+        Map<String, Object> p = params == null ? Map.of() : params;
+        List<String> problems = new ArrayList<>();
+        for (String key : p.keySet()) {
+            if (!KNOWN.contains(key)) {
+                problems.add("unknown parameter '" + key + "'; svd takes " + String.join(", ", KNOWN));
+            }
+        }
+        List<String> rules = KNOWN.stream().limit(3).filter(k -> p.get(k) != null).toList();
+        if (rules.size() > 1) {
+            problems.add("give only one of energy, ratio and rank, not " + String.join(" and ", rules));
+        }
+        RankRule rule = RankRule.ENERGY;
+        double value = DEFAULT_ENERGY;
+        if (p.get(ENERGY) != null) {
+            value = fraction(p.get(ENERGY), ENERGY, problems);
+        } else if (p.get(RATIO) != null) {
+            rule = RankRule.RATIO;
+            value = fraction(p.get(RATIO), RATIO, problems);
+        } else if (p.get(RANK) != null) {
+            rule = RankRule.RANK;
+            value = positiveInteger(p.get(RANK), problems);
+        }
+        // the other rules are still checked so that every problem is reported at once
+        for (String other : rules.stream().skip(1).toList()) {
+            if (other.equals(RANK)) {
+                positiveInteger(p.get(RANK), problems);
+            } else {
+                fraction(p.get(other), other, problems);
+            }
+        }
+        boolean skip = bool(p.get(SKIP_FIRST_AND_LAST), SKIP_FIRST_AND_LAST, true, problems);
+        boolean onlyIfSmaller = bool(p.get(ONLY_IF_SMALLER), ONLY_IF_SMALLER, true, problems);
+        Set<String> layers = layerNames(p.get(LAYERS), model, problems);
+        if (model.layers().stream().noneMatch(TruncatedSvdMethod::factorizable)) {
+            problems.add("the model has no Gemm, MatMul or Conv layer with a float weight for svd to factorize");
+        }
+        if (!problems.isEmpty()) {
+            throw new InvalidParametersException(problems);
+        }
+        return new SvdParameters(rule, value, layers, skip, onlyIfSmaller);
+    }
+
+    private static double fraction(Object raw, String name, List<String> problems) {
+        Double v = number(raw);
+        if (v == null || !(v > 0 && v <= 1)) {
+            problems.add(name + " must be a number in (0, 1], got " + raw);
+            return Double.NaN;
+        }
+        return v;
+    }
+
+    private static double positiveInteger(Object raw, List<String> problems) {
+        Double v = number(raw);
+        if (v == null || v < 1 || v != Math.rint(v) || v > Integer.MAX_VALUE) {
+            problems.add("rank must be a positive integer, got " + raw);
+            return Double.NaN;
+        }
+        return v;
+    }
+
+    private static Double number(Object raw) {
+        if (raw instanceof Number n) {
+            return n.doubleValue();
+        }
+        if (raw instanceof String s) {
+            try {
+                return Double.parseDouble(s.strip());
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    private static boolean bool(Object raw, String name, boolean fallback, List<String> problems) {
+        if (raw == null) {
+            return fallback;
+        }
+        if (raw instanceof Boolean b) {
+            return b;
+        }
+        if (raw instanceof String s && (s.equalsIgnoreCase("true") || s.equalsIgnoreCase("false"))) {
+            return Boolean.parseBoolean(s);
+        }
+        problems.add(name + " must be true or false, got " + raw);
+        return fallback;
+    }
+
+    private static Set<String> layerNames(Object raw, ModelSummary model, List<String> problems) {
+        if (raw == null) {
+            return Set.of();
+        }
+        List<String> names = new ArrayList<>();
+        if (raw instanceof String s) {
+            for (String part : s.split(",")) {
+                if (!part.isBlank()) {
+                    names.add(part.strip());
+                }
+            }
+        } else if (raw instanceof Collection<?> c && c.stream().allMatch(String.class::isInstance)) {
+            c.forEach(o -> names.add((String) o));
+        } else {
+            problems.add("layers must be a list of layer names, got " + raw);
+            return Set.of();
+        }
+        if (names.isEmpty()) {
+            problems.add("layers is empty; leave it out to factorize every eligible layer");
+        }
+        for (String name : names) {
+            WeightedLayer layer = model.layers().stream().filter(l -> l.node().equals(name)).findFirst().orElse(null);
+            if (layer == null) {
+                problems.add("unknown layer '" + name + "'; factorizable layers are "
+                        + model.layers().stream().filter(TruncatedSvdMethod::factorizable).map(WeightedLayer::node)
+                        .limit(20).toList());
+            } else if (!TruncatedSvdMethod.factorizable(layer)) {
+                problems.add("layer '" + name + "' cannot be factorized by svd");
+            }
+        }
+        return new LinkedHashSet<>(names);
+    }
+}

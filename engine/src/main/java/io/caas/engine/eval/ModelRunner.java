@@ -1,0 +1,159 @@
+package io.caas.engine.eval;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import io.caas.engine.onnx.ModelInspector;
+import io.caas.engine.onnx.TensorSpec;
+import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One ONNX Runtime session on a model with a float input (the first graph input). Further inputs, if any, are
+ * fed with ones of the same batch, enough for timing and for comparing two versions of one model.
+ */
+public final class ModelRunner implements AutoCloseable {
+
+    private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    private final OrtSession session;
+    private final TensorSpec input;
+    private final List<String> otherInputs;
+    private final long[] sampleShape;
+    private final boolean batchFixedToOne;
+
+    /**
+     * @param sampleShape shape of one sample (no batch dim) where the model's is symbolic; null to use the
+     *                    model's own, symbolic dims then taken as 1
+     */
+    public ModelRunner(ModelProto model, int intraOpThreads, long[] sampleShape) {
+        List<TensorSpec> inputs = ModelInspector.inspect(model).inputs();
+        if (inputs.isEmpty()) {
+            throw new EvaluationException("the model has no inputs");
+        }
+        this.input = inputs.get(0);
+        if (!input.elementType().equals("float")) {
+            throw new EvaluationException("model input '" + input.name() + "' is " + input.elementType()
+                    + "; the evaluator feeds float inputs");
+        }
+        this.otherInputs = inputs.subList(1, inputs.size()).stream().map(TensorSpec::name).toList();
+        this.batchFixedToOne = !input.shape().isEmpty() && Long.valueOf(1L).equals(input.shape().get(0));
+        this.sampleShape = sampleShape != null ? sampleShape.clone() : modelSampleShape(input);
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setIntraOpNumThreads(intraOpThreads);
+            options.setInterOpNumThreads(1);
+            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            this.session = env.createSession(model.toByteArray(), options);
+        } catch (OrtException e) {
+            throw new EvaluationException("ONNX Runtime cannot load the model: " + e.getMessage(), e);
+        }
+    }
+
+    private static long[] modelSampleShape(TensorSpec input) {
+        if (input.shape().isEmpty()) {
+            throw new EvaluationException("model input '" + input.name() + "' has no declared shape; give the "
+                    + "sample shape");
+        }
+        return input.shape().subList(1, input.shape().size()).stream()
+                .mapToLong(d -> d instanceof Long l ? l : 1L).toArray();
+    }
+
+    public long[] sampleShape() {
+        return sampleShape.clone();
+    }
+
+    public int sampleElements() {
+        return (int) Arrays.stream(sampleShape).reduce(1, Math::multiplyExact);
+    }
+
+    public boolean batchFixedToOne() {
+        return batchFixedToOne;
+    }
+
+    /**
+     * Runs {@code batch} samples taken from {@code features} at {@code offset} (in samples) and returns the first
+     * output, one flattened row per sample. A model fixed to batch 1 is run once per sample.
+     */
+    public float[][] run(float[] features, int offset, int batch) {
+        int per = sampleElements();
+        if (batchFixedToOne && batch > 1) {
+            float[][] rows = new float[batch][];
+            for (int i = 0; i < batch; i++) {
+                rows[i] = run(features, offset + i, 1)[0];
+            }
+            return rows;
+        }
+        long[] shape = new long[sampleShape.length + 1];
+        shape[0] = batch;
+        System.arraycopy(sampleShape, 0, shape, 1, sampleShape.length);
+        FloatBuffer data = FloatBuffer.wrap(features, offset * per, batch * per).slice();
+        Map<String, OnnxTensor> feed = new HashMap<>();
+        try {
+            feed.put(input.name(), OnnxTensor.createTensor(env, data, shape));
+            for (String other : otherInputs) {
+                feed.put(other, ones(other, batch));
+            }
+            try (OrtSession.Result result = session.run(feed)) {
+                return rows(result.get(0), batch);
+            }
+        } catch (OrtException e) {
+            throw new EvaluationException("ONNX Runtime failed to run the model on input shape "
+                    + Arrays.toString(shape) + ": " + e.getMessage(), e);
+        } finally {
+            feed.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    private OnnxTensor ones(String name, int batch) throws OrtException {
+        NodeInfo info = session.getInputInfo().get(name);
+        long[] shape = ((TensorInfo) info.getInfo()).getShape().clone();
+        shape[0] = batch;
+        for (int i = 1; i < shape.length; i++) {
+            shape[i] = Math.max(shape[i], 1);
+        }
+        int n = (int) Arrays.stream(shape).reduce(1, Math::multiplyExact);
+        if (((TensorInfo) info.getInfo()).type == OnnxJavaType.INT64) {
+            long[] v = new long[n];
+            Arrays.fill(v, 1);
+            return OnnxTensor.createTensor(env, LongBuffer.wrap(v), shape);
+        }
+        float[] v = new float[n];
+        Arrays.fill(v, 1);
+        return OnnxTensor.createTensor(env, FloatBuffer.wrap(v), shape);
+    }
+
+    private static float[][] rows(OnnxValue value, int batch) {
+        if (!(value instanceof OnnxTensor t) || t.getInfo().type != OnnxJavaType.FLOAT) {
+            throw new EvaluationException("the model's first output is not a float tensor");
+        }
+        FloatBuffer buf = t.getFloatBuffer();
+        int total = buf.remaining();
+        if (total % batch != 0) {
+            throw new EvaluationException("the first output has " + total + " values, not divisible by batch " + batch);
+        }
+        int per = total / batch;
+        float[][] rows = new float[batch][per];
+        for (float[] row : rows) {
+            buf.get(row);
+        }
+        return rows;
+    }
+
+    @Override
+    public void close() {
+        try {
+            session.close();
+        } catch (OrtException e) {
+            throw new EvaluationException("cannot close the ONNX Runtime session: " + e.getMessage(), e);
+        }
+    }
+}

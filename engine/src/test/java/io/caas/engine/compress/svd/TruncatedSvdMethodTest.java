@@ -1,0 +1,239 @@
+package io.caas.engine.compress.svd;
+
+import static io.caas.engine.testing.OnnxModelBuilder.integer;
+import static io.caas.engine.testing.OnnxModelBuilder.real;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.caas.engine.compress.CompressionMethods;
+import io.caas.engine.compress.CompressionResult;
+import io.caas.engine.compress.CompressionTask;
+import io.caas.engine.compress.InvalidParametersException;
+import io.caas.engine.compress.LayerReport;
+import io.caas.engine.compress.ProgressListener;
+import io.caas.engine.eval.EvaluationOptions;
+import io.caas.engine.eval.Evaluator;
+import io.caas.engine.eval.OutputAgreement;
+import io.caas.engine.onnx.ModelInspector;
+import io.caas.engine.onnx.ModelSummary;
+import io.caas.engine.onnx.OnnxModels;
+import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import io.caas.engine.onnx.proto.Onnx.NodeProto;
+import io.caas.engine.onnx.proto.Onnx.TensorProto;
+import io.caas.engine.testing.OnnxModelBuilder;
+import io.caas.engine.testing.TestData;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TruncatedSvdMethodTest {
+
+    /** Factorize every layer at full rank, even where that grows it: the rewrite must then be exact. */
+    private static final Map<String, Object> FULL_RANK = Map.of("rank", 1_000_000, "onlyIfSmaller", false,
+            "skipFirstAndLast", false);
+
+    private final TruncatedSvdMethod svd = new TruncatedSvdMethod();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void fullRankGemmMlpRunsExactlyLikeTheOriginal() throws InterruptedException {
+        ModelProto mlp = OnnxModelBuilder.gemmMlp(7, 40, 24, 16, 5);
+        CompressionResult r = compress(mlp, FULL_RANK);
+
+        assertThat(r.layers()).hasSize(3).allMatch(LayerReport::factorized);
+        assertThat(maxAbsDiff(mlp, r.compressed(), null)).isLessThanOrEqualTo(1e-4);
+        List<String> ops = r.compressed().getGraph().getNodeList().stream().map(NodeProto::getOpType).toList();
+        assertThat(ops).containsExactly("MatMul", "Gemm", "Relu", "MatMul", "Gemm", "Relu", "MatMul", "Gemm");
+        assertThat(initializerNames(r.compressed())).doesNotContain("w0", "w1", "w2").contains("b0", "b1", "b2");
+    }
+
+    @Test
+    void fullRankOpenWakeWordHeadRunsExactlyLikeTheOriginal() throws InterruptedException {
+        ModelProto alexa = OnnxModels.read(TestData.openWakeWord("alexa_v0.1.onnx"));
+        CompressionResult r = compress(alexa, FULL_RANK);
+
+        assertThat(r.layers()).hasSize(3).allMatch(LayerReport::factorized);
+        assertThat(maxAbsDiff(alexa, r.compressed(), null)).isLessThanOrEqualTo(1e-4);
+        assertSameInterface(alexa, r.compressed());
+    }
+
+    @Test
+    void fullRankPaddleOcrClassifierRunsExactlyLikeTheOriginal() throws InterruptedException {
+        ModelProto cls = OnnxModels.read(TestData.paddleCls());
+        CompressionResult r = compress(cls, FULL_RANK);
+
+        List<LayerReport> factorized = r.layers().stream().filter(LayerReport::factorized).toList();
+        assertThat(factorized).hasSizeGreaterThan(40);
+        assertThat(maxAbsDiff(cls, r.compressed(), new long[] {3, 48, 192})).isLessThanOrEqualTo(1e-4);
+        assertSameInterface(cls, r.compressed());
+        // weights were Constant nodes: the factors are initializers and the dead Constants are gone
+        ModelSummary before = ModelInspector.inspect(cls);
+        ModelSummary after = ModelInspector.inspect(r.compressed());
+        assertThat(after.operatorCounts().get("Constant"))
+                .isEqualTo(before.operatorCounts().get("Constant") - factorized.size());
+        assertThat(after.operatorCounts().get("Conv")).isEqualTo(before.operatorCounts().get("Conv")
+                + (int) factorized.stream().filter(l -> l.opType().equals("Conv")).count());
+        assertThat(r.compressed().getGraph().getInitializerCount()).isEqualTo(2 * factorized.size());
+    }
+
+    @Test
+    void fullRankCnnWithBiasAndMatMulClassifierIsExact() throws InterruptedException {
+        ModelProto cnn = OnnxModelBuilder.cnn(11, 12, 6, 3, 8, 16);
+        CompressionResult r = compress(cnn, FULL_RANK);
+        assertThat(r.layers()).extracting(LayerReport::opType).containsExactly("Conv", "Conv", "MatMul");
+        assertThat(maxAbsDiff(cnn, r.compressed(), null)).isLessThanOrEqualTo(1e-4);
+    }
+
+    @Test
+    void gemmWithTransAAlphaBetaAndWithoutBiasIsExact() throws InterruptedException {
+        SplittableRandom rnd = new SplittableRandom(5);
+        // y1 = 0.5 · (xᵀ)ᵀ·W + 2·C  (transA = 1 on a transposed input, W stored in×out); y = y1·Vᵀ, no bias
+        ModelProto model = new OnnxModelBuilder("gemm-variants", 13).input("x", -1, 10)
+                .node("Transpose", List.of("x"), List.of("xt"), OnnxModelBuilder.ints("perm", 1, 0))
+                .initializer("w", OnnxModelBuilder.randomWeights(rnd, 10 * 7, 10), 10, 7)
+                .initializer("c", OnnxModelBuilder.randomWeights(rnd, 7, 1), 7)
+                .initializer("v", OnnxModelBuilder.randomWeights(rnd, 7 * 4, 7), 4, 7)
+                .node("Gemm", List.of("xt", "w", "c"), List.of("y1"), integer("transA", 1), real("alpha", 0.5f),
+                        real("beta", 2f))
+                .node("Gemm", List.of("y1", "v"), List.of("y"), integer("transB", 1))
+                .output("y", -1, 4).build();
+        CompressionResult r = compress(model, FULL_RANK);
+        assertThat(r.layers()).allMatch(LayerReport::factorized);
+        assertThat(maxAbsDiff(model, r.compressed(), null)).isLessThanOrEqualTo(1e-4);
+        assertThat(r.compressed().getGraph().getNodeList()).extracting(NodeProto::getOpType)
+                .containsExactly("Transpose", "Transpose", "MatMul", "Gemm", "MatMul", "MatMul");
+    }
+
+    @Test
+    void reducedRankShrinksTheAlexaHeadAndItStillRuns() throws Exception {
+        Path original = TestData.openWakeWord("alexa_v0.1.onnx");
+        ModelProto alexa = OnnxModels.read(original);
+        CompressionResult r = compress(alexa, Map.of()); // default energy
+
+        LayerReport first = r.layers().get(0);
+        assertThat(first.factorized()).isTrue();
+        assertThat(first.originalRank()).isEqualTo(128);
+        assertThat(first.finalRank()).isLessThan(128);
+        assertThat(first.parametersAfter()).isEqualTo(first.finalRank() * (128 + 1536));
+        assertThat(r.layers().get(2).factorized()).isFalse(); // the classifier, skipped by default
+        assertThat(ModelInspector.inspect(r.compressed()).parameters()).isLessThan(ModelInspector.inspect(alexa).parameters());
+
+        Path out = dir.resolve("alexa-svd.onnx");
+        OnnxModels.write(r.compressed(), out);
+        assertThat(Files.size(out)).isLessThan(Files.size(original));
+        ModelProto reread = OnnxModels.read(out);
+        OutputAgreement a = Evaluator.compare(alexa, reread, Optional.empty(), EvaluationOptions.defaults());
+        assertThat(a.meanCosine()).isGreaterThan(0.99);
+    }
+
+    @Test
+    void outputErrorFallsAsEnergyRises() throws InterruptedException {
+        ModelProto cls = OnnxModels.read(TestData.paddleCls());
+        double previous = Double.MAX_VALUE;
+        long previousParams = 0;
+        for (double energy : new double[] {0.8, 0.9, 0.95}) {
+            CompressionResult r = compress(cls, Map.of("energy", energy));
+            long params = ModelInspector.inspect(r.compressed()).parameters();
+            assertThat(params).isLessThan(ModelInspector.inspect(cls).parameters());
+            assertThat(params).isGreaterThan(previousParams);
+            double error = Evaluator.compare(cls, r.compressed(), Optional.empty(),
+                    EvaluationOptions.defaults().withSampleShape(3, 48, 192).withBatchSize(16)).meanRelativeError();
+            assertThat(error).isLessThan(previous).isPositive();
+            previous = error;
+            previousParams = params;
+        }
+    }
+
+    @Test
+    void ratioAndExplicitLayersChooseWhatIsFactorized() throws InterruptedException {
+        ModelProto mlp = OnnxModelBuilder.gemmMlp(3, 64, 64, 64, 10);
+        CompressionResult ratio = compress(mlp, Map.of("ratio", 0.25));
+        LayerReport l0 = ratio.layers().get(0);
+        assertThat(l0.finalRank()).isEqualTo(8); // 0.25 · 64·64 / 128
+        assertThat(l0.parametersAfter()).isEqualTo(8 * 128).isLessThanOrEqualTo(l0.parametersBefore() / 4);
+        assertThat(ratio.layers().get(2).factorized()).isFalse();
+
+        CompressionResult named = compress(mlp, Map.of("rank", 4, "layers", List.of("gemm_4")));
+        assertThat(named.layers()).extracting(LayerReport::factorized).containsExactly(false, false, true);
+        assertThat(named.layers().get(2).finalRank()).isEqualTo(4);
+    }
+
+    @Test
+    void skipsTheFirstConvAndLayersThatWouldNotShrink() throws InterruptedException {
+        ModelProto cnn = OnnxModelBuilder.cnn(2, 8, 4, 3, 32, 32);
+        CompressionResult r = compress(cnn, Map.of("energy", 1.0));
+        assertThat(r.layers().get(0).factorized()).isFalse();
+        assertThat(r.layers().get(0).note()).contains("first convolution");
+        // 32×288 at (almost) full rank 32 needs 32·320 > 9216 parameters
+        assertThat(r.layers().get(1).factorized()).isFalse();
+        assertThat(r.layers().get(1).note()).contains("would not shrink");
+        assertThat(r.compressed()).isEqualTo(cnn);
+    }
+
+    @Test
+    void rejectsBadParametersListingEveryProblem() {
+        ModelSummary summary = ModelInspector.inspect(OnnxModelBuilder.gemmMlp(1, 8, 8, 2));
+        Map<String, Object> bad = new HashMap<>();
+        bad.put("rank", -3);
+        bad.put("energy", 1.5);
+        bad.put("layers", List.of("gemm_0", "nope"));
+        bad.put("colour", "blue");
+        assertThatThrownBy(() -> svd.validate(bad, summary))
+                .isInstanceOfSatisfying(InvalidParametersException.class, e -> assertThat(e.problems()).containsExactlyInAnyOrder(
+                        "unknown parameter 'colour'; svd takes energy, ratio, rank, layers, skipFirstAndLast, onlyIfSmaller",
+                        "give only one of energy, ratio and rank, not energy and rank",
+                        "energy must be a number in (0, 1], got 1.5",
+                        "rank must be a positive integer, got -3",
+                        "unknown layer 'nope'; factorizable layers are [gemm_0, gemm_2]"));
+        assertThatThrownBy(() -> svd.validate(Map.of("ratio", 0), summary)).hasMessageContaining("ratio must be");
+        assertThatThrownBy(() -> svd.validate(Map.of("rank", 2.5), summary)).hasMessageContaining("positive integer");
+        assertThatThrownBy(() -> svd.validate(Map.of("skipFirstAndLast", "maybe"), summary))
+                .hasMessageContaining("true or false");
+        svd.validate(Map.of("energy", 1, "layers", "gemm_0, gemm_2"), summary);
+    }
+
+    @Test
+    void registryListsSvd() {
+        assertThat(CompressionMethods.get("svd")).isInstanceOf(TruncatedSvdMethod.class);
+        assertThat(CompressionMethods.all()).extracting(m -> m.descriptor().name()).contains("svd");
+        assertThatThrownBy(() -> CompressionMethods.get("magic")).hasMessageContaining("available: svd");
+    }
+
+    @Test
+    void cancelledRunThrowsInterrupted() {
+        ModelProto mlp = OnnxModelBuilder.gemmMlp(1, 8, 8, 2);
+        Thread.currentThread().interrupt();
+        assertThatThrownBy(() -> compress(mlp, FULL_RANK)).isInstanceOf(InterruptedException.class);
+    }
+
+    private CompressionResult compress(ModelProto model, Map<String, Object> params) throws InterruptedException {
+        return svd.compress(new CompressionTask(model, params, Optional.empty(), Optional.empty()), ProgressListener.NONE);
+    }
+
+    private static double maxAbsDiff(ModelProto a, ModelProto b, long[] sampleShape) {
+        EvaluationOptions options = EvaluationOptions.defaults().withBatchSize(8);
+        if (sampleShape != null) {
+            options = options.withSampleShape(sampleShape);
+        }
+        return Evaluator.compare(a, b, Optional.empty(), options).maxAbsDiff();
+    }
+
+    private static void assertSameInterface(ModelProto original, ModelProto compressed) {
+        assertThat(compressed.getIrVersion()).isEqualTo(original.getIrVersion());
+        assertThat(compressed.getOpsetImportList()).isEqualTo(original.getOpsetImportList());
+        assertThat(compressed.getGraph().getInputList()).isEqualTo(original.getGraph().getInputList());
+        assertThat(compressed.getGraph().getOutputList()).isEqualTo(original.getGraph().getOutputList());
+    }
+
+    private static List<String> initializerNames(ModelProto m) {
+        return m.getGraph().getInitializerList().stream().map(TensorProto::getName).toList();
+    }
+}
