@@ -4,8 +4,7 @@ import io.caas.engine.compress.CompressionMethod;
 import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
 import io.caas.engine.compress.ProgressListener;
-import io.caas.engine.onnx.ModelInspector;
-import io.caas.engine.onnx.ModelSummary;
+import io.caas.engine.eval.ModelMeasurements;
 import io.caas.engine.onnx.OnnxFormatException;
 import io.caas.engine.onnx.OnnxModels;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
@@ -34,9 +33,12 @@ class CompressionPipeline {
     private final MethodCatalog methods;
     private final ArtifactStore store;
     private final JobData jobData;
+    private final ModelMeasurer measurer;
     private final Json json;
 
-    CompressionPipeline(ModelService models, MethodCatalog methods, ArtifactStore store, JobData jobData, Json json) {
+    CompressionPipeline(ModelService models, MethodCatalog methods, ArtifactStore store, JobData jobData,
+                        ModelMeasurer measurer, Json json) {
+        this.measurer = measurer;
         this.models = models;
         this.methods = methods;
         this.store = store;
@@ -63,25 +65,32 @@ class CompressionPipeline {
 
         progress.progress(0.05, "compressing with " + job.method());
         Map<String, Object> parameters = new HashMap<>(job.parameters());
-        CompressionResult result = method.compress(
-                new CompressionTask(original, parameters, data.train(), data.eval()), progress);
+        CompressionResult result = method.compress(new CompressionTask(original, parameters, data.train(), data.eval()),
+                new ScaledProgress(progress, 0.05, 0.7));
 
-        progress.progress(0.9, "storing compressed model");
+        progress.progress(0.7, "storing compressed model");
         StoredObject artifact = storeArtifact(job, result.compressed());
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
 
-        ModelSummary before = model.summary();
-        ModelSummary after = ModelInspector.inspect(result.compressed());
-        JobReport.ModelFigures originalFigures = new JobReport.ModelFigures(before.parameters(), model.sizeBytes(),
-                null, null);
-        JobReport.ModelFigures compressedFigures = new JobReport.ModelFigures(after.parameters(), artifact.sizeBytes(),
-                null, null);
-        double ratio = before.parameters() == 0 ? 1.0 : (double) after.parameters() / before.parameters();
-        JobReport report = new JobReport(job.id(), job.modelId(), job.method(), job.parameters(), originalFigures,
-                compressedFigures, ratio, null, result.layers(), result.curves());
-        JobSummary summary = new JobSummary(before.parameters(), after.parameters(), model.sizeBytes(),
-                artifact.sizeBytes(), ratio, null, null, null, null, null);
+        progress.progress(0.75, "measuring original and compressed model");
+        ModelMeasurer.Measured m = measurer.measure(original, result.compressed(), data.eval());
+        double ratio = m.original().parameters() == 0 ? 1.0
+                : (double) m.compressed().parameters() / m.original().parameters();
+        Double accBefore = m.original().top1Accuracy();
+        Double accAfter = m.compressed().top1Accuracy();
+        Double accDelta = accBefore != null && accAfter != null ? accAfter - accBefore : null;
+        JobReport report = new JobReport(job.id(), job.modelId(), job.method(), job.parameters(), m.original(),
+                m.compressed(), m.agreement(), ratio, accDelta, m.note(), result.layers(), result.curves());
+        JobSummary summary = new JobSummary(m.original().parameters(), m.compressed().parameters(), model.sizeBytes(),
+                artifact.sizeBytes(), ratio, accBefore, accAfter, accDelta, p50(m.original()), p50(m.compressed()));
         progress.progress(1.0, "done");
         return new JobOutcome(artifact, summary, json.write(summary), json.write(report));
+    }
+
+    private static Double p50(ModelMeasurements m) {
+        return m.batch1() == null ? null : m.batch1().p50Ms();
     }
 
     private ModelProto readModel(ModelRecord model) {

@@ -1,32 +1,27 @@
 package io.caas.service.job;
 
 import io.caas.engine.compress.LayerReport;
+import io.caas.engine.eval.ModelMeasurements;
+import io.caas.engine.eval.OutputAgreement;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
 /**
- * Everything measured about a finished job, served by GET /v1/jobs/{id}/report.
+ * Everything measured about a finished job, served by GET /v1/jobs/{id}/report. Both models are measured by the
+ * same evaluator (ONNX Runtime, same inputs, same threads), so the figures compare.
  *
- * @param curves named series over training steps ("loss", "totalRank"), each a list of [step, value]
+ * @param original          the uploaded model
+ * @param compressed        the artifact
+ * @param agreement         how closely the artifact's outputs follow the original's (evaluation data, or seeded
+ *                          random inputs without it)
+ * @param compressionRatio  parameters after / before
+ * @param accuracyDelta     top-1 after minus before, as a fraction; absent without labelled evaluation data
+ * @param measurementNote   why a figure is missing, when one is
+ * @param curves            named series over steps ("loss", "rank:layer"...), each a list of [step, value]
  */
 public record JobReport(UUID jobId, UUID modelId, String method, Map<String, Object> parameters,
-                        ModelFigures original, ModelFigures compressed, double compressionRatio,
-                        Double accuracyDelta, List<LayerReport> layers, Map<String, List<double[]>> curves) {
-
-    /**
-     * Measurements of one model, taken the same way for the original and the compressed one.
-     *
-     * @param latency   ONNX Runtime latency, absent when the job measured none
-     * @param accuracy  top-1 on the evaluation dataset, absent without one
-     */
-    public record ModelFigures(long parameters, long bytes, Latency latency, Double accuracy) {
-    }
-
-    /** Milliseconds per batch, over warmed runs. */
-    public record Latency(String runtime, int threads, Percentiles batch1, Integer batchSize, Percentiles batchN) {
-    }
-
-    public record Percentiles(double p50Ms, double p95Ms, int runs) {
-    }
+                        ModelMeasurements original, ModelMeasurements compressed, OutputAgreement agreement,
+                        double compressionRatio, Double accuracyDelta, String measurementNote,
+                        List<LayerReport> layers, Map<String, List<double[]>> curves) {
 }

@@ -4,18 +4,17 @@ import io.caas.engine.compress.CompressionMethod;
 import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.onnx.WeightedLayer;
 import java.util.LinkedHashMap;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.springframework.stereotype.Component;
 
-/** The compression methods this service offers, by name. */
-@Component
+/** The compression methods this service offers, by name: the engine's registry, as configured in MethodConfiguration. */
 public class MethodCatalog {
 
     private final Map<String, CompressionMethod> byName = new LinkedHashMap<>();
 
-    public MethodCatalog(List<CompressionMethod> methods) {
+    public MethodCatalog(Collection<CompressionMethod> methods) {
         for (CompressionMethod m : methods) {
             if (byName.put(m.descriptor().name(), m) != null) {
                 throw new IllegalStateException("two methods named " + m.descriptor().name());

@@ -2,6 +2,7 @@ package io.caas.service.support;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -10,6 +11,8 @@ import org.springframework.test.context.DynamicPropertySource;
  * The service as it runs by default (H2 file database, filesystem store, api and worker roles), on a random port,
  * with its data in a fresh folder. All subclasses share one application context.
  */
+// Metrics export is off in tests by default; the Prometheus scrape is part of what is tested.
+@AutoConfigureObservability
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "caas.limits.max-upload-bytes=" + H2ServiceTest.UPLOAD_LIMIT,
         "jobrunr.background-job-server.poll-interval-in-seconds=5"})

