@@ -1,0 +1,62 @@
+package io.caas.service.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.caas.service.support.Api;
+import io.caas.service.support.H2ServiceTest;
+import io.caas.service.support.TestMaterial;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.http.MediaType;
+import org.springframework.test.context.TestPropertySource;
+
+/**
+ * Cancelling queued and running jobs. The worker holds each job for a minute after taking it (the fault-injection
+ * pause), so a job is reliably running, and a second one reliably queued behind it on the single worker thread.
+ */
+@TestPropertySource(properties = {"caas.jobs.fault-injection.pause-after-start=60s", "caas.jobs.worker-threads=1"})
+class JobCancellationTest extends H2ServiceTest {
+
+    @LocalServerPort
+    int port;
+
+    @Test
+    void cancellingInterruptsARunningJobAndDropsAQueuedOne() throws Exception {
+        Api api = new Api(port);
+        byte[] bytes = Files.readAllBytes(TestMaterial.wakeWordHead());
+        String model = api.postRaw("/v1/models", bytes, MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
+        String running = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd")).json().get("id").asText();
+        api.awaitJob(running, Duration.ofSeconds(30), Set.of("running"));
+        String queued = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd")).json().get("id").asText();
+
+        // a model in use cannot be deleted from under its jobs
+        Api.Response delete = api.delete("/v1/models/" + model);
+        assertThat(delete.status()).isEqualTo(409);
+        assertThat(delete.contentType()).isEqualTo("application/problem+json");
+
+        Api.Response cancelQueued = api.postJson("/v1/jobs/" + queued + "/cancel", Map.of());
+        assertThat(cancelQueued.status()).isEqualTo(202);
+        assertThat(cancelQueued.json().get("status").asText()).isEqualTo("cancelled");
+
+        Api.Response cancelRunning = api.postJson("/v1/jobs/" + running + "/cancel", Map.of());
+        assertThat(cancelRunning.status()).isEqualTo(202);
+        assertThat(cancelRunning.json().get("cancelRequested").asBoolean()).isTrue();
+        // Within 30 s, half the 60 s pause: the worker thread was interrupted, not waited out.
+        JsonNode cancelled = api.awaitJob(running, Duration.ofSeconds(30), Set.of("cancelled", "succeeded", "failed"));
+        assertThat(cancelled.get("status").asText()).isEqualTo("cancelled");
+        assertThat(cancelled.get("finishedAt").isNull()).isFalse();
+        assertThat(api.get("/v1/jobs/" + running + "/artifact").status()).isEqualTo(409);
+
+        // the queued job never ran
+        JsonNode never = api.get("/v1/jobs/" + queued).json();
+        assertThat(never.get("status").asText()).isEqualTo("cancelled");
+        assertThat(never.get("attempts").asInt()).isZero();
+
+        assertThat(api.delete("/v1/models/" + model).status()).isEqualTo(204);
+    }
+}

@@ -1,0 +1,73 @@
+package io.caas.service.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.caas.service.support.Api;
+import io.caas.service.support.PostgresServiceTest;
+import io.caas.service.support.TestMaterial;
+import io.caas.service.support.WorkerProcess;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.http.MediaType;
+import org.springframework.test.context.TestPropertySource;
+
+/**
+ * The deployment shape: this JVM is an API node only; workers are separate JVMs on the same PostgreSQL. Worker A
+ * takes the job and is killed with SIGKILL mid-job; worker B must pick the job up and finish it, and the job's
+ * record must say so.
+ */
+@TestPropertySource(properties = "caas.roles=api")
+class WorkerFailoverTest extends PostgresServiceTest {
+
+    @LocalServerPort
+    int port;
+
+    @Test
+    void aJobWhoseWorkerIsKilledCompletesOnAnotherWorker() throws Exception {
+        Api api = new Api(port);
+        byte[] bytes = Files.readAllBytes(TestMaterial.wakeWordHead());
+        String model = api.postRaw("/v1/models", bytes, MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
+        String id = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd")).json().get("id").asText();
+
+        Path logs = Files.createDirectories(Path.of("target", "worker-logs"));
+        // Worker A holds the job long after taking it, so it is surely mid-job when killed.
+        WorkerProcess a = WorkerProcess.start(JDBC_URL, DATA_DIR, logs.resolve("worker-a.log"),
+                "--caas.jobs.fault-injection.pause-after-start=10m");
+        JsonNode running;
+        try {
+            running = api.awaitJob(id, Duration.ofSeconds(120), Set.of("running"));
+            assertThat(running.get("worker").asText()).endsWith("/" + a.pid());
+        } finally {
+            a.kill();
+        }
+
+        try (WorkerProcess b = WorkerProcess.start(JDBC_URL, DATA_DIR, logs.resolve("worker-b.log"))) {
+            JsonNode done = api.awaitJob(id, Duration.ofSeconds(180), Set.of("succeeded", "failed", "cancelled"));
+
+            assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("succeeded");
+            assertThat(done.get("attempts").asInt()).isEqualTo(2);
+            assertThat(done.get("worker").asText()).endsWith("/" + b.pid());
+            List<String> transitions = new ArrayList<>();
+            JsonNode resumed = null;
+            for (JsonNode e : api.get("/v1/jobs/" + id + "/events").json().get("items")) {
+                if (e.get("type").asText().equals("state")) {
+                    transitions.add(e.get("data").get("transition").asText());
+                    if (e.get("data").get("transition").asText().equals("RESUME_AFTER_WORKER_LOSS")) {
+                        resumed = e;
+                    }
+                }
+            }
+            assertThat(transitions).containsExactly("SUBMIT", "START", "RESUME_AFTER_WORKER_LOSS", "SUCCEED");
+            assertThat(resumed.get("message").asText()).contains("/" + a.pid()).contains("/" + b.pid());
+            assertThat(api.get("/v1/jobs/" + id + "/artifact").status()).isEqualTo(200);
+        }
+    }
+}
