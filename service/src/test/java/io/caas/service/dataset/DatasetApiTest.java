@@ -1,0 +1,150 @@
+package io.caas.service.dataset;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.caas.service.support.Api;
+import io.caas.service.support.FashionMnistFiles;
+import io.caas.service.support.H2ServiceTest;
+import io.caas.service.support.SmallModels;
+import io.caas.service.support.TestMaterial;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.http.MediaType;
+
+class DatasetApiTest extends H2ServiceTest {
+
+    @LocalServerPort
+    int port;
+    Api api;
+
+    @BeforeEach
+    void client() {
+        api = new Api(port);
+    }
+
+    @Test
+    void fashionMnistAsAnIdxZipIsRegisteredWithItsShapeAndClasses() throws Exception {
+        Api.Response r = api.postMultipart("/v1/datasets", "fashion-t10k.zip", FashionMnistFiles.testSplitIdxZip());
+
+        assertThat(r.status()).as(new String(r.body())).isEqualTo(201);
+        JsonNode d = r.json();
+        assertThat(d.get("format").asText()).isEqualTo("idx");
+        assertThat(d.get("samples").asInt()).isEqualTo(10_000);
+        assertThat(d.get("sampleShape").toString()).isEqualTo("[1,28,28]");
+        assertThat(d.get("classes").asInt()).isEqualTo(10);
+        assertThat(d.get("labelled").asBoolean()).isTrue();
+        assertThat(d.has("storageKey")).isFalse();
+        assertThat(api.get("/v1/datasets/" + d.get("id").asText()).json().get("samples").asInt()).isEqualTo(10_000);
+    }
+
+    @Test
+    void csvAsARawBodyIsRegistered() throws Exception {
+        Api.Response r = api.postRaw("/v1/datasets?filename=fashion.csv&name=fashion-500",
+                FashionMnistFiles.testSplitCsv(500), MediaType.APPLICATION_OCTET_STREAM);
+
+        assertThat(r.status()).as(new String(r.body())).isEqualTo(201);
+        assertThat(r.json().get("format").asText()).isEqualTo("csv");
+        assertThat(r.json().get("samples").asInt()).isEqualTo(500);
+        assertThat(r.json().get("sampleShape").toString()).isEqualTo("[784]");
+        assertThat(r.json().get("name").asText()).isEqualTo("fashion-500");
+    }
+
+    @Test
+    void aZipSlipArchiveIsRefusedAndNothingIsKept() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (ZipOutputStream zip = new ZipOutputStream(out)) {
+            zip.putNextEntry(new ZipEntry("../../escape/cat.png"));
+            zip.write(new byte[] {1, 2, 3});
+            zip.closeEntry();
+        }
+        List<Path> before = stored();
+        Api.Response r = api.postMultipart("/v1/datasets", "images.zip", out.toByteArray());
+
+        assertThat(r.status()).isEqualTo(422);
+        assertThat(r.contentType()).isEqualTo("application/problem+json");
+        assertThat(r.json().get("type").asText()).isEqualTo("urn:caas:problem:invalid-dataset");
+        assertThat(stored()).isEqualTo(before);
+    }
+
+    @Test
+    void garbageAndUnknownFormatsAreRefused() throws Exception {
+        Api.Response garbage = api.postMultipart("/v1/datasets", "data.npz", "PK garbage".getBytes());
+        assertThat(garbage.status()).isEqualTo(422);
+        assertThat(garbage.json().get("detail").asText()).isNotBlank();
+
+        Api.Response format = api.postRaw("/v1/datasets?format=parquet", "1,2,3\n".getBytes(),
+                MediaType.APPLICATION_OCTET_STREAM);
+        assertThat(format.status()).isEqualTo(422);
+        assertThat(format.json().get("detail").asText()).contains("parquet");
+    }
+
+    @Test
+    void anOversizeDatasetIsRefused() throws Exception {
+        Path big = TestMaterial.file("paddleocr/package/assets/ch_PP-OCRv4_rec_infer.onnx");
+        Api.Response r = api.postRaw("/v1/datasets?filename=big.csv", Files.readAllBytes(big),
+                MediaType.APPLICATION_OCTET_STREAM);
+        assertThat(r.status()).isEqualTo(413);
+    }
+
+    @Test
+    void aDatasetWhoseShapeDoesNotFitTheModelIsRefusedAtSubmission() throws Exception {
+        String dataset = api.postRaw("/v1/datasets?filename=fashion.csv", FashionMnistFiles.testSplitCsv(50),
+                MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
+        String model = api.postRaw("/v1/models", Files.readAllBytes(TestMaterial.wakeWordHead()),
+                MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
+
+        Api.Response r = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd", "evalDatasetId", dataset));
+
+        assertThat(r.status()).isEqualTo(422);
+        assertThat(r.json().get("errors").get(0).asText()).contains("[784]").contains("[1, 16, 96]");
+    }
+
+    @Test
+    void aJobWithEvaluationDataReportsAccuracyBeforeAndAfter() throws Exception {
+        String dataset = api.postMultipart("/v1/datasets", "fashion-t10k.zip", FashionMnistFiles.testSplitIdxZip())
+                .json().get("id").asText();
+        String model = api.postRaw("/v1/models?name=mlp", SmallModels.fashionMlp(64, 7),
+                MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
+
+        String job = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd", "evalDatasetId", dataset,
+                "parameters", Map.of("rank", 8, "skipFirstAndLast", false))).json().get("id").asText();
+        JsonNode done = api.awaitJob(job, Duration.ofSeconds(90), Set.of("succeeded", "failed", "cancelled"));
+
+        assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("succeeded");
+        JsonNode report = api.get("/v1/jobs/" + job + "/report").json();
+        double before = report.get("original").get("top1Accuracy").asDouble();
+        double after = report.get("compressed").get("top1Accuracy").asDouble();
+        assertThat(before).isBetween(0.0, 1.0);
+        assertThat(after).isBetween(0.0, 1.0);
+        assertThat(report.get("original").get("evaluatedSamples").asInt()).isPositive();
+        assertThat(report.get("accuracyDelta").asDouble()).isCloseTo(after - before, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(done.get("result").get("accuracyDelta").asDouble()).isEqualTo(report.get("accuracyDelta").asDouble());
+
+        // the dataset is in use only while the job runs; now it can go
+        assertThat(api.delete("/v1/datasets/" + dataset).status()).isEqualTo(204);
+        assertThat(api.get("/v1/datasets/" + dataset).status()).isEqualTo(404);
+    }
+
+    static List<Path> stored() throws IOException {
+        Path dir = DATA_DIR.resolve("artifacts/datasets");
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.sorted().toList();
+        }
+    }
+}
