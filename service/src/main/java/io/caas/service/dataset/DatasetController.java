@@ -3,7 +3,11 @@ package io.caas.service.dataset;
 import io.caas.service.web.ApiRole;
 import io.caas.service.web.Page;
 import io.caas.service.web.UploadRequests;
+import io.caas.service.web.FilePart;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.constraints.Max;
@@ -40,38 +44,47 @@ class DatasetController {
     }
 
     @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
-    @Operation(summary = "Upload a dataset (.npz, IDX, CSV or image-folder zip) as a multipart part named 'file'")
-    ResponseEntity<DatasetRecord> uploadMultipart(@RequestPart("file") MultipartFile file,
+    @ApiResponse(responseCode = "201", description = "Created", useReturnTypeSchema = true)
+    @Operation(operationId = "uploadDataset", summary = "Upload a dataset (.npz, IDX zip, CSV or image-folder zip): a multipart part named 'file', or the raw body (name the format or a filename with its extension)",
+            requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = {
+                    @Content(mediaType = MediaType.MULTIPART_FORM_DATA_VALUE, schema = @Schema(implementation = FilePart.class)),
+                    @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE, schema = @Schema(type = "string", format = "binary"))}))
+    ResponseEntity<DatasetRecord> uploadMultipart(@Parameter(hidden = true) @RequestPart("file") MultipartFile file,
                                                   @RequestParam(required = false) String name,
                                                   @RequestParam(required = false) String format) {
         return created(datasets.register(UploadRequests.fromPart(file), name, format));
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_OCTET_STREAM_VALUE)
-    @Operation(summary = "Upload a dataset as the raw request body; name the format or a filename with its extension")
+    @ApiResponse(responseCode = "201", description = "Created", useReturnTypeSchema = true)
+    @Operation(operationId = "uploadDataset", summary = "Upload a dataset (.npz, IDX zip, CSV or image-folder zip): a multipart part named 'file', or the raw body (name the format or a filename with its extension)",
+            requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = {
+                    @Content(mediaType = MediaType.MULTIPART_FORM_DATA_VALUE, schema = @Schema(implementation = FilePart.class)),
+                    @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE, schema = @Schema(type = "string", format = "binary"))}))
     ResponseEntity<DatasetRecord> uploadRaw(@Parameter(hidden = true) InputStream body,
                                             @RequestParam(required = false) String name,
                                             @RequestParam(required = false) String filename,
                                             @RequestParam(required = false) String format,
-                                            @RequestHeader(value = HttpHeaders.CONTENT_LENGTH, required = false) Long length) {
+                                            @Parameter(hidden = true) @RequestHeader(value = HttpHeaders.CONTENT_LENGTH, required = false) Long length) {
         return created(datasets.register(UploadRequests.fromBody(body, filename, length), name, format));
     }
 
     @GetMapping
-    @Operation(summary = "List datasets, newest first")
+    @Operation(operationId = "listDatasets", summary = "List datasets, newest first")
     Page<DatasetRecord> list(@RequestParam(required = false) String cursor,
                              @RequestParam(defaultValue = "50") @Min(1) @Max(500) int limit) {
         return datasets.list(cursor, limit);
     }
 
     @GetMapping("/{id}")
-    @Operation(summary = "Get a dataset: format, sample count and shape, classes")
+    @Operation(operationId = "getDataset", summary = "Get a dataset: format, sample count and shape, classes")
     DatasetRecord get(@PathVariable UUID id) {
         return datasets.get(id);
     }
 
     @DeleteMapping("/{id}")
-    @Operation(summary = "Delete a dataset (refused while queued or running jobs use it)")
+    @ApiResponse(responseCode = "204", description = "Deleted")
+    @Operation(operationId = "deleteDataset", summary = "Delete a dataset (refused while queued or running jobs use it)")
     ResponseEntity<Void> delete(@PathVariable UUID id) {
         datasets.delete(id);
         return ResponseEntity.noContent().build();

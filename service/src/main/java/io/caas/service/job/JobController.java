@@ -5,6 +5,7 @@ import io.caas.service.web.ApiRole;
 import io.caas.service.web.ConflictException;
 import io.caas.service.web.Page;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
@@ -46,7 +47,9 @@ class JobController {
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
-    @Operation(summary = "Submit a compression job",
+    @ApiResponse(responseCode = "201", description = "Created", useReturnTypeSchema = true)
+    @ApiResponse(responseCode = "200", description = "Replayed: the job an earlier request with this Idempotency-Key created", useReturnTypeSchema = true)
+    @Operation(operationId = "submitJob", summary = "Submit a compression job",
             description = "With an Idempotency-Key header, repeating the same request returns the job it created "
                     + "(200) instead of creating another; the same key with a different request is refused (422).")
     ResponseEntity<JobResource> submit(@Valid @RequestBody JobRequest request,
@@ -60,7 +63,7 @@ class JobController {
     }
 
     @GetMapping
-    @Operation(summary = "List jobs, newest first, optionally of one status")
+    @Operation(operationId = "listJobs", summary = "List jobs, newest first, optionally of one status")
     Page<JobResource> list(@RequestParam(required = false) JobStatusParam status,
                            @RequestParam(required = false) String cursor,
                            @RequestParam(defaultValue = "50") @Min(1) @Max(500) int limit) {
@@ -68,13 +71,13 @@ class JobController {
     }
 
     @GetMapping("/{id}")
-    @Operation(summary = "Get a job: status, progress, timestamps, error, result summary")
+    @Operation(operationId = "getJob", summary = "Get a job: status, progress, timestamps, error, result summary")
     JobResource get(@PathVariable UUID id) {
         return JobResource.of(jobs.get(id));
     }
 
     @GetMapping("/{id}/events")
-    @Operation(summary = "The job's log: state changes, progress phases and training metrics, oldest first")
+    @Operation(operationId = "getJobEvents", summary = "The job's log: state changes, progress phases and training metrics, oldest first")
     EventList events(@PathVariable UUID id, @RequestParam(defaultValue = "0") @Min(0) long after,
                      @RequestParam(defaultValue = "500") @Min(1) @Max(5000) int limit) {
         List<JobEvent> events = jobs.events(id, after, limit);
@@ -86,13 +89,14 @@ class JobController {
     }
 
     @PostMapping("/{id}/cancel")
-    @Operation(summary = "Cancel a queued or running job")
+    @ApiResponse(responseCode = "202", description = "Cancelled, or cancellation requested for a running job", useReturnTypeSchema = true)
+    @Operation(operationId = "cancelJob", summary = "Cancel a queued or running job")
     ResponseEntity<JobResource> cancel(@PathVariable UUID id) {
         return ResponseEntity.status(HttpStatus.ACCEPTED).body(JobResource.of(jobs.cancel(id)));
     }
 
     @GetMapping(value = "/{id}/artifact", produces = MediaType.APPLICATION_OCTET_STREAM_VALUE)
-    @Operation(summary = "Download the compressed ONNX model of a succeeded job")
+    @Operation(operationId = "getJobArtifact", summary = "Download the compressed ONNX model of a succeeded job")
     ResponseEntity<InputStreamResource> artifact(@PathVariable UUID id) {
         JobRecord job = succeeded(id);
         return ResponseEntity.ok()
@@ -105,7 +109,7 @@ class JobController {
     }
 
     @GetMapping(value = "/{id}/report", produces = MediaType.APPLICATION_JSON_VALUE)
-    @Operation(summary = "The measurements of a succeeded job: parameters, bytes, latency, accuracy, per-layer ranks, curves")
+    @Operation(operationId = "getJobReport", summary = "The measurements of a succeeded job: parameters, bytes, latency, accuracy, per-layer ranks, curves")
     JobReport report(@PathVariable UUID id) throws com.fasterxml.jackson.core.JsonProcessingException {
         return mapper.readValue(succeeded(id).reportJson(), JobReport.class);
     }

@@ -2,6 +2,7 @@ package io.caas.service.method;
 
 import io.caas.engine.compress.MethodDescriptor;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.util.List;
 import io.caas.service.web.ApiRole;
@@ -22,7 +23,7 @@ class MethodController {
     }
 
     @GetMapping
-    @Operation(summary = "List the compression methods with their parameters, defaults, ranges and layer types")
+    @Operation(operationId = "listMethods", summary = "List the compression methods with their parameters, defaults, ranges and layer types")
     MethodList list() {
         return new MethodList(catalog.descriptors());
     }

@@ -5,7 +5,11 @@ import io.caas.service.storage.ArtifactStore;
 import io.caas.service.web.ApiRole;
 import io.caas.service.web.Page;
 import io.caas.service.web.UploadRequests;
+import io.caas.service.web.FilePart;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.constraints.Max;
@@ -48,36 +52,44 @@ class ModelController {
     }
 
     @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
-    @Operation(summary = "Upload an ONNX model as a multipart part named 'file'")
-    ResponseEntity<ModelResource> uploadMultipart(@RequestPart("file") MultipartFile file,
+    @ApiResponse(responseCode = "201", description = "Created", useReturnTypeSchema = true)
+    @Operation(operationId = "uploadModel", summary = "Upload an ONNX model: a multipart part named 'file', or the raw body",
+            requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = {
+                    @Content(mediaType = MediaType.MULTIPART_FORM_DATA_VALUE, schema = @Schema(implementation = FilePart.class)),
+                    @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE, schema = @Schema(type = "string", format = "binary"))}))
+    ResponseEntity<ModelResource> uploadMultipart(@Parameter(hidden = true) @RequestPart("file") MultipartFile file,
                                                   @RequestParam(required = false) String name) {
         return created(models.register(UploadRequests.fromPart(file), name));
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_OCTET_STREAM_VALUE)
-    @Operation(summary = "Upload an ONNX model as the raw request body")
+    @ApiResponse(responseCode = "201", description = "Created", useReturnTypeSchema = true)
+    @Operation(operationId = "uploadModel", summary = "Upload an ONNX model: a multipart part named 'file', or the raw body",
+            requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = {
+                    @Content(mediaType = MediaType.MULTIPART_FORM_DATA_VALUE, schema = @Schema(implementation = FilePart.class)),
+                    @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE, schema = @Schema(type = "string", format = "binary"))}))
     ResponseEntity<ModelResource> uploadRaw(@Parameter(hidden = true) InputStream body,
                                             @RequestParam(required = false) String name,
                                             @RequestParam(required = false) String filename,
-                                            @RequestHeader(value = HttpHeaders.CONTENT_LENGTH, required = false) Long length) {
+                                            @Parameter(hidden = true) @RequestHeader(value = HttpHeaders.CONTENT_LENGTH, required = false) Long length) {
         return created(models.register(UploadRequests.fromBody(body, filename, length), name));
     }
 
     @GetMapping
-    @Operation(summary = "List models, newest first")
+    @Operation(operationId = "listModels", summary = "List models, newest first")
     Page<ModelResource> list(@RequestParam(required = false) String cursor,
                              @RequestParam(defaultValue = "50") @Min(1) @Max(500) int limit) {
         return models.list(cursor, limit).map(this::resource);
     }
 
     @GetMapping("/{id}")
-    @Operation(summary = "Get a model with its inputs, outputs, parameter count and compressible layers")
+    @Operation(operationId = "getModel", summary = "Get a model with its inputs, outputs, parameter count and compressible layers")
     ModelResource get(@PathVariable UUID id) {
         return resource(models.get(id));
     }
 
     @GetMapping(value = "/{id}/content", produces = MediaType.APPLICATION_OCTET_STREAM_VALUE)
-    @Operation(summary = "Download the model file as uploaded")
+    @Operation(operationId = "getModelContent", summary = "Download the model file as uploaded")
     ResponseEntity<InputStreamResource> content(@PathVariable UUID id) {
         ModelRecord m = models.get(id);
         return ResponseEntity.ok()
@@ -90,7 +102,8 @@ class ModelController {
     }
 
     @DeleteMapping("/{id}")
-    @Operation(summary = "Delete a model and its file (refused while queued or running jobs use it)")
+    @ApiResponse(responseCode = "204", description = "Deleted")
+    @Operation(operationId = "deleteModel", summary = "Delete a model and its file (refused while queued or running jobs use it)")
     ResponseEntity<Void> delete(@PathVariable UUID id) {
         models.delete(id);
         return ResponseEntity.noContent().build();
