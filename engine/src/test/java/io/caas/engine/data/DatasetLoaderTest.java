@@ -77,6 +77,12 @@ class DatasetLoaderTest {
     }
 
     @Test
+    void explainsThatALabelsFileIsNotTheImages() {
+        assertThatThrownBy(() -> DatasetLoader.load(TestData.fashionMnist("t10k-labels-idx1-ubyte.gz"), LIMITS))
+                .isInstanceOf(DatasetFormatException.class).hasMessageContaining("labels file");
+    }
+
+    @Test
     void refusesTruncatedIdx() throws IOException {
         Path f = Files.write(dir.resolve("x-images-idx3-ubyte"), idx(new int[] {100, 28, 28}, new byte[28 * 28 * 10]));
         assertThatThrownBy(() -> DatasetLoader.load(f, LIMITS))
