@@ -126,6 +126,13 @@ class DatasetLoaderTest {
     }
 
     @Test
+    void refusesAPlainFileOverTheSizeLimit() throws IOException {
+        Path csv = Files.writeString(dir.resolve("big.csv"), "1,2,0\n".repeat(100));
+        assertThatThrownBy(() -> DatasetLoader.load(csv, LIMITS.withMaxUncompressedBytes(100)))
+                .isInstanceOf(DatasetFormatException.class).hasMessageContaining("over the limit of 100");
+    }
+
+    @Test
     void refusesBadCsvNamingTheLine() throws IOException {
         Path ragged = Files.writeString(dir.resolve("r.csv"), "1,2,0\n1,2,3,0\n");
         assertThatThrownBy(() -> DatasetLoader.load(ragged, LIMITS))
