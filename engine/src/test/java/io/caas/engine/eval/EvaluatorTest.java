@@ -106,6 +106,18 @@ class EvaluatorTest {
     }
 
     @Test
+    void feedsTokenIdsAndAMaskToATokenModel() {
+        ModelProto tokens = OnnxModelBuilder.tokenModel(2, 1000, 8, 8, 4);
+        EvaluationOptions options = FAST.withSampleShape(12);
+        ModelMeasurements m = Evaluator.measure(tokens, Optional.empty(), options);
+        assertThat(m.parameters()).isEqualTo(1000 * 8 + 8 * 8 + 8 * 4);
+        assertThat(m.batchN().batchSize()).isEqualTo(8);
+        OutputAgreement same = Evaluator.compare(tokens, tokens, Optional.empty(), options);
+        assertThat(same.maxAbsDiff()).isZero();
+        assertThat(same.meanCosine()).isCloseTo(1.0, within(1e-6));
+    }
+
+    @Test
     void refusesADatasetThatDoesNotFitTheInput() {
         ModelProto mlp = OnnxModelBuilder.gemmMlp(1, 20, 4);
         Dataset images = new Dataset("img", new long[] {1, 28, 28}, new float[784], new int[] {0}, 1);

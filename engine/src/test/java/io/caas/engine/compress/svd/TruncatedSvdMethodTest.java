@@ -110,6 +110,17 @@ class TruncatedSvdMethodTest {
     }
 
     @Test
+    void fullRankTokenModelWithThreeDimensionalMatMulsIsExact() throws InterruptedException {
+        ModelProto tokens = OnnxModelBuilder.tokenModel(4, 1000, 24, 32, 16);
+        CompressionResult r = compress(tokens, FULL_RANK);
+        assertThat(r.layers()).extracting(LayerReport::opType).containsExactly("MatMul", "MatMul");
+        assertThat(r.layers()).allMatch(LayerReport::factorized);
+        assertThat(maxAbsDiff(tokens, r.compressed(), new long[] {7})).isLessThanOrEqualTo(1e-4);
+        assertThat(maxAbsDiff(tokens, compress(tokens, Map.of("rank", 4, "skipFirstAndLast", false)).compressed(),
+                new long[] {7})).isGreaterThan(1e-3);
+    }
+
+    @Test
     void gemmWithTransAAlphaBetaAndWithoutBiasIsExact() throws InterruptedException {
         SplittableRandom rnd = new SplittableRandom(5);
         // y1 = 0.5 · (xᵀ)ᵀ·W + 2·C  (transA = 1 on a transposed input, W stored in×out); y = y1·Vᵀ, no bias
