@@ -95,6 +95,8 @@ class DatasetLoaderTest {
                 gzip(idx(new int[] {60000, 60000, 60000}, new byte[16])));
         assertThatThrownBy(() -> DatasetLoader.load(f, LIMITS))
                 .isInstanceOf(DatasetFormatException.class).hasMessageContaining("over the limit");
+        Path overflow = Files.write(dir.resolve("o-images-idx3-ubyte"), idx(new int[] {-1, -1, -1, -1}, new byte[0]));
+        assertThatThrownBy(() -> DatasetLoader.load(overflow, LIMITS)).hasMessageContaining("too large");
         Path g = Files.write(dir.resolve("y-images-idx3-ubyte"), idx(new int[] {1000, 28, 28}, new byte[1000 * 784]));
         assertThatThrownBy(() -> DatasetLoader.load(g, LIMITS.withMaxTensorBytes(1000)))
                 .isInstanceOf(DatasetFormatException.class).hasMessageContaining("over the limit of 1000 bytes");
@@ -175,6 +177,9 @@ class DatasetLoaderTest {
         Path huge = zip(dir.resolve("h.npz"), Map.of("x.npy", npy("<f4", "100000, 100000, 100", floats(1))));
         assertThatThrownBy(() -> DatasetLoader.load(huge, LIMITS))
                 .isInstanceOf(DatasetFormatException.class).hasMessageContaining("over the limit");
+        Path overflow = zip(dir.resolve("o.npz"),
+                Map.of("x.npy", npy("<f4", "4294967296, 4294967296, 4294967296", floats(1))));
+        assertThatThrownBy(() -> DatasetLoader.load(overflow, LIMITS)).hasMessageContaining("too large");
         Path truncated = zip(dir.resolve("t.npz"), Map.of("x.npy", npy("<f4", "4, 2", floats(1, 2, 3))));
         assertThatThrownBy(() -> DatasetLoader.load(truncated, LIMITS)).hasMessageContaining("truncated");
         Path complex = zip(dir.resolve("c.npz"), Map.of("x.npy", npy("<c8", "1,", longs(0))));
