@@ -13,11 +13,13 @@ import io.caas.engine.testing.TestData;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.zip.CRC32;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -218,14 +220,15 @@ class DatasetLoaderTest {
         entries.put("root/dog/1.png", png(4, 3, true));
         entries.put("root/cat/1.png", png(4, 3, false));
         entries.put("root/cat/2.png", png(4, 3, false));
+        entries.put("root/dog/2.jpg", image(4, 3, true, "jpeg"));
         entries.put("__MACOSX/root/cat/._1.png", new byte[] {1, 2});
         Path z = zip(dir.resolve("imgs.zip"), entries);
 
         assertThat(DatasetLoader.detect(z)).isEqualTo(DatasetFormat.IMAGE_ZIP);
         Dataset d = DatasetLoader.load(z, LIMITS);
-        assertThat(d.size()).isEqualTo(3);
+        assertThat(d.size()).isEqualTo(4);
         assertThat(d.sampleShape()).containsExactly(3, 3, 4); // colour wins, CHW
-        assertThat(d.labels()).containsExactly(0, 0, 1); // cat, cat, dog
+        assertThat(d.labels()).containsExactly(0, 0, 1, 1); // cat, cat, dog, dog
         assertThat(d.classes()).isEqualTo(2);
         // png(...) paints pixel (x, y) with red = x * 60, so channel 0 of the first row is 0, 60, 120, 180 / 255
         int per = d.sampleElements();
@@ -255,7 +258,25 @@ class DatasetLoaderTest {
         assertThatThrownBy(() -> DatasetLoader.detect(f)).hasMessageContaining("no known dataset format");
     }
 
+    @Test
+    void refusesAnImageWhoseHeaderDeclaresHugeDimensions() throws IOException {
+        byte[] png = png(1, 1, false);
+        // IHDR starts at byte 8: length (4), "IHDR" (4), width (4), height (4), ..., then a CRC over type + data
+        ByteBuffer b = ByteBuffer.wrap(png);
+        b.putInt(16, 100_000).putInt(20, 100_000);
+        CRC32 crc = new CRC32();
+        crc.update(png, 12, 17);
+        b.putInt(29, (int) crc.getValue());
+        Path z = zip(dir.resolve("huge.zip"), Map.of("a/1.png", png));
+        assertThatThrownBy(() -> DatasetLoader.load(z, DatasetFormat.IMAGE_ZIP, LIMITS))
+                .isInstanceOf(DatasetFormatException.class).hasMessageContaining("100000x100000 pixels");
+    }
+
     private static byte[] png(int w, int h, boolean colour) throws IOException {
+        return image(w, h, colour, "png");
+    }
+
+    private static byte[] image(int w, int h, boolean colour, String format) throws IOException {
         BufferedImage img = new BufferedImage(w, h, colour ? BufferedImage.TYPE_INT_RGB : BufferedImage.TYPE_BYTE_GRAY);
         for (int y = 0; y < h; y++) {
             for (int x = 0; x < w; x++) {
@@ -264,7 +285,7 @@ class DatasetLoaderTest {
             }
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ImageIO.write(img, "png", out);
+        ImageIO.write(img, format, out);
         return out.toByteArray();
     }
 }
