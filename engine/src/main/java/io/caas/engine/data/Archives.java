@@ -39,6 +39,12 @@ final class Archives {
         boolean gz = isGzip(head(file, 2));
         InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
         if (!gz) {
+            // a plain file is read whole by some loaders (a CSV line), so its size is capped like decompressed data
+            if (Files.size(file) > limits.maxUncompressedBytes()) {
+                raw.close();
+                throw new DatasetFormatException(file.getFileName() + " is " + Files.size(file) + " bytes, over the "
+                        + "limit of " + limits.maxUncompressedBytes());
+            }
             return raw;
         }
         DecompressionBudget budget = new DecompressionBudget(limits, file.getFileName().toString());

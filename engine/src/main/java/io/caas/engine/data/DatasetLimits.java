@@ -47,7 +47,8 @@ public record DatasetLimits(long maxUncompressedBytes, double maxCompressionRati
     /** Refuses a declared float count before anything is allocated. */
     void checkFloats(long count, String what) {
         if (count < 0 || count > MAX_FLOATS || count * 4 > maxTensorBytes) {
-            throw new DatasetFormatException(what + " declares " + count + " values (" + count * 4
+            String bytes = count > Long.MAX_VALUE / 4 ? "more than 2^61" : Long.toString(count * 4);
+            throw new DatasetFormatException(what + " declares " + count + " values (" + bytes
                     + " bytes as floats), over the limit of " + maxTensorBytes + " bytes");
         }
     }

@@ -145,6 +145,10 @@ public final class DatasetLoader {
             }
         }
         long[] shape = images.shape();
+        if (shape.length == 1) {
+            throw new DatasetFormatException(name + " holds one value per sample (a labels file); give the images "
+                    + "file, with the labels file next to it");
+        }
         long[] sample = shape.length == 3 ? new long[] {1, shape[1], shape[2]} : null;
         return Datasets.of(name, images, labels, sample);
     }

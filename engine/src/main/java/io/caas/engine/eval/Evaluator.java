@@ -13,6 +13,8 @@ import java.util.SplittableRandom;
 /** Measures models in ONNX Runtime the same way for every method, so that figures compare. */
 public final class Evaluator {
 
+    static final int SYNTHETIC_TOKEN_IDS = 1000;
+
     private Evaluator() {
     }
 
@@ -21,7 +23,8 @@ public final class Evaluator {
         long parameters = ModelInspector.inspect(model).parameters();
         try (ModelRunner runner = new ModelRunner(model, options.intraOpThreads(), sampleShape(model, data, options))) {
             int n = options.batchSize();
-            float[] inputs = data.map(d -> d.features()).orElseGet(() -> random(runner.sampleElements() * n, options.seed()));
+            float[] inputs = data.map(d -> d.features())
+                    .orElseGet(() -> random(runner.sampleElements() * n, options.seed(), runner.integerInput()));
             int available = inputs.length / runner.sampleElements();
             LatencyStats one = latency(runner, inputs, 1, options);
             LatencyStats many = latency(runner, inputs, Math.min(n, available), options);
@@ -54,7 +57,7 @@ public final class Evaluator {
                 samples = options.maxSamples() == 0 ? data.get().size() : Math.min(data.get().size(), options.maxSamples());
             } else {
                 samples = options.syntheticSamples();
-                inputs = random(per * samples, options.seed());
+                inputs = random(per * samples, options.seed(), a.integerInput());
             }
             int agree = 0;
             double cosine = 0;
@@ -153,11 +156,15 @@ public final class Evaluator {
         return best;
     }
 
-    private static float[] random(int n, long seed) {
+    /**
+     * Uniform [0, 1) floats, or for token inputs ids in [0, {@value #SYNTHETIC_TOKEN_IDS}): ids that exist in
+     * any real vocabulary, since an id past the vocabulary makes the Gather fail.
+     */
+    private static float[] random(int n, long seed, boolean tokens) {
         SplittableRandom r = new SplittableRandom(seed);
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {
-            v[i] = (float) r.nextDouble();
+            v[i] = tokens ? r.nextInt(SYNTHETIC_TOKEN_IDS) : (float) r.nextDouble();
         }
         return v;
     }

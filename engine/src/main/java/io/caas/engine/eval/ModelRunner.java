@@ -1,6 +1,5 @@
 package io.caas.engine.eval;
 
-import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
@@ -19,8 +18,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One ONNX Runtime session on a model with a float input (the first graph input). Further inputs, if any, are
- * fed with ones of the same batch, enough for timing and for comparing two versions of one model.
+ * One ONNX Runtime session, fed through its first graph input: float, or int64/int32 (token ids, given as
+ * integral floats). Further inputs, if any, are fed with ones (attention mask "attend", token type 1), enough
+ * for timing and for comparing two versions of one model.
  */
 public final class ModelRunner implements AutoCloseable {
 
@@ -41,9 +41,9 @@ public final class ModelRunner implements AutoCloseable {
             throw new EvaluationException("the model has no inputs");
         }
         this.input = inputs.get(0);
-        if (!input.elementType().equals("float")) {
+        if (!List.of("float", "int64", "int32").contains(input.elementType())) {
             throw new EvaluationException("model input '" + input.name() + "' is " + input.elementType()
-                    + "; the evaluator feeds float inputs");
+                    + "; the evaluator feeds float, int64 or int32 inputs");
         }
         this.otherInputs = inputs.subList(1, inputs.size()).stream().map(TensorSpec::name).toList();
         this.batchFixedToOne = !input.shape().isEmpty() && Long.valueOf(1L).equals(input.shape().get(0));
@@ -75,6 +75,11 @@ public final class ModelRunner implements AutoCloseable {
         return (int) Arrays.stream(sampleShape).reduce(1, Math::multiplyExact);
     }
 
+    /** The first input takes integers (token ids), so features are rounded before they are fed. */
+    public boolean integerInput() {
+        return !input.elementType().equals("float");
+    }
+
     public boolean batchFixedToOne() {
         return batchFixedToOne;
     }
@@ -95,12 +100,11 @@ public final class ModelRunner implements AutoCloseable {
         long[] shape = new long[sampleShape.length + 1];
         shape[0] = batch;
         System.arraycopy(sampleShape, 0, shape, 1, sampleShape.length);
-        FloatBuffer data = FloatBuffer.wrap(features, offset * per, batch * per).slice();
         Map<String, OnnxTensor> feed = new HashMap<>();
         try {
-            feed.put(input.name(), OnnxTensor.createTensor(env, data, shape));
+            feed.put(input.name(), tensor(features, offset * per, batch * per, shape));
             for (String other : otherInputs) {
-                feed.put(other, ones(other, batch));
+                feed.put(other, ones(other, shape));
             }
             try (OrtSession.Result result = session.run(feed)) {
                 return rows(result.get(0), batch);
@@ -113,22 +117,58 @@ public final class ModelRunner implements AutoCloseable {
         }
     }
 
-    private OnnxTensor ones(String name, int batch) throws OrtException {
-        NodeInfo info = session.getInputInfo().get(name);
-        long[] shape = ((TensorInfo) info.getInfo()).getShape().clone();
-        shape[0] = batch;
-        for (int i = 1; i < shape.length; i++) {
-            shape[i] = Math.max(shape[i], 1);
+    private OnnxTensor tensor(float[] features, int from, int count, long[] shape) throws OrtException {
+        return switch (input.elementType()) {
+            case "int64" -> {
+                long[] v = new long[count];
+                for (int i = 0; i < count; i++) {
+                    v[i] = Math.round(features[from + i]);
+                }
+                yield OnnxTensor.createTensor(env, LongBuffer.wrap(v), shape);
+            }
+            case "int32" -> {
+                int[] v = new int[count];
+                for (int i = 0; i < count; i++) {
+                    v[i] = Math.round(features[from + i]);
+                }
+                yield OnnxTensor.createTensor(env, java.nio.IntBuffer.wrap(v), shape);
+            }
+            default -> OnnxTensor.createTensor(env, FloatBuffer.wrap(features, from, count).slice(), shape);
+        };
+    }
+
+    /** Ones shaped like the main input where the ranks agree (an attention mask), else its batch and 1s. */
+    private OnnxTensor ones(String name, long[] mainShape) throws OrtException {
+        TensorInfo info = (TensorInfo) session.getInputInfo().get(name).getInfo();
+        long[] shape = info.getShape().clone();
+        if (shape.length == mainShape.length) {
+            shape = mainShape.clone();
+        } else if (shape.length > 0) {
+            shape[0] = mainShape[0];
+            for (int i = 1; i < shape.length; i++) {
+                shape[i] = Math.max(shape[i], 1);
+            }
         }
         int n = (int) Arrays.stream(shape).reduce(1, Math::multiplyExact);
-        if (((TensorInfo) info.getInfo()).type == OnnxJavaType.INT64) {
-            long[] v = new long[n];
-            Arrays.fill(v, 1);
-            return OnnxTensor.createTensor(env, LongBuffer.wrap(v), shape);
-        }
-        float[] v = new float[n];
-        Arrays.fill(v, 1);
-        return OnnxTensor.createTensor(env, FloatBuffer.wrap(v), shape);
+        return switch (info.type) {
+            case INT64 -> {
+                long[] v = new long[n];
+                Arrays.fill(v, 1);
+                yield OnnxTensor.createTensor(env, LongBuffer.wrap(v), shape);
+            }
+            case INT32 -> {
+                int[] v = new int[n];
+                Arrays.fill(v, 1);
+                yield OnnxTensor.createTensor(env, java.nio.IntBuffer.wrap(v), shape);
+            }
+            case FLOAT -> {
+                float[] v = new float[n];
+                Arrays.fill(v, 1);
+                yield OnnxTensor.createTensor(env, FloatBuffer.wrap(v), shape);
+            }
+            default -> throw new EvaluationException("model input '" + name + "' is " + info.type
+                    + "; the evaluator can fill only float, int64 and int32 inputs");
+        };
     }
 
     private static float[][] rows(OnnxValue value, int batch) {

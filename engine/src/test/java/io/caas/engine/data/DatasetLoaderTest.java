@@ -13,11 +13,13 @@ import io.caas.engine.testing.TestData;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.zip.CRC32;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -77,6 +79,12 @@ class DatasetLoaderTest {
     }
 
     @Test
+    void explainsThatALabelsFileIsNotTheImages() {
+        assertThatThrownBy(() -> DatasetLoader.load(TestData.fashionMnist("t10k-labels-idx1-ubyte.gz"), LIMITS))
+                .isInstanceOf(DatasetFormatException.class).hasMessageContaining("labels file");
+    }
+
+    @Test
     void refusesTruncatedIdx() throws IOException {
         Path f = Files.write(dir.resolve("x-images-idx3-ubyte"), idx(new int[] {100, 28, 28}, new byte[28 * 28 * 10]));
         assertThatThrownBy(() -> DatasetLoader.load(f, LIMITS))
@@ -89,6 +97,8 @@ class DatasetLoaderTest {
                 gzip(idx(new int[] {60000, 60000, 60000}, new byte[16])));
         assertThatThrownBy(() -> DatasetLoader.load(f, LIMITS))
                 .isInstanceOf(DatasetFormatException.class).hasMessageContaining("over the limit");
+        Path overflow = Files.write(dir.resolve("o-images-idx3-ubyte"), idx(new int[] {-1, -1, -1, -1}, new byte[0]));
+        assertThatThrownBy(() -> DatasetLoader.load(overflow, LIMITS)).hasMessageContaining("too large");
         Path g = Files.write(dir.resolve("y-images-idx3-ubyte"), idx(new int[] {1000, 28, 28}, new byte[1000 * 784]));
         assertThatThrownBy(() -> DatasetLoader.load(g, LIMITS.withMaxTensorBytes(1000)))
                 .isInstanceOf(DatasetFormatException.class).hasMessageContaining("over the limit of 1000 bytes");
@@ -117,6 +127,13 @@ class DatasetLoaderTest {
         Path gz = Files.write(dir.resolve("b.csv.gz"), gzip("1;2;1\n3;4;0\n".getBytes(StandardCharsets.UTF_8)));
         assertThat(DatasetLoader.detect(gz)).isEqualTo(DatasetFormat.CSV);
         assertThat(DatasetLoader.load(gz, LIMITS).labels()).containsExactly(1, 0);
+    }
+
+    @Test
+    void refusesAPlainFileOverTheSizeLimit() throws IOException {
+        Path csv = Files.writeString(dir.resolve("big.csv"), "1,2,0\n".repeat(100));
+        assertThatThrownBy(() -> DatasetLoader.load(csv, LIMITS.withMaxUncompressedBytes(100)))
+                .isInstanceOf(DatasetFormatException.class).hasMessageContaining("over the limit of 100");
     }
 
     @Test
@@ -162,6 +179,9 @@ class DatasetLoaderTest {
         Path huge = zip(dir.resolve("h.npz"), Map.of("x.npy", npy("<f4", "100000, 100000, 100", floats(1))));
         assertThatThrownBy(() -> DatasetLoader.load(huge, LIMITS))
                 .isInstanceOf(DatasetFormatException.class).hasMessageContaining("over the limit");
+        Path overflow = zip(dir.resolve("o.npz"),
+                Map.of("x.npy", npy("<f4", "4294967296, 4294967296, 4294967296", floats(1))));
+        assertThatThrownBy(() -> DatasetLoader.load(overflow, LIMITS)).hasMessageContaining("too large");
         Path truncated = zip(dir.resolve("t.npz"), Map.of("x.npy", npy("<f4", "4, 2", floats(1, 2, 3))));
         assertThatThrownBy(() -> DatasetLoader.load(truncated, LIMITS)).hasMessageContaining("truncated");
         Path complex = zip(dir.resolve("c.npz"), Map.of("x.npy", npy("<c8", "1,", longs(0))));
@@ -200,14 +220,15 @@ class DatasetLoaderTest {
         entries.put("root/dog/1.png", png(4, 3, true));
         entries.put("root/cat/1.png", png(4, 3, false));
         entries.put("root/cat/2.png", png(4, 3, false));
+        entries.put("root/dog/2.jpg", image(4, 3, true, "jpeg"));
         entries.put("__MACOSX/root/cat/._1.png", new byte[] {1, 2});
         Path z = zip(dir.resolve("imgs.zip"), entries);
 
         assertThat(DatasetLoader.detect(z)).isEqualTo(DatasetFormat.IMAGE_ZIP);
         Dataset d = DatasetLoader.load(z, LIMITS);
-        assertThat(d.size()).isEqualTo(3);
+        assertThat(d.size()).isEqualTo(4);
         assertThat(d.sampleShape()).containsExactly(3, 3, 4); // colour wins, CHW
-        assertThat(d.labels()).containsExactly(0, 0, 1); // cat, cat, dog
+        assertThat(d.labels()).containsExactly(0, 0, 1, 1); // cat, cat, dog, dog
         assertThat(d.classes()).isEqualTo(2);
         // png(...) paints pixel (x, y) with red = x * 60, so channel 0 of the first row is 0, 60, 120, 180 / 255
         int per = d.sampleElements();
@@ -237,7 +258,25 @@ class DatasetLoaderTest {
         assertThatThrownBy(() -> DatasetLoader.detect(f)).hasMessageContaining("no known dataset format");
     }
 
+    @Test
+    void refusesAnImageWhoseHeaderDeclaresHugeDimensions() throws IOException {
+        byte[] png = png(1, 1, false);
+        // IHDR starts at byte 8: length (4), "IHDR" (4), width (4), height (4), ..., then a CRC over type + data
+        ByteBuffer b = ByteBuffer.wrap(png);
+        b.putInt(16, 100_000).putInt(20, 100_000);
+        CRC32 crc = new CRC32();
+        crc.update(png, 12, 17);
+        b.putInt(29, (int) crc.getValue());
+        Path z = zip(dir.resolve("huge.zip"), Map.of("a/1.png", png));
+        assertThatThrownBy(() -> DatasetLoader.load(z, DatasetFormat.IMAGE_ZIP, LIMITS))
+                .isInstanceOf(DatasetFormatException.class).hasMessageContaining("100000x100000 pixels");
+    }
+
     private static byte[] png(int w, int h, boolean colour) throws IOException {
+        return image(w, h, colour, "png");
+    }
+
+    private static byte[] image(int w, int h, boolean colour, String format) throws IOException {
         BufferedImage img = new BufferedImage(w, h, colour ? BufferedImage.TYPE_INT_RGB : BufferedImage.TYPE_BYTE_GRAY);
         for (int y = 0; y < h; y++) {
             for (int x = 0; x < w; x++) {
@@ -246,7 +285,7 @@ class DatasetLoaderTest {
             }
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ImageIO.write(img, "png", out);
+        ImageIO.write(img, format, out);
         return out.toByteArray();
     }
 }

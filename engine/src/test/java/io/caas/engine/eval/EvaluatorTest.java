@@ -11,6 +11,7 @@ import io.caas.engine.onnx.OnnxModels;
 import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
+import io.caas.engine.testing.Classifiers;
 import io.caas.engine.testing.OnnxModelBuilder;
 import io.caas.engine.testing.TestData;
 import java.util.List;
@@ -53,33 +54,10 @@ class EvaluatorTest {
         DatasetLimits limits = DatasetLimits.defaults();
         Dataset train = DatasetLoader.load(TestData.fashionMnist("train-images-idx3-ubyte.gz"), limits);
         Dataset test = DatasetLoader.load(TestData.fashionMnist("t10k-images-idx3-ubyte.gz"), limits);
+        ModelProto model = Classifiers.nearestCentroid(train);
         int dims = 784;
-        // score_c(x) = x·μ_c − ||μ_c||²/2, the linear form of "nearest class mean"
-        float[] w = new float[dims * 10];
-        float[] bias = new float[10];
-        int[] counts = new int[10];
-        for (int i = 0; i < train.size(); i++) {
-            int c = train.labels()[i];
-            counts[c]++;
-            for (int k = 0; k < dims; k++) {
-                w[k * 10 + c] += train.features()[i * dims + k];
-            }
-        }
-        for (int k = 0; k < dims * 10; k++) {
-            w[k] /= counts[k % 10];
-        }
-        for (int c = 0; c < 10; c++) {
-            double n = 0;
-            for (int k = 0; k < dims; k++) {
-                n += (double) w[k * 10 + c] * w[k * 10 + c];
-            }
-            bias[c] = (float) (-n / 2);
-        }
-        ModelProto model = new OnnxModelBuilder("centroids", 13).input("x", -1, 1, 28, 28)
-                .initializer("w", w, dims, 10).initializer("b", bias, 10)
-                .node("Flatten", List.of("x"), List.of("f"))
-                .node("Gemm", List.of("f", "w", "b"), List.of("y"))
-                .output("y", -1, 10).build();
+        float[] w = Tensors.toFloats(model.getGraph().getInitializer(0));
+        float[] bias = Tensors.toFloats(model.getGraph().getInitializer(1));
         int expectedCorrect = 0;
         for (int i = 0; i < test.size(); i++) {
             int best = 0;
@@ -125,6 +103,18 @@ class EvaluatorTest {
         assertThat(diff.meanCosine()).isLessThan(0.999);
         assertThat(diff.meanRelativeError()).isGreaterThan(0.01);
         assertThat(diff.maxAbsDiff()).isPositive();
+    }
+
+    @Test
+    void feedsTokenIdsAndAMaskToATokenModel() {
+        ModelProto tokens = OnnxModelBuilder.tokenModel(2, 1000, 8, 8, 4);
+        EvaluationOptions options = FAST.withSampleShape(12);
+        ModelMeasurements m = Evaluator.measure(tokens, Optional.empty(), options);
+        assertThat(m.parameters()).isEqualTo(1000 * 8 + 8 * 8 + 8 * 4);
+        assertThat(m.batchN().batchSize()).isEqualTo(8);
+        OutputAgreement same = Evaluator.compare(tokens, tokens, Optional.empty(), options);
+        assertThat(same.maxAbsDiff()).isZero();
+        assertThat(same.meanCosine()).isCloseTo(1.0, within(1e-6));
     }
 
     @Test

@@ -34,6 +34,14 @@ public final class OnnxModelBuilder {
         return this;
     }
 
+    /** An input of another element type (TensorProto.DataType value), e.g. int64 token ids. */
+    public OnnxModelBuilder typedInput(String name, int elementType, long... dims) {
+        ValueInfoProto v = valueInfo(name, dims);
+        graph.addInput(v.toBuilder().setType(v.getType().toBuilder().setTensorType(
+                v.getType().getTensorType().toBuilder().setElemType(elementType))).build());
+        return this;
+    }
+
     public OnnxModelBuilder output(String name, long... dims) {
         graph.addOutput(valueInfo(name, dims));
         return this;
@@ -142,6 +150,27 @@ public final class OnnxModelBuilder {
         b.initializer("fc", randomWeights(r, last * classes, last), last, classes);
         b.node("MatMul", List.of("flat", "fc"), List.of("y"));
         return b.output("y", -1, classes).build();
+    }
+
+    /**
+     * A tiny token model (opset 11): embeddings gathered by int64 ids [N, S], masked by an int64 attention mask,
+     * then two MatMul layers over the 3-D activations, like a transformer's projections. Output "y" [N, S, out].
+     */
+    public static ModelProto tokenModel(long seed, int vocab, int dim, int hidden, int out) {
+        SplittableRandom r = new SplittableRandom(seed);
+        return new OnnxModelBuilder("tokens", 11)
+                .typedInput("ids", TensorProto.DataType.INT64_VALUE, -1, -1)
+                .typedInput("mask", TensorProto.DataType.INT64_VALUE, -1, -1)
+                .initializer("emb", randomWeights(r, vocab * dim, 1), vocab, dim)
+                .initializer("w1", randomWeights(r, dim * hidden, dim), dim, hidden)
+                .initializer("w2", randomWeights(r, hidden * out, hidden), hidden, out)
+                .node("Gather", List.of("emb", "ids"), List.of("e"))
+                .node("Cast", List.of("mask"), List.of("m"), integer("to", TensorProto.DataType.FLOAT_VALUE))
+                .node("Unsqueeze", List.of("m"), List.of("m3"), ints("axes", 2))
+                .node("Mul", List.of("e", "m3"), List.of("masked"))
+                .node("MatMul", List.of("masked", "w1"), List.of("h"))
+                .node("MatMul", List.of("h", "w2"), List.of("y"))
+                .output("y", -1, -1, out).build();
     }
 
     private static ValueInfoProto valueInfo(String name, long... dims) {

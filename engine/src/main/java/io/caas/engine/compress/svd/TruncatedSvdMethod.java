@@ -17,7 +17,8 @@ import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -32,11 +33,11 @@ public final class TruncatedSvdMethod implements CompressionMethod {
 
     /**
      * Kept energy Σ_{i≤r}σ_i² / Σσ_i² by default. Truncation leaves a relative Frobenius error of √(1 − energy)
-     * per layer (22 % at 0.95). Trained weights have flat spectra, so a higher default does nothing: measured on
+     * per layer (22 % at 0.95). Trained weights have flat spectra, so a higher default does nothing: on
      * openWakeWord alexa, PaddleOCR cls and the openWakeWord embedding net, 0.99 leaves every layer dense because
-     * the kept rank is over m·n/(m+n). 0.95 shrinks some layers (alexa's 1536→128 layer to rank ~105) at an output
-     * cosine ≥ 0.99 against the original, while 0.9 already moves PaddleOCR cls's decision on ~1 input in 5.
-     * Users wanting more compression lower it or use ratio, and should then fine-tune.
+     * the kept rank is over m·n/(m+n). 0.95 shrinks some layers (alexa's 1536→128 layer to rank 107) with an
+     * output cosine ≥ 0.99 against the original on random inputs; 0.9 shrinks more but flips PaddleOCR cls's
+     * class on 22 % of random inputs (11 % at 0.95). More compression: lower it or use ratio, then fine-tune.
      */
     public static final double DEFAULT_ENERGY = 0.95;
 
@@ -82,16 +83,14 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         ModelSummary summary = ModelInspector.inspect(model);
         SvdParameters params = SvdParameters.parse(task.parameters(), summary);
         Weights weights = Weights.of(model.getGraph());
-        Map<String, Integer> nodeIndex = new HashMap<>();
-        for (int i = 0; i < model.getGraph().getNodeCount(); i++) {
-            nodeIndex.putIfAbsent(ModelInspector.nodeName(model.getGraph().getNode(i), i), i);
-        }
         List<WeightedLayer> layers = summary.layers().stream().filter(TruncatedSvdMethod::factorizable).toList();
+        Map<WeightedLayer, Integer> nodeIndex = nodeIndices(model, layers);
         String firstConv = layers.stream().filter(l -> l.kind() == LayerKind.CONV).map(WeightedLayer::node)
                 .findFirst().orElse(null);
         String last = layers.isEmpty() ? null : layers.get(layers.size() - 1).node();
 
         List<LayerReport> reports = new ArrayList<>();
+        Map<String, List<double[]>> curves = new LinkedHashMap<>();
         List<FactorizedExport.Replacement> replacements = new ArrayList<>();
         for (int li = 0; li < layers.size(); li++) {
             if (Thread.interrupted()) {
@@ -110,7 +109,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                         layer.parameters(), false, skip));
                 continue;
             }
-            NodeProto node = model.getGraph().getNode(nodeIndex.get(layer.node()));
+            NodeProto node = model.getGraph().getNode(nodeIndex.get(layer));
             LayerFactors f = LayerFactors.of(layer, node, weights.get(layer.weight()).orElseThrow());
             int rank = chooseRank(f.svd(), params, f.rows(), f.cols());
             long after = (long) rank * (f.rows() + f.cols());
@@ -120,7 +119,8 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                         layer.parameters(), false, "left dense: " + how + " would not shrink it ("
                         + after + " ≥ " + layer.parameters() + " parameters)"));
             } else {
-                replacements.add(f.replacement(nodeIndex.get(layer.node()), layer.node(), rank));
+                replacements.add(f.replacement(nodeIndex.get(layer), layer.node(), rank));
+                curves.put("energy:" + layer.node(), energyCurve(f.svd()));
                 reports.add(new LayerReport(layer.node(), layer.opType(), shape, full, rank, layer.parameters(),
                         after, true, how));
                 progress.metric("rank:" + layer.node(), li, rank);
@@ -130,7 +130,37 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         }
         ModelProto compressed = new FactorizedExport(model).apply(replacements);
         progress.progress(1.0, replacements.size() + " layers factorized");
-        return new CompressionResult(compressed, reports, Map.of());
+        return new CompressionResult(compressed, reports, curves);
+    }
+
+    /**
+     * Node index of each layer. Layers come in node order, so one forward walk pairs them even where exporters
+     * gave two nodes the same name.
+     */
+    private static Map<WeightedLayer, Integer> nodeIndices(ModelProto model, List<WeightedLayer> layers) {
+        Map<WeightedLayer, Integer> indices = new IdentityHashMap<>();
+        int cursor = 0;
+        for (WeightedLayer layer : layers) {
+            while (true) {
+                NodeProto node = model.getGraph().getNode(cursor);
+                if (ModelInspector.nodeName(node, cursor).equals(layer.node()) && node.getInputCount() > 1
+                        && node.getInput(1).equals(layer.weight())) {
+                    indices.put(layer, cursor++);
+                    break;
+                }
+                cursor++;
+            }
+        }
+        return indices;
+    }
+
+    /** Cumulative kept energy against rank: tells a user which energy setting gives which rank. */
+    private static List<double[]> energyCurve(LowRank svd) {
+        List<double[]> curve = new ArrayList<>();
+        for (int r = 1; r <= svd.fullRank(); r++) {
+            curve.add(new double[] {r, svd.energyAt(r)});
+        }
+        return curve;
     }
 
     private static String skipReason(WeightedLayer layer, SvdParameters params, String firstConv, String last) {

@@ -56,6 +56,23 @@ class TruncatedSvdMethodTest {
     }
 
     @Test
+    void nodesSharingANameAreEachFactorized() throws InterruptedException {
+        ModelProto mlp = OnnxModelBuilder.gemmMlp(8, 12, 10, 6);
+        var graph = mlp.getGraph().toBuilder();
+        graph.getNodeBuilder(0).setName("dense");
+        graph.getNodeBuilder(2).setName("dense");
+        ModelProto named = mlp.toBuilder().setGraph(graph).build();
+        CompressionResult r = compress(named, FULL_RANK);
+        assertThat(r.layers()).extracting(LayerReport::node).containsExactly("dense", "dense");
+        assertThat(r.layers()).allMatch(LayerReport::factorized);
+        // ORT refuses the duplicate names of the input; the factor nodes get unique names, so the output runs
+        assertThat(maxAbsDiff(mlp, r.compressed(), null)).isLessThanOrEqualTo(1e-4);
+        assertThat(r.curves()).hasSize(1); // one curve per distinct layer name
+        assertThat(r.curves().get("energy:dense")).last().satisfies(p -> assertThat(p[1]).isCloseTo(1.0,
+                org.assertj.core.api.Assertions.within(1e-9)));
+    }
+
+    @Test
     void fullRankOpenWakeWordHeadRunsExactlyLikeTheOriginal() throws InterruptedException {
         ModelProto alexa = OnnxModels.read(TestData.openWakeWord("alexa_v0.1.onnx"));
         CompressionResult r = compress(alexa, FULL_RANK);
@@ -90,6 +107,17 @@ class TruncatedSvdMethodTest {
         CompressionResult r = compress(cnn, FULL_RANK);
         assertThat(r.layers()).extracting(LayerReport::opType).containsExactly("Conv", "Conv", "MatMul");
         assertThat(maxAbsDiff(cnn, r.compressed(), null)).isLessThanOrEqualTo(1e-4);
+    }
+
+    @Test
+    void fullRankTokenModelWithThreeDimensionalMatMulsIsExact() throws InterruptedException {
+        ModelProto tokens = OnnxModelBuilder.tokenModel(4, 1000, 24, 32, 16);
+        CompressionResult r = compress(tokens, FULL_RANK);
+        assertThat(r.layers()).extracting(LayerReport::opType).containsExactly("MatMul", "MatMul");
+        assertThat(r.layers()).allMatch(LayerReport::factorized);
+        assertThat(maxAbsDiff(tokens, r.compressed(), new long[] {7})).isLessThanOrEqualTo(1e-4);
+        assertThat(maxAbsDiff(tokens, compress(tokens, Map.of("rank", 4, "skipFirstAndLast", false)).compressed(),
+                new long[] {7})).isGreaterThan(1e-3);
     }
 
     @Test
