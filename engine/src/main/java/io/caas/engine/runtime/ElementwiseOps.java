@@ -21,6 +21,7 @@ final class ElementwiseOps {
         r.put("Div", ElementwiseOps::div);
         r.put("Pow", ElementwiseOps::pow);
         r.put("Sqrt", unary(NDArray::sqrt));
+        r.put("Max", ElementwiseOps::max);
         r.put("Relu", unary(Activation::relu));
         r.put("Sigmoid", unary(Activation::sigmoid));
         r.put("Tanh", unary(NDArray::tanh));
@@ -67,6 +68,15 @@ final class ElementwiseOps {
             b = b.toType(a.getDataType(), false);
         }
         return new NDList(a.pow(b));
+    }
+
+    /** Variadic and broadcasting: the running element-wise maximum of all inputs. */
+    private static NDList max(OpCall c) {
+        NDArray y = c.in(0);
+        for (int i = 1; i < c.inputCount(); i++) {
+            y = y.maximum(c.in(i));
+        }
+        return new NDList(c.inputCount() == 1 ? y.duplicate() : y);
     }
 
     private static NDArray hardSigmoid(NDArray x, float alpha, float beta) {

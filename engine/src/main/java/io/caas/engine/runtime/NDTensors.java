@@ -24,11 +24,10 @@ public final class NDTensors {
             case FLOAT16 -> DataType.FLOAT16;
             case INT64 -> DataType.INT64;
             case INT32 -> DataType.INT32;
-            case INT16 -> DataType.INT16;
             case INT8 -> DataType.INT8;
             case UINT8 -> DataType.UINT8;
             case BOOL -> DataType.BOOLEAN;
-            // BFLOAT16 is left out on purpose: DJL 0.35.1 aborts the JVM when it creates such an array.
+            // BFLOAT16 and INT16 are left out on purpose: DJL 0.35.1 aborts the JVM when it creates such arrays.
             default -> throw new UnsupportedOperatorException("Cast", "tensor element type "
                     + TensorProto.DataType.forNumber(onnxType) + " is not supported by the interpreter");
         };
