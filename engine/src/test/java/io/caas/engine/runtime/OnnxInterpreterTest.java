@@ -9,6 +9,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.Trainer;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -97,6 +103,37 @@ class OnnxInterpreterTest {
             assertThat(b.requiresGradient()).isFalse();
             assertThat(b.getArray().hasGradient()).isFalse();
             b.freeze(false);
+        }
+    }
+
+    @Test
+    void djlTrainerTrainsTheBlock() {
+        try (InterpretedModel m = OnnxInterpreter.load(denseModel(), Device.cpu());
+             Model model = Model.newInstance("dense", Device.cpu(), OnnxInterpreter.ENGINE)) {
+            model.setBlock(m.block());
+            DefaultTrainingConfig cfg = new DefaultTrainingConfig(Loss.l2Loss())
+                    .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.05f)).build());
+            try (Trainer trainer = model.newTrainer(cfg)) {
+                trainer.initialize(new Shape(2, 3));
+                NDManager nd = trainer.getManager();
+                NDArray x = nd.create(new float[] {1, 2, 3, -1, 0, 1}, new Shape(2, 3));
+                NDArray target = nd.create(new float[] {1, 0, 1, 0, 0, 1, 0, 1});
+                float first = 0;
+                float last = 0;
+                for (int i = 0; i < 30; i++) {
+                    try (GradientCollector gc = trainer.newGradientCollector()) {
+                        NDArray pred = trainer.forward(new NDList(x)).singletonOrThrow();
+                        NDArray loss = trainer.getLoss().evaluate(new NDList(target), new NDList(pred));
+                        gc.backward(loss);
+                        last = loss.getFloat();
+                        if (i == 0) {
+                            first = last;
+                        }
+                    }
+                    trainer.step();
+                }
+                assertThat(last).isLessThan(first * 0.5f);
+            }
         }
     }
 }

@@ -23,11 +23,14 @@ class FineTunerTest {
 
     private static Dataset train;
     private static Dataset test;
+    /** The CNN after a short first training, shared as the starting point and as the distillation teacher. */
+    private static ModelProto pretrained;
 
     @BeforeAll
     static void load() throws Exception {
         train = FashionMnist.load("train", 8000, true);
         test = FashionMnist.load("t10k", 2000, true);
+        pretrained = pretrained(50);
     }
 
     /** Trains the CNN from its random start for a few steps, then returns it as ONNX (through WeightExport). */
@@ -41,7 +44,7 @@ class FineTunerTest {
 
     @Test
     void fineTuningWithLabelsImprovesAccuracy() throws Exception {
-        ModelProto start = pretrained(30);
+        ModelProto start = pretrained;
         try (InterpretedModel m = OnnxInterpreter.load(start, Device.cpu())) {
             double before = Evaluation.accuracy(m, test, 500);
             List<Double> losses = new ArrayList<>();
@@ -64,7 +67,7 @@ class FineTunerTest {
             assertThat(r.steps()).isEqualTo(125);
             assertThat(fractions).hasSize(125).last().isEqualTo(1.0);
             assertThat(losses).hasSize(125);
-            assertThat(after).isGreaterThan(before + 0.05).isGreaterThan(0.75);
+            assertThat(after).isGreaterThan(before + 0.03).isGreaterThan(0.78);
             // The fine-tuned weights survive the trip back to ONNX.
             ModelProto tuned = WeightExport.withTrainedWeights(start, m.block());
             try (InterpretedModel reloaded = OnnxInterpreter.load(tuned, Device.cpu())) {
@@ -75,13 +78,13 @@ class FineTunerTest {
 
     @Test
     void distillationWithoutLabelsRecoversAPrunedModelAndKeepsFrozenWeights() throws Exception {
-        ModelProto teacherProto = pretrained(120);
+        ModelProto teacherProto = pretrained;
         Dataset unlabelled = new Dataset("unlabelled", train.sampleShape(), train.features(), null, 0);
         try (InterpretedModel teacher = OnnxInterpreter.load(teacherProto, Device.cpu());
              InterpretedModel student = OnnxInterpreter.load(teacherProto, Device.cpu())) {
-            // Stand-in for compression: prune 70% of the classifier weights and half of each conv kernel.
-            prune(student.block().weightParameters().get("fc.w"), 0.7);
-            prune(student.block().weightParameters().get("c2.w"), 0.5);
+            // Stand-in for compression: prune 90% of the classifier weights and 70% of the second conv's.
+            prune(student.block().weightParameters().get("fc.w"), 0.9);
+            prune(student.block().weightParameters().get("c2.w"), 0.7);
             Parameter frozen = student.block().weightParameters().get("c1.w");
             frozen.freeze(true);
             float[] frozenBefore = frozen.getArray().toFloatArray();
@@ -94,7 +97,7 @@ class FineTunerTest {
             System.out.printf("Distillation: teacher %.3f, pruned student %.3f -> %.3f (KL %.4f -> %.4f)%n",
                     teacherAcc, before, after, r.firstLoss(), r.lastLoss());
             assertThat(r.lastLoss()).isLessThan(r.firstLoss());
-            assertThat(after).isGreaterThan(before + 0.02);
+            assertThat(after).isGreaterThan(before + 0.05);
             assertThat(frozen.getArray().toFloatArray()).containsExactly(frozenBefore);
         }
     }
