@@ -39,9 +39,28 @@ public final class InterpretedModel implements AutoCloseable {
         return block.graph().outputs().stream().map(ValueInfo::name).toList();
     }
 
-    /** Runs in inference mode; inputs in graph-input order, outputs in graph-output order on the inputs' manager. */
+    /**
+     * Runs in inference mode; inputs in graph-input order, outputs in graph-output order on the inputs' manager.
+     * Inputs on another device (CPU arrays for a GPU model) are copied to the model's device first.
+     */
     public NDList forward(NDList inputs) {
-        return block.forward(new ParameterStore(manager, false), inputs, false);
+        if (inputs.isEmpty() || inputs.stream().allMatch(a -> a.getDevice().equals(device()))) {
+            return block.forward(new ParameterStore(manager, false), inputs, false);
+        }
+        NDManager caller = inputs.head().getManager();
+        try (NDManager onDevice = caller.newSubManager(device())) {
+            NDList moved = new NDList();
+            for (NDArray a : inputs) {
+                NDArray m = a.getDevice().equals(device()) ? a : a.toDevice(device(), true);
+                if (m != a) {
+                    m.attach(onDevice);
+                }
+                moved.add(m);
+            }
+            NDList out = block.forward(new ParameterStore(manager, false), moved, false);
+            out.attach(caller);
+            return out;
+        }
     }
 
     public NDList forward(Map<String, NDArray> inputs) {

@@ -88,10 +88,11 @@ final class NeuralOps {
             }
             pads = new long[2 * r];
             for (int i = 0; i < r; i++) {
-                // Negative when output_shape asks for more than the kernel reaches: those rows get the bias only.
                 long total = full[i] - target[i];
                 boolean upper = autoPad.equals("SAME_UPPER");
-                pads[i] = upper ? Math.floorDiv(total, 2) : total - Math.floorDiv(total, 2);
+                // Negative when output_shape asks for more than the kernel reaches: ONNX Runtime appends those
+                // rows (bias only) at the end rather than splitting them.
+                pads[i] = total < 0 ? 0 : upper ? total / 2 : total - total / 2;
                 pads[i + r] = total - pads[i];
             }
         } else if (autoPad.equals("VALID")) {
@@ -286,13 +287,16 @@ final class NeuralOps {
         NDArray x = c.in(0);
         Windows win = Windows.of(c, spatial(x), null);
         boolean ceil = c.attrInt("ceil_mode", 0) != 0;
+        long[] in = spatial(x);
         if (Arrays.stream(win.dilations()).anyMatch(d -> d != 1)) {
-            return new NDList(dilatedMaxPool(win.padInput(x, Double.NEGATIVE_INFINITY), win, ceil));
+            NDArray y = dilatedMaxPool(win.padInput(x, Double.NEGATIVE_INFINITY), win, ceil);
+            return new NDList(dropWindowsStartingInPadding(y, in, win, ceil));
         }
         Shape padding = win.beginPads();
         if (!win.symmetric() || !withinHalfKernel(win)) {
-            x = win.padInput(x, Double.NEGATIVE_INFINITY);
-            padding = win.zeros();
+            NDArray padded = win.padInput(x, Double.NEGATIVE_INFINITY);
+            NDArray y = padded.getNDArrayInternal().maxPool(new Shape(win.kernel()), new Shape(win.strides()), win.zeros(), ceil);
+            return new NDList(dropWindowsStartingInPadding(y, in, win, ceil));
         }
         return new NDList(x.getNDArrayInternal().maxPool(new Shape(win.kernel()), new Shape(win.strides()), padding, ceil));
     }
@@ -338,6 +342,29 @@ final class NeuralOps {
         return result;
     }
 
+    /**
+     * With ceil_mode, ONNX Runtime (like PyTorch) drops a last window that would start in the end padding. After
+     * explicit padding PyTorch sees that padding as input and keeps such a window, so it is cropped off here.
+     */
+    private static NDArray dropWindowsStartingInPadding(NDArray y, long[] inputSpatial, Windows win, boolean ceil) {
+        if (!ceil) {
+            return y;
+        }
+        int r = win.rank();
+        long[] d = y.getShape().getShape();
+        ai.djl.ndarray.index.NDIndex index = new ai.djl.ndarray.index.NDIndex().addAllDim().addAllDim();
+        boolean crop = false;
+        for (int i = 0; i < r; i++) {
+            long out = d[i + 2];
+            if (out > 1 && (out - 1) * win.strides()[i] >= inputSpatial[i] + win.pads()[i]) {
+                out--;
+                crop = true;
+            }
+            index.addSliceDim(0, out);
+        }
+        return crop ? y.get(index) : y;
+    }
+
     private static boolean withinHalfKernel(Windows win) {
         for (int i = 0; i < win.rank(); i++) {
             if (win.pads()[i] * 2 > win.kernel()[i]) {
@@ -365,13 +392,14 @@ final class NeuralOps {
         if (padded0 || (includePad && win.symmetric() && withinHalfKernel(win))) {
             return new NDList(x.getNDArrayInternal().avgPool(kernel, strides, win.beginPads(), ceil, includePad));
         }
+        long[] in = spatial(x);
         NDArray padded = win.padInput(x, 0);
         NDArray sum = padded.getNDArrayInternal().avgPool(kernel, strides, win.zeros(), ceil, true);
         if (includePad) {
-            return new NDList(sum);
+            return new NDList(dropWindowsStartingInPadding(sum, in, win, ceil));
         }
         NDArray mask = win.padInput(x.onesLike(), 0);
         NDArray count = mask.getNDArrayInternal().avgPool(kernel, strides, win.zeros(), ceil, true);
-        return new NDList(sum.div(count));
+        return new NDList(dropWindowsStartingInPadding(sum.div(count), in, win, ceil));
     }
 }

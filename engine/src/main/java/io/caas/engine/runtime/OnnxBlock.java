@@ -104,6 +104,7 @@ public final class OnnxBlock extends AbstractBlock {
         }
         // A graph may take no inputs at all (a constant-only graph); its outputs then go to the store's manager.
         NDManager caller = inputs.isEmpty() ? ps.getManager() : inputs.head().getManager();
+        // DJL's convention: compute on the inputs' device, the ParameterStore brings the weights there.
         Device target = inputs.isEmpty() ? device : inputs.head().getDevice();
         Map<NDArray, Boolean> borrowed = new IdentityHashMap<>();
         NDList results = new NDList();
