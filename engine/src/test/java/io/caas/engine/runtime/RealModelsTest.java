@@ -140,6 +140,33 @@ class RealModelsTest {
         assertThat(diff).isLessThanOrEqualTo(TOLERANCE);
     }
 
+    /** Beyond the brief's classifier: PP-OCRv4 detection (Resize, ConvTranspose) and recognition (opset 9 Slice). */
+    @Test
+    void paddleOcrV4DetectionAndRecognitionMatchOnnxRuntime() throws Exception {
+        String dir = "paddleocr/package/assets/";
+        ModelProto det = OnnxModels.read(TestData.require(dir + "ch_PP-OCRv4_det_infer.onnx"));
+        ModelProto rec = OnnxModels.read(TestData.require(dir + "ch_PP-OCRv4_rec_infer.onnx"));
+        Random rnd = new Random(9);
+        String detInput = det.getGraph().getInput(0).getName();
+        String recInput = rec.getGraph().getInput(0).getName();
+        assertThat(compare("PP-OCRv4 det", det, List.of(Input.of(detInput, image(rnd, 3, 160, 224), 1, 3, 160, 224))))
+                .isLessThanOrEqualTo(TOLERANCE);
+        assertThat(compare("PP-OCRv4 rec", rec, List.of(Input.of(recInput, image(rnd, 3, 48, 320), 1, 3, 48, 320))))
+                .isLessThanOrEqualTo(TOLERANCE);
+    }
+
+    /** A normalised text-like image: horizontal stroke bands with noise, values in [-1, 1]. */
+    private static float[] image(Random rnd, int c, int h, int w) {
+        float[] v = new float[c * h * w];
+        for (int i = 0; i < v.length; i++) {
+            int x = i % w;
+            int y = (i / w) % h;
+            double stroke = Math.sin(x / 3.0) * Math.sin(y / 4.0) > 0.5 ? -0.8 : 0.7;
+            v[i] = (float) Math.max(-1, Math.min(1, stroke + 0.1 * rnd.nextGaussian()));
+        }
+        return v;
+    }
+
     /** Two seconds of synthetic speech-like audio (harmonics with a moving pitch, plus noise), 16 kHz. */
     private static float[] audio(int samples) {
         Random rnd = new Random(3);
