@@ -11,7 +11,8 @@ public final class SupportedOperators {
 
     private static final Set<String> OPERATORS = Set.copyOf(new TreeSet<>(Set.of(
             "Conv", "ConvTranspose", "Gemm", "MatMul",
-            "Add", "Sub", "Mul", "Div", "Pow", "Sqrt",
+            // Max: openWakeWord's embedding model (a TensorFlow export) writes its activations as Max nodes.
+            "Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Max",
             "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Erf", "Gelu", "HardSigmoid", "HardSwish", "Clip",
             "Softmax", "LogSoftmax", "BatchNormalization", "LayerNormalization",
             "MaxPool", "AveragePool", "GlobalAveragePool",

@@ -1,0 +1,149 @@
+package io.caas.engine.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import io.caas.engine.compress.ProgressListener;
+import io.caas.engine.data.Dataset;
+import io.caas.engine.runtime.InterpretedModel;
+import io.caas.engine.runtime.OnnxGraph;
+import io.caas.engine.runtime.OnnxInterpreter;
+import io.caas.engine.runtime.OnnxNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Fine-tunes an interpreted model's unfrozen parameters in place: with labels by cross-entropy, without by
+ * distillation against a teacher (normally the model before compression). Single-input models only.
+ * Cancellation follows the engine's convention: the thread's interrupt flag, checked before every step.
+ */
+public final class FineTuner {
+
+    private FineTuner() {
+    }
+
+    public static TrainingResult train(InterpretedModel student, Dataset data, InterpretedModel teacher,
+                                       TrainingConfig cfg, ProgressListener listener) throws InterruptedException {
+        if (student.inputNames().size() != 1) {
+            throw new IllegalArgumentException("fine-tuning takes single-input models; this one takes "
+                    + student.inputNames());
+        }
+        TrainingConfig.Objective objective = resolve(cfg.objective(), data, teacher);
+        boolean isProbability = endsInSoftmax(student.block().graph());
+        List<Parameter> trainable = new ArrayList<>();
+        for (var p : student.block().getParameters().values()) {
+            if (p.requiresGradient()) {
+                trainable.add(p);
+            }
+        }
+        if (trainable.isEmpty()) {
+            throw new IllegalArgumentException("every parameter is frozen: nothing to fine-tune");
+        }
+        Optimizer optimizer = cfg.optimizer() == TrainingConfig.OptimizerKind.ADAM
+                ? Optimizer.adam().optLearningRateTracker(Tracker.fixed(cfg.learningRate())).build()
+                : Optimizer.sgd().setLearningRateTracker(Tracker.fixed(cfg.learningRate())).optMomentum(0.9f).build();
+
+        int n = data.size();
+        int batchesPerEpoch = (n + cfg.batchSize() - 1) / cfg.batchSize();
+        long planned = (long) batchesPerEpoch * cfg.epochs();
+        long total = cfg.maxSteps() > 0 ? Math.min(planned, cfg.maxSteps()) : planned;
+        Random rnd = new Random(cfg.seed());
+        int[] order = Batches.identity(n);
+        ParameterStore ps = new ParameterStore(student.manager(), false);
+        Engine engine = Engine.getEngine(OnnxInterpreter.ENGINE);
+        long step = 0;
+        double firstLoss = Double.NaN;
+        double epochLoss = Double.NaN;
+        int epoch = 0;
+        while (epoch < cfg.epochs() && step < total) {
+            shuffle(order, rnd);
+            double sum = 0;
+            int count = 0;
+            for (int from = 0; from < n && step < total; from += cfg.batchSize()) {
+                if (Thread.interrupted()) {
+                    throw new InterruptedException("fine-tuning cancelled after " + step + " steps");
+                }
+                int to = Math.min(n, from + cfg.batchSize());
+                double loss;
+                try (NDManager batch = student.manager().newSubManager()) {
+                    NDArray x = Batches.features(batch, data, order, from, to);
+                    NDArray target = objective == TrainingConfig.Objective.CROSS_ENTROPY
+                            ? Batches.labels(batch, data, order, from, to)
+                            : teacher.forward(new NDList(x)).head();
+                    try (GradientCollector gc = engine.newGradientCollector()) {
+                        NDArray out = student.block().forward(ps, new NDList(x), true).head();
+                        NDArray l = switch (objective) {
+                            case CROSS_ENTROPY -> Losses.crossEntropy(out, isProbability, target);
+                            case KL_DIVERGENCE -> Losses.kl(out, target, isProbability, cfg.temperature());
+                            default -> Losses.mse(out, target);
+                        };
+                        gc.backward(l);
+                        loss = Losses.value(l);
+                    }
+                    for (Parameter p : trainable) {
+                        NDArray grad = p.getArray().getGradient();
+                        grad.attach(batch);
+                        optimizer.update(p.getId(), p.getArray(), grad);
+                        // PyTorch accumulates gradients across backward calls; each step starts from zero.
+                        grad.subi(grad);
+                    }
+                }
+                if (!Double.isFinite(loss)) {
+                    throw new IllegalStateException("training diverged: loss is " + loss + " at step " + step);
+                }
+                if (step == 0) {
+                    firstLoss = loss;
+                }
+                step++;
+                sum += loss;
+                count++;
+                listener.metric("loss", step, loss);
+                listener.progress((double) step / total, "epoch " + (epoch + 1) + ", step " + step + "/" + total
+                        + ", loss " + String.format("%.4f", loss));
+            }
+            epochLoss = sum / Math.max(1, count);
+            epoch++;
+        }
+        return new TrainingResult(step, epoch, firstLoss, epochLoss);
+    }
+
+    private static TrainingConfig.Objective resolve(TrainingConfig.Objective o, Dataset data, InterpretedModel teacher) {
+        if (o == TrainingConfig.Objective.AUTO) {
+            o = data.labelled() ? TrainingConfig.Objective.CROSS_ENTROPY : TrainingConfig.Objective.MSE;
+        }
+        if (o == TrainingConfig.Objective.CROSS_ENTROPY && !data.labelled()) {
+            throw new IllegalArgumentException("cross-entropy needs labels; the dataset '" + data.name() + "' has none");
+        }
+        if (o != TrainingConfig.Objective.CROSS_ENTROPY && teacher == null) {
+            throw new IllegalArgumentException("distillation (" + o + ") needs the teacher model's outputs");
+        }
+        return o;
+    }
+
+    /** A model whose first output comes straight from a Softmax gives probabilities, not logits. */
+    static boolean endsInSoftmax(OnnxGraph graph) {
+        String out = graph.outputs().get(0).name();
+        for (OnnxNode node : graph.nodes()) {
+            if (node.outputs().contains(out)) {
+                return node.opType().equals("Softmax");
+            }
+        }
+        return false;
+    }
+
+    private static void shuffle(int[] a, Random rnd) {
+        for (int i = a.length - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1);
+            int t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package io.caas.engine.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+
+/** Training objectives over a model's first output, given as logits or (after a final Softmax) as probabilities. */
+final class Losses {
+
+    private Losses() {
+    }
+
+    /** Log-probabilities from either form; probabilities are clipped so a zero does not give -inf. */
+    static NDArray logProbabilities(NDArray output, boolean isProbability) {
+        return isProbability ? output.clip(1e-7f, 1f).log() : output.logSoftmax(-1);
+    }
+
+    static NDArray crossEntropy(NDArray output, boolean isProbability, NDArray labels) {
+        NDArray logp = logProbabilities(output, isProbability);
+        NDArray oneHot = labels.oneHot((int) output.getShape().get(output.getShape().dimension() - 1))
+                .toType(logp.getDataType(), false);
+        return logp.mul(oneHot).sum(new int[] {-1}).neg().mean();
+    }
+
+    static NDArray mse(NDArray output, NDArray target) {
+        return output.sub(target).square().mean();
+    }
+
+    /** KL(teacher || student) on temperature-softened distributions, scaled by T^2 as in Hinton et al. */
+    static NDArray kl(NDArray output, NDArray teacher, boolean isProbability, float temperature) {
+        NDArray studentLogits = logProbabilities(output, isProbability).div(temperature);
+        NDArray teacherLogits = logProbabilities(teacher, isProbability).div(temperature);
+        NDArray logPs = studentLogits.logSoftmax(-1);
+        NDArray logPt = teacherLogits.logSoftmax(-1);
+        NDArray kl = logPt.exp().mul(logPt.sub(logPs)).sum(new int[] {-1}).mean();
+        return kl.mul(temperature * temperature);
+    }
+
+    static double value(NDArray loss) {
+        return loss.toType(DataType.FLOAT64, false).getDouble();
+    }
+}

@@ -1,0 +1,139 @@
+package io.caas.engine.runtime;
+
+import static io.caas.engine.runtime.TinyModels.floatTensor;
+import static io.caas.engine.runtime.TinyModels.floats;
+import static io.caas.engine.runtime.TinyModels.intAttr;
+import static io.caas.engine.runtime.TinyModels.model;
+import static io.caas.engine.runtime.TinyModels.node;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.Trainer;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import io.caas.engine.onnx.Tensors;
+import io.caas.engine.onnx.proto.Onnx.GraphProto;
+import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class OnnxInterpreterTest {
+
+    @Test
+    void registryCoversExactlyTheSupportedOperators() {
+        assertThat(OperatorRegistry.all().keySet()).containsExactlyInAnyOrderElementsOf(SupportedOperators.all());
+    }
+
+    @Test
+    void unsupportedOperatorIsNamedWithItsNode() {
+        GraphProto g = GraphProto.newBuilder().setName("g")
+                .addNode(node("Relu", new String[] {"x"}, new String[] {"r"}))
+                .addNode(node("Softplus", new String[] {"r"}, new String[] {"y"}))
+                .addInput(floatTensor("x", 2)).addOutput(floatTensor("y", 2)).build();
+        assertThatThrownBy(() -> OnnxInterpreter.load(model(g, 13), Device.cpu()))
+                .isInstanceOf(UnsupportedOperatorException.class)
+                .hasMessageContaining("Softplus").hasMessageContaining("Softplus_y");
+    }
+
+    /** x[2,3] -> Gemm(W[4,3], b[4], transB) -> Relu -> Reshape(by an int64 constant) -> y[8]. */
+    private static ModelProto denseModel() {
+        Random rnd = new Random(7);
+        GraphProto g = GraphProto.newBuilder().setName("dense")
+                .addNode(node("Gemm", new String[] {"x", "W", "b"}, new String[] {"h"}, intAttr("transB", 1)))
+                .addNode(node("Relu", new String[] {"h"}, new String[] {"r"}))
+                .addNode(node("Reshape", new String[] {"r", "shape"}, new String[] {"y"}))
+                .addInitializer(floats("W", rnd, 4, 3))
+                .addInitializer(Tensors.floatTensor("b", new float[] {0.1f, 0.2f, 0.3f, 0.4f}, 4))
+                .addInitializer(Tensors.int64Tensor("shape", new long[] {-1}, 1))
+                .addInput(floatTensor("x", 2, 3)).addOutput(floatTensor("y", 8)).build();
+        return model(g, 13);
+    }
+
+    @Test
+    void floatWeightsAreTrainableParametersAndIntegerTensorsConstants() {
+        try (InterpretedModel m = OnnxInterpreter.load(denseModel(), Device.cpu())) {
+            assertThat(m.block().weightParameters()).containsOnlyKeys("W", "b");
+            assertThat(m.block().constants()).containsOnlyKeys("shape");
+            assertThat(m.block().getParameters().size()).isEqualTo(2);
+            assertThat(m.inputNames()).containsExactly("x");
+        }
+    }
+
+    @Test
+    void forwardComputesTheGraph() {
+        try (InterpretedModel m = OnnxInterpreter.load(denseModel(), Device.cpu());
+             NDManager nd = NDManager.newBaseManager(Device.cpu())) {
+            NDArray x = nd.create(new float[] {1, 2, 3, -1, 0, 1}, new Shape(2, 3));
+            NDArray w = m.block().weightParameters().get("W").getArray();
+            NDArray b = m.block().weightParameters().get("b").getArray();
+            NDArray expected = x.matMul(w.transpose()).add(b).maximum(0).reshape(8);
+            NDList out = m.forward(new NDList(x));
+            assertThat(out.singletonOrThrow().getShape()).isEqualTo(new Shape(8));
+            assertThat(out.singletonOrThrow().toFloatArray()).containsExactly(expected.toFloatArray());
+            assertThat(out.singletonOrThrow().getManager()).isSameAs(nd);
+        }
+    }
+
+    @Test
+    void gradientsReachParametersButNotFrozenOnes() {
+        try (InterpretedModel m = OnnxInterpreter.load(denseModel(), Device.cpu());
+             NDManager nd = NDManager.newBaseManager(Device.cpu())) {
+            Parameter w = m.block().weightParameters().get("W");
+            Parameter b = m.block().weightParameters().get("b");
+            b.freeze(true);
+            NDArray x = nd.create(new float[] {1, 2, 3, -1, 0, 1}, new Shape(2, 3));
+            try (GradientCollector gc = Engine.getEngine(OnnxInterpreter.ENGINE).newGradientCollector()) {
+                NDArray y = m.block().forward(new ParameterStore(nd, false), new NDList(x), true).singletonOrThrow();
+                gc.backward(y.square().sum());
+            }
+            assertThat(w.getArray().getGradient().abs().sum().getFloat()).isGreaterThan(0f);
+            // Frozen: PyTorch tracks no gradient for it at all, so an optimizer has nothing to apply.
+            assertThat(b.requiresGradient()).isFalse();
+            assertThat(b.getArray().hasGradient()).isFalse();
+            b.freeze(false);
+        }
+    }
+
+    @Test
+    void djlTrainerTrainsTheBlock() {
+        try (InterpretedModel m = OnnxInterpreter.load(denseModel(), Device.cpu());
+             Model model = Model.newInstance("dense", Device.cpu(), OnnxInterpreter.ENGINE)) {
+            model.setBlock(m.block());
+            DefaultTrainingConfig cfg = new DefaultTrainingConfig(Loss.l2Loss())
+                    .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.05f)).build());
+            try (Trainer trainer = model.newTrainer(cfg)) {
+                trainer.initialize(new Shape(2, 3));
+                NDManager nd = trainer.getManager();
+                NDArray x = nd.create(new float[] {1, 2, 3, -1, 0, 1}, new Shape(2, 3));
+                NDArray target = nd.create(new float[] {1, 0, 1, 0, 0, 1, 0, 1});
+                float first = 0;
+                float last = 0;
+                for (int i = 0; i < 30; i++) {
+                    try (GradientCollector gc = trainer.newGradientCollector()) {
+                        NDArray pred = trainer.forward(new NDList(x)).singletonOrThrow();
+                        NDArray loss = trainer.getLoss().evaluate(new NDList(target), new NDList(pred));
+                        gc.backward(loss);
+                        last = loss.getFloat();
+                        if (i == 0) {
+                            first = last;
+                        }
+                    }
+                    trainer.step();
+                }
+                assertThat(last).isLessThan(first * 0.5f);
+            }
+        }
+    }
+}
