@@ -12,7 +12,13 @@ import java.util.Optional;
  * @param parameters method parameters as given by the user (validated by the method)
  * @param trainData  data for fine-tuning, if the job has any
  * @param evalData   held-out data for accuracy, if the job has any
+ * @param budget     fine-tuning limits set by the user; methods that do not fine-tune ignore it
  */
 public record CompressionTask(ModelProto model, Map<String, Object> parameters, Optional<Dataset> trainData,
-                              Optional<Dataset> evalData) {
+                              Optional<Dataset> evalData, TrainingBudget budget) {
+
+    public CompressionTask(ModelProto model, Map<String, Object> parameters, Optional<Dataset> trainData,
+                           Optional<Dataset> evalData) {
+        this(model, parameters, trainData, evalData, TrainingBudget.DEFAULTS);
+    }
 }

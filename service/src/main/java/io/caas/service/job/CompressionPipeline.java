@@ -4,6 +4,7 @@ import io.caas.engine.compress.CompressionMethod;
 import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
 import io.caas.engine.compress.ProgressListener;
+import io.caas.engine.compress.TrainingBudget;
 import io.caas.engine.eval.ModelMeasurements;
 import io.caas.engine.onnx.OnnxFormatException;
 import io.caas.engine.onnx.OnnxModels;
@@ -65,7 +66,8 @@ class CompressionPipeline {
 
         progress.progress(0.05, "compressing with " + job.method());
         Map<String, Object> parameters = new HashMap<>(job.parameters());
-        CompressionResult result = method.compress(new CompressionTask(original, parameters, data.train(), data.eval()),
+        CompressionResult result = method.compress(
+                new CompressionTask(original, parameters, data.train(), data.eval(), budget(job.budget())),
                 new ScaledProgress(progress, 0.05, 0.7));
 
         progress.progress(0.7, "storing compressed model");
@@ -87,6 +89,11 @@ class CompressionPipeline {
                 artifact.sizeBytes(), ratio, accBefore, accAfter, accDelta, p50(m.original()), p50(m.compressed()));
         progress.progress(1.0, "done");
         return new JobOutcome(artifact, summary, json.write(summary), json.write(report));
+    }
+
+    private static TrainingBudget budget(JobRequest.Budget b) {
+        return b == null ? TrainingBudget.DEFAULTS
+                : new TrainingBudget(b.epochs(), b.maxSteps(), b.batchSize(), b.learningRate());
     }
 
     private static Double p50(ModelMeasurements m) {

@@ -29,8 +29,7 @@ public record JobRequest(@NotNull UUID modelId,
     public record Budget(@Positive @Max(1000) Integer epochs,
                          @Positive Long maxSteps,
                          @Positive @Max(65536) Integer batchSize,
-                         @Positive @DecimalMax("10") Double learningRate,
-                         @Positive Long maxSeconds) {
+                         @Positive @DecimalMax("10") Double learningRate) {
     }
 
     /**
