@@ -242,11 +242,11 @@ final class NeuralOps {
         return new NDList(log ? x.logSoftmax(axis) : x.softmax(axis));
     }
 
-    /** Inference form: normalises with the stored statistics, so a fine-tune keeps them fixed. */
+    /**
+     * Inference form normalises with the stored statistics, so a fine-tune keeps them fixed. training_mode=1
+     * (opset 14+) normalises with the batch's own statistics and also returns the updated running ones.
+     */
     private static NDList batchNorm(OpCall c) {
-        if (c.attrInt("training_mode", 0) != 0 || c.wantsOutput(1)) {
-            throw c.unsupported("training-mode BatchNormalization (running statistics outputs) is not supported");
-        }
         NDArray x = c.in(0);
         int rank = x.getShape().dimension();
         long[] bshape = new long[rank];
@@ -255,10 +255,30 @@ final class NeuralOps {
         float eps = c.attrFloat("epsilon", 1e-5f);
         NDArray scale = c.in(1).reshape(bshape);
         NDArray bias = c.in(2).reshape(bshape);
-        NDArray mean = c.in(3).reshape(bshape);
-        NDArray var = c.in(4).reshape(bshape);
-        NDArray y = x.sub(mean).div(var.add(eps).sqrt()).mul(scale).add(bias);
-        return new NDList(y);
+        boolean training = c.attrInt("training_mode", 0) != 0;
+        if (!training && c.wantsOutput(1)) {
+            throw c.unsupported("BatchNormalization statistics outputs before opset 14 are not supported");
+        }
+        NDArray mean;
+        NDArray var;
+        NDList extra = new NDList();
+        if (training) {
+            int[] axes = Axes.all(rank);
+            axes = Arrays.stream(axes).filter(a -> a != 1).toArray();
+            mean = Axes.mean(x, axes, true);
+            var = Axes.mean(x.sub(mean).square(), axes, true);
+            float momentum = c.attrFloat("momentum", 0.9f);
+            NDArray runningMean = c.in(3).mul(momentum).add(mean.reshape(-1).mul(1 - momentum));
+            NDArray runningVar = c.in(4).mul(momentum).add(var.reshape(-1).mul(1 - momentum));
+            extra.add(c.wantsOutput(1) ? runningMean : null);
+            extra.add(c.wantsOutput(2) ? runningVar : null);
+        } else {
+            mean = c.in(3).reshape(bshape);
+            var = c.in(4).reshape(bshape);
+        }
+        NDList out = new NDList(x.sub(mean).div(var.add(eps).sqrt()).mul(scale).add(bias));
+        out.addAll(extra);
+        return out;
     }
 
     private static NDList layerNorm(OpCall c) {

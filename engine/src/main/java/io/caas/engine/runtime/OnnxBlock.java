@@ -24,7 +24,8 @@ import java.util.Set;
 /**
  * An ONNX graph as a DJL block. Floating-point weights are {@link Parameter}s (so DJL's Trainer, GradientCollector
  * and optimizers see them, and each can be frozen); integer tensors, scalars and resampling arguments stay
- * constants. Not thread-safe: a forward pass borrows the weights into its own scratch manager.
+ * constants. A forward pass borrows the weights into its own scratch manager, so passes over one block are
+ * serialised.
  */
 public final class OnnxBlock extends AbstractBlock {
 
@@ -96,7 +97,7 @@ public final class OnnxBlock extends AbstractBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+    protected synchronized NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         List<ValueInfo> declared = graph.inputs();
         if (inputs.size() != declared.size()) {
             throw new IllegalArgumentException("the model takes " + declared.size() + " inputs "
@@ -179,7 +180,7 @@ public final class OnnxBlock extends AbstractBlock {
     /** Shapes by running the graph once on zeros: ONNX shapes are often symbolic, so this is the reliable way. */
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
-        try (NDManager m = NDManager.newBaseManager(device)) {
+        try (NDManager m = NDManager.newBaseManager(device, OnnxInterpreter.ENGINE)) {
             NDList zeros = new NDList();
             for (int i = 0; i < inputShapes.length; i++) {
                 int type = graph.inputs().get(i).elementType();

@@ -8,8 +8,8 @@ import java.util.Map;
 
 /**
  * Pad and Resize. Both are written as index lists per axis (PyTorch advanced indexing), which keeps autograd and
- * reproduces every ONNX edge / reflect / nearest-rounding rule exactly instead of approximating with PyTorch's
- * own interpolate, whose coordinate conventions differ.
+ * reproduces every ONNX edge / reflect / rounding / coordinate rule exactly instead of approximating with
+ * PyTorch's own interpolate, whose coordinate conventions differ.
  */
 final class ResamplingOps {
 
@@ -96,14 +96,17 @@ final class ResamplingOps {
         return m < n ? m : period - m;
     }
 
-    /** Nearest mode only; the output size comes from sizes, or from floor(input * scale). */
+    /**
+     * Nearest and (separable) linear modes; cubic is refused. The output size comes from sizes, or from
+     * floor(input * scale).
+     */
     private static NDList resize(OpCall c) {
         NDArray x = c.in(0);
         long[] d = x.getShape().getShape();
         int rank = d.length;
         String mode = c.attrString("mode", "nearest");
-        if (!mode.equals("nearest")) {
-            throw c.unsupported("Resize " + mode + " mode is not supported (nearest only)");
+        if (!mode.equals("nearest") && !mode.equals("linear")) {
+            throw c.unsupported("Resize " + mode + " mode is not supported (nearest and linear only)");
         }
         if (c.attrInt("antialias", 0) != 0 || c.node().has("axes")
                 || !c.attrString("keep_aspect_ratio_policy", "stretch").equals("stretch")) {
@@ -139,15 +142,26 @@ final class ResamplingOps {
                 continue;
             }
             long[] idx = new long[(int) out];
+            long[] lo = new long[(int) out];
+            long[] hi = new long[(int) out];
+            float[] weight = new float[(int) out];
             for (int i = 0; i < out; i++) {
                 double src = switch (coord) {
                     case "half_pixel" -> (i + 0.5) / scale - 0.5;
                     case "pytorch_half_pixel" -> out > 1 ? (i + 0.5) / scale - 0.5 : 0;
-                    case "align_corners" -> out == 1 ? 0 : i * (in - 1) / (double) (out - 1);
+                    // The reference divides by the unrounded resized length (in * scale) when scales are given.
+                    case "align_corners" -> out == 1 ? 0 : i * (in - 1) / ((sizes != null ? out : in * scale) - 1);
                     case "asymmetric" -> i / scale;
                     case "tf_half_pixel_for_nn" -> (i + 0.5) / scale;
                     default -> throw c.unsupported("Resize coordinate_transformation_mode '" + coord + "'");
                 };
+                if (mode.equals("linear")) {
+                    src = Math.max(0, Math.min(in - 1, src));
+                    lo[i] = (long) Math.floor(src);
+                    hi[i] = Math.min(in - 1, lo[i] + 1);
+                    weight[i] = (float) (src - lo[i]);
+                    continue;
+                }
                 long j = switch (rounding) {
                     case "round_prefer_floor" -> src == Math.floor(src) + 0.5 ? (long) Math.floor(src) : Math.round(src);
                     case "round_prefer_ceil" -> src == Math.floor(src) + 0.5 ? (long) Math.ceil(src) : Math.round(src);
@@ -157,7 +171,19 @@ final class ResamplingOps {
                 };
                 idx[i] = Math.max(0, Math.min(in - 1, j));
             }
-            y = Axes.select(y, a, idx, c.manager());
+            if (mode.equals("linear")) {
+                // Separable: each axis blends its two neighbouring rows, the weight broadcast along that axis.
+                long[] wshape = new long[rank];
+                java.util.Arrays.fill(wshape, 1);
+                wshape[a] = out;
+                NDArray w = c.manager().create(weight, new Shape(wshape)).toDevice(x.getDevice(), false)
+                        .toType(x.getDataType(), false);
+                NDArray below = Axes.select(y, a, lo, c.manager());
+                NDArray above = Axes.select(y, a, hi, c.manager());
+                y = below.add(above.sub(below).mul(w));
+            } else {
+                y = Axes.select(y, a, idx, c.manager());
+            }
         }
         return new NDList(y == x ? x.duplicate() : y);
     }

@@ -76,7 +76,7 @@ public final class FineTuner {
                     NDArray x = Batches.features(batch, data, order, from, to);
                     NDArray target = objective == TrainingConfig.Objective.CROSS_ENTROPY
                             ? Batches.labels(batch, data, order, from, to)
-                            : teacher.forward(new NDList(x)).head();
+                            : teacher.forward(new NDList(x)).head().toDevice(x.getDevice(), false);
                     try (GradientCollector gc = engine.newGradientCollector()) {
                         NDArray out = student.block().forward(ps, new NDList(x), true).head();
                         NDArray l = switch (objective) {
