@@ -14,6 +14,8 @@ import io.caas.service.web.Json;
 import io.caas.service.web.NotFoundException;
 import io.caas.service.web.Page;
 import io.caas.service.web.Times;
+import io.caas.service.web.UnsupportedOperatorsException;
+import io.caas.engine.runtime.SupportedOperators;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -112,6 +114,7 @@ public class JobService {
         Optional<DatasetRecord> train = dataset("trainDatasetId", request.trainDatasetId(), errors);
         Optional<DatasetRecord> eval = dataset("evalDatasetId", request.evalDatasetId(), errors);
         if (model != null && method.isPresent()) {
+            requireRunnable(model, method.get(), request.parameters());
             try {
                 method.get().validate(request.parameters() == null ? Map.of() : request.parameters(), model.summary());
             } catch (InvalidParametersException e) {
@@ -128,6 +131,25 @@ public class JobService {
         }
         if (!errors.isEmpty()) {
             throw new InvalidRequestException("the job request cannot be run: " + String.join("; ", errors), errors);
+        }
+    }
+
+    /**
+     * Fine-tuning runs the model in the engine's interpreter, so every operator must be one it executes. Said up
+     * front, naming the operators, rather than as a failed job later.
+     */
+    private static void requireRunnable(ModelRecord model, CompressionMethod method, Map<String, Object> parameters) {
+        boolean trains = method.descriptor().needsTrainingData()
+                || (parameters != null && Boolean.parseBoolean(String.valueOf(parameters.get("fineTune"))));
+        if (!trains) {
+            return;
+        }
+        List<String> unsupported = model.summary().unsupportedOperators().stream()
+                .filter(op -> !SupportedOperators.isSupported("", op)).toList();
+        if (!unsupported.isEmpty()) {
+            throw new UnsupportedOperatorsException("method '" + method.descriptor().name() + "' fine-tunes the model, "
+                    + "and the engine cannot run its operator(s) " + String.join(", ", unsupported)
+                    + "; use a method without fine-tuning (svd) or export the model without them", unsupported);
         }
     }
 

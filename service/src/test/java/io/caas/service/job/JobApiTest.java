@@ -111,6 +111,17 @@ class JobApiTest extends H2ServiceTest {
     }
 
     @Test
+    void fineTuningAModelWithOperatorsTheEngineCannotRunIsRefusedNamingThem() throws Exception {
+        String model = uploadWakeWordHead(); // its export carries an If node and GreaterOrEqual
+        Api.Response r = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd",
+                "parameters", Map.of("fineTune", true)));
+        assertThat(r.status()).isEqualTo(422);
+        assertThat(r.json().get("type").asText()).isEqualTo("urn:caas:problem:unsupported-operator");
+        assertThat(r.json().get("operators").toString()).contains("If");
+        assertThat(r.json().get("detail").asText()).contains("If");
+    }
+
+    @Test
     void unknownMethodModelAndDatasetAreNamed() {
         Api.Response r = api.postJson("/v1/jobs", Map.of("modelId", "1b4e28ba-2fa1-11d2-883f-0016d3cca427",
                 "method", "magic", "trainDatasetId", "2b4e28ba-2fa1-11d2-883f-0016d3cca427"));

@@ -13,6 +13,10 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.MediaType;
+import java.nio.file.Path;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.TestPropertySource;
 
 /**
@@ -20,7 +24,16 @@ import org.springframework.test.context.TestPropertySource;
  * pause), so a job is reliably running, and a second one reliably queued behind it on the single worker thread.
  */
 @TestPropertySource(properties = {"caas.jobs.fault-injection.pause-after-start=60s", "caas.jobs.worker-threads=1"})
+@DirtiesContext
 class JobCancellationTest extends H2ServiceTest {
+
+    /** Its own database: this context's slow worker must not take the jobs of other test classes. */
+    private static final Path OWN_DATA_DIR = tempDir();
+
+    @DynamicPropertySource
+    static void ownDataDir(DynamicPropertyRegistry registry) {
+        registry.add("caas.data-dir", OWN_DATA_DIR::toString);
+    }
 
     @LocalServerPort
     int port;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.caas.service.support.Api;
+import io.caas.service.support.EmbeddedPostgresDatabase;
 import io.caas.service.support.PostgresServiceTest;
 import io.caas.service.support.TestMaterial;
 import io.caas.service.support.WorkerProcess;
@@ -15,20 +16,38 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.http.MediaType;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.TestPropertySource;
 
 /**
- * The deployment shape: this JVM is an API node only; workers are separate JVMs on the same PostgreSQL. Worker A
- * takes the job and is killed with SIGKILL mid-job; worker B must pick the job up and finish it, and the job's
- * record must say so.
+ * The deployment shape: this JVM is an API node only; two workers are separate JVMs on the same PostgreSQL.
+ * Worker A takes the job; with worker B up too, A is killed with SIGKILL mid-job; B must pick the job up and
+ * finish it, and the job's record must say so.
  */
 @TestPropertySource(properties = "caas.roles=api")
+@DirtiesContext
 class WorkerFailoverTest extends PostgresServiceTest {
+
+    /** Its own database: no other test context's worker may take the job. */
+    private static final String OWN_JDBC_URL = EmbeddedPostgresDatabase.newDatabase();
+    private static final Path OWN_DATA_DIR = tempDir();
+
+    @DynamicPropertySource
+    static void ownDatabase(DynamicPropertyRegistry registry) {
+        registry.add("spring.datasource.url", () -> OWN_JDBC_URL);
+        registry.add("caas.data-dir", OWN_DATA_DIR::toString);
+    }
 
     @LocalServerPort
     int port;
+    @Autowired
+    JdbcClient jdbc;
 
     @Test
     void aJobWhoseWorkerIsKilledCompletesOnAnotherWorker() throws Exception {
@@ -39,22 +58,25 @@ class WorkerFailoverTest extends PostgresServiceTest {
 
         Path logs = Files.createDirectories(Path.of("target", "worker-logs"));
         // Worker A holds the job long after taking it, so it is surely mid-job when killed.
-        WorkerProcess a = WorkerProcess.start(JDBC_URL, DATA_DIR, logs.resolve("worker-a.log"),
+        WorkerProcess a = WorkerProcess.start(OWN_JDBC_URL, OWN_DATA_DIR, logs.resolve("worker-a.log"),
                 "--caas.jobs.fault-injection.pause-after-start=10m");
-        JsonNode running;
+        WorkerProcess b = null;
         try {
-            running = api.awaitJob(id, Duration.ofSeconds(120), Set.of("running"));
+            JsonNode running = api.awaitJob(id, Duration.ofSeconds(120), Set.of("running"));
             assertThat(running.get("worker").asText()).endsWith("/" + a.pid());
+            // Both workers are up and polling the same queue when A dies.
+            b = WorkerProcess.start(OWN_JDBC_URL, OWN_DATA_DIR, logs.resolve("worker-b.log"));
+            awaitJobRunrServers(2, Duration.ofSeconds(120));
         } finally {
             a.kill();
         }
 
-        try (WorkerProcess b = WorkerProcess.start(JDBC_URL, DATA_DIR, logs.resolve("worker-b.log"))) {
+        try (WorkerProcess survivor = b) {
             JsonNode done = api.awaitJob(id, Duration.ofSeconds(180), Set.of("succeeded", "failed", "cancelled"));
 
             assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("succeeded");
             assertThat(done.get("attempts").asInt()).isEqualTo(2);
-            assertThat(done.get("worker").asText()).endsWith("/" + b.pid());
+            assertThat(done.get("worker").asText()).endsWith("/" + survivor.pid());
             List<String> transitions = new ArrayList<>();
             JsonNode resumed = null;
             for (JsonNode e : api.get("/v1/jobs/" + id + "/events").json().get("items")) {
@@ -66,8 +88,22 @@ class WorkerFailoverTest extends PostgresServiceTest {
                 }
             }
             assertThat(transitions).containsExactly("SUBMIT", "START", "RESUME_AFTER_WORKER_LOSS", "SUCCEED");
-            assertThat(resumed.get("message").asText()).contains("/" + a.pid()).contains("/" + b.pid());
+            assertThat(resumed.get("message").asText()).contains("/" + a.pid()).contains("/" + survivor.pid());
             assertThat(api.get("/v1/jobs/" + id + "/artifact").status()).isEqualTo(200);
         }
+    }
+
+    /** JobRunr's own registry of live background job servers, in the shared database. */
+    private void awaitJobRunrServers(int count, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            Long live = jdbc.sql("select count(*) from jobrunr_backgroundjobservers where running = 1")
+                    .query(Long.class).single();
+            if (live >= count) {
+                return;
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError(count + " JobRunr servers did not register within " + timeout);
     }
 }
