@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.caas.service.support.Api;
-import io.caas.service.support.H2ServiceTest;
 import io.caas.service.support.TestMaterial;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -17,18 +16,27 @@ import java.nio.file.Path;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
-import org.springframework.test.context.TestPropertySource;
+import org.springframework.boot.test.context.SpringBootTest;
 
 /**
  * Cancelling queued and running jobs. The worker holds each job for a minute after taking it (the fault-injection
  * pause), so a job is reliably running, and a second one reliably queued behind it on the single worker thread.
  */
-@TestPropertySource(properties = {"caas.jobs.fault-injection.pause-after-start=60s", "caas.jobs.worker-threads=1"})
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "caas.jobs.fault-injection.pause-after-start=60s", "caas.jobs.worker-threads=1"})
 @DirtiesContext
-class JobCancellationTest extends H2ServiceTest {
+class JobCancellationTest {
 
     /** Its own database: this context's slow worker must not take the jobs of other test classes. */
     private static final Path OWN_DATA_DIR = tempDir();
+
+    private static Path tempDir() {
+        try {
+            return java.nio.file.Files.createTempDirectory("caas-cancel-test");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 
     @DynamicPropertySource
     static void ownDataDir(DynamicPropertyRegistry registry) {

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.caas.service.support.Api;
 import io.caas.service.support.EmbeddedPostgresDatabase;
-import io.caas.service.support.PostgresServiceTest;
 import io.caas.service.support.TestMaterial;
 import io.caas.service.support.WorkerProcess;
 import java.nio.file.Files;
@@ -23,16 +22,16 @@ import org.springframework.http.MediaType;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
-import org.springframework.test.context.TestPropertySource;
+import org.springframework.boot.test.context.SpringBootTest;
 
 /**
  * The deployment shape: this JVM is an API node only; two workers are separate JVMs on the same PostgreSQL.
  * Worker A takes the job; with worker B up too, A is killed with SIGKILL mid-job; B must pick the job up and
  * finish it, and the job's record must say so.
  */
-@TestPropertySource(properties = "caas.roles=api")
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "caas.roles=api")
 @DirtiesContext
-class WorkerFailoverTest extends PostgresServiceTest {
+class WorkerFailoverTest {
 
     /** Its own database: no other test context's worker may take the job. */
     private static final String OWN_JDBC_URL = EmbeddedPostgresDatabase.newDatabase();
@@ -41,7 +40,17 @@ class WorkerFailoverTest extends PostgresServiceTest {
     @DynamicPropertySource
     static void ownDatabase(DynamicPropertyRegistry registry) {
         registry.add("spring.datasource.url", () -> OWN_JDBC_URL);
+        registry.add("spring.datasource.username", () -> "postgres");
+        registry.add("spring.datasource.password", () -> "postgres");
         registry.add("caas.data-dir", OWN_DATA_DIR::toString);
+    }
+
+    private static Path tempDir() {
+        try {
+            return Files.createTempDirectory("caas-failover-test");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @LocalServerPort

@@ -28,7 +28,7 @@ public abstract class H2ServiceTest {
         registry.add("caas.data-dir", DATA_DIR::toString);
     }
 
-    protected static Path tempDir() {
+    private static Path tempDir() {
         try {
             return Files.createTempDirectory("caas-h2-test");
         } catch (java.io.IOException e) {

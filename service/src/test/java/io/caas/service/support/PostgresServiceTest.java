@@ -25,7 +25,7 @@ public abstract class PostgresServiceTest {
         registry.add("caas.data-dir", DATA_DIR::toString);
     }
 
-    protected static Path tempDir() {
+    private static Path tempDir() {
         try {
             return Files.createTempDirectory("caas-pg-test");
         } catch (java.io.IOException e) {
