@@ -120,6 +120,9 @@ public class JobService {
             } catch (InvalidParametersException e) {
                 e.problems().forEach(p -> errors.add("parameters: " + p));
             }
+            if (fineTuneRequested(request.parameters()) && request.trainDatasetId() == null) {
+                errors.add("trainDatasetId: fineTune needs a training dataset");
+            }
             if (method.get().descriptor().needsTrainingData() && train.isEmpty()) {
                 errors.add("trainDatasetId: method '" + request.method() + "' fine-tunes and needs a training dataset");
             }
@@ -139,8 +142,7 @@ public class JobService {
      * front, naming the operators, rather than as a failed job later.
      */
     private static void requireRunnable(ModelRecord model, CompressionMethod method, Map<String, Object> parameters) {
-        boolean trains = method.descriptor().needsTrainingData()
-                || (parameters != null && Boolean.parseBoolean(String.valueOf(parameters.get("fineTune"))));
+        boolean trains = method.descriptor().needsTrainingData() || fineTuneRequested(parameters);
         if (!trains) {
             return;
         }
@@ -151,6 +153,11 @@ public class JobService {
                     + "and the engine cannot run its operator(s) " + String.join(", ", unsupported)
                     + "; use a method without fine-tuning (svd) or export the model without them", unsupported);
         }
+    }
+
+    /** Methods that can fine-tune after compressing take a boolean "fineTune" parameter. */
+    private static boolean fineTuneRequested(Map<String, Object> parameters) {
+        return parameters != null && Boolean.parseBoolean(String.valueOf(parameters.get("fineTune")));
     }
 
     private Optional<DatasetRecord> dataset(String field, UUID id, List<String> errors) {

@@ -1,0 +1,41 @@
+package io.caas.service.support;
+
+import ai.djl.Device;
+import io.caas.engine.compress.ProgressListener;
+import io.caas.engine.data.Dataset;
+import io.caas.engine.data.DatasetFormat;
+import io.caas.engine.data.DatasetLimits;
+import io.caas.engine.data.DatasetLoader;
+import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import io.caas.engine.runtime.InterpretedModel;
+import io.caas.engine.runtime.OnnxInterpreter;
+import io.caas.engine.runtime.WeightExport;
+import io.caas.engine.train.FineTuner;
+import io.caas.engine.train.TrainingConfig;
+
+/**
+ * Classifiers trained on real Fashion-MNIST by the engine itself, the way a user's trained model arrives: an ONNX
+ * file with learnt weights. Trained once per test JVM.
+ */
+public final class TrainedModels {
+
+    private static byte[] fashionMlp;
+
+    private TrainedModels() {
+    }
+
+    /** The 784→128→10 MLP of {@link SmallModels#fashionMlp}, after 400 Adam steps on the training split. */
+    public static synchronized byte[] fashionMlp() throws Exception {
+        if (fashionMlp == null) {
+            ModelProto untrained = ModelProto.parseFrom(SmallModels.fashionMlp(128, 11));
+            Dataset train = DatasetLoader.load(TestMaterial.fashionMnist("train-images-idx3-ubyte.gz"),
+                    DatasetFormat.IDX, DatasetLimits.defaults());
+            try (InterpretedModel model = OnnxInterpreter.load(untrained, Device.cpu())) {
+                FineTuner.train(model, train, null, TrainingConfig.adam(1e-3f, 64, 1).withMaxSteps(400),
+                        ProgressListener.NONE);
+                fashionMlp = WeightExport.withTrainedWeights(untrained, model.block()).toByteArray();
+            }
+        }
+        return fashionMlp;
+    }
+}
