@@ -3,17 +3,13 @@ package io.caas.service.dataset;
 import io.caas.engine.data.Dataset;
 import io.caas.engine.onnx.ModelSummary;
 import io.caas.engine.onnx.TensorSpec;
-import io.caas.service.config.CaasProperties;
 import io.caas.service.storage.ArtifactStore;
-import io.caas.service.storage.StoredObject;
-import io.caas.service.storage.UploadTooLargeException;
-import io.caas.service.web.BadUploadException;
+import io.caas.service.storage.UploadIntake;
 import io.caas.service.web.Cursor;
 import io.caas.service.web.NotFoundException;
 import io.caas.service.web.Page;
 import io.caas.service.web.Times;
 import io.caas.service.web.Upload;
-import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -26,49 +22,33 @@ public class DatasetService {
     private final DatasetRepository repository;
     private final ArtifactStore store;
     private final DatasetReader reader;
+    private final UploadIntake intake;
     private final List<DatasetDeletionGuard> deletionGuards;
-    private final long maxUploadBytes;
-    private final MeterRegistry meters;
 
-    public DatasetService(DatasetRepository repository, ArtifactStore store, DatasetReader reader,
-                          List<DatasetDeletionGuard> deletionGuards, CaasProperties properties, MeterRegistry meters) {
+    public DatasetService(DatasetRepository repository, ArtifactStore store, DatasetReader reader, UploadIntake intake,
+                          List<DatasetDeletionGuard> deletionGuards) {
         this.repository = repository;
         this.store = store;
         this.reader = reader;
+        this.intake = intake;
         this.deletionGuards = deletionGuards;
-        this.maxUploadBytes = properties.limits().maxUploadBytes();
-        this.meters = meters;
     }
 
     public DatasetRecord register(Upload upload, String name, String format) {
-        if (upload.declaredBytes() > maxUploadBytes) {
-            throw new UploadTooLargeException(maxUploadBytes);
-        }
         UUID id = UUID.randomUUID();
         // The loaders tell formats by content, and by extension where content cannot tell (CSV is plain text).
         String key = "datasets/" + id + DatasetFileNames.extension(upload.filename());
-        StoredObject stored = store.put(key, upload.content(), maxUploadBytes);
-        try {
-            if (stored.sizeBytes() == 0) {
-                throw new BadUploadException("the upload is empty");
-            }
+        return intake.accept(upload, key, "dataset", stored -> {
             DatasetInfo info;
             try (ArtifactStore.LocalCopy copy = store.localCopy(key)) {
                 info = reader.inspect(copy.path(), upload.filename(), format);
             }
-            String filename = upload.filename();
-            String displayName = name != null && !name.isBlank() ? name.strip()
-                    : filename != null && !filename.isBlank() ? filename : "dataset-" + id;
-            DatasetRecord record = new DatasetRecord(id, displayName, filename, info.format(), stored.sizeBytes(),
-                    stored.sha256(), key, info.samples(), info.sampleShape(), info.classes(), info.labelled(),
-                    Times.now());
+            DatasetRecord record = new DatasetRecord(id, UploadIntake.displayName(name, upload.filename(), "dataset-" + id),
+                    upload.filename(), info.format(), stored.sizeBytes(), stored.sha256(), key, info.samples(),
+                    info.sampleShape(), info.classes(), info.labelled(), Times.now());
             repository.insert(record);
-            meters.summary("caas.upload.bytes", "kind", "dataset").record(stored.sizeBytes());
             return record;
-        } catch (RuntimeException e) {
-            store.delete(key);
-            throw e;
-        }
+        });
     }
 
     public DatasetRecord get(UUID id) {

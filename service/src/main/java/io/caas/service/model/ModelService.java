@@ -4,17 +4,13 @@ import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.ModelSummary;
 import io.caas.engine.onnx.OnnxFormatException;
 import io.caas.engine.onnx.OnnxModels;
-import io.caas.service.config.CaasProperties;
 import io.caas.service.storage.ArtifactStore;
-import io.caas.service.storage.StoredObject;
-import io.caas.service.storage.UploadTooLargeException;
-import io.caas.service.web.BadUploadException;
+import io.caas.service.storage.UploadIntake;
 import io.caas.service.web.Cursor;
 import io.caas.service.web.NotFoundException;
 import io.caas.service.web.Page;
 import io.caas.service.web.Times;
 import io.caas.service.web.Upload;
-import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -29,45 +25,29 @@ public class ModelService {
 
     private final ModelRepository repository;
     private final ArtifactStore store;
+    private final UploadIntake intake;
     private final List<ModelDeletionGuard> deletionGuards;
-    private final long maxUploadBytes;
-    private final MeterRegistry meters;
 
-    public ModelService(ModelRepository repository, ArtifactStore store, List<ModelDeletionGuard> deletionGuards,
-                        CaasProperties properties, MeterRegistry meters) {
+    public ModelService(ModelRepository repository, ArtifactStore store, UploadIntake intake,
+                        List<ModelDeletionGuard> deletionGuards) {
         this.repository = repository;
         this.store = store;
+        this.intake = intake;
         this.deletionGuards = deletionGuards;
-        this.maxUploadBytes = properties.limits().maxUploadBytes();
-        this.meters = meters;
     }
 
     public ModelRecord register(Upload upload, String name) {
-        if (upload.declaredBytes() > maxUploadBytes) {
-            throw new UploadTooLargeException(maxUploadBytes);
-        }
         UUID id = UUID.randomUUID();
         String key = "models/" + id + ".onnx";
-        StoredObject stored = store.put(key, upload.content(), maxUploadBytes);
-        try {
-            if (stored.sizeBytes() == 0) {
-                throw new BadUploadException("the upload is empty");
-            }
+        return intake.accept(upload, key, "model", stored -> {
             ModelSummary summary = inspect(key);
-            String filename = upload.filename();
-            String displayName = name != null && !name.isBlank() ? name.strip()
-                    : filename != null && !filename.isBlank() ? filename : "model-" + id;
-            ModelRecord record = new ModelRecord(id, displayName, filename, stored.sizeBytes(), stored.sha256(), key,
-                    summary, Times.now());
+            ModelRecord record = new ModelRecord(id, UploadIntake.displayName(name, upload.filename(), "model-" + id),
+                    upload.filename(), stored.sizeBytes(), stored.sha256(), key, summary, Times.now());
             repository.insert(record);
-            meters.summary("caas.upload.bytes", "kind", "model").record(stored.sizeBytes());
             log.info("model {} registered: {} bytes, {} parameters, {} compressible layers", id, stored.sizeBytes(),
                     summary.parameters(), summary.layers().size());
             return record;
-        } catch (RuntimeException e) {
-            store.delete(key);
-            throw e;
-        }
+        });
     }
 
     private ModelSummary inspect(String key) {
