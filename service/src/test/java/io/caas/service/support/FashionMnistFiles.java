@@ -18,9 +18,41 @@ public final class FashionMnistFiles {
 
     /** The 10,000 test images and their labels, as the two original .gz files in one zip. */
     public static byte[] testSplitIdxZip() throws IOException {
+        return idxZip("t10k");
+    }
+
+    /**
+     * The first {@code n} training images and their labels as IDX files in one zip: the same bytes as the
+     * original files, with the sample count in the headers cut to {@code n}.
+     */
+    public static byte[] trainSplitIdxZip(int n) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (ZipOutputStream zip = new ZipOutputStream(out)) {
-            for (String name : new String[] {"t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"}) {
+            zip.putNextEntry(new ZipEntry("train-images-idx3-ubyte"));
+            zip.write(head("train-images-idx3-ubyte.gz", 16, n, 784));
+            zip.closeEntry();
+            zip.putNextEntry(new ZipEntry("train-labels-idx1-ubyte"));
+            zip.write(head("train-labels-idx1-ubyte.gz", 8, n, 1));
+            zip.closeEntry();
+        }
+        return out.toByteArray();
+    }
+
+    private static byte[] head(String name, int headerBytes, int n, int bytesPerSample) throws IOException {
+        try (InputStream in = new GZIPInputStream(Files.newInputStream(TestMaterial.fashionMnist(name)))) {
+            byte[] header = in.readNBytes(headerBytes);
+            java.nio.ByteBuffer.wrap(header).putInt(4, n); // big-endian sample count after the magic number
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            out.write(header);
+            out.write(in.readNBytes(n * bytesPerSample));
+            return out.toByteArray();
+        }
+    }
+
+    private static byte[] idxZip(String split) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (ZipOutputStream zip = new ZipOutputStream(out)) {
+            for (String name : new String[] {split + "-images-idx3-ubyte.gz", split + "-labels-idx1-ubyte.gz"}) {
                 zip.putNextEntry(new ZipEntry(name));
                 zip.write(Files.readAllBytes(TestMaterial.fashionMnist(name)));
                 zip.closeEntry();

@@ -21,16 +21,65 @@ public final class SmallModels {
                 .addInitializer(Tensors.floatTensor("w2", randoms(random, 10 * hidden, hidden), 10, hidden))
                 .addInitializer(Tensors.floatTensor("b2", new float[10], 10))
                 .addNode(node("Flatten", "flatten", new String[] {"image"}, "flat"))
-                .addNode(node("Gemm", "fc1", new String[] {"flat", "w1", "b1"}, "h").toBuilder()
-                        .addAttribute(Onnx.AttributeProto.newBuilder().setName("transB").setI(1)
-                                .setType(Onnx.AttributeProto.AttributeType.INT)).build())
+                .addNode(gemm("fc1", new String[] {"flat", "w1", "b1"}, "h"))
                 .addNode(node("Relu", "relu", new String[] {"h"}, "a"))
-                .addNode(node("Gemm", "fc2", new String[] {"a", "w2", "b2"}, "logits").toBuilder()
-                        .addAttribute(Onnx.AttributeProto.newBuilder().setName("transB").setI(1)
-                                .setType(Onnx.AttributeProto.AttributeType.INT)).build());
+                .addNode(gemm("fc2", new String[] {"a", "w2", "b2"}, "logits"));
+        return model(g);
+    }
+
+    /**
+     * Conv 1→8 (3×3) Relu MaxPool, Conv 8→16 (3×3) Relu MaxPool, Flatten, Gemm 400→10: a small Fashion-MNIST CNN
+     * with seeded random weights.
+     */
+    public static byte[] fashionCnn(long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder().setName("fashion_cnn")
+                .addInput(valueInfo("image", "batch", 1, 28, 28))
+                .addOutput(valueInfo("logits", "batch", 10))
+                .addInitializer(Tensors.floatTensor("c1w", randoms(random, 8 * 9, 9), 8, 1, 3, 3))
+                .addInitializer(Tensors.floatTensor("c1b", new float[8], 8))
+                .addInitializer(Tensors.floatTensor("c2w", randoms(random, 16 * 8 * 9, 72), 16, 8, 3, 3))
+                .addInitializer(Tensors.floatTensor("c2b", new float[16], 16))
+                .addInitializer(Tensors.floatTensor("fw", randoms(random, 10 * 400, 400), 10, 400))
+                .addInitializer(Tensors.floatTensor("fb", new float[10], 10))
+                .addNode(node("Conv", "conv1", new String[] {"image", "c1w", "c1b"}, "x1"))
+                .addNode(node("Relu", "relu1", new String[] {"x1"}, "a1"))
+                .addNode(pool("pool1", "a1", "p1"))
+                .addNode(node("Conv", "conv2", new String[] {"p1", "c2w", "c2b"}, "x2"))
+                .addNode(node("Relu", "relu2", new String[] {"x2"}, "a2"))
+                .addNode(pool("pool2", "a2", "p2"))
+                .addNode(node("Flatten", "flatten", new String[] {"p2"}, "flat"))
+                .addNode(gemm("fc", new String[] {"flat", "fw", "fb"}, "logits"));
+        return model(g);
+    }
+
+    private static byte[] model(Onnx.GraphProto.Builder graph) {
         return Onnx.ModelProto.newBuilder().setIrVersion(8).setProducerName("caas-tests")
                 .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setVersion(13))
-                .setGraph(g).build().toByteArray();
+                .setGraph(graph).build().toByteArray();
+    }
+
+    private static Onnx.NodeProto gemm(String name, String[] inputs, String output) {
+        return node("Gemm", name, inputs, output).toBuilder().addAttribute(integer("transB", 1)).build();
+    }
+
+    private static Onnx.NodeProto pool(String name, String input, String output) {
+        return node("MaxPool", name, new String[] {input}, output).toBuilder()
+                .addAttribute(ints("kernel_shape", 2, 2)).addAttribute(ints("strides", 2, 2)).build();
+    }
+
+    private static Onnx.AttributeProto ints(String name, long... values) {
+        Onnx.AttributeProto.Builder a = Onnx.AttributeProto.newBuilder().setName(name)
+                .setType(Onnx.AttributeProto.AttributeType.INTS);
+        for (long v : values) {
+            a.addInts(v);
+        }
+        return a.build();
+    }
+
+    private static Onnx.AttributeProto integer(String name, long value) {
+        return Onnx.AttributeProto.newBuilder().setName(name).setI(value)
+                .setType(Onnx.AttributeProto.AttributeType.INT).build();
     }
 
     private static float[] randoms(SplittableRandom random, int n, int fanIn) {

@@ -20,6 +20,7 @@ import io.caas.engine.train.TrainingConfig;
 public final class TrainedModels {
 
     private static byte[] fashionMlp;
+    private static byte[] fashionCnn;
 
     private TrainedModels() {
     }
@@ -27,15 +28,27 @@ public final class TrainedModels {
     /** The 784→128→10 MLP of {@link SmallModels#fashionMlp}, after 400 Adam steps on the training split. */
     public static synchronized byte[] fashionMlp() throws Exception {
         if (fashionMlp == null) {
-            ModelProto untrained = ModelProto.parseFrom(SmallModels.fashionMlp(128, 11));
-            Dataset train = DatasetLoader.load(TestMaterial.fashionMnist("train-images-idx3-ubyte.gz"),
-                    DatasetFormat.IDX, DatasetLimits.defaults());
-            try (InterpretedModel model = OnnxInterpreter.load(untrained, Device.cpu())) {
-                FineTuner.train(model, train, null, TrainingConfig.adam(1e-3f, 64, 1).withMaxSteps(400),
-                        ProgressListener.NONE);
-                fashionMlp = WeightExport.withTrainedWeights(untrained, model.block()).toByteArray();
-            }
+            fashionMlp = train(SmallModels.fashionMlp(128, 11), 400);
         }
         return fashionMlp;
+    }
+
+    /** The CNN of {@link SmallModels#fashionCnn}, after 400 Adam steps on the training split. */
+    public static synchronized byte[] fashionCnn() throws Exception {
+        if (fashionCnn == null) {
+            fashionCnn = train(SmallModels.fashionCnn(13), 400);
+        }
+        return fashionCnn;
+    }
+
+    private static byte[] train(byte[] onnx, int steps) throws Exception {
+        ModelProto untrained = ModelProto.parseFrom(onnx);
+        Dataset train = DatasetLoader.load(TestMaterial.fashionMnist("train-images-idx3-ubyte.gz"),
+                DatasetFormat.IDX, DatasetLimits.defaults());
+        try (InterpretedModel model = OnnxInterpreter.load(untrained, Device.cpu())) {
+            FineTuner.train(model, train, null, TrainingConfig.adam(1e-3f, 64, 1).withMaxSteps(steps),
+                    ProgressListener.NONE);
+            return WeightExport.withTrainedWeights(untrained, model.block()).toByteArray();
+        }
     }
 }
