@@ -58,7 +58,7 @@ public final class ModelRunner implements AutoCloseable {
         }
     }
 
-    private static long[] modelSampleShape(TensorSpec input) {
+    static long[] modelSampleShape(TensorSpec input) {
         if (input.shape().isEmpty()) {
             throw new EvaluationException("model input '" + input.name() + "' has no declared shape; give the "
                     + "sample shape");

@@ -84,7 +84,7 @@ class CompressionPipeline {
         Double accAfter = m.compressed().top1Accuracy();
         Double accDelta = accBefore != null && accAfter != null ? accAfter - accBefore : null;
         JobReport report = new JobReport(job.id(), job.modelId(), job.method(), job.parameters(), m.original(),
-                m.compressed(), m.agreement(), ratio, accDelta, m.note(), result.layers(), result.curves());
+                m.compressed(), m.agreement(), m.interpreter(), ratio, accDelta, m.note(), result.layers(), result.curves());
         JobSummary summary = new JobSummary(m.original().parameters(), m.compressed().parameters(), model.sizeBytes(),
                 artifact.sizeBytes(), ratio, accBefore, accAfter, accDelta, p50(m.original()), p50(m.compressed()));
         progress.progress(1.0, "done");

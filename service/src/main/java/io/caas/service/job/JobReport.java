@@ -1,6 +1,7 @@
 package io.caas.service.job;
 
 import io.caas.engine.compress.LayerReport;
+import io.caas.engine.eval.InterpreterTiming;
 import io.caas.engine.eval.ModelMeasurements;
 import io.caas.engine.eval.OutputAgreement;
 import java.util.List;
@@ -15,6 +16,7 @@ import java.util.UUID;
  * @param compressed        the artifact
  * @param agreement         how closely the artifact's outputs follow the original's (evaluation data, or seeded
  *                          random inputs without it)
+ * @param interpreter       the two models' latency in the engine's DJL/PyTorch interpreter, which fine-tunes
  * @param compressionRatio  parameters after / before
  * @param accuracyDelta     top-1 after minus before, as a fraction; absent without labelled evaluation data
  * @param measurementNote   why a figure is missing, when one is
@@ -22,6 +24,11 @@ import java.util.UUID;
  */
 public record JobReport(UUID jobId, UUID modelId, String method, Map<String, Object> parameters,
                         ModelMeasurements original, ModelMeasurements compressed, OutputAgreement agreement,
-                        double compressionRatio, Double accuracyDelta, String measurementNote,
+                        InterpreterLatency interpreter, double compressionRatio, Double accuracyDelta, String measurementNote,
                         List<LayerReport> layers, Map<String, List<double[]>> curves) {
+
+    /** @param note why the interpreter could not time the models, when it could not (unsupported operators...) */
+    public record InterpreterLatency(InterpreterTiming.Result original, InterpreterTiming.Result compressed,
+                                     String note) {
+    }
 }

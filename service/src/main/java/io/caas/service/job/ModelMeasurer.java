@@ -1,7 +1,11 @@
 package io.caas.service.job;
 
 import io.caas.engine.data.Dataset;
+import ai.djl.Device;
+import ai.djl.engine.Engine;
 import io.caas.engine.eval.EvaluationException;
+import io.caas.engine.eval.InterpreterTiming;
+import io.caas.engine.runtime.OnnxInterpreter;
 import io.caas.engine.eval.EvaluationOptions;
 import io.caas.engine.eval.Evaluator;
 import io.caas.engine.eval.ModelMeasurements;
@@ -29,18 +33,33 @@ class ModelMeasurer {
         this.options = EvaluationOptions.defaults().withRuns(warmup, timed).withBatchSize(batch).withMaxSamples(maxSamples);
     }
 
-    record Measured(ModelMeasurements original, ModelMeasurements compressed, OutputAgreement agreement, String note) {
+    record Measured(ModelMeasurements original, ModelMeasurements compressed, OutputAgreement agreement,
+                    JobReport.InterpreterLatency interpreter, String note) {
     }
 
     Measured measure(ModelProto original, ModelProto compressed, Optional<Dataset> eval) {
+        JobReport.InterpreterLatency interpreter = interpreterLatency(original, compressed, eval);
         try {
             ModelMeasurements before = Evaluator.measure(original, eval, options);
             ModelMeasurements after = Evaluator.measure(compressed, eval, options);
             OutputAgreement agreement = Evaluator.compare(original, compressed, eval, options);
-            return new Measured(before, after, agreement, null);
+            return new Measured(before, after, agreement, interpreter, null);
         } catch (EvaluationException e) {
-            return new Measured(sizeOnly(original), sizeOnly(compressed), null,
+            return new Measured(sizeOnly(original), sizeOnly(compressed), null, interpreter,
                     "latency and accuracy not measured: " + e.getMessage());
+        }
+    }
+
+    /** The same two models in the engine's interpreter, on the device fine-tuning uses (a GPU where there is one). */
+    private JobReport.InterpreterLatency interpreterLatency(ModelProto original, ModelProto compressed,
+                                                            Optional<Dataset> eval) {
+        long[] shape = eval.map(Dataset::sampleShape).orElse(null);
+        Device device = Engine.getEngine(OnnxInterpreter.ENGINE).defaultDevice();
+        try {
+            return new JobReport.InterpreterLatency(InterpreterTiming.measure(original, shape, options, device),
+                    InterpreterTiming.measure(compressed, shape, options, device), null);
+        } catch (EvaluationException e) {
+            return new JobReport.InterpreterLatency(null, null, e.getMessage());
         }
     }
 

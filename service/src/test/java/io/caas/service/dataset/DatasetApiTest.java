@@ -130,6 +130,9 @@ class DatasetApiTest extends H2ServiceTest {
         assertThat(before).isBetween(0.0, 1.0);
         assertThat(after).isBetween(0.0, 1.0);
         assertThat(report.get("original").get("evaluatedSamples").asInt()).isPositive();
+        // the engine's own interpreter timed both models too
+        assertThat(report.get("interpreter").get("original").get("batch1").get("p50Ms").asDouble()).isPositive();
+        assertThat(report.get("interpreter").get("compressed").get("batchN").get("batchSize").asInt()).isEqualTo(32);
         assertThat(report.get("accuracyDelta").asDouble()).isCloseTo(after - before, org.assertj.core.data.Offset.offset(1e-9));
         assertThat(done.get("result").get("accuracyDelta").asDouble()).isEqualTo(report.get("accuracyDelta").asDouble());
 

@@ -74,6 +74,8 @@ class JobApiTest extends H2ServiceTest {
         assertThat(report.get("original").get("batch1").get("p50Ms").asDouble()).isPositive();
         assertThat(report.get("compressed").get("parameters").asLong()).isEqualTo(result.get("parametersAfter").asLong());
         assertThat(report.get("agreement").get("samples").asInt()).isPositive();
+        // the wake-word head's If/GreaterOrEqual nodes keep it out of the interpreter; the report says why
+        assertThat(report.get("interpreter").get("note").asText()).contains("not supported by the interpreter");
 
         List<String> transitions = new ArrayList<>();
         api.get("/v1/jobs/" + id + "/events").json().get("items").forEach(e -> {
