@@ -73,7 +73,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
     }
 
     /** Layers svd can rewrite: the inspector's DENSE and CONV layers (2-D or ungrouped 4-D float weights). */
-    static boolean factorizable(WeightedLayer layer) {
+    public static boolean factorizable(WeightedLayer layer) {
         return layer.kind() == LayerKind.DENSE || layer.kind() == LayerKind.CONV;
     }
 
@@ -137,7 +137,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
      * Node index of each layer. Layers come in node order, so one forward walk pairs them even where exporters
      * gave two nodes the same name.
      */
-    private static Map<WeightedLayer, Integer> nodeIndices(ModelProto model, List<WeightedLayer> layers) {
+    public static Map<WeightedLayer, Integer> nodeIndices(ModelProto model, List<WeightedLayer> layers) {
         Map<WeightedLayer, Integer> indices = new IdentityHashMap<>();
         int cursor = 0;
         for (WeightedLayer layer : layers) {
