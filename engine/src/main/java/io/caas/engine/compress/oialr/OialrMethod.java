@@ -70,7 +70,10 @@ public final class OialrMethod implements CompressionMethod {
     public static final int DEFAULT_MIN_RANK = 2;
     /** Chosen: Adam at the usual 1e-3; the paper trains Σ with the network's own optimizer and schedule. */
     public static final double DEFAULT_LEARNING_RATE = 1e-3;
-    /** Chosen: one pass over the training data. */
+    /**
+     * Chosen: one pass over the training data, unless the budget sets maxSteps alone; then the step cap alone
+     * limits training (as many passes as it takes).
+     */
     public static final int DEFAULT_EPOCHS = 1;
     /** Chosen: a common small-batch size that fits CPU fine-tuning. */
     public static final int DEFAULT_BATCH_SIZE = 64;
@@ -82,8 +85,8 @@ public final class OialrMethod implements CompressionMethod {
                     + "periodically re-orthogonalising and dropping small singular values, so ranks fall while "
                     + "the model trains (Coquelin et al. 2024). Needs training data: with labels it trains by "
                     + "cross-entropy, without it distils the original model's outputs (MSE). Learning rate, "
-                    + "epochs, steps and batch size come from the job's training budget (defaults: Adam 1e-3, 1 "
-                    + "epoch, batch 64).",
+                    + "epochs, steps and batch size come from the job's training budget (defaults: Adam 1e-3, batch 64, 1 "
+                    + "epoch, or maxSteps alone where only that is set).",
             Set.of(LayerKind.DENSE, LayerKind.CONV), true, List.of(
             new MethodParameter(OialrParameters.FREQUENCY, "integer", DEFAULT_FREQUENCY, 1, null,
                     "Optimizer steps between two re-orthogonalisations (and rank cuts).",
@@ -135,7 +138,8 @@ public final class OialrMethod implements CompressionMethod {
                 "oialr trains the model: give training data (labelled, or unlabelled to distil the original)")));
         TrainingBudget budget = task.budget() == null ? TrainingBudget.DEFAULTS : task.budget();
         int batch = budget.batchSizeOr(DEFAULT_BATCH_SIZE);
-        int epochs = budget.epochsOr(DEFAULT_EPOCHS);
+        int epochs = budget.epochs() != null ? budget.epochs()
+                : budget.maxSteps() != null && budget.maxSteps() > 0 ? Integer.MAX_VALUE : DEFAULT_EPOCHS;
         double lr = budget.learningRateOr(DEFAULT_LEARNING_RATE);
         long maxSteps = budget.maxStepsOr(0);
         List<String> problems = new ArrayList<>();
@@ -155,7 +159,7 @@ public final class OialrMethod implements CompressionMethod {
             throw new InvalidParametersException(problems);
         }
         long perEpoch = (data.size() + batch - 1) / batch;
-        long total = perEpoch * epochs;
+        long total = epochs == Integer.MAX_VALUE ? Long.MAX_VALUE : perEpoch * epochs;
         if (maxSteps > 0) {
             total = Math.min(total, maxSteps);
         }
