@@ -62,10 +62,15 @@ public final class OialrMethod implements CompressionMethod {
      */
     public static final int DEFAULT_FREQUENCY = 100;
     /**
-     * Relative singular-value cutoff β: σ &lt; β·max σ is dropped. 0.1 is the σ-cutoff fraction of the paper's
-     * method description; it is a tuned hyperparameter there (recalled from the paper, not re-read offline).
+     * Relative singular-value cutoff β: σ &lt; β·max σ is dropped. The paper treats β as a tuned hyperparameter
+     * (values around 0.1 to 0.2 in its runs, as far as we recall; not re-checked offline). Chosen from a measurement
+     * here, compressing an MLP (784-512-256-10) trained for 3 epochs on Fashion-MNIST with 2 more epochs of oialr
+     * (OialrBenchmarkTest): at 0.1 no singular value fell below the cutoff and every layer stayed at full rank
+     * (top-1 0.888, i.e. plain continued training); 0.2 kept 55 % of the parameters at top-1 0.887; 0.3 kept
+     * 21 % at 0.883 (original 0.870). Fine-tuning a trained model moves spectra far less than the paper's
+     * training from scratch, so the paper's lower values leave such a model as it was.
      */
-    public static final double DEFAULT_SIGMA_CUTOFF = 0.1;
+    public static final double DEFAULT_SIGMA_CUTOFF = 0.2;
     /** Chosen: keeps S a trainable matrix (the interpreter holds a 1×1 weight as a fixed scalar). */
     public static final int DEFAULT_MIN_RANK = 2;
     /** Chosen: Adam at the usual 1e-3; the paper trains Σ with the network's own optimizer and schedule. */
@@ -94,7 +99,8 @@ public final class OialrMethod implements CompressionMethod {
             new MethodParameter(OialrParameters.SIGMA_CUTOFF, "number", DEFAULT_SIGMA_CUTOFF, 0.0, 1.0,
                     "Drop singular values below this fraction of the layer's largest (exclusive bounds). At most "
                             + "half of a layer's rank goes in one step.",
-                    "Coquelin et al. 2024 (σ cutoff fraction)"),
+                    "Coquelin et al. 2024 (σ cutoff fraction, tuned per task there); 0.2 measured here on a "
+                            + "trained Fashion-MNIST MLP: 0.1 cut nothing, 0.2 kept 55 % of the parameters"),
             new MethodParameter(OialrParameters.MIN_RANK, "integer", DEFAULT_MIN_RANK, 1, null,
                     "No layer is cut below this rank.", "chosen"),
             new MethodParameter(OialrParameters.LAYERS, "string[]", null, null, null,
