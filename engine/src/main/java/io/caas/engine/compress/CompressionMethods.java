@@ -1,5 +1,6 @@
 package io.caas.engine.compress;
 
+import io.caas.engine.compress.oialr.OialrMethod;
 import io.caas.engine.compress.svd.TruncatedSvdMethod;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -13,6 +14,7 @@ public final class CompressionMethods {
 
     static {
         register(new TruncatedSvdMethod());
+        register(new OialrMethod());
     }
 
     private CompressionMethods() {

@@ -16,22 +16,41 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Rewrites a model so that chosen layers become two smaller layers holding the SVD factors. The dense weight is
- * not rebuilt anywhere: the file really holds only the factors. Graph inputs, outputs, opset and IR version stay
- * as they were; new weights are initializers even where the original used Constant nodes.
+ * Rewrites a model so that chosen layers become two (or, with a middle factor, three) smaller layers holding the
+ * factors. The dense weight is not rebuilt anywhere: the file really holds only the factors. Graph inputs,
+ * outputs, opset and IR version stay as they were; new weights are initializers even where the original used
+ * Constant nodes.
  */
-final class FactorizedExport {
+public final class FactorizedExport {
 
-    /** One layer's replacement: the factors and the original node they stand for. */
-    record Replacement(int nodeIndex, String nodeName, float[] first, long[] firstDims, float[] second,
-                       long[] secondDims) {
+    /**
+     * One layer's replacement: the factors and the original node they stand for. Dense layers compute
+     * x·first(·middle)·second with first (in × r), middle (r × r), second (r × out); conv layers run first as r
+     * filters of the original kernel (r, in, kh, kw), then middle (r, r, 1, 1) and second (out, r, 1, 1) as 1×1
+     * convolutions. {@code middle} is null for the usual two-factor form.
+     */
+    public record Replacement(int nodeIndex, String nodeName, float[] first, long[] firstDims, float[] middle,
+                              long[] middleDims, float[] second, long[] secondDims) {
+
+        public Replacement(int nodeIndex, String nodeName, float[] first, long[] firstDims, float[] second,
+                           long[] secondDims) {
+            this(nodeIndex, nodeName, first, firstDims, null, null, second, secondDims);
+        }
     }
 
     private final ModelProto model;
+    private final String prefix;
     private final Set<String> names = new HashSet<>();
+    private final Map<Integer, List<String>> factorNames = new HashMap<>();
 
-    FactorizedExport(ModelProto model) {
+    public FactorizedExport(ModelProto model) {
+        this(model, "svd");
+    }
+
+    /** @param prefix starts the names of the new nodes and weights ("svd" gives "node/svd_first_weight") */
+    public FactorizedExport(ModelProto model, String prefix) {
         this.model = model;
+        this.prefix = prefix;
         GraphProto g = model.getGraph();
         g.getInitializerList().forEach(t -> names.add(t.getName()));
         g.getInputList().forEach(v -> names.add(v.getName()));
@@ -44,7 +63,12 @@ final class FactorizedExport {
         }
     }
 
-    ModelProto apply(List<Replacement> replacements) {
+    /** Weight names given to each replaced node's factors by the last {@link #apply}, first to second. */
+    public Map<Integer, List<String>> factorNames() {
+        return factorNames;
+    }
+
+    public ModelProto apply(List<Replacement> replacements) {
         GraphProto g = model.getGraph();
         Map<Integer, Replacement> byNode = new HashMap<>();
         replacements.forEach(r -> byNode.put(r.nodeIndex(), r));
@@ -59,14 +83,19 @@ final class FactorizedExport {
                 continue;
             }
             replacedWeights.add(node.getInput(1));
-            String a = unique(r.nodeName() + "/svd_first_weight");
-            String b = unique(r.nodeName() + "/svd_second_weight");
+            String a = unique(r.nodeName() + "/" + prefix + "_first_weight");
+            String s = r.middle() == null ? null : unique(r.nodeName() + "/" + prefix + "_middle_weight");
+            String b = unique(r.nodeName() + "/" + prefix + "_second_weight");
             factors.add(Tensors.floatTensor(a, r.first(), r.firstDims()));
+            if (s != null) {
+                factors.add(Tensors.floatTensor(s, r.middle(), r.middleDims()));
+            }
             factors.add(Tensors.floatTensor(b, r.second(), r.secondDims()));
+            factorNames.put(i, s == null ? List.of(a, b) : List.of(a, s, b));
             nodes.addAll(switch (node.getOpType()) {
-                case "MatMul" -> matMul(node, r, a, b);
-                case "Gemm" -> gemm(node, r, a, b);
-                case "Conv" -> conv(node, r, a, b);
+                case "MatMul" -> matMul(node, r, a, s, b);
+                case "Gemm" -> gemm(node, r, a, s, b);
+                case "Conv" -> conv(node, r, a, s, b);
                 default -> throw new IllegalArgumentException("cannot factorize a " + node.getOpType() + " node");
             });
         }
@@ -105,14 +134,26 @@ final class FactorizedExport {
         return model.toBuilder().setGraph(out).build();
     }
 
-    /** y = x·W with W (in × out) = A (in × r) · B (r × out). */
-    private List<NodeProto> matMul(NodeProto node, Replacement r, String a, String b) {
-        String mid = unique(r.nodeName() + "/svd_mid");
-        return List.of(
-                NodeProto.newBuilder().setOpType("MatMul").setName(unique(r.nodeName() + "/svd_first"))
-                        .addInput(node.getInput(0)).addInput(a).addOutput(mid).build(),
-                NodeProto.newBuilder().setOpType("MatMul").setName(unique(r.nodeName() + "/svd_second"))
-                        .addInput(mid).addInput(b).addAllOutput(node.getOutputList()).build());
+    /** y = x·W with W (in × out) = A (in × r) · B (r × out), or A·S·B with a middle factor. */
+    private List<NodeProto> matMul(NodeProto node, Replacement r, String a, String s, String b) {
+        List<NodeProto> out = new ArrayList<>();
+        String mid = unique(r.nodeName() + "/" + prefix + "_mid");
+        out.add(NodeProto.newBuilder().setOpType("MatMul").setName(unique(r.nodeName() + "/" + prefix + "_first"))
+                .addInput(node.getInput(0)).addInput(a).addOutput(mid).build());
+        mid = middleMatMul(r, s, mid, out);
+        out.add(NodeProto.newBuilder().setOpType("MatMul").setName(unique(r.nodeName() + "/" + prefix + "_second"))
+                .addInput(mid).addInput(b).addAllOutput(node.getOutputList()).build());
+        return out;
+    }
+
+    private String middleMatMul(Replacement r, String s, String in, List<NodeProto> out) {
+        if (s == null) {
+            return in;
+        }
+        String mid = unique(r.nodeName() + "/" + prefix + "_mid");
+        out.add(NodeProto.newBuilder().setOpType("MatMul").setName(unique(r.nodeName() + "/" + prefix + "_middle"))
+                .addInput(in).addInput(s).addOutput(mid).build());
+        return mid;
     }
 
     /**
@@ -120,21 +161,22 @@ final class FactorizedExport {
      * op(W) (in × out) with alpha folded into the second, so the second layer is a Gemm with alpha 1 and the
      * original beta and C (or a MatMul when there is no C).
      */
-    private List<NodeProto> gemm(NodeProto node, Replacement r, String a, String b) {
+    private List<NodeProto> gemm(NodeProto node, Replacement r, String a, String s, String b) {
         List<NodeProto> out = new ArrayList<>();
         String x = node.getInput(0);
         if (intAttr(node, "transA") == 1) {
-            String xt = unique(r.nodeName() + "/svd_transposed_input");
-            out.add(NodeProto.newBuilder().setOpType("Transpose").setName(unique(r.nodeName() + "/svd_transpose"))
+            String xt = unique(r.nodeName() + "/" + prefix + "_transposed_input");
+            out.add(NodeProto.newBuilder().setOpType("Transpose").setName(unique(r.nodeName() + "/" + prefix + "_transpose"))
                     .addInput(x).addOutput(xt).addAttribute(AttributeProto.newBuilder().setName("perm")
                             .setType(AttributeProto.AttributeType.INTS).addInts(1).addInts(0)).build());
             x = xt;
         }
-        String mid = unique(r.nodeName() + "/svd_mid");
-        out.add(NodeProto.newBuilder().setOpType("MatMul").setName(unique(r.nodeName() + "/svd_first"))
+        String mid = unique(r.nodeName() + "/" + prefix + "_mid");
+        out.add(NodeProto.newBuilder().setOpType("MatMul").setName(unique(r.nodeName() + "/" + prefix + "_first"))
                 .addInput(x).addInput(a).addOutput(mid).build());
+        mid = middleMatMul(r, s, mid, out);
         boolean hasBias = node.getInputCount() > 2 && !node.getInput(2).isEmpty();
-        NodeProto.Builder second = NodeProto.newBuilder().setName(unique(r.nodeName() + "/svd_second"))
+        NodeProto.Builder second = NodeProto.newBuilder().setName(unique(r.nodeName() + "/" + prefix + "_second"))
                 .addInput(mid).addInput(b).addAllOutput(node.getOutputList());
         if (hasBias) {
             second.setOpType("Gemm").addInput(node.getInput(2));
@@ -156,21 +198,33 @@ final class FactorizedExport {
      * Conv W (out, in, kh, kw) = U·V: r filters of the original kernel, strides, pads and dilations, then a
      * 1×1 Conv mixing them into the original output channels, with the original bias.
      */
-    private List<NodeProto> conv(NodeProto node, Replacement r, String a, String b) {
-        String mid = unique(r.nodeName() + "/svd_mid");
-        NodeProto first = NodeProto.newBuilder().setOpType("Conv").setName(unique(r.nodeName() + "/svd_first"))
-                .addInput(node.getInput(0)).addInput(a).addOutput(mid).addAllAttribute(node.getAttributeList()).build();
-        NodeProto.Builder second = NodeProto.newBuilder().setOpType("Conv").setName(unique(r.nodeName() + "/svd_second"))
-                .addInput(mid).addInput(b).addAllOutput(node.getOutputList())
-                .addAttribute(AttributeProto.newBuilder().setName("kernel_shape").setType(AttributeProto.AttributeType.INTS)
-                        .addInts(1).addInts(1));
+    private List<NodeProto> conv(NodeProto node, Replacement r, String a, String s, String b) {
+        List<NodeProto> out = new ArrayList<>();
+        String mid = unique(r.nodeName() + "/" + prefix + "_mid");
+        out.add(NodeProto.newBuilder().setOpType("Conv").setName(unique(r.nodeName() + "/" + prefix + "_first"))
+                .addInput(node.getInput(0)).addInput(a).addOutput(mid).addAllAttribute(node.getAttributeList()).build());
+        if (s != null) {
+            String next = unique(r.nodeName() + "/" + prefix + "_mid");
+            out.add(NodeProto.newBuilder().setOpType("Conv").setName(unique(r.nodeName() + "/" + prefix + "_middle"))
+                    .addInput(mid).addInput(s).addOutput(next).addAttribute(oneByOne()).build());
+            mid = next;
+        }
+        NodeProto.Builder second = NodeProto.newBuilder().setOpType("Conv")
+                .setName(unique(r.nodeName() + "/" + prefix + "_second"))
+                .addInput(mid).addInput(b).addAllOutput(node.getOutputList()).addAttribute(oneByOne());
         if (node.getInputCount() > 2 && !node.getInput(2).isEmpty()) {
             second.addInput(node.getInput(2));
         }
-        return List.of(first, second.build());
+        out.add(second.build());
+        return out;
     }
 
-    static long intAttr(NodeProto node, String name) {
+    private static AttributeProto oneByOne() {
+        return AttributeProto.newBuilder().setName("kernel_shape").setType(AttributeProto.AttributeType.INTS)
+                .addInts(1).addInts(1).build();
+    }
+
+    public static long intAttr(NodeProto node, String name) {
         for (AttributeProto a : node.getAttributeList()) {
             if (a.getName().equals(name)) {
                 return a.getI();

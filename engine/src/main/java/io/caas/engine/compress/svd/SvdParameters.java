@@ -18,9 +18,10 @@ import java.util.Set;
  * @param layers           layers named by the user, or empty for "every eligible layer"
  * @param skipFirstAndLast leave the first conv and the last weighted layer dense (ignored when layers are named)
  * @param onlyIfSmaller    leave a layer dense where the factors would not be smaller than the weight
+ * @param fineTune         fine-tune the factorized model on the job's training data, if it has any
  */
 record SvdParameters(RankRule rule, double value, Set<String> layers, boolean skipFirstAndLast,
-                     boolean onlyIfSmaller) {
+                     boolean onlyIfSmaller, boolean fineTune) {
 
     enum RankRule { ENERGY, RATIO, RANK }
 
@@ -30,8 +31,9 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
     static final String LAYERS = "layers";
     static final String SKIP_FIRST_AND_LAST = "skipFirstAndLast";
     static final String ONLY_IF_SMALLER = "onlyIfSmaller";
+    static final String FINE_TUNE = "fineTune";
     static final Set<String> KNOWN = new LinkedHashSet<>(List.of(ENERGY, RATIO, RANK, LAYERS, SKIP_FIRST_AND_LAST,
-            ONLY_IF_SMALLER));
+            ONLY_IF_SMALLER, FINE_TUNE));
 
     /** See {@link TruncatedSvdMethod#DEFAULT_ENERGY} for why this value. */
     static final double DEFAULT_ENERGY = TruncatedSvdMethod.DEFAULT_ENERGY;
@@ -69,6 +71,7 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
         }
         boolean skip = bool(p.get(SKIP_FIRST_AND_LAST), SKIP_FIRST_AND_LAST, true, problems);
         boolean onlyIfSmaller = bool(p.get(ONLY_IF_SMALLER), ONLY_IF_SMALLER, true, problems);
+        boolean fineTune = bool(p.get(FINE_TUNE), FINE_TUNE, false, problems);
         Set<String> layers = layerNames(p.get(LAYERS), model, problems);
         if (model.layers().stream().noneMatch(TruncatedSvdMethod::factorizable)) {
             problems.add("the model has no Gemm, MatMul or Conv layer with a float weight for svd to factorize");
@@ -76,7 +79,7 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
         if (!problems.isEmpty()) {
             throw new InvalidParametersException(problems);
         }
-        return new SvdParameters(rule, value, layers, skip, onlyIfSmaller);
+        return new SvdParameters(rule, value, layers, skip, onlyIfSmaller, fineTune);
     }
 
     private static double fraction(Object raw, String name, List<String> problems) {

@@ -1,21 +1,30 @@
 package io.caas.engine.compress.svd;
 
+import ai.djl.Device;
 import io.caas.engine.compress.CompressionMethod;
 import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
+import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ProgressListener;
+import io.caas.engine.compress.TrainingBudget;
+import io.caas.engine.data.Dataset;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.ModelSummary;
 import io.caas.engine.onnx.Tensors;
-import io.caas.engine.onnx.Weights;
 import io.caas.engine.onnx.WeightedLayer;
+import io.caas.engine.onnx.Weights;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
+import io.caas.engine.runtime.InterpretedModel;
+import io.caas.engine.runtime.OnnxInterpreter;
+import io.caas.engine.runtime.WeightExport;
+import io.caas.engine.train.FineTuner;
+import io.caas.engine.train.TrainingConfig;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -60,7 +69,19 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                             + "few parameters and their error reaches the output undamped.",
                     "common practice in low-rank CNN compression (Denton et al. 2014, Zhang et al. 2015)"),
             new MethodParameter(SvdParameters.ONLY_IF_SMALLER, "boolean", true, null, null,
-                    "Leave a layer dense where r·(m+n) ≥ m·n, since factorizing it would not shrink it.", null)));
+                    "Leave a layer dense where r·(m+n) ≥ m·n, since factorizing it would not shrink it.", null),
+            new MethodParameter(SvdParameters.FINE_TUNE, "boolean", false, null, null,
+                    "After factorizing, fine-tune the whole factorized model (every factor, bias and dense layer) "
+                            + "on the job's training data within its training budget: by cross-entropy with labels, "
+                            + "else by distilling the original model's outputs (MSE). Budget defaults: Adam 1e-3, "
+                            + "batch 64, 1 epoch (or maxSteps alone where only that is set). Ignored without "
+                            + "training data. The exported structure is the same as without it.",
+                    "chosen defaults; fine-tuning after truncation as in Denton et al. 2014")));
+
+    /** Chosen: Adam's usual rate; the factorized model starts close to the original, so small steps suffice. */
+    public static final double DEFAULT_FINE_TUNE_LEARNING_RATE = 1e-3;
+    /** Chosen. */
+    public static final int DEFAULT_FINE_TUNE_BATCH_SIZE = 64;
 
     @Override
     public MethodDescriptor descriptor() {
@@ -73,7 +94,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
     }
 
     /** Layers svd can rewrite: the inspector's DENSE and CONV layers (2-D or ungrouped 4-D float weights). */
-    static boolean factorizable(WeightedLayer layer) {
+    public static boolean factorizable(WeightedLayer layer) {
         return layer.kind() == LayerKind.DENSE || layer.kind() == LayerKind.CONV;
     }
 
@@ -125,19 +146,86 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                         after, true, how));
                 progress.metric("rank:" + layer.node(), li, rank);
             }
-            progress.progress((li + 1.0) / (layers.size() + 1), "factorized " + (li + 1) + " of " + layers.size()
-                    + " layers");
+            double share = params.fineTune() && task.trainData().isPresent() ? 0.5 : 1.0;
+            progress.progress(share * (li + 1.0) / (layers.size() + 1), "factorized " + (li + 1) + " of "
+                    + layers.size() + " layers");
         }
         ModelProto compressed = new FactorizedExport(model).apply(replacements);
-        progress.progress(1.0, replacements.size() + " layers factorized");
+        if (params.fineTune() && !replacements.isEmpty()) {
+            if (task.trainData().isPresent()) {
+                compressed = fineTune(model, compressed, task, progress, curves);
+            } else {
+                progress.progress(1.0, "fineTune is set but the job has no training data: not fine-tuned");
+            }
+        }
+        progress.progress(1.0, replacements.size() + " layers factorized"
+                + (curves.containsKey("loss") ? " and fine-tuned" : ""));
         return new CompressionResult(compressed, reports, curves);
+    }
+
+    /**
+     * Trains every weight of the factorized model (the structure stays as exported), by label or by distilling the
+     * original. Progress continues from where factorizing left it; the loss goes to the "loss" curve.
+     */
+    private static ModelProto fineTune(ModelProto original, ModelProto factorized, CompressionTask task,
+                                       ProgressListener progress, Map<String, List<double[]>> curves)
+            throws InterruptedException {
+        Dataset data = task.trainData().orElseThrow();
+        TrainingBudget budget = task.budget() == null
+                ? TrainingBudget.DEFAULTS : task.budget();
+        int batch = budget.batchSizeOr(DEFAULT_FINE_TUNE_BATCH_SIZE);
+        double lr = budget.learningRateOr(DEFAULT_FINE_TUNE_LEARNING_RATE);
+        long maxSteps = budget.maxStepsOr(0);
+        int epochs = budget.epochs() != null ? budget.epochs() : maxSteps > 0 ? Integer.MAX_VALUE : 1;
+        List<String> problems = new ArrayList<>();
+        if (batch < 1) {
+            problems.add("batch size must be at least 1, got " + batch);
+        }
+        if (epochs < 1) {
+            problems.add("epochs must be at least 1, got " + epochs);
+        }
+        if (!(lr > 0) || Double.isInfinite(lr)) {
+            problems.add("learning rate must be a positive number, got " + lr);
+        }
+        if (maxSteps < 0) {
+            problems.add("max steps must not be negative, got " + maxSteps);
+        }
+        if (!problems.isEmpty()) {
+            throw new InvalidParametersException(problems);
+        }
+        List<double[]> loss = new ArrayList<>();
+        curves.put("loss", loss);
+        ProgressListener scaled = new ProgressListener() {
+            @Override
+            public void progress(double fraction, String message) {
+                progress.progress(0.5 + 0.5 * fraction, "fine-tuning: " + message);
+            }
+
+            @Override
+            public void metric(String name, long step, double value) {
+                if (name.equals("loss")) {
+                    loss.add(new double[] {step, value});
+                }
+                progress.metric(name, step, value);
+            }
+        };
+        TrainingConfig cfg = new TrainingConfig(
+                TrainingConfig.OptimizerKind.ADAM, (float) lr, batch, epochs, maxSteps,
+                TrainingConfig.Objective.AUTO, 1f, 1L);
+        try (InterpretedModel teacher = data.labelled() ? null
+                : OnnxInterpreter.load(original, Device.cpu());
+             InterpretedModel student =
+                     OnnxInterpreter.load(factorized, Device.cpu())) {
+            FineTuner.train(student, data, teacher, cfg, scaled);
+            return WeightExport.withTrainedWeights(factorized, student.block());
+        }
     }
 
     /**
      * Node index of each layer. Layers come in node order, so one forward walk pairs them even where exporters
      * gave two nodes the same name.
      */
-    private static Map<WeightedLayer, Integer> nodeIndices(ModelProto model, List<WeightedLayer> layers) {
+    public static Map<WeightedLayer, Integer> nodeIndices(ModelProto model, List<WeightedLayer> layers) {
         Map<WeightedLayer, Integer> indices = new IdentityHashMap<>();
         int cursor = 0;
         for (WeightedLayer layer : layers) {

@@ -216,7 +216,7 @@ class TruncatedSvdMethodTest {
         bad.put("colour", "blue");
         assertThatThrownBy(() -> svd.validate(bad, summary))
                 .isInstanceOfSatisfying(InvalidParametersException.class, e -> assertThat(e.problems()).containsExactlyInAnyOrder(
-                        "unknown parameter 'colour'; svd takes energy, ratio, rank, layers, skipFirstAndLast, onlyIfSmaller",
+                        "unknown parameter 'colour'; svd takes energy, ratio, rank, layers, skipFirstAndLast, onlyIfSmaller, fineTune",
                         "give only one of energy, ratio and rank, not energy and rank",
                         "energy must be a number in (0, 1], got 1.5",
                         "rank must be a positive integer, got -3",

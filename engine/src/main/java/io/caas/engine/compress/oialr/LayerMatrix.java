@@ -1,0 +1,225 @@
+package io.caas.engine.compress.oialr;
+
+import io.caas.engine.compress.svd.FactorizedExport;
+import io.caas.engine.onnx.LayerKind;
+import io.caas.engine.onnx.Tensors;
+import io.caas.engine.onnx.WeightedLayer;
+import io.caas.engine.onnx.proto.Onnx.AttributeProto;
+import io.caas.engine.onnx.proto.Onnx.NodeProto;
+import io.caas.engine.onnx.proto.Onnx.TensorProto;
+import java.util.List;
+
+/**
+ * How one layer's stored weight maps to the matrix OIALR works on, W (in × out) with y = x·W, and back: Gemm
+ * transB and alpha are resolved (alpha is folded into W), a conv kernel (out, c, kh, kw) becomes its transposed
+ * reshape (c·kh·kw × out). Also lays factors out as the weights of the layers that replace the node.
+ */
+final class LayerMatrix {
+
+    private final WeightedLayer layer;
+    private final int nodeIndex;
+    private final long[] weightDims;
+    private final boolean conv;
+    private final boolean transposed;
+    private final double alpha;
+    private final int in;
+    private final int out;
+    private final double[] matrix;
+
+    private LayerMatrix(WeightedLayer layer, int nodeIndex, long[] weightDims, boolean conv, boolean transposed,
+                        double alpha, int in, int out, double[] matrix) {
+        this.layer = layer;
+        this.nodeIndex = nodeIndex;
+        this.weightDims = weightDims;
+        this.conv = conv;
+        this.transposed = transposed;
+        this.alpha = alpha;
+        this.in = in;
+        this.out = out;
+        this.matrix = matrix;
+    }
+
+    static LayerMatrix of(WeightedLayer layer, int nodeIndex, NodeProto node, TensorProto weight) {
+        float[] w = Tensors.toFloats(weight);
+        long[] dims = weight.getDimsList().stream().mapToLong(Long::longValue).toArray();
+        if (layer.kind() == LayerKind.CONV) {
+            int out = Math.toIntExact(dims[0]);
+            int in = w.length / out;
+            double[] m = new double[w.length];
+            for (int o = 0; o < out; o++) {
+                for (int i = 0; i < in; i++) {
+                    m[i * out + o] = w[o * in + i];
+                }
+            }
+            return new LayerMatrix(layer, nodeIndex, dims, true, false, 1, in, out, m);
+        }
+        int d0 = Math.toIntExact(dims[0]);
+        int d1 = Math.toIntExact(dims[1]);
+        boolean gemm = node.getOpType().equals("Gemm");
+        boolean transposed = gemm && FactorizedExport.intAttr(node, "transB") == 1;
+        double alpha = 1;
+        if (gemm) {
+            for (AttributeProto a : node.getAttributeList()) {
+                if (a.getName().equals("alpha")) {
+                    alpha = a.getF();
+                }
+            }
+        }
+        int in = transposed ? d1 : d0;
+        int out = transposed ? d0 : d1;
+        double[] m = new double[w.length];
+        for (int i = 0; i < in; i++) {
+            for (int j = 0; j < out; j++) {
+                m[i * out + j] = alpha * (transposed ? w[j * d1 + i] : w[i * d1 + j]);
+            }
+        }
+        return new LayerMatrix(layer, nodeIndex, dims, false, transposed, alpha, in, out, m);
+    }
+
+    WeightedLayer layer() {
+        return layer;
+    }
+
+    int nodeIndex() {
+        return nodeIndex;
+    }
+
+    int in() {
+        return in;
+    }
+
+    int out() {
+        return out;
+    }
+
+    double[] matrix() {
+        return matrix.clone();
+    }
+
+    long parameters() {
+        return (long) in * out;
+    }
+
+    /** The training form: A, S, B as three layers (S as a 1×1 conv for convolutions). */
+    FactorizedExport.Replacement threeFactors(LowRankFactors f) {
+        int r = f.rank();
+        if (conv) {
+            return new FactorizedExport.Replacement(nodeIndex, layer.node(),
+                    floats(transpose(f.a(), in, r)), new long[] {r, weightDims[1], weightDims[2], weightDims[3]},
+                    floats(transpose(f.s(), r, r)), new long[] {r, r, 1, 1},
+                    floats(transpose(f.b(), r, out)), new long[] {out, r, 1, 1});
+        }
+        return new FactorizedExport.Replacement(nodeIndex, layer.node(), floats(f.a()), new long[] {in, r},
+                floats(f.s()), new long[] {r, r}, floats(f.b()), new long[] {r, out});
+    }
+
+    /**
+     * The exported form: two factors, A·√S and √S·B where S is diagonal (after re-orthogonalisation), else A and
+     * S·B. For a conv: r filters of the original kernel, then a 1×1 conv.
+     */
+    FactorizedExport.Replacement twoFactors(LowRankFactors f) {
+        int r = f.rank();
+        double[] a = f.a();
+        double[] s = f.s();
+        double[] b = f.b();
+        double[] first = new double[in * r];
+        double[] second = new double[r * out];
+        if (diagonal(s, r)) {
+            for (int k = 0; k < r; k++) {
+                double root = Math.sqrt(Math.abs(s[k * r + k]));
+                double sign = Math.signum(s[k * r + k]);
+                for (int i = 0; i < in; i++) {
+                    first[i * r + k] = a[i * r + k] * root;
+                }
+                for (int j = 0; j < out; j++) {
+                    second[k * out + j] = sign * root * b[k * out + j];
+                }
+            }
+        } else {
+            System.arraycopy(a, 0, first, 0, first.length);
+            for (int k = 0; k < r; k++) {
+                for (int j = 0; j < out; j++) {
+                    double v = 0;
+                    for (int l = 0; l < r; l++) {
+                        v += s[k * r + l] * b[l * out + j];
+                    }
+                    second[k * out + j] = v;
+                }
+            }
+        }
+        if (conv) {
+            return new FactorizedExport.Replacement(nodeIndex, layer.node(), floats(transpose(first, in, r)),
+                    new long[] {r, weightDims[1], weightDims[2], weightDims[3]}, floats(transpose(second, r, out)),
+                    new long[] {out, r, 1, 1});
+        }
+        return new FactorizedExport.Replacement(nodeIndex, layer.node(), floats(first), new long[] {in, r},
+                floats(second), new long[] {r, out});
+    }
+
+    /** The trained core read back from the training graph's S weight, in dense orientation (r × r). */
+    double[] coreFromWeight(float[] stored, int r) {
+        double[] s = new double[r * r];
+        for (int i = 0; i < r * r; i++) {
+            s[i] = stored[i];
+        }
+        return conv ? transpose(s, r, r) : s;
+    }
+
+    /** W (in × out) written back in the layer's own layout and name, alpha taken out again. */
+    TensorProto denseWeight(double[] w) {
+        float[] stored = new float[w.length];
+        if (conv) {
+            for (int o = 0; o < out; o++) {
+                for (int i = 0; i < in; i++) {
+                    stored[o * in + i] = (float) w[i * out + o];
+                }
+            }
+        } else {
+            int d1 = Math.toIntExact(weightDims[1]);
+            for (int i = 0; i < in; i++) {
+                for (int j = 0; j < out; j++) {
+                    float v = (float) (w[i * out + j] / alpha);
+                    if (transposed) {
+                        stored[j * d1 + i] = v;
+                    } else {
+                        stored[i * d1 + j] = v;
+                    }
+                }
+            }
+        }
+        return Tensors.floatTensor(layer.weight(), stored, weightDims);
+    }
+
+    private static boolean diagonal(double[] s, int r) {
+        for (int i = 0; i < r; i++) {
+            for (int j = 0; j < r; j++) {
+                if (i != j && s[i * r + j] != 0) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    static double[] transpose(double[] m, int rows, int cols) {
+        double[] t = new double[m.length];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                t[j * rows + i] = m[i * cols + j];
+            }
+        }
+        return t;
+    }
+
+    static float[] floats(double[] d) {
+        float[] f = new float[d.length];
+        for (int i = 0; i < d.length; i++) {
+            f[i] = (float) d[i];
+        }
+        return f;
+    }
+
+    static List<Long> dims(long... d) {
+        return java.util.Arrays.stream(d).boxed().toList();
+    }
+}
