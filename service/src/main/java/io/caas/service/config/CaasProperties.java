@@ -14,8 +14,12 @@ public record CaasProperties(String dataDir, List<String> roles, Storage storage
     public record Storage(String type, String root) {
     }
 
-    /** @param maxUploadBytes largest model or dataset upload accepted (413 above it) */
-    public record Limits(long maxUploadBytes) {
+    /**
+     * @param maxUploadBytes   largest model or dataset upload accepted (413 above it)
+     * @param maxTrainingSteps largest fine-tuning step budget a job may ask for
+     * @param jobTimeout       wall-clock time a job may run on a worker before it is stopped and failed
+     */
+    public record Limits(long maxUploadBytes, long maxTrainingSteps, java.time.Duration jobTimeout) {
     }
 
     /** @param workerThreads concurrent jobs per worker node */

@@ -9,6 +9,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import io.caas.service.config.CaasProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
@@ -30,6 +32,7 @@ public class JobExecution {
     private final CompressionPipeline pipeline;
     private final JobMetrics metrics;
     private final Duration pauseAfterStart;
+    private final Duration timeout;
     private final ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "job-heartbeat");
         t.setDaemon(true);
@@ -37,8 +40,9 @@ public class JobExecution {
     });
 
     public JobExecution(JobRepository jobs, JobEventRepository events, JobStateMachine stateMachine,
-                        CompressionPipeline pipeline, JobMetrics metrics,
+                        CompressionPipeline pipeline, JobMetrics metrics, CaasProperties properties,
                         @Value("${caas.jobs.fault-injection.pause-after-start:0s}") Duration pauseAfterStart) {
+        this.timeout = properties.limits().jobTimeout();
         this.jobs = jobs;
         this.events = events;
         this.stateMachine = stateMachine;
@@ -62,6 +66,12 @@ public class JobExecution {
         }
         ScheduledFuture<?> heartbeat = heartbeats.scheduleAtFixedRate(
                 () -> jobs.heartbeat(jobId, Times.now()), 10, 10, TimeUnit.SECONDS);
+        Thread worker = Thread.currentThread();
+        AtomicBoolean timedOut = new AtomicBoolean();
+        ScheduledFuture<?> deadline = heartbeats.schedule(() -> {
+            timedOut.set(true);
+            worker.interrupt();
+        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
         try {
             if (!pauseAfterStart.isZero()) {
                 Thread.sleep(pauseAfterStart.toMillis());
@@ -78,6 +88,11 @@ public class JobExecution {
                 metrics.compressed(job.method(), outcome.summary().compressionRatio(), outcome.summary().accuracyDelta());
             }
         } catch (InterruptedException e) {
+            if (timedOut.get()) {
+                fail(jobId, "stopped: exceeded the time limit of " + timeout, "ran longer than caas.limits.job-timeout ("
+                        + timeout + ")");
+                return;
+            }
             if (jobs.isCancelRequested(jobId)) {
                 stateMachine.apply(jobId, JobTransition.CANCEL, "cancelled while running", Map.of());
                 return;
@@ -90,7 +105,12 @@ public class JobExecution {
             log.error("job {} failed unexpectedly", jobId, e);
             fail(jobId, "failed: internal error", e.getClass().getSimpleName() + ": " + e.getMessage());
         } finally {
+            deadline.cancel(false);
             heartbeat.cancel(false);
+            // A deadline that fired after the work ended must not leak its interrupt into JobRunr's next job.
+            if (timedOut.get()) {
+                Thread.interrupted();
+            }
         }
     }
 

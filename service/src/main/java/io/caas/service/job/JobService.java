@@ -2,6 +2,7 @@ package io.caas.service.job;
 
 import io.caas.engine.compress.CompressionMethod;
 import io.caas.engine.compress.InvalidParametersException;
+import io.caas.service.config.CaasProperties;
 import io.caas.service.dataset.DatasetRecord;
 import io.caas.service.dataset.DatasetService;
 import io.caas.service.method.MethodCatalog;
@@ -41,10 +42,12 @@ public class JobService {
     private final MethodCatalog methods;
     private final JobMetrics metrics;
     private final Json json;
+    private final long maxTrainingSteps;
 
     public JobService(JobRepository jobs, JobEventRepository events, JobStateMachine stateMachine, JobQueue queue,
                       ModelService models, DatasetService datasets, MethodCatalog methods, JobMetrics metrics,
-                      Json json) {
+                      Json json, CaasProperties properties) {
+        this.maxTrainingSteps = properties.limits().maxTrainingSteps();
         this.jobs = jobs;
         this.events = events;
         this.stateMachine = stateMachine;
@@ -110,6 +113,10 @@ public class JobService {
         Optional<CompressionMethod> method = methods.find(request.method());
         if (method.isEmpty()) {
             errors.add("method: unknown method '" + request.method() + "', available: " + methods.names());
+        }
+        if (request.budget() != null && request.budget().maxSteps() != null
+                && request.budget().maxSteps() > maxTrainingSteps) {
+            errors.add("budget.maxSteps: at most " + maxTrainingSteps + " steps per job on this service");
         }
         Optional<DatasetRecord> train = dataset("trainDatasetId", request.trainDatasetId(), errors);
         Optional<DatasetRecord> eval = dataset("evalDatasetId", request.evalDatasetId(), errors);

@@ -150,6 +150,15 @@ class JobApiTest extends H2ServiceTest {
     }
 
     @Test
+    void aStepBudgetOverTheServiceLimitIsRefused() throws Exception {
+        String model = uploadWakeWordHead();
+        Api.Response r = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd",
+                "budget", Map.of("maxSteps", 1_000_000_000)));
+        assertThat(r.status()).isEqualTo(422);
+        assertThat(r.json().get("errors").toString()).contains("budget.maxSteps").contains("100000");
+    }
+
+    @Test
     void malformedJsonIsABadRequest() {
         Api.Response r = api.postRaw("/v1/jobs", "{not json".getBytes(), MediaType.APPLICATION_JSON);
         assertThat(r.status()).isEqualTo(400);

@@ -19,11 +19,13 @@ import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.boot.test.context.SpringBootTest;
 
 /**
- * Cancelling queued and running jobs. The worker holds each job for a minute after taking it (the fault-injection
- * pause), so a job is reliably running, and a second one reliably queued behind it on the single worker thread.
+ * Cancelling queued and running jobs, and the job time limit. The worker holds each job for a minute after taking
+ * it (the fault-injection pause), so a job is reliably running, and a second one reliably queued behind it on the
+ * single worker thread; the 20 s time limit stops a job that nobody cancels.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "caas.jobs.fault-injection.pause-after-start=60s", "caas.jobs.worker-threads=1"})
+        "caas.jobs.fault-injection.pause-after-start=60s", "caas.jobs.worker-threads=1",
+        "caas.limits.job-timeout=20s"})
 @DirtiesContext
 class JobCancellationTest {
 
@@ -79,5 +81,20 @@ class JobCancellationTest {
         assertThat(never.get("attempts").asInt()).isZero();
 
         assertThat(api.delete("/v1/models/" + model).status()).isEqualTo(204);
+    }
+
+    @Test
+    void aJobOverTheTimeLimitIsStoppedAndFailedWithTheReason() throws Exception {
+        Api api = new Api(port);
+        byte[] bytes = Files.readAllBytes(TestMaterial.wakeWordHead());
+        String model = api.postRaw("/v1/models", bytes, MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
+        String id = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd")).json().get("id").asText();
+        api.awaitJob(id, Duration.ofSeconds(30), Set.of("running"));
+
+        // well before the 60 s pause ends: the 20 s limit interrupted it
+        JsonNode failed = api.awaitJob(id, Duration.ofSeconds(35), Set.of("failed", "succeeded", "cancelled"));
+        assertThat(failed.get("status").asText()).isEqualTo("failed");
+        assertThat(failed.get("message").asText()).contains("time limit");
+        assertThat(failed.get("error").asText()).contains("job-timeout");
     }
 }
