@@ -83,10 +83,13 @@ class CompressionPipeline {
         Double accBefore = m.original().top1Accuracy();
         Double accAfter = m.compressed().top1Accuracy();
         Double accDelta = accBefore != null && accAfter != null ? accAfter - accBefore : null;
+        JobReport.TargetCheck target = JobReport.TargetCheck.of(job.target(), ratio, accDelta);
         JobReport report = new JobReport(job.id(), job.modelId(), job.method(), job.parameters(), m.original(),
-                m.compressed(), m.agreement(), m.interpreter(), ratio, accDelta, m.note(), result.layers(), result.curves());
+                m.compressed(), m.agreement(), m.interpreter(), ratio, accDelta, target, m.note(), result.layers(),
+                result.curves());
         JobSummary summary = new JobSummary(m.original().parameters(), m.compressed().parameters(), model.sizeBytes(),
-                artifact.sizeBytes(), ratio, accBefore, accAfter, accDelta, p50(m.original()), p50(m.compressed()));
+                artifact.sizeBytes(), ratio, accBefore, accAfter, accDelta, p50(m.original()), p50(m.compressed()),
+                target == null ? null : target.met());
         progress.progress(1.0, "done");
         return new JobOutcome(artifact, summary, json.write(summary), json.write(report));
     }

@@ -3,6 +3,7 @@ package io.caas.service.job;
 import io.caas.service.storage.ArtifactStore;
 import io.caas.service.web.ApiRole;
 import io.caas.service.web.ConflictException;
+import io.caas.service.web.Json;
 import io.caas.service.web.Page;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
@@ -38,12 +39,12 @@ class JobController {
 
     private final JobService jobs;
     private final ArtifactStore store;
-    private final com.fasterxml.jackson.databind.ObjectMapper mapper;
+    private final Json json;
 
-    JobController(JobService jobs, ArtifactStore store, com.fasterxml.jackson.databind.ObjectMapper mapper) {
+    JobController(JobService jobs, ArtifactStore store, Json json) {
         this.jobs = jobs;
         this.store = store;
-        this.mapper = mapper;
+        this.json = json;
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
@@ -110,8 +111,8 @@ class JobController {
 
     @GetMapping(value = "/{id}/report", produces = MediaType.APPLICATION_JSON_VALUE)
     @Operation(operationId = "getJobReport", summary = "The measurements of a succeeded job: parameters, bytes, latency, accuracy, per-layer ranks, curves")
-    JobReport report(@PathVariable UUID id) throws com.fasterxml.jackson.core.JsonProcessingException {
-        return mapper.readValue(succeeded(id).reportJson(), JobReport.class);
+    JobReport report(@PathVariable UUID id) {
+        return json.read(succeeded(id).reportJson(), JobReport.class);
     }
 
     private JobRecord succeeded(UUID id) {

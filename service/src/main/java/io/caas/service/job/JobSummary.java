@@ -5,8 +5,9 @@ package io.caas.service.job;
  *
  * @param compressionRatio parameters after / parameters before, over the whole model
  * @param accuracyDelta    accuracy after minus before (null without an evaluation dataset)
+ * @param targetMet        whether the job's target was met (null without a target, or when it cannot be told)
  */
 public record JobSummary(long parametersBefore, long parametersAfter, long bytesBefore, long bytesAfter,
                          double compressionRatio, Double accuracyBefore, Double accuracyAfter, Double accuracyDelta,
-                         Double latencyBatch1MsBefore, Double latencyBatch1MsAfter) {
+                         Double latencyBatch1MsBefore, Double latencyBatch1MsAfter, Boolean targetMet) {
 }

@@ -2,6 +2,7 @@ package io.caas.service.web;
 
 import io.caas.engine.onnx.OnnxFormatException;
 import io.caas.service.storage.UploadTooLargeException;
+import java.net.URI;
 import java.util.List;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -104,7 +105,7 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
         return ResponseEntity.badRequest().body(p);
     }
 
-    private static ProblemDetail problem(HttpStatus status, java.net.URI type, String title, String detail) {
+    private static ProblemDetail problem(HttpStatus status, URI type, String title, String detail) {
         ProblemDetail p = ProblemDetail.forStatusAndDetail(status, detail);
         p.setType(type);
         p.setTitle(title);

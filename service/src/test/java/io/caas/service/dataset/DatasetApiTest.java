@@ -120,7 +120,8 @@ class DatasetApiTest extends H2ServiceTest {
                 MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
 
         String job = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd", "evalDatasetId", dataset,
-                "parameters", Map.of("rank", 8, "skipFirstAndLast", false))).json().get("id").asText();
+                "parameters", Map.of("rank", 8, "skipFirstAndLast", false),
+                "target", Map.of("maxAccuracyDrop", 1.0, "compressionRatio", 0.001))).json().get("id").asText();
         JsonNode done = api.awaitJob(job, Duration.ofSeconds(90), Set.of("succeeded", "failed", "cancelled"));
 
         assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("succeeded");
@@ -135,6 +136,10 @@ class DatasetApiTest extends H2ServiceTest {
         assertThat(report.get("interpreter").get("compressed").get("batchN").get("batchSize").asInt()).isEqualTo(32);
         assertThat(report.get("accuracyDelta").asDouble()).isCloseTo(after - before, org.assertj.core.data.Offset.offset(1e-9));
         assertThat(done.get("result").get("accuracyDelta").asDouble()).isEqualTo(report.get("accuracyDelta").asDouble());
+        // any drop is within 100 points; rank 8 cannot reach 0.1 % of the parameters
+        assertThat(report.get("target").get("accuracyDropMet").asBoolean()).isTrue();
+        assertThat(report.get("target").get("compressionRatioMet").asBoolean()).isFalse();
+        assertThat(done.get("result").get("targetMet").asBoolean()).isFalse();
 
         // the dataset is in use only while the job runs; now it can go
         assertThat(api.delete("/v1/datasets/" + dataset).status()).isEqualTo(204);
