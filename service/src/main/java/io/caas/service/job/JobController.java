@@ -29,6 +29,7 @@ import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
 @RestController
 @RequestMapping("/v1/jobs")
@@ -40,11 +41,13 @@ class JobController {
     private final JobService jobs;
     private final ArtifactStore store;
     private final Json json;
+    private final JobEventStream eventStream;
 
-    JobController(JobService jobs, ArtifactStore store, Json json) {
+    JobController(JobService jobs, ArtifactStore store, Json json, JobEventStream eventStream) {
         this.jobs = jobs;
         this.store = store;
         this.json = json;
+        this.eventStream = eventStream;
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
@@ -77,12 +80,23 @@ class JobController {
         return JobResource.of(jobs.get(id));
     }
 
-    @GetMapping("/{id}/events")
+    @GetMapping(value = "/{id}/events", produces = MediaType.APPLICATION_JSON_VALUE)
     @Operation(operationId = "getJobEvents", summary = "The job's log: state changes, progress phases and training metrics, oldest first")
     EventList events(@PathVariable UUID id, @RequestParam(defaultValue = "0") @Min(0) long after,
                      @RequestParam(defaultValue = "500") @Min(1) @Max(5000) int limit) {
         List<JobEvent> events = jobs.events(id, after, limit);
         return new EventList(events, events.isEmpty() ? after : events.get(events.size() - 1).id());
+    }
+
+    @GetMapping(value = "/{id}/events", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
+    @Operation(operationId = "streamJobEvents", summary = "Follow the job's log live as server-sent events",
+            description = "Sends the events after 'after' (or the Last-Event-ID header), then each new one as it is "
+                    + "written; the stream ends when the job has finished and every event is sent. Each SSE event is "
+                    + "named by the event type and carries the event as JSON.")
+    SseEmitter streamEvents(@PathVariable UUID id, @RequestParam(defaultValue = "0") @Min(0) long after,
+                            @RequestHeader(value = "Last-Event-ID", required = false) Long lastEventId) {
+        jobs.get(id);
+        return eventStream.follow(id, lastEventId != null ? lastEventId : after);
     }
 
     /** @param last pass as {@code after} to get only newer events */
