@@ -19,21 +19,30 @@ public final class DatasetCompatibility {
             problems.add("model input '" + input.name() + "' takes " + input.elementType()
                     + " values but datasets are float");
         }
-        List<Object> shape = input.shape();
-        if (!shape.isEmpty()) {
-            long[] sample = data.sampleShape();
-            boolean fits = shape.size() == sample.length + 1;
-            for (int i = 1; fits && i < shape.size(); i++) {
-                fits = !(shape.get(i) instanceof Long d) || d == sample[i - 1];
-            }
-            if (!fits) {
-                problems.add("dataset '" + data.name() + "' has samples of shape " + Arrays.toString(sample)
-                        + " but model input '" + input.name() + "' has shape " + shape
-                        + " (expected [batch, " + String.join(", ", Arrays.stream(sample).mapToObj(Long::toString).toList())
-                        + "] to match)");
-            }
-        }
+        shapeProblem(data.name(), data.sampleShape(), input).ifPresent(problems::add);
         return problems;
+    }
+
+    /**
+     * Whether samples of this shape fit the input (its dims after the batch one; symbolic dims fit any size). Takes
+     * the shape alone so that a registry can check a stored dataset without loading it.
+     */
+    public static Optional<String> shapeProblem(String datasetName, long[] sample, TensorSpec input) {
+        List<Object> shape = input.shape();
+        if (shape.isEmpty()) {
+            return Optional.empty(); // the model declares no shape; running it will tell
+        }
+        boolean fits = shape.size() == sample.length + 1;
+        for (int i = 1; fits && i < shape.size(); i++) {
+            // Number, not Long: a summary read back from JSON holds Integers
+            fits = !(shape.get(i) instanceof Number d) || d.longValue() == sample[i - 1];
+        }
+        if (fits) {
+            return Optional.empty();
+        }
+        return Optional.of("dataset '" + datasetName + "' has samples of shape " + Arrays.toString(sample)
+                + " but model input '" + input.name() + "' has shape " + shape + " (expected [batch, "
+                + String.join(", ", Arrays.stream(sample).mapToObj(Long::toString).toList()) + "] to match)");
     }
 
     /** Labels must name classes the model's output has (its last dimension), where that size is known. */

@@ -1,8 +1,8 @@
 package io.caas.service.dataset;
 
 import io.caas.engine.data.Dataset;
+import io.caas.engine.data.DatasetCompatibility;
 import io.caas.engine.onnx.ModelSummary;
-import io.caas.engine.onnx.TensorSpec;
 import io.caas.service.storage.ArtifactStore;
 import io.caas.service.storage.UploadIntake;
 import io.caas.service.web.Cursor;
@@ -73,31 +73,12 @@ public class DatasetService {
         store.delete(d.storageKey());
     }
 
-    /**
-     * Why this dataset cannot feed the model's first input, if it cannot: the sample shape must equal the input's
-     * shape without its batch dimension (symbolic dimensions match any size).
-     */
+    /** Why this dataset cannot feed the model's first input, if it cannot; checked from the stored shape. */
     public Optional<String> compatibilityProblem(DatasetRecord d, ModelSummary model) {
         if (model.inputs().isEmpty()) {
             return Optional.of("model has no inputs to feed dataset " + d.id());
         }
-        TensorSpec input = model.inputs().get(0);
-        List<Object> dims = input.shape();
-        if (dims.isEmpty()) {
-            return Optional.empty(); // the model does not declare a shape; the run itself will tell
-        }
-        List<Object> perSample = dims.subList(1, dims.size());
-        boolean fits = perSample.size() == d.sampleShape().size();
-        for (int i = 0; fits && i < perSample.size(); i++) {
-            Object dim = perSample.get(i);
-            if (dim instanceof Number n && n.longValue() != d.sampleShape().get(i)) {
-                fits = false;
-            }
-        }
-        if (fits) {
-            return Optional.empty();
-        }
-        return Optional.of("dataset " + d.id() + " has samples of shape " + d.sampleShape() + " but model input '"
-                + input.name() + "' takes " + dims + " (batch first)");
+        long[] sample = d.sampleShape().stream().mapToLong(Long::longValue).toArray();
+        return DatasetCompatibility.shapeProblem(d.name(), sample, model.inputs().get(0));
     }
 }
