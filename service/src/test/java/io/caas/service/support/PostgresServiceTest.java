@@ -11,7 +11,9 @@ import org.springframework.test.context.DynamicPropertySource;
 // Metrics export is off in tests by default; the Prometheus scrape is part of what is tested.
 @AutoConfigureObservability
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "jobrunr.background-job-server.poll-interval-in-seconds=5"})
+        "jobrunr.background-job-server.poll-interval-in-seconds=5",
+        // At JVM exit the server's shutdown hook may stop PostgreSQL before this context closes; fail fast then.
+        "spring.datasource.hikari.connection-timeout=3000"})
 public abstract class PostgresServiceTest {
 
     protected static final String JDBC_URL = EmbeddedPostgresDatabase.newDatabase();
