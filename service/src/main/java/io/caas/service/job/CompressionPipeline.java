@@ -13,6 +13,7 @@ import io.caas.service.method.MethodCatalog;
 import io.caas.service.model.ModelRecord;
 import io.caas.service.model.ModelService;
 import io.caas.service.storage.ArtifactStore;
+import io.caas.service.storage.StorageException;
 import io.caas.service.storage.StoredObject;
 import io.caas.service.web.Json;
 import io.caas.service.web.NotFoundException;
@@ -117,8 +118,9 @@ class CompressionPipeline {
             tmp = Files.createTempFile("caas-" + job.id(), ".onnx");
             OnnxModels.write(compressed, tmp);
             return store.putFile("artifacts/" + job.id() + ".onnx", tmp);
-        } catch (IOException e) {
-            throw new JobFailure("cannot write the compressed model: " + e.getMessage(), e);
+        } catch (IOException | OnnxFormatException | StorageException e) {
+            // A full disk ends here: the store wrote nothing visible, and the job says why it failed.
+            throw new JobFailure("cannot store the compressed model: " + e.getMessage(), e);
         } finally {
             if (tmp != null) {
                 try {
