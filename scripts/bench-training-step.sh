@@ -4,7 +4,7 @@
 # raw JSON per run goes to engine/target/bench/. See BENCHMARKS.md.
 #
 #   scripts/bench-training-step.sh                 # defaults below
-#   REPS=3 THREADS="1 2" WARMUP=50 STEPS=200 scripts/bench-training-step.sh
+#   REPS=3 THREADS="1 2" WARMUP=300 STEPS=300 scripts/bench-training-step.sh
 #
 # Needs: Maven offline cache (as for the build), apt access once (scripts/fetch-torch-peer.sh, Fashion-MNIST).
 set -euo pipefail
@@ -12,8 +12,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 REPS="${REPS:-3}"
 THREADS="${THREADS:-1}"
-WARMUP="${WARMUP:-50}"
-STEPS="${STEPS:-200}"
+WARMUP="${WARMUP:-300}"
+STEPS="${STEPS:-300}"
 MODELS="${MODELS:-cnn,mlp}"
 BATCHES="${BATCHES:-1,64}"
 

@@ -13,6 +13,7 @@ import io.caas.engine.train.TrainingConfig;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,12 +32,14 @@ import java.util.zip.GZIPInputStream;
  * weights) and runs {@link FineTuner#train} itself, cross-entropy with Adam (lr 1e-3), for warm-up + timed steps. A
  * step's time is the interval between two consecutive {@link ProgressListener#metric} calls, which FineTuner makes once
  * per step: batch gathered into an NDArray, forward under a GradientCollector, loss, backward, Adam update of every
- * parameter, gradients zeroed, loss read back. Prints one JSON object.
+ * parameter, gradients zeroed, loss read back. Reported per configuration: p50/mean/p10/p90 wall time of the timed
+ * steps, the process CPU time per timed step (all JVM threads, JIT and GC included; less sensitive than wall time to
+ * other work on the machine) and the mean of the warm-up steps (where the JIT compiles). Prints one JSON object.
  *
  * <p>Threads: {@code -Dai.djl.pytorch.num_threads} (and OMP_NUM_THREADS in the environment), read by DJL at engine
  * start; the number libtorch really uses is reported.
  *
- * <p>Arguments: {@code --onnx DIR --data DIR [--models cnn,mlp] [--batches 1,64] [--warmup 50] [--steps 200]}
+ * <p>Arguments: {@code --onnx DIR --data DIR [--models cnn,mlp] [--batches 1,64] [--warmup 300] [--steps 300]}
  */
 public final class TrainingStepBench {
 
@@ -44,8 +47,8 @@ public final class TrainingStepBench {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = new LinkedHashMap<>(Map.of("models", "cnn,mlp", "batches", "1,64", "warmup", "50",
-                "steps", "200"));
+        Map<String, String> a = new LinkedHashMap<>(Map.of("models", "cnn,mlp", "batches", "1,64", "warmup", "300",
+                "steps", "300"));
         for (int i = 0; i + 1 < args.length; i += 2) {
             if (!args[i].startsWith("--")) {
                 throw new IllegalArgumentException("expected --name value, got " + args[i]);
@@ -81,6 +84,8 @@ public final class TrainingStepBench {
         double[] losses = new double[total + 1];
         int[] seen = {0};
         long[] start = {0};
+        long[] cpu = {0, 0};
+        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         ProgressListener listener = new ProgressListener() {
             @Override
             public void progress(double fraction, String message) {
@@ -90,12 +95,20 @@ public final class TrainingStepBench {
             public void metric(String metric, long step, double value) {
                 stamps[(int) step] = System.nanoTime();
                 losses[(int) step] = value;
+                if (step == warmup) {
+                    cpu[0] = os.getProcessCpuTime();
+                } else if (step == total) {
+                    cpu[1] = os.getProcessCpuTime();
+                }
                 seen[0]++;
             }
         };
         try (InterpretedModel m = OnnxInterpreter.load(model, Device.cpu())) {
             TrainingConfig cfg = TrainingConfig.adam(1e-3f, batch, 1).withMaxSteps(total)
                     .withObjective(TrainingConfig.Objective.CROSS_ENTROPY);
+            if (warmup == 0) {
+                cpu[0] = os.getProcessCpuTime();
+            }
             start[0] = System.nanoTime();
             FineTuner.train(m, train, null, cfg, listener);
         }
@@ -112,11 +125,15 @@ public final class TrainingStepBench {
         double[] sorted = ms.clone();
         Arrays.sort(sorted);
         double mean = Arrays.stream(ms).average().orElse(Double.NaN);
-        double tail = Arrays.stream(losses, total - 19, total + 1).average().orElse(Double.NaN);
+        double tail = Arrays.stream(losses, Math.max(1, total - 19), total + 1).average().orElse(Double.NaN);
+        double warm = warmup == 0 ? Double.NaN : (stamps[warmup] - stamps[0]) / 1e6 / warmup;
+        double cpuPerStep = (cpu[1] - cpu[0]) / 1e6 / steps;
         return String.format(Locale.ROOT, "{\"model\": \"%s\", \"batch\": %d, \"warmup\": %d, \"steps\": %d, "
                         + "\"p50_ms\": %.6f, \"mean_ms\": %.6f, \"p10_ms\": %.6f, \"p90_ms\": %.6f, "
+                        + "\"cpu_ms_per_step\": %.6f, \"warmup_mean_ms\": %.6f, "
                         + "\"first_loss\": %.6f, \"last_loss\": %.6f}", name, batch, warmup, steps,
-                percentile(sorted, 50), mean, percentile(sorted, 10), percentile(sorted, 90), losses[1], tail);
+                percentile(sorted, 50), mean, percentile(sorted, 10), percentile(sorted, 90), cpuPerStep, warm,
+                losses[1], tail);
     }
 
     /** Linear interpolation between closest ranks, as numpy's default. */
