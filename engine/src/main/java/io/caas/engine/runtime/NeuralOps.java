@@ -208,20 +208,27 @@ final class NeuralOps {
     private static NDList gemm(OpCall c) {
         NDArray a = c.in(0);
         NDArray b = c.in(1);
-        if (c.attrInt("transA", 0) != 0) {
-            a = a.transpose();
-        }
-        if (c.attrInt("transB", 0) != 0) {
-            b = b.transpose();
-        }
+        boolean transA = c.attrInt("transA", 0) != 0;
+        boolean transB = c.attrInt("transB", 0) != 0;
         float alpha = c.attrFloat("alpha", 1f);
         float beta = c.attrFloat("beta", 1f);
+        NDArray bias = c.has(2) && beta != 0f ? c.in(2) : null;
+        if (!transA && alpha == 1f && (bias == null || beta == 1f && bias.getShape().dimension() == 1)) {
+            // The form PyTorch exports nn.Linear as: one fused op (addmm) forward and one node backward, instead of
+            // transpose + matMul + add. A weight stored untransposed is passed as a transposed view.
+            return a.getNDArrayInternal().linear(a, transB ? b : b.transpose(), bias);
+        }
+        if (transA) {
+            a = a.transpose();
+        }
+        if (transB) {
+            b = b.transpose();
+        }
         NDArray y = a.matMul(b);
         if (alpha != 1f) {
             y = y.mul(alpha);
         }
-        if (c.has(2) && beta != 0f) {
-            NDArray bias = c.in(2);
+        if (bias != null) {
             y = y.add(beta == 1f ? bias : bias.mul(beta));
         }
         return new NDList(y);

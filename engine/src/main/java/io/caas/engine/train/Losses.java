@@ -2,6 +2,7 @@ package io.caas.engine.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 
 /** Training objectives over a model's first output, given as logits or (after a final Softmax) as probabilities. */
 final class Losses {
@@ -14,10 +15,19 @@ final class Losses {
         return isProbability ? output.clip(1e-7f, 1f).log() : output.logSoftmax(-1);
     }
 
+    /**
+     * Mean negative log-likelihood of the labels over the batch (output [N, C], labels int64 [N]). The label's
+     * log-probability is gathered rather than multiplied out by a one-hot mask: fewer ops forward and backward,
+     * and a -inf log-probability of another class cannot turn the sum into NaN (-inf * 0). Outputs of another
+     * rank keep the one-hot form over the last axis.
+     */
     static NDArray crossEntropy(NDArray output, boolean isProbability, NDArray labels) {
         NDArray logp = logProbabilities(output, isProbability);
-        NDArray oneHot = labels.oneHot((int) output.getShape().get(output.getShape().dimension() - 1))
-                .toType(logp.getDataType(), false);
+        Shape shape = output.getShape();
+        if (shape.dimension() == 2) {
+            return logp.gather(labels.reshape(-1, 1), 1).mean().neg();
+        }
+        NDArray oneHot = labels.oneHot((int) shape.get(shape.dimension() - 1)).toType(logp.getDataType(), false);
         return logp.mul(oneHot).sum(new int[] {-1}).neg().mean();
     }
 
@@ -35,7 +45,11 @@ final class Losses {
         return kl.mul(temperature * temperature);
     }
 
+    /** The scalar loss read back to the host: one copy out of libtorch, not a cast, an indexing op and a copy. */
     static double value(NDArray loss) {
-        return loss.toType(DataType.FLOAT64, false).getDouble();
+        if (loss.getDataType() == DataType.FLOAT32) {
+            return loss.toFloatArray()[0];
+        }
+        return loss.toType(DataType.FLOAT64, false).toDoubleArray()[0];
     }
 }

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Training step time: the ONNX interpreter (DJL + libtorch, through FineTuner) vs the same model in PyTorch eager
+# (Debian's python3-torch on CPU). Prints a table of medians over repetitions and the ratio interpreter/PyTorch;
+# raw JSON per run goes to engine/target/bench/. See BENCHMARKS.md.
+#
+#   scripts/bench-training-step.sh                 # defaults below
+#   REPS=3 THREADS="1 2" WARMUP=300 STEPS=300 scripts/bench-training-step.sh
+#
+# Needs: Maven offline cache (as for the build), apt access once (scripts/fetch-torch-peer.sh, Fashion-MNIST).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+REPS="${REPS:-3}"
+THREADS="${THREADS:-1}"
+WARMUP="${WARMUP:-300}"
+STEPS="${STEPS:-300}"
+MODELS="${MODELS:-cnn,mlp}"
+BATCHES="${BATCHES:-1,64}"
+
+data="$root/testdata/root/usr/share/datasets/fashion-mnist"
+[ -e "$data/train-images-idx3-ubyte.gz" ] || bash "$root/scripts/fetch-testdata.sh"
+bash "$root/scripts/fetch-torch-peer.sh" >&2
+py="$root/testdata/torch-peer/python3"
+
+out="$root/engine/target/bench/training-step-$(date -u +%Y%m%dT%H%M%SZ)"
+onnx="$root/engine/target/bench/onnx"
+mkdir -p "$out" "$onnx"
+
+# The models both sides train, exported once from PyTorch: identical graph and starting weights.
+"$py" bench/torch_peer.py --data "$data" --models "$MODELS" --export-dir "$onnx" --no-time > /dev/null
+
+echo "bench: compiling the engine and its test classes" >&2
+mvn -B -o -q -pl engine test-compile exec:exec -Dexec.executable=echo -Dexec.classpathScope=test \
+    -Dexec.args='%classpath' -Dexec.outputFile="$out/classpath.txt" >&2
+cp="$(tr -d '\n' < "$out/classpath.txt")"
+
+{
+  echo "command: $0 (REPS=$REPS THREADS=\"$THREADS\" WARMUP=$WARMUP STEPS=$STEPS MODELS=$MODELS BATCHES=$BATCHES)"
+  echo "date: $(date -u +%FT%TZ)"
+  echo "nproc: $(nproc)"
+  echo "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+  echo "cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+  echo "jdk: $(java -version 2>&1 | head -1)"
+  echo "torch (peer): $("$py" -c 'import torch; print(torch.__version__)')"
+  echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+} | tee "$out/machine.txt" >&2
+
+for rep in $(seq 1 "$REPS"); do
+  for t in $THREADS; do
+    echo "bench: repetition $rep/$REPS, $t thread(s)" >&2
+    # Alternate which side goes first, so a neighbour's load drifting in or out does not favour one side.
+    sides=(torch java)
+    [ $((rep % 2)) = 0 ] && sides=(java torch)
+    for side in "${sides[@]}"; do
+      if [ "$side" = torch ]; then
+        OMP_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" "$py" bench/torch_peer.py --data "$data" --models "$MODELS" \
+            --batches "$BATCHES" --threads "$t" --warmup "$WARMUP" --steps "$STEPS" > "$out/torch-t$t-r$rep.json"
+      else
+        OMP_NUM_THREADS="$t" java -Xmx2g -Dai.djl.offline=true -Dai.djl.pytorch.num_threads="$t" \
+            -Dai.djl.pytorch.num_interop_threads=1 -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$cp" \
+            io.caas.engine.bench.TrainingStepBench --onnx "$onnx" --data "$data" --models "$MODELS" \
+            --batches "$BATCHES" --warmup "$WARMUP" --steps "$STEPS" > "$out/java-t$t-r$rep.json"
+      fi
+    done
+  done
+done
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/machine.txt" >&2
+"$py" bench/report.py "$out" | tee "$out/table.md"
+echo "raw results: $out" >&2
