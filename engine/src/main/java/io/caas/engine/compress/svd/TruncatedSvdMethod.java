@@ -73,13 +73,19 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             new MethodParameter(SvdParameters.FINE_TUNE, "boolean", false, null, null,
                     "After factorizing, fine-tune the whole factorized model (every factor, bias and dense layer) "
                             + "on the job's training data within its training budget: by cross-entropy with labels, "
-                            + "else by distilling the original model's outputs (MSE). Budget defaults: Adam 1e-3, "
+                            + "else by distilling the original model's outputs (MSE). Budget defaults: Adam 1e-4, "
                             + "batch 64, 1 epoch (or maxSteps alone where only that is set). Ignored without "
                             + "training data. The exported structure is the same as without it.",
-                    "chosen defaults; fine-tuning after truncation as in Denton et al. 2014")));
+                    "learning rate 1e-4 measured on Fashion-MNIST (1e-3 lost accuracy); fine-tuning after "
+                            + "truncation as in Denton et al. 2014")));
 
-    /** Chosen: Adam's usual rate; the factorized model starts close to the original, so small steps suffice. */
-    public static final double DEFAULT_FINE_TUNE_LEARNING_RATE = 1e-3;
+    /**
+     * Adam's rate for fine-tuning the factors, measured (OialrBenchmarkTest: a trained 784-512-256-10 MLP on
+     * Fashion-MNIST, svd keeping 55 % of the parameters, 2 epochs): 1e-3 lowered top-1 from the truncated model's
+     * 0.870 to 0.858, 1e-4 raised it to 0.889. The factorized model starts close to a trained optimum, which
+     * Adam's early, sign-like steps at 1e-3 knock it away from.
+     */
+    public static final double DEFAULT_FINE_TUNE_LEARNING_RATE = 1e-4;
     /** Chosen. */
     public static final int DEFAULT_FINE_TUNE_BATCH_SIZE = 64;
 

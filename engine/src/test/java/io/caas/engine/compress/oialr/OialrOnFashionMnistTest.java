@@ -162,6 +162,21 @@ class OialrOnFashionMnistTest {
         assertThat(ModelInspector.inspect(compressed).parameters()).isLessThan(ModelInspector.inspect(cnn).parameters());
         assertThat(after).isGreaterThan(0.6);
         assertOnnxRuntimeMatchesInterpreter(compressed, out.finalFactorized(), 200);
+
+        // a harder cut on the second conv alone, so that it is exported as r filters and a 1x1 conv
+        OialrMethod.Outcome conv = new OialrMethod().run(new CompressionTask(cnn,
+                Map.of("frequency", 30, "sigmaCutoff", 0.5, "layers", List.of("conv_3")), Optional.of(train),
+                Optional.empty(), new TrainingBudget(null, 90L, 64, 1e-3)), ProgressListener.NONE);
+        LayerReport c = conv.result().layers().get(1);
+        System.out.printf("oialr conv_3 alone: rank %d -> %d, %d -> %d parameters, accuracy %.4f%n", c.originalRank(),
+                c.finalRank(), c.parametersBefore(), c.parametersAfter(),
+                Evaluator.measure(conv.result().compressed(), Optional.of(test), options).top1Accuracy());
+        assertThat(c.factorized()).isTrue();
+        assertThat(c.parametersAfter()).isEqualTo(c.finalRank() * (32 + 72)).isLessThan(2304);
+        List<String> ops = conv.result().compressed().getGraph().getNodeList().stream()
+                .map(n -> n.getOpType()).toList();
+        assertThat(ops.stream().filter("Conv"::equals).count()).isEqualTo(3); // conv_0, then r filters and 1x1
+        assertOnnxRuntimeMatchesInterpreter(conv.result().compressed(), conv.finalFactorized(), 200);
     }
 
     @Test
