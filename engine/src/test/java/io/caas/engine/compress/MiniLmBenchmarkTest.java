@@ -42,7 +42,7 @@ import org.junit.jupiter.api.Test;
  * out.
  *
  * <p>Run: {@code mvn -B -o -q -pl engine test -Pslow -Dtest=MiniLmBenchmarkTest} (oialr's budget:
- * {@code -Dminilm.oialr.steps=60 -Dminilm.oialr.frequency=20 -Dminilm.oialr.batch=16}; {@code -Dminilm.skipSvd=true}
+ * {@code -Dminilm.oialr.steps=60 -Dminilm.oialr.frequency=20 -Dminilm.oialr.batch=16 -Dminilm.oialr.sigmaCutoff=0.2 -Dminilm.oialr.lr=1e-5}; {@code -Dminilm.skipSvd=true}
  * or {@code -Dminilm.skipOialr=true} to run one part).
  */
 @Tag("slow")
@@ -96,13 +96,15 @@ class MiniLmBenchmarkTest {
             int frequency = Integer.getInteger("minilm.oialr.frequency", 20);
             int batch = Integer.getInteger("minilm.oialr.batch", 16);
             double cutoff = Double.parseDouble(System.getProperty("minilm.oialr.sigmaCutoff", "0.2"));
+            String lrProp = System.getProperty("minilm.oialr.lr");
+            Double lr = lrProp == null || lrProp.isBlank() ? null : Double.valueOf(lrProp);
             Dataset data = tokenDataset(tok, train);
             Map<String, Object> p = new LinkedHashMap<>();
             p.put("frequency", frequency);
             p.put("sigmaCutoff", cutoff);
             long t0 = System.nanoTime();
             CompressionResult r = CompressionMethods.get("oialr").compress(new CompressionTask(original, p,
-                    Optional.of(data), Optional.empty(), new TrainingBudget(null, steps, batch, null)),
+                    Optional.of(data), Optional.empty(), new TrainingBudget(null, steps, batch, lr)),
                     new ProgressListener() {
                         @Override
                         public void progress(double fraction, String message) {
@@ -120,7 +122,7 @@ class MiniLmBenchmarkTest {
                         }
                     });
             double secs = (System.nanoTime() - t0) / 1e9;
-            rows.add(row("oialr", p + " steps=" + steps + " batch=" + batch, r.compressed(), tok, heldOut,
+            rows.add(row("oialr", p + " steps=" + steps + " batch=" + batch + (lr == null ? "" : " lr=" + lr), r.compressed(), tok, heldOut,
                     reference, secs) + " " + factorized(r));
             print(rows);
         }
