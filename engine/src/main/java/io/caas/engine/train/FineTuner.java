@@ -21,7 +21,9 @@ import java.util.Random;
 
 /**
  * Fine-tunes an interpreted model's unfrozen parameters in place: with labels by cross-entropy, without by
- * distillation against a teacher (normally the model before compression). Single-input models only.
+ * distillation against a teacher (normally the model before compression). Single-input models, and token models
+ * such as BERT encoders: there the dataset carries the token ids (as floats, padded with id 0) and the other
+ * inputs are derived, see {@link TokenInputs}; their distillation loss is the MSE over non-padding positions.
  * Cancellation follows the engine's convention: the thread's interrupt flag, checked before every step.
  */
 public final class FineTuner {
@@ -31,10 +33,7 @@ public final class FineTuner {
 
     public static TrainingResult train(InterpretedModel student, Dataset data, InterpretedModel teacher,
                                        TrainingConfig cfg, ProgressListener listener) throws InterruptedException {
-        if (student.inputNames().size() != 1) {
-            throw new IllegalArgumentException("fine-tuning takes single-input models; this one takes "
-                    + student.inputNames());
-        }
+        TokenInputs tokens = student.inputNames().size() == 1 ? null : TokenInputs.of(student.block().graph());
         TrainingConfig.Objective objective = resolve(cfg.objective(), data, teacher);
         boolean isProbability = endsInSoftmax(student.block().graph());
         List<Parameter> trainable = new ArrayList<>();
@@ -74,15 +73,18 @@ public final class FineTuner {
                 double loss;
                 try (NDManager batch = student.manager().newSubManager()) {
                     NDArray x = Batches.features(batch, data, order, from, to);
+                    NDList inputs = tokens == null ? new NDList(x) : tokens.inputs(x);
                     NDArray target = objective == TrainingConfig.Objective.CROSS_ENTROPY
                             ? Batches.labels(batch, data, order, from, to)
-                            : teacher.forward(new NDList(x)).head().toDevice(x.getDevice(), false);
+                            : teacher.forward(inputs).head().toDevice(x.getDevice(), false);
                     try (GradientCollector gc = engine.newGradientCollector()) {
-                        NDArray out = student.block().forward(ps, new NDList(x), true).head();
+                        NDArray out = student.block().forward(ps, inputs, true).head();
                         NDArray l = switch (objective) {
                             case CROSS_ENTROPY -> Losses.crossEntropy(out, isProbability, target);
                             case KL_DIVERGENCE -> Losses.kl(out, target, isProbability, cfg.temperature());
-                            default -> Losses.mse(out, target);
+                            default -> tokens != null && out.getShape().dimension() == 3
+                                    ? Losses.maskedMse(out, target, tokens.mask(x))
+                                    : Losses.mse(out, target);
                         };
                         gc.backward(l);
                         loss = Losses.value(l);

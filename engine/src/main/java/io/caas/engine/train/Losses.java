@@ -35,6 +35,16 @@ final class Losses {
         return output.sub(target).square().mean();
     }
 
+    /**
+     * MSE over the positions a [batch, sequence] mask keeps (1) of [batch, sequence, hidden] outputs: padding
+     * positions of a token model's output are noise that no user of it reads.
+     */
+    static NDArray maskedMse(NDArray output, NDArray target, NDArray mask) {
+        NDArray m = mask.toType(output.getDataType(), false).expandDims(-1);
+        NDArray se = output.sub(target).square().mul(m).sum();
+        return se.div(m.sum().mul(output.getShape().get(2)).maximum(1f));
+    }
+
     /** KL(teacher || student) on temperature-softened distributions, scaled by T^2 as in Hinton et al. */
     static NDArray kl(NDArray output, NDArray teacher, boolean isProbability, float temperature) {
         NDArray studentLogits = logProbabilities(output, isProbability).div(temperature);
