@@ -30,7 +30,7 @@ mkdir -p "$out" "$onnx"
 "$py" bench/torch_peer.py --data "$data" --models "$MODELS" --export-dir "$onnx" --no-time > /dev/null
 
 echo "bench: compiling the engine and its test classes" >&2
-mvn -B -o -q -pl engine test-compile exec:exec -Dexec.executable=echo -Dexec.classpathScope=test \
+mvn -B -q -pl engine test-compile exec:exec -Dexec.executable=echo -Dexec.classpathScope=test \
     -Dexec.args='%classpath' -Dexec.outputFile="$out/classpath.txt" >&2
 cp="$(tr -d '\n' < "$out/classpath.txt")"
 
