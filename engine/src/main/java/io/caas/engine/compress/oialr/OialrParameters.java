@@ -1,11 +1,10 @@
 package io.caas.engine.compress.oialr;
 
 import io.caas.engine.compress.InvalidParametersException;
+import io.caas.engine.compress.ParameterValues;
 import io.caas.engine.compress.svd.TruncatedSvdMethod;
 import io.caas.engine.onnx.ModelSummary;
-import io.caas.engine.onnx.WeightedLayer;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -43,15 +42,15 @@ record OialrParameters(int frequency, double sigmaCutoff, int minRank, Set<Strin
         int minRank = integer(p.get(MIN_RANK), MIN_RANK, OialrMethod.DEFAULT_MIN_RANK, 1, problems);
         double cutoff = OialrMethod.DEFAULT_SIGMA_CUTOFF;
         if (p.get(SIGMA_CUTOFF) != null) {
-            Double v = number(p.get(SIGMA_CUTOFF));
+            Double v = ParameterValues.number(p.get(SIGMA_CUTOFF));
             if (v == null || !(v > 0 && v < 1)) {
                 problems.add(SIGMA_CUTOFF + " must be a number in (0, 1), got " + p.get(SIGMA_CUTOFF));
             } else {
                 cutoff = v;
             }
         }
-        boolean skip = bool(p.get(SKIP_FIRST_AND_LAST), true, problems);
-        Set<String> layers = layerNames(p.get(LAYERS), model, problems);
+        boolean skip = ParameterValues.bool(p.get(SKIP_FIRST_AND_LAST), SKIP_FIRST_AND_LAST, true, problems);
+        Set<String> layers = ParameterValues.layerNames(p.get(LAYERS), model, "oialr", problems);
         if (model.layers().stream().noneMatch(TruncatedSvdMethod::factorizable)) {
             problems.add("the model has no Gemm, MatMul or Conv layer with a float weight for oialr to factorize");
         }
@@ -65,72 +64,11 @@ record OialrParameters(int frequency, double sigmaCutoff, int minRank, Set<Strin
         if (raw == null) {
             return fallback;
         }
-        Double v = number(raw);
+        Double v = ParameterValues.number(raw);
         if (v == null || v != Math.rint(v) || v < min || v > Integer.MAX_VALUE) {
             problems.add(name + " must be an integer ≥ " + min + ", got " + raw);
             return fallback;
         }
         return v.intValue();
-    }
-
-    private static Double number(Object raw) {
-        if (raw instanceof Number n) {
-            return n.doubleValue();
-        }
-        if (raw instanceof String s) {
-            try {
-                return Double.parseDouble(s.strip());
-            } catch (NumberFormatException e) {
-                return null;
-            }
-        }
-        return null;
-    }
-
-    private static boolean bool(Object raw, boolean fallback, List<String> problems) {
-        if (raw == null) {
-            return fallback;
-        }
-        if (raw instanceof Boolean b) {
-            return b;
-        }
-        if (raw instanceof String s && (s.equalsIgnoreCase("true") || s.equalsIgnoreCase("false"))) {
-            return Boolean.parseBoolean(s);
-        }
-        problems.add(SKIP_FIRST_AND_LAST + " must be true or false, got " + raw);
-        return fallback;
-    }
-
-    private static Set<String> layerNames(Object raw, ModelSummary model, List<String> problems) {
-        if (raw == null) {
-            return Set.of();
-        }
-        List<String> names = new ArrayList<>();
-        if (raw instanceof String s) {
-            for (String part : s.split(",")) {
-                if (!part.isBlank()) {
-                    names.add(part.strip());
-                }
-            }
-        } else if (raw instanceof Collection<?> c && c.stream().allMatch(String.class::isInstance)) {
-            c.forEach(o -> names.add((String) o));
-        } else {
-            problems.add("layers must be a list of layer names, got " + raw);
-            return Set.of();
-        }
-        if (names.isEmpty()) {
-            problems.add("layers is empty; leave it out to train every eligible layer in low-rank form");
-        }
-        for (String name : names) {
-            WeightedLayer layer = model.layers().stream().filter(l -> l.node().equals(name)).findFirst().orElse(null);
-            if (layer == null) {
-                problems.add("unknown layer '" + name + "'; factorizable layers are "
-                        + model.layers().stream().filter(TruncatedSvdMethod::factorizable).map(WeightedLayer::node)
-                        .limit(20).toList());
-            } else if (!TruncatedSvdMethod.factorizable(layer)) {
-                problems.add("layer '" + name + "' cannot be factorized by oialr");
-            }
-        }
-        return new LinkedHashSet<>(names);
     }
 }

@@ -1,10 +1,9 @@
 package io.caas.engine.compress.svd;
 
 import io.caas.engine.compress.InvalidParametersException;
+import io.caas.engine.compress.ParameterValues;
 import io.caas.engine.onnx.ModelSummary;
-import io.caas.engine.onnx.WeightedLayer;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -69,10 +68,10 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
                 fraction(p.get(other), other, problems);
             }
         }
-        boolean skip = bool(p.get(SKIP_FIRST_AND_LAST), SKIP_FIRST_AND_LAST, true, problems);
-        boolean onlyIfSmaller = bool(p.get(ONLY_IF_SMALLER), ONLY_IF_SMALLER, true, problems);
-        boolean fineTune = bool(p.get(FINE_TUNE), FINE_TUNE, false, problems);
-        Set<String> layers = layerNames(p.get(LAYERS), model, problems);
+        boolean skip = ParameterValues.bool(p.get(SKIP_FIRST_AND_LAST), SKIP_FIRST_AND_LAST, true, problems);
+        boolean onlyIfSmaller = ParameterValues.bool(p.get(ONLY_IF_SMALLER), ONLY_IF_SMALLER, true, problems);
+        boolean fineTune = ParameterValues.bool(p.get(FINE_TUNE), FINE_TUNE, false, problems);
+        Set<String> layers = ParameterValues.layerNames(p.get(LAYERS), model, "svd", problems);
         if (model.layers().stream().noneMatch(TruncatedSvdMethod::factorizable)) {
             problems.add("the model has no Gemm, MatMul or Conv layer with a float weight for svd to factorize");
         }
@@ -83,7 +82,7 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
     }
 
     private static double fraction(Object raw, String name, List<String> problems) {
-        Double v = number(raw);
+        Double v = ParameterValues.number(raw);
         if (v == null || !(v > 0 && v <= 1)) {
             problems.add(name + " must be a number in (0, 1], got " + raw);
             return Double.NaN;
@@ -92,72 +91,11 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
     }
 
     private static double positiveInteger(Object raw, List<String> problems) {
-        Double v = number(raw);
+        Double v = ParameterValues.number(raw);
         if (v == null || v < 1 || v != Math.rint(v) || v > Integer.MAX_VALUE) {
             problems.add("rank must be a positive integer, got " + raw);
             return Double.NaN;
         }
         return v;
-    }
-
-    private static Double number(Object raw) {
-        if (raw instanceof Number n) {
-            return n.doubleValue();
-        }
-        if (raw instanceof String s) {
-            try {
-                return Double.parseDouble(s.strip());
-            } catch (NumberFormatException e) {
-                return null;
-            }
-        }
-        return null;
-    }
-
-    private static boolean bool(Object raw, String name, boolean fallback, List<String> problems) {
-        if (raw == null) {
-            return fallback;
-        }
-        if (raw instanceof Boolean b) {
-            return b;
-        }
-        if (raw instanceof String s && (s.equalsIgnoreCase("true") || s.equalsIgnoreCase("false"))) {
-            return Boolean.parseBoolean(s);
-        }
-        problems.add(name + " must be true or false, got " + raw);
-        return fallback;
-    }
-
-    private static Set<String> layerNames(Object raw, ModelSummary model, List<String> problems) {
-        if (raw == null) {
-            return Set.of();
-        }
-        List<String> names = new ArrayList<>();
-        if (raw instanceof String s) {
-            for (String part : s.split(",")) {
-                if (!part.isBlank()) {
-                    names.add(part.strip());
-                }
-            }
-        } else if (raw instanceof Collection<?> c && c.stream().allMatch(String.class::isInstance)) {
-            c.forEach(o -> names.add((String) o));
-        } else {
-            problems.add("layers must be a list of layer names, got " + raw);
-            return Set.of();
-        }
-        if (names.isEmpty()) {
-            problems.add("layers is empty; leave it out to factorize every eligible layer");
-        }
-        for (String name : names) {
-            WeightedLayer layer = model.layers().stream().filter(l -> l.node().equals(name)).findFirst().orElse(null);
-            if (layer == null) {
-                problems.add("unknown layer '" + name + "'; factorizable layers are "
-                        + model.layers().stream().filter(TruncatedSvdMethod::factorizable).map(WeightedLayer::node)
-                        .limit(20).toList());
-            } else if (!TruncatedSvdMethod.factorizable(layer)) {
-                problems.add("layer '" + name + "' cannot be factorized by svd");
-            }
-        }
-        return new LinkedHashSet<>(names);
     }
 }

@@ -1,0 +1,86 @@
+package io.caas.engine.compress;
+
+import io.caas.engine.compress.svd.TruncatedSvdMethod;
+import io.caas.engine.onnx.ModelSummary;
+import io.caas.engine.onnx.WeightedLayer;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Reading method parameters as they arrive from JSON (numbers, strings, lists), adding a readable problem for each
+ * bad value instead of stopping at the first, so a user fixes a request in one go.
+ */
+public final class ParameterValues {
+
+    private ParameterValues() {
+    }
+
+    /** A number, or a string holding one; null otherwise. */
+    public static Double number(Object raw) {
+        if (raw instanceof Number n) {
+            return n.doubleValue();
+        }
+        if (raw instanceof String s) {
+            try {
+                return Double.parseDouble(s.strip());
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    public static boolean bool(Object raw, String name, boolean fallback, List<String> problems) {
+        if (raw == null) {
+            return fallback;
+        }
+        if (raw instanceof Boolean b) {
+            return b;
+        }
+        if (raw instanceof String s && (s.equalsIgnoreCase("true") || s.equalsIgnoreCase("false"))) {
+            return Boolean.parseBoolean(s);
+        }
+        problems.add(name + " must be true or false, got " + raw);
+        return fallback;
+    }
+
+    /**
+     * Layer names given as a list or a comma-separated string; each must be a layer of the model that the low-rank
+     * methods can factorize. Empty when not given (meaning: every eligible layer).
+     */
+    public static Set<String> layerNames(Object raw, ModelSummary model, String method, List<String> problems) {
+        if (raw == null) {
+            return Set.of();
+        }
+        List<String> names = new ArrayList<>();
+        if (raw instanceof String s) {
+            for (String part : s.split(",")) {
+                if (!part.isBlank()) {
+                    names.add(part.strip());
+                }
+            }
+        } else if (raw instanceof Collection<?> c && c.stream().allMatch(String.class::isInstance)) {
+            c.forEach(o -> names.add((String) o));
+        } else {
+            problems.add("layers must be a list of layer names, got " + raw);
+            return Set.of();
+        }
+        if (names.isEmpty()) {
+            problems.add("layers is empty; leave it out for every eligible layer");
+        }
+        for (String name : names) {
+            WeightedLayer layer = model.layers().stream().filter(l -> l.node().equals(name)).findFirst().orElse(null);
+            if (layer == null) {
+                problems.add("unknown layer '" + name + "'; factorizable layers are "
+                        + model.layers().stream().filter(TruncatedSvdMethod::factorizable).map(WeightedLayer::node)
+                        .limit(20).toList());
+            } else if (!TruncatedSvdMethod.factorizable(layer)) {
+                problems.add("layer '" + name + "' cannot be factorized by " + method);
+            }
+        }
+        return new LinkedHashSet<>(names);
+    }
+}
