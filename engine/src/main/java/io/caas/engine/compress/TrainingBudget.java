@@ -1,5 +1,8 @@
 package io.caas.engine.compress;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * How much fine-tuning a job may do, as the user set it. Null fields mean "the method's default": each method
  * documents its own, since a sensible learning rate for training Σ alone differs from one for a whole network.
@@ -24,5 +27,38 @@ public record TrainingBudget(Integer epochs, Long maxSteps, Integer batchSize, D
 
     public double learningRateOr(double fallback) {
         return learningRate != null ? learningRate : fallback;
+    }
+
+    /**
+     * The budget with the method's defaults filled in and checked; every bad value is listed.
+     *
+     * @param epochs {@link Integer#MAX_VALUE} when only maxSteps was given: the step cap alone then ends training
+     * @param maxSteps 0 for no cap beyond the epochs
+     */
+    public record Resolved(int batchSize, int epochs, double learningRate, long maxSteps) {
+    }
+
+    public Resolved resolve(int defaultBatchSize, double defaultLearningRate, int defaultEpochs) {
+        int batch = batchSizeOr(defaultBatchSize);
+        double lr = learningRateOr(defaultLearningRate);
+        long steps = maxStepsOr(0);
+        int ep = epochs != null ? epochs : steps > 0 ? Integer.MAX_VALUE : defaultEpochs;
+        List<String> problems = new ArrayList<>();
+        if (batch < 1) {
+            problems.add("batch size must be at least 1, got " + batch);
+        }
+        if (ep < 1) {
+            problems.add("epochs must be at least 1, got " + ep);
+        }
+        if (!(lr > 0) || Double.isInfinite(lr)) {
+            problems.add("learning rate must be a positive number, got " + lr);
+        }
+        if (steps < 0) {
+            problems.add("max steps must not be negative, got " + steps);
+        }
+        if (!problems.isEmpty()) {
+            throw new InvalidParametersException(problems);
+        }
+        return new Resolved(batch, ep, lr, steps);
     }
 }

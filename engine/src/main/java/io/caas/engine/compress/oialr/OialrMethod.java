@@ -142,28 +142,12 @@ public final class OialrMethod implements CompressionMethod {
         OialrParameters params = OialrParameters.parse(task.parameters(), summary);
         Dataset data = task.trainData().orElseThrow(() -> new InvalidParametersException(List.of(
                 "oialr trains the model: give training data (labelled, or unlabelled to distil the original)")));
-        TrainingBudget budget = task.budget() == null ? TrainingBudget.DEFAULTS : task.budget();
-        int batch = budget.batchSizeOr(DEFAULT_BATCH_SIZE);
-        int epochs = budget.epochs() != null ? budget.epochs()
-                : budget.maxSteps() != null && budget.maxSteps() > 0 ? Integer.MAX_VALUE : DEFAULT_EPOCHS;
-        double lr = budget.learningRateOr(DEFAULT_LEARNING_RATE);
-        long maxSteps = budget.maxStepsOr(0);
-        List<String> problems = new ArrayList<>();
-        if (batch < 1) {
-            problems.add("batch size must be at least 1, got " + batch);
-        }
-        if (epochs < 1) {
-            problems.add("epochs must be at least 1, got " + epochs);
-        }
-        if (!(lr > 0) || Double.isInfinite(lr)) {
-            problems.add("learning rate must be a positive number, got " + lr);
-        }
-        if (maxSteps < 0) {
-            problems.add("max steps must not be negative, got " + maxSteps);
-        }
-        if (!problems.isEmpty()) {
-            throw new InvalidParametersException(problems);
-        }
+        TrainingBudget.Resolved b = (task.budget() == null ? TrainingBudget.DEFAULTS : task.budget())
+                .resolve(DEFAULT_BATCH_SIZE, DEFAULT_LEARNING_RATE, DEFAULT_EPOCHS);
+        int batch = b.batchSize();
+        int epochs = b.epochs();
+        double lr = b.learningRate();
+        long maxSteps = b.maxSteps();
         long perEpoch = (data.size() + batch - 1) / batch;
         long total = epochs == Integer.MAX_VALUE ? Long.MAX_VALUE : perEpoch * epochs;
         if (maxSteps > 0) {

@@ -4,7 +4,6 @@ import ai.djl.Device;
 import io.caas.engine.compress.CompressionMethod;
 import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
-import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.compress.MethodParameter;
@@ -177,28 +176,12 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                                        ProgressListener progress, Map<String, List<double[]>> curves)
             throws InterruptedException {
         Dataset data = task.trainData().orElseThrow();
-        TrainingBudget budget = task.budget() == null
-                ? TrainingBudget.DEFAULTS : task.budget();
-        int batch = budget.batchSizeOr(DEFAULT_FINE_TUNE_BATCH_SIZE);
-        double lr = budget.learningRateOr(DEFAULT_FINE_TUNE_LEARNING_RATE);
-        long maxSteps = budget.maxStepsOr(0);
-        int epochs = budget.epochs() != null ? budget.epochs() : maxSteps > 0 ? Integer.MAX_VALUE : 1;
-        List<String> problems = new ArrayList<>();
-        if (batch < 1) {
-            problems.add("batch size must be at least 1, got " + batch);
-        }
-        if (epochs < 1) {
-            problems.add("epochs must be at least 1, got " + epochs);
-        }
-        if (!(lr > 0) || Double.isInfinite(lr)) {
-            problems.add("learning rate must be a positive number, got " + lr);
-        }
-        if (maxSteps < 0) {
-            problems.add("max steps must not be negative, got " + maxSteps);
-        }
-        if (!problems.isEmpty()) {
-            throw new InvalidParametersException(problems);
-        }
+        TrainingBudget.Resolved b = (task.budget() == null ? TrainingBudget.DEFAULTS : task.budget())
+                .resolve(DEFAULT_FINE_TUNE_BATCH_SIZE, DEFAULT_FINE_TUNE_LEARNING_RATE, 1);
+        int batch = b.batchSize();
+        double lr = b.learningRate();
+        long maxSteps = b.maxSteps();
+        int epochs = b.epochs();
         List<double[]> loss = new ArrayList<>();
         curves.put("loss", loss);
         ProgressListener scaled = new ProgressListener() {
