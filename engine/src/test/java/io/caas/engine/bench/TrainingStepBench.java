@@ -8,13 +8,10 @@ import io.caas.engine.onnx.OnnxModels;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.runtime.InterpretedModel;
 import io.caas.engine.runtime.OnnxInterpreter;
+import io.caas.engine.train.FashionMnist;
 import io.caas.engine.train.FineTuner;
 import io.caas.engine.train.TrainingConfig;
-import java.io.BufferedInputStream;
-import java.io.DataInputStream;
-import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,7 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.zip.GZIPInputStream;
 
 /**
  * Training step time of the interpreter, the Java half of scripts/bench-training-step.sh (bench/torch_peer.py is the
@@ -61,7 +57,7 @@ public final class TrainingStepBench {
         int steps = Integer.parseInt(a.get("steps"));
         int[] batches = Arrays.stream(a.get("batches").split(",")).mapToInt(Integer::parseInt).toArray();
         int maxBatch = Arrays.stream(batches).max().orElseThrow();
-        Dataset train = fashionMnist(data, (warmup + steps + 1) * maxBatch);
+        Dataset train = FashionMnist.load(data, "train", (warmup + steps + 1) * maxBatch, true);
 
         Engine engine = Engine.getEngine(OnnxInterpreter.ENGINE);
         List<String> results = new ArrayList<>();
@@ -162,40 +158,5 @@ public final class TrainingStepBench {
             throw new IllegalArgumentException("--" + key + " is required");
         }
         return v;
-    }
-
-    /** The first {@code limit} training images of Fashion-MNIST (gzipped IDX), pixels scaled to [0, 1]. */
-    static Dataset fashionMnist(Path dir, int limit) throws IOException {
-        float[] pixels;
-        int n;
-        try (DataInputStream in = gz(dir.resolve("train-images-idx3-ubyte.gz"))) {
-            if (in.readInt() != 0x803) {
-                throw new IOException("not an IDX image file");
-            }
-            n = Math.min(limit, in.readInt());
-            int rows = in.readInt();
-            int cols = in.readInt();
-            byte[] raw = new byte[n * rows * cols];
-            in.readFully(raw);
-            pixels = new float[raw.length];
-            for (int i = 0; i < raw.length; i++) {
-                pixels[i] = (raw[i] & 0xff) / 255f;
-            }
-        }
-        int[] labels = new int[n];
-        try (DataInputStream in = gz(dir.resolve("train-labels-idx1-ubyte.gz"))) {
-            if (in.readInt() != 0x801) {
-                throw new IOException("not an IDX label file");
-            }
-            in.readInt();
-            for (int i = 0; i < n; i++) {
-                labels[i] = in.readUnsignedByte();
-            }
-        }
-        return new Dataset("fashion-mnist-train", new long[] {1, 28, 28}, pixels, labels, 10);
-    }
-
-    private static DataInputStream gz(Path file) throws IOException {
-        return new DataInputStream(new BufferedInputStream(new GZIPInputStream(Files.newInputStream(file))));
     }
 }

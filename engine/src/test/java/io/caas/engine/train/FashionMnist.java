@@ -6,10 +6,11 @@ import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.zip.GZIPInputStream;
 
 /** Reads the first samples of Fashion-MNIST's gzipped IDX files, pixels scaled to [0, 1]. */
-final class FashionMnist {
+public final class FashionMnist {
 
     private static final String DIR = "root/usr/share/datasets/fashion-mnist/";
 
@@ -18,9 +19,14 @@ final class FashionMnist {
 
     /** @param split "train" or "t10k" */
     static Dataset load(String split, int limit, boolean withLabels) throws IOException {
+        return load(TestData.require(DIR + split + "-images-idx3-ubyte.gz").getParent(), split, limit, withLabels);
+    }
+
+    /** The same from a folder holding the four original .gz files, for tools run outside the tests. */
+    public static Dataset load(Path dir, String split, int limit, boolean withLabels) throws IOException {
         float[] pixels;
         int n;
-        try (DataInputStream in = open(split + "-images-idx3-ubyte.gz")) {
+        try (DataInputStream in = open(dir.resolve(split + "-images-idx3-ubyte.gz"))) {
             if (in.readInt() != 0x803) {
                 throw new IOException("not an IDX image file");
             }
@@ -36,7 +42,7 @@ final class FashionMnist {
         }
         int[] labels = null;
         if (withLabels) {
-            try (DataInputStream in = open(split + "-labels-idx1-ubyte.gz")) {
+            try (DataInputStream in = open(dir.resolve(split + "-labels-idx1-ubyte.gz"))) {
                 if (in.readInt() != 0x801) {
                     throw new IOException("not an IDX label file");
                 }
@@ -52,8 +58,8 @@ final class FashionMnist {
         return new Dataset("fashion-mnist-" + split, new long[] {1, 28, 28}, pixels, labels, withLabels ? 10 : 0);
     }
 
-    private static DataInputStream open(String file) throws IOException {
-        InputStream raw = Files.newInputStream(TestData.require(DIR + file));
+    private static DataInputStream open(Path file) throws IOException {
+        InputStream raw = Files.newInputStream(file);
         return new DataInputStream(new java.io.BufferedInputStream(new GZIPInputStream(raw)));
     }
 }
