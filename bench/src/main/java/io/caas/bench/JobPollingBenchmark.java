@@ -59,6 +59,10 @@ public final class JobPollingBenchmark {
     private static final long HIGHEST_NANOS = TimeUnit.SECONDS.toNanos(60);
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The operator token of the service this benchmark starts; the polling itself uses a tenant's API key. */
+    private static final String ADMIN_TOKEN = "benchmark-admin-token-" + java.util.UUID.randomUUID();
+    /** "Bearer <key>" of the tenant the benchmark creates; set once before any request. */
+    private static String authorization;
 
     private JobPollingBenchmark() {
     }
@@ -128,6 +132,7 @@ public final class JobPollingBenchmark {
             HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                     .connectTimeout(Duration.ofSeconds(5)).build();
 
+            authorization = "Bearer " + tenantKey(client, base);
             String jobId = succeededSvdJob(client, base, model, settings.jobTimeout());
             URI target = base.resolve("/v1/jobs/" + jobId);
             int bodyBytes = checkTarget(client, target);
@@ -190,9 +195,27 @@ public final class JobPollingBenchmark {
                 "--server.port=0",
                 "--caas.data-dir=" + dataDir,
                 "--caas.roles=api,worker",
+                "--caas.security.admin-token=" + ADMIN_TOKEN,
+                // The per-key rate limit protects a node from one client; this client is the load being measured.
+                "--caas.limits.requests-per-minute=0",
                 "--spring.main.banner-mode=off",
                 // Spring's INFO lines would bury the progress lines (application.yml keeps JobRunr's at INFO).
                 "--logging.level.root=WARN");
+    }
+
+    /** Creates a tenant and an API key through the admin API, as an operator would; returns the key. */
+    static String tenantKey(HttpClient client, URI base) throws Exception {
+        HttpResponse<String> tenant = client.send(HttpRequest.newBuilder(base.resolve("/v1/admin/tenants"))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"benchmark\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        String tenantId = expect(tenant, 201).get("id").asText();
+        HttpResponse<String> key = client.send(HttpRequest.newBuilder(
+                        base.resolve("/v1/admin/tenants/" + tenantId + "/keys"))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"poller\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return expect(key, 201).get("key").asText();
     }
 
     /** Uploads the model, submits an svd job on it and waits for it to succeed; returns the job id. */
@@ -200,14 +223,14 @@ public final class JobPollingBenchmark {
         log("uploading " + model.getFileName());
         HttpResponse<String> uploaded = client.send(HttpRequest.newBuilder(
                         base.resolve("/v1/models?filename=" + model.getFileName()))
-                .header("Content-Type", "application/octet-stream")
+                .header("Content-Type", "application/octet-stream").header("Authorization", authorization)
                 .POST(HttpRequest.BodyPublishers.ofFile(model)).build(), HttpResponse.BodyHandlers.ofString());
         String modelId = expect(uploaded, 201).get("id").asText();
 
         String request = JSON.writeValueAsString(JSON.createObjectNode().put("modelId", modelId).put("method", "svd")
                 .set("parameters", JSON.createObjectNode().put("energy", 0.9).put("skipFirstAndLast", false)));
         HttpResponse<String> submitted = client.send(HttpRequest.newBuilder(base.resolve("/v1/jobs"))
-                .header("Content-Type", "application/json")
+                .header("Content-Type", "application/json").header("Authorization", authorization)
                 .POST(HttpRequest.BodyPublishers.ofString(request)).build(), HttpResponse.BodyHandlers.ofString());
         String jobId = expect(submitted, 201).get("id").asText();
         log("svd job " + jobId + " submitted; waiting for it to succeed");
@@ -215,7 +238,8 @@ public final class JobPollingBenchmark {
         long deadline = System.nanoTime() + timeout.toNanos();
         JsonNode job = null;
         while (System.nanoTime() < deadline) {
-            job = expect(client.send(HttpRequest.newBuilder(base.resolve("/v1/jobs/" + jobId)).GET().build(),
+            job = expect(client.send(HttpRequest.newBuilder(base.resolve("/v1/jobs/" + jobId))
+                            .header("Authorization", authorization).GET().build(),
                     HttpResponse.BodyHandlers.ofString()), 200);
             String status = job.path("status").asText();
             if (status.equals("succeeded")) {
@@ -231,7 +255,7 @@ public final class JobPollingBenchmark {
 
     /** One request before the load: the target must answer 200 with a finished job, or nothing is worth timing. */
     static int checkTarget(HttpClient client, URI target) throws Exception {
-        HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(target).GET().build(),
+        HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(target).header("Authorization", authorization).GET().build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         JsonNode job = expect(r.statusCode(), new String(r.body(), StandardCharsets.UTF_8), 200);
         if (!job.path("status").asText().equals("succeeded") || job.path("result").isMissingNode()) {
@@ -247,6 +271,7 @@ public final class JobPollingBenchmark {
     static Result hammer(HttpClient client, URI target, int threads, Duration duration, long maxRequests)
             throws InterruptedException, ExecutionException {
         HttpRequest request = HttpRequest.newBuilder(target).GET().header("Accept", "application/json")
+                .header("Authorization", authorization)
                 .timeout(Duration.ofSeconds(10)).build();
         AtomicLong budget = new AtomicLong(maxRequests);
         CountDownLatch ready = new CountDownLatch(threads);

@@ -9,7 +9,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param roles "api" serves the REST API, "worker" runs compression jobs; a node may have both
  */
 @ConfigurationProperties(prefix = "caas")
-public record CaasProperties(String dataDir, List<String> roles, Storage storage, Limits limits, Jobs jobs) {
+public record CaasProperties(String dataDir, List<String> roles, Storage storage, Limits limits, Jobs jobs,
+                             Security security) {
 
     public record Storage(String type, String root) {
     }
@@ -18,8 +19,20 @@ public record CaasProperties(String dataDir, List<String> roles, Storage storage
      * @param maxUploadBytes   largest model or dataset upload accepted (413 above it)
      * @param maxTrainingSteps largest fine-tuning step budget a job may ask for
      * @param jobTimeout       wall-clock time a job may run on a worker before it is stopped and failed
+     * @param maxActiveJobsPerTenant queued plus running jobs a tenant may have at once (429 above)
+     * @param requestsPerMinute      sustained API requests per key and API node (429 with Retry-After above)
+     * @param requestBurst           requests a key may make at once before the per-minute rate applies
      */
-    public record Limits(long maxUploadBytes, long maxTrainingSteps, java.time.Duration jobTimeout) {
+    public record Limits(long maxUploadBytes, long maxTrainingSteps, java.time.Duration jobTimeout,
+                         int maxActiveJobsPerTenant, int requestsPerMinute, int requestBurst) {
+    }
+
+    /**
+     * @param adminToken   bearer token of the admin API (tenants, keys) and every actuator endpoint; generated into
+     *                     the data folder when empty
+     * @param metricsToken bearer token that may scrape /actuator/prometheus and nothing else; generated likewise
+     */
+    public record Security(String adminToken, String metricsToken) {
     }
 
     /** @param workerThreads concurrent jobs per worker node */

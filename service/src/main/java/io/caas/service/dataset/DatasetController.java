@@ -1,5 +1,6 @@
 package io.caas.service.dataset;
 
+import io.caas.service.tenant.Caller;
 import io.caas.service.web.ApiRole;
 import io.caas.service.web.Page;
 import io.caas.service.web.UploadRequests;
@@ -18,6 +19,7 @@ import java.util.UUID;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.security.core.annotation.AuthenticationPrincipal;
 import org.springframework.validation.annotation.Validated;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -49,10 +51,11 @@ class DatasetController {
             requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = {
                     @Content(mediaType = MediaType.MULTIPART_FORM_DATA_VALUE, schema = @Schema(implementation = FilePart.class)),
                     @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE, schema = @Schema(type = "string", format = "binary"))}))
-    ResponseEntity<DatasetRecord> uploadMultipart(@Parameter(hidden = true) @RequestPart("file") MultipartFile file,
+    ResponseEntity<DatasetRecord> uploadMultipart(@AuthenticationPrincipal Caller caller,
+                                                  @Parameter(hidden = true) @RequestPart("file") MultipartFile file,
                                                   @RequestParam(required = false) String name,
                                                   @RequestParam(required = false) String format) {
-        return created(datasets.register(UploadRequests.fromPart(file), name, format));
+        return created(datasets.register(caller.tenantId(), UploadRequests.fromPart(file), name, format));
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_OCTET_STREAM_VALUE)
@@ -61,32 +64,33 @@ class DatasetController {
             requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = {
                     @Content(mediaType = MediaType.MULTIPART_FORM_DATA_VALUE, schema = @Schema(implementation = FilePart.class)),
                     @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE, schema = @Schema(type = "string", format = "binary"))}))
-    ResponseEntity<DatasetRecord> uploadRaw(@Parameter(hidden = true) InputStream body,
+    ResponseEntity<DatasetRecord> uploadRaw(@AuthenticationPrincipal Caller caller,
+                                            @Parameter(hidden = true) InputStream body,
                                             @RequestParam(required = false) String name,
                                             @RequestParam(required = false) String filename,
                                             @RequestParam(required = false) String format,
                                             @Parameter(hidden = true) @RequestHeader(value = HttpHeaders.CONTENT_LENGTH, required = false) Long length) {
-        return created(datasets.register(UploadRequests.fromBody(body, filename, length), name, format));
+        return created(datasets.register(caller.tenantId(), UploadRequests.fromBody(body, filename, length), name, format));
     }
 
     @GetMapping
     @Operation(operationId = "listDatasets", summary = "List datasets, newest first")
-    Page<DatasetRecord> list(@RequestParam(required = false) String cursor,
+    Page<DatasetRecord> list(@AuthenticationPrincipal Caller caller, @RequestParam(required = false) String cursor,
                              @RequestParam(defaultValue = "50") @Min(1) @Max(500) int limit) {
-        return datasets.list(cursor, limit);
+        return datasets.list(caller.tenantId(), cursor, limit);
     }
 
     @GetMapping("/{id}")
     @Operation(operationId = "getDataset", summary = "Get a dataset: format, sample count and shape, classes")
-    DatasetRecord get(@PathVariable UUID id) {
-        return datasets.get(id);
+    DatasetRecord get(@AuthenticationPrincipal Caller caller, @PathVariable UUID id) {
+        return datasets.get(caller.tenantId(), id);
     }
 
     @DeleteMapping("/{id}")
     @ApiResponse(responseCode = "204", description = "Deleted")
     @Operation(operationId = "deleteDataset", summary = "Delete a dataset (refused while queued or running jobs use it)")
-    ResponseEntity<Void> delete(@PathVariable UUID id) {
-        datasets.delete(id);
+    ResponseEntity<Void> delete(@AuthenticationPrincipal Caller caller, @PathVariable UUID id) {
+        datasets.delete(caller.tenantId(), id);
         return ResponseEntity.noContent().build();
     }
 

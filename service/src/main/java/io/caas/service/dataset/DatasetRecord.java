@@ -10,7 +10,7 @@ import java.util.UUID;
  * @param sampleShape shape of one sample, without the batch dimension
  * @param classes     number of classes (0 when unlabelled)
  */
-public record DatasetRecord(UUID id, String name, String filename, String format, long sizeBytes, String sha256,
+public record DatasetRecord(UUID id, @com.fasterxml.jackson.annotation.JsonIgnore UUID tenantId, String name, String filename, String format, long sizeBytes, String sha256,
                             @com.fasterxml.jackson.annotation.JsonIgnore String storageKey, int samples, List<Long> sampleShape, int classes, boolean labelled,
                             OffsetDateTime createdAt) {
 }

@@ -25,11 +25,11 @@ public class DatasetRepository {
 
     public void insert(DatasetRecord d) {
         jdbc.sql("""
-                insert into datasets (id, name, filename, format, size_bytes, sha256, storage_key, samples,
+                insert into datasets (id, tenant_id, name, filename, format, size_bytes, sha256, storage_key, samples,
                                       sample_shape, classes, labelled, created_at)
-                values (:id, :name, :filename, :format, :size, :sha, :key, :samples, :shape, :classes, :labelled,
+                values (:id, :tenant, :name, :filename, :format, :size, :sha, :key, :samples, :shape, :classes, :labelled,
                         :created)""")
-                .param("id", d.id()).param("name", d.name()).param("filename", d.filename())
+                .param("id", d.id()).param("tenant", d.tenantId()).param("name", d.name()).param("filename", d.filename())
                 .param("format", d.format()).param("size", d.sizeBytes()).param("sha", d.sha256())
                 .param("key", d.storageKey()).param("samples", d.samples())
                 .param("shape", d.sampleShape().stream().map(String::valueOf).collect(Collectors.joining(",")))
@@ -37,23 +37,28 @@ public class DatasetRepository {
                 .update();
     }
 
-    public Optional<DatasetRecord> find(UUID id) {
-        return jdbc.sql("select * from datasets where id = :id").param("id", id).query(this::map).optional();
+    /** The tenant's dataset; another tenant's id finds nothing, exactly like an id that never existed. */
+    public Optional<DatasetRecord> find(UUID tenantId, UUID id) {
+        return jdbc.sql("select * from datasets where id = :id and tenant_id = :tenant")
+                .param("id", id).param("tenant", tenantId).query(this::map).optional();
     }
 
-    /** Newest first, keyset-paginated. */
-    public List<DatasetRecord> list(Cursor after, int limit) {
-        return KeysetPages.newestFirst(jdbc, "datasets", null, Map.of(), after, limit, this::map);
+    /** The tenant's datasets, newest first, keyset-paginated. */
+    public List<DatasetRecord> list(UUID tenantId, Cursor after, int limit) {
+        return KeysetPages.newestFirst(jdbc, "datasets", "tenant_id = :tenant", Map.of("tenant", tenantId), after,
+                limit, this::map);
     }
 
-    public boolean delete(UUID id) {
-        return jdbc.sql("delete from datasets where id = :id").param("id", id).update() == 1;
+    public boolean delete(UUID tenantId, UUID id) {
+        return jdbc.sql("delete from datasets where id = :id and tenant_id = :tenant")
+                .param("id", id).param("tenant", tenantId).update() == 1;
     }
 
     private DatasetRecord map(ResultSet rs, int row) throws SQLException {
         String shape = rs.getString("sample_shape");
         List<Long> dims = shape.isEmpty() ? List.of() : Arrays.stream(shape.split(",")).map(Long::valueOf).toList();
-        return new DatasetRecord(rs.getObject("id", UUID.class), rs.getString("name"), rs.getString("filename"),
+        return new DatasetRecord(rs.getObject("id", UUID.class), rs.getObject("tenant_id", UUID.class),
+                rs.getString("name"), rs.getString("filename"),
                 rs.getString("format"), rs.getLong("size_bytes"), rs.getString("sha256"), rs.getString("storage_key"),
                 rs.getInt("samples"), dims, rs.getInt("classes"), rs.getBoolean("labelled"),
                 rs.getObject("created_at", OffsetDateTime.class));

@@ -34,7 +34,7 @@ public class DatasetService {
         this.deletionGuards = deletionGuards;
     }
 
-    public DatasetRecord register(Upload upload, String name, String format) {
+    public DatasetRecord register(UUID tenantId, Upload upload, String name, String format) {
         UUID id = UUID.randomUUID();
         // The loaders tell formats by content, and by extension where content cannot tell (CSV is plain text).
         String key = "datasets/" + id + DatasetFileNames.extension(upload.filename());
@@ -43,7 +43,7 @@ public class DatasetService {
             try (ArtifactStore.LocalCopy copy = store.localCopy(key)) {
                 info = reader.inspect(copy.path(), upload.filename(), format);
             }
-            DatasetRecord record = new DatasetRecord(id, UploadIntake.displayName(name, upload.filename(), "dataset-" + id),
+            DatasetRecord record = new DatasetRecord(id, tenantId, UploadIntake.displayName(name, upload.filename(), "dataset-" + id),
                     upload.filename(), info.format(), stored.sizeBytes(), stored.sha256(), key, info.samples(),
                     info.sampleShape(), info.classes(), info.labelled(), Times.now());
             repository.insert(record);
@@ -51,12 +51,12 @@ public class DatasetService {
         });
     }
 
-    public DatasetRecord get(UUID id) {
-        return repository.find(id).orElseThrow(() -> new NotFoundException("dataset", id));
+    public DatasetRecord get(UUID tenantId, UUID id) {
+        return repository.find(tenantId, id).orElseThrow(() -> new NotFoundException("dataset", id));
     }
 
-    public Page<DatasetRecord> list(String cursor, int limit) {
-        List<DatasetRecord> rows = repository.list(cursor == null ? null : Cursor.decode(cursor), limit + 1);
+    public Page<DatasetRecord> list(UUID tenantId, String cursor, int limit) {
+        List<DatasetRecord> rows = repository.list(tenantId, cursor == null ? null : Cursor.decode(cursor), limit + 1);
         return Page.of(rows, limit, d -> new Cursor(d.createdAt(), d.id()));
     }
 
@@ -66,10 +66,10 @@ public class DatasetService {
         }
     }
 
-    public void delete(UUID id) {
-        DatasetRecord d = get(id);
+    public void delete(UUID tenantId, UUID id) {
+        DatasetRecord d = get(tenantId, id);
         deletionGuards.forEach(g -> g.checkDeletable(id));
-        repository.delete(id);
+        repository.delete(tenantId, id);
         store.delete(d.storageKey());
     }
 

@@ -51,7 +51,7 @@ class CompressionPipeline {
     JobOutcome run(JobRecord job, ProgressListener progress) throws InterruptedException {
         ModelRecord model;
         try {
-            model = models.get(job.modelId());
+            model = models.get(job.tenantId(), job.modelId());
         } catch (NotFoundException e) {
             throw new JobFailure("model " + job.modelId() + " was deleted before the job ran");
         }

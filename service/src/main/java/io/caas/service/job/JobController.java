@@ -1,6 +1,7 @@
 package io.caas.service.job;
 
 import io.caas.service.storage.ArtifactStore;
+import io.caas.service.tenant.Caller;
 import io.caas.service.web.ApiRole;
 import io.caas.service.web.ConflictException;
 import io.caas.service.web.Json;
@@ -20,6 +21,7 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.security.core.annotation.AuthenticationPrincipal;
 import org.springframework.validation.annotation.Validated;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -56,9 +58,9 @@ class JobController {
     @Operation(operationId = "submitJob", summary = "Submit a compression job",
             description = "With an Idempotency-Key header, repeating the same request returns the job it created "
                     + "(200) instead of creating another; the same key with a different request is refused (422).")
-    ResponseEntity<JobResource> submit(@Valid @RequestBody JobRequest request,
+    ResponseEntity<JobResource> submit(@AuthenticationPrincipal Caller caller, @Valid @RequestBody JobRequest request,
                                        @RequestHeader(value = "Idempotency-Key", required = false) String idempotencyKey) {
-        JobService.Submission s = jobs.submit(request, idempotencyKey);
+        JobService.Submission s = jobs.submit(caller, request, idempotencyKey);
         JobResource body = JobResource.of(s.job());
         if (!s.created()) {
             return ResponseEntity.ok().header("Idempotent-Replayed", "true").body(body);
@@ -68,23 +70,24 @@ class JobController {
 
     @GetMapping
     @Operation(operationId = "listJobs", summary = "List jobs, newest first, optionally of one status")
-    Page<JobResource> list(@RequestParam(required = false) JobStatusParam status,
+    Page<JobResource> list(@AuthenticationPrincipal Caller caller,
+                           @RequestParam(required = false) JobStatusParam status,
                            @RequestParam(required = false) String cursor,
                            @RequestParam(defaultValue = "50") @Min(1) @Max(500) int limit) {
-        return jobs.list(status == null ? null : status.status(), cursor, limit).map(JobResource::of);
+        return jobs.list(caller.tenantId(), status == null ? null : status.status(), cursor, limit).map(JobResource::of);
     }
 
     @GetMapping("/{id}")
     @Operation(operationId = "getJob", summary = "Get a job: status, progress, timestamps, error, result summary")
-    JobResource get(@PathVariable UUID id) {
-        return JobResource.of(jobs.get(id));
+    JobResource get(@AuthenticationPrincipal Caller caller, @PathVariable UUID id) {
+        return JobResource.of(jobs.get(caller.tenantId(), id));
     }
 
     @GetMapping(value = "/{id}/events", produces = MediaType.APPLICATION_JSON_VALUE)
     @Operation(operationId = "getJobEvents", summary = "The job's log: state changes, progress phases and training metrics, oldest first")
-    EventList events(@PathVariable UUID id, @RequestParam(defaultValue = "0") @Min(0) long after,
+    EventList events(@AuthenticationPrincipal Caller caller, @PathVariable UUID id, @RequestParam(defaultValue = "0") @Min(0) long after,
                      @RequestParam(defaultValue = "500") @Min(1) @Max(5000) int limit) {
-        List<JobEvent> events = jobs.events(id, after, limit);
+        List<JobEvent> events = jobs.events(caller.tenantId(), id, after, limit);
         return new EventList(events, events.isEmpty() ? after : events.get(events.size() - 1).id());
     }
 
@@ -93,9 +96,9 @@ class JobController {
             description = "Sends the events after 'after' (or the Last-Event-ID header), then each new one as it is "
                     + "written; the stream ends when the job has finished and every event is sent. Each SSE event is "
                     + "named by the event type and carries the event as JSON.")
-    SseEmitter streamEvents(@PathVariable UUID id, @RequestParam(defaultValue = "0") @Min(0) long after,
+    SseEmitter streamEvents(@AuthenticationPrincipal Caller caller, @PathVariable UUID id, @RequestParam(defaultValue = "0") @Min(0) long after,
                             @RequestHeader(value = "Last-Event-ID", required = false) Long lastEventId) {
-        jobs.get(id);
+        jobs.get(caller.tenantId(), id);
         return eventStream.follow(id, lastEventId != null ? lastEventId : after);
     }
 
@@ -106,14 +109,14 @@ class JobController {
     @PostMapping("/{id}/cancel")
     @ApiResponse(responseCode = "202", description = "Cancelled, or cancellation requested for a running job", useReturnTypeSchema = true)
     @Operation(operationId = "cancelJob", summary = "Cancel a queued or running job")
-    ResponseEntity<JobResource> cancel(@PathVariable UUID id) {
-        return ResponseEntity.status(HttpStatus.ACCEPTED).body(JobResource.of(jobs.cancel(id)));
+    ResponseEntity<JobResource> cancel(@AuthenticationPrincipal Caller caller, @PathVariable UUID id) {
+        return ResponseEntity.status(HttpStatus.ACCEPTED).body(JobResource.of(jobs.cancel(caller, id)));
     }
 
     @GetMapping(value = "/{id}/artifact", produces = MediaType.APPLICATION_OCTET_STREAM_VALUE)
     @Operation(operationId = "getJobArtifact", summary = "Download the compressed ONNX model of a succeeded job")
-    ResponseEntity<InputStreamResource> artifact(@PathVariable UUID id) {
-        JobRecord job = succeeded(id);
+    ResponseEntity<InputStreamResource> artifact(@AuthenticationPrincipal Caller caller, @PathVariable UUID id) {
+        JobRecord job = succeeded(caller, id);
         return ResponseEntity.ok()
                 .contentType(MediaType.APPLICATION_OCTET_STREAM)
                 .contentLength(job.artifactBytes())
@@ -125,12 +128,12 @@ class JobController {
 
     @GetMapping(value = "/{id}/report", produces = MediaType.APPLICATION_JSON_VALUE)
     @Operation(operationId = "getJobReport", summary = "The measurements of a succeeded job: parameters, bytes, latency, accuracy, per-layer ranks, curves")
-    JobReport report(@PathVariable UUID id) {
-        return json.read(succeeded(id).reportJson(), JobReport.class);
+    JobReport report(@AuthenticationPrincipal Caller caller, @PathVariable UUID id) {
+        return json.read(succeeded(caller, id).reportJson(), JobReport.class);
     }
 
-    private JobRecord succeeded(UUID id) {
-        JobRecord job = jobs.get(id);
+    private JobRecord succeeded(Caller caller, UUID id) {
+        JobRecord job = jobs.get(caller.tenantId(), id);
         if (job.status() != JobStatus.SUCCEEDED) {
             throw new ConflictException("job " + id + " is " + job.status().wire() + "; its artifact and report exist "
                     + "once it has succeeded");

@@ -24,16 +24,17 @@ class JobData {
     }
 
     Loaded load(JobRecord job, ModelSummary model) {
-        return new Loaded(load(job.trainDatasetId(), "training", model), load(job.evalDatasetId(), "evaluation", model));
+        return new Loaded(load(job.tenantId(), job.trainDatasetId(), "training", model),
+                load(job.tenantId(), job.evalDatasetId(), "evaluation", model));
     }
 
-    private Optional<Dataset> load(UUID id, String role, ModelSummary model) {
+    private Optional<Dataset> load(UUID tenantId, UUID id, String role, ModelSummary model) {
         if (id == null) {
             return Optional.empty();
         }
         DatasetRecord record;
         try {
-            record = datasets.get(id);
+            record = datasets.get(tenantId, id);
         } catch (NotFoundException e) {
             throw new JobFailure(role + " dataset " + id + " was deleted before the job ran");
         }

@@ -24,9 +24,13 @@ public class JobEventRepository {
         this.json = json;
     }
 
-    public void append(UUID jobId, OffsetDateTime at, String type, String message, Map<String, Object> data) {
-        jdbc.sql("insert into job_events (job_id, at, type, message, data) values (:job, :at, :type, :message, :data)")
+    public void append(UUID jobId, OffsetDateTime at, String type, String message, Map<String, Object> data,
+                       String actor) {
+        jdbc.sql("""
+                insert into job_events (job_id, at, type, message, data, actor)
+                values (:job, :at, :type, :message, :data, :actor)""")
                 .param("job", jobId).param("at", at).param("type", type).param("message", message)
+                .param("actor", JobRepository.truncate(actor, 255))
                 .param("data", data == null || data.isEmpty() ? null : json.write(data)).update();
     }
 
@@ -39,6 +43,6 @@ public class JobEventRepository {
 
     private JobEvent map(ResultSet rs, int row) throws SQLException {
         return new JobEvent(rs.getLong("id"), rs.getObject("at", OffsetDateTime.class), rs.getString("type"),
-                rs.getString("message"), json.read(rs.getString("data"), MAP));
+                rs.getString("message"), json.read(rs.getString("data"), MAP), rs.getString("actor"));
     }
 }

@@ -58,7 +58,7 @@ public class JobExecution {
             return;
         }
         if (job.cancelRequested()) {
-            stateMachine.apply(jobId, JobTransition.CANCEL, "cancelled before it started", Map.of());
+            stateMachine.apply(jobId, JobTransition.CANCEL, Actors.worker(), "cancelled before it started", Map.of());
             return;
         }
         if (!take(job)) {
@@ -84,7 +84,7 @@ public class JobExecution {
             columns.put("artifact_bytes", outcome.artifact().sizeBytes());
             columns.put("summary", outcome.summaryJson());
             columns.put("report", outcome.reportJson());
-            if (stateMachine.apply(jobId, JobTransition.SUCCEED, "succeeded", columns)) {
+            if (stateMachine.apply(jobId, JobTransition.SUCCEED, Actors.worker(), "succeeded", columns)) {
                 metrics.compressed(job.method(), outcome.summary().compressionRatio(), outcome.summary().accuracyDelta());
             }
         } catch (InterruptedException e) {
@@ -94,7 +94,7 @@ public class JobExecution {
                 return;
             }
             if (jobs.isCancelRequested(jobId)) {
-                stateMachine.apply(jobId, JobTransition.CANCEL, "cancelled while running", Map.of());
+                stateMachine.apply(jobId, JobTransition.CANCEL, Actors.worker(), "cancelled while running", Map.of());
                 return;
             }
             log.warn("job {} interrupted by shutdown; it stays running for another worker to resume", jobId);
@@ -117,14 +117,14 @@ public class JobExecution {
     private boolean take(JobRecord job) {
         String worker = WorkerIdentity.name();
         if (job.status() == JobStatus.QUEUED) {
-            return stateMachine.apply(job.id(), JobTransition.START, "started on " + worker, Map.of("worker", worker));
+            return stateMachine.apply(job.id(), JobTransition.START, Actors.worker(), "started on " + worker, Map.of("worker", worker));
         }
-        return stateMachine.apply(job.id(), JobTransition.RESUME_AFTER_WORKER_LOSS,
+        return stateMachine.apply(job.id(), JobTransition.RESUME_AFTER_WORKER_LOSS, Actors.worker(),
                 "resumed on " + worker + " after worker " + job.worker() + " was lost",
                 Map.of("worker", worker, "progress", 0.0));
     }
 
     private void fail(UUID jobId, String message, String error) {
-        stateMachine.apply(jobId, JobTransition.FAIL, message, Map.of("error", JobRepository.truncate(error, 8000)));
+        stateMachine.apply(jobId, JobTransition.FAIL, Actors.worker(), message, Map.of("error", JobRepository.truncate(error, 8000)));
     }
 }

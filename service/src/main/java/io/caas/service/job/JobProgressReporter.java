@@ -38,7 +38,7 @@ class JobProgressReporter implements ProgressListener {
         jobs.progress(jobId, clamped, message, Times.now());
         if (newPhase) {
             lastMessage = message;
-            events.append(jobId, Times.now(), "progress", message, Map.of("progress", clamped));
+            events.append(jobId, Times.now(), "progress", message, Map.of("progress", clamped), null);
         }
         if (jobs.isCancelRequested(jobId)) {
             Thread.currentThread().interrupt();
@@ -47,6 +47,6 @@ class JobProgressReporter implements ProgressListener {
 
     @Override
     public void metric(String name, long step, double value) {
-        events.append(jobId, Times.now(), "metric", null, Map.of("name", name, "step", step, "value", value));
+        events.append(jobId, Times.now(), "metric", null, Map.of("name", name, "step", step, "value", value), null);
     }
 }

@@ -4,12 +4,16 @@ import java.time.OffsetDateTime;
 import java.util.Map;
 import java.util.UUID;
 
-/** A job as stored. {@code summary} and {@code report} exist once it has succeeded. */
-public record JobRecord(UUID id, UUID modelId, String method, Map<String, Object> parameters, UUID trainDatasetId,
+/**
+ * A job as stored. {@code summary} and {@code report} exist once it has succeeded.
+ *
+ * @param submittedBy the audit name of the API key that submitted it
+ */
+public record JobRecord(UUID id, UUID tenantId, UUID modelId, String method, Map<String, Object> parameters, UUID trainDatasetId,
                         UUID evalDatasetId, JobRequest.Budget budget, JobRequest.Target target, JobStatus status,
                         double progress, String message, String error, int attempts, String worker,
                         boolean cancelRequested, String idempotencyKey, String requestHash,
                         OffsetDateTime createdAt, OffsetDateTime startedAt, OffsetDateTime finishedAt,
                         OffsetDateTime heartbeatAt, String artifactKey, String artifactSha256, Long artifactBytes,
-                        JobSummary summary, String reportJson) {
+                        JobSummary summary, String reportJson, String submittedBy) {
 }

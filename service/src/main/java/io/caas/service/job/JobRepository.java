@@ -29,11 +29,12 @@ public class JobRepository {
 
     public void insert(JobRecord j) {
         jdbc.sql("""
-                insert into jobs (id, model_id, method, parameters, train_dataset_id, eval_dataset_id, budget, target,
-                                  status, progress, attempts, cancel_requested, idempotency_key, request_hash, created_at)
-                values (:id, :model, :method, :params, :train, :eval, :budget, :target,
-                        :status, 0, 0, false, :key, :hash, :created)""")
-                .param("id", j.id()).param("model", j.modelId()).param("method", j.method())
+                insert into jobs (id, tenant_id, model_id, method, parameters, train_dataset_id, eval_dataset_id, budget,
+                                  target, status, progress, attempts, cancel_requested, idempotency_key, request_hash,
+                                  created_at, submitted_by)
+                values (:id, :tenant, :model, :method, :params, :train, :eval, :budget, :target,
+                        :status, 0, 0, false, :key, :hash, :created, :by)""")
+                .param("id", j.id()).param("tenant", j.tenantId()).param("by", j.submittedBy()).param("model", j.modelId()).param("method", j.method())
                 .param("params", json.write(j.parameters())).param("train", j.trainDatasetId())
                 .param("eval", j.evalDatasetId()).param("budget", json.write(j.budget()))
                 .param("target", json.write(j.target())).param("status", j.status().name())
@@ -45,17 +46,31 @@ public class JobRepository {
         return jdbc.sql("select * from jobs where id = :id").param("id", id).query(this::map).optional();
     }
 
-    public Optional<JobRecord> findByIdempotencyKey(String key) {
-        return jdbc.sql("select * from jobs where idempotency_key = :key").param("key", key).query(this::map).optional();
+    /** The tenant's job; another tenant's id finds nothing, exactly like an id that never existed. */
+    public Optional<JobRecord> find(UUID tenantId, UUID id) {
+        return jdbc.sql("select * from jobs where id = :id and tenant_id = :tenant")
+                .param("id", id).param("tenant", tenantId).query(this::map).optional();
     }
 
-    /** Newest first, keyset-paginated, optionally of one status. */
-    public List<JobRecord> list(JobStatus status, Cursor after, int limit) {
+    public Optional<JobRecord> findByIdempotencyKey(UUID tenantId, String key) {
+        return jdbc.sql("select * from jobs where tenant_id = :tenant and idempotency_key = :key")
+                .param("tenant", tenantId).param("key", key).query(this::map).optional();
+    }
+
+    /** The tenant's jobs, newest first, keyset-paginated, optionally of one status. */
+    public List<JobRecord> list(UUID tenantId, JobStatus status, Cursor after, int limit) {
         if (status == null) {
-            return KeysetPages.newestFirst(jdbc, "jobs", null, Map.of(), after, limit, this::map);
+            return KeysetPages.newestFirst(jdbc, "jobs", "tenant_id = :tenant", Map.of("tenant", tenantId), after,
+                    limit, this::map);
         }
-        return KeysetPages.newestFirst(jdbc, "jobs", "status = :status", Map.of("status", status.name()), after,
-                limit, this::map);
+        return KeysetPages.newestFirst(jdbc, "jobs", "tenant_id = :tenant and status = :status",
+                Map.of("tenant", tenantId, "status", status.name()), after, limit, this::map);
+    }
+
+    /** Jobs of the tenant that hold or wait for a worker. */
+    public long countActiveForTenant(UUID tenantId) {
+        return jdbc.sql("select count(*) from jobs where tenant_id = :tenant and status in ('QUEUED', 'RUNNING')")
+                .param("tenant", tenantId).query(Long.class).single();
     }
 
     public long countByStatus(JobStatus status) {
@@ -122,7 +137,7 @@ public class JobRepository {
     private JobRecord map(ResultSet rs, int row) throws SQLException {
         long artifactBytes = rs.getLong("artifact_bytes");
         return new JobRecord(
-                rs.getObject("id", UUID.class), rs.getObject("model_id", UUID.class), rs.getString("method"),
+                rs.getObject("id", UUID.class), rs.getObject("tenant_id", UUID.class), rs.getObject("model_id", UUID.class), rs.getString("method"),
                 json.read(rs.getString("parameters"), MAP),
                 rs.getObject("train_dataset_id", UUID.class), rs.getObject("eval_dataset_id", UUID.class),
                 json.read(rs.getString("budget"), JobRequest.Budget.class),
@@ -133,6 +148,6 @@ public class JobRepository {
                 rs.getObject("created_at", OffsetDateTime.class), rs.getObject("started_at", OffsetDateTime.class),
                 rs.getObject("finished_at", OffsetDateTime.class), rs.getObject("heartbeat_at", OffsetDateTime.class),
                 rs.getString("artifact_key"), rs.getString("artifact_sha256"), rs.wasNull() ? null : artifactBytes,
-                json.read(rs.getString("summary"), JobSummary.class), rs.getString("report"));
+                json.read(rs.getString("summary"), JobSummary.class), rs.getString("report"), rs.getString("submitted_by"));
     }
 }

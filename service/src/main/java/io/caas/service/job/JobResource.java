@@ -11,13 +11,15 @@ import java.util.UUID;
  * @param message  what the job is doing now, or how it ended
  * @param error    why it failed
  * @param attempts how many times a worker took it (more than 1 after a worker was lost)
- * @param result   headline numbers once succeeded; the full report is at /v1/jobs/{id}/report
+ * @param result      headline numbers once succeeded; the full report is at /v1/jobs/{id}/report
+ * @param submittedBy the API key that submitted it (its name and id)
  */
 public record JobResource(UUID id, UUID modelId, String method, Map<String, Object> parameters,
                           UUID trainDatasetId, UUID evalDatasetId, JobRequest.Budget budget, JobRequest.Target target,
                           JobStatus status, double progress, String message, String error, int attempts,
                           String worker, boolean cancelRequested, OffsetDateTime createdAt, OffsetDateTime startedAt,
-                          OffsetDateTime finishedAt, JobSummary result, Artifact artifact) {
+                          OffsetDateTime finishedAt, JobSummary result, Artifact artifact,
+                          String submittedBy) {
 
     public record Artifact(String href, long sizeBytes, String sha256) {
     }
@@ -27,6 +29,7 @@ public record JobResource(UUID id, UUID modelId, String method, Map<String, Obje
                 : new Artifact("/v1/jobs/" + j.id() + "/artifact", j.artifactBytes(), j.artifactSha256());
         return new JobResource(j.id(), j.modelId(), j.method(), j.parameters(), j.trainDatasetId(), j.evalDatasetId(),
                 j.budget(), j.target(), j.status(), j.progress(), j.message(), j.error(), j.attempts(), j.worker(),
-                j.cancelRequested(), j.createdAt(), j.startedAt(), j.finishedAt(), j.summary(), artifact);
+                j.cancelRequested(), j.createdAt(), j.startedAt(), j.finishedAt(), j.summary(), artifact,
+                j.submittedBy());
     }
 }

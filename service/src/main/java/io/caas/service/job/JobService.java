@@ -8,6 +8,7 @@ import io.caas.service.dataset.DatasetService;
 import io.caas.service.method.MethodCatalog;
 import io.caas.service.model.ModelRecord;
 import io.caas.service.model.ModelService;
+import io.caas.service.tenant.Caller;
 import io.caas.service.web.ConflictException;
 import io.caas.service.web.Cursor;
 import io.caas.service.web.InvalidRequestException;
@@ -15,6 +16,7 @@ import io.caas.service.web.Json;
 import io.caas.service.web.NotFoundException;
 import io.caas.service.web.Page;
 import io.caas.service.web.Times;
+import io.caas.service.web.TooManyJobsException;
 import io.caas.service.web.UnsupportedOperatorsException;
 import io.caas.engine.runtime.SupportedOperators;
 import java.nio.charset.StandardCharsets;
@@ -43,11 +45,13 @@ public class JobService {
     private final JobMetrics metrics;
     private final Json json;
     private final long maxTrainingSteps;
+    private final int maxActiveJobsPerTenant;
 
     public JobService(JobRepository jobs, JobEventRepository events, JobStateMachine stateMachine, JobQueue queue,
                       ModelService models, DatasetService datasets, MethodCatalog methods, JobMetrics metrics,
                       Json json, CaasProperties properties) {
         this.maxTrainingSteps = properties.limits().maxTrainingSteps();
+        this.maxActiveJobsPerTenant = properties.limits().maxActiveJobsPerTenant();
         this.jobs = jobs;
         this.events = events;
         this.stateMachine = stateMachine;
@@ -63,32 +67,39 @@ public class JobService {
     public record Submission(JobRecord job, boolean created) {
     }
 
-    public Submission submit(JobRequest request, String idempotencyKey) {
+    public Submission submit(Caller caller, JobRequest request, String idempotencyKey) {
+        UUID tenant = caller.tenantId();
         String hash = hash(request);
         if (idempotencyKey != null) {
-            Optional<JobRecord> earlier = jobs.findByIdempotencyKey(idempotencyKey);
+            Optional<JobRecord> earlier = jobs.findByIdempotencyKey(tenant, idempotencyKey);
             if (earlier.isPresent()) {
                 return replay(earlier.get(), hash);
             }
         }
-        validate(request);
-        JobRecord job = new JobRecord(UUID.randomUUID(), request.modelId(), request.method(),
+        validate(tenant, request);
+        // Checked before the insert, so two racing submissions may both pass: the limit is a fair-share guard,
+        // not an exact quota, and a strict one would serialise every submission of a tenant.
+        long active = jobs.countActiveForTenant(tenant);
+        if (active >= maxActiveJobsPerTenant) {
+            throw new TooManyJobsException(maxActiveJobsPerTenant);
+        }
+        JobRecord job = new JobRecord(UUID.randomUUID(), tenant, request.modelId(), request.method(),
                 request.parameters() == null ? Map.of() : request.parameters(), request.trainDatasetId(),
                 request.evalDatasetId(), request.budget(), request.target(), JobStatus.QUEUED, 0, null, null, 0, null,
-                false, idempotencyKey, hash, Times.now(), null, null, null, null, null, null, null, null);
+                false, idempotencyKey, hash, Times.now(), null, null, null, null, null, null, null, null, caller.actor());
         try {
             jobs.insert(job);
         } catch (DuplicateKeyException e) {
             // Two requests with one key raced; the other one's insert won.
-            return replay(jobs.findByIdempotencyKey(idempotencyKey).orElseThrow(), hash);
+            return replay(jobs.findByIdempotencyKey(tenant, idempotencyKey).orElseThrow(), hash);
         }
         events.append(job.id(), job.createdAt(), "state", "queued",
-                Map.of("to", JobStatus.QUEUED.wire(), "transition", "SUBMIT"));
+                Map.of("to", JobStatus.QUEUED.wire(), "transition", "SUBMIT"), caller.actor());
         metrics.submitted(job.method());
         try {
             queue.enqueue(job.id());
         } catch (RuntimeException e) {
-            stateMachine.apply(job.id(), JobTransition.FAIL, "the job queue refused the job",
+            stateMachine.apply(job.id(), JobTransition.FAIL, Actors.QUEUE, "the job queue refused the job",
                     Map.of("error", "could not be queued: " + e.getMessage()));
             throw e;
         }
@@ -102,11 +113,11 @@ public class JobService {
         return new Submission(jobs.find(earlier.id()).orElse(earlier), false);
     }
 
-    private void validate(JobRequest request) {
+    private void validate(UUID tenant, JobRequest request) {
         List<String> errors = new ArrayList<>();
         ModelRecord model = null;
         try {
-            model = models.get(request.modelId());
+            model = models.get(tenant, request.modelId());
         } catch (NotFoundException e) {
             errors.add("modelId: model " + request.modelId() + " not found");
         }
@@ -118,8 +129,8 @@ public class JobService {
                 && request.budget().maxSteps() > maxTrainingSteps) {
             errors.add("budget.maxSteps: at most " + maxTrainingSteps + " steps per job on this service");
         }
-        Optional<DatasetRecord> train = dataset("trainDatasetId", request.trainDatasetId(), errors);
-        Optional<DatasetRecord> eval = dataset("evalDatasetId", request.evalDatasetId(), errors);
+        Optional<DatasetRecord> train = dataset(tenant, "trainDatasetId", request.trainDatasetId(), errors);
+        Optional<DatasetRecord> eval = dataset(tenant, "evalDatasetId", request.evalDatasetId(), errors);
         if (model != null && method.isPresent()) {
             requireRunnable(model, method.get(), request.parameters());
             try {
@@ -167,29 +178,29 @@ public class JobService {
         return parameters != null && Boolean.parseBoolean(String.valueOf(parameters.get("fineTune")));
     }
 
-    private Optional<DatasetRecord> dataset(String field, UUID id, List<String> errors) {
+    private Optional<DatasetRecord> dataset(UUID tenant, String field, UUID id, List<String> errors) {
         if (id == null) {
             return Optional.empty();
         }
         try {
-            return Optional.of(datasets.get(id));
+            return Optional.of(datasets.get(tenant, id));
         } catch (NotFoundException e) {
             errors.add(field + ": dataset " + id + " not found");
             return Optional.empty();
         }
     }
 
-    public JobRecord get(UUID id) {
-        return jobs.find(id).orElseThrow(() -> new NotFoundException("job", id));
+    public JobRecord get(UUID tenantId, UUID id) {
+        return jobs.find(tenantId, id).orElseThrow(() -> new NotFoundException("job", id));
     }
 
-    public Page<JobRecord> list(JobStatus status, String cursor, int limit) {
-        List<JobRecord> rows = jobs.list(status, cursor == null ? null : Cursor.decode(cursor), limit + 1);
+    public Page<JobRecord> list(UUID tenantId, JobStatus status, String cursor, int limit) {
+        List<JobRecord> rows = jobs.list(tenantId, status, cursor == null ? null : Cursor.decode(cursor), limit + 1);
         return Page.of(rows, limit, j -> new Cursor(j.createdAt(), j.id()));
     }
 
-    public List<JobEvent> events(UUID id, long afterId, int limit) {
-        get(id);
+    public List<JobEvent> events(UUID tenantId, UUID id, long afterId, int limit) {
+        get(tenantId, id);
         return events.list(id, afterId, limit);
     }
 
@@ -197,20 +208,20 @@ public class JobService {
      * A queued job is cancelled at once. A running one is flagged and interrupted; its worker records the
      * cancellation when it stops, normally within a second.
      */
-    public JobRecord cancel(UUID id) {
-        JobRecord job = get(id);
+    public JobRecord cancel(Caller caller, UUID id) {
+        JobRecord job = get(caller.tenantId(), id);
         if (job.status().isTerminal()) {
             throw new ConflictException("job " + id + " has already " + job.status().wire() + "; it cannot be cancelled");
         }
         jobs.requestCancel(id);
         if (job.status() == JobStatus.QUEUED
-                && stateMachine.apply(id, JobTransition.CANCEL, "cancelled before it started", Map.of())) {
+                && stateMachine.apply(id, JobTransition.CANCEL, caller.actor(), "cancelled before it started", Map.of())) {
             queue.remove(id);
-            return get(id);
+            return get(caller.tenantId(), id);
         }
-        events.append(id, Times.now(), "log", "cancellation requested", Map.of());
+        events.append(id, Times.now(), "log", "cancellation requested", Map.of(), caller.actor());
         queue.interrupt(id);
-        return get(id);
+        return get(caller.tenantId(), id);
     }
 
     private String hash(JobRequest request) {

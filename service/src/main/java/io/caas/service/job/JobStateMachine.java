@@ -31,11 +31,13 @@ public class JobStateMachine {
     }
 
     /**
+     * @param actor   who causes the change, for the audit trail (see {@link JobEvent#actor()})
      * @param columns further columns to set in the same update (error, artifact, report...)
      * @return whether the transition happened; false if the job was not in a state it starts from
      */
     @Transactional
-    public boolean apply(UUID id, JobTransition transition, String message, Map<String, Object> columns) {
+    public boolean apply(UUID id, JobTransition transition, String actor, String message,
+                         Map<String, Object> columns) {
         JobRecord before = jobs.find(id).orElse(null);
         if (before == null || !transition.allowedFrom(before.status())) {
             return false;
@@ -66,8 +68,8 @@ public class JobStateMachine {
         if (set.get("worker") != null) {
             data.put("worker", set.get("worker"));
         }
-        events.append(id, now, "state", message, data);
-        log.info("job {} {} -> {}: {}", id, before.status().wire(), transition.to().wire(), message);
+        events.append(id, now, "state", message, data, actor);
+        log.info("job {} {} -> {} by {}: {}", id, before.status().wire(), transition.to().wire(), actor, message);
         if (transition.to().isTerminal()) {
             OffsetDateTime since = before.startedAt() != null ? before.startedAt() : before.createdAt();
             metrics.finished(before.method(), transition.to(), java.time.Duration.between(since, now));

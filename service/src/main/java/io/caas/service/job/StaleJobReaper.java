@@ -74,9 +74,9 @@ public class StaleJobReaper {
             return false;
         }
         boolean ended = job.cancelRequested()
-                ? stateMachine.apply(id, JobTransition.CANCEL, "cancelled; its worker " + job.worker() + " had stopped",
+                ? stateMachine.apply(id, JobTransition.CANCEL, Actors.REAPER, "cancelled; its worker " + job.worker() + " had stopped",
                         Map.of())
-                : stateMachine.apply(id, JobTransition.FAIL, "worker " + job.worker() + " was lost and the job could "
+                : stateMachine.apply(id, JobTransition.FAIL, Actors.REAPER, "worker " + job.worker() + " was lost and the job could "
                         + "not be resumed", Map.of("error", "worker lost: no heartbeat since " + job.heartbeatAt()));
         if (ended) {
             log.warn("job {} had no live worker since {}; ended", id, job.heartbeatAt());

@@ -2,6 +2,7 @@ package io.caas.service.model;
 
 import io.caas.service.method.MethodCatalog;
 import io.caas.service.storage.ArtifactStore;
+import io.caas.service.tenant.Caller;
 import io.caas.service.web.ApiRole;
 import io.caas.service.web.Page;
 import io.caas.service.web.UploadRequests;
@@ -22,6 +23,7 @@ import org.springframework.http.ContentDisposition;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.security.core.annotation.AuthenticationPrincipal;
 import org.springframework.validation.annotation.Validated;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -57,9 +59,10 @@ class ModelController {
             requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = {
                     @Content(mediaType = MediaType.MULTIPART_FORM_DATA_VALUE, schema = @Schema(implementation = FilePart.class)),
                     @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE, schema = @Schema(type = "string", format = "binary"))}))
-    ResponseEntity<ModelResource> uploadMultipart(@Parameter(hidden = true) @RequestPart("file") MultipartFile file,
+    ResponseEntity<ModelResource> uploadMultipart(@AuthenticationPrincipal Caller caller,
+                                                  @Parameter(hidden = true) @RequestPart("file") MultipartFile file,
                                                   @RequestParam(required = false) String name) {
-        return created(models.register(UploadRequests.fromPart(file), name));
+        return created(models.register(caller.tenantId(), UploadRequests.fromPart(file), name));
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_OCTET_STREAM_VALUE)
@@ -68,30 +71,31 @@ class ModelController {
             requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = {
                     @Content(mediaType = MediaType.MULTIPART_FORM_DATA_VALUE, schema = @Schema(implementation = FilePart.class)),
                     @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE, schema = @Schema(type = "string", format = "binary"))}))
-    ResponseEntity<ModelResource> uploadRaw(@Parameter(hidden = true) InputStream body,
+    ResponseEntity<ModelResource> uploadRaw(@AuthenticationPrincipal Caller caller,
+                                            @Parameter(hidden = true) InputStream body,
                                             @RequestParam(required = false) String name,
                                             @RequestParam(required = false) String filename,
                                             @Parameter(hidden = true) @RequestHeader(value = HttpHeaders.CONTENT_LENGTH, required = false) Long length) {
-        return created(models.register(UploadRequests.fromBody(body, filename, length), name));
+        return created(models.register(caller.tenantId(), UploadRequests.fromBody(body, filename, length), name));
     }
 
     @GetMapping
     @Operation(operationId = "listModels", summary = "List models, newest first")
-    Page<ModelResource> list(@RequestParam(required = false) String cursor,
+    Page<ModelResource> list(@AuthenticationPrincipal Caller caller, @RequestParam(required = false) String cursor,
                              @RequestParam(defaultValue = "50") @Min(1) @Max(500) int limit) {
-        return models.list(cursor, limit).map(this::resource);
+        return models.list(caller.tenantId(), cursor, limit).map(this::resource);
     }
 
     @GetMapping("/{id}")
     @Operation(operationId = "getModel", summary = "Get a model with its inputs, outputs, parameter count and compressible layers")
-    ModelResource get(@PathVariable UUID id) {
-        return resource(models.get(id));
+    ModelResource get(@AuthenticationPrincipal Caller caller, @PathVariable UUID id) {
+        return resource(models.get(caller.tenantId(), id));
     }
 
     @GetMapping(value = "/{id}/content", produces = MediaType.APPLICATION_OCTET_STREAM_VALUE)
     @Operation(operationId = "getModelContent", summary = "Download the model file as uploaded")
-    ResponseEntity<InputStreamResource> content(@PathVariable UUID id) {
-        ModelRecord m = models.get(id);
+    ResponseEntity<InputStreamResource> content(@AuthenticationPrincipal Caller caller, @PathVariable UUID id) {
+        ModelRecord m = models.get(caller.tenantId(), id);
         return ResponseEntity.ok()
                 .contentType(MediaType.APPLICATION_OCTET_STREAM)
                 .contentLength(m.sizeBytes())
@@ -104,8 +108,8 @@ class ModelController {
     @DeleteMapping("/{id}")
     @ApiResponse(responseCode = "204", description = "Deleted")
     @Operation(operationId = "deleteModel", summary = "Delete a model and its file (refused while queued or running jobs use it)")
-    ResponseEntity<Void> delete(@PathVariable UUID id) {
-        models.delete(id);
+    ResponseEntity<Void> delete(@AuthenticationPrincipal Caller caller, @PathVariable UUID id) {
+        models.delete(caller.tenantId(), id);
         return ResponseEntity.noContent().build();
     }
 

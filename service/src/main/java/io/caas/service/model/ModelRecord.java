@@ -5,6 +5,6 @@ import java.time.OffsetDateTime;
 import java.util.UUID;
 
 /** A registered model as stored. */
-public record ModelRecord(UUID id, String name, String filename, long sizeBytes, String sha256, String storageKey,
+public record ModelRecord(UUID id, UUID tenantId, String name, String filename, long sizeBytes, String sha256, String storageKey,
                           ModelSummary summary, OffsetDateTime createdAt) {
 }

@@ -27,30 +27,34 @@ public class ModelRepository {
 
     public void insert(ModelRecord m) {
         jdbc.sql("""
-                insert into models (id, name, filename, size_bytes, sha256, storage_key, summary, created_at)
-                values (:id, :name, :filename, :size, :sha, :key, :summary, :created)""")
-                .param("id", m.id()).param("name", m.name()).param("filename", m.filename())
+                insert into models (id, tenant_id, name, filename, size_bytes, sha256, storage_key, summary, created_at)
+                values (:id, :tenant, :name, :filename, :size, :sha, :key, :summary, :created)""")
+                .param("id", m.id()).param("tenant", m.tenantId()).param("name", m.name()).param("filename", m.filename())
                 .param("size", m.sizeBytes()).param("sha", m.sha256()).param("key", m.storageKey())
                 .param("summary", json.write(m.summary())).param("created", m.createdAt())
                 .update();
     }
 
-    public Optional<ModelRecord> find(UUID id) {
-        return jdbc.sql("select * from models where id = :id").param("id", id).query(this::map).optional();
+    /** The tenant's model; another tenant's id finds nothing, exactly like an id that never existed. */
+    public Optional<ModelRecord> find(UUID tenantId, UUID id) {
+        return jdbc.sql("select * from models where id = :id and tenant_id = :tenant")
+                .param("id", id).param("tenant", tenantId).query(this::map).optional();
     }
 
-    /** Newest first, keyset-paginated. */
-    /** Newest first, keyset-paginated. */
-    public List<ModelRecord> list(Cursor after, int limit) {
-        return KeysetPages.newestFirst(jdbc, "models", null, Map.of(), after, limit, this::map);
+    /** The tenant's models, newest first, keyset-paginated. */
+    public List<ModelRecord> list(UUID tenantId, Cursor after, int limit) {
+        return KeysetPages.newestFirst(jdbc, "models", "tenant_id = :tenant", Map.of("tenant", tenantId), after,
+                limit, this::map);
     }
 
-    public boolean delete(UUID id) {
-        return jdbc.sql("delete from models where id = :id").param("id", id).update() == 1;
+    public boolean delete(UUID tenantId, UUID id) {
+        return jdbc.sql("delete from models where id = :id and tenant_id = :tenant")
+                .param("id", id).param("tenant", tenantId).update() == 1;
     }
 
     private ModelRecord map(ResultSet rs, int row) throws SQLException {
-        return new ModelRecord(rs.getObject("id", UUID.class), rs.getString("name"), rs.getString("filename"),
+        return new ModelRecord(rs.getObject("id", UUID.class), rs.getObject("tenant_id", UUID.class),
+                rs.getString("name"), rs.getString("filename"),
                 rs.getLong("size_bytes"), rs.getString("sha256"), rs.getString("storage_key"),
                 json.read(rs.getString("summary"), ModelSummary.class),
                 rs.getObject("created_at", OffsetDateTime.class));

@@ -36,12 +36,12 @@ public class ModelService {
         this.deletionGuards = deletionGuards;
     }
 
-    public ModelRecord register(Upload upload, String name) {
+    public ModelRecord register(UUID tenantId, Upload upload, String name) {
         UUID id = UUID.randomUUID();
         String key = "models/" + id + ".onnx";
         return intake.accept(upload, key, "model", stored -> {
             ModelSummary summary = inspect(key);
-            ModelRecord record = new ModelRecord(id, UploadIntake.displayName(name, upload.filename(), "model-" + id),
+            ModelRecord record = new ModelRecord(id, tenantId, UploadIntake.displayName(name, upload.filename(), "model-" + id),
                     upload.filename(), stored.sizeBytes(), stored.sha256(), key, summary, Times.now());
             repository.insert(record);
             log.info("model {} registered: {} bytes, {} parameters, {} compressible layers", id, stored.sizeBytes(),
@@ -61,19 +61,19 @@ public class ModelService {
         }
     }
 
-    public ModelRecord get(UUID id) {
-        return repository.find(id).orElseThrow(() -> new NotFoundException("model", id));
+    public ModelRecord get(UUID tenantId, UUID id) {
+        return repository.find(tenantId, id).orElseThrow(() -> new NotFoundException("model", id));
     }
 
-    public Page<ModelRecord> list(String cursor, int limit) {
-        List<ModelRecord> rows = repository.list(cursor == null ? null : Cursor.decode(cursor), limit + 1);
+    public Page<ModelRecord> list(UUID tenantId, String cursor, int limit) {
+        List<ModelRecord> rows = repository.list(tenantId, cursor == null ? null : Cursor.decode(cursor), limit + 1);
         return Page.of(rows, limit, m -> new Cursor(m.createdAt(), m.id()));
     }
 
-    public void delete(UUID id) {
-        ModelRecord model = get(id);
+    public void delete(UUID tenantId, UUID id) {
+        ModelRecord model = get(tenantId, id);
         deletionGuards.forEach(g -> g.checkDeletable(id));
-        repository.delete(id);
+        repository.delete(tenantId, id);
         store.delete(model.storageKey());
         log.info("model {} deleted", id);
     }

@@ -75,6 +75,15 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
         return problem(HttpStatus.BAD_REQUEST, ProblemTypes.BAD_UPLOAD, "Bad upload", e.getMessage());
     }
 
+    @ExceptionHandler(TooManyJobsException.class)
+    ResponseEntity<ProblemDetail> tooManyJobs(TooManyJobsException e) {
+        ProblemDetail p = problem(HttpStatus.TOO_MANY_REQUESTS, ProblemTypes.TOO_MANY_JOBS, "Too many active jobs",
+                e.getMessage());
+        p.setProperty("limit", e.limit());
+        // A hint, not a promise: when a slot frees depends on the jobs already running.
+        return ResponseEntity.status(HttpStatus.TOO_MANY_REQUESTS).header(HttpHeaders.RETRY_AFTER, "30").body(p);
+    }
+
     @ExceptionHandler(Exception.class)
     ProblemDetail unexpected(Exception e) {
         String reference = UUID.randomUUID().toString();

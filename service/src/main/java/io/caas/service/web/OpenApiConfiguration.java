@@ -11,6 +11,8 @@ import io.swagger.v3.oas.models.media.ObjectSchema;
 import io.swagger.v3.oas.models.media.Schema;
 import io.swagger.v3.oas.models.media.StringSchema;
 import io.swagger.v3.oas.models.responses.ApiResponse;
+import io.swagger.v3.oas.models.security.SecurityRequirement;
+import io.swagger.v3.oas.models.security.SecurityScheme;
 import org.springdoc.core.customizers.OpenApiCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -23,15 +25,22 @@ import org.springframework.context.annotation.Configuration;
 class OpenApiConfiguration {
 
     private static final String PROBLEM = "Problem";
+    private static final String BEARER = "bearer";
 
     @Bean
     OpenAPI caasOpenApi() {
         return new OpenAPI()
                 .info(new Info().title("Compression as a service").version("v1")
                         .description("Upload an ONNX model, submit a compression job, poll it, download the smaller "
-                                + "model and its measurements. Every error is application/problem+json (RFC 9457).")
+                                + "model and its measurements. Every error is application/problem+json (RFC 9457). "
+                                + "Every /v1 call takes 'Authorization: Bearer <API key>'; a key sees only its "
+                                + "tenant's models, datasets and jobs (others' ids answer 404).")
                         .license(new License().name("Apache-2.0")))
-                .components(new Components().addSchemas(PROBLEM, problemSchema()));
+                .components(new Components().addSchemas(PROBLEM, problemSchema())
+                        .addSecuritySchemes(BEARER, new SecurityScheme().type(SecurityScheme.Type.HTTP).scheme("bearer")
+                                .description("A tenant's API key for /v1; the admin token for /v1/admin and the "
+                                        + "actuator; the metrics token for /actuator/prometheus")))
+                .addSecurityItem(new SecurityRequirement().addList(BEARER));
     }
 
     /** Every operation can fail with a problem document; saying it once here keeps the controllers readable. */
@@ -63,6 +72,7 @@ class OpenApiConfiguration {
                 .addProperty("errors", new io.swagger.v3.oas.models.media.ArraySchema().items(new StringSchema()))
                 .addProperty("limitBytes", new IntegerSchema().format("int64"))
                 .addProperty("operators", new io.swagger.v3.oas.models.media.ArraySchema().items(new StringSchema()))
-                .addProperty("reference", new StringSchema());
+                .addProperty("reference", new StringSchema())
+                .addProperty("limit", new IntegerSchema().description("the limit that was reached (too-many-jobs)"));
     }
 }

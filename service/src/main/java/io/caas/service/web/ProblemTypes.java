@@ -13,6 +13,10 @@ public final class ProblemTypes {
     public static final URI UNSUPPORTED_OPERATOR = URI.create("urn:caas:problem:unsupported-operator");
     public static final URI UPLOAD_TOO_LARGE = URI.create("urn:caas:problem:upload-too-large");
     public static final URI BAD_UPLOAD = URI.create("urn:caas:problem:bad-upload");
+    public static final URI UNAUTHORIZED = URI.create("urn:caas:problem:unauthorized");
+    public static final URI FORBIDDEN = URI.create("urn:caas:problem:forbidden");
+    public static final URI RATE_LIMITED = URI.create("urn:caas:problem:rate-limited");
+    public static final URI TOO_MANY_JOBS = URI.create("urn:caas:problem:too-many-jobs");
     public static final URI INTERNAL = URI.create("urn:caas:problem:internal");
 
     private ProblemTypes() {

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.OnnxModels;
 import io.caas.service.support.Api;
+import io.caas.service.support.TestTenants;
 import io.caas.service.support.H2ServiceTest;
 import io.caas.service.support.TestMaterial;
 import java.nio.FloatBuffer;
@@ -85,7 +86,7 @@ class JobApiTest extends H2ServiceTest {
         });
         assertThat(transitions).containsExactly("queued", "running", "succeeded");
 
-        String metrics = new String(api.get("/actuator/prometheus").body());
+        String metrics = new String(Api.withToken(port, TestTenants.METRICS_TOKEN).get("/actuator/prometheus").body());
         assertThat(metrics).contains("caas_jobs_submitted_total{application=\"caas\",method=\"svd\"}")
                 .contains("caas_jobs_finished_total{application=\"caas\",method=\"svd\",status=\"succeeded\"}")
                 .contains("caas_job_duration_seconds_bucket").contains("caas_compression_ratio")

@@ -80,7 +80,27 @@ class JobCancellationTest {
         assertThat(never.get("status").asText()).isEqualTo("cancelled");
         assertThat(never.get("attempts").asInt()).isZero();
 
+        // the audit trail: who submitted, who cancelled, and who carried out each state change
+        String caller = cancelled.get("submittedBy").asText();
+        assertThat(caller).startsWith("key:tests-key (");
+        assertThat(actorOf(api, queued, "state", "queued")).isEqualTo(caller);
+        assertThat(actorOf(api, queued, "state", "cancelled")).isEqualTo(caller);
+        assertThat(actorOf(api, running, "state", "running")).startsWith("worker:");
+        assertThat(actorOf(api, running, "log", null)).as("who asked to cancel").isEqualTo(caller);
+        assertThat(actorOf(api, running, "state", "cancelled")).as("the worker that stopped it").startsWith("worker:");
+
         assertThat(api.delete("/v1/models/" + model).status()).isEqualTo(204);
+    }
+
+    /** The actor of the job's first event of this type (and, for state events, with this target state). */
+    static String actorOf(Api api, String job, String type, String to) {
+        for (JsonNode e : api.get("/v1/jobs/" + job + "/events").json().get("items")) {
+            if (e.get("type").asText().equals(type) && (to == null || to.equals(e.path("data").path("to").asText()))) {
+                assertThat(e.has("at")).isTrue();
+                return e.path("actor").asText(null);
+            }
+        }
+        throw new AssertionError("job " + job + " has no " + type + " event" + (to == null ? "" : " to " + to));
     }
 
     @Test

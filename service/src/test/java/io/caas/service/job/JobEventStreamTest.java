@@ -3,6 +3,7 @@ package io.caas.service.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.caas.service.support.Api;
+import io.caas.service.support.TestTenants;
 import io.caas.service.support.H2ServiceTest;
 import io.caas.service.support.TestMaterial;
 import java.io.BufferedReader;
@@ -34,7 +35,8 @@ class JobEventStreamTest extends H2ServiceTest {
         String id = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd")).json().get("id").asText();
 
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v1/jobs/" + id + "/events"))
-                .header("Accept", "text/event-stream").timeout(Duration.ofSeconds(90)).build();
+                .header("Accept", "text/event-stream")
+                .header("Authorization", "Bearer " + TestTenants.sharedKey(port)).timeout(Duration.ofSeconds(90)).build();
         HttpResponse<java.io.InputStream> response = HttpClient.newHttpClient()
                 .send(request, HttpResponse.BodyHandlers.ofInputStream());
         assertThat(response.statusCode()).isEqualTo(200);

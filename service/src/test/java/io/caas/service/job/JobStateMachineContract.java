@@ -27,11 +27,14 @@ interface JobStateMachineContract {
 
     JdbcClient jdbc();
 
+    /** The tenant every job of these tests belongs to, so that pages list only this run's jobs. */
+    UUID TENANT = UUID.randomUUID();
+
     default UUID jobIn(JobStatus status) {
         UUID id = UUID.randomUUID();
-        jobs().insert(new JobRecord(id, UUID.randomUUID(), "svd", Map.of("energy", 0.9), null, null, null, null,
-                JobStatus.QUEUED, 0, null, null, 0, null, false, null, null, Times.now(), null, null, null, null,
-                null, null, null, null));
+        jobs().insert(new JobRecord(id, TENANT, UUID.randomUUID(), "svd", Map.of("energy", 0.9), null, null, null,
+                null, JobStatus.QUEUED, 0, null, null, 0, null, false, null, null, Times.now(), null, null, null, null,
+                null, null, null, null, "key:contract-test"));
         jdbc().sql("update jobs set status = :s where id = :id").param("s", status.name()).param("id", id).update();
         return id;
     }
@@ -41,7 +44,7 @@ interface JobStateMachineContract {
     default void eachTransitionAppliesExactlyFromItsSourceStates(JobTransition transition) {
         for (JobStatus from : JobStatus.values()) {
             UUID id = jobIn(from);
-            boolean applied = machine().apply(id, transition, "test " + transition, Map.of());
+            boolean applied = machine().apply(id, transition, "worker:test/1", "test " + transition, Map.of());
             JobRecord after = jobs().find(id).orElseThrow();
             List<JobEvent> log = events().list(id, 0, 100);
             if (transition.allowedFrom(from)) {
@@ -49,6 +52,7 @@ interface JobStateMachineContract {
                 assertThat(after.status()).isEqualTo(transition.to());
                 assertThat(log).hasSize(1);
                 assertThat(log.get(0).type()).isEqualTo("state");
+                assertThat(log.get(0).actor()).as("who changed the state").isEqualTo("worker:test/1");
                 assertThat(log.get(0).data()).containsEntry("from", from.wire())
                         .containsEntry("to", transition.to().wire()).containsEntry("transition", transition.name());
                 assertThat(after.finishedAt() != null).isEqualTo(transition.to().isTerminal());
@@ -63,13 +67,13 @@ interface JobStateMachineContract {
     @Test
     default void startAndResumeCountAttemptsAndNameTheWorker() {
         UUID id = jobIn(JobStatus.QUEUED);
-        machine().apply(id, JobTransition.START, "started", Map.of("worker", "node-a/1"));
+        machine().apply(id, JobTransition.START, "worker:node-a/1", "started", Map.of("worker", "node-a/1"));
         JobRecord started = jobs().find(id).orElseThrow();
         assertThat(started.attempts()).isEqualTo(1);
         assertThat(started.worker()).isEqualTo("node-a/1");
         assertThat(started.startedAt()).isNotNull();
 
-        machine().apply(id, JobTransition.RESUME_AFTER_WORKER_LOSS, "resumed", Map.of("worker", "node-b/2"));
+        machine().apply(id, JobTransition.RESUME_AFTER_WORKER_LOSS, "worker:node-b/2", "resumed", Map.of("worker", "node-b/2"));
         JobRecord resumed = jobs().find(id).orElseThrow();
         assertThat(resumed.attempts()).isEqualTo(2);
         assertThat(resumed.worker()).isEqualTo("node-b/2");
@@ -81,7 +85,7 @@ interface JobStateMachineContract {
     @Test
     default void succeedingSetsProgressToOneAndKeepsTheColumnsGiven() {
         UUID id = jobIn(JobStatus.RUNNING);
-        machine().apply(id, JobTransition.SUCCEED, "succeeded",
+        machine().apply(id, JobTransition.SUCCEED, "worker:node-a/1", "succeeded",
                 Map.of("artifact_key", "artifacts/x.onnx", "artifact_bytes", 123L, "artifact_sha256", "ab"));
         JobRecord done = jobs().find(id).orElseThrow();
         assertThat(done.progress()).isEqualTo(1.0);
@@ -93,7 +97,7 @@ interface JobStateMachineContract {
     default void progressIsIgnoredOnceAJobHasLeftRunning() {
         UUID id = jobIn(JobStatus.RUNNING);
         jobs().progress(id, 0.5, "half", Times.now());
-        machine().apply(id, JobTransition.CANCEL, "cancelled", Map.of());
+        machine().apply(id, JobTransition.CANCEL, "key:owner (1)", "cancelled", Map.of());
         jobs().progress(id, 0.7, "late report", Times.now());
         JobRecord j = jobs().find(id).orElseThrow();
         assertThat(j.progress()).isEqualTo(0.5);
@@ -109,7 +113,7 @@ interface JobStateMachineContract {
         List<UUID> seen = new ArrayList<>();
         Cursor cursor = null;
         while (true) {
-            List<JobRecord> page = jobs().list(JobStatus.FAILED, cursor, 3);
+            List<JobRecord> page = jobs().list(TENANT, JobStatus.FAILED, cursor, 3);
             page.forEach(j -> seen.add(j.id()));
             if (page.size() < 3) {
                 break;

@@ -19,7 +19,10 @@ import org.springframework.util.LinkedMultiValueMap;
 import org.springframework.util.MultiValueMap;
 import org.springframework.web.client.RestClient;
 
-/** A small HTTP client for the tests: raw status, headers and JSON, nothing hidden by a typed client. */
+/**
+ * A small HTTP client for the tests: raw status, headers and JSON, nothing hidden by a typed client. {@code new
+ * Api(port)} calls as the shared test tenant; {@link #withToken} and {@link #anonymous} as anyone else.
+ */
 public final class Api {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -27,10 +30,26 @@ public final class Api {
     private final RestClient client;
 
     public Api(int port) {
-        this.client = RestClient.builder().baseUrl("http://localhost:" + port)
+        this(port, TestTenants.sharedKey(port));
+    }
+
+    private Api(int port, String token) {
+        RestClient.Builder builder = RestClient.builder().baseUrl("http://localhost:" + port)
                 .requestFactory(new SimpleClientHttpRequestFactory())
-                .defaultStatusHandler(s -> true, (req, res) -> { })
-                .build();
+                .defaultStatusHandler(s -> true, (req, res) -> { });
+        if (token != null) {
+            builder.defaultHeader(HttpHeaders.AUTHORIZATION, "Bearer " + token);
+        }
+        this.client = builder.build();
+    }
+
+    public static Api withToken(int port, String token) {
+        return new Api(port, token);
+    }
+
+    /** No Authorization header at all. */
+    public static Api anonymous(int port) {
+        return new Api(port, null);
     }
 
     public record Response(int status, HttpHeaders headers, byte[] body) {

@@ -1,0 +1,92 @@
+package io.caas.service.security;
+
+import io.caas.service.tenant.Caller;
+import io.caas.service.tenant.Tenants;
+import io.caas.service.web.ProblemTypes;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.List;
+import java.util.Optional;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.core.authority.SimpleGrantedAuthority;
+import org.springframework.security.core.context.SecurityContextHolder;
+import org.springframework.web.filter.OncePerRequestFilter;
+
+/**
+ * Reads {@code Authorization: Bearer <token>} and says who the caller is. A request without the header goes on
+ * anonymous (public pages and health need none; the access rules refuse the rest); a header with an unknown or
+ * revoked token is refused here, so a mistyped key never silently becomes an anonymous request.
+ */
+class BearerTokenFilter extends OncePerRequestFilter {
+
+    private static final String BEARER = "Bearer ";
+
+    private final ServiceTokens serviceTokens;
+    private final Tenants tenants;
+
+    BearerTokenFilter(ServiceTokens serviceTokens, Tenants tenants) {
+        this.serviceTokens = serviceTokens;
+        this.tenants = tenants;
+    }
+
+    @Override
+    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws ServletException, IOException {
+        String header = request.getHeader(HttpHeaders.AUTHORIZATION);
+        if (header == null) {
+            chain.doFilter(request, response);
+            return;
+        }
+        if (!header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+            refuse(request, response, "use 'Authorization: Bearer <API key>'");
+            return;
+        }
+        Optional<Authentication> caller = authenticate(header.substring(BEARER.length()).strip());
+        if (caller.isEmpty()) {
+            refuse(request, response, "the bearer token is not a valid API key (unknown or revoked)");
+            return;
+        }
+        SecurityContextHolder.getContext().setAuthentication(caller.get());
+        try {
+            chain.doFilter(request, response);
+        } finally {
+            SecurityContextHolder.clearContext();
+        }
+    }
+
+    private Optional<Authentication> authenticate(String token) {
+        if (token.isEmpty()) {
+            return Optional.empty();
+        }
+        if (serviceTokens.isAdmin(token)) {
+            return Optional.of(as("operator", Roles.ADMIN));
+        }
+        if (serviceTokens.isMetrics(token)) {
+            return Optional.of(as("metrics-scraper", Roles.METRICS));
+        }
+        return tenants.authenticate(token).map(c -> as(c, Roles.TENANT));
+    }
+
+    private static Authentication as(Object principal, String role) {
+        return UsernamePasswordAuthenticationToken.authenticated(principal, null,
+                List.of(new SimpleGrantedAuthority("ROLE_" + role)));
+    }
+
+    static void refuse(HttpServletRequest request, HttpServletResponse response, String detail) throws IOException {
+        response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"caas\"");
+        ProblemResponses.write(request, response, HttpStatus.UNAUTHORIZED, ProblemTypes.UNAUTHORIZED,
+                "Unauthorized", detail);
+    }
+
+    /** The tenant caller of the current request, if it is one. */
+    static Optional<Caller> currentCaller() {
+        Authentication a = SecurityContextHolder.getContext().getAuthentication();
+        return a != null && a.getPrincipal() instanceof Caller c ? Optional.of(c) : Optional.empty();
+    }
+}

@@ -1,0 +1,36 @@
+package io.caas.service.security;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.net.URI;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+
+/**
+ * Problem+json written by the security filters, which answer before Spring MVC and its exception handler run,
+ * in the same shape as every other error of the API.
+ */
+final class ProblemResponses {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private ProblemResponses() {
+    }
+
+    static void write(HttpServletRequest request, HttpServletResponse response, HttpStatus status, URI type,
+                      String title, String detail) throws IOException {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("type", type.toString());
+        p.put("title", title);
+        p.put("status", status.value());
+        p.put("detail", detail);
+        p.put("instance", request.getRequestURI());
+        response.setStatus(status.value());
+        response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
+        MAPPER.writeValue(response.getOutputStream(), p);
+    }
+}

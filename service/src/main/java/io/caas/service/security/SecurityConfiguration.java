@@ -1,0 +1,67 @@
+package io.caas.service.security;
+
+import io.caas.service.config.CaasProperties;
+import io.caas.service.tenant.Tenants;
+import io.caas.service.web.ProblemTypes;
+import jakarta.servlet.DispatcherType;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpStatus;
+import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.config.annotation.web.configurers.AbstractHttpConfigurer;
+import org.springframework.security.config.http.SessionCreationPolicy;
+import org.springframework.security.core.userdetails.UserDetailsService;
+import org.springframework.security.provisioning.InMemoryUserDetailsManager;
+import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.authentication.AnonymousAuthenticationFilter;
+
+/**
+ * Who may call what. Tenants' keys reach the /v1 API (and only their own resources there: the services filter
+ * by tenant and answer 404 for the rest); the admin token reaches /v1/admin and the actuator; the metrics token
+ * reaches the Prometheus scrape alone. Health probes, the pages, and the API description stay open. Stateless:
+ * no sessions, no cookies, hence no CSRF tokens.
+ */
+@Configuration
+class SecurityConfiguration {
+
+    @Bean
+    SecurityFilterChain api(HttpSecurity http, ServiceTokens serviceTokens, Tenants tenants,
+                            CaasProperties properties) throws Exception {
+        CaasProperties.Limits limits = properties.limits();
+        BearerTokenFilter bearer = new BearerTokenFilter(serviceTokens, tenants);
+        RateLimitFilter rateLimit = new RateLimitFilter(limits.requestsPerMinute(), limits.requestBurst(),
+                System::nanoTime);
+        return http
+                .csrf(AbstractHttpConfigurer::disable)
+                .httpBasic(AbstractHttpConfigurer::disable)
+                .formLogin(AbstractHttpConfigurer::disable)
+                .logout(AbstractHttpConfigurer::disable)
+                .requestCache(AbstractHttpConfigurer::disable)
+                .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+                .addFilterBefore(bearer, AnonymousAuthenticationFilter.class)
+                .addFilterAfter(rateLimit, BearerTokenFilter.class)
+                .exceptionHandling(e -> e
+                        .authenticationEntryPoint((request, response, ex) -> BearerTokenFilter.refuse(request, response,
+                                "this endpoint needs 'Authorization: Bearer <API key>'"))
+                        .accessDeniedHandler((request, response, ex) -> ProblemResponses.write(request, response,
+                                HttpStatus.FORBIDDEN, ProblemTypes.FORBIDDEN, "Forbidden",
+                                "this credential may not use this endpoint")))
+                .authorizeHttpRequests(a -> a
+                        // The asynchronous end of a server-sent event stream, and error rendering, were already
+                        // authorised when the request came in.
+                        .dispatcherTypeMatchers(DispatcherType.ASYNC, DispatcherType.ERROR).permitAll()
+                        .requestMatchers("/actuator/health", "/actuator/health/**").permitAll()
+                        .requestMatchers("/actuator/prometheus").hasAnyRole(Roles.METRICS, Roles.ADMIN)
+                        .requestMatchers("/actuator/**").hasRole(Roles.ADMIN)
+                        .requestMatchers("/v1/admin/**").hasRole(Roles.ADMIN)
+                        .requestMatchers("/v1/**").hasRole(Roles.TENANT)
+                        .anyRequest().permitAll())
+                .build();
+    }
+
+    /** Keeps Spring Boot from creating its default user with a generated password: there are no passwords here. */
+    @Bean
+    UserDetailsService noUsers() {
+        return new InMemoryUserDetailsManager();
+    }
+}

@@ -1,0 +1,38 @@
+package io.caas.service.security;
+
+import java.util.function.LongSupplier;
+
+/**
+ * A token bucket: {@code burst} requests at once, refilled at {@code perMinute}. Synchronized per bucket; one
+ * bucket serves one key, so contention is one client with itself.
+ */
+final class TokenBucket {
+
+    private static final long NANOS_PER_MINUTE = 60_000_000_000L;
+
+    private final double capacity;
+    private final double tokensPerNano;
+    private final LongSupplier clock;
+    private double tokens;
+    private long last;
+
+    TokenBucket(int perMinute, int burst, LongSupplier nanoClock) {
+        this.capacity = burst;
+        this.tokensPerNano = (double) perMinute / NANOS_PER_MINUTE;
+        this.clock = nanoClock;
+        this.tokens = burst;
+        this.last = nanoClock.getAsLong();
+    }
+
+    /** Takes a token: 0 if one was there, else the nanoseconds until one will be (nothing is taken then). */
+    synchronized long take() {
+        long now = clock.getAsLong();
+        tokens = Math.min(capacity, tokens + (now - last) * tokensPerNano);
+        last = now;
+        if (tokens >= 1) {
+            tokens -= 1;
+            return 0;
+        }
+        return (long) Math.ceil((1 - tokens) / tokensPerNano);
+    }
+}
