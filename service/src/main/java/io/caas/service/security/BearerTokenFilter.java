@@ -10,6 +10,9 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataAccessException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
@@ -24,6 +27,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * revoked token is refused here, so a mistyped key never silently becomes an anonymous request.
  */
 class BearerTokenFilter extends OncePerRequestFilter {
+
+    private static final Logger log = LoggerFactory.getLogger(BearerTokenFilter.class);
 
     private static final String BEARER = "Bearer ";
 
@@ -47,7 +52,17 @@ class BearerTokenFilter extends OncePerRequestFilter {
             refuse(request, response, "use 'Authorization: Bearer <API key>'");
             return;
         }
-        Optional<Authentication> caller = authenticate(header.substring(BEARER.length()).strip());
+        Optional<Authentication> caller;
+        try {
+            caller = authenticate(header.substring(BEARER.length()).strip());
+        } catch (DataAccessException e) {
+            // Keys live in the database; without it no key can be checked, and the client should come back.
+            log.warn("cannot check an API key: database unavailable ({})", e.getMessage());
+            response.setHeader(HttpHeaders.RETRY_AFTER, "5");
+            ProblemResponses.write(request, response, HttpStatus.SERVICE_UNAVAILABLE, ProblemTypes.UNAVAILABLE,
+                    "Service unavailable", "the service's database cannot be reached; retry shortly");
+            return;
+        }
         if (caller.isEmpty()) {
             refuse(request, response, "the bearer token is not a valid API key (unknown or revoked)");
             return;
