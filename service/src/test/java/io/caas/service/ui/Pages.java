@@ -80,6 +80,40 @@ final class Pages {
         return rows;
     }
 
+    /** Drops {@code file} on the element {@code css} the way a drag from the desktop does: a drop event carrying it. */
+    void dropFile(String css, Path file) throws IOException {
+        script("const bytes = Uint8Array.from(atob(arguments[1]), c => c.charCodeAt(0));"
+                + "const transfer = new DataTransfer();"
+                + "transfer.items.add(new File([bytes], arguments[2], {type: 'application/octet-stream'}));"
+                + "const zone = document.querySelector(arguments[0]);"
+                + "zone.dispatchEvent(new DragEvent('dragover', {dataTransfer: transfer, bubbles: true, cancelable: true}));"
+                + "zone.dispatchEvent(new DragEvent('drop', {dataTransfer: transfer, bubbles: true, cancelable: true}));",
+                css, java.util.Base64.getEncoder().encodeToString(Files.readAllBytes(file)), file.getFileName().toString());
+    }
+
+    /** Method, URL and Authorization header of every request the browser sent since the last call. */
+    List<SentRequest> sentRequests() {
+        List<SentRequest> sent = new ArrayList<>();
+        for (org.openqa.selenium.logging.LogEntry entry : driver.manage().logs().get("performance")) {
+            JsonNode message = json(entry.getMessage()).path("message");
+            if (message.path("method").asText().equals("Network.requestWillBeSent")) {
+                JsonNode request = message.path("params").path("request");
+                String authorization = null;
+                // header names as sent: fetch's Headers lower-cases them
+                for (var header : request.path("headers").properties()) {
+                    if (header.getKey().equalsIgnoreCase("Authorization")) {
+                        authorization = header.getValue().asText();
+                    }
+                }
+                sent.add(new SentRequest(request.path("method").asText(), request.path("url").asText(), authorization));
+            }
+        }
+        return sent;
+    }
+
+    record SentRequest(String method, String url, String authorization) {
+    }
+
     /** A PNG of the whole page (the window grown to its height), for the README. */
     void screenshot(String name) {
         script("document.activeElement?.blur(); window.scrollTo(0, 0);");

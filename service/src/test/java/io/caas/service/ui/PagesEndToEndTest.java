@@ -70,7 +70,7 @@ class PagesEndToEndTest extends H2ServiceTest {
         pages.open("/ui/model.html");
         assertThat(pages.find("#api-key").getDomProperty("value")).isEqualTo("page-test-key");
 
-        pages.find("#model-file").sendKeys(onnx.toString());
+        pages.dropFile("#drop-zone", onnx);
         pages.await("#layers-table", Duration.ofSeconds(30));
         String modelId = pages.driver().getCurrentUrl().replaceAll(".*[?&]id=", "");
         JsonNode model = api.get("/v1/models/" + modelId).json();
@@ -120,6 +120,14 @@ class PagesEndToEndTest extends H2ServiceTest {
         pages.screenshot("job-page");
 
         pages.find("#download").click();
+        // every API call so far, the event stream and the upload included, carried the key
+        List<Pages.SentRequest> apiCalls = pages.sentRequests().stream()
+                .filter(r -> r.url().contains("/v1/") && !r.method().equals("OPTIONS")).toList();
+        assertThat(apiCalls).extracting(Pages.SentRequest::url)
+                .anyMatch(u -> u.endsWith("/v1/models")).anyMatch(u -> u.contains("/events?after="))
+                .anyMatch(u -> u.endsWith("/v1/jobs")).anyMatch(u -> u.endsWith("/report"));
+        assertThat(apiCalls).allSatisfy(r -> assertThat(r.authorization()).as(r.toString())
+                .isEqualTo("Bearer page-test-key"));
         byte[] artifact = api.get("/v1/jobs/" + jobId + "/artifact").body();
         Path saved = downloads.resolve(jobId + "-oialr.onnx");
         new WebDriverWait(pages.driver(), Duration.ofSeconds(30)).withMessage("no download " + saved)
