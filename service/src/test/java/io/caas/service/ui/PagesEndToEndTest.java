@@ -253,4 +253,27 @@ class PagesEndToEndTest extends H2ServiceTest {
                 .isLessThan(reportOf.get(moreEnergy).get("compressed").get("serializedBytes").asLong());
         pages.screenshot("compare-page");
     }
+
+    @Test
+    void aJobTheServiceRefusesShowsItsReasonsOnTheForm() throws Exception {
+        String model = api.postRaw("/v1/models?name=fashion-mlp", TrainedModels.fashionMlp(),
+                MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
+        pages.open("/ui/model.html?id=" + model);
+        pages.await("#job-method option[value=oialr]", Duration.ofSeconds(30));
+        new Select(pages.find("#job-method")).selectByValue("oialr");
+        // out of the method's range: the browser itself holds the form back
+        pages.find("#param-sigmaCutoff").sendKeys("1.5");
+        pages.find("#start-job").click();
+        assertThat(pages.script("return document.querySelector('#param-sigmaCutoff').validity.rangeOverflow"))
+                .isEqualTo(true);
+        assertThat(pages.findAll("#job-submit-result *")).isEmpty();
+
+        // what only the service knows: this method needs a training dataset, and none is chosen
+        pages.find("#param-sigmaCutoff").clear();
+        pages.find("#start-job").click();
+        String shown = pages.await("#job-submit-result .error", Duration.ofSeconds(30)).getText();
+        assertThat(shown).contains("422").contains("training dataset");
+        assertThat(pages.driver().getCurrentUrl()).contains("model.html?id=" + model);
+        assertThat(pages.find("#start-job").isEnabled()).isTrue();
+    }
 }
