@@ -38,6 +38,13 @@ final class Pages {
         driver.get(base + path);
     }
 
+    /** Types the key into the header's API key field and saves it, as a user does once per browser. */
+    void saveApiKey(String key) {
+        open("/ui/index.html");
+        find("#api-key").sendKeys(key);
+        find("header form button").click();
+    }
+
     WebElement find(String css) {
         return driver.findElement(By.cssSelector(css));
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.caas.service.support.Api;
+import io.caas.service.support.TestTenants;
 import io.caas.service.support.FashionMnistFiles;
 import io.caas.service.support.H2ServiceTest;
 import io.caas.service.support.HeadlessChromium;
@@ -39,12 +40,15 @@ class PagesEndToEndTest extends H2ServiceTest {
     @LocalServerPort
     int port;
     Api api;
+    /** The API key of the tenant the tests act as; the pages send it on every API call. */
+    String key;
     Path downloads;
     Pages pages;
 
     @BeforeEach
     void browser() throws Exception {
         api = new Api(port);
+        key = TestTenants.sharedKey(port);
         downloads = Files.createTempDirectory("caas-downloads");
         pages = new Pages(HeadlessChromium.start(downloads), port);
     }
@@ -65,10 +69,10 @@ class PagesEndToEndTest extends H2ServiceTest {
 
         // the API key typed in the header is kept for every later page
         pages.open("/ui/model.html");
-        pages.find("#api-key").sendKeys("page-test-key");
+        pages.find("#api-key").sendKeys(key);
         pages.find("header form button").click();
         pages.open("/ui/model.html");
-        assertThat(pages.find("#api-key").getDomProperty("value")).isEqualTo("page-test-key");
+        assertThat(pages.find("#api-key").getDomProperty("value")).isEqualTo(key);
 
         pages.dropFile("#drop-zone", onnx);
         pages.await("#layers-table", Duration.ofSeconds(30));
@@ -127,7 +131,7 @@ class PagesEndToEndTest extends H2ServiceTest {
                 .anyMatch(u -> u.endsWith("/v1/models")).anyMatch(u -> u.contains("/events?after="))
                 .anyMatch(u -> u.endsWith("/v1/jobs")).anyMatch(u -> u.endsWith("/report"));
         assertThat(apiCalls).allSatisfy(r -> assertThat(r.authorization()).as(r.toString())
-                .isEqualTo("Bearer page-test-key"));
+                .isEqualTo("Bearer " + key));
         byte[] artifact = api.get("/v1/jobs/" + jobId + "/artifact").body();
         Path saved = downloads.resolve(jobId + "-oialr.onnx");
         new WebDriverWait(pages.driver(), Duration.ofSeconds(30)).withMessage("no download " + saved)
@@ -198,6 +202,7 @@ class PagesEndToEndTest extends H2ServiceTest {
         String test = api.postMultipart("/v1/datasets", "fashion-t10k.zip", FashionMnistFiles.testSplitIdxZip())
                 .json().get("id").asText();
         Map<String, Double> energyOf = new java.util.HashMap<>();
+        pages.saveApiKey(key);
         for (double energy : new double[] {0.9, 0.6}) {
             energyOf.put(api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd", "evalDatasetId", test,
                     "parameters", Map.of("energy", energy, "skipFirstAndLast", false))).json().get("id").asText(), energy);
@@ -258,6 +263,7 @@ class PagesEndToEndTest extends H2ServiceTest {
     void aJobTheServiceRefusesShowsItsReasonsOnTheForm() throws Exception {
         String model = api.postRaw("/v1/models?name=fashion-mlp", TrainedModels.fashionMlp(),
                 MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
+        pages.saveApiKey(key);
         pages.open("/ui/model.html?id=" + model);
         pages.await("#job-method option[value=oialr]", Duration.ofSeconds(30));
         new Select(pages.find("#job-method")).selectByValue("oialr");
