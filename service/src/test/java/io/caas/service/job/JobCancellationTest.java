@@ -89,6 +89,12 @@ class JobCancellationTest {
         assertThat(actorOf(api, running, "log", null)).as("who asked to cancel").isEqualTo(caller);
         assertThat(actorOf(api, running, "state", "cancelled")).as("the worker that stopped it").startsWith("worker:");
 
+        // the cancelled job gave its worker back: the only worker thread takes the next job at once
+        String next = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd")).json().get("id").asText();
+        api.awaitJob(next, Duration.ofSeconds(30), Set.of("running"));
+        api.postJson("/v1/jobs/" + next + "/cancel", Map.of());
+        api.awaitJob(next, Duration.ofSeconds(30), Set.of("cancelled"));
+
         assertThat(api.delete("/v1/models/" + model).status()).isEqualTo(204);
     }
 
