@@ -1,5 +1,6 @@
 package io.caas.service.job;
 
+import io.caas.service.support.TempDirs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -32,7 +33,7 @@ import org.springframework.test.context.DynamicPropertySource;
 @DirtiesContext
 class ArtifactStoreFailureTest {
 
-    private static final Path DATA_DIR = tempDir();
+    private static final Path DATA_DIR = TempDirs.create("caas-fulldisk-test");
 
     @DynamicPropertySource
     static void dataDir(DynamicPropertyRegistry registry) {
@@ -98,13 +99,5 @@ class ArtifactStoreFailureTest {
         assertThat(job.has("artifact")).isFalse();
         assertThat(api.get("/v1/jobs/" + id + "/artifact").status()).isEqualTo(409);
         assertThat(Files.exists(DATA_DIR.resolve("artifacts/artifacts/" + id + ".onnx"))).isFalse();
-    }
-
-    private static Path tempDir() {
-        try {
-            return Files.createTempDirectory("caas-fulldisk-test");
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 }

@@ -1,5 +1,6 @@
 package io.caas.service.job;
 
+import io.caas.service.support.TempDirs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -33,15 +34,7 @@ import org.springframework.test.context.DynamicPropertySource;
 class DatabaseRestartTest {
 
     static final RestartablePostgres POSTGRES = new RestartablePostgres();
-    static final Path DATA_DIR = tempDir();
-
-    static Path tempDir() {
-        try {
-            return Files.createTempDirectory("caas-db-restart");
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
+    static final Path DATA_DIR = TempDirs.create("caas-db-restart");
 
     @DynamicPropertySource
     static void database(DynamicPropertyRegistry registry) {

@@ -1,5 +1,6 @@
 package io.caas.service.job;
 
+import io.caas.service.support.TempDirs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -30,15 +31,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 class JobCancellationTest {
 
     /** Its own database: this context's slow worker must not take the jobs of other test classes. */
-    private static final Path OWN_DATA_DIR = tempDir();
-
-    private static Path tempDir() {
-        try {
-            return java.nio.file.Files.createTempDirectory("caas-cancel-test");
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
+    private static final Path OWN_DATA_DIR = TempDirs.create("caas-cancel-test");
 
     @DynamicPropertySource
     static void ownDataDir(DynamicPropertyRegistry registry) {

@@ -1,5 +1,6 @@
 package io.caas.service.job;
 
+import io.caas.service.support.TempDirs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -35,7 +36,7 @@ class WorkerFailoverTest {
 
     /** Its own database: no other test context's worker may take the job. */
     private static final String OWN_JDBC_URL = EmbeddedPostgresDatabase.newDatabase();
-    private static final Path OWN_DATA_DIR = tempDir();
+    private static final Path OWN_DATA_DIR = TempDirs.create("caas-failover-test");
 
     @DynamicPropertySource
     static void ownDatabase(DynamicPropertyRegistry registry) {
@@ -43,14 +44,6 @@ class WorkerFailoverTest {
         registry.add("spring.datasource.username", () -> "postgres");
         registry.add("spring.datasource.password", () -> "postgres");
         registry.add("caas.data-dir", OWN_DATA_DIR::toString);
-    }
-
-    private static Path tempDir() {
-        try {
-            return Files.createTempDirectory("caas-failover-test");
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 
     @LocalServerPort

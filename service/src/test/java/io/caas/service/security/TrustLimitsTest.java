@@ -1,5 +1,6 @@
 package io.caas.service.security;
 
+import io.caas.service.support.TempDirs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.caas.service.support.Api;
@@ -30,15 +31,7 @@ import org.springframework.test.context.DynamicPropertySource;
 @DirtiesContext
 class TrustLimitsTest {
 
-    private static final Path OWN_DATA_DIR = tempDir();
-
-    private static Path tempDir() {
-        try {
-            return Files.createTempDirectory("caas-limits-test");
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
+    private static final Path OWN_DATA_DIR = TempDirs.create("caas-limits-test");
 
     @DynamicPropertySource
     static void ownDataDir(DynamicPropertyRegistry registry) {

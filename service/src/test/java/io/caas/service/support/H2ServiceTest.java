@@ -1,6 +1,5 @@
 package io.caas.service.support;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -21,18 +20,10 @@ public abstract class H2ServiceTest {
     /** Small enough that a real model (PaddleOCR recogniser, 10.8 MB) is over it. */
     public static final long UPLOAD_LIMIT = 5L * 1024 * 1024;
 
-    protected static final Path DATA_DIR = tempDir();
+    protected static final Path DATA_DIR = TempDirs.create("caas-h2-test");
 
     @DynamicPropertySource
     static void dataDir(DynamicPropertyRegistry registry) {
         registry.add("caas.data-dir", DATA_DIR::toString);
-    }
-
-    private static Path tempDir() {
-        try {
-            return Files.createTempDirectory("caas-h2-test");
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 }

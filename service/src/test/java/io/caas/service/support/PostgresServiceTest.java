@@ -1,6 +1,5 @@
 package io.caas.service.support;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -17,7 +16,7 @@ import org.springframework.test.context.DynamicPropertySource;
 public abstract class PostgresServiceTest {
 
     protected static final String JDBC_URL = EmbeddedPostgresDatabase.newDatabase();
-    protected static final Path DATA_DIR = tempDir();
+    protected static final Path DATA_DIR = TempDirs.create("caas-pg-test");
 
     @DynamicPropertySource
     static void database(DynamicPropertyRegistry registry) {
@@ -25,13 +24,5 @@ public abstract class PostgresServiceTest {
         registry.add("spring.datasource.username", () -> "postgres");
         registry.add("spring.datasource.password", () -> "postgres");
         registry.add("caas.data-dir", DATA_DIR::toString);
-    }
-
-    private static Path tempDir() {
-        try {
-            return Files.createTempDirectory("caas-pg-test");
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 }
