@@ -24,6 +24,39 @@ public final class DatasetCompatibility {
     }
 
     /**
+     * Every reason the dataset does not fit the model's inputs: a single-input dataset feeds the first input (a
+     * token model derives the others), a dataset with several inputs must have a part for each model input, by
+     * name, of the input's shape, and no part the model does not take.
+     */
+    public static List<String> problems(Dataset data, List<TensorSpec> inputs) {
+        if (!data.multiInput()) {
+            return inputs.isEmpty() ? List.of() : problems(data, inputs.get(0));
+        }
+        List<String> problems = new ArrayList<>();
+        for (TensorSpec input : inputs) {
+            Optional<DatasetInput> part = data.inputs().stream().filter(p -> p.name().equals(input.name())).findFirst();
+            if (part.isEmpty()) {
+                problems.add("dataset '" + data.name() + "' has no array for model input '" + input.name()
+                        + "'; it holds " + data.inputs());
+                continue;
+            }
+            if (!input.elementType().equals("float") && !input.elementType().equals("unknown")) {
+                problems.add("model input '" + input.name() + "' takes " + input.elementType()
+                        + " values but datasets are float");
+            }
+            shapeProblem(data.name() + "' array '" + input.name(), part.get().sampleShape(), input)
+                    .ifPresent(problems::add);
+        }
+        for (DatasetInput part : data.inputs()) {
+            if (inputs.stream().noneMatch(i -> i.name().equals(part.name()))) {
+                problems.add("dataset '" + data.name() + "' has an array '" + part.name() + "' but the model has "
+                        + "no such input; its inputs are " + inputs.stream().map(TensorSpec::name).toList());
+            }
+        }
+        return problems;
+    }
+
+    /**
      * Whether samples of this shape fit the input (its dims after the batch one; symbolic dims fit any size). Takes
      * the shape alone so that a registry can check a stored dataset without loading it.
      */
