@@ -24,6 +24,52 @@ public final class DatasetCompatibility {
     }
 
     /**
+     * Every reason the dataset does not fit the model's inputs: a single-input dataset feeds the first input (a
+     * token model derives the others), a dataset with several inputs must have a part for each model input, by
+     * name, of the input's shape, and no part the model does not take.
+     */
+    public static List<String> problems(Dataset data, List<TensorSpec> inputs) {
+        if (!data.multiInput()) {
+            return inputs.isEmpty() ? List.of() : problems(data, inputs.get(0));
+        }
+        List<String> problems = new ArrayList<>();
+        for (TensorSpec input : inputs) {
+            if (!input.elementType().equals("float") && !input.elementType().equals("unknown")) {
+                problems.add("model input '" + input.name() + "' takes " + input.elementType()
+                        + " values but datasets are float");
+            }
+        }
+        problems.addAll(inputProblems(data.name(), data.inputs(), inputs));
+        return problems;
+    }
+
+    /**
+     * The shape check of a dataset with several inputs, from its layout alone (so that a registry can check a
+     * stored dataset without loading it): a part for each model input, by name, of the input's shape, and no part
+     * the model does not take.
+     */
+    public static List<String> inputProblems(String datasetName, List<DatasetInput> parts, List<TensorSpec> inputs) {
+        List<String> problems = new ArrayList<>();
+        for (TensorSpec input : inputs) {
+            Optional<DatasetInput> part = parts.stream().filter(p -> p.name().equals(input.name())).findFirst();
+            if (part.isEmpty()) {
+                problems.add("dataset '" + datasetName + "' has no array for model input '" + input.name()
+                        + "'; it holds " + parts);
+            } else {
+                shapeProblem(datasetName + "' array '" + input.name(), part.get().sampleShape(), input)
+                        .ifPresent(problems::add);
+            }
+        }
+        for (DatasetInput part : parts) {
+            if (inputs.stream().noneMatch(i -> i.name().equals(part.name()))) {
+                problems.add("dataset '" + datasetName + "' has an array '" + part.name() + "' but the model has "
+                        + "no such input; its inputs are " + inputs.stream().map(TensorSpec::name).toList());
+            }
+        }
+        return problems;
+    }
+
+    /**
      * Whether samples of this shape fit the input (its dims after the batch one; symbolic dims fit any size). Takes
      * the shape alone so that a registry can check a stored dataset without loading it.
      */

@@ -11,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 
@@ -153,33 +152,36 @@ public final class DatasetLoader {
         return Datasets.of(name, images, labels, sample);
     }
 
+    /**
+     * Features and labels as x/y (or X/y, features/labels); for a model with several inputs, one array per model
+     * input, keyed by the input's name, plus the labels as y or labels (optional: without, it distils).
+     */
     private static Dataset loadNpz(Path file, DatasetLimits limits) throws IOException {
-        Set<String> preferred = Set.of("x", "X", "y", "features", "labels");
         Map<String, NumericArray> kept = new LinkedHashMap<>();
-        int[] seen = {0};
         Archives.forEachEntry(file, limits, (entry, content) -> {
             if (!entry.endsWith(".npy")) {
                 return;
             }
             String key = entry.substring(0, entry.length() - 4);
-            // Only arrays that could be chosen are decoded; the rest stream past (still counted by the budget).
-            if (preferred.contains(key) || seen[0] < 2) {
-                kept.put(key, NpyReader.read(content, entry, limits));
-            } else {
-                content.transferTo(java.io.OutputStream.nullOutputStream());
-            }
-            seen[0]++;
+            kept.put(key, NpyReader.read(content, entry, limits));
         });
         if (kept.isEmpty()) {
             throw new DatasetFormatException(file.getFileName() + " holds no .npy arrays");
         }
+        String name = file.getFileName().toString();
         for (String[] pair : NPZ_NAME_PAIRS) {
             if (kept.containsKey(pair[0])) {
-                return Datasets.of(file.getFileName().toString(), kept.get(pair[0]), kept.get(pair[1]), null);
+                return Datasets.of(name, kept.get(pair[0]), kept.get(pair[1]), null);
             }
         }
+        String labelKey = kept.containsKey("y") ? "y" : kept.containsKey("labels") ? "labels" : null;
+        int featureArrays = kept.size() - (labelKey == null ? 0 : 1);
+        if (featureArrays >= 2 && (labelKey != null || kept.size() > 2)) {
+            Map<String, NumericArray> inputs = new LinkedHashMap<>(kept);
+            NumericArray labels = labelKey == null ? null : inputs.remove(labelKey);
+            return Datasets.ofInputs(name, inputs, labels);
+        }
         List<NumericArray> firstTwo = new ArrayList<>(kept.values()).subList(0, Math.min(2, kept.size()));
-        return Datasets.of(file.getFileName().toString(), firstTwo.get(0), firstTwo.size() > 1 ? firstTwo.get(1) : null,
-                null);
+        return Datasets.of(name, firstTwo.get(0), firstTwo.size() > 1 ? firstTwo.get(1) : null, null);
     }
 }

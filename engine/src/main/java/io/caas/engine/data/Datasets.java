@@ -1,6 +1,9 @@
 package io.caas.engine.data;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 
 /** Builds a {@link Dataset} from feature and label arrays, checking what every format must satisfy. */
 final class Datasets {
@@ -34,6 +37,54 @@ final class Datasets {
         }
         try {
             return new Dataset(name, shape, features, labels, classes);
+        } catch (IllegalArgumentException e) {
+            throw new DatasetFormatException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A dataset for a model with several inputs: one array per input (keyed by input name, each with the same
+     * number of samples), interleaved so that each sample holds its inputs' values one after the other.
+     */
+    static Dataset ofInputs(String name, Map<String, NumericArray> arrays, NumericArray y) {
+        List<DatasetInput> inputs = new ArrayList<>();
+        List<float[]> values = new ArrayList<>();
+        long n = -1;
+        for (Map.Entry<String, NumericArray> e : arrays.entrySet()) {
+            NumericArray x = e.getValue();
+            if (x.shape().length == 0 || x.shape()[0] == 0) {
+                throw new DatasetFormatException("input array '" + e.getKey() + "' holds no samples (shape "
+                        + Arrays.toString(x.shape()) + ")");
+            }
+            if (n >= 0 && x.shape()[0] != n) {
+                throw new DatasetFormatException("input array '" + e.getKey() + "' has " + x.shape()[0]
+                        + " samples but '" + inputs.get(0).name() + "' has " + n);
+            }
+            n = x.shape()[0];
+            long[] shape = x.shape().length == 1 ? new long[] {1} : Arrays.copyOfRange(x.shape(), 1, x.shape().length);
+            float[] v = x.values();
+            if (x.unsignedBytes()) {
+                for (int i = 0; i < v.length; i++) {
+                    v[i] /= 255f;
+                }
+            }
+            inputs.add(new DatasetInput(e.getKey(), shape));
+            values.add(v);
+        }
+        int total = inputs.stream().mapToInt(DatasetInput::elements).sum();
+        float[] features = new float[Math.multiplyExact(Math.toIntExact(n), total)];
+        for (int s = 0; s < n; s++) {
+            int at = s * total;
+            for (int i = 0; i < inputs.size(); i++) {
+                int per = inputs.get(i).elements();
+                System.arraycopy(values.get(i), s * per, features, at, per);
+                at += per;
+            }
+        }
+        int[] labels = y == null ? null : labels(y, n);
+        int classes = labels == null ? 0 : Arrays.stream(labels).max().orElse(-1) + 1;
+        try {
+            return new Dataset(name, new long[] {total}, features, labels, classes, inputs);
         } catch (IllegalArgumentException e) {
             throw new DatasetFormatException(e.getMessage(), e);
         }

@@ -2,6 +2,7 @@ package io.caas.engine.eval;
 
 import io.caas.engine.data.Dataset;
 import io.caas.engine.data.DatasetCompatibility;
+import io.caas.engine.data.DatasetInput;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.TensorSpec;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
@@ -21,7 +22,8 @@ public final class Evaluator {
     /** Size, latency at batch 1 and batch N, and top-1 accuracy when a labelled dataset is given. */
     public static ModelMeasurements measure(ModelProto model, Optional<Dataset> data, EvaluationOptions options) {
         long parameters = ModelInspector.inspect(model).parameters();
-        try (ModelRunner runner = new ModelRunner(model, options.intraOpThreads(), sampleShape(model, data, options))) {
+        try (ModelRunner runner = new ModelRunner(model, options.intraOpThreads(), sampleShape(model, data, options),
+                parts(data))) {
             int n = options.batchSize();
             float[] inputs = data.map(d -> d.features())
                     .orElseGet(() -> random(runner.sampleElements() * n, options.seed(), runner.integerInput()));
@@ -47,8 +49,8 @@ public final class Evaluator {
     public static OutputAgreement compare(ModelProto original, ModelProto compressed, Optional<Dataset> data,
                                           EvaluationOptions options) {
         long[] shape = sampleShape(original, data, options);
-        try (ModelRunner a = new ModelRunner(original, options.intraOpThreads(), shape);
-             ModelRunner b = new ModelRunner(compressed, options.intraOpThreads(), shape)) {
+        try (ModelRunner a = new ModelRunner(original, options.intraOpThreads(), shape, parts(data));
+             ModelRunner b = new ModelRunner(compressed, options.intraOpThreads(), shape, parts(data))) {
             int per = a.sampleElements();
             float[] inputs;
             int samples;
@@ -96,7 +98,7 @@ public final class Evaluator {
         if (data.isPresent()) {
             List<TensorSpec> inputs = ModelInspector.inspect(model).inputs();
             if (!inputs.isEmpty()) {
-                List<String> problems = DatasetCompatibility.problems(data.get(), inputs.get(0));
+                List<String> problems = DatasetCompatibility.problems(data.get(), inputs);
                 if (!problems.isEmpty()) {
                     throw new EvaluationException(String.join("; ", problems));
                 }
@@ -104,6 +106,10 @@ public final class Evaluator {
             return data.get().sampleShape();
         }
         return options.sampleShape();
+    }
+
+    private static List<DatasetInput> parts(Optional<Dataset> data) {
+        return data.map(Dataset::inputs).orElse(List.of());
     }
 
     private static LatencyStats latency(ModelRunner runner, float[] inputs, int batch, EvaluationOptions options) {

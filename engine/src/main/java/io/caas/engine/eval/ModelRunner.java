@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import io.caas.engine.data.DatasetInput;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.TensorSpec;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
@@ -20,7 +21,8 @@ import java.util.Map;
 /**
  * One ONNX Runtime session, fed through its first graph input: float, or int64/int32 (token ids, given as
  * integral floats). Further inputs, if any, are fed with ones (attention mask "attend", token type 1), enough
- * for timing and for comparing two versions of one model.
+ * for timing and for comparing two versions of one model. A model with several float inputs can instead be fed
+ * from samples that hold every input's values one after the other (see {@link io.caas.engine.data.Dataset#inputs()}).
  */
 public final class ModelRunner implements AutoCloseable {
 
@@ -30,12 +32,21 @@ public final class ModelRunner implements AutoCloseable {
     private final List<String> otherInputs;
     private final long[] sampleShape;
     private final boolean batchFixedToOne;
+    private final List<DatasetInput> parts;
 
     /**
      * @param sampleShape shape of one sample (no batch dim) where the model's is symbolic; null to use the
      *                    model's own, symbolic dims then taken as 1
      */
     public ModelRunner(ModelProto model, int intraOpThreads, long[] sampleShape) {
+        this(model, intraOpThreads, sampleShape, List.of());
+    }
+
+    /**
+     * @param parts how each sample splits into the model's inputs, by name; empty to feed the first input alone
+     */
+    public ModelRunner(ModelProto model, int intraOpThreads, long[] sampleShape, List<DatasetInput> parts) {
+        this.parts = List.copyOf(parts);
         List<TensorSpec> inputs = ModelInspector.inspect(model).inputs();
         if (inputs.isEmpty()) {
             throw new EvaluationException("the model has no inputs");
@@ -102,9 +113,13 @@ public final class ModelRunner implements AutoCloseable {
         System.arraycopy(sampleShape, 0, shape, 1, sampleShape.length);
         Map<String, OnnxTensor> feed = new HashMap<>();
         try {
-            feed.put(input.name(), tensor(features, offset * per, batch * per, shape));
-            for (String other : otherInputs) {
-                feed.put(other, ones(other, shape));
+            if (parts.isEmpty()) {
+                feed.put(input.name(), tensor(features, offset * per, batch * per, shape));
+                for (String other : otherInputs) {
+                    feed.put(other, ones(other, shape));
+                }
+            } else {
+                feedParts(feed, features, offset, batch, per);
             }
             try (OrtSession.Result result = session.run(feed)) {
                 return rows(result.get(0), batch);
@@ -114,6 +129,24 @@ public final class ModelRunner implements AutoCloseable {
                     + Arrays.toString(shape) + ": " + e.getMessage(), e);
         } finally {
             feed.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    /** Each input from its part of every sample in the batch. */
+    private void feedParts(Map<String, OnnxTensor> feed, float[] features, int offset, int batch, int per)
+            throws OrtException {
+        int at = 0;
+        for (DatasetInput part : parts) {
+            int n = part.elements();
+            float[] v = new float[batch * n];
+            for (int i = 0; i < batch; i++) {
+                System.arraycopy(features, (offset + i) * per + at, v, i * n, n);
+            }
+            long[] shape = new long[part.sampleShape().length + 1];
+            shape[0] = batch;
+            System.arraycopy(part.sampleShape(), 0, shape, 1, part.sampleShape().length);
+            feed.put(part.name(), OnnxTensor.createTensor(env, FloatBuffer.wrap(v), shape));
+            at += n;
         }
     }
 

@@ -5,5 +5,7 @@ public enum LayerKind {
     /** Gemm, or MatMul against a 2-D weight: y = x·W. */
     DENSE,
     /** Conv with a 4-D weight (out, in/group, kh, kw). */
-    CONV
+    CONV,
+    /** Bilinear layer z_k = xᵀ·W_k·y on two activations, an Einsum with a 3-D weight (out, in_x, in_y). */
+    BILINEAR
 }

@@ -77,6 +77,12 @@ public final class ModelInspector {
 
     static Optional<WeightedLayer> weightedLayer(NodeProto node, String name, Weights weights) {
         String op = node.getOpType();
+        Optional<BilinearEinsum> bilinear = BilinearEinsum.of(node, weights);
+        if (bilinear.isPresent()) {
+            TensorProto w = weights.get(bilinear.get().weight()).orElseThrow();
+            return Optional.of(new WeightedLayer(name, op, LayerKind.BILINEAR, bilinear.get().weight(),
+                    w.getDimsList(), Tensors.elementCount(w)));
+        }
         if (!node.getDomain().isEmpty() || node.getInputCount() < 2) {
             return Optional.empty();
         }

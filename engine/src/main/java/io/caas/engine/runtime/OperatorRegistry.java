@@ -16,6 +16,7 @@ public final class OperatorRegistry {
         ShapeOps.register(r);
         TensorOps.register(r);
         ResamplingOps.register(r);
+        EinsumOp.register(r);
         OPERATORS = Collections.unmodifiableMap(r);
     }
 

@@ -21,7 +21,9 @@ public final class Evaluation {
         for (int from = 0; from < data.size(); from += batchSize) {
             int to = Math.min(data.size(), from + batchSize);
             try (NDManager m = model.manager().newSubManager()) {
-                NDArray out = model.forward(new NDList(Batches.features(m, data, order, from, to))).head();
+                NDList inputs = data.multiInput() ? Batches.inputs(m, data, model.inputNames(), order, from, to)
+                        : new NDList(Batches.features(m, data, order, from, to));
+                NDArray out = model.forward(inputs).head();
                 long[] predicted = out.argMax(-1).toLongArray();
                 for (int i = from; i < to; i++) {
                     if (predicted[i - from] == data.labels()[i]) {

@@ -21,7 +21,8 @@ import java.util.Random;
 
 /**
  * Fine-tunes an interpreted model's unfrozen parameters in place: with labels by cross-entropy, without by
- * distillation against a teacher (normally the model before compression). Single-input models, and token models
+ * distillation against a teacher (normally the model before compression). Single-input models, models with several
+ * inputs fed from a dataset with one part per input ({@link Dataset#inputs()}), and token models
  * such as BERT encoders: there the dataset carries the token ids (as floats, padded with id 0) and the other
  * inputs are derived, see {@link TokenInputs}; their distillation loss is the MSE over non-padding positions.
  * Cancellation follows the engine's convention: the thread's interrupt flag, checked before every step.
@@ -33,7 +34,8 @@ public final class FineTuner {
 
     public static TrainingResult train(InterpretedModel student, Dataset data, InterpretedModel teacher,
                                        TrainingConfig cfg, ProgressListener listener) throws InterruptedException {
-        TokenInputs tokens = student.inputNames().size() == 1 ? null : TokenInputs.of(student.block().graph());
+        TokenInputs tokens = student.inputNames().size() == 1 || data.multiInput() ? null
+                : TokenInputs.of(student.block().graph());
         TrainingConfig.Objective objective = resolve(cfg.objective(), data, teacher);
         boolean isProbability = endsInSoftmax(student.block().graph());
         List<Parameter> trainable = new ArrayList<>();
@@ -72,8 +74,15 @@ public final class FineTuner {
                 int to = Math.min(n, from + cfg.batchSize());
                 double loss;
                 try (NDManager batch = student.manager().newSubManager()) {
-                    NDArray x = Batches.features(batch, data, order, from, to);
-                    NDList inputs = tokens == null ? new NDList(x) : tokens.inputs(x);
+                    NDList inputs;
+                    NDArray x;
+                    if (data.multiInput()) {
+                        inputs = Batches.inputs(batch, data, student.inputNames(), order, from, to);
+                        x = inputs.head();
+                    } else {
+                        x = Batches.features(batch, data, order, from, to);
+                        inputs = tokens == null ? new NDList(x) : tokens.inputs(x);
+                    }
                     NDArray target = objective == TrainingConfig.Objective.CROSS_ENTROPY
                             ? Batches.labels(batch, data, order, from, to)
                             : teacher.forward(inputs).head().toDevice(x.getDevice(), false);

@@ -31,6 +31,22 @@ class DatasetCompatibilityTest {
     }
 
     @Test
+    void aDatasetWithSeveralInputsIsCheckedInputByInput() {
+        Dataset two = new Dataset("pairs", new long[] {5}, new float[10], new int[] {0, 1}, 2,
+                List.of(new DatasetInput("image", new long[] {1, 2}), new DatasetInput("audio", new long[] {3})));
+        List<TensorSpec> fitting = List.of(new TensorSpec("audio", "float", List.of("N", 3L)),
+                new TensorSpec("image", "float", List.of("N", 1L, 2L)));
+        assertThat(DatasetCompatibility.problems(two, fitting)).isEmpty();
+
+        List<TensorSpec> wrong = List.of(new TensorSpec("image", "float", List.of("N", 2L, 1L)),
+                new TensorSpec("text", "float", List.of("N", 4L)));
+        assertThat(DatasetCompatibility.problems(two, wrong)).hasSize(3)
+                .anySatisfy(p -> assertThat(p).contains("image").contains("[1, 2]").contains("[N, 2, 1]"))
+                .anySatisfy(p -> assertThat(p).contains("no array for model input 'text'"))
+                .anySatisfy(p -> assertThat(p).contains("'audio' but the model has no such input"));
+    }
+
+    @Test
     void checksLabelsAgainstOutputClasses() {
         assertThat(DatasetCompatibility.labelProblem(images, new TensorSpec("y", "float", List.of("N", 2L))))
                 .get().asString().contains("10 classes").contains("[N, 2]");

@@ -175,6 +175,30 @@ class DatasetLoaderTest {
     }
 
     @Test
+    void readsNpzWithOneArrayPerModelInput() throws IOException {
+        Map<String, byte[]> entries = new LinkedHashMap<>();
+        entries.put("image.npy", npy("<f4", "2, 1, 2", floats(1, 2, 3, 4)));
+        entries.put("y.npy", npy("<i8", "2,", longs(1, 0)));
+        entries.put("audio.npy", npy("|u1", "2, 3", new byte[] {0, (byte) 255, 0, 51, 0, 0}));
+        Dataset d = DatasetLoader.load(zip(dir.resolve("two.npz"), entries), LIMITS);
+        assertThat(d.multiInput()).isTrue();
+        assertThat(d.inputs()).extracting(DatasetInput::name).containsExactly("image", "audio");
+        assertThat(d.inputs().get(0).sampleShape()).containsExactly(1, 2);
+        assertThat(d.inputs().get(1).sampleShape()).containsExactly(3);
+        assertThat(d.sampleShape()).containsExactly(5);
+        // sample by sample: the image's values, then the audio's (bytes scaled to [0, 1])
+        assertThat(d.features()).containsExactly(1f, 2f, 0f, 1f, 0f, 3f, 4f, 0.2f, 0f, 0f);
+        assertThat(d.labels()).containsExactly(1, 0);
+
+        Map<String, byte[]> uneven = new LinkedHashMap<>();
+        uneven.put("a.npy", npy("<f4", "2, 1", floats(1, 2)));
+        uneven.put("b.npy", npy("<f4", "3, 1", floats(1, 2, 3)));
+        uneven.put("labels.npy", npy("<i8", "2,", longs(1, 0)));
+        assertThatThrownBy(() -> DatasetLoader.load(zip(dir.resolve("uneven.npz"), uneven), LIMITS))
+                .isInstanceOf(DatasetFormatException.class).hasMessageContaining("'b' has 3 samples but 'a' has 2");
+    }
+
+    @Test
     void refusesLyingTruncatedAndUnsupportedNpy() throws IOException {
         Path huge = zip(dir.resolve("h.npz"), Map.of("x.npy", npy("<f4", "100000, 100000, 100", floats(1))));
         assertThatThrownBy(() -> DatasetLoader.load(huge, LIMITS))

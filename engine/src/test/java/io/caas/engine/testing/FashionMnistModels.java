@@ -32,7 +32,8 @@ public final class FashionMnistModels {
         int per = d.sampleElements();
         float[] x = Arrays.copyOfRange(d.features(), from * per, to * per);
         int[] y = withLabels && d.labelled() ? Arrays.copyOfRange(d.labels(), from, to) : null;
-        return new Dataset(d.name() + "[" + from + ":" + to + "]", d.sampleShape(), x, y, y == null ? 0 : d.classes());
+        return new Dataset(d.name() + "[" + from + ":" + to + "]", d.sampleShape(), x, y, y == null ? 0 : d.classes(),
+                d.inputs());
     }
 
     /**

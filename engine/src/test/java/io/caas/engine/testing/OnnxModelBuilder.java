@@ -66,6 +66,15 @@ public final class OnnxModelBuilder {
         return this;
     }
 
+    /** A node with a name of the caller's choosing, for tests that refer to it. */
+    public OnnxModelBuilder namedNode(String name, String op, List<String> inputs, List<String> outputs,
+                                      AttributeProto... attributes) {
+        graph.addNode(NodeProto.newBuilder().setOpType(op).setName(name).addAllInput(inputs).addAllOutput(outputs)
+                .addAllAttribute(List.of(attributes)));
+        nodes++;
+        return this;
+    }
+
     public ModelProto build() {
         return ModelProto.newBuilder().setIrVersion(8).setProducerName("caas-tests")
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset))
@@ -82,6 +91,11 @@ public final class OnnxModelBuilder {
 
     public static AttributeProto integer(String name, long value) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
+    }
+
+    public static AttributeProto text(String name, String value) {
+        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.STRING)
+                .setS(com.google.protobuf.ByteString.copyFromUtf8(value)).build();
     }
 
     public static AttributeProto real(String name, float value) {

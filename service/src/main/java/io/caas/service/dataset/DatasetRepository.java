@@ -26,13 +26,16 @@ public class DatasetRepository {
     public void insert(DatasetRecord d) {
         jdbc.sql("""
                 insert into datasets (id, tenant_id, name, filename, format, size_bytes, sha256, storage_key, samples,
-                                      sample_shape, classes, labelled, created_at)
-                values (:id, :tenant, :name, :filename, :format, :size, :sha, :key, :samples, :shape, :classes, :labelled,
-                        :created)""")
-                .param("id", d.id()).param("tenant", d.tenantId()).param("name", d.name()).param("filename", d.filename())
+                                      sample_shape, inputs, classes, labelled, created_at)
+                values (:id, :tenant, :name, :filename, :format, :size, :sha, :key, :samples, :shape, :inputs,
+                        :classes, :labelled, :created)""")
+                .param("id", d.id()).param("tenant", d.tenantId()).param("name", d.name())
+                .param("filename", d.filename())
                 .param("format", d.format()).param("size", d.sizeBytes()).param("sha", d.sha256())
                 .param("key", d.storageKey()).param("samples", d.samples())
-                .param("shape", d.sampleShape().stream().map(String::valueOf).collect(Collectors.joining(",")))
+                .param("shape", dims(d.sampleShape()))
+                .param("inputs", d.inputs().stream().map(i -> i.name() + "\t" + dims(i.sampleShape()))
+                        .collect(Collectors.joining("\n")))
                 .param("classes", d.classes()).param("labelled", d.labelled()).param("created", d.createdAt())
                 .update();
     }
@@ -54,13 +57,31 @@ public class DatasetRepository {
                 .param("id", id).param("tenant", tenantId).update() == 1;
     }
 
+    private static String dims(List<Long> shape) {
+        return shape.stream().map(String::valueOf).collect(Collectors.joining(","));
+    }
+
+    private static List<Long> dims(String shape) {
+        return shape.isEmpty() ? List.of() : Arrays.stream(shape.split(",")).map(Long::valueOf).toList();
+    }
+
+    /** One input per line, its name and its dims separated by a tab (npz keys are file names: no tabs, no lines). */
+    private static List<DatasetRecord.DatasetInputShape> inputs(String stored) {
+        if (stored == null || stored.isEmpty()) {
+            return List.of();
+        }
+        return Arrays.stream(stored.split("\n")).map(line -> {
+            int tab = line.lastIndexOf('\t');
+            return new DatasetRecord.DatasetInputShape(line.substring(0, tab), dims(line.substring(tab + 1)));
+        }).toList();
+    }
+
     private DatasetRecord map(ResultSet rs, int row) throws SQLException {
-        String shape = rs.getString("sample_shape");
-        List<Long> dims = shape.isEmpty() ? List.of() : Arrays.stream(shape.split(",")).map(Long::valueOf).toList();
         return new DatasetRecord(rs.getObject("id", UUID.class), rs.getObject("tenant_id", UUID.class),
                 rs.getString("name"), rs.getString("filename"),
                 rs.getString("format"), rs.getLong("size_bytes"), rs.getString("sha256"), rs.getString("storage_key"),
-                rs.getInt("samples"), dims, rs.getInt("classes"), rs.getBoolean("labelled"),
+                rs.getInt("samples"), dims(rs.getString("sample_shape")), inputs(rs.getString("inputs")),
+                rs.getInt("classes"), rs.getBoolean("labelled"),
                 rs.getObject("created_at", OffsetDateTime.class));
     }
 }

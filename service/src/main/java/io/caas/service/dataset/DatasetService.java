@@ -2,6 +2,7 @@ package io.caas.service.dataset;
 
 import io.caas.engine.data.Dataset;
 import io.caas.engine.data.DatasetCompatibility;
+import io.caas.engine.data.DatasetInput;
 import io.caas.engine.onnx.ModelSummary;
 import io.caas.service.storage.ArtifactStore;
 import io.caas.service.storage.UploadIntake;
@@ -45,7 +46,7 @@ public class DatasetService {
             }
             DatasetRecord record = new DatasetRecord(id, tenantId, UploadIntake.displayName(name, upload.filename(), "dataset-" + id),
                     upload.filename(), info.format(), stored.sizeBytes(), stored.sha256(), key, info.samples(),
-                    info.sampleShape(), info.classes(), info.labelled(), Times.now());
+                    info.sampleShape(), info.inputs(), info.classes(), info.labelled(), Times.now());
             repository.insert(record);
             return record;
         });
@@ -73,10 +74,19 @@ public class DatasetService {
         store.delete(d.storageKey());
     }
 
-    /** Why this dataset cannot feed the model's first input, if it cannot; checked from the stored shape. */
+    /**
+     * Why this dataset cannot feed the model's first input (or, with one array per input, each of its inputs), if
+     * it cannot; checked from the stored shapes.
+     */
     public Optional<String> compatibilityProblem(DatasetRecord d, ModelSummary model) {
         if (model.inputs().isEmpty()) {
             return Optional.of("model has no inputs to feed dataset " + d.id());
+        }
+        if (!d.inputs().isEmpty()) {
+            List<DatasetInput> parts = d.inputs().stream().map(i -> new DatasetInput(i.name(),
+                    i.sampleShape().stream().mapToLong(Long::longValue).toArray())).toList();
+            List<String> problems = DatasetCompatibility.inputProblems(d.name(), parts, model.inputs());
+            return problems.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", problems));
         }
         long[] sample = d.sampleShape().stream().mapToLong(Long::longValue).toArray();
         return DatasetCompatibility.shapeProblem(d.name(), sample, model.inputs().get(0));

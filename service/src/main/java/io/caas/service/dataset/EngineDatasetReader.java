@@ -22,6 +22,8 @@ class EngineDatasetReader implements DatasetReader {
         DatasetFormat resolved = format != null ? parse(format) : detect(file);
         Dataset d = read(file, resolved);
         return new DatasetInfo(wire(resolved), d.size(), Arrays.stream(d.sampleShape()).boxed().toList(),
+                d.inputs().stream().map(i -> new DatasetRecord.DatasetInputShape(i.name(),
+                        Arrays.stream(i.sampleShape()).boxed().toList())).toList(),
                 d.classes(), d.labelled());
     }
 

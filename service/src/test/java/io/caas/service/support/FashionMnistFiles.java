@@ -38,6 +38,55 @@ public final class FashionMnistFiles {
         return out.toByteArray();
     }
 
+    /**
+     * The first {@code n} images of a split ("train" or "t10k") as an npz for a two-input model: "top.npy" and
+     * "bottom.npy" (uint8, n × 392: rows 0-13 and 14-27 of each image) and "y.npy" (uint8 labels).
+     */
+    public static byte[] halvesNpz(String split, int n) throws IOException {
+        byte[] pixels = body(split + "-images-idx3-ubyte.gz", 16, n * 784);
+        byte[] labels = body(split + "-labels-idx1-ubyte.gz", 8, n);
+        byte[] top = new byte[n * 392];
+        byte[] bottom = new byte[n * 392];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(pixels, i * 784, top, i * 392, 392);
+            System.arraycopy(pixels, i * 784 + 392, bottom, i * 392, 392);
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (ZipOutputStream zip = new ZipOutputStream(out)) {
+            zip.putNextEntry(new ZipEntry("top.npy"));
+            zip.write(npy(n + ", 392", top));
+            zip.closeEntry();
+            zip.putNextEntry(new ZipEntry("bottom.npy"));
+            zip.write(npy(n + ", 392", bottom));
+            zip.closeEntry();
+            zip.putNextEntry(new ZipEntry("y.npy"));
+            zip.write(npy(n + ",", labels));
+            zip.closeEntry();
+        }
+        return out.toByteArray();
+    }
+
+    /** A uint8 .npy (format 1.0) as numpy.save writes it: magic, header dict padded to 64 bytes, raw data. */
+    private static byte[] npy(String shape, byte[] data) throws IOException {
+        String dict = "{'descr': '|u1', 'fortran_order': False, 'shape': (" + shape + "), }";
+        int pad = (64 - (10 + dict.length() + 1) % 64) % 64;
+        String header = dict + " ".repeat(pad) + "\n";
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0});
+        out.write(header.length() & 0xff);
+        out.write(header.length() >> 8);
+        out.write(header.getBytes(StandardCharsets.US_ASCII));
+        out.write(data);
+        return out.toByteArray();
+    }
+
+    private static byte[] body(String name, int headerBytes, int length) throws IOException {
+        try (InputStream in = new GZIPInputStream(Files.newInputStream(TestMaterial.fashionMnist(name)))) {
+            in.skipNBytes(headerBytes);
+            return in.readNBytes(length);
+        }
+    }
+
     private static byte[] head(String name, int headerBytes, int n, int bytesPerSample) throws IOException {
         try (InputStream in = new GZIPInputStream(Files.newInputStream(TestMaterial.fashionMnist(name)))) {
             byte[] header = in.readNBytes(headerBytes);

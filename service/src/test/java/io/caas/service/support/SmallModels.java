@@ -53,6 +53,37 @@ public final class SmallModels {
         return model(g);
     }
 
+    /**
+     * A two-input fusion classifier: "top" and "bottom" image halves [batch, 392] each through Gemm 392→code and
+     * Relu, fused by a bilinear layer (Einsum "bi,kij,bj->bk" with a code×code×code weight, as PyTorch writes
+     * nn.Bilinear) plus bias and Relu, then Gemm code→10; seeded random weights.
+     */
+    public static byte[] fashionFusion(int code, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder().setName("fashion_fusion")
+                .addInput(valueInfo("top", "batch", 392))
+                .addInput(valueInfo("bottom", "batch", 392))
+                .addOutput(valueInfo("logits", "batch", 10));
+        for (String half : new String[] {"top", "bottom"}) {
+            g.addInitializer(Tensors.floatTensor(half + "_w", randoms(random, code * 392, 392), code, 392))
+                    .addInitializer(Tensors.floatTensor(half + "_b", new float[code], code))
+                    .addNode(gemm(half + "_fc", new String[] {half, half + "_w", half + "_b"}, half + "_h"))
+                    .addNode(node("Relu", half + "_relu", new String[] {half + "_h"}, half + "_a"));
+        }
+        g.addInitializer(Tensors.floatTensor("bw", randoms(random, code * code * code, code * code), code, code, code))
+                .addInitializer(Tensors.floatTensor("bb", new float[code], code))
+                .addNode(node("Einsum", "bilinear", new String[] {"top_a", "bw", "bottom_a"}, "z").toBuilder()
+                        .addAttribute(Onnx.AttributeProto.newBuilder().setName("equation")
+                                .setType(Onnx.AttributeProto.AttributeType.STRING)
+                                .setS(com.google.protobuf.ByteString.copyFromUtf8("bi,kij,bj->bk"))).build())
+                .addNode(node("Add", "bias", new String[] {"z", "bb"}, "zb"))
+                .addNode(node("Relu", "fused_relu", new String[] {"zb"}, "za"))
+                .addInitializer(Tensors.floatTensor("fw", randoms(random, 10 * code, code), 10, code))
+                .addInitializer(Tensors.floatTensor("fb", new float[10], 10))
+                .addNode(gemm("classifier", new String[] {"za", "fw", "fb"}, "logits"));
+        return model(g);
+    }
+
     private static byte[] model(Onnx.GraphProto.Builder graph) {
         return Onnx.ModelProto.newBuilder().setIrVersion(8).setProducerName("caas-tests")
                 .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setVersion(13))

@@ -3,6 +3,7 @@ package io.caas.service.support;
 import ai.djl.Device;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.data.Dataset;
+import io.caas.engine.data.DatasetInput;
 import io.caas.engine.data.DatasetFormat;
 import io.caas.engine.data.DatasetLimits;
 import io.caas.engine.data.DatasetLoader;
@@ -12,6 +13,7 @@ import io.caas.engine.runtime.OnnxInterpreter;
 import io.caas.engine.runtime.WeightExport;
 import io.caas.engine.train.FineTuner;
 import io.caas.engine.train.TrainingConfig;
+import java.util.List;
 
 /**
  * Classifiers trained on real Fashion-MNIST by the engine itself, the way a user's trained model arrives: an ONNX
@@ -21,6 +23,7 @@ public final class TrainedModels {
 
     private static byte[] fashionMlp;
     private static byte[] fashionCnn;
+    private static byte[] fashionFusion;
 
     private TrainedModels() {
     }
@@ -41,10 +44,32 @@ public final class TrainedModels {
         return fashionCnn;
     }
 
+    /**
+     * The two-input fusion model of {@link SmallModels#fashionFusion} (codes 24), after 400 Adam steps on the
+     * training split, each image fed as its top and bottom halves.
+     */
+    public static synchronized byte[] fashionFusion() throws Exception {
+        if (fashionFusion == null) {
+            Dataset images = trainingSplit();
+            Dataset halves = new Dataset("halves", new long[] {784}, images.features(), images.labels(),
+                    images.classes(), List.of(new DatasetInput("top", new long[] {392}),
+                            new DatasetInput("bottom", new long[] {392})));
+            fashionFusion = train(SmallModels.fashionFusion(24, 17), halves, 400);
+        }
+        return fashionFusion;
+    }
+
+    private static Dataset trainingSplit() {
+        return DatasetLoader.load(TestMaterial.fashionMnist("train-images-idx3-ubyte.gz"), DatasetFormat.IDX,
+                DatasetLimits.defaults());
+    }
+
     private static byte[] train(byte[] onnx, int steps) throws Exception {
+        return train(onnx, trainingSplit(), steps);
+    }
+
+    private static byte[] train(byte[] onnx, Dataset train, int steps) throws Exception {
         ModelProto untrained = ModelProto.parseFrom(onnx);
-        Dataset train = DatasetLoader.load(TestMaterial.fashionMnist("train-images-idx3-ubyte.gz"),
-                DatasetFormat.IDX, DatasetLimits.defaults());
         try (InterpretedModel model = OnnxInterpreter.load(untrained, Device.cpu())) {
             FineTuner.train(model, train, null, TrainingConfig.adam(1e-3f, 64, 1).withMaxSteps(steps),
                     ProgressListener.NONE);

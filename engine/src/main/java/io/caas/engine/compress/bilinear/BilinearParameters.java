@@ -1,0 +1,117 @@
+package io.caas.engine.compress.bilinear;
+
+import io.caas.engine.compress.InvalidParametersException;
+import io.caas.engine.compress.ParameterValues;
+import io.caas.engine.onnx.LayerKind;
+import io.caas.engine.onnx.ModelSummary;
+import io.caas.engine.onnx.WeightedLayer;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The validated parameters of one bilinear run (the fine-tuning budget comes separately, from the task).
+ *
+ * @param rank     the joint dimension d for every layer, or 0 to derive it from {@code ratio}
+ * @param ratio    share of each layer's weight parameters to keep, used when no rank is given
+ * @param sweeps   most ALS sweeps when fitting the factors
+ * @param layers   bilinear layers named by the user, or empty for every one
+ * @param fineTune fine-tune the factorized model on the job's training data, if it has any
+ */
+record BilinearParameters(int rank, double ratio, int sweeps, Set<String> layers, boolean fineTune) {
+
+    static final String RANK = "rank";
+    static final String RATIO = "ratio";
+    static final String SWEEPS = "sweeps";
+    static final String LAYERS = "layers";
+    static final String FINE_TUNE = "fineTune";
+    static final Set<String> KNOWN = new LinkedHashSet<>(List.of(RANK, RATIO, SWEEPS, LAYERS, FINE_TUNE));
+
+    static BilinearParameters parse(Map<String, Object> params, ModelSummary model) {
+        Map<String, Object> p = params == null ? Map.of() : params;
+        List<String> problems = new ArrayList<>();
+        for (String key : p.keySet()) {
+            if (!KNOWN.contains(key)) {
+                problems.add("unknown parameter '" + key + "'; bilinear takes " + String.join(", ", KNOWN));
+            }
+        }
+        int rank = integer(p.get(RANK), RANK, 0, problems);
+        double ratio = BilinearMethod.DEFAULT_RATIO;
+        if (p.get(RATIO) != null) {
+            Double v = ParameterValues.number(p.get(RATIO));
+            if (v == null || !(v > 0 && v <= 1)) {
+                problems.add(RATIO + " must be a number in (0, 1], got " + p.get(RATIO));
+            } else {
+                ratio = v;
+            }
+        }
+        if (p.get(RANK) != null && p.get(RATIO) != null) {
+            problems.add("give rank or ratio, not both");
+        }
+        int sweeps = p.get(SWEEPS) == null ? BilinearMethod.DEFAULT_SWEEPS : integer(p.get(SWEEPS), SWEEPS, 0,
+                problems);
+        boolean fineTune = ParameterValues.bool(p.get(FINE_TUNE), FINE_TUNE, true, problems);
+        List<WeightedLayer> bilinear = model.layers().stream().filter(l -> l.kind() == LayerKind.BILINEAR).toList();
+        if (bilinear.isEmpty()) {
+            problems.add("the model has no bilinear layer (an Einsum such as \"bi,kij,bj->bk\" of two activations "
+                    + "and a 3-D float weight) for bilinear to factorize");
+        }
+        Set<String> layers = layerNames(p.get(LAYERS), bilinear, problems);
+        if (!problems.isEmpty()) {
+            throw new InvalidParametersException(problems);
+        }
+        return new BilinearParameters(rank, ratio, sweeps, layers, fineTune);
+    }
+
+    /** The rank for one layer: the given one, or the largest that keeps at most {@code ratio} of its parameters. */
+    int rankFor(long out, long in1, long in2) {
+        if (rank > 0) {
+            return rank;
+        }
+        return (int) Math.max(1, Math.floor(ratio * out * in1 * in2 / (out + in1 + in2)));
+    }
+
+    private static Set<String> layerNames(Object raw, List<WeightedLayer> bilinear, List<String> problems) {
+        if (raw == null) {
+            return Set.of();
+        }
+        List<String> names = new ArrayList<>();
+        if (raw instanceof String s) {
+            for (String part : s.split(",")) {
+                if (!part.isBlank()) {
+                    names.add(part.strip());
+                }
+            }
+        } else if (raw instanceof Collection<?> c && c.stream().allMatch(String.class::isInstance)) {
+            c.forEach(o -> names.add((String) o));
+        } else {
+            problems.add(LAYERS + " must be a list of layer names, got " + raw);
+            return Set.of();
+        }
+        if (names.isEmpty()) {
+            problems.add(LAYERS + " is empty; leave it out for every bilinear layer");
+        }
+        for (String name : names) {
+            if (bilinear.stream().noneMatch(l -> l.node().equals(name))) {
+                problems.add("'" + name + "' is not a bilinear layer of the model; its bilinear layers are "
+                        + bilinear.stream().map(WeightedLayer::node).limit(20).toList());
+            }
+        }
+        return new LinkedHashSet<>(names);
+    }
+
+    private static int integer(Object raw, String name, int fallback, List<String> problems) {
+        if (raw == null) {
+            return fallback;
+        }
+        Double v = ParameterValues.number(raw);
+        if (v == null || v != Math.rint(v) || v < 1 || v > Integer.MAX_VALUE) {
+            problems.add(name + " must be an integer ≥ 1, got " + raw);
+            return fallback;
+        }
+        return v.intValue();
+    }
+}

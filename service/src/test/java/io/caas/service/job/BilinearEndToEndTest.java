@@ -1,0 +1,103 @@
+package io.caas.service.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.caas.engine.onnx.ModelInspector;
+import io.caas.engine.onnx.OnnxModels;
+import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import io.caas.engine.onnx.proto.Onnx.NodeProto;
+import io.caas.service.support.Api;
+import io.caas.service.support.FashionMnistFiles;
+import io.caas.service.support.H2ServiceTest;
+import io.caas.service.support.TrainedModels;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.http.MediaType;
+
+/**
+ * The bilinear method through the REST API: a two-input fusion classifier trained on real Fashion-MNIST (top and
+ * bottom image halves fused by a bilinear layer) and its two-input npz datasets uploaded, compressed, measured and
+ * downloaded smaller.
+ */
+class BilinearEndToEndTest extends H2ServiceTest {
+
+    @LocalServerPort
+    int port;
+    Api api;
+
+    @BeforeEach
+    void client() {
+        api = new Api(port);
+    }
+
+    @Test
+    void aFusionModelsBilinearLayerBecomesTheHadamardFormAndKeepsItsAccuracy() throws Exception {
+        String modelId = api.postRaw("/v1/models?name=fusion", TrainedModels.fashionFusion(),
+                MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
+        JsonNode layers = api.get("/v1/models/" + modelId).json().get("layers");
+        JsonNode bilinear = null;
+        for (JsonNode l : layers) {
+            if (l.get("kind").asText().equals("BILINEAR")) {
+                bilinear = l;
+            }
+        }
+        assertThat(bilinear).as(layers.toString()).isNotNull();
+        assertThat(bilinear.get("node").asText()).isEqualTo("bilinear");
+        assertThat(bilinear.get("methods").toString()).contains("bilinear").doesNotContain("svd");
+
+        Api.Response trainUpload = api.postMultipart("/v1/datasets", "fusion-train.npz",
+                FashionMnistFiles.halvesNpz("train", 8000));
+        assertThat(trainUpload.status()).as(new String(trainUpload.body())).isEqualTo(201);
+        assertThat(trainUpload.json().get("inputs").toString()).contains("top").contains("bottom").contains("392");
+        String train = trainUpload.json().get("id").asText();
+        String test = api.postMultipart("/v1/datasets", "fusion-test.npz", FashionMnistFiles.halvesNpz("t10k", 2000))
+                .json().get("id").asText();
+
+        Api.Response submitted = api.postJson("/v1/jobs", Map.of("modelId", modelId, "method", "bilinear",
+                "parameters", Map.of("ratio", 0.1), "trainDatasetId", train, "evalDatasetId", test,
+                "budget", Map.of("maxSteps", 200, "batchSize", 64)));
+        assertThat(submitted.status()).as(new String(submitted.body())).isEqualTo(201);
+        String id = submitted.json().get("id").asText();
+        JsonNode job = api.awaitJob(id, Duration.ofMinutes(5), Set.of("succeeded", "failed", "cancelled"));
+        assertThat(job.get("status").asText()).as(job.toString()).isEqualTo("succeeded");
+
+        JsonNode report = api.get("/v1/jobs/" + id + "/report").json();
+        double before = report.get("original").get("top1Accuracy").asDouble();
+        double after = report.get("compressed").get("top1Accuracy").asDouble();
+        System.out.printf("bilinear via REST: accuracy %.4f -> %.4f, %s%n", before, after, report.get("layers"));
+        assertThat(report.get("original").get("evaluatedSamples").asInt()).isEqualTo(2000);
+        assertThat(before).isGreaterThan(0.7);
+        assertThat(after).isGreaterThan(before - 0.05);
+        assertThat(report.get("curves").has("loss")).isTrue();
+        JsonNode layer = report.get("layers").get(0);
+        assertThat(layer.get("factorized").asBoolean()).isTrue();
+        assertThat(layer.get("finalRank").asInt()).isEqualTo(19); // the largest d with d·(24+24+24) ≤ 0.1·24³
+        byte[] artifact = api.get("/v1/jobs/" + id + "/artifact").body();
+        ModelProto compressed = OnnxModels.parse(artifact);
+        List<String> ops = compressed.getGraph().getNodeList().stream().map(NodeProto::getOpType).toList();
+        assertThat(ops).doesNotContain("Einsum").contains("Mul");
+        assertThat(artifact.length).isLessThan(TrainedModels.fashionFusion().length);
+        assertThat(ModelInspector.inspect(compressed).parameters())
+                .isEqualTo(job.get("result").get("parametersAfter").asLong())
+                .isLessThan(job.get("result").get("parametersBefore").asLong());
+    }
+
+    @Test
+    void aDatasetWhoseArraysDoNotMatchTheInputsIsRefused() throws Exception {
+        String modelId = api.postRaw("/v1/models?name=mlp", TrainedModels.fashionMlp(),
+                MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
+        String halves = api.postMultipart("/v1/datasets", "halves.npz", FashionMnistFiles.halvesNpz("t10k", 100))
+                .json().get("id").asText();
+        Api.Response r = api.postJson("/v1/jobs", Map.of("modelId", modelId, "method", "svd",
+                "parameters", Map.of("fineTune", true), "trainDatasetId", halves));
+        assertThat(r.status()).isEqualTo(422);
+        assertThat(r.json().get("errors").toString()).contains("no array for model input 'image'")
+                .contains("'top' but the model has no such input");
+    }
+}
