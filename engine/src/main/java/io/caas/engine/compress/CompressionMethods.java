@@ -1,5 +1,6 @@
 package io.caas.engine.compress;
 
+import io.caas.engine.compress.ldr.LdrMethod;
 import io.caas.engine.compress.oialr.OialrMethod;
 import io.caas.engine.compress.svd.TruncatedSvdMethod;
 import java.util.Collection;
@@ -15,6 +16,7 @@ public final class CompressionMethods {
     static {
         register(new TruncatedSvdMethod());
         register(new OialrMethod());
+        register(new LdrMethod());
     }
 
     private CompressionMethods() {
