@@ -38,10 +38,6 @@ record DenseLayer(WeightedLayer layer, int nodeIndex, NodeProto node, int in, in
         return node.getOpType().equals("Gemm") && FactorizedExport.intAttr(node, "transA") == 1;
     }
 
-    long parameters() {
-        return (long) in * out;
-    }
-
     private static double floatAttr(NodeProto node, String name, double fallback) {
         for (AttributeProto a : node.getAttributeList()) {
             if (a.getName().equals(name)) {

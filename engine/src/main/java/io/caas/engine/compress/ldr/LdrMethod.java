@@ -4,11 +4,13 @@ import ai.djl.Device;
 import io.caas.engine.compress.CompressionMethod;
 import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
+import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.compress.TrainingBudget;
+import io.caas.engine.compress.svd.FactorizedExport;
 import io.caas.engine.compress.svd.TruncatedSvdMethod;
 import io.caas.engine.data.Dataset;
 import io.caas.engine.onnx.LayerKind;
@@ -53,11 +55,11 @@ public final class LdrMethod implements CompressionMethod {
      * on its speech and image tasks; 2 is the smallest rank that contains every Toeplitz matrix.
      */
     public static final int DEFAULT_RANK = 2;
-    /** Chosen (see {@link #DEFAULT_LEARNING_RATE_NOTE}). */
+    /** Chosen, not tuned (see {@link #DEFAULT_LEARNING_RATE_NOTE}). */
     public static final double DEFAULT_LEARNING_RATE = 1e-3;
-    static final String DEFAULT_LEARNING_RATE_NOTE = "Adam 1e-3: the fitted generators start far from the trained "
-            + "weight (relative error ~0.9 on a trained MLP), unlike svd's factors, so the larger rate of training "
-            + "from scratch applies";
+    static final String DEFAULT_LEARNING_RATE_NOTE = "Adam 1e-3, the usual rate for training from scratch: the "
+            + "fitted generators start far from the trained weight (relative error 0.99 on a trained Fashion-MNIST "
+            + "MLP, accuracy at chance), unlike svd's factors, whose 1e-4 suits a model already near its optimum";
     /** Chosen: one pass over the training data, unless the budget sets maxSteps alone. */
     public static final int DEFAULT_EPOCHS = 1;
     /** Chosen: a common small-batch size that fits CPU fine-tuning. */
@@ -158,7 +160,7 @@ public final class LdrMethod implements CompressionMethod {
             progress.progress(0.2 * (li + 1) / dense.size(), "fitted generators of " + layer.node());
         }
         if (replaced.isEmpty()) {
-            throw new io.caas.engine.compress.InvalidParametersException(List.of(
+            throw new InvalidParametersException(List.of(
                     "no layer is left for ldr to replace: " + reports.values().stream()
                             .map(r -> r.node() + " (" + r.note() + ")").toList()));
         }
@@ -195,10 +197,10 @@ public final class LdrMethod implements CompressionMethod {
         if (users > 1) {
             return "weight shared by " + users + " nodes";
         }
-        int in = Math.toIntExact(node.getOpType().equals("Gemm")
-                && io.caas.engine.compress.svd.FactorizedExport.intAttr(node, "transB") == 1 ? shape[1] : shape[0]);
-        int out = Math.toIntExact(layer.parameters() / in);
-        BlockLayout layout = BlockLayout.of(in, out);
+        // the stored weight is in × out, or out × in under Gemm's transB; blocks only depend on the two sides
+        boolean transposed = node.getOpType().equals("Gemm") && FactorizedExport.intAttr(node, "transB") == 1;
+        BlockLayout layout = transposed ? BlockLayout.of(Math.toIntExact(shape[1]), Math.toIntExact(shape[0]))
+                : BlockLayout.of(Math.toIntExact(shape[0]), Math.toIntExact(shape[1]));
         long after = layout.parameters(params.structure(), params.rank());
         if (after >= layer.parameters()) {
             return String.format(Locale.ROOT, "would not shrink: %s at displacement rank %d hold %d numbers, the "

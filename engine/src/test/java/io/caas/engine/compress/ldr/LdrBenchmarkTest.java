@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Benchmark on the full Fashion-MNIST (60,000 train, 10,000 test), on the same pretrained MLP 784-512-256-10 as
- * OialrBenchmarkTest: ldr (Toeplitz-like at displacement ranks 1, 2 and 4, circulant) against oialr at a high cutoff
+ * OialrBenchmarkTest: ldr (Toeplitz-like at displacement ranks 1 and 2, circulant) against oialr at a high cutoff
  * and svd fine-tuned at ldr's parameter budget, each with one epoch (938 steps) of fine-tuning at its default rate.
  * Prints parameters, file size, top-1 and ONNX Runtime latency.
  * Run: mvn -B -q -pl engine test -Pslow -Dtest=LdrBenchmarkTest
@@ -45,14 +45,17 @@ class LdrBenchmarkTest {
         Dataset test = FashionMnistModels.load(false);
         ModelProto mlp = pretrained(train);
         TrainingBudget budget = new TrainingBudget(1, null, 64, null);
-        List<String> rows = new ArrayList<>();
+        // rows are printed as they come, so that a run cut short still leaves its figures
+        List<String> rows = new PrintingList();
+        System.out.println("model | params | bytes | top-1 (10k test) | ORT p50 batch1 ms | ORT p50 batch64 ms | "
+                + "compress s | layers");
         ModelMeasurements original = Evaluator.measure(mlp, Optional.of(test), OPTIONS);
         rows.add(row("original (3 epochs)", original, 0, ""));
 
         long ldrBefore = 0;
         long ldrAfter = 0;
         List<Map<String, Object>> ldrRuns = List.of(Map.of("displacementRank", 1), Map.of("displacementRank", 2),
-                Map.of("displacementRank", 4), Map.of("structure", "circulant"));
+                Map.of("structure", "circulant"));
         for (Map<String, Object> params : ldrRuns) {
             Run r = run(new LdrMethod(), mlp, params, train, budget);
             ModelMeasurements m = Evaluator.measure(r.result().compressed(), Optional.of(test), OPTIONS);
@@ -67,7 +70,7 @@ class LdrBenchmarkTest {
                 }
             }
         }
-        for (double cutoff : new double[] {0.5, 0.7}) {
+        for (double cutoff : new double[] {0.7}) {
             Run r = run(new OialrMethod(), mlp, Map.of("sigmaCutoff", cutoff), train, budget);
             rows.add(row("oialr sigmaCutoff " + cutoff, Evaluator.measure(r.result().compressed(), Optional.of(test),
                     OPTIONS), r.seconds(), describe(r.result().layers())));
@@ -77,10 +80,15 @@ class LdrBenchmarkTest {
         rows.add(row(String.format(Locale.ROOT, "svd ratio %.4f + fine-tune", ratio),
                 Evaluator.measure(svd.result().compressed(), Optional.of(test), OPTIONS), svd.seconds(),
                 describe(svd.result().layers())));
+    }
 
-        System.out.println("model | params | bytes | top-1 (10k test) | ORT p50 batch1 ms | ORT p50 batch64 ms | "
-                + "compress s | layers");
-        rows.forEach(System.out::println);
+    private static final class PrintingList extends ArrayList<String> {
+        @Override
+        public boolean add(String row) {
+            System.out.println(row);
+            System.out.flush();
+            return super.add(row);
+        }
     }
 
     private record Run(CompressionResult result, double seconds) {

@@ -37,15 +37,18 @@ class StructuredGradientTest {
         model = scaled(model, 20); // the closed-form fit of random weights is tiny; make the outputs depend on it
         for (String name : List.of("gemm_1/ldr_g", "gemm_1/ldr_h", "gemm_3/ldr_g", "gemm_3/ldr_h")) {
             float[] analytic = gradient(model, name, images);
+            float largest = (float) Arrays.stream(toDoubles(analytic)).map(Math::abs).max().orElse(0);
             for (int k : new int[] {0, 5, 23}) {
+                // a step of 1e-2: smaller ones drown in float32 rounding of the forward pass
                 double numeric = (loss(perturbed(model, name, k, 1e-2f), images)
                         - loss(perturbed(model, name, k, -1e-2f), images)) / 2e-2;
                 System.out.printf("d loss / d %s[%d]: autograd %.5f, central difference %.5f%n", name, k,
                         analytic[k], numeric);
-                assertThat(analytic[k]).isCloseTo((float) numeric,
-                        org.assertj.core.data.Offset.offset((float) (2e-2 * Math.max(1, Math.abs(numeric)))));
+                // within 5 % of the tensor's largest gradient: Relu kinks inside the ±1e-2 step (and float32 passes)
+                // make single central differences off by up to ~15 % of their own size
+                assertThat(analytic[k]).isCloseTo((float) numeric, org.assertj.core.data.Offset.offset(0.05f * largest));
             }
-            assertThat(Arrays.stream(toDoubles(analytic)).map(Math::abs).max().orElse(0)).isGreaterThan(1e-3);
+            assertThat(largest).isGreaterThan(0.1f);
         }
     }
 
