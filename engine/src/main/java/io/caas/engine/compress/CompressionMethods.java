@@ -1,6 +1,7 @@
 package io.caas.engine.compress;
 
 import io.caas.engine.compress.bilinear.BilinearMethod;
+import io.caas.engine.compress.ldr.LdrMethod;
 import io.caas.engine.compress.oialr.OialrMethod;
 import io.caas.engine.compress.svd.TruncatedSvdMethod;
 import java.util.Collection;
@@ -17,6 +18,7 @@ public final class CompressionMethods {
         register(new TruncatedSvdMethod());
         register(new OialrMethod());
         register(new BilinearMethod());
+        register(new LdrMethod());
     }
 
     private CompressionMethods() {

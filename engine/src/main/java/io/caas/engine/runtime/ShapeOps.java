@@ -261,6 +261,8 @@ final class ShapeOps {
             long b = i - (rank - target.length) >= 0 ? target[i - (rank - target.length)] : 1;
             out[i] = a == 1 ? b : a;
         }
-        return new NDList(x.broadcast(new Shape(out)).duplicate());
+        // No duplicate(): in DJL's PyTorch engine it detaches, and the gradient must flow through Expand (ldr's
+        // structured weights are built with it). No operator here writes into its inputs, so the view is safe.
+        return new NDList(x.broadcast(new Shape(out)));
     }
 }

@@ -1,0 +1,79 @@
+package io.caas.engine.compress.ldr;
+
+import io.caas.engine.compress.InvalidParametersException;
+import io.caas.engine.compress.ParameterValues;
+import io.caas.engine.onnx.LayerKind;
+import io.caas.engine.onnx.ModelSummary;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The validated parameters of one ldr run (the training budget comes separately, from the task).
+ *
+ * @param structure        Toeplitz-like of displacement rank {@code rank}, or circulant (rank 1)
+ * @param rank             displacement rank r of every replaced block
+ * @param layers           layers named by the user, or empty for every eligible layer
+ * @param skipFirstAndLast leave the last weighted layer dense (ignored when layers are named)
+ * @param fineTune         fine-tune the generators when the job has training data
+ */
+record LdrParameters(Structure structure, int rank, Set<String> layers, boolean skipFirstAndLast, boolean fineTune) {
+
+    static final String STRUCTURE = "structure";
+    static final String RANK = "displacementRank";
+    static final String LAYERS = "layers";
+    static final String SKIP_FIRST_AND_LAST = "skipFirstAndLast";
+    static final String FINE_TUNE = "fineTune";
+    static final Set<String> KNOWN = new LinkedHashSet<>(List.of(STRUCTURE, RANK, LAYERS, SKIP_FIRST_AND_LAST,
+            FINE_TUNE));
+
+    static LdrParameters parse(Map<String, Object> params, ModelSummary model) {
+        Map<String, Object> p = params == null ? Map.of() : params;
+        List<String> problems = new ArrayList<>();
+        for (String key : p.keySet()) {
+            if (!KNOWN.contains(key)) {
+                problems.add("unknown parameter '" + key + "'; ldr takes " + String.join(", ", KNOWN));
+            }
+        }
+        Structure structure = Structure.TOEPLITZ_LIKE;
+        Object rawStructure = p.get(STRUCTURE);
+        if (rawStructure != null) {
+            structure = rawStructure instanceof String s ? Structure.parse(s).orElse(null) : null;
+            if (structure == null) {
+                problems.add(STRUCTURE + " must be one of " + Arrays.stream(Structure.values())
+                        .map(Structure::wireName).toList() + ", got " + rawStructure);
+                structure = Structure.TOEPLITZ_LIKE;
+            }
+        }
+        int rank = structure == Structure.CIRCULANT ? 1 : LdrMethod.DEFAULT_RANK;
+        Object rawRank = p.get(RANK);
+        if (rawRank != null) {
+            Double v = ParameterValues.number(rawRank);
+            if (v == null || v != Math.rint(v) || v < 1 || v > Integer.MAX_VALUE) {
+                problems.add(RANK + " must be an integer ≥ 1, got " + rawRank);
+            } else if (structure == Structure.CIRCULANT && v != 1) {
+                problems.add(RANK + " must be 1 (or left out) for a circulant structure, got " + rawRank);
+            } else {
+                rank = v.intValue();
+            }
+        }
+        boolean skip = ParameterValues.bool(p.get(SKIP_FIRST_AND_LAST), SKIP_FIRST_AND_LAST, true, problems);
+        boolean fineTune = ParameterValues.bool(p.get(FINE_TUNE), FINE_TUNE, true, problems);
+        Set<String> layers = ParameterValues.layerNames(p.get(LAYERS), model, "ldr", problems);
+        for (String name : layers) {
+            model.layers().stream().filter(l -> l.node().equals(name) && l.kind() != LayerKind.DENSE).findFirst()
+                    .ifPresent(l -> problems.add("layer '" + name + "' is a " + l.opType()
+                            + "; ldr replaces Gemm and MatMul weights only"));
+        }
+        if (model.layers().stream().noneMatch(l -> l.kind() == LayerKind.DENSE)) {
+            problems.add("the model has no Gemm or MatMul layer with a 2-D weight for ldr to replace");
+        }
+        if (!problems.isEmpty()) {
+            throw new InvalidParametersException(problems);
+        }
+        return new LdrParameters(structure, rank, layers, skip, fineTune);
+    }
+}
