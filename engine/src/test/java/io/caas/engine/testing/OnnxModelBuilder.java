@@ -66,6 +66,15 @@ public final class OnnxModelBuilder {
         return this;
     }
 
+    /** A node with a name of its own, as exporters name layers. */
+    public OnnxModelBuilder named(String name, String op, List<String> inputs, List<String> outputs,
+                                  AttributeProto... attributes) {
+        graph.addNode(NodeProto.newBuilder().setOpType(op).setName(name).addAllInput(inputs).addAllOutput(outputs)
+                .addAllAttribute(List.of(attributes)));
+        nodes++;
+        return this;
+    }
+
     public ModelProto build() {
         return ModelProto.newBuilder().setIrVersion(8).setProducerName("caas-tests")
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset))
