@@ -140,7 +140,7 @@ class MiniLmBenchmarkTest {
         return f + "/" + r.layers().size() + " |";
     }
 
-    private static String row(String method, String params, ModelProto m, WordPieceTokenizer tok,
+    static String row(String method, String params, ModelProto m, WordPieceTokenizer tok,
                               List<String> heldOut, float[][] reference, double secs) throws OrtException {
         float[][] emb = embeddings(m, tok, heldOut);
         double sum = 0;
