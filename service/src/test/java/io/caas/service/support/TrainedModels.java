@@ -24,6 +24,7 @@ public final class TrainedModels {
     private static byte[] fashionMlp;
     private static byte[] fashionCnn;
     private static byte[] fashionFusion;
+    private static byte[] fashionBottleneckMlp;
 
     private TrainedModels() {
     }
@@ -34,6 +35,14 @@ public final class TrainedModels {
             fashionMlp = train(SmallModels.fashionMlp(128, 11), 400);
         }
         return fashionMlp;
+    }
+
+    /** The MLP with a 128→512→128 block of {@link SmallModels#fashionBottleneckMlp}, after 400 Adam steps. */
+    public static synchronized byte[] fashionBottleneckMlp() throws Exception {
+        if (fashionBottleneckMlp == null) {
+            fashionBottleneckMlp = train(SmallModels.fashionBottleneckMlp(17), 400);
+        }
+        return fashionBottleneckMlp;
     }
 
     /** The CNN of {@link SmallModels#fashionCnn}, after 400 Adam steps on the training split. */
