@@ -2,6 +2,7 @@ package io.caas.engine.compress;
 
 import io.caas.engine.compress.oialr.OialrMethod;
 import io.caas.engine.compress.svd.TruncatedSvdMethod;
+import io.caas.engine.compress.tensor.TensorMethod;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -15,6 +16,9 @@ public final class CompressionMethods {
     static {
         register(new TruncatedSvdMethod());
         register(new OialrMethod());
+        register(TensorMethod.tucker());
+        register(TensorMethod.cp());
+        register(TensorMethod.tt());
     }
 
     private CompressionMethods() {
