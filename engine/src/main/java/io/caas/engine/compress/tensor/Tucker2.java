@@ -48,7 +48,9 @@ final class Tucker2 implements KernelDecomposition {
         Svd inSvd = Svd.of(w1);
         int[] ranks;
         if (target instanceof RankTarget.Energy e) {
-            ranks = new int[] {inSvd.rankForEnergy(e.fraction()), outSvd.rankForEnergy(e.fraction())};
+            // HOSVD's squared error is at most the sum of what both truncations discard, so each may drop half
+            double perMode = 1 - (1 - e.fraction()) / 2;
+            ranks = new int[] {inSvd.rankForEnergy(perMode), outSvd.rankForEnergy(perMode)};
         } else if (target instanceof RankTarget.Ratio r) {
             ranks = ranksForRatio(k, r.fraction());
         } else {

@@ -109,8 +109,7 @@ class TensorExactnessTest {
         assertThat(first.factorized()).isTrue();
         assertThat(first.finalRank()).isEqualTo(3);
         assertThat(first.parametersAfter()).isEqualTo(3 * (5 + 3 + 5 + 12));
-        double kernelError = Double.parseDouble(first.note().replaceAll(".*kernel relative error ([0-9.]+).*", "$1"));
-        assertThat(kernelError).isLessThan(1e-4);
+        assertThat(kernelError(first)).isLessThan(1e-4);
         List<NodeProto> convs = res.compressed().getGraph().getNodeList().stream()
                 .filter(n -> n.getOpType().equals("Conv")).toList();
         assertThat(convs).hasSize(5);
@@ -128,6 +127,27 @@ class TensorExactnessTest {
                 ortVsInterpreter);
         assertThat(diff).isLessThanOrEqualTo(1e-4);
         assertThat(ortVsInterpreter).isLessThanOrEqualTo(1e-4);
+    }
+
+    @Test
+    void energyBoundsEachKernelsRelativeError() throws InterruptedException {
+        ModelProto model = awkwardGeometry(5, null);
+        for (String method : List.of("tucker", "cp", "tt")) {
+            for (double energy : new double[] {0.6, 0.9}) {
+                CompressionResult r = compress(method, model, Map.of("energy", energy, "onlyIfSmaller", false,
+                        "skipFirstAndLast", false, "sensitivitySamples", 0));
+                for (LayerReport l : r.layers().stream().filter(LayerReport::factorized).toList()) {
+                    double error = kernelError(l);
+                    System.out.printf("%s energy %.1f %s: %s%n", method, energy, l.node(), l.note());
+                    assertThat(error).isLessThanOrEqualTo(Math.sqrt(1 - energy) + 1e-4);
+                }
+                assertThat(r.layers().stream().filter(LayerReport::factorized).count()).isEqualTo(2);
+            }
+        }
+    }
+
+    static double kernelError(LayerReport l) {
+        return Double.parseDouble(l.note().replaceAll(".*kernel relative error ([0-9.]+).*", "$1"));
     }
 
     @Test
