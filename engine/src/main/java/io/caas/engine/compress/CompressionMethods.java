@@ -5,6 +5,7 @@ import io.caas.engine.compress.ldr.LdrMethod;
 import io.caas.engine.compress.oialr.OialrMethod;
 import io.caas.engine.compress.svd.TruncatedSvdMethod;
 import io.caas.engine.compress.tied.TiedMethod;
+import io.caas.engine.compress.tensor.TensorMethod;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -21,6 +22,9 @@ public final class CompressionMethods {
         register(new BilinearMethod());
         register(new LdrMethod());
         register(new TiedMethod());
+        register(TensorMethod.tucker());
+        register(TensorMethod.cp());
+        register(TensorMethod.tt());
     }
 
     private CompressionMethods() {

@@ -1,0 +1,214 @@
+package io.caas.engine.compress.tensor;
+
+import io.caas.engine.onnx.Tensors;
+import io.caas.engine.onnx.proto.Onnx.AttributeProto;
+import io.caas.engine.onnx.proto.Onnx.GraphProto;
+import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import io.caas.engine.onnx.proto.Onnx.NodeProto;
+import io.caas.engine.onnx.proto.Onnx.TensorProto;
+import io.caas.engine.onnx.proto.Onnx.TensorShapeProto;
+import io.caas.engine.onnx.proto.Onnx.TypeProto;
+import io.caas.engine.onnx.proto.Onnx.ValueInfoProto;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Rewrites a model with some Conv nodes replaced by chains of smaller Conv nodes. Each replaced kernel is dropped
+ * unless another node still reads it; the chain's weights are new initializers (graph inputs too in IR < 4
+ * models that list weights there). Geometry: see {@link ConvStage.Geometry}.
+ */
+final class ConvChainExport {
+
+    /** The chain for the Conv at {@code nodeIndex}. */
+    record Replacement(int nodeIndex, String nodeName, List<ConvStage> stages) {
+    }
+
+    private final ModelProto model;
+    private final String prefix;
+    private final Set<String> names = new HashSet<>();
+
+    ConvChainExport(ModelProto model, String prefix) {
+        this.model = model;
+        this.prefix = prefix;
+        GraphProto g = model.getGraph();
+        g.getInitializerList().forEach(t -> names.add(t.getName()));
+        g.getInputList().forEach(v -> names.add(v.getName()));
+        g.getOutputList().forEach(v -> names.add(v.getName()));
+        g.getValueInfoList().forEach(v -> names.add(v.getName()));
+        for (NodeProto n : g.getNodeList()) {
+            names.add(n.getName());
+            names.addAll(n.getInputList());
+            names.addAll(n.getOutputList());
+        }
+    }
+
+    ModelProto apply(List<Replacement> replacements) {
+        GraphProto g = model.getGraph();
+        Map<Integer, Replacement> byNode = new HashMap<>();
+        replacements.forEach(r -> byNode.put(r.nodeIndex(), r));
+        List<NodeProto> nodes = new ArrayList<>();
+        List<TensorProto> weights = new ArrayList<>();
+        Set<String> replacedWeights = new HashSet<>();
+        for (int i = 0; i < g.getNodeCount(); i++) {
+            NodeProto node = g.getNode(i);
+            Replacement r = byNode.get(i);
+            if (r == null) {
+                nodes.add(node);
+                continue;
+            }
+            if (!node.getOpType().equals("Conv")) {
+                throw new IllegalArgumentException("node " + i + " is a " + node.getOpType() + ", not a Conv");
+            }
+            replacedWeights.add(node.getInput(1));
+            String input = node.getInput(0);
+            for (int s = 0; s < r.stages().size(); s++) {
+                ConvStage stage = r.stages().get(s);
+                boolean last = s == r.stages().size() - 1;
+                String weight = unique(r.nodeName() + "/" + prefix + "_" + s + "_weight");
+                weights.add(Tensors.floatTensor(weight, stage.weight(), stage.dims()));
+                NodeProto.Builder conv = NodeProto.newBuilder().setOpType("Conv")
+                        .setName(unique(r.nodeName() + "/" + prefix + "_" + s))
+                        .addInput(input).addInput(weight)
+                        .addAllAttribute(attributes(node, stage));
+                if (last) {
+                    if (node.getInputCount() > 2 && !node.getInput(2).isEmpty()) {
+                        conv.addInput(node.getInput(2));
+                    }
+                    conv.addAllOutput(node.getOutputList());
+                } else {
+                    input = unique(r.nodeName() + "/" + prefix + "_" + s + "_out");
+                    conv.addOutput(input);
+                }
+                nodes.add(conv.build());
+            }
+        }
+
+        Set<String> used = new HashSet<>();
+        nodes.forEach(n -> collectInputs(n, used));
+        g.getOutputList().forEach(v -> used.add(v.getName()));
+        Set<String> dropped = new HashSet<>(replacedWeights);
+        dropped.removeAll(used); // a kernel another node shares stays
+
+        GraphProto.Builder out = g.toBuilder().clearNode().clearInitializer();
+        for (NodeProto n : nodes) {
+            boolean deadConstant = n.getOpType().equals("Constant") && n.getOutputCount() == 1
+                    && dropped.contains(n.getOutput(0));
+            if (!deadConstant) {
+                out.addNode(n);
+            }
+        }
+        g.getInitializerList().stream().filter(t -> !dropped.contains(t.getName())).forEach(out::addInitializer);
+        out.addAllInitializer(weights);
+        boolean weightsAreInputs = g.getInputList().stream().anyMatch(v -> replacedWeights.contains(v.getName()));
+        if (weightsAreInputs) {
+            out.clearInput();
+            g.getInputList().stream().filter(v -> !dropped.contains(v.getName())).forEach(out::addInput);
+            weights.forEach(t -> out.addInput(weightInfo(t)));
+        }
+        out.clearValueInfo();
+        g.getValueInfoList().stream().filter(v -> !dropped.contains(v.getName())).forEach(out::addValueInfo);
+        return model.toBuilder().setGraph(out).build();
+    }
+
+    /** The stage's kernel_shape and group, and the part of the original's strides, pads and dilations it takes. */
+    private static List<AttributeProto> attributes(NodeProto node, ConvStage stage) {
+        long[] strides = ints(node, "strides", new long[] {1, 1});
+        long[] dilations = ints(node, "dilations", new long[] {1, 1});
+        long[] pads = ints(node, "pads", new long[] {0, 0, 0, 0});
+        String autoPad = autoPad(node);
+        List<AttributeProto> out = new ArrayList<>();
+        out.add(intsAttr("kernel_shape", stage.dims()[2], stage.dims()[3]));
+        if (stage.group() != 1) {
+            out.add(AttributeProto.newBuilder().setName("group").setType(AttributeProto.AttributeType.INT)
+                    .setI(stage.group()).build());
+        }
+        switch (stage.geometry()) {
+            case POINTWISE -> {
+                return out;
+            }
+            case ORIGINAL -> {
+                out.add(intsAttr("strides", strides));
+                out.add(intsAttr("dilations", dilations));
+                padding(out, autoPad, pads);
+            }
+            case VERTICAL -> {
+                out.add(intsAttr("strides", strides[0], 1));
+                out.add(intsAttr("dilations", dilations[0], 1));
+                padding(out, autoPad, new long[] {pads[0], 0, pads[2], 0});
+            }
+            case HORIZONTAL -> {
+                out.add(intsAttr("strides", 1, strides[1]));
+                out.add(intsAttr("dilations", 1, dilations[1]));
+                padding(out, autoPad, new long[] {0, pads[1], 0, pads[3]});
+            }
+        }
+        return out;
+    }
+
+    /** SAME_* and VALID pad each axis on its own, so an axis-split stage keeps the original's auto_pad. */
+    private static void padding(List<AttributeProto> out, String autoPad, long[] pads) {
+        if (!autoPad.isEmpty() && !autoPad.equals("NOTSET")) {
+            out.add(AttributeProto.newBuilder().setName("auto_pad").setType(AttributeProto.AttributeType.STRING)
+                    .setS(com.google.protobuf.ByteString.copyFromUtf8(autoPad)).build());
+        } else {
+            out.add(intsAttr("pads", pads));
+        }
+    }
+
+    private static String autoPad(NodeProto node) {
+        for (AttributeProto a : node.getAttributeList()) {
+            if (a.getName().equals("auto_pad")) {
+                return a.getS().toStringUtf8();
+            }
+        }
+        return "";
+    }
+
+    private static long[] ints(NodeProto node, String name, long[] fallback) {
+        for (AttributeProto a : node.getAttributeList()) {
+            if (a.getName().equals(name) && a.getIntsCount() > 0) {
+                return a.getIntsList().stream().mapToLong(Long::longValue).toArray();
+            }
+        }
+        return fallback;
+    }
+
+    private static AttributeProto intsAttr(String name, long... values) {
+        AttributeProto.Builder b = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
+        for (long v : values) {
+            b.addInts(v);
+        }
+        return b.build();
+    }
+
+    private static void collectInputs(NodeProto n, Set<String> used) {
+        used.addAll(n.getInputList());
+        for (AttributeProto a : n.getAttributeList()) {
+            // a subgraph (If/Loop body) may read an outer weight by name
+            if (a.hasG()) {
+                a.getG().getNodeList().forEach(s -> collectInputs(s, used));
+            }
+            a.getGraphsList().forEach(sg -> sg.getNodeList().forEach(s -> collectInputs(s, used)));
+        }
+    }
+
+    private String unique(String base) {
+        String name = base;
+        for (int i = 1; names.contains(name); i++) {
+            name = base + "_" + i;
+        }
+        names.add(name);
+        return name;
+    }
+
+    private static ValueInfoProto weightInfo(TensorProto t) {
+        TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+        t.getDimsList().forEach(d -> shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d)));
+        return ValueInfoProto.newBuilder().setName(t.getName()).setType(TypeProto.newBuilder().setTensorType(
+                TypeProto.Tensor.newBuilder().setElemType(t.getDataType()).setShape(shape))).build();
+    }
+}

@@ -1,0 +1,266 @@
+package io.caas.engine.compress.tensor;
+
+import io.caas.engine.compress.CompressionMethod;
+import io.caas.engine.compress.CompressionResult;
+import io.caas.engine.compress.CompressionTask;
+import io.caas.engine.compress.LayerReport;
+import io.caas.engine.compress.MethodDescriptor;
+import io.caas.engine.compress.ProgressListener;
+import io.caas.engine.compress.svd.TruncatedSvdMethod;
+import io.caas.engine.onnx.LayerKind;
+import io.caas.engine.onnx.ModelInspector;
+import io.caas.engine.onnx.ModelSummary;
+import io.caas.engine.onnx.Tensors;
+import io.caas.engine.onnx.WeightedLayer;
+import io.caas.engine.onnx.Weights;
+import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import io.caas.engine.onnx.proto.Onnx.TensorProto;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Tensor decomposition of convolution kernels: {@code tucker}, {@code cp} or {@code tt} (one instance each).
+ * Every eligible kernel is fitted by its decomposition and the Conv replaced by the chain of smaller convolutions
+ * the factors define; then, optionally, the whole model is fine-tuned.
+ */
+public final class TensorMethod implements CompressionMethod {
+
+    /**
+     * Parameters kept per layer by default: a ratio gives a predictable size, where an energy rule on trained
+     * kernels (far from low rank: half the parameters leave 30-70 % relative kernel error) keeps nearly full
+     * ranks. Measured at 0.5 without fine-tuning (BENCHMARKS.md): PP-OCRv4 rec output cosine 0.985-0.994, the
+     * PaddleOCR classifier 0.92-0.97; the PP-OCRv4 detector moves far more even at 0.8, so it needs fineTune.
+     */
+    public static final double DEFAULT_RATIO = 0.5;
+
+    /** The three decompositions. */
+    public enum Variant {
+        TUCKER("tucker", 2, "[r_in, r_out]"),
+        CP("cp", 1, "[R]"),
+        TT("tt", 3, "[r1, r2, r3]");
+
+        private final String methodName;
+        private final int rankCount;
+        private final String rankMeaning;
+
+        Variant(String methodName, int rankCount, String rankMeaning) {
+            this.methodName = methodName;
+            this.rankCount = rankCount;
+            this.rankMeaning = rankMeaning;
+        }
+
+        public String methodName() {
+            return methodName;
+        }
+
+        int rankCount() {
+            return rankCount;
+        }
+
+        String rankMeaning() {
+            return rankMeaning;
+        }
+
+        KernelDecomposition decomposition(int iterations) {
+            return switch (this) {
+                case TUCKER -> new Tucker2(iterations);
+                case CP -> new CpAls(iterations);
+                case TT -> new TensorTrain();
+            };
+        }
+    }
+
+    private final Variant variant;
+    private final MethodDescriptor descriptor;
+
+    private TensorMethod(Variant variant, MethodDescriptor descriptor) {
+        this.variant = variant;
+        this.descriptor = descriptor;
+    }
+
+    public static TensorMethod tucker() {
+        return new TensorMethod(Variant.TUCKER, TensorDescriptors.tucker());
+    }
+
+    public static TensorMethod cp() {
+        return new TensorMethod(Variant.CP, TensorDescriptors.cp());
+    }
+
+    public static TensorMethod tt() {
+        return new TensorMethod(Variant.TT, TensorDescriptors.tt());
+    }
+
+    @Override
+    public MethodDescriptor descriptor() {
+        return descriptor;
+    }
+
+    @Override
+    public void validate(Map<String, Object> parameters, ModelSummary model) {
+        TensorParameters.parse(parameters, model, variant);
+    }
+
+    /** A layer that was decomposed, before its sensitivity is known. */
+    private record Decomposed(WeightedLayer layer, int nodeIndex, Factorization factorization, String rule) {
+    }
+
+    @Override
+    public CompressionResult compress(CompressionTask task, ProgressListener progress) throws InterruptedException {
+        ModelProto model = task.model();
+        ModelSummary summary = ModelInspector.inspect(model);
+        TensorParameters params = TensorParameters.parse(task.parameters(), summary, variant);
+        KernelDecomposition decomposition = variant.decomposition(params.iterations());
+        Weights weights = Weights.of(model.getGraph());
+        List<WeightedLayer> weighted = summary.layers().stream().filter(TruncatedSvdMethod::factorizable).toList();
+        Map<WeightedLayer, Integer> nodeIndex = TruncatedSvdMethod.nodeIndices(model, weighted);
+        String firstConv = weighted.stream().filter(l -> l.kind() == LayerKind.CONV).map(WeightedLayer::node)
+                .findFirst().orElse(null);
+        String last = weighted.isEmpty() ? null : weighted.get(weighted.size() - 1).node();
+        List<WeightedLayer> convs = weighted.stream().filter(l -> l.kind() == LayerKind.CONV).toList();
+        boolean fineTune = params.fineTune() && task.trainData().isPresent();
+        double fitShare = fineTune ? 0.4 : 0.8;
+
+        Map<WeightedLayer, String> leftAlone = new LinkedHashMap<>();
+        List<Decomposed> decomposed = new ArrayList<>();
+        for (int li = 0; li < convs.size(); li++) {
+            WeightedLayer layer = convs.get(li);
+            String skip = skipReason(layer, params, firstConv, last);
+            TensorProto weight = weights.get(layer.weight()).orElseThrow();
+            if (skip == null && weight.getDataType() != TensorProto.DataType.FLOAT_VALUE) {
+                skip = "weight is not float32";
+            }
+            if (skip != null) {
+                leftAlone.put(layer, skip);
+                continue;
+            }
+            Kernel kernel = Kernel.of(Tensors.toFloats(weight), layer.weightShape().stream()
+                    .mapToLong(Long::longValue).toArray());
+            int[] explicit = params.ranks().get(layer.node());
+            RankTarget target = explicit != null ? new RankTarget.Explicit(explicit) : params.target();
+            Factorization f = decomposition.fit(kernel, target);
+            if (Thread.interrupted()) {
+                throw new InterruptedException(variant.methodName() + " cancelled");
+            }
+            String rule = describe(target, f);
+            if (params.onlyIfSmaller() && f.parameters() >= layer.parameters()) {
+                leftAlone.put(layer, "left as it was: " + rule + " would not shrink it (" + f.parameters() + " ≥ "
+                        + layer.parameters() + " parameters)");
+            } else {
+                decomposed.add(new Decomposed(layer, nodeIndex.get(layer), f, rule));
+                progress.metric("kernelError:" + layer.node(), li, f.relativeError());
+            }
+            progress.progress(fitShare * (li + 1.0) / convs.size(), "decomposed " + (li + 1) + " of "
+                    + convs.size() + " convolutions");
+        }
+
+        String prefix = variant.methodName();
+        List<ConvChainExport.Replacement> replacements = decomposed.stream().map(d ->
+                new ConvChainExport.Replacement(d.nodeIndex(), d.layer().node(), d.factorization().stages())).toList();
+        ModelProto compressed = new ConvChainExport(model, prefix).apply(replacements);
+        Map<String, String> sensitivity = sensitivity(model, task, params, decomposed, replacements, prefix,
+                progress, fitShare, fineTune ? 0.5 : 1.0);
+
+        Map<String, List<double[]>> curves = new LinkedHashMap<>();
+        if (fineTune && !replacements.isEmpty()) {
+            List<double[]> loss = new ArrayList<>();
+            curves.put("loss", loss);
+            compressed = FactorFineTuning.run(model, compressed, task, 0.5, progress, loss);
+        } else if (params.fineTune() && task.trainData().isEmpty()) {
+            progress.progress(1.0, "fineTune is set but the job has no training data: not fine-tuned");
+        }
+        List<LayerReport> reports = reports(weighted, leftAlone, decomposed, sensitivity);
+        progress.progress(1.0, decomposed.size() + " convolutions decomposed by " + prefix
+                + (curves.containsKey("loss") ? " and fine-tuned" : ""));
+        return new CompressionResult(compressed, reports, curves);
+    }
+
+    /** One model per decomposed layer with only that layer replaced, compared with the original. */
+    private static Map<String, String> sensitivity(ModelProto model, CompressionTask task, TensorParameters params,
+                                                   List<Decomposed> decomposed,
+                                                   List<ConvChainExport.Replacement> replacements, String prefix,
+                                                   ProgressListener progress, double from, double to)
+            throws InterruptedException {
+        Map<String, String> notes = new LinkedHashMap<>();
+        if (params.sensitivitySamples() == 0 || decomposed.isEmpty()) {
+            progress.progress(to, "sensitivity not measured");
+            return notes;
+        }
+        LayerSensitivity probe = new LayerSensitivity(model, task.evalData(), params.sensitivitySamples());
+        for (int k = 0; k < decomposed.size(); k++) {
+            if (Thread.interrupted()) {
+                throw new InterruptedException("cancelled while measuring sensitivity");
+            }
+            String node = decomposed.get(k).layer().node();
+            try {
+                ModelProto single = new ConvChainExport(model, prefix).apply(List.of(replacements.get(k)));
+                LayerSensitivity.Figures f = probe.measure(single);
+                notes.put(node, f.text());
+                progress.metric("sensitivity:" + node, k, f.outputRelativeError());
+            } catch (RuntimeException e) {
+                notes.put(node, "output change not measured: " + e.getMessage());
+            }
+            progress.progress(from + (to - from) * (k + 1.0) / decomposed.size(),
+                    "measured " + (k + 1) + " of " + decomposed.size() + " layers alone");
+        }
+        return notes;
+    }
+
+    private static List<LayerReport> reports(List<WeightedLayer> weighted, Map<WeightedLayer, String> leftAlone,
+                                             List<Decomposed> decomposed, Map<String, String> sensitivity) {
+        List<LayerReport> reports = new ArrayList<>();
+        for (WeightedLayer layer : weighted) {
+            long[] shape = layer.matrixShape();
+            long full = Math.min(shape[0], shape[1]);
+            Optional<Decomposed> d = decomposed.stream().filter(x -> x.layer() == layer).findFirst();
+            if (d.isPresent()) {
+                Factorization f = d.get().factorization();
+                int[] ranks = f.ranks();
+                String note = d.get().rule() + String.format(Locale.ROOT, "; kernel relative error %.4f",
+                        f.relativeError());
+                String alone = sensitivity.get(layer.node());
+                reports.add(new LayerReport(layer.node(), layer.opType(), shape, full, ranks[ranks.length - 1],
+                        layer.parameters(), f.parameters(), true, alone == null ? note : note + "; " + alone));
+                continue;
+            }
+            String why = leftAlone.get(layer);
+            if (why == null) {
+                why = layer.kind() == LayerKind.DENSE ? "not a convolution: left as it was (use svd for dense layers)"
+                        : "not requested";
+            }
+            reports.add(new LayerReport(layer.node(), layer.opType(), shape, full, full, layer.parameters(),
+                    layer.parameters(), false, why));
+        }
+        return reports;
+    }
+
+    private static String skipReason(WeightedLayer layer, TensorParameters params, String firstConv, String last) {
+        if (!TensorParameters.eligible(layer)) {
+            return "1x1 convolution: a dense layer over channels with no kernel to decompose, left as it was "
+                    + "(svd factorizes it)";
+        }
+        if (params.ranks().containsKey(layer.node())) {
+            return null;
+        }
+        if (!params.layers().isEmpty()) {
+            return params.layers().contains(layer.node()) ? null : "not among the requested layers";
+        }
+        if (params.skipFirstAndLast() && layer.node().equals(firstConv)) {
+            return "first convolution, left as it was (skipFirstAndLast)";
+        }
+        if (params.skipFirstAndLast() && layer.node().equals(last)) {
+            return "last layer, left as it was (skipFirstAndLast)";
+        }
+        return null;
+    }
+
+    private static String describe(RankTarget target, Factorization f) {
+        String rule = target instanceof RankTarget.Energy e ? String.format(Locale.ROOT, "energy %.4g", e.fraction())
+                : target instanceof RankTarget.Ratio r ? String.format(Locale.ROOT, "ratio %.4g", r.fraction())
+                : "explicit ranks";
+        return "ranks " + f.ranksText() + " by " + rule;
+    }
+}
