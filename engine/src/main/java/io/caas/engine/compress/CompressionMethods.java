@@ -19,12 +19,12 @@ public final class CompressionMethods {
     static {
         register(new TruncatedSvdMethod());
         register(new OialrMethod());
-        register(new BilinearMethod());
-        register(new LdrMethod());
-        register(new TiedMethod());
         register(TensorMethod.tucker());
         register(TensorMethod.cp());
         register(TensorMethod.tt());
+        register(new LdrMethod());
+        register(new BilinearMethod());
+        register(new TiedMethod());
     }
 
     private CompressionMethods() {
