@@ -76,7 +76,7 @@ final class ElementwiseOps {
         for (int i = 1; i < c.inputCount(); i++) {
             y = y.maximum(c.in(i));
         }
-        return new NDList(c.inputCount() == 1 ? y.duplicate() : y);
+        return new NDList(y);
     }
 
     private static NDArray hardSigmoid(NDArray x, float alpha, float beta) {
@@ -120,6 +120,6 @@ final class ElementwiseOps {
         if (max != null) {
             y = integer ? y.minimum(max.longValue()) : y.minimum(max);
         }
-        return new NDList(y == x ? x.duplicate() : y);
+        return new NDList(y);
     }
 }

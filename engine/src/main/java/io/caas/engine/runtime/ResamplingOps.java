@@ -185,6 +185,6 @@ final class ResamplingOps {
                 y = Axes.select(y, a, idx, c.manager());
             }
         }
-        return new NDList(y == x ? x.duplicate() : y);
+        return new NDList(y);
     }
 }

@@ -126,7 +126,7 @@ final class ShapeOps {
         }
         int axis = Axes.normalize(c.attrInt("axis", 0), parts.head().getShape().dimension());
         if (parts.size() == 1) {
-            return new NDList(parts.head().duplicate());
+            return new NDList(parts.head());
         }
         return new NDList(NDArrays.concat(parts, axis));
     }
@@ -202,7 +202,7 @@ final class ShapeOps {
             for (int a = 0; a < d.length; a++) {
                 index.addSliceDim(start[a], Math.max(start[a], end[a]), step[a]);
             }
-            return new NDList(d.length == 0 ? x.duplicate() : x.get(index));
+            return new NDList(d.length == 0 ? x : x.get(index));
         }
         for (int a = 0; a < d.length; a++) {
             if (step[a] == 1 && start[a] == 0 && end[a] == d[a]) {

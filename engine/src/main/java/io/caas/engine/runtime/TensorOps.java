@@ -50,7 +50,7 @@ final class TensorOps {
         }
         int[] a = Axes.normalize(axes, rank);
         if (a.length == 0) {
-            return new NDList(x.duplicate());
+            return new NDList(x);
         }
         if (mean) {
             boolean integer = x.getDataType().isInteger();
