@@ -36,7 +36,6 @@ public class MethodCatalog {
 
     /** Methods that can rewrite this layer. */
     public List<String> applicableTo(WeightedLayer layer) {
-        return byName.values().stream().map(CompressionMethod::descriptor)
-                .filter(d -> d.layerKinds().contains(layer.kind())).map(MethodDescriptor::name).toList();
+        return byName.values().stream().filter(m -> m.appliesTo(layer)).map(m -> m.descriptor().name()).toList();
     }
 }

@@ -95,6 +95,11 @@ public final class TensorMethod implements CompressionMethod {
     }
 
     @Override
+    public boolean appliesTo(WeightedLayer layer) {
+        return TensorParameters.eligible(layer);
+    }
+
+    @Override
     public MethodDescriptor descriptor() {
         return descriptor;
     }
