@@ -48,13 +48,10 @@ public final class ParameterValues {
     }
 
     /**
-     * Layer names given as a list or a comma-separated string; each must be a layer of the model that the low-rank
-     * methods can factorize. Empty when not given (meaning: every eligible layer).
+     * Names given as a list of strings or as one comma-separated string, in order; null (and a problem) for
+     * anything else. An empty list is returned as such: what it means differs by parameter.
      */
-    public static Set<String> layerNames(Object raw, ModelSummary model, String method, List<String> problems) {
-        if (raw == null) {
-            return Set.of();
-        }
+    public static List<String> nameList(Object raw, String parameter, String kind, List<String> problems) {
         List<String> names = new ArrayList<>();
         if (raw instanceof String s) {
             for (String part : s.split(",")) {
@@ -65,7 +62,22 @@ public final class ParameterValues {
         } else if (raw instanceof Collection<?> c && c.stream().allMatch(String.class::isInstance)) {
             c.forEach(o -> names.add((String) o));
         } else {
-            problems.add("layers must be a list of layer names, got " + raw);
+            problems.add(parameter + " must be a list of " + kind + " names, got " + raw);
+            return null;
+        }
+        return names;
+    }
+
+    /**
+     * Layer names given as a list or a comma-separated string; each must be a layer of the model that the low-rank
+     * methods can factorize. Empty when not given (meaning: every eligible layer).
+     */
+    public static Set<String> layerNames(Object raw, ModelSummary model, String method, List<String> problems) {
+        if (raw == null) {
+            return Set.of();
+        }
+        List<String> names = nameList(raw, "layers", "layer", problems);
+        if (names == null) {
             return Set.of();
         }
         if (names.isEmpty()) {
