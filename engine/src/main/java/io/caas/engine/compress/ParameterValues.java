@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -31,6 +32,26 @@ public final class ParameterValues {
             }
         }
         return null;
+    }
+
+    /** Adds a problem for each key the method does not take, naming those it does. */
+    public static void unknownKeys(Map<String, Object> params, Collection<String> known, String method,
+                                   List<String> problems) {
+        for (String key : params.keySet()) {
+            if (!known.contains(key)) {
+                problems.add("unknown parameter '" + key + "'; " + method + " takes " + String.join(", ", known));
+            }
+        }
+    }
+
+    /** A number in (0, 1]; NaN (and a problem) otherwise. */
+    public static double fraction(Object raw, String name, List<String> problems) {
+        Double v = number(raw);
+        if (v == null || !(v > 0 && v <= 1)) {
+            problems.add(name + " must be a number in (0, 1], got " + raw);
+            return Double.NaN;
+        }
+        return v;
     }
 
     public static boolean bool(Object raw, String name, boolean fallback, List<String> problems) {

@@ -32,11 +32,7 @@ record BilinearParameters(int rank, double ratio, int sweeps, Set<String> layers
     static BilinearParameters parse(Map<String, Object> params, ModelSummary model) {
         Map<String, Object> p = params == null ? Map.of() : params;
         List<String> problems = new ArrayList<>();
-        for (String key : p.keySet()) {
-            if (!KNOWN.contains(key)) {
-                problems.add("unknown parameter '" + key + "'; bilinear takes " + String.join(", ", KNOWN));
-            }
-        }
+        ParameterValues.unknownKeys(p, KNOWN, "bilinear", problems);
         int rank = integer(p.get(RANK), RANK, 0, problems);
         double ratio = BilinearMethod.DEFAULT_RATIO;
         if (p.get(RATIO) != null) {

@@ -34,11 +34,7 @@ record TiedParameters(List<TiedPair> pairs, TiedInit init, boolean fineTune, boo
     static TiedParameters parse(Map<String, Object> params, ModelSummary summary, List<TiedPair> found) {
         Map<String, Object> p = params == null ? Map.of() : params;
         List<String> problems = new ArrayList<>();
-        for (String key : p.keySet()) {
-            if (!KNOWN.contains(key)) {
-                problems.add("unknown parameter '" + key + "'; tied takes " + String.join(", ", KNOWN));
-            }
-        }
+        ParameterValues.unknownKeys(p, KNOWN, "tied", problems);
         if (found == null ? summary.layers().stream().filter(TruncatedSvdMethod::factorizable).count() < 2
                 : found.isEmpty()) {
             problems.add("the model has no layer pair d→h→d to tie (a MatMul, Gemm or 1×1 Conv whose output reaches "
