@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -33,6 +34,26 @@ public final class ParameterValues {
         return null;
     }
 
+    /** Adds a problem for each key the method does not take, naming those it does. */
+    public static void unknownKeys(Map<String, Object> params, Collection<String> known, String method,
+                                   List<String> problems) {
+        for (String key : params.keySet()) {
+            if (!known.contains(key)) {
+                problems.add("unknown parameter '" + key + "'; " + method + " takes " + String.join(", ", known));
+            }
+        }
+    }
+
+    /** A number in (0, 1]; NaN (and a problem) otherwise. */
+    public static double fraction(Object raw, String name, List<String> problems) {
+        Double v = number(raw);
+        if (v == null || !(v > 0 && v <= 1)) {
+            problems.add(name + " must be a number in (0, 1], got " + raw);
+            return Double.NaN;
+        }
+        return v;
+    }
+
     public static boolean bool(Object raw, String name, boolean fallback, List<String> problems) {
         if (raw == null) {
             return fallback;
@@ -48,13 +69,10 @@ public final class ParameterValues {
     }
 
     /**
-     * Layer names given as a list or a comma-separated string; each must be a layer of the model that the low-rank
-     * methods can factorize. Empty when not given (meaning: every eligible layer).
+     * Names given as a list of strings or as one comma-separated string, in order; null (and a problem) for
+     * anything else. An empty list is returned as such: what it means differs by parameter.
      */
-    public static Set<String> layerNames(Object raw, ModelSummary model, String method, List<String> problems) {
-        if (raw == null) {
-            return Set.of();
-        }
+    public static List<String> nameList(Object raw, String parameter, String kind, List<String> problems) {
         List<String> names = new ArrayList<>();
         if (raw instanceof String s) {
             for (String part : s.split(",")) {
@@ -65,7 +83,22 @@ public final class ParameterValues {
         } else if (raw instanceof Collection<?> c && c.stream().allMatch(String.class::isInstance)) {
             c.forEach(o -> names.add((String) o));
         } else {
-            problems.add("layers must be a list of layer names, got " + raw);
+            problems.add(parameter + " must be a list of " + kind + " names, got " + raw);
+            return null;
+        }
+        return names;
+    }
+
+    /**
+     * Layer names given as a list or a comma-separated string; each must be a layer of the model that the low-rank
+     * methods can factorize. Empty when not given (meaning: every eligible layer).
+     */
+    public static Set<String> layerNames(Object raw, ModelSummary model, String method, List<String> problems) {
+        if (raw == null) {
+            return Set.of();
+        }
+        List<String> names = nameList(raw, "layers", "layer", problems);
+        if (names == null) {
             return Set.of();
         }
         if (names.isEmpty()) {

@@ -6,7 +6,6 @@ import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelSummary;
 import io.caas.engine.onnx.WeightedLayer;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -33,11 +32,7 @@ record BilinearParameters(int rank, double ratio, int sweeps, Set<String> layers
     static BilinearParameters parse(Map<String, Object> params, ModelSummary model) {
         Map<String, Object> p = params == null ? Map.of() : params;
         List<String> problems = new ArrayList<>();
-        for (String key : p.keySet()) {
-            if (!KNOWN.contains(key)) {
-                problems.add("unknown parameter '" + key + "'; bilinear takes " + String.join(", ", KNOWN));
-            }
-        }
+        ParameterValues.unknownKeys(p, KNOWN, "bilinear", problems);
         int rank = integer(p.get(RANK), RANK, 0, problems);
         double ratio = BilinearMethod.DEFAULT_RATIO;
         if (p.get(RATIO) != null) {
@@ -78,17 +73,8 @@ record BilinearParameters(int rank, double ratio, int sweeps, Set<String> layers
         if (raw == null) {
             return Set.of();
         }
-        List<String> names = new ArrayList<>();
-        if (raw instanceof String s) {
-            for (String part : s.split(",")) {
-                if (!part.isBlank()) {
-                    names.add(part.strip());
-                }
-            }
-        } else if (raw instanceof Collection<?> c && c.stream().allMatch(String.class::isInstance)) {
-            c.forEach(o -> names.add((String) o));
-        } else {
-            problems.add(LAYERS + " must be a list of layer names, got " + raw);
+        List<String> names = ParameterValues.nameList(raw, LAYERS, "layer", problems);
+        if (names == null) {
             return Set.of();
         }
         if (names.isEmpty()) {

@@ -1,6 +1,6 @@
 package io.caas.engine.compress.ldr;
 
-import ai.djl.Device;
+import io.caas.engine.compress.CompressedFineTuning;
 import io.caas.engine.compress.CompressionMethod;
 import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
@@ -9,10 +9,8 @@ import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ProgressListener;
-import io.caas.engine.compress.TrainingBudget;
 import io.caas.engine.compress.svd.FactorizedExport;
 import io.caas.engine.compress.svd.TruncatedSvdMethod;
-import io.caas.engine.data.Dataset;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.ModelSummary;
@@ -22,11 +20,6 @@ import io.caas.engine.onnx.proto.Onnx.GraphProto;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
-import io.caas.engine.runtime.InterpretedModel;
-import io.caas.engine.runtime.OnnxInterpreter;
-import io.caas.engine.runtime.WeightExport;
-import io.caas.engine.train.FineTuner;
-import io.caas.engine.train.TrainingConfig;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -216,31 +209,7 @@ public final class LdrMethod implements CompressionMethod {
     private static ModelProto fineTune(ModelProto original, ModelProto structured, CompressionTask task,
                                        ProgressListener progress, Map<String, List<double[]>> curves)
             throws InterruptedException {
-        Dataset data = task.trainData().orElseThrow();
-        TrainingBudget.Resolved b = (task.budget() == null ? TrainingBudget.DEFAULTS : task.budget())
-                .resolve(DEFAULT_BATCH_SIZE, DEFAULT_LEARNING_RATE, DEFAULT_EPOCHS);
-        List<double[]> loss = new ArrayList<>();
-        curves.put("loss", loss);
-        ProgressListener scaled = new ProgressListener() {
-            @Override
-            public void progress(double fraction, String message) {
-                progress.progress(0.2 + 0.79 * fraction, "fine-tuning: " + message);
-            }
-
-            @Override
-            public void metric(String name, long step, double value) {
-                if (name.equals("loss")) {
-                    loss.add(new double[] {step, value});
-                }
-                progress.metric(name, step, value);
-            }
-        };
-        TrainingConfig cfg = new TrainingConfig(TrainingConfig.OptimizerKind.ADAM, (float) b.learningRate(),
-                b.batchSize(), b.epochs(), b.maxSteps(), TrainingConfig.Objective.AUTO, 1f, 1L);
-        try (InterpretedModel teacher = data.labelled() ? null : OnnxInterpreter.load(original, Device.cpu());
-             InterpretedModel student = OnnxInterpreter.load(structured, Device.cpu())) {
-            FineTuner.train(student, data, teacher, cfg, scaled);
-            return WeightExport.withTrainedWeights(structured, student.block());
-        }
+        return CompressedFineTuning.withDefaults(DEFAULT_BATCH_SIZE, DEFAULT_LEARNING_RATE, DEFAULT_EPOCHS)
+                .progress(0.2, 0.79).run(original, structured, task, progress, curves);
     }
 }

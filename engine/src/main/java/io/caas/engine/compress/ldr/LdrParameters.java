@@ -33,11 +33,7 @@ record LdrParameters(Structure structure, int rank, Set<String> layers, boolean 
     static LdrParameters parse(Map<String, Object> params, ModelSummary model) {
         Map<String, Object> p = params == null ? Map.of() : params;
         List<String> problems = new ArrayList<>();
-        for (String key : p.keySet()) {
-            if (!KNOWN.contains(key)) {
-                problems.add("unknown parameter '" + key + "'; ldr takes " + String.join(", ", KNOWN));
-            }
-        }
+        ParameterValues.unknownKeys(p, KNOWN, "ldr", problems);
         Structure structure = Structure.TOEPLITZ_LIKE;
         Object rawStructure = p.get(STRUCTURE);
         if (rawStructure != null) {

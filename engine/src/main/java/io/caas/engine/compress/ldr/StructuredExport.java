@@ -1,5 +1,6 @@
 package io.caas.engine.compress.ldr;
 
+import io.caas.engine.compress.GraphEdits;
 import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.proto.Onnx.AttributeProto;
 import io.caas.engine.onnx.proto.Onnx.GraphProto;
@@ -35,21 +36,12 @@ final class StructuredExport {
     }
 
     private final ModelProto model;
-    private final Set<String> names = new HashSet<>();
+    private final Set<String> names;
     private final Map<Integer, List<String>> generatorNames = new HashMap<>();
 
     StructuredExport(ModelProto model) {
         this.model = model;
-        GraphProto g = model.getGraph();
-        g.getInitializerList().forEach(t -> names.add(t.getName()));
-        g.getInputList().forEach(v -> names.add(v.getName()));
-        g.getOutputList().forEach(v -> names.add(v.getName()));
-        g.getValueInfoList().forEach(v -> names.add(v.getName()));
-        for (NodeProto n : g.getNodeList()) {
-            names.add(n.getName());
-            names.addAll(n.getInputList());
-            names.addAll(n.getOutputList());
-        }
+        this.names = GraphEdits.takenNames(model.getGraph());
     }
 
     /** The initializer names holding each replaced node's generators (g, then h for Toeplitz-like), by node index. */
@@ -75,37 +67,13 @@ final class StructuredExport {
             new LayerGraph(layer, nodes, added).build();
         }
 
-        Set<String> used = new HashSet<>();
-        for (NodeProto n : nodes) {
-            used.addAll(n.getInputList());
-        }
-        g.getOutputList().forEach(v -> used.add(v.getName()));
-        Set<String> dropped = new HashSet<>(replacedWeights);
-        dropped.removeAll(used); // a weight another node still reads stays
-
-        GraphProto.Builder out = g.toBuilder().clearNode().clearInitializer();
-        for (NodeProto n : nodes) {
-            boolean deadConstant = n.getOpType().equals("Constant") && n.getOutputCount() == 1
-                    && dropped.contains(n.getOutput(0));
-            if (!deadConstant) {
-                out.addNode(n);
-            }
-        }
-        g.getInitializerList().stream().filter(t -> !dropped.contains(t.getName())).forEach(out::addInitializer);
-        out.addAllInitializer(added);
-        out.clearInput();
-        g.getInputList().stream().filter(v -> !dropped.contains(v.getName())).forEach(out::addInput);
-        out.clearValueInfo();
-        g.getValueInfoList().stream().filter(v -> !dropped.contains(v.getName())).forEach(out::addValueInfo);
-        return model.toBuilder().setGraph(out).build();
+        // a weight another node still reads stays
+        Set<String> dropped = GraphEdits.unreadWeights(g, nodes, replacedWeights);
+        return model.toBuilder().setGraph(GraphEdits.withoutDropped(g, nodes, dropped, added)).build();
     }
 
     private String unique(String base) {
-        String name = base;
-        for (int i = 1; !names.add(name); i++) {
-            name = base + "_" + i;
-        }
-        return name;
+        return GraphEdits.unique(names, base);
     }
 
     /** The nodes and initializers that compute one layer's weight, then the layer's own node reading it. */

@@ -1,10 +1,8 @@
 package io.caas.engine.compress.oialr;
 
+import io.caas.engine.compress.CompactSvd;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
-import org.ejml.dense.row.SingularOps_DDRM;
-import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
-import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
 
 /**
  * One layer in OIALR form, in double precision and "dense orientation": the layer maps a row vector x (1 × in) to
@@ -31,8 +29,8 @@ public final class LowRankFactors {
 
     /** Full-rank start: W (in × out, row-major) = U·Σ·Vᵀ, so A = U, S = diag(σ) (descending), B = Vᵀ. */
     public static LowRankFactors ofMatrix(double[] w, int in, int out) {
-        Svd svd = Svd.of(DMatrixRMaj.wrap(in, out, w.clone()));
-        return new LowRankFactors(in, out, svd.u, svd.diag(), transpose(svd.v));
+        CompactSvd svd = CompactSvd.of(DMatrixRMaj.wrap(in, out, w));
+        return new LowRankFactors(in, out, svd.u(), svd.diag(), transpose(svd.v()));
     }
 
     /** Given factors, copied; for tests and for resuming. */
@@ -90,15 +88,15 @@ public final class LowRankFactors {
      * @return the singular values of S, descending
      */
     public double[] reorthogonalize() {
-        Svd svd = Svd.of(s.copy());
+        CompactSvd svd = CompactSvd.of(s);
         DMatrixRMaj na = new DMatrixRMaj(in, rank);
-        CommonOps_DDRM.mult(a, svd.u, na);
+        CommonOps_DDRM.mult(a, svd.u(), na);
         DMatrixRMaj nb = new DMatrixRMaj(rank, out);
-        CommonOps_DDRM.multTransA(svd.v, b, nb);
+        CommonOps_DDRM.multTransA(svd.v(), b, nb);
         a = na;
         b = nb;
         s = svd.diag();
-        return svd.sigma.clone();
+        return svd.sigma().clone();
     }
 
     /** Keeps the first {@code k} directions (call after {@link #reorthogonalize}, so they are the largest σ). */
@@ -147,41 +145,5 @@ public final class LowRankFactors {
 
     private static DMatrixRMaj transpose(DMatrixRMaj m) {
         return CommonOps_DDRM.transpose(m, null);
-    }
-
-    /** A compact SVD with singular values in descending order. */
-    private record Svd(DMatrixRMaj u, double[] sigma, DMatrixRMaj v) {
-
-        static Svd of(DMatrixRMaj m) {
-            SingularValueDecomposition_F64<DMatrixRMaj> svd =
-                    DecompositionFactory_DDRM.svd(m.numRows, m.numCols, true, true, true);
-            if (!svd.decompose(m)) {
-                throw new IllegalStateException("SVD did not converge for a " + m.numRows + "x" + m.numCols
-                        + " matrix");
-            }
-            DMatrixRMaj w = svd.getW(null);
-            DMatrixRMaj u = svd.getU(null, false);
-            DMatrixRMaj v = svd.getV(null, false);
-            SingularOps_DDRM.descendingOrder(u, false, w, v, false);
-            int k = Math.min(m.numRows, m.numCols);
-            double[] sigma = new double[k];
-            for (int i = 0; i < k; i++) {
-                sigma[i] = w.get(i, i);
-            }
-            // compact: U is rows × k, V is cols × k
-            DMatrixRMaj uk = new DMatrixRMaj(u.numRows, k);
-            CommonOps_DDRM.extract(u, 0, u.numRows, 0, k, uk, 0, 0);
-            DMatrixRMaj vk = new DMatrixRMaj(v.numRows, k);
-            CommonOps_DDRM.extract(v, 0, v.numRows, 0, k, vk, 0, 0);
-            return new Svd(uk, sigma, vk);
-        }
-
-        DMatrixRMaj diag() {
-            DMatrixRMaj d = new DMatrixRMaj(sigma.length, sigma.length);
-            for (int i = 0; i < sigma.length; i++) {
-                d.set(i, i, sigma[i]);
-            }
-            return d;
-        }
     }
 }

@@ -33,11 +33,7 @@ record OialrParameters(int frequency, double sigmaCutoff, int minRank, Set<Strin
     static OialrParameters parse(Map<String, Object> params, ModelSummary model) {
         Map<String, Object> p = params == null ? Map.of() : params;
         List<String> problems = new ArrayList<>();
-        for (String key : p.keySet()) {
-            if (!KNOWN.contains(key)) {
-                problems.add("unknown parameter '" + key + "'; oialr takes " + String.join(", ", KNOWN));
-            }
-        }
+        ParameterValues.unknownKeys(p, KNOWN, "oialr", problems);
         int frequency = integer(p.get(FREQUENCY), FREQUENCY, OialrMethod.DEFAULT_FREQUENCY, 1, problems);
         int minRank = integer(p.get(MIN_RANK), MIN_RANK, OialrMethod.DEFAULT_MIN_RANK, 1, problems);
         double cutoff = OialrMethod.DEFAULT_SIGMA_CUTOFF;

@@ -40,11 +40,7 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
     static SvdParameters parse(Map<String, Object> params, ModelSummary model) {
         Map<String, Object> p = params == null ? Map.of() : params;
         List<String> problems = new ArrayList<>();
-        for (String key : p.keySet()) {
-            if (!KNOWN.contains(key)) {
-                problems.add("unknown parameter '" + key + "'; svd takes " + String.join(", ", KNOWN));
-            }
-        }
+        ParameterValues.unknownKeys(p, KNOWN, "svd", problems);
         List<String> rules = KNOWN.stream().limit(3).filter(k -> p.get(k) != null).toList();
         if (rules.size() > 1) {
             problems.add("give only one of energy, ratio and rank, not " + String.join(" and ", rules));
@@ -52,10 +48,10 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
         RankRule rule = RankRule.ENERGY;
         double value = DEFAULT_ENERGY;
         if (p.get(ENERGY) != null) {
-            value = fraction(p.get(ENERGY), ENERGY, problems);
+            value = ParameterValues.fraction(p.get(ENERGY), ENERGY, problems);
         } else if (p.get(RATIO) != null) {
             rule = RankRule.RATIO;
-            value = fraction(p.get(RATIO), RATIO, problems);
+            value = ParameterValues.fraction(p.get(RATIO), RATIO, problems);
         } else if (p.get(RANK) != null) {
             rule = RankRule.RANK;
             value = positiveInteger(p.get(RANK), problems);
@@ -65,7 +61,7 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
             if (other.equals(RANK)) {
                 positiveInteger(p.get(RANK), problems);
             } else {
-                fraction(p.get(other), other, problems);
+                ParameterValues.fraction(p.get(other), other, problems);
             }
         }
         boolean skip = ParameterValues.bool(p.get(SKIP_FIRST_AND_LAST), SKIP_FIRST_AND_LAST, true, problems);
@@ -79,15 +75,6 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
             throw new InvalidParametersException(problems);
         }
         return new SvdParameters(rule, value, layers, skip, onlyIfSmaller, fineTune);
-    }
-
-    private static double fraction(Object raw, String name, List<String> problems) {
-        Double v = ParameterValues.number(raw);
-        if (v == null || !(v > 0 && v <= 1)) {
-            problems.add(name + " must be a number in (0, 1], got " + raw);
-            return Double.NaN;
-        }
-        return v;
     }
 
     private static double positiveInteger(Object raw, List<String> problems) {

@@ -1,6 +1,6 @@
 package io.caas.engine.compress.svd;
 
-import ai.djl.Device;
+import io.caas.engine.compress.CompressedFineTuning;
 import io.caas.engine.compress.CompressionMethod;
 import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
@@ -8,8 +8,6 @@ import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ProgressListener;
-import io.caas.engine.compress.TrainingBudget;
-import io.caas.engine.data.Dataset;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.ModelSummary;
@@ -19,11 +17,6 @@ import io.caas.engine.onnx.Weights;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
-import io.caas.engine.runtime.InterpretedModel;
-import io.caas.engine.runtime.OnnxInterpreter;
-import io.caas.engine.runtime.WeightExport;
-import io.caas.engine.train.FineTuner;
-import io.caas.engine.train.TrainingConfig;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -175,39 +168,8 @@ public final class TruncatedSvdMethod implements CompressionMethod {
     private static ModelProto fineTune(ModelProto original, ModelProto factorized, CompressionTask task,
                                        ProgressListener progress, Map<String, List<double[]>> curves)
             throws InterruptedException {
-        Dataset data = task.trainData().orElseThrow();
-        TrainingBudget.Resolved b = (task.budget() == null ? TrainingBudget.DEFAULTS : task.budget())
-                .resolve(DEFAULT_FINE_TUNE_BATCH_SIZE, DEFAULT_FINE_TUNE_LEARNING_RATE, 1);
-        int batch = b.batchSize();
-        double lr = b.learningRate();
-        long maxSteps = b.maxSteps();
-        int epochs = b.epochs();
-        List<double[]> loss = new ArrayList<>();
-        curves.put("loss", loss);
-        ProgressListener scaled = new ProgressListener() {
-            @Override
-            public void progress(double fraction, String message) {
-                progress.progress(0.5 + 0.5 * fraction, "fine-tuning: " + message);
-            }
-
-            @Override
-            public void metric(String name, long step, double value) {
-                if (name.equals("loss")) {
-                    loss.add(new double[] {step, value});
-                }
-                progress.metric(name, step, value);
-            }
-        };
-        TrainingConfig cfg = new TrainingConfig(
-                TrainingConfig.OptimizerKind.ADAM, (float) lr, batch, epochs, maxSteps,
-                TrainingConfig.Objective.AUTO, 1f, 1L);
-        try (InterpretedModel teacher = data.labelled() ? null
-                : OnnxInterpreter.load(original, Device.cpu());
-             InterpretedModel student =
-                     OnnxInterpreter.load(factorized, Device.cpu())) {
-            FineTuner.train(student, data, teacher, cfg, scaled);
-            return WeightExport.withTrainedWeights(factorized, student.block());
-        }
+        return CompressedFineTuning.withDefaults(DEFAULT_FINE_TUNE_BATCH_SIZE, DEFAULT_FINE_TUNE_LEARNING_RATE, 1)
+                .progress(0.5, 0.5).run(original, factorized, task, progress, curves);
     }
 
     /**

@@ -1,14 +1,12 @@
 package io.caas.engine.compress.tensor;
 
+import io.caas.engine.compress.GraphEdits;
 import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.proto.Onnx.AttributeProto;
 import io.caas.engine.onnx.proto.Onnx.GraphProto;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
-import io.caas.engine.onnx.proto.Onnx.TensorShapeProto;
-import io.caas.engine.onnx.proto.Onnx.TypeProto;
-import io.caas.engine.onnx.proto.Onnx.ValueInfoProto;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -29,21 +27,12 @@ final class ConvChainExport {
 
     private final ModelProto model;
     private final String prefix;
-    private final Set<String> names = new HashSet<>();
+    private final Set<String> names;
 
     ConvChainExport(ModelProto model, String prefix) {
         this.model = model;
         this.prefix = prefix;
-        GraphProto g = model.getGraph();
-        g.getInitializerList().forEach(t -> names.add(t.getName()));
-        g.getInputList().forEach(v -> names.add(v.getName()));
-        g.getOutputList().forEach(v -> names.add(v.getName()));
-        g.getValueInfoList().forEach(v -> names.add(v.getName()));
-        for (NodeProto n : g.getNodeList()) {
-            names.add(n.getName());
-            names.addAll(n.getInputList());
-            names.addAll(n.getOutputList());
-        }
+        this.names = GraphEdits.takenNames(model.getGraph());
     }
 
     ModelProto apply(List<Replacement> replacements) {
@@ -87,30 +76,10 @@ final class ConvChainExport {
             }
         }
 
-        Set<String> used = new HashSet<>();
-        nodes.forEach(n -> collectInputs(n, used));
-        g.getOutputList().forEach(v -> used.add(v.getName()));
-        Set<String> dropped = new HashSet<>(replacedWeights);
-        dropped.removeAll(used); // a kernel another node shares stays
-
-        GraphProto.Builder out = g.toBuilder().clearNode().clearInitializer();
-        for (NodeProto n : nodes) {
-            boolean deadConstant = n.getOpType().equals("Constant") && n.getOutputCount() == 1
-                    && dropped.contains(n.getOutput(0));
-            if (!deadConstant) {
-                out.addNode(n);
-            }
-        }
-        g.getInitializerList().stream().filter(t -> !dropped.contains(t.getName())).forEach(out::addInitializer);
-        out.addAllInitializer(weights);
-        boolean weightsAreInputs = g.getInputList().stream().anyMatch(v -> replacedWeights.contains(v.getName()));
-        if (weightsAreInputs) {
-            out.clearInput();
-            g.getInputList().stream().filter(v -> !dropped.contains(v.getName())).forEach(out::addInput);
-            weights.forEach(t -> out.addInput(weightInfo(t)));
-        }
-        out.clearValueInfo();
-        g.getValueInfoList().stream().filter(v -> !dropped.contains(v.getName())).forEach(out::addValueInfo);
+        // a kernel another node shares stays
+        Set<String> dropped = GraphEdits.unreadWeights(g, nodes, replacedWeights);
+        GraphProto.Builder out = GraphEdits.withoutDropped(g, nodes, dropped, weights);
+        GraphEdits.listAsInputsLikeReplaced(g, out, replacedWeights, weights);
         return model.toBuilder().setGraph(out).build();
     }
 
@@ -185,30 +154,7 @@ final class ConvChainExport {
         return b.build();
     }
 
-    private static void collectInputs(NodeProto n, Set<String> used) {
-        used.addAll(n.getInputList());
-        for (AttributeProto a : n.getAttributeList()) {
-            // a subgraph (If/Loop body) may read an outer weight by name
-            if (a.hasG()) {
-                a.getG().getNodeList().forEach(s -> collectInputs(s, used));
-            }
-            a.getGraphsList().forEach(sg -> sg.getNodeList().forEach(s -> collectInputs(s, used)));
-        }
-    }
-
     private String unique(String base) {
-        String name = base;
-        for (int i = 1; names.contains(name); i++) {
-            name = base + "_" + i;
-        }
-        names.add(name);
-        return name;
-    }
-
-    private static ValueInfoProto weightInfo(TensorProto t) {
-        TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
-        t.getDimsList().forEach(d -> shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d)));
-        return ValueInfoProto.newBuilder().setName(t.getName()).setType(TypeProto.newBuilder().setTensorType(
-                TypeProto.Tensor.newBuilder().setElemType(t.getDataType()).setShape(shape))).build();
+        return GraphEdits.unique(names, base);
     }
 }

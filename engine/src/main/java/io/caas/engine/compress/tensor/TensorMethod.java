@@ -1,5 +1,6 @@
 package io.caas.engine.compress.tensor;
 
+import io.caas.engine.compress.CompressedFineTuning;
 import io.caas.engine.compress.CompressionMethod;
 import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
@@ -36,6 +37,12 @@ public final class TensorMethod implements CompressionMethod {
      * PaddleOCR classifier 0.92-0.97; the PP-OCRv4 detector moves far more even at 0.8, so it needs fineTune.
      */
     public static final double DEFAULT_RATIO = 0.5;
+    /**
+     * Fine-tuning's Adam rate, as svd's and for the same reason: the factorized model starts near a trained
+     * optimum. Every weight trains (the factor convolutions included; the structure stays as exported).
+     */
+    static final double DEFAULT_LEARNING_RATE = 1e-4;
+    static final int DEFAULT_BATCH_SIZE = 64;
 
     /** The three decompositions. */
     public enum Variant {
@@ -171,9 +178,8 @@ public final class TensorMethod implements CompressionMethod {
 
         Map<String, List<double[]>> curves = new LinkedHashMap<>();
         if (fineTune && !replacements.isEmpty()) {
-            List<double[]> loss = new ArrayList<>();
-            curves.put("loss", loss);
-            compressed = FactorFineTuning.run(model, compressed, task, 0.5, progress, loss);
+            compressed = CompressedFineTuning.withDefaults(DEFAULT_BATCH_SIZE, DEFAULT_LEARNING_RATE, 1)
+                    .progress(0.5, 0.5).run(model, compressed, task, progress, curves);
         } else if (params.fineTune() && task.trainData().isEmpty()) {
             progress.progress(1.0, "fineTune is set but the job has no training data: not fine-tuned");
         }

@@ -63,21 +63,16 @@ record TensorParameters(RankTarget target, Map<String, int[]> ranks, Set<String>
         if (iterationsKey != null) {
             known.add(iterationsKey);
         }
-        for (String key : p.keySet()) {
-            if (!known.contains(key)) {
-                problems.add("unknown parameter '" + key + "'; " + variant.methodName() + " takes "
-                        + String.join(", ", known));
-            }
-        }
+        ParameterValues.unknownKeys(p, known, variant.methodName(), problems);
         if (p.get(ENERGY) != null && p.get(RATIO) != null) {
             problems.add("give only one of energy and ratio");
         }
         RankTarget target = new RankTarget.Ratio(DEFAULT_RATIO);
         if (p.get(ENERGY) != null) {
-            target = new RankTarget.Energy(fraction(p.get(ENERGY), ENERGY, problems));
+            target = new RankTarget.Energy(ParameterValues.fraction(p.get(ENERGY), ENERGY, problems));
         }
         if (p.get(RATIO) != null) {
-            target = new RankTarget.Ratio(fraction(p.get(RATIO), RATIO, problems));
+            target = new RankTarget.Ratio(ParameterValues.fraction(p.get(RATIO), RATIO, problems));
         }
         Set<String> layers = ParameterValues.layerNames(p.get(LAYERS), model, variant.methodName(), problems);
         for (String name : layers) {
@@ -158,15 +153,6 @@ record TensorParameters(RankTarget target, Map<String, int[]> ranks, Set<String>
             }
         }
         return out;
-    }
-
-    private static double fraction(Object raw, String name, List<String> problems) {
-        Double v = ParameterValues.number(raw);
-        if (v == null || !(v > 0 && v <= 1)) {
-            problems.add(name + " must be a number in (0, 1], got " + raw);
-            return Double.NaN;
-        }
-        return v;
     }
 
     private static int integer(Object raw, String name, int fallback, int min, int max, List<String> problems) {

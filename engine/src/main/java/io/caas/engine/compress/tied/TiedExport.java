@@ -1,5 +1,6 @@
 package io.caas.engine.compress.tied;
 
+import io.caas.engine.compress.GraphEdits;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.proto.Onnx.AttributeProto;
@@ -31,7 +32,7 @@ final class TiedExport {
      */
     static ModelProto apply(ModelProto model, List<TiedPair> pairs, List<double[]> tied) {
         GraphProto g = model.getGraph();
-        Set<String> names = names(g);
+        Set<String> names = GraphEdits.takenNames(g);
         Map<Integer, TiedPair> bySecond = new HashMap<>();
         pairs.forEach(p -> bySecond.put(p.secondIndex(), p));
         Map<String, TensorProto> newFirstWeights = new HashMap<>();
@@ -45,56 +46,47 @@ final class TiedExport {
             dropped.add(p.second().weight());
         }
 
-        GraphProto.Builder out = g.toBuilder().clearNode().clearInitializer().clearValueInfo();
+        List<NodeProto> nodes = new ArrayList<>();
         for (int i = 0; i < g.getNodeCount(); i++) {
             NodeProto node = g.getNode(i);
-            if (isConstantOf(node, dropped)) {
-                continue;
-            }
-            if (node.getOpType().equals("Constant") && node.getOutputCount() == 1
-                    && newFirstWeights.containsKey(node.getOutput(0))) {
-                out.addNode(withValue(node, newFirstWeights.get(node.getOutput(0))));
+            if (GraphEdits.isConstantOf(node, newFirstWeights.keySet())) {
+                nodes.add(withValue(node, newFirstWeights.get(node.getOutput(0))));
                 continue;
             }
             TiedPair p = bySecond.get(i);
             if (p == null) {
-                out.addNode(node);
+                nodes.add(node);
                 continue;
             }
             String w = p.first().weight();
             NodeProto first = g.getNode(p.firstIndex());
             switch (node.getOpType()) {
-                case "Gemm" -> out.addNode(withTransB(node.toBuilder().setInput(1, w),
+                case "Gemm" -> nodes.add(withTransB(node.toBuilder().setInput(1, w),
                         1 - ModelInspector.intAttribute(first, "transB", 0)));
                 case "MatMul", "Conv" -> {
-                    String transposed = unique(names, w + "/tied_transposed");
+                    String transposed = GraphEdits.unique(names, w + "/tied_transposed");
                     NodeProto.Builder t = NodeProto.newBuilder().setOpType("Transpose")
-                            .setName(unique(names, ModelInspector.nodeName(node, i) + "/tied_transpose"))
+                            .setName(GraphEdits.unique(names, ModelInspector.nodeName(node, i) + "/tied_transpose"))
                             .addInput(w).addOutput(transposed);
                     if (node.getOpType().equals("Conv")) {
                         t.addAttribute(AttributeProto.newBuilder().setName("perm")
                                 .setType(AttributeProto.AttributeType.INTS).addInts(1).addInts(0).addInts(2).addInts(3));
                     }
-                    out.addNode(t);
-                    out.addNode(node.toBuilder().setInput(1, transposed));
+                    nodes.add(t.build());
+                    nodes.add(node.toBuilder().setInput(1, transposed).build());
                 }
                 default -> throw new IllegalArgumentException("cannot tie a " + node.getOpType() + " node");
             }
         }
-        for (TensorProto t : g.getInitializerList()) {
-            if (!dropped.contains(t.getName())) {
-                out.addInitializer(newFirstWeights.getOrDefault(t.getName(), t));
+        // IR < 4 lists weights among the graph inputs too: withoutDropped removes them there as well
+        GraphProto.Builder out = GraphEdits.withoutDropped(g, nodes, dropped, List.of());
+        for (int t = 0; t < out.getInitializerCount(); t++) {
+            TensorProto retied = newFirstWeights.get(out.getInitializer(t).getName());
+            if (retied != null) {
+                out.setInitializer(t, retied);
             }
         }
-        // IR < 4 lists weights among the graph inputs too
-        out.clearInput();
-        g.getInputList().stream().filter(v -> !dropped.contains(v.getName())).forEach(out::addInput);
-        g.getValueInfoList().stream().filter(v -> !dropped.contains(v.getName())).forEach(out::addValueInfo);
         return model.toBuilder().setGraph(out).build();
-    }
-
-    private static boolean isConstantOf(NodeProto node, Set<String> values) {
-        return node.getOpType().equals("Constant") && node.getOutputCount() == 1 && values.contains(node.getOutput(0));
     }
 
     private static NodeProto withValue(NodeProto constant, TensorProto value) {
@@ -116,28 +108,5 @@ final class TiedExport {
             }
         }
         return node.addAttribute(attr).build();
-    }
-
-    private static Set<String> names(GraphProto g) {
-        Set<String> names = new HashSet<>();
-        g.getInitializerList().forEach(t -> names.add(t.getName()));
-        g.getInputList().forEach(v -> names.add(v.getName()));
-        g.getOutputList().forEach(v -> names.add(v.getName()));
-        g.getValueInfoList().forEach(v -> names.add(v.getName()));
-        for (NodeProto n : g.getNodeList()) {
-            names.add(n.getName());
-            names.addAll(n.getInputList());
-            names.addAll(n.getOutputList());
-        }
-        return names;
-    }
-
-    private static String unique(Set<String> names, String base) {
-        String name = base;
-        for (int i = 1; names.contains(name); i++) {
-            name = base + "_" + i;
-        }
-        names.add(name);
-        return name;
     }
 }

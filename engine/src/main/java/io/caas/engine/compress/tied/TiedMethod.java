@@ -1,7 +1,6 @@
 package io.caas.engine.compress.tied;
 
-import ai.djl.Device;
-import ai.djl.nn.Parameter;
+import io.caas.engine.compress.CompressedFineTuning;
 import io.caas.engine.compress.CompressionMethod;
 import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
@@ -9,19 +8,12 @@ import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ProgressListener;
-import io.caas.engine.compress.TrainingBudget;
-import io.caas.engine.data.Dataset;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.ModelSummary;
 import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.Weights;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
-import io.caas.engine.runtime.InterpretedModel;
-import io.caas.engine.runtime.OnnxInterpreter;
-import io.caas.engine.runtime.WeightExport;
-import io.caas.engine.train.FineTuner;
-import io.caas.engine.train.TrainingConfig;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -156,40 +148,10 @@ public final class TiedMethod implements CompressionMethod {
     private static ModelProto fineTune(ModelProto original, ModelProto tied, TiedParameters params,
                                        CompressionTask task, ProgressListener progress,
                                        Map<String, List<double[]>> curves) throws InterruptedException {
-        Dataset data = task.trainData().orElseThrow();
-        TrainingBudget.Resolved b = (task.budget() == null ? TrainingBudget.DEFAULTS : task.budget())
-                .resolve(DEFAULT_BATCH_SIZE, DEFAULT_LEARNING_RATE, DEFAULT_EPOCHS);
-        List<double[]> loss = new ArrayList<>();
-        curves.put("loss", loss);
-        ProgressListener scaled = new ProgressListener() {
-            @Override
-            public void progress(double fraction, String message) {
-                progress.progress(0.05 + 0.9 * fraction, "fine-tuning: " + message);
-            }
-
-            @Override
-            public void metric(String name, long step, double value) {
-                if (name.equals("loss")) {
-                    loss.add(new double[] {step, value});
-                }
-                progress.metric(name, step, value);
-            }
-        };
-        TrainingConfig cfg = new TrainingConfig(TrainingConfig.OptimizerKind.ADAM, (float) b.learningRate(),
-                b.batchSize(), b.epochs(), b.maxSteps(), TrainingConfig.Objective.AUTO, 1f, 1L);
         Set<String> shared = new HashSet<>();
         params.pairs().forEach(p -> shared.add(p.first().weight()));
-        try (InterpretedModel teacher = data.labelled() ? null : OnnxInterpreter.load(original, Device.cpu());
-             InterpretedModel student = OnnxInterpreter.load(tied, Device.cpu())) {
-            if (params.trainOnlyTied()) {
-                for (Map.Entry<String, Parameter> e : student.block().weightParameters().entrySet()) {
-                    if (!shared.contains(e.getKey())) {
-                        e.getValue().freeze(true);
-                    }
-                }
-            }
-            FineTuner.train(student, data, teacher, cfg, scaled);
-            return WeightExport.withTrainedWeights(tied, student.block());
-        }
+        CompressedFineTuning plan = CompressedFineTuning.withDefaults(DEFAULT_BATCH_SIZE, DEFAULT_LEARNING_RATE,
+                DEFAULT_EPOCHS).progress(0.05, 0.9);
+        return (params.trainOnlyTied() ? plan.trainingOnly(shared) : plan).run(original, tied, task, progress, curves);
     }
 }

@@ -5,7 +5,6 @@ import io.caas.engine.compress.ParameterValues;
 import io.caas.engine.compress.svd.TruncatedSvdMethod;
 import io.caas.engine.onnx.ModelSummary;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -35,11 +34,7 @@ record TiedParameters(List<TiedPair> pairs, TiedInit init, boolean fineTune, boo
     static TiedParameters parse(Map<String, Object> params, ModelSummary summary, List<TiedPair> found) {
         Map<String, Object> p = params == null ? Map.of() : params;
         List<String> problems = new ArrayList<>();
-        for (String key : p.keySet()) {
-            if (!KNOWN.contains(key)) {
-                problems.add("unknown parameter '" + key + "'; tied takes " + String.join(", ", KNOWN));
-            }
-        }
+        ParameterValues.unknownKeys(p, KNOWN, "tied", problems);
         if (found == null ? summary.layers().stream().filter(TruncatedSvdMethod::factorizable).count() < 2
                 : found.isEmpty()) {
             problems.add("the model has no layer pair d→h→d to tie (a MatMul, Gemm or 1×1 Conv whose output reaches "
@@ -100,17 +95,8 @@ record TiedParameters(List<TiedPair> pairs, TiedInit init, boolean fineTune, boo
     }
 
     private static List<String> names(Object raw, List<String> problems) {
-        List<String> names = new ArrayList<>();
-        if (raw instanceof String s) {
-            for (String part : s.split(",")) {
-                if (!part.isBlank()) {
-                    names.add(part.strip());
-                }
-            }
-        } else if (raw instanceof Collection<?> c && c.stream().allMatch(String.class::isInstance)) {
-            c.forEach(o -> names.add((String) o));
-        } else {
-            problems.add(PAIRS + " must be a list of pair names, got " + raw);
+        List<String> names = ParameterValues.nameList(raw, PAIRS, "pair", problems);
+        if (names == null) {
             return List.of();
         }
         if (names.isEmpty()) {

@@ -1,0 +1,96 @@
+package io.caas.engine.compress;
+
+import ai.djl.Device;
+import ai.djl.nn.Parameter;
+import io.caas.engine.data.Dataset;
+import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import io.caas.engine.runtime.InterpretedModel;
+import io.caas.engine.runtime.OnnxInterpreter;
+import io.caas.engine.runtime.WeightExport;
+import io.caas.engine.train.FineTuner;
+import io.caas.engine.train.TrainingConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Fine-tuning of a compressed model as exported, the step most methods end with: the compressed graph is loaded
+ * into the interpreter and trained with Adam, by cross-entropy where the job's data has labels, else by
+ * distilling the original model's outputs; the trained weights are written back into the same graph.
+ *
+ * @param batchSize the method's default, used where the job's budget leaves it open (likewise the next two)
+ * @param learningRate the method's default Adam rate
+ * @param epochs the method's default number of passes
+ * @param seed the training seed (data order), so a method's figures stay reproducible
+ * @param progressFrom where fine-tuning's share of the job's progress starts
+ * @param progressWidth how much of the job's progress fine-tuning fills
+ * @param onlyWeights train only these weights, every other one frozen; empty: train all
+ */
+public record CompressedFineTuning(int batchSize, double learningRate, int epochs, long seed, double progressFrom,
+                                   double progressWidth, Set<String> onlyWeights) {
+
+    /** The method's defaults, seed 1; fills the whole progress bar until {@link #progress} says otherwise. */
+    public static CompressedFineTuning withDefaults(int batchSize, double learningRate, int epochs) {
+        return new CompressedFineTuning(batchSize, learningRate, epochs, 1L, 0, 1, Set.of());
+    }
+
+    public CompressedFineTuning seed(long newSeed) {
+        return new CompressedFineTuning(batchSize, learningRate, epochs, newSeed, progressFrom, progressWidth,
+                onlyWeights);
+    }
+
+    /** Fine-tuning reports progress from {@code from} to {@code from + width} of the job. */
+    public CompressedFineTuning progress(double from, double width) {
+        return new CompressedFineTuning(batchSize, learningRate, epochs, seed, from, width, onlyWeights);
+    }
+
+    public CompressedFineTuning trainingOnly(Set<String> weights) {
+        return new CompressedFineTuning(batchSize, learningRate, epochs, seed, progressFrom, progressWidth,
+                Set.copyOf(weights));
+    }
+
+    /**
+     * Trains {@code compressed} on the task's training data within its budget and returns it with the trained
+     * weights; the loss per step goes to {@code curves} as "loss".
+     */
+    public ModelProto run(ModelProto original, ModelProto compressed, CompressionTask task,
+                          ProgressListener progress, Map<String, List<double[]>> curves) throws InterruptedException {
+        Dataset data = task.trainData().orElseThrow();
+        TrainingBudget.Resolved b = (task.budget() == null ? TrainingBudget.DEFAULTS : task.budget())
+                .resolve(batchSize, learningRate, epochs);
+        List<double[]> loss = new ArrayList<>();
+        curves.put("loss", loss);
+        TrainingConfig cfg = new TrainingConfig(TrainingConfig.OptimizerKind.ADAM, (float) b.learningRate(),
+                b.batchSize(), b.epochs(), b.maxSteps(), TrainingConfig.Objective.AUTO, 1f, seed);
+        try (InterpretedModel teacher = data.labelled() ? null : OnnxInterpreter.load(original, Device.cpu());
+             InterpretedModel student = OnnxInterpreter.load(compressed, Device.cpu())) {
+            if (!onlyWeights.isEmpty()) {
+                for (Map.Entry<String, Parameter> e : student.block().weightParameters().entrySet()) {
+                    if (!onlyWeights.contains(e.getKey())) {
+                        e.getValue().freeze(true);
+                    }
+                }
+            }
+            FineTuner.train(student, data, teacher, cfg, scaled(progress, loss));
+            return WeightExport.withTrainedWeights(compressed, student.block());
+        }
+    }
+
+    private ProgressListener scaled(ProgressListener progress, List<double[]> loss) {
+        return new ProgressListener() {
+            @Override
+            public void progress(double fraction, String message) {
+                progress.progress(progressFrom + progressWidth * fraction, "fine-tuning: " + message);
+            }
+
+            @Override
+            public void metric(String name, long step, double value) {
+                if (name.equals("loss")) {
+                    loss.add(new double[] {step, value});
+                }
+                progress.metric(name, step, value);
+            }
+        };
+    }
+}
