@@ -1,5 +1,8 @@
 package io.caas.service.job;
 
+import io.caas.engine.testing.OrtVsInterpreter;
+import io.caas.service.support.TestMaterial;
+import java.nio.file.Files;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -66,6 +69,30 @@ class TensorEndToEndTest extends H2ServiceTest {
             JsonNode job = run(Map.of("modelId", modelId, "method", method,
                     "parameters", Map.of("ratio", 0.4, "sensitivitySamples", 0), "evalDatasetId", test));
             assertShrunkAndLoads(job, cnn.length);
+        }
+    }
+
+    /**
+     * A real exported CNN (PaddleOCR's text-direction classifier): its one 3×3 conv with several input channels
+     * after the first is decomposed by each method, and the artifact runs in ONNX Runtime exactly as in the engine's
+     * interpreter. No data: the kernels are fitted, not fine-tuned.
+     */
+    @Test
+    void paddleOcrClassifierDecomposedByEachMethodRunsAlikeInOnnxRuntimeAndTheInterpreter() throws Exception {
+        byte[] cls = Files.readAllBytes(TestMaterial.paddleClassifier());
+        String modelId = api.postRaw("/v1/models?name=ppocr-cls", cls, MediaType.APPLICATION_OCTET_STREAM)
+                .json().get("id").asText();
+        for (String method : List.of("tucker", "cp", "tt")) {
+            JsonNode job = run(Map.of("modelId", modelId, "method", method,
+                    "parameters", Map.of("ratio", 0.5, "skipFirstAndLast", false, "sensitivitySamples", 0)));
+            JsonNode result = job.get("result");
+            assertThat(result.get("parametersAfter").asLong()).as(method)
+                    .isLessThan(result.get("parametersBefore").asLong());
+            byte[] artifact = api.get("/v1/jobs/" + job.get("id").asText() + "/artifact").body();
+            double diff = OrtVsInterpreter.maxAbsDiff(OnnxModels.parse(artifact), new long[] {3, 48, 192}, 2);
+            System.out.printf("ppocr cls %s via REST: %d -> %d parameters, ORT vs interpreter max |diff| %.2e%n",
+                    method, result.get("parametersBefore").asLong(), result.get("parametersAfter").asLong(), diff);
+            assertThat(diff).as(method).isLessThan(1e-4);
         }
     }
 

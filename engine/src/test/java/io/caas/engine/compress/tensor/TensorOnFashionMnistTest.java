@@ -1,5 +1,6 @@
 package io.caas.engine.compress.tensor;
 
+import io.caas.engine.testing.OrtVsInterpreter;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

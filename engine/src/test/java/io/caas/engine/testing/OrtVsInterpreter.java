@@ -1,4 +1,4 @@
-package io.caas.engine.compress.tensor;
+package io.caas.engine.testing;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDList;
@@ -11,13 +11,13 @@ import io.caas.engine.runtime.OnnxInterpreter;
 import java.util.SplittableRandom;
 
 /** The largest difference between ONNX Runtime and the interpreter on the same inputs. */
-final class OrtVsInterpreter {
+public final class OrtVsInterpreter {
 
     private OrtVsInterpreter() {
     }
 
     /** On seeded uniform [0, 1) inputs of the given sample shape. */
-    static double maxAbsDiff(ModelProto model, long[] sampleShape, int samples) {
+    public static double maxAbsDiff(ModelProto model, long[] sampleShape, int samples) {
         int per = 1;
         for (long d : sampleShape) {
             per *= (int) d;
@@ -30,7 +30,7 @@ final class OrtVsInterpreter {
         return maxAbsDiff(model, sampleShape, x, samples);
     }
 
-    static double maxAbsDiff(ModelProto model, long[] sampleShape, float[] x, int samples) {
+    public static double maxAbsDiff(ModelProto model, long[] sampleShape, float[] x, int samples) {
         float[][] ort;
         try (ModelRunner runner = new ModelRunner(model, 1, sampleShape)) {
             ort = runner.run(x, 0, samples);
