@@ -10,7 +10,6 @@ import io.caas.service.support.H2ServiceTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.web.server.LocalServerPort;
 
 /**
  * api-spec/openapi.yaml is the contract users code against; it must be exactly what the running service serves.
@@ -18,9 +17,6 @@ import org.springframework.boot.test.web.server.LocalServerPort;
  * and copy it over the contract.
  */
 class OpenApiContractTest extends H2ServiceTest {
-
-    @LocalServerPort
-    int port;
 
     @Test
     void theCommittedContractIsWhatTheServiceServes() throws Exception {

@@ -15,9 +15,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.MediaType;
 
 /**
@@ -26,15 +24,6 @@ import org.springframework.http.MediaType;
  * downloaded smaller.
  */
 class BilinearEndToEndTest extends H2ServiceTest {
-
-    @LocalServerPort
-    int port;
-    Api api;
-
-    @BeforeEach
-    void client() {
-        api = new Api(port);
-    }
 
     @Test
     void aFusionModelsBilinearLayerBecomesTheHadamardFormAndKeepsItsAccuracy() throws Exception {

@@ -19,24 +19,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 
 class JobApiTest extends H2ServiceTest {
 
     static final Set<String> FINAL = Set.of("succeeded", "failed", "cancelled");
-
-    @LocalServerPort
-    int port;
-    Api api;
-
-    @BeforeEach
-    void client() {
-        api = new Api(port);
-    }
 
     String uploadWakeWordHead() throws Exception {
         byte[] bytes = Files.readAllBytes(TestMaterial.wakeWordHead());

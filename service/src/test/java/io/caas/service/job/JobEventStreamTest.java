@@ -19,17 +19,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.MediaType;
 
 class JobEventStreamTest extends H2ServiceTest {
 
-    @LocalServerPort
-    int port;
-
     @Test
     void aStreamFollowsAJobUntilItEndsAndThenCloses() throws Exception {
-        Api api = new Api(port);
         byte[] bytes = Files.readAllBytes(TestMaterial.wakeWordHead());
         String model = api.postRaw("/v1/models", bytes, MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
         String id = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd")).json().get("id").asText();

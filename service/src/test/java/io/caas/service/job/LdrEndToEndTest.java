@@ -13,9 +13,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.MediaType;
 
 /**
@@ -24,15 +22,6 @@ import org.springframework.http.MediaType;
  * and loads, and the report measures it on the held-out test split.
  */
 class LdrEndToEndTest extends H2ServiceTest {
-
-    @LocalServerPort
-    int port;
-    Api api;
-
-    @BeforeEach
-    void client() {
-        api = new Api(port);
-    }
 
     @Test
     void theMlpsHiddenLayerBecomesToeplitzLikeAndTheArtifactIsSmallerAndLoads() throws Exception {

@@ -12,9 +12,7 @@ import io.caas.service.support.TrainedModels;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.MediaType;
 
 /**
@@ -24,15 +22,6 @@ import org.springframework.http.MediaType;
 class OialrEndToEndTest extends H2ServiceTest {
 
     static final Set<String> FINAL = Set.of("succeeded", "failed", "cancelled");
-
-    @LocalServerPort
-    int port;
-    Api api;
-
-    @BeforeEach
-    void client() {
-        api = new Api(port);
-    }
 
     JsonNode compress(byte[] model, Map<String, Object> parameters) throws Exception {
         String modelId = api.postRaw("/v1/models?name=fashion", model, MediaType.APPLICATION_OCTET_STREAM)

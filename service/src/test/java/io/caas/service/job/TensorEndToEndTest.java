@@ -17,9 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.MediaType;
 
 /**
@@ -29,15 +27,6 @@ import org.springframework.http.MediaType;
 class TensorEndToEndTest extends H2ServiceTest {
 
     static final Set<String> FINAL = Set.of("succeeded", "failed", "cancelled");
-
-    @LocalServerPort
-    int port;
-    Api api;
-
-    @BeforeEach
-    void client() {
-        api = new Api(port);
-    }
 
     @Test
     void tuckerWithFineTuningThenCpAndTtShrinkTheCnn() throws Exception {

@@ -16,9 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.MediaType;
 
 /**
@@ -27,15 +25,6 @@ import org.springframework.http.MediaType;
  * once and runs in ONNX Runtime.
  */
 class TiedEndToEndTest extends H2ServiceTest {
-
-    @LocalServerPort
-    int port;
-    Api api;
-
-    @BeforeEach
-    void client() {
-        api = new Api(port);
-    }
 
     @Test
     void aBottleneckMlpIsTiedFineTunedAndServedSmaller() throws Exception {

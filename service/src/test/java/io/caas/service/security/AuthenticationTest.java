@@ -12,15 +12,12 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.HttpHeaders;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /** Who may call what: tenant keys, the admin token, the metrics token, and nobody. */
 class AuthenticationTest extends H2ServiceTest {
 
-    @LocalServerPort
-    int port;
     @Autowired
     JdbcClient jdbc;
 

@@ -2,7 +2,9 @@ package io.caas.service.support;
 
 import java.nio.file.Path;
 import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
+import org.junit.jupiter.api.BeforeEach;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -20,7 +22,17 @@ public abstract class H2ServiceTest {
     /** Small enough that a real model (PaddleOCR recogniser, 10.8 MB) is over it. */
     public static final long UPLOAD_LIMIT = 5L * 1024 * 1024;
 
+    @LocalServerPort
+    protected int port;
+    /** A client calling as the shared test tenant. */
+    protected Api api;
+
     protected static final Path DATA_DIR = TempDirs.create("caas-h2-test");
+
+    @BeforeEach
+    void apiClient() {
+        api = new Api(port);
+    }
 
     @DynamicPropertySource
     static void dataDir(DynamicPropertyRegistry registry) {

@@ -19,7 +19,6 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.MediaType;
 
 /**
@@ -34,15 +33,11 @@ class HostileUploadTest extends H2ServiceTest {
     static final int CASES_PER_SEED = 60;
     static final Duration SLOWEST_ANSWER = Duration.ofSeconds(20);
 
-    @LocalServerPort
-    int port;
-
     record Outcome(int status, String type) {
     }
 
     @Test
     void mutatedModelsAndDatasetsAreAcceptedOrRefusedCleanlyAndRefusedOnesLeaveNothing() throws Exception {
-        Api api = new Api(port);
         Map<String, byte[]> models = Map.of(
                 "wake-word head", Files.readAllBytes(TestMaterial.wakeWordHead()),
                 "fashion mlp", SmallModels.fashionMlp(32, 3));

@@ -24,7 +24,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.MediaType;
 
 /**
@@ -37,9 +36,6 @@ class PagesEndToEndTest extends H2ServiceTest {
 
     static final Set<String> FINAL = Set.of("succeeded", "failed", "cancelled");
 
-    @LocalServerPort
-    int port;
-    Api api;
     /** The API key of the tenant the tests act as; the pages send it on every API call. */
     String key;
     Path downloads;
@@ -47,7 +43,6 @@ class PagesEndToEndTest extends H2ServiceTest {
 
     @BeforeEach
     void browser() throws Exception {
-        api = new Api(port);
         key = TestTenants.sharedKey(port);
         downloads = Files.createTempDirectory("caas-downloads");
         pages = new Pages(HeadlessChromium.start(downloads), port);
