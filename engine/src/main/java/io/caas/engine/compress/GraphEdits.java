@@ -7,9 +7,12 @@ import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import io.caas.engine.onnx.proto.Onnx.TensorShapeProto;
 import io.caas.engine.onnx.proto.Onnx.TypeProto;
 import io.caas.engine.onnx.proto.Onnx.ValueInfoProto;
+import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -20,6 +23,40 @@ import java.util.Set;
 public final class GraphEdits {
 
     private GraphEdits() {
+    }
+
+    /** What replaces one node: its new nodes, in order, and the weights they read, appended to the two lists. */
+    @FunctionalInterface
+    public interface NodeRewrite<R> {
+        void rewrite(int index, NodeProto node, R replacement, List<NodeProto> nodes, List<TensorProto> weights);
+    }
+
+    /**
+     * The model with each node whose index is a key of {@code replacements} rewritten in place, every other node
+     * kept as it was; the replaced nodes' weights (input 1) are dropped where nothing else reads them, and the new
+     * weights are added (and listed as graph inputs where the model lists its weights there, as IR < 4 does).
+     */
+    public static <R> ModelProto replaceNodes(ModelProto model, Map<Integer, R> replacements,
+                                              NodeRewrite<R> rewrite) {
+        GraphProto g = model.getGraph();
+        List<NodeProto> nodes = new ArrayList<>();
+        List<TensorProto> weights = new ArrayList<>();
+        Set<String> replacedWeights = new HashSet<>();
+        for (int i = 0; i < g.getNodeCount(); i++) {
+            NodeProto node = g.getNode(i);
+            R replacement = replacements.get(i);
+            if (replacement == null) {
+                nodes.add(node);
+                continue;
+            }
+            replacedWeights.add(node.getInput(1));
+            rewrite.rewrite(i, node, replacement, nodes, weights);
+        }
+        // a weight another node still reads (a shared weight, a subgraph) stays
+        Set<String> dropped = unreadWeights(g, nodes, replacedWeights);
+        GraphProto.Builder out = withoutDropped(g, nodes, dropped, weights);
+        listAsInputsLikeReplaced(g, out, replacedWeights, weights);
+        return model.toBuilder().setGraph(out).build();
     }
 
     /** Every name the graph already uses (tensors, value infos, nodes), so new ones can avoid them. */

@@ -3,13 +3,10 @@ package io.caas.engine.compress.ldr;
 import io.caas.engine.compress.GraphEdits;
 import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.proto.Onnx.AttributeProto;
-import io.caas.engine.onnx.proto.Onnx.GraphProto;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -50,26 +47,10 @@ final class StructuredExport {
     }
 
     ModelProto apply(List<Layer> layers) {
-        GraphProto g = model.getGraph();
         Map<Integer, Layer> byNode = new HashMap<>();
         layers.forEach(l -> byNode.put(l.dense().nodeIndex(), l));
-        List<NodeProto> nodes = new ArrayList<>();
-        List<TensorProto> added = new ArrayList<>();
-        Set<String> replacedWeights = new HashSet<>();
-        for (int i = 0; i < g.getNodeCount(); i++) {
-            NodeProto node = g.getNode(i);
-            Layer layer = byNode.get(i);
-            if (layer == null) {
-                nodes.add(node);
-                continue;
-            }
-            replacedWeights.add(node.getInput(1));
-            new LayerGraph(layer, nodes, added).build();
-        }
-
-        // a weight another node still reads stays
-        Set<String> dropped = GraphEdits.unreadWeights(g, nodes, replacedWeights);
-        return model.toBuilder().setGraph(GraphEdits.withoutDropped(g, nodes, dropped, added)).build();
+        return GraphEdits.replaceNodes(model, byNode,
+                (i, node, layer, nodes, added) -> new LayerGraph(layer, nodes, added).build());
     }
 
     private String unique(String base) {

@@ -3,13 +3,10 @@ package io.caas.engine.compress.svd;
 import io.caas.engine.compress.GraphEdits;
 import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.proto.Onnx.AttributeProto;
-import io.caas.engine.onnx.proto.Onnx.GraphProto;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
-import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -59,20 +56,9 @@ public final class FactorizedExport {
     }
 
     public ModelProto apply(List<Replacement> replacements) {
-        GraphProto g = model.getGraph();
         Map<Integer, Replacement> byNode = new HashMap<>();
         replacements.forEach(r -> byNode.put(r.nodeIndex(), r));
-        List<NodeProto> nodes = new ArrayList<>();
-        List<TensorProto> factors = new ArrayList<>();
-        Set<String> replacedWeights = new HashSet<>();
-        for (int i = 0; i < g.getNodeCount(); i++) {
-            NodeProto node = g.getNode(i);
-            Replacement r = byNode.get(i);
-            if (r == null) {
-                nodes.add(node);
-                continue;
-            }
-            replacedWeights.add(node.getInput(1));
+        return GraphEdits.replaceNodes(model, byNode, (i, node, r, nodes, factors) -> {
             String a = unique(r.nodeName() + "/" + prefix + "_first_weight");
             String s = r.middle() == null ? null : unique(r.nodeName() + "/" + prefix + "_middle_weight");
             String b = unique(r.nodeName() + "/" + prefix + "_second_weight");
@@ -88,13 +74,7 @@ public final class FactorizedExport {
                 case "Conv" -> conv(node, r, a, s, b);
                 default -> throw new IllegalArgumentException("cannot factorize a " + node.getOpType() + " node");
             });
-        }
-
-        // a weight shared with a layer left dense stays
-        Set<String> dropped = GraphEdits.unreadWeights(g, nodes, replacedWeights);
-        GraphProto.Builder out = GraphEdits.withoutDropped(g, nodes, dropped, factors);
-        GraphEdits.listAsInputsLikeReplaced(g, out, replacedWeights, factors);
-        return model.toBuilder().setGraph(out).build();
+        });
     }
 
     /** y = x·W with W (in × out) = A (in × r) · B (r × out), or A·S·B with a middle factor. */

@@ -3,13 +3,10 @@ package io.caas.engine.compress.tensor;
 import io.caas.engine.compress.GraphEdits;
 import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.proto.Onnx.AttributeProto;
-import io.caas.engine.onnx.proto.Onnx.GraphProto;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
-import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -36,23 +33,12 @@ final class ConvChainExport {
     }
 
     ModelProto apply(List<Replacement> replacements) {
-        GraphProto g = model.getGraph();
         Map<Integer, Replacement> byNode = new HashMap<>();
         replacements.forEach(r -> byNode.put(r.nodeIndex(), r));
-        List<NodeProto> nodes = new ArrayList<>();
-        List<TensorProto> weights = new ArrayList<>();
-        Set<String> replacedWeights = new HashSet<>();
-        for (int i = 0; i < g.getNodeCount(); i++) {
-            NodeProto node = g.getNode(i);
-            Replacement r = byNode.get(i);
-            if (r == null) {
-                nodes.add(node);
-                continue;
-            }
+        return GraphEdits.replaceNodes(model, byNode, (i, node, r, nodes, weights) -> {
             if (!node.getOpType().equals("Conv")) {
                 throw new IllegalArgumentException("node " + i + " is a " + node.getOpType() + ", not a Conv");
             }
-            replacedWeights.add(node.getInput(1));
             String input = node.getInput(0);
             for (int s = 0; s < r.stages().size(); s++) {
                 ConvStage stage = r.stages().get(s);
@@ -74,13 +60,7 @@ final class ConvChainExport {
                 }
                 nodes.add(conv.build());
             }
-        }
-
-        // a kernel another node shares stays
-        Set<String> dropped = GraphEdits.unreadWeights(g, nodes, replacedWeights);
-        GraphProto.Builder out = GraphEdits.withoutDropped(g, nodes, dropped, weights);
-        GraphEdits.listAsInputsLikeReplaced(g, out, replacedWeights, weights);
-        return model.toBuilder().setGraph(out).build();
+        });
     }
 
     /** The stage's kernel_shape and group, and the part of the original's strides, pads and dilations it takes. */
