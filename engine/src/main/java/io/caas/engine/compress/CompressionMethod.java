@@ -3,6 +3,7 @@ package io.caas.engine.compress;
 import io.caas.engine.onnx.ModelSummary;
 import io.caas.engine.onnx.WeightedLayer;
 import java.util.Map;
+import java.util.Optional;
 
 /** A way to make a model smaller. Implementations are stateless; one instance serves every job. */
 public interface CompressionMethod {
@@ -21,6 +22,14 @@ public interface CompressionMethod {
      * @throws InvalidParametersException listing every problem
      */
     void validate(Map<String, Object> parameters, ModelSummary model);
+
+    /**
+     * The parameters with a whole-model parameter budget added, for callers that are given a size to reach (a job's
+     * target); empty where the method takes no such budget or the parameters already choose the size.
+     */
+    default Optional<Map<String, Object>> withParameterBudget(Map<String, Object> parameters, long targetParameters) {
+        return Optional.empty();
+    }
 
     CompressionResult compress(CompressionTask task, ProgressListener progress) throws InterruptedException;
 }

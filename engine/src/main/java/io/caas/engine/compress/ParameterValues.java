@@ -54,6 +54,16 @@ public final class ParameterValues {
         return v;
     }
 
+    /** A whole number ≥ 1 (a parameter count, a rank); -1 (and a problem) otherwise. */
+    public static long count(Object raw, String name, List<String> problems) {
+        Double v = number(raw);
+        if (v == null || v < 1 || v != Math.rint(v) || v > Long.MAX_VALUE / 2) {
+            problems.add(name + " must be a whole number ≥ 1, got " + raw);
+            return -1;
+        }
+        return v.longValue();
+    }
+
     public static boolean bool(Object raw, String name, boolean fallback, List<String> problems) {
         if (raw == null) {
             return fallback;

@@ -2,6 +2,8 @@ package io.caas.service.job;
 
 import io.caas.engine.compress.CompressionMethod;
 import io.caas.engine.compress.InvalidParametersException;
+import io.caas.engine.onnx.ModelSummary;
+import io.caas.engine.runtime.SupportedOperators;
 import io.caas.service.config.CaasProperties;
 import io.caas.service.dataset.DatasetRecord;
 import io.caas.service.dataset.DatasetService;
@@ -18,7 +20,6 @@ import io.caas.service.web.Page;
 import io.caas.service.web.Times;
 import io.caas.service.web.TooManyJobsException;
 import io.caas.service.web.UnsupportedOperatorsException;
-import io.caas.engine.runtime.SupportedOperators;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -76,7 +77,7 @@ public class JobService {
                 return replay(earlier.get(), hash);
             }
         }
-        validate(tenant, request);
+        Map<String, Object> parameters = validate(tenant, request);
         // Checked before the insert, so two racing submissions may both pass: the limit is a fair-share guard,
         // not an exact quota, and a strict one would serialise every submission of a tenant.
         long active = jobs.countActiveForTenant(tenant);
@@ -84,7 +85,7 @@ public class JobService {
             throw new TooManyJobsException(maxActiveJobsPerTenant);
         }
         JobRecord job = new JobRecord(UUID.randomUUID(), tenant, request.modelId(), request.method(),
-                request.parameters() == null ? Map.of() : request.parameters(), request.trainDatasetId(),
+                parameters, request.trainDatasetId(),
                 request.evalDatasetId(), request.budget(), request.target(), JobStatus.QUEUED, 0, null, null, 0, null,
                 false, idempotencyKey, hash, Times.now(), null, null, null, null, null, null, null, null, caller.actor());
         try {
@@ -113,8 +114,10 @@ public class JobService {
         return new Submission(jobs.find(earlier.id()).orElse(earlier), false);
     }
 
-    private void validate(UUID tenant, JobRequest request) {
+    /** Checks the request and answers the parameters the job runs with (the request's, plus a steered budget). */
+    private Map<String, Object> validate(UUID tenant, JobRequest request) {
         List<String> errors = new ArrayList<>();
+        Map<String, Object> parameters = request.parameters() == null ? Map.of() : request.parameters();
         ModelRecord model = null;
         try {
             model = models.get(tenant, request.modelId());
@@ -133,8 +136,9 @@ public class JobService {
         Optional<DatasetRecord> eval = dataset(tenant, "evalDatasetId", request.evalDatasetId(), errors);
         if (model != null && method.isPresent()) {
             requireRunnable(model, method.get(), request.parameters());
+            parameters = steerToTarget(method.get(), parameters, request.target(), model.summary());
             try {
-                method.get().validate(request.parameters() == null ? Map.of() : request.parameters(), model.summary());
+                method.get().validate(parameters, model.summary());
             } catch (InvalidParametersException e) {
                 e.problems().forEach(p -> errors.add("parameters: " + p));
             }
@@ -153,6 +157,21 @@ public class JobService {
         if (!errors.isEmpty()) {
             throw new InvalidRequestException("the job request cannot be run: " + String.join("; ", errors), errors);
         }
+        return parameters;
+    }
+
+    /**
+     * A target compression ratio becomes the method's parameter budget (targetParameters, of the whole model), so
+     * the method aims at it instead of the target only being checked afterwards. The parameters the user gave that
+     * choose the size themselves win; the job then shows what it runs with.
+     */
+    private static Map<String, Object> steerToTarget(CompressionMethod method, Map<String, Object> parameters,
+                                                     JobRequest.Target target, ModelSummary model) {
+        if (target == null || target.compressionRatio() == null) {
+            return parameters;
+        }
+        long budget = (long) Math.floor(target.compressionRatio() * model.parameters());
+        return method.withParameterBudget(parameters, Math.max(1, budget)).orElse(parameters);
     }
 
     /**

@@ -83,6 +83,35 @@ class JobApiTest extends H2ServiceTest {
     }
 
     @Test
+    void aTargetCompressionRatioSetsTheMethodsParameterBudget() throws Exception {
+        String model = uploadWakeWordHead();
+        long before = api.get("/v1/models/" + model).json().get("parameters").asLong();
+        Api.Response submitted = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd",
+                "parameters", Map.of("skipFirstAndLast", false), "target", Map.of("compressionRatio", 0.6)));
+        assertThat(submitted.status()).as(new String(submitted.body())).isEqualTo(201);
+        // the job shows what it runs with
+        assertThat(submitted.json().get("parameters").get("targetParameters").asLong())
+                .isEqualTo((long) Math.floor(0.6 * before));
+        JsonNode job = api.awaitJob(submitted.json().get("id").asText(), Duration.ofSeconds(60), FINAL);
+        assertThat(job.get("status").asText()).as(job.toString()).isEqualTo("succeeded");
+        double ratio = job.get("result").get("compressionRatio").asDouble();
+        assertThat(ratio).isLessThanOrEqualTo(0.6).isGreaterThan(0.57);
+        assertThat(job.get("result").get("targetMet").asBoolean()).isTrue();
+
+        // a size the user chose wins over the target, which is then only checked
+        Api.Response own = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd",
+                "parameters", Map.of("energy", 0.9), "target", Map.of("compressionRatio", 0.6)));
+        assertThat(own.status()).isEqualTo(201);
+        assertThat(own.json().get("parameters").has("targetParameters")).isFalse();
+
+        // a target no rank can reach is refused up front, with the smallest size there is
+        Api.Response unreachable = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd",
+                "target", Map.of("compressionRatio", 0.001)));
+        assertThat(unreachable.status()).isEqualTo(422);
+        assertThat(unreachable.json().get("errors").toString()).contains("below the smallest model svd can make here");
+    }
+
+    @Test
     void badMethodParametersAreAllReportedAtSubmission() throws Exception {
         String model = uploadWakeWordHead();
         Api.Response r = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd",

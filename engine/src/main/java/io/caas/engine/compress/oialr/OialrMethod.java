@@ -10,6 +10,7 @@ import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ProgressListener;
+import io.caas.engine.compress.RankBudget;
 import io.caas.engine.compress.TrainingBudget;
 import io.caas.engine.compress.svd.FactorizedExport;
 import io.caas.engine.compress.svd.TruncatedSvdMethod;
@@ -35,6 +36,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -83,6 +85,9 @@ public final class OialrMethod implements CompressionMethod {
     /** Chosen: a common small-batch size that fits CPU fine-tuning. */
     public static final int DEFAULT_BATCH_SIZE = 64;
 
+    /** Chosen: the share of the steps over which a parameter budget is reached; the rest trains at the target. */
+    public static final double BUDGET_RAMP = 0.5;
+
     private static final long SEED = 17;
 
     private static final MethodDescriptor DESCRIPTOR = new MethodDescriptor(NAME, "OIALR low-rank training",
@@ -105,6 +110,13 @@ public final class OialrMethod implements CompressionMethod {
                     "No layer is cut below this rank.", "chosen"),
             new MethodParameter(OialrParameters.LAYERS, "string[]", null, null, null,
                     "Train only these layers in low-rank form (node names from the model summary).", null),
+            new MethodParameter(OialrParameters.TARGET_PARAMETERS, "integer", null, 1, null,
+                    "The whole model's parameter count to reach by the end. The allowance falls linearly from "
+                            + "the dense size to this over the first half of the steps; at each "
+                            + "re-orthogonalisation the ranks share one relative cut-off τ (the lowest that fits "
+                            + "the allowance), and σ cutoff still cuts further. The second half trains at the "
+                            + "target. A job's target.compressionRatio sets this when it is not given.",
+                    "OIALR's relative cut-off with τ found from the budget; the half-way ramp is chosen"),
             new MethodParameter(OialrParameters.SKIP_FIRST_AND_LAST, "boolean", true, null, null,
                     "Leave the first convolution and the last weighted layer (the classifier) dense.",
                     "Coquelin et al. 2024 keep the first and last layers full rank; common practice since "
@@ -117,7 +129,33 @@ public final class OialrMethod implements CompressionMethod {
 
     @Override
     public void validate(Map<String, Object> parameters, ModelSummary model) {
-        OialrParameters.parse(parameters, model);
+        OialrParameters params = OialrParameters.parse(parameters, model);
+        if (params.targetParameters() > 0) {
+            // from names and shapes alone; the run checks again with what only the weights tell (dtype, sharing)
+            List<WeightedLayer> layers = model.layers().stream().filter(TruncatedSvdMethod::factorizable).toList();
+            String firstConv = layers.stream().filter(l -> l.kind() == LayerKind.CONV).map(WeightedLayer::node)
+                    .findFirst().orElse(null);
+            String last = layers.isEmpty() ? null : layers.get(layers.size() - 1).node();
+            List<WeightedLayer> lowRank = layers.stream()
+                    .filter(l -> namedSkip(l, params, firstConv, last) == null && skinny(l, params) == null).toList();
+            long fixed = model.parameters() - lowRank.stream().mapToLong(WeightedLayer::parameters).sum();
+            long floor = fixed + RankBudget.floorOfShapes(lowRank.stream().map(WeightedLayer::matrixShape).toList(),
+                    params.minRank());
+            if (params.targetParameters() < floor) {
+                throw new InvalidParametersException(List.of(unreachable(params.targetParameters(), floor, fixed,
+                        params.minRank())));
+            }
+        }
+    }
+
+    @Override
+    public Optional<Map<String, Object>> withParameterBudget(Map<String, Object> parameters, long targetParameters) {
+        if (parameters.containsKey(OialrParameters.TARGET_PARAMETERS)) {
+            return Optional.empty();
+        }
+        Map<String, Object> budgeted = new LinkedHashMap<>(parameters);
+        budgeted.put(OialrParameters.TARGET_PARAMETERS, targetParameters);
+        return Optional.of(budgeted);
     }
 
     @Override
@@ -181,6 +219,7 @@ public final class OialrMethod implements CompressionMethod {
                     + denseReports.values().stream().map(r -> r.node() + " (" + r.note() + ")").toList()));
         }
 
+        Allowance allowance = Allowance.of(params, summary, trained, total);
         Map<String, List<double[]>> curves = new LinkedHashMap<>();
         List<double[]> lossCurve = new ArrayList<>();
         List<double[]> rankCurve = new ArrayList<>();
@@ -224,11 +263,15 @@ public final class OialrMethod implements CompressionMethod {
                 step += steps;
                 chunk++;
                 boolean cut = steps == params.frequency();
+                List<double[]> sigmas = new ArrayList<>();
                 for (Trained t : trained) {
-                    double[] sigma = t.factors().reorthogonalize();
-                    if (cut) {
-                        t.factors().truncate(LowRankFactors.keptRank(sigma, params.sigmaCutoff(), params.minRank()));
-                    }
+                    sigmas.add(t.factors().reorthogonalize());
+                }
+                int[] budgetRanks = allowance.ranks(trained, sigmas, step, params.minRank());
+                for (int i = 0; i < trained.size(); i++) {
+                    int k = cut ? LowRankFactors.keptRank(sigmas.get(i), params.sigmaCutoff(), params.minRank())
+                            : trained.get(i).factors().rank();
+                    trained.get(i).factors().truncate(Math.min(k, budgetRanks[i]));
                 }
                 recordRanks(trained, step, curves, rankCurve, progress);
                 progress.progress(0.95 * step / total, String.format(Locale.ROOT,
@@ -271,6 +314,50 @@ public final class OialrMethod implements CompressionMethod {
         progress.progress(1.0, replacements.size() + " of " + layers.size() + " layers exported in factorized form, "
                 + "total rank " + totalRank(trained));
         return new Outcome(new CompressionResult(compressed, ordered, curves), finalFactorized, step);
+    }
+
+    /**
+     * A parameter budget spread over the run: what the trained layers may cost after each step, falling linearly
+     * from their dense size to the target over the first {@link #BUDGET_RAMP} of the steps. Without a target every
+     * layer may keep its current rank.
+     */
+    private record Allowance(long fixed, long start, long target, long rampSteps) {
+
+        static Allowance of(OialrParameters params, ModelSummary summary, List<Trained> trained, long total) {
+            if (params.targetParameters() == 0) {
+                return new Allowance(0, 0, 0, 0);
+            }
+            long dense = trained.stream().mapToLong(t -> t.matrix().layer().parameters()).sum();
+            long fixed = summary.parameters() - dense;
+            long floor = fixed + RankBudget.floorOfShapes(trained.stream()
+                    .map(t -> new long[] {t.matrix().in(), t.matrix().out()}).toList(), params.minRank());
+            if (params.targetParameters() < floor) {
+                throw new InvalidParametersException(List.of(unreachable(params.targetParameters(), floor, fixed,
+                        params.minRank())));
+            }
+            return new Allowance(fixed, dense, params.targetParameters() - fixed,
+                    Math.max(1, (long) Math.ceil(BUDGET_RAMP * total)));
+        }
+
+        int[] ranks(List<Trained> trained, List<double[]> sigmas, long step, int minRank) {
+            int[] current = trained.stream().mapToInt(t -> t.factors().rank()).toArray();
+            if (rampSteps == 0) {
+                return current;
+            }
+            long allowed = start - Math.round((start - target) * Math.min(1.0, (double) step / rampSteps));
+            List<RankBudget.Layer> layers = new ArrayList<>();
+            for (int i = 0; i < trained.size(); i++) {
+                LayerMatrix m = trained.get(i).matrix();
+                layers.add(new RankBudget.Layer(sigmas.get(i), m.in(), m.out(), current[i]));
+            }
+            return RankBudget.allocate(layers, allowed, minRank);
+        }
+    }
+
+    static String unreachable(long target, long floor, long fixed, int minRank) {
+        return "targetParameters " + target + " is below the smallest model oialr can make here: " + floor
+                + " parameters at rank " + minRank + " (minRank) in every low-rank layer, " + fixed
+                + " of them in what it leaves dense (biases, skipped layers, other weights)";
     }
 
     private static void freeze(Parameter p) {
@@ -316,29 +403,42 @@ public final class OialrMethod implements CompressionMethod {
 
     private static String skipReason(WeightedLayer layer, OialrParameters params, String firstConv, String last,
                                      Weights weights, GraphProto graph) {
-        if (!params.layers().isEmpty()) {
-            if (!params.layers().contains(layer.node())) {
-                return "not among the requested layers";
-            }
-        } else if (params.skipFirstAndLast() && layer.node().equals(firstConv)) {
-            return "first convolution, kept dense (skipFirstAndLast)";
-        } else if (params.skipFirstAndLast() && layer.node().equals(last)) {
-            return "last layer, kept dense (skipFirstAndLast)";
+        String named = namedSkip(layer, params, firstConv, last);
+        if (named != null) {
+            return named;
         }
         if (weights.get(layer.weight()).map(TensorProto::getDataType).orElse(-1) != TensorProto.DataType.FLOAT_VALUE) {
             return "weight is not float32";
         }
-        long[] shape = layer.matrixShape();
-        double breakEven = (double) shape[0] * shape[1] / (shape[0] + shape[1]);
-        if (breakEven <= params.minRank()) {
-            return String.format(Locale.ROOT, "too skinny: two factors are smaller only below rank %.1f, and "
-                    + "minRank is %d", breakEven, params.minRank());
+        String skinny = skinny(layer, params);
+        if (skinny != null) {
+            return skinny;
         }
         long users = graph.getNodeList().stream().filter(n -> n.getInputList().contains(layer.weight())).count();
         if (users > 1) {
             return "weight shared by " + users + " nodes";
         }
         return null;
+    }
+
+    private static String namedSkip(WeightedLayer layer, OialrParameters params, String firstConv, String last) {
+        if (!params.layers().isEmpty()) {
+            return params.layers().contains(layer.node()) ? null : "not among the requested layers";
+        }
+        if (params.skipFirstAndLast() && layer.node().equals(firstConv)) {
+            return "first convolution, kept dense (skipFirstAndLast)";
+        }
+        if (params.skipFirstAndLast() && layer.node().equals(last)) {
+            return "last layer, kept dense (skipFirstAndLast)";
+        }
+        return null;
+    }
+
+    private static String skinny(WeightedLayer layer, OialrParameters params) {
+        long[] shape = layer.matrixShape();
+        double breakEven = (double) shape[0] * shape[1] / (shape[0] + shape[1]);
+        return breakEven > params.minRank() ? null : String.format(Locale.ROOT, "too skinny: two factors are "
+                + "smaller only below rank %.1f, and minRank is %d", breakEven, params.minRank());
     }
 
     /** The same model with one weight (initializer or Constant node) holding new values. */

@@ -18,17 +18,19 @@ import java.util.Set;
  * @param minRank          no layer goes below this rank
  * @param layers           layers named by the user, or empty for every eligible layer
  * @param skipFirstAndLast leave the first conv and the last weighted layer dense (ignored when layers are named)
+ * @param targetParameters the whole model's parameter count to reach by the end, or 0 for none
  */
 record OialrParameters(int frequency, double sigmaCutoff, int minRank, Set<String> layers,
-                       boolean skipFirstAndLast) {
+                       boolean skipFirstAndLast, long targetParameters) {
 
     static final String FREQUENCY = "frequency";
     static final String SIGMA_CUTOFF = "sigmaCutoff";
     static final String MIN_RANK = "minRank";
     static final String LAYERS = "layers";
     static final String SKIP_FIRST_AND_LAST = "skipFirstAndLast";
+    static final String TARGET_PARAMETERS = "targetParameters";
     static final Set<String> KNOWN = new LinkedHashSet<>(List.of(FREQUENCY, SIGMA_CUTOFF, MIN_RANK, LAYERS,
-            SKIP_FIRST_AND_LAST));
+            SKIP_FIRST_AND_LAST, TARGET_PARAMETERS));
 
     static OialrParameters parse(Map<String, Object> params, ModelSummary model) {
         Map<String, Object> p = params == null ? Map.of() : params;
@@ -47,13 +49,15 @@ record OialrParameters(int frequency, double sigmaCutoff, int minRank, Set<Strin
         }
         boolean skip = ParameterValues.bool(p.get(SKIP_FIRST_AND_LAST), SKIP_FIRST_AND_LAST, true, problems);
         Set<String> layers = ParameterValues.layerNames(p.get(LAYERS), model, "oialr", problems);
+        long target = p.get(TARGET_PARAMETERS) == null ? 0
+                : ParameterValues.count(p.get(TARGET_PARAMETERS), TARGET_PARAMETERS, problems);
         if (model.layers().stream().noneMatch(TruncatedSvdMethod::factorizable)) {
             problems.add("the model has no Gemm, MatMul or Conv layer with a float weight for oialr to factorize");
         }
         if (!problems.isEmpty()) {
             throw new InvalidParametersException(problems);
         }
-        return new OialrParameters(frequency, cutoff, minRank, layers, skip);
+        return new OialrParameters(frequency, cutoff, minRank, layers, skip, Math.max(0, target));
     }
 
     private static int integer(Object raw, String name, int fallback, int min, List<String> problems) {

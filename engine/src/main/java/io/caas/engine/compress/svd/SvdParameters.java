@@ -13,7 +13,7 @@ import java.util.Set;
  * The validated parameters of one svd run.
  *
  * @param rule             how each layer's rank is chosen
- * @param value            the energy, ratio or rank the rule uses
+ * @param value            the energy, ratio, rank or whole-model parameter count the rule uses
  * @param layers           layers named by the user, or empty for "every eligible layer"
  * @param skipFirstAndLast leave the first conv and the last weighted layer dense (ignored when layers are named)
  * @param onlyIfSmaller    leave a layer dense where the factors would not be smaller than the weight
@@ -22,17 +22,20 @@ import java.util.Set;
 record SvdParameters(RankRule rule, double value, Set<String> layers, boolean skipFirstAndLast,
                      boolean onlyIfSmaller, boolean fineTune) {
 
-    enum RankRule { ENERGY, RATIO, RANK }
+    enum RankRule { ENERGY, RATIO, RANK, TARGET_PARAMETERS }
 
     static final String ENERGY = "energy";
     static final String RATIO = "ratio";
     static final String RANK = "rank";
+    static final String TARGET_PARAMETERS = "targetParameters";
     static final String LAYERS = "layers";
     static final String SKIP_FIRST_AND_LAST = "skipFirstAndLast";
     static final String ONLY_IF_SMALLER = "onlyIfSmaller";
     static final String FINE_TUNE = "fineTune";
-    static final Set<String> KNOWN = new LinkedHashSet<>(List.of(ENERGY, RATIO, RANK, LAYERS, SKIP_FIRST_AND_LAST,
-            ONLY_IF_SMALLER, FINE_TUNE));
+    /** The alternative ways to choose the size, of which a request gives at most one. */
+    static final List<String> SIZE_RULES = List.of(ENERGY, RATIO, RANK, TARGET_PARAMETERS);
+    static final Set<String> KNOWN = new LinkedHashSet<>(List.of(ENERGY, RATIO, RANK, TARGET_PARAMETERS, LAYERS,
+            SKIP_FIRST_AND_LAST, ONLY_IF_SMALLER, FINE_TUNE));
 
     /** See {@link TruncatedSvdMethod#DEFAULT_ENERGY} for why this value. */
     static final double DEFAULT_ENERGY = TruncatedSvdMethod.DEFAULT_ENERGY;
@@ -41,9 +44,10 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
         Map<String, Object> p = params == null ? Map.of() : params;
         List<String> problems = new ArrayList<>();
         ParameterValues.unknownKeys(p, KNOWN, "svd", problems);
-        List<String> rules = KNOWN.stream().limit(3).filter(k -> p.get(k) != null).toList();
+        List<String> rules = SIZE_RULES.stream().filter(k -> p.get(k) != null).toList();
         if (rules.size() > 1) {
-            problems.add("give only one of energy, ratio and rank, not " + String.join(" and ", rules));
+            problems.add("give only one of energy, ratio, rank and targetParameters, not "
+                    + String.join(" and ", rules));
         }
         RankRule rule = RankRule.ENERGY;
         double value = DEFAULT_ENERGY;
@@ -55,11 +59,16 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
         } else if (p.get(RANK) != null) {
             rule = RankRule.RANK;
             value = positiveInteger(p.get(RANK), problems);
+        } else if (p.get(TARGET_PARAMETERS) != null) {
+            rule = RankRule.TARGET_PARAMETERS;
+            value = ParameterValues.count(p.get(TARGET_PARAMETERS), TARGET_PARAMETERS, problems);
         }
         // the other rules are still checked so that every problem is reported at once
         for (String other : rules.stream().skip(1).toList()) {
             if (other.equals(RANK)) {
                 positiveInteger(p.get(RANK), problems);
+            } else if (other.equals(TARGET_PARAMETERS)) {
+                ParameterValues.count(p.get(other), other, problems);
             } else {
                 ParameterValues.fraction(p.get(other), other, problems);
             }

@@ -4,10 +4,12 @@ import io.caas.engine.compress.CompressedFineTuning;
 import io.caas.engine.compress.CompressionMethod;
 import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
+import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ProgressListener;
+import io.caas.engine.compress.RankBudget;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.ModelSummary;
@@ -22,6 +24,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -54,6 +57,12 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                     "Instead of energy: fraction of each layer's parameters to keep; rank = ratio·m·n/(m+n).", null),
             new MethodParameter(SvdParameters.RANK, "integer", null, 1, null,
                     "Instead of energy: the same rank for every layer (capped at the layer's full rank).", null),
+            new MethodParameter(SvdParameters.TARGET_PARAMETERS, "integer", null, 1, null,
+                    "Instead of energy: the whole model's parameter count to reach. The ranks share one relative "
+                            + "cut-off (σᵢ ≥ τ·σ₁ in every layer) with τ the lowest that fits; layers svd leaves "
+                            + "alone count as they are. A job's target.compressionRatio sets this when no rank "
+                            + "rule is given.",
+                    "the relative cut-off of OIALR (Coquelin et al. 2024), with τ found from the budget"),
             new MethodParameter(SvdParameters.LAYERS, "string[]", null, null, null,
                     "Factorize only these layers (node names from the model summary).", null),
             new MethodParameter(SvdParameters.SKIP_FIRST_AND_LAST, "boolean", true, null, null,
@@ -88,7 +97,32 @@ public final class TruncatedSvdMethod implements CompressionMethod {
 
     @Override
     public void validate(Map<String, Object> parameters, ModelSummary model) {
-        SvdParameters.parse(parameters, model);
+        SvdParameters params = SvdParameters.parse(parameters, model);
+        if (params.rule() == SvdParameters.RankRule.TARGET_PARAMETERS) {
+            // the float32 check needs the weights; rank 1 everywhere is the floor either way
+            List<WeightedLayer> layers = model.layers().stream().filter(TruncatedSvdMethod::factorizable).toList();
+            String firstConv = layers.stream().filter(l -> l.kind() == LayerKind.CONV).map(WeightedLayer::node)
+                    .findFirst().orElse(null);
+            String last = layers.isEmpty() ? null : layers.get(layers.size() - 1).node();
+            List<WeightedLayer> chosen = layers.stream().filter(l -> skipReason(l, params, firstConv, last) == null)
+                    .toList();
+            long fixed = model.parameters() - chosen.stream().mapToLong(WeightedLayer::parameters).sum();
+            long least = RankBudget.floorOfShapes(chosen.stream().map(WeightedLayer::matrixShape).toList(), 1);
+            if ((long) params.value() < fixed + least) {
+                throw new InvalidParametersException(List.of(unreachable((long) params.value(), fixed + least,
+                        fixed)));
+            }
+        }
+    }
+
+    @Override
+    public Optional<Map<String, Object>> withParameterBudget(Map<String, Object> parameters, long targetParameters) {
+        if (SvdParameters.SIZE_RULES.stream().anyMatch(parameters::containsKey)) {
+            return Optional.empty();
+        }
+        Map<String, Object> budgeted = new LinkedHashMap<>(parameters);
+        budgeted.put(SvdParameters.TARGET_PARAMETERS, targetParameters);
+        return Optional.of(budgeted);
     }
 
     /** Layers svd can rewrite: the inspector's DENSE and CONV layers (2-D or ungrouped 4-D float weights). */
@@ -108,45 +142,65 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                 .findFirst().orElse(null);
         String last = layers.isEmpty() ? null : layers.get(layers.size() - 1).node();
 
-        List<LayerReport> reports = new ArrayList<>();
-        Map<String, List<double[]>> curves = new LinkedHashMap<>();
-        List<FactorizedExport.Replacement> replacements = new ArrayList<>();
+        double share = params.fineTune() && task.trainData().isPresent() ? 0.5 : 1.0;
+        LayerReport[] skipped = new LayerReport[layers.size()];
+        List<Integer> chosen = new ArrayList<>();
+        List<LayerFactors> factors = new ArrayList<>();
         for (int li = 0; li < layers.size(); li++) {
             if (Thread.interrupted()) {
                 throw new InterruptedException("svd cancelled");
             }
             WeightedLayer layer = layers.get(li);
-            long[] shape = layer.matrixShape();
-            long full = Math.min(shape[0], shape[1]);
             String skip = skipReason(layer, params, firstConv, last);
             if (skip == null && weights.get(layer.weight()).orElseThrow().getDataType()
                     != TensorProto.DataType.FLOAT_VALUE) {
                 skip = "weight is not float32";
             }
             if (skip != null) {
-                reports.add(new LayerReport(layer.node(), layer.opType(), shape, full, full, layer.parameters(),
-                        layer.parameters(), false, skip));
+                long full = Math.min(layer.matrixShape()[0], layer.matrixShape()[1]);
+                skipped[li] = new LayerReport(layer.node(), layer.opType(), layer.matrixShape(), full, full,
+                        layer.parameters(), layer.parameters(), false, skip);
                 continue;
             }
-            NodeProto node = model.getGraph().getNode(nodeIndex.get(layer));
-            LayerFactors f = LayerFactors.of(layer, node, weights.get(layer.weight()).orElseThrow());
-            int rank = chooseRank(f.svd(), params, f.rows(), f.cols());
+            chosen.add(li);
+            factors.add(LayerFactors.of(layer, model.getGraph().getNode(nodeIndex.get(layer)),
+                    weights.get(layer.weight()).orElseThrow()));
+            progress.progress(share * (li + 1.0) / (layers.size() + 1), "decomposed " + (li + 1) + " of "
+                    + layers.size() + " layers");
+        }
+        int[] ranks = params.rule() == SvdParameters.RankRule.TARGET_PARAMETERS
+                ? budgetRanks(summary, chosen.stream().map(layers::get).toList(), factors, (long) params.value())
+                : factors.stream().mapToInt(f -> chooseRank(f.svd(), params, f.rows(), f.cols())).toArray();
+
+        List<LayerReport> reports = new ArrayList<>();
+        Map<String, List<double[]>> curves = new LinkedHashMap<>();
+        List<FactorizedExport.Replacement> replacements = new ArrayList<>();
+        for (int li = 0; li < layers.size(); li++) {
+            int c = chosen.indexOf(li);
+            if (c < 0) {
+                reports.add(skipped[li]);
+                continue;
+            }
+            WeightedLayer layer = layers.get(li);
+            LayerFactors f = factors.get(c);
+            long full = f.svd().fullRank();
+            int rank = ranks[c];
             long after = (long) rank * (f.rows() + f.cols());
             String how = describe(params, f.svd(), rank);
-            if (params.onlyIfSmaller() && after >= layer.parameters()) {
-                reports.add(new LayerReport(layer.node(), layer.opType(), shape, full, full, layer.parameters(),
-                        layer.parameters(), false, "left dense: " + how + " would not shrink it ("
+            // a budget counts a layer that would not shrink as dense, so it is left dense whatever onlyIfSmaller says
+            boolean leaveDense = (params.onlyIfSmaller() || params.rule() == SvdParameters.RankRule.TARGET_PARAMETERS)
+                    && after >= layer.parameters();
+            if (leaveDense) {
+                reports.add(new LayerReport(layer.node(), layer.opType(), layer.matrixShape(), full, full,
+                        layer.parameters(), layer.parameters(), false, "left dense: " + how + " would not shrink it ("
                         + after + " ≥ " + layer.parameters() + " parameters)"));
             } else {
                 replacements.add(f.replacement(nodeIndex.get(layer), layer.node(), rank));
                 curves.put("energy:" + layer.node(), energyCurve(f.svd()));
-                reports.add(new LayerReport(layer.node(), layer.opType(), shape, full, rank, layer.parameters(),
-                        after, true, how));
+                reports.add(new LayerReport(layer.node(), layer.opType(), layer.matrixShape(), full, rank,
+                        layer.parameters(), after, true, how));
                 progress.metric("rank:" + layer.node(), li, rank);
             }
-            double share = params.fineTune() && task.trainData().isPresent() ? 0.5 : 1.0;
-            progress.progress(share * (li + 1.0) / (layers.size() + 1), "factorized " + (li + 1) + " of "
-                    + layers.size() + " layers");
         }
         ModelProto compressed = new FactorizedExport(model).apply(replacements);
         if (params.fineTune() && !replacements.isEmpty()) {
@@ -215,19 +269,45 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         return null;
     }
 
+    /**
+     * Ranks that bring the whole model to {@code target} parameters (see {@link RankBudget}): what the layers left
+     * alone hold is fixed, the rest is shared out among the factorized layers.
+     */
+    private static int[] budgetRanks(ModelSummary summary, List<WeightedLayer> layers, List<LayerFactors> factors,
+                                     long target) {
+        List<RankBudget.Layer> budgetLayers = new ArrayList<>();
+        for (LayerFactors f : factors) {
+            budgetLayers.add(new RankBudget.Layer(f.svd().singularValues(), f.rows(), f.cols(), f.svd().fullRank()));
+        }
+        long fixed = summary.parameters() - layers.stream().mapToLong(WeightedLayer::parameters).sum();
+        long floor = fixed + RankBudget.floor(budgetLayers, 1);
+        if (target < floor) {
+            throw new InvalidParametersException(List.of(unreachable(target, floor, fixed)));
+        }
+        return RankBudget.allocate(budgetLayers, target - fixed, 1);
+    }
+
+    static String unreachable(long target, long floor, long fixed) {
+        return "targetParameters " + target + " is below the smallest model svd can make here: " + floor
+                + " parameters at rank 1 in every factorized layer, " + fixed + " of them in what it leaves alone "
+                + "(biases, skipped layers, other weights)";
+    }
+
     static int chooseRank(LowRank svd, SvdParameters params, int rows, int cols) {
         int full = svd.fullRank();
         int rank = switch (params.rule()) {
             case ENERGY -> svd.rankForEnergy(params.value());
             case RATIO -> (int) Math.floor(params.value() * rows * (double) cols / (rows + cols));
             case RANK -> (int) Math.min(params.value(), full);
+            case TARGET_PARAMETERS -> throw new IllegalStateException("budget ranks are chosen for all layers at once");
         };
         return Math.max(1, Math.min(rank, full));
     }
 
     private static String describe(SvdParameters params, LowRank svd, int rank) {
         return String.format(java.util.Locale.ROOT, "rank %d of %d by %s, keeping %.2f%% of the energy", rank,
-                svd.fullRank(), params.rule().name().toLowerCase(java.util.Locale.ROOT), 100 * svd.energyAt(rank));
+                svd.fullRank(), params.rule() == SvdParameters.RankRule.TARGET_PARAMETERS ? "the parameter budget"
+                        : params.rule().name().toLowerCase(java.util.Locale.ROOT), 100 * svd.energyAt(rank));
     }
 
     /** A layer's weight as the matrix to factorize, oriented so that the factors map directly onto layers. */

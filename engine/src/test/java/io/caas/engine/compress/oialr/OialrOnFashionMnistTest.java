@@ -17,6 +17,7 @@ import io.caas.engine.eval.EvaluationOptions;
 import io.caas.engine.eval.Evaluator;
 import io.caas.engine.eval.ModelRunner;
 import io.caas.engine.onnx.ModelInspector;
+import io.caas.engine.onnx.ModelSummary;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.runtime.InterpretedModel;
 import io.caas.engine.runtime.OnnxInterpreter;
@@ -120,6 +121,40 @@ class OialrOnFashionMnistTest {
         assertThat(rec.fractions).isSorted().last().isEqualTo(1.0);
 
         assertOnnxRuntimeMatchesInterpreter(compressed, out.finalFactorized(), 500);
+    }
+
+    @Test
+    void aParameterBudgetIsReachedHalfWayAndTrainedAtAfterwards() throws Exception {
+        EvaluationOptions options = EvaluationOptions.defaults().withRuns(1, 3).withBatchSize(500);
+        long before = ModelInspector.inspect(mlp).parameters();
+        long target = 60_000;
+        // a cut-off low enough to leave the cutting to the budget alone
+        OialrMethod.Outcome out = new OialrMethod().run(new CompressionTask(mlp,
+                Map.of("frequency", 25, "sigmaCutoff", 0.02, "targetParameters", target), Optional.of(train),
+                Optional.empty(), new TrainingBudget(null, 200L, 64, 1e-3)), ProgressListener.NONE);
+        ModelProto compressed = out.result().compressed();
+        long after = ModelInspector.inspect(compressed).parameters();
+        double accuracy = Evaluator.measure(compressed, Optional.of(test), options).top1Accuracy();
+        List<double[]> ranks = out.result().curves().get("totalRank");
+        System.out.printf("oialr targetParameters %d on the MLP (%d): %d, accuracy %.4f, totalRank %s%n", target,
+                before, after, accuracy, curve(ranks));
+        assertThat(after).isLessThanOrEqualTo(target).isGreaterThan(target * 95 / 100);
+        // the allowance falls over the first 100 steps; then the ranks hold (give or take a shift between layers
+        // as their spectra move), so steps 100..200 train at the target
+        assertThat(ranks.get(4)[0]).isEqualTo(100);
+        for (int i = 1; i < ranks.size(); i++) {
+            assertThat(ranks.get(i)[1]).isLessThan(i <= 4 ? ranks.get(i - 1)[1] : ranks.get(i - 1)[1] + 1);
+        }
+        assertThat(ranks.get(ranks.size() - 1)[1]).isGreaterThan(0.95 * ranks.get(4)[1]);
+        assertThat(accuracy).isGreaterThan(0.75);
+        assertOnnxRuntimeMatchesInterpreter(compressed, out.finalFactorized(), 200);
+
+        ModelSummary summary = ModelInspector.inspect(mlp);
+        // biases 256+128+10, the classifier 1280, and rank 2 (minRank) of the other two layers
+        long floor = 394 + 1280 + 2 * (784 + 256) + 2 * (256 + 128);
+        assertThatThrownBy(() -> new OialrMethod().validate(Map.of("targetParameters", floor - 1), summary))
+                .hasMessageContaining("below the smallest model oialr can make here: " + floor);
+        new OialrMethod().validate(Map.of("targetParameters", floor), summary);
     }
 
     @Test

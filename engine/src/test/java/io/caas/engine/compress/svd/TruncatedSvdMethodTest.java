@@ -195,6 +195,45 @@ class TruncatedSvdMethodTest {
     }
 
     @Test
+    void aParameterBudgetSetsTheRanksOfAllLayersAtOnce() throws InterruptedException {
+        // PaddleOCR's classifier: 53 convs with unequal spectra, so one common cut-off gives unequal ranks
+        ModelProto cls = OnnxModels.read(TestData.paddleCls());
+        long before = ModelInspector.inspect(cls).parameters();
+        long target = before * 3 / 4;
+        CompressionResult r = compress(cls, Map.of("targetParameters", target));
+        long after = ModelInspector.inspect(r.compressed()).parameters();
+        System.out.printf("svd targetParameters %d on PaddleOCR cls (%d): %d, %d of %d layers factorized%n", target,
+                before, after, r.layers().stream().filter(LayerReport::factorized).count(), r.layers().size());
+        assertThat(after).isLessThanOrEqualTo(target).isGreaterThan(target * 97 / 100);
+        assertThat(r.layers().stream().filter(LayerReport::factorized).map(LayerReport::finalRank).distinct().count())
+                .isGreaterThan(3);
+        // the reported layer sizes add up to the measured model
+        long reportedChange = r.layers().stream().mapToLong(l -> l.parametersBefore() - l.parametersAfter()).sum();
+        assertThat(before - reportedChange).isEqualTo(after);
+        // and a smaller budget keeps less of every layer
+        CompressionResult smaller = compress(cls, Map.of("targetParameters", before / 2));
+        for (int i = 0; i < r.layers().size(); i++) {
+            assertThat(smaller.layers().get(i).parametersAfter()).isLessThanOrEqualTo(r.layers().get(i).parametersAfter());
+        }
+    }
+
+    @Test
+    void aBudgetBelowWhatRankOneGivesIsRefusedWithTheFloor() {
+        ModelProto mlp = OnnxModelBuilder.gemmMlp(3, 64, 64, 64, 10);
+        ModelSummary summary = ModelInspector.inspect(mlp);
+        // biases 64+64+10, the classifier 640 (skipped), and rank 1 of the other two: 128 each
+        long floor = 64 + 64 + 10 + 640 + 128 + 128;
+        assertThatThrownBy(() -> svd.validate(Map.of("targetParameters", floor - 1), summary))
+                .hasMessageContaining("targetParameters " + (floor - 1) + " is below the smallest model svd can make here: "
+                        + floor);
+        svd.validate(Map.of("targetParameters", floor), summary);
+        assertThatThrownBy(() -> svd.validate(Map.of("targetParameters", 2.5), summary))
+                .hasMessageContaining("targetParameters must be a whole number");
+        assertThatThrownBy(() -> svd.validate(Map.of("targetParameters", 5000, "ratio", 0.5), summary))
+                .hasMessageContaining("give only one of");
+    }
+
+    @Test
     void skipsTheFirstConvAndLayersThatWouldNotShrink() throws InterruptedException {
         ModelProto cnn = OnnxModelBuilder.cnn(2, 8, 4, 3, 32, 32);
         CompressionResult r = compress(cnn, Map.of("energy", 1.0));
@@ -216,8 +255,8 @@ class TruncatedSvdMethodTest {
         bad.put("colour", "blue");
         assertThatThrownBy(() -> svd.validate(bad, summary))
                 .isInstanceOfSatisfying(InvalidParametersException.class, e -> assertThat(e.problems()).containsExactlyInAnyOrder(
-                        "unknown parameter 'colour'; svd takes energy, ratio, rank, layers, skipFirstAndLast, onlyIfSmaller, fineTune",
-                        "give only one of energy, ratio and rank, not energy and rank",
+                        "unknown parameter 'colour'; svd takes energy, ratio, rank, targetParameters, layers, skipFirstAndLast, onlyIfSmaller, fineTune",
+                        "give only one of energy, ratio, rank and targetParameters, not energy and rank",
                         "energy must be a number in (0, 1], got 1.5",
                         "rank must be a positive integer, got -3",
                         "unknown layer 'nope'; factorizable layers are [gemm_0, gemm_2]"));

@@ -1,0 +1,111 @@
+package io.caas.engine.compress;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Ranks for several low-rank layers under one parameter budget.
+ *
+ * <p>The budget picks a common relative cut-off τ: every layer keeps its singular values σᵢ ≥ τ·σ₁ (at least
+ * {@code minRank}, at most its cap), and τ is the lowest value whose ranks fit the budget. This is the same rule as
+ * OIALR's σ cut-off, with τ found from the budget instead of given, so a layer whose spectrum falls off fast gives up
+ * more rank than one whose spectrum is flat. Ranking by raw σ or by energy per parameter would instead let the
+ * layers with the largest weights (or the fewest parameters per rank) take the whole budget, since layers are not on
+ * one scale.
+ *
+ * <p>A layer costs what its export costs: r·(m + n) as two factors, or m·n where that is not smaller (then it is
+ * written back dense).
+ */
+public final class RankBudget {
+
+    private RankBudget() {
+    }
+
+    /**
+     * One layer.
+     *
+     * @param sigma singular values, descending (only their ratios to σ₁ matter)
+     * @param rows  m
+     * @param cols  n
+     * @param cap   the most rank it may keep (its full rank, or its current rank when ranks may only fall)
+     */
+    public record Layer(double[] sigma, long rows, long cols, int cap) {
+
+        public Layer {
+            if (cap < 1 || cap > sigma.length) {
+                throw new IllegalArgumentException("cap " + cap + " outside 1.." + sigma.length);
+            }
+        }
+
+        /** Parameters of the exported layer at this rank. */
+        public long cost(int rank) {
+            return Math.min((long) rank * (rows + cols), rows * cols);
+        }
+
+        int rankAt(double tau, int minRank) {
+            int kept = 0;
+            while (kept < cap && sigma[kept] > 0 && sigma[kept] >= tau * sigma[0]) {
+                kept++;
+            }
+            return Math.max(kept, Math.min(minRank, cap));
+        }
+    }
+
+    /**
+     * The least a set of layers can cost, from their shapes alone (for validating a request before any SVD):
+     * each at {@code minRank}, or dense where that is not smaller.
+     */
+    public static long floorOfShapes(List<long[]> matrixShapes, int minRank) {
+        long total = 0;
+        for (long[] s : matrixShapes) {
+            total += Math.min(minRank * (s[0] + s[1]), s[0] * s[1]);
+        }
+        return total;
+    }
+
+    /** Parameters of these layers at these ranks. */
+    public static long cost(List<Layer> layers, int[] ranks) {
+        long total = 0;
+        for (int i = 0; i < layers.size(); i++) {
+            total += layers.get(i).cost(ranks[i]);
+        }
+        return total;
+    }
+
+    /** The least the layers can cost: every one at {@code minRank} (or its cap, if lower). */
+    public static long floor(List<Layer> layers, int minRank) {
+        return cost(layers, ranksAt(layers, Double.POSITIVE_INFINITY, minRank));
+    }
+
+    /**
+     * The ranks at the lowest common cut-off that fits {@code budget}; every layer at {@code minRank} when even
+     * that does not fit (check with {@link #floor}).
+     */
+    public static int[] allocate(List<Layer> layers, long budget, int minRank) {
+        double[] taus = layers.stream()
+                .flatMapToDouble(l -> Arrays.stream(l.sigma(), 0, l.cap()).map(s -> l.sigma()[0] > 0 ? s / l.sigma()[0] : 0))
+                .filter(t -> t > 0).distinct().sorted().toArray();
+        // cost falls as τ rises: find the lowest τ that fits
+        int lo = 0;
+        int hi = taus.length - 1;
+        int best = -1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            if (cost(layers, ranksAt(layers, taus[mid], minRank)) <= budget) {
+                best = mid;
+                hi = mid - 1;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        return best < 0 ? ranksAt(layers, Double.POSITIVE_INFINITY, minRank) : ranksAt(layers, taus[best], minRank);
+    }
+
+    private static int[] ranksAt(List<Layer> layers, double tau, int minRank) {
+        int[] ranks = new int[layers.size()];
+        for (int i = 0; i < ranks.length; i++) {
+            ranks[i] = layers.get(i).rankAt(tau, minRank);
+        }
+        return ranks;
+    }
+}
