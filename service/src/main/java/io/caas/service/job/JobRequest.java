@@ -36,7 +36,8 @@ public record JobRequest(@NotNull UUID modelId,
      * What the user is aiming for.
      *
      * @param maxAccuracyDrop  largest acceptable top-1 drop, as a fraction (0.01 = one point)
-     * @param compressionRatio target fraction of the compressible parameters to keep
+     * @param compressionRatio the whole model's parameters after / before to aim for; methods that take a parameter
+     *                         budget (targetParameters) are steered to it, the others are checked against it
      */
     public record Target(@DecimalMin("0") @DecimalMax("1") Double maxAccuracyDrop,
                          @DecimalMin(value = "0", inclusive = false) @DecimalMax("1") Double compressionRatio) {
