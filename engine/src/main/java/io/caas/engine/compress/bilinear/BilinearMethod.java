@@ -8,11 +8,11 @@ import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ProgressListener;
-import io.caas.engine.onnx.BilinearEinsum;
+import io.caas.engine.onnx.BilinearForm;
+import io.caas.engine.onnx.BilinearLayers;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.ModelSummary;
-import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.Weights;
 import io.caas.engine.onnx.WeightedLayer;
 import io.caas.engine.onnx.proto.Onnx.GraphProto;
@@ -104,8 +104,8 @@ public final class BilinearMethod implements CompressionMethod {
         Map<String, List<double[]>> curves = new LinkedHashMap<>();
         List<HadamardExport.Replacement> replacements = new ArrayList<>();
         int done = 0;
-        for (int i = 0; i < graph.getNodeCount(); i++) {
-            String name = ModelInspector.nodeName(graph.getNode(i), i);
+        for (Map.Entry<Integer, BilinearForm> found : BilinearLayers.byNode(graph).entrySet()) {
+            String name = ModelInspector.nodeName(graph.getNode(found.getKey()), found.getKey());
             WeightedLayer layer = layers.stream().filter(l -> l.node().equals(name)).findFirst().orElse(null);
             if (layer == null) {
                 continue;
@@ -113,7 +113,7 @@ public final class BilinearMethod implements CompressionMethod {
             if (Thread.interrupted()) {
                 throw new InterruptedException("bilinear cancelled");
             }
-            BilinearEinsum form = BilinearEinsum.of(graph.getNode(i), weights).orElseThrow();
+            BilinearForm form = found.getValue();
             long[] shape = layer.matrixShape();
             int exact = CpDecomposition.exactRank((int) form.out(), (int) form.inFirst(), (int) form.inSecond());
             String skip = skipReason(layer, params, weights, graph);
@@ -128,9 +128,9 @@ public final class BilinearMethod implements CompressionMethod {
                         layer.parameters(), false, skip));
                 continue;
             }
-            CpDecomposition.Factors f = CpDecomposition.fit(Tensors.toFloats(weights.get(form.weight()).orElseThrow()),
-                    (int) form.out(), (int) form.inFirst(), (int) form.inSecond(), rank, params.sweeps(), SEED);
-            replacements.add(new HadamardExport.Replacement(i, layer.node(), form, rank, floats(f.u()), floats(f.v()),
+            CpDecomposition.Factors f = CpDecomposition.fit(form.weightValues(weights), (int) form.out(),
+                    (int) form.inFirst(), (int) form.inSecond(), rank, params.sweeps(), SEED);
+            replacements.add(new HadamardExport.Replacement(layer.node(), form, rank, floats(f.u()), floats(f.v()),
                     floats(f.p())));
             String how = String.format(Locale.ROOT, "rank %d of %d: CP fit by %d ALS sweeps, relative error %.4f",
                     rank, exact, f.sweeps(), f.relativeError());
