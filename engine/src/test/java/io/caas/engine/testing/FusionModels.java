@@ -84,11 +84,15 @@ public final class FusionModels {
      * k, j); z = (t * y.unsqueeze(1)).sum(-1)} at opset 13 with constant folding (compare the fixture
      * bilinear-matmul/mulsum-dynamic-opset13.onnx): the weight folded to [i, k·j], MatMul, the batch size read by
      * Shape/Gather/Unsqueeze into a Concat for the Reshape, Unsqueeze, Mul, ReduceSum. Same weights, same function;
-     * the projection MatMul takes the Einsum's name.
+     * the projection MatMul takes the Einsum's name. Any model whose Einsum "bi,kij,bj->bk" is named
+     * {@value #BILINEAR_NODE} will do.
      */
     public static ModelProto matMulForm(ModelProto einsumForm) {
         GraphProto g = einsumForm.getGraph();
-        TensorProto w = Weights.of(g).get("bilinear.w").orElseThrow();
+        NodeProto einsum = g.getNodeList().stream().filter(n -> n.getName().equals(BILINEAR_NODE)).findFirst()
+                .orElseThrow();
+        String weight = einsum.getInput(1);
+        TensorProto w = Weights.of(g).get(weight).orElseThrow();
         int k = (int) w.getDims(0);
         int i = (int) w.getDims(1);
         int j = (int) w.getDims(2);
@@ -131,7 +135,7 @@ public final class FusionModels {
                     n.getOutput(0), OnnxModelBuilder.integer("keepdims", 0)));
         }
         GraphProto.Builder out = g.toBuilder().clearNode().addAllNode(nodes).clearInitializer();
-        g.getInitializerList().stream().filter(t -> !t.getName().equals("bilinear.w")).forEach(out::addInitializer);
+        g.getInitializerList().stream().filter(t -> !t.getName().equals(weight)).forEach(out::addInitializer);
         out.addInitializer(Tensors.floatTensor("onnx::MatMul_28", folded, i, (long) k * j));
         return einsumForm.toBuilder().setGraph(out).build();
     }

@@ -57,12 +57,17 @@ public final class BilinearMethod implements CompressionMethod {
     private static final long SEED = 29;
 
     private static final MethodDescriptor DESCRIPTOR = new MethodDescriptor(NAME, "Low-rank bilinear (Hadamard)",
-            "Replaces each bilinear layer z_k = xᵀW_k y + b_k (an Einsum such as PyTorch's nn.Bilinear) by "
-                    + "z = Pᵀ(Uᵀx ∘ Vᵀy) + b with joint dimension d (Kim et al. 2017): U, V, P are fitted to W as "
+            "Replaces each bilinear layer z_k = xᵀW_k y + b_k by z = Pᵀ(Uᵀx ∘ Vᵀy) + b with joint dimension d "
+                    + "(Kim et al. 2017). Recognised forms: an Einsum of two activations and a 3-D weight (\"bi,kij,"
+                    + "bj->bk\" as nn.Bilinear writes it, any letters and operand order), and the MatMul patterns "
+                    + "PyTorch exports without einsum: t = MatMul(x, W) with W stored [i, k·j] (or [k, i, j] through "
+                    + "Transpose/Reshape), Reshape to [N, k, j] (constant or run-time target), then Unsqueeze(y) "
+                    + "with Mul and ReduceSum, or with MatMul and Squeeze (x and y may be the same tensor). U, V, P "
+                    + "are fitted to W as "
                     + "its rank-d CP decomposition by alternating least squares, then, given training data, the "
                     + "model is fine-tuned (cross-entropy with labels, distillation of the original without) within "
                     + "the job's training budget (defaults: Adam 1e-3, batch 64, 1 epoch). The export holds "
-                    + "MatMul(x,U), MatMul(y,V), Mul, MatMul(·,P): no dense W.",
+                    + "MatMul(x,U), MatMul(y,V), Mul, MatMul(·,P) in place of the layer's nodes: no dense W.",
             Set.of(LayerKind.BILINEAR), false, List.of(
             new MethodParameter(BilinearParameters.RANK, "integer", null, 1, null,
                     "Joint dimension d for every bilinear layer; the layer keeps d·(in_x + in_y + out) parameters. "
