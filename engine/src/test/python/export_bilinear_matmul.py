@@ -28,6 +28,18 @@ class MulSum(torch.nn.Module):
         return (t * y.unsqueeze(1)).sum(-1) + self.b
 
 
+class OwnBatch(torch.nn.Module):
+    """The batch size read from the projection itself: t.view(t.shape[0], k, j), so Shape reads t too."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.randn(I, K * J))
+
+    def forward(self, x, y):
+        t = x @ self.w
+        return (t.view(t.shape[0], K, J) * y.unsqueeze(1)).sum(-1)
+
+
 class MatMulSqueeze(torch.nn.Module):
     """nn.Linear(i, k*j, bias=False) as the projection, then a batched matrix-vector product with y."""
 
@@ -164,6 +176,7 @@ FIXTURES = [
     ("miss-relu-between-opset13", ReluBetween(), 13, True, ["z"]),
     ("miss-constant-second-opset13", ConstantSecond(), 13, True, ["z"]),
     ("miss-projection-read-twice-opset13", ProjectionReadTwice(), 13, True, ["z", "t"]),
+    ("own-batch-opset13", OwnBatch(), 13, True, ["z"]),
 ]
 
 

@@ -17,7 +17,8 @@ import java.util.OptionalInt;
  *   <li>MatMul(t, Unsqueeze(y, -1)) or MatMul(Unsqueeze(y, 1), t), then Squeeze
  *   ({@code torch.matmul(t, y.unsqueeze(-1)).squeeze(-1)}, {@code torch.bmm}).</li>
  * </ul>
- * The reshape target may be constant or built at run time from the batch size (Shape, Gather, Unsqueeze, Concat);
+ * The reshape target may be constant or built at run time from the batch size (Shape, Gather, Unsqueeze, Concat,
+ * with the Shape of an input or of t itself, as {@code t.view(t.shape[0], k, j)} exports);
  * the weight may be stored as the matrix or reach it through Transpose/Reshape steps (nn.Bilinear's [out, in_x,
  * in_y] permuted and flattened). Only the exact form is accepted: a float constant weight, two activations of rank
  * 2 (they may be the same tensor), the contraction on the axis the second one sits on, and every intermediate value
@@ -44,15 +45,23 @@ public record BilinearMatMul(String weight, String first, String second, long ou
         if (w.isEmpty()) {
             return Optional.empty();
         }
-        OptionalInt reshapeAt = soleReader(g, projection.getOutput(0), "Reshape");
-        if (reshapeAt.isEmpty()) {
+        String t = projection.getOutput(0);
+        List<Integer> tReaders = g.readers(t);
+        OptionalInt reshapeAt = tReaders.stream().filter(r -> isOp(g.node(r), "Reshape")
+                && g.node(r).getInput(0).equals(t)).mapToInt(Integer::intValue).findFirst();
+        if (reshapeAt.isEmpty() || g.isGraphOutput(t)) {
             return Optional.empty();
         }
         NodeProto reshape = g.node(reshapeAt.getAsInt());
-        Optional<long[]> sides = ReshapeTarget.batchAndTwoSides(g, reshape);
-        if (sides.isEmpty() || sides.get()[0] * sides.get()[1] != w.get().cols()
-                || !reshape.getInput(0).equals(projection.getOutput(0))) {
+        Optional<ReshapeTarget> target = ReshapeTarget.of(g, reshape, reshapeAt.getAsInt());
+        if (target.isEmpty() || target.get().a() * target.get().b() != w.get().cols()) {
             return Optional.empty();
+        }
+        // besides the Reshape, only the Shape that reads its batch size for the target (t.view(t.shape[0], k, j))
+        for (int r : tReaders) {
+            if (r != reshapeAt.getAsInt() && !target.get().batchNodes().contains(r)) {
+                return Optional.empty();
+            }
         }
         String t3 = reshape.getOutput(0);
         List<Integer> readers = g.readers(t3);
@@ -63,8 +72,8 @@ public record BilinearMatMul(String weight, String first, String second, long ou
         if (c.isEmpty()) {
             return Optional.empty();
         }
-        long a = sides.get()[0];
-        long b = sides.get()[1];
+        long a = target.get().a();
+        long b = target.get().b();
         // the second activation sits on axis 2 of [N, a, b] (then b is in_y) or on axis 1 (then a is)
         boolean outMajor = c.get().secondAxis() == 2;
         long inSecond = outMajor ? b : a;
@@ -72,6 +81,9 @@ public record BilinearMatMul(String weight, String first, String second, long ou
         List<Integer> nodes = new ArrayList<>(w.get().stepIndices());
         nodes.add(index);
         nodes.add(reshapeAt.getAsInt());
+        if (tReaders.size() > 1) {
+            nodes.addAll(target.get().batchNodes()); // they read t, which goes
+        }
         nodes.addAll(c.get().nodes());
         nodes.sort(Integer::compare);
         return Optional.of(new BilinearMatMul(w.get().stored(), x, c.get().second(), out, w.get().rows(), inSecond,
@@ -158,14 +170,16 @@ public record BilinearMatMul(String weight, String first, String second, long ou
         }
     }
 
-    /** Reads the reshape of the projection to [N, a, b]. */
-    private static final class ReshapeTarget {
+    /**
+     * The reshape of the projection to [batch, a, b]: a and b positive constants, batch -1, 0 (copied), a constant,
+     * or one run-time number (Unsqueeze of a Gather of one index, as exporters build the batch size).
+     *
+     * @param batchNodes where the batch size is read at run time by Concat(Unsqueeze(Gather(Shape(v), i)), a, b)
+     *                   with each value read by the next node alone: those four nodes; otherwise empty
+     */
+    private record ReshapeTarget(long a, long b, List<Integer> batchNodes) {
 
-        /**
-         * {a, b} where the target is [batch, a, b] with a, b positive constants and batch -1, 0 (copied), a
-         * constant, or one run-time number (Unsqueeze of a Gather of one index, as exporters build the batch size).
-         */
-        static Optional<long[]> batchAndTwoSides(GraphIndex g, NodeProto reshape) {
+        static Optional<ReshapeTarget> of(GraphIndex g, NodeProto reshape, int reshapeAt) {
             if (reshape.getInputCount() != 2 || reshape.getOutputCount() != 1) {
                 return Optional.empty();
             }
@@ -174,7 +188,7 @@ public record BilinearMatMul(String weight, String first, String second, long ou
             Optional<long[]> constant = g.constantInts(shape);
             if (constant.isPresent()) {
                 long[] s = constant.get();
-                return s.length == 3 && batchOk(s[0], allowZero) ? sides(s[1], s[2]) : Optional.empty();
+                return s.length == 3 && batchOk(s[0], allowZero) ? sides(s[1], s[2], List.of()) : Optional.empty();
             }
             OptionalInt concatAt = g.producer(shape);
             if (concatAt.isEmpty()) {
@@ -191,46 +205,60 @@ public record BilinearMatMul(String weight, String first, String second, long ou
                 return Optional.empty();
             }
             Optional<long[]> batch = g.constantInts(concat.getInput(0));
-            boolean batchFits = batch.isPresent() ? batch.get().length == 1 && batchOk(batch.get()[0], allowZero)
-                    : isOneRuntimeNumber(g, concat.getInput(0));
-            return batchFits ? sides(a.get()[0], b.get()[0]) : Optional.empty();
+            if (batch.isPresent()) {
+                return batch.get().length == 1 && batchOk(batch.get()[0], allowZero)
+                        ? sides(a.get()[0], b.get()[0], List.of()) : Optional.empty();
+            }
+            Optional<List<Integer>> runTime = oneRuntimeNumber(g, concat.getInput(0));
+            if (runTime.isEmpty()) {
+                return Optional.empty();
+            }
+            List<Integer> chain = new ArrayList<>(List.of(concatAt.getAsInt()));
+            chain.addAll(runTime.get());
+            boolean exclusive = g.readOnlyBy(shape, reshapeAt);
+            for (int n = 0; n + 1 < chain.size() && exclusive; n++) {
+                exclusive = g.readOnlyBy(g.node(chain.get(n + 1)).getOutput(0), chain.get(n));
+            }
+            return sides(a.get()[0], b.get()[0], exclusive && runTime.get().size() == 3 ? chain : List.of());
         }
 
         private static boolean batchOk(long batch, boolean allowZero) {
             return batch == -1 || batch > 0 || batch == 0 && !allowZero;
         }
 
-        private static Optional<long[]> sides(long a, long b) {
-            return a > 0 && b > 0 ? Optional.of(new long[] {a, b}) : Optional.empty();
+        private static Optional<ReshapeTarget> sides(long a, long b, List<Integer> batchNodes) {
+            return a > 0 && b > 0 ? Optional.of(new ReshapeTarget(a, b, batchNodes)) : Optional.empty();
         }
 
-        /** Unsqueeze(axis 0) of a Gather with one scalar index: a 1-element vector whatever it gathers from. */
-        private static boolean isOneRuntimeNumber(GraphIndex g, String value) {
+        /**
+         * Unsqueeze(axis 0) of a Gather with one scalar index: a 1-element vector whatever it gathers from. The
+         * Unsqueeze and the Gather, and the Shape the Gather reads if it reads one.
+         */
+        private static Optional<List<Integer>> oneRuntimeNumber(GraphIndex g, String value) {
             OptionalInt u = g.producer(value);
             if (u.isEmpty() || singleAxis(g, g.node(u.getAsInt()), "Unsqueeze", 1).orElse(-1) != 0) {
-                return false;
+                return Optional.empty();
             }
             OptionalInt gather = g.producer(g.node(u.getAsInt()).getInput(0));
             if (gather.isEmpty()) {
-                return false;
+                return Optional.empty();
             }
             NodeProto n = g.node(gather.getAsInt());
-            return isOp(n, "Gather") && n.getInputCount() == 2
-                    && g.weights().get(n.getInput(1)).map(t -> t.getDimsCount() == 0).orElse(false);
+            if (!isOp(n, "Gather") || n.getInputCount() != 2
+                    || !g.weights().get(n.getInput(1)).map(t -> t.getDimsCount() == 0).orElse(false)) {
+                return Optional.empty();
+            }
+            OptionalInt shape = g.producer(n.getInput(0));
+            if (shape.isPresent() && isOp(g.node(shape.getAsInt()), "Shape")) {
+                return Optional.of(List.of(u.getAsInt(), gather.getAsInt(), shape.getAsInt()));
+            }
+            return Optional.of(List.of(u.getAsInt(), gather.getAsInt()));
         }
     }
 
     /** An activation (not a stored constant) known to be [N, features]. */
     private static boolean isActivationOfRank2(GraphIndex g, String value) {
         return !value.isEmpty() && !g.isConstant(value) && g.rank(value).orElse(-1) == 2;
-    }
-
-    private static OptionalInt soleReader(GraphIndex g, String value, String op) {
-        List<Integer> r = g.readers(value);
-        if (r.size() != 1 || g.isGraphOutput(value) || !isOp(g.node(r.get(0)), op)) {
-            return OptionalInt.empty();
-        }
-        return OptionalInt.of(r.get(0));
     }
 
     /**
