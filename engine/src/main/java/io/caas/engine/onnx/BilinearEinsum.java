@@ -15,10 +15,14 @@ import java.util.Optional;
  * @param weight name of the weight (initializer or Constant output), stored [out, inFirst, inSecond]
  * @param first  activation contracted with the weight's axis 1 (size {@code inFirst})
  * @param second activation contracted with the weight's axis 2 (size {@code inSecond})
+ * @param output the Einsum's output
+ * @param nodes  the Einsum's index, alone
  */
-public record BilinearEinsum(String weight, String first, String second, long out, long inFirst, long inSecond) {
+public record BilinearEinsum(String weight, String first, String second, long out, long inFirst, long inSecond,
+                             String output, List<Integer> nodes) implements BilinearForm {
 
-    public static Optional<BilinearEinsum> of(NodeProto node, Weights weights) {
+    /** The Einsum at {@code index}, if it is a bilinear layer. */
+    public static Optional<BilinearEinsum> of(NodeProto node, int index, Weights weights) {
         if (!node.getOpType().equals("Einsum") || !node.getDomain().isEmpty() || node.getInputCount() != 3
                 || node.getOutputCount() != 1) {
             return Optional.empty();
@@ -74,7 +78,12 @@ public record BilinearEinsum(String weight, String first, String second, long ou
             return Optional.empty();
         }
         return Optional.of(new BilinearEinsum(node.getInput(w), actNames[firstIndex], actNames[1 - firstIndex],
-                dims.get(0), dims.get(1), dims.get(2)));
+                dims.get(0), dims.get(1), dims.get(2), node.getOutput(0), List.of(index)));
+    }
+
+    @Override
+    public float[] weightValues(Weights weights) {
+        return Tensors.toFloats(weights.get(weight).orElseThrow());
     }
 
     private static String equation(NodeProto node) {

@@ -40,13 +40,22 @@ public final class ModelInspector {
         Map<String, Integer> opCounts = new LinkedHashMap<>();
         Set<String> unsupported = new LinkedHashSet<>();
         List<WeightedLayer> layers = new ArrayList<>();
+        Map<Integer, BilinearForm> bilinear = BilinearLayers.byNode(graph);
         for (int i = 0; i < graph.getNodeCount(); i++) {
             NodeProto node = graph.getNode(i);
             opCounts.merge(node.getOpType(), 1, Integer::sum);
             if (!SupportedOperators.isSupported(node.getDomain(), node.getOpType())) {
                 unsupported.add(node.getDomain().isEmpty() ? node.getOpType() : node.getDomain() + "." + node.getOpType());
             }
-            weightedLayer(node, nodeName(node, i), weights).ifPresent(layers::add);
+            BilinearForm form = bilinear.get(i);
+            if (form != null) {
+                // a bilinear MatMul pattern's projection is not a dense layer of its own: it is listed once, whole
+                List<Long> shape = List.of(form.out(), form.inFirst(), form.inSecond());
+                layers.add(new WeightedLayer(nodeName(node, i), node.getOpType(), LayerKind.BILINEAR, form.weight(),
+                        shape, Tensors.elementCount(shape)));
+            } else {
+                weightedLayer(node, nodeName(node, i), weights).ifPresent(layers::add);
+            }
         }
 
         Set<String> initializers = new LinkedHashSet<>();
@@ -75,14 +84,9 @@ public final class ModelInspector {
         return 0;
     }
 
+    /** A dense or conv layer (bilinear layers span several nodes and are found by {@link BilinearLayers}). */
     static Optional<WeightedLayer> weightedLayer(NodeProto node, String name, Weights weights) {
         String op = node.getOpType();
-        Optional<BilinearEinsum> bilinear = BilinearEinsum.of(node, weights);
-        if (bilinear.isPresent()) {
-            TensorProto w = weights.get(bilinear.get().weight()).orElseThrow();
-            return Optional.of(new WeightedLayer(name, op, LayerKind.BILINEAR, bilinear.get().weight(),
-                    w.getDimsList(), Tensors.elementCount(w)));
-        }
         if (!node.getDomain().isEmpty() || node.getInputCount() < 2) {
             return Optional.empty();
         }

@@ -99,6 +99,36 @@ public final class Tensors {
         return out;
     }
 
+    /** Decodes an INT64 or INT32 tensor (shapes, axes, indices) into longs. */
+    public static long[] toLongs(TensorProto t) {
+        int n = Math.toIntExact(elementCount(t));
+        long[] out = new long[n];
+        if (t.getDataType() == DataType.INT64_VALUE) {
+            if (!t.getRawData().isEmpty()) {
+                t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(out);
+            } else {
+                for (int i = 0; i < n; i++) {
+                    out[i] = t.getInt64Data(i);
+                }
+            }
+        } else if (t.getDataType() == DataType.INT32_VALUE) {
+            if (!t.getRawData().isEmpty()) {
+                var buf = t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asIntBuffer();
+                for (int i = 0; i < n; i++) {
+                    out[i] = buf.get(i);
+                }
+            } else {
+                for (int i = 0; i < n; i++) {
+                    out[i] = t.getInt32Data(i);
+                }
+            }
+        } else {
+            throw new OnnxFormatException("tensor '" + t.getName() + "' is "
+                    + DataType.forNumber(t.getDataType()) + ", expected INT64 or INT32");
+        }
+        return out;
+    }
+
     /** Encodes floats as a FLOAT tensor in raw_data, the compact form every runtime reads. */
     public static TensorProto floatTensor(String name, float[] data, long... dims) {
         if (elementCount(java.util.Arrays.stream(dims).boxed().toList()) != data.length) {

@@ -7,7 +7,8 @@ import java.util.List;
  *
  * @param node        node name (generated as "opType_index" when the model leaves it empty)
  * @param weight      name of the initializer or Constant output holding the weight
- * @param weightShape the weight's shape as stored
+ * @param weightShape the weight's shape as stored; for a bilinear layer [out, in_x, in_y], the shape of the
+ *                    bilinear form (a MatMul pattern stores it flattened, e.g. [in_x, out·in_y])
  * @param parameters  elements in the weight (bias excluded)
  */
 public record WeightedLayer(String node, String opType, LayerKind kind, String weight, List<Long> weightShape,

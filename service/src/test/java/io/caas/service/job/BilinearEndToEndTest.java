@@ -7,6 +7,7 @@ import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.OnnxModels;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
+import io.caas.engine.testing.FusionModels;
 import io.caas.service.support.Api;
 import io.caas.service.support.FashionMnistFiles;
 import io.caas.service.support.H2ServiceTest;
@@ -75,6 +76,58 @@ class BilinearEndToEndTest extends H2ServiceTest {
         assertThat(ModelInspector.inspect(compressed).parameters())
                 .isEqualTo(job.get("result").get("parametersAfter").asLong())
                 .isLessThan(job.get("result").get("parametersBefore").asLong());
+    }
+
+    @Test
+    void theSameLayerWrittenAsPyTorchsMatMulExportIsFoundAndCompressed() throws Exception {
+        ModelProto matMulForm = FusionModels.matMulForm(OnnxModels.parse(TrainedModels.fashionFusion()));
+        String modelId = api.postRaw("/v1/models?name=fusion-matmul", matMulForm.toByteArray(),
+                MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
+        JsonNode layers = api.get("/v1/models/" + modelId).json().get("layers");
+        // the projection MatMul is listed once, as the bilinear layer, not also as a dense layer for svd
+        assertThat(layers).as(layers.toString()).hasSize(4);
+        JsonNode bilinear = null;
+        for (JsonNode l : layers) {
+            if (l.get("kind").asText().equals("BILINEAR")) {
+                bilinear = l;
+            }
+        }
+        assertThat(bilinear).as(layers.toString()).isNotNull();
+        assertThat(bilinear.get("node").asText()).isEqualTo("bilinear");
+        assertThat(bilinear.get("opType").asText()).isEqualTo("MatMul");
+        assertThat(bilinear.get("methods").toString()).contains("bilinear").doesNotContain("svd");
+        String description = null;
+        for (JsonNode m : api.get("/v1/methods").json().get("items")) {
+            if (m.get("name").asText().equals("bilinear")) {
+                description = m.get("description").asText();
+            }
+        }
+        assertThat(description).contains("Einsum").contains("MatMul").contains("ReduceSum").contains("Squeeze");
+
+        String train = api.postMultipart("/v1/datasets", "fusion-train.npz", FashionMnistFiles.halvesNpz("train",
+                8000)).json().get("id").asText();
+        String test = api.postMultipart("/v1/datasets", "fusion-test.npz", FashionMnistFiles.halvesNpz("t10k", 2000))
+                .json().get("id").asText();
+        Api.Response submitted = api.postJson("/v1/jobs", Map.of("modelId", modelId, "method", "bilinear",
+                "parameters", Map.of("ratio", 0.1), "trainDatasetId", train, "evalDatasetId", test,
+                "budget", Map.of("maxSteps", 200, "batchSize", 64)));
+        assertThat(submitted.status()).as(new String(submitted.body())).isEqualTo(201);
+        String id = submitted.json().get("id").asText();
+        JsonNode job = api.awaitJob(id, Duration.ofMinutes(5), Set.of("succeeded", "failed", "cancelled"));
+        assertThat(job.get("status").asText()).as(job.toString()).isEqualTo("succeeded");
+
+        JsonNode report = api.get("/v1/jobs/" + id + "/report").json();
+        double before = report.get("original").get("top1Accuracy").asDouble();
+        double after = report.get("compressed").get("top1Accuracy").asDouble();
+        System.out.printf("bilinear via REST on the MatMul form: accuracy %.4f -> %.4f, %s%n", before, after,
+                report.get("layers"));
+        assertThat(before).isGreaterThan(0.7);
+        assertThat(after).isGreaterThan(before - 0.05);
+        assertThat(report.get("layers").get(0).get("finalRank").asInt()).isEqualTo(19);
+        ModelProto compressed = OnnxModels.parse(api.get("/v1/jobs/" + id + "/artifact").body());
+        List<String> ops = compressed.getGraph().getNodeList().stream().map(NodeProto::getOpType).toList();
+        assertThat(ops).doesNotContain("Reshape", "ReduceSum", "Unsqueeze", "Shape", "Concat", "Constant")
+                .containsSubsequence("MatMul", "MatMul", "Mul", "MatMul", "Add");
     }
 
     @Test

@@ -8,11 +8,11 @@ import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ProgressListener;
-import io.caas.engine.onnx.BilinearEinsum;
+import io.caas.engine.onnx.BilinearForm;
+import io.caas.engine.onnx.BilinearLayers;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.ModelSummary;
-import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.Weights;
 import io.caas.engine.onnx.WeightedLayer;
 import io.caas.engine.onnx.proto.Onnx.GraphProto;
@@ -57,12 +57,17 @@ public final class BilinearMethod implements CompressionMethod {
     private static final long SEED = 29;
 
     private static final MethodDescriptor DESCRIPTOR = new MethodDescriptor(NAME, "Low-rank bilinear (Hadamard)",
-            "Replaces each bilinear layer z_k = xᵀW_k y + b_k (an Einsum such as PyTorch's nn.Bilinear) by "
-                    + "z = Pᵀ(Uᵀx ∘ Vᵀy) + b with joint dimension d (Kim et al. 2017): U, V, P are fitted to W as "
+            "Replaces each bilinear layer z_k = xᵀW_k y + b_k by z = Pᵀ(Uᵀx ∘ Vᵀy) + b with joint dimension d "
+                    + "(Kim et al. 2017). Recognised forms: an Einsum of two activations and a 3-D weight (\"bi,kij,"
+                    + "bj->bk\" as nn.Bilinear writes it, any letters and operand order), and the MatMul patterns "
+                    + "PyTorch exports without einsum: t = MatMul(x, W) with W stored [i, k·j] (or [k, i, j] through "
+                    + "Transpose/Reshape), Reshape to [N, k, j] (constant or run-time target), then Unsqueeze(y) "
+                    + "with Mul and ReduceSum, or with MatMul and Squeeze (x and y may be the same tensor). U, V, P "
+                    + "are fitted to W as "
                     + "its rank-d CP decomposition by alternating least squares, then, given training data, the "
                     + "model is fine-tuned (cross-entropy with labels, distillation of the original without) within "
                     + "the job's training budget (defaults: Adam 1e-3, batch 64, 1 epoch). The export holds "
-                    + "MatMul(x,U), MatMul(y,V), Mul, MatMul(·,P): no dense W.",
+                    + "MatMul(x,U), MatMul(y,V), Mul, MatMul(·,P) in place of the layer's nodes: no dense W.",
             Set.of(LayerKind.BILINEAR), false, List.of(
             new MethodParameter(BilinearParameters.RANK, "integer", null, 1, null,
                     "Joint dimension d for every bilinear layer; the layer keeps d·(in_x + in_y + out) parameters. "
@@ -104,8 +109,8 @@ public final class BilinearMethod implements CompressionMethod {
         Map<String, List<double[]>> curves = new LinkedHashMap<>();
         List<HadamardExport.Replacement> replacements = new ArrayList<>();
         int done = 0;
-        for (int i = 0; i < graph.getNodeCount(); i++) {
-            String name = ModelInspector.nodeName(graph.getNode(i), i);
+        for (Map.Entry<Integer, BilinearForm> found : BilinearLayers.byNode(graph).entrySet()) {
+            String name = ModelInspector.nodeName(graph.getNode(found.getKey()), found.getKey());
             WeightedLayer layer = layers.stream().filter(l -> l.node().equals(name)).findFirst().orElse(null);
             if (layer == null) {
                 continue;
@@ -113,7 +118,7 @@ public final class BilinearMethod implements CompressionMethod {
             if (Thread.interrupted()) {
                 throw new InterruptedException("bilinear cancelled");
             }
-            BilinearEinsum form = BilinearEinsum.of(graph.getNode(i), weights).orElseThrow();
+            BilinearForm form = found.getValue();
             long[] shape = layer.matrixShape();
             int exact = CpDecomposition.exactRank((int) form.out(), (int) form.inFirst(), (int) form.inSecond());
             String skip = skipReason(layer, params, weights, graph);
@@ -128,9 +133,9 @@ public final class BilinearMethod implements CompressionMethod {
                         layer.parameters(), false, skip));
                 continue;
             }
-            CpDecomposition.Factors f = CpDecomposition.fit(Tensors.toFloats(weights.get(form.weight()).orElseThrow()),
-                    (int) form.out(), (int) form.inFirst(), (int) form.inSecond(), rank, params.sweeps(), SEED);
-            replacements.add(new HadamardExport.Replacement(i, layer.node(), form, rank, floats(f.u()), floats(f.v()),
+            CpDecomposition.Factors f = CpDecomposition.fit(form.weightValues(weights), (int) form.out(),
+                    (int) form.inFirst(), (int) form.inSecond(), rank, params.sweeps(), SEED);
+            replacements.add(new HadamardExport.Replacement(layer.node(), form, rank, floats(f.u()), floats(f.v()),
                     floats(f.p())));
             String how = String.format(Locale.ROOT, "rank %d of %d: CP fit by %d ALS sweeps, relative error %.4f",
                     rank, exact, f.sweeps(), f.relativeError());

@@ -52,7 +52,8 @@ record BilinearParameters(int rank, double ratio, int sweeps, Set<String> layers
         List<WeightedLayer> bilinear = model.layers().stream().filter(l -> l.kind() == LayerKind.BILINEAR).toList();
         if (bilinear.isEmpty()) {
             problems.add("the model has no bilinear layer (an Einsum such as \"bi,kij,bj->bk\" of two activations "
-                    + "and a 3-D float weight) for bilinear to factorize");
+                    + "and a 3-D float weight, or PyTorch's MatMul form: MatMul(x, W), Reshape to [N, k, j], "
+                    + "Unsqueeze(y) with Mul + ReduceSum or MatMul + Squeeze) for bilinear to factorize");
         }
         Set<String> layers = layerNames(p.get(LAYERS), bilinear, problems);
         if (!problems.isEmpty()) {

@@ -1,10 +1,13 @@
 package io.caas.engine.compress.bilinear;
 
-import io.caas.engine.onnx.BilinearEinsum;
+import io.caas.engine.compress.GraphEdits;
+import io.caas.engine.onnx.BilinearForm;
 import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.proto.Onnx.GraphProto;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
+import io.caas.engine.onnx.proto.Onnx.TensorProto;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -12,9 +15,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Writes bilinear layers in their low-rank Hadamard form: the Einsum node becomes MatMul(x, U), MatMul(y, V), Mul,
- * MatMul(·, P), writing the Einsum's own output, so the bias Add and everything after it stay as they were. The
- * dense 3-D weight leaves the graph where no other node reads it. The same graph is trained and exported.
+ * Writes bilinear layers in their low-rank Hadamard form: the layer's nodes (one Einsum, or a MatMul pattern with
+ * its reshapes and contraction) become MatMul(x, U), MatMul(y, V), Mul, MatMul(·, P), writing the layer's own
+ * output, so the bias Add and everything after it stay as they were. What only the replaced nodes read (the dense
+ * weight, its Transpose/Reshape steps, the run-time reshape target's Shape/Gather/Concat, their constants) leaves
+ * the graph with them; anything another node still reads stays. The same graph is trained and exported.
  */
 final class HadamardExport {
 
@@ -22,7 +27,12 @@ final class HadamardExport {
     }
 
     /** One layer to rewrite, with U (in1 × d), V (in2 × d) and P (d × out) row-major. */
-    record Replacement(int nodeIndex, String node, BilinearEinsum form, int rank, float[] u, float[] v, float[] p) {
+    record Replacement(String node, BilinearForm form, int rank, float[] u, float[] v, float[] p) {
+
+        /** Where the new nodes go: the place of the layer's last node, by which both activations exist. */
+        int lastNode() {
+            return form.nodes().stream().mapToInt(Integer::intValue).max().orElseThrow();
+        }
     }
 
     /** The initializer names of a layer's factors, derived from its node name. */
@@ -32,63 +42,80 @@ final class HadamardExport {
 
     static ModelProto apply(ModelProto model, List<Replacement> replacements) {
         GraphProto graph = model.getGraph();
-        Map<Integer, Replacement> byIndex = new HashMap<>();
-        replacements.forEach(r -> byIndex.put(r.nodeIndex(), r));
-        GraphProto.Builder g = graph.toBuilder().clearNode();
-        for (int i = 0; i < graph.getNodeCount(); i++) {
-            NodeProto node = graph.getNode(i);
-            Replacement r = byIndex.get(i);
-            if (r == null) {
-                g.addNode(node);
-                continue;
-            }
-            List<String> names = factorNames(r.node());
-            BilinearEinsum f = r.form();
-            g.addInitializer(Tensors.floatTensor(names.get(0), r.u(), f.inFirst(), r.rank()));
-            g.addInitializer(Tensors.floatTensor(names.get(1), r.v(), f.inSecond(), r.rank()));
-            g.addInitializer(Tensors.floatTensor(names.get(2), r.p(), r.rank(), f.out()));
-            String first = r.node() + "/first_projected";
-            String second = r.node() + "/second_projected";
-            String joint = r.node() + "/hadamard";
-            g.addNode(node(r.node() + "/project_first", "MatMul", List.of(f.first(), names.get(0)), first));
-            g.addNode(node(r.node() + "/project_second", "MatMul", List.of(f.second(), names.get(1)), second));
-            g.addNode(node(r.node() + "/hadamard", "Mul", List.of(first, second), joint));
-            g.addNode(node(r.node() + "/project_out", "MatMul", List.of(joint, names.get(2)), node.getOutput(0)));
+        Map<Integer, Replacement> atLast = new HashMap<>();
+        Set<Integer> replaced = new HashSet<>();
+        Set<String> readByReplaced = new HashSet<>();
+        for (Replacement r : replacements) {
+            atLast.put(r.lastNode(), r);
+            replaced.addAll(r.form().nodes());
+            r.form().nodes().forEach(i -> readByReplaced.addAll(graph.getNode(i).getInputList()));
         }
-        return model.toBuilder().setGraph(withoutUnusedWeights(g, replacements)).build();
+        List<NodeProto> nodes = new ArrayList<>();
+        List<TensorProto> added = new ArrayList<>();
+        for (int i = 0; i < graph.getNodeCount(); i++) {
+            Replacement r = atLast.get(i);
+            if (r != null) {
+                hadamard(r, nodes, added);
+            } else if (!replaced.contains(i)) {
+                nodes.add(graph.getNode(i));
+            }
+        }
+        Set<String> dropped = withoutDeadUpstream(graph, nodes, readByReplaced);
+        GraphProto.Builder out = GraphEdits.withoutDropped(graph, nodes, dropped, added);
+        GraphEdits.listAsInputsLikeReplaced(graph, out, dropped, added);
+        return model.toBuilder().setGraph(out).build();
+    }
+
+    private static void hadamard(Replacement r, List<NodeProto> nodes, List<TensorProto> added) {
+        List<String> names = factorNames(r.node());
+        BilinearForm f = r.form();
+        added.add(Tensors.floatTensor(names.get(0), r.u(), f.inFirst(), r.rank()));
+        added.add(Tensors.floatTensor(names.get(1), r.v(), f.inSecond(), r.rank()));
+        added.add(Tensors.floatTensor(names.get(2), r.p(), r.rank(), f.out()));
+        String first = r.node() + "/first_projected";
+        String second = r.node() + "/second_projected";
+        String joint = r.node() + "/hadamard";
+        nodes.add(node(r.node() + "/project_first", "MatMul", List.of(f.first(), names.get(0)), first));
+        nodes.add(node(r.node() + "/project_second", "MatMul", List.of(f.second(), names.get(1)), second));
+        nodes.add(node(r.node() + "/hadamard", "Mul", List.of(first, second), joint));
+        nodes.add(node(r.node() + "/project_out", "MatMul", List.of(joint, names.get(2)), f.output()));
     }
 
     private static NodeProto node(String name, String op, List<String> inputs, String output) {
         return NodeProto.newBuilder().setName(name).setOpType(op).addAllInput(inputs).addOutput(output).build();
     }
 
-    /** Drops the replaced dense weights (initializer, IR&lt;4 graph input, or Constant node) no node reads any more. */
-    private static GraphProto.Builder withoutUnusedWeights(GraphProto.Builder g, List<Replacement> replacements) {
-        Set<String> read = new HashSet<>();
-        g.getNodeList().forEach(n -> read.addAll(n.getInputList()));
-        g.getOutputList().forEach(o -> read.add(o.getName()));
-        Set<String> drop = new HashSet<>();
-        for (Replacement r : replacements) {
-            if (!read.contains(r.form().weight())) {
-                drop.add(r.form().weight());
+    /**
+     * Removes from {@code nodes} every node that only fed the replaced ones (transitively), and returns the
+     * weights (initializers and Constant outputs) that nothing reads any more. Graph inputs and outputs, and
+     * anything a remaining node or subgraph reads, stay.
+     */
+    private static Set<String> withoutDeadUpstream(GraphProto graph, List<NodeProto> nodes, Set<String> seeds) {
+        Set<String> initializers = new HashSet<>();
+        graph.getInitializerList().forEach(t -> initializers.add(t.getName()));
+        Set<String> dropped = new HashSet<>();
+        List<String> work = new ArrayList<>(seeds);
+        while (!work.isEmpty()) {
+            String value = work.remove(work.size() - 1);
+            if (value.isEmpty() || !GraphEdits.unreadWeights(graph, nodes, Set.of(value)).contains(value)) {
+                continue;
+            }
+            if (initializers.contains(value)) {
+                dropped.add(value);
+                continue;
+            }
+            for (int i = nodes.size() - 1; i >= 0; i--) {
+                NodeProto n = nodes.get(i);
+                if (n.getOutputList().contains(value) && GraphEdits.unreadWeights(graph, nodes,
+                        new HashSet<>(n.getOutputList())).containsAll(n.getOutputList())) {
+                    nodes.remove(i);
+                    if (n.getOpType().equals("Constant")) {
+                        dropped.add(value);
+                    }
+                    work.addAll(n.getInputList());
+                }
             }
         }
-        for (int i = g.getInitializerCount() - 1; i >= 0; i--) {
-            if (drop.contains(g.getInitializer(i).getName())) {
-                g.removeInitializer(i);
-            }
-        }
-        for (int i = g.getInputCount() - 1; i >= 0; i--) {
-            if (drop.contains(g.getInput(i).getName())) {
-                g.removeInput(i);
-            }
-        }
-        for (int i = g.getNodeCount() - 1; i >= 0; i--) {
-            NodeProto n = g.getNode(i);
-            if (n.getOpType().equals("Constant") && n.getOutputCount() == 1 && drop.contains(n.getOutput(0))) {
-                g.removeNode(i);
-            }
-        }
-        return g;
+        return dropped;
     }
 }

@@ -1,0 +1,35 @@
+package io.caas.engine.onnx;
+
+import java.util.List;
+
+/**
+ * A bilinear layer z[b,k] = Σ_ij x[b,i]·W[k,i,j]·y[b,j] as some graph writes it: one Einsum node
+ * ({@link BilinearEinsum}) or a MatMul pattern ({@link BilinearMatMul}). Whatever the form, the layer reads two
+ * activations and one stored weight, and writes {@link #output()}, the bilinear term before any bias.
+ */
+public sealed interface BilinearForm permits BilinearEinsum, BilinearMatMul {
+
+    /** The stored weight (initializer or Constant output) the layer reads. */
+    String weight();
+
+    /** The activation contracted with the weight's axis of size {@link #inFirst()}. */
+    String first();
+
+    /** The activation contracted with the weight's axis of size {@link #inSecond()}; may be {@link #first()}. */
+    String second();
+
+    long out();
+
+    long inFirst();
+
+    long inSecond();
+
+    /** The value the layer writes, [batch, out]. */
+    String output();
+
+    /** Indices of the graph nodes that make up the layer (its last one writes {@link #output()}). */
+    List<Integer> nodes();
+
+    /** The weight as [out, inFirst, inSecond] row-major, however it is stored. */
+    float[] weightValues(Weights weights);
+}
