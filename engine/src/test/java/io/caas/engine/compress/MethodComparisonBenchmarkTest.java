@@ -6,29 +6,42 @@ import io.caas.engine.data.Dataset;
 import io.caas.engine.eval.EvaluationOptions;
 import io.caas.engine.eval.Evaluator;
 import io.caas.engine.eval.ModelMeasurements;
+import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.OnnxModels;
+import io.caas.engine.onnx.WeightedLayer;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.testing.FashionMnistModels;
 import io.caas.engine.testing.OnnxModelBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every method on one model and one dataset, with one fine-tuning budget: a Fashion-MNIST CNN that has what each
- * method rewrites (two 3×3 convs for tucker/cp/tt, dense layers for svd/oialr/ldr, a 128→512→128 block for tied),
- * trained by the engine. Each method is set to keep about half the parameters of the layers it rewrites where its
- * knob allows that (svd, tucker, cp, tt: ratio 0.5); oialr chooses its ranks itself (cutoff 0.3: at its default 0.2 it cut nothing within this budget), ldr's budget follows from its
- * displacement rank and tied's from the pair. The bilinear method needs a bilinear layer, which this model lacks;
- * it is compared on its fusion model in its own benchmark.
- * Run: mvn -B -pl engine test -Pslow -Dtest=MethodComparisonBenchmarkTest
+ * Every method on one model and one dataset, with one fine-tuning budget, each against {@code svd} and {@code oialr}
+ * at a matched parameter budget.
+ *
+ * <p>The model is a Fashion-MNIST CNN built so that every method has something to rewrite: two 3×3 convs
+ * (tucker/cp/tt), dense layers (svd/oialr/ldr), a 128→512→128 block (tied) and a bilinear layer (bilinear) fusing
+ * the dense path with the conv features' global average, as a bilinear CNN does. It is trained by the engine.
+ *
+ * <p>Each method runs with its own setting; then svd (fine-tuned) and oialr are given the same layers and, through
+ * {@code targetParameters}, the size that method reached, so each group compares accuracy at one parameter count.
+ * Where svd/oialr cannot rewrite the method's layers (the bilinear weight), they get their default layers and the
+ * same whole-model size.
+ *
+ * <p>Run: {@code mvn -B -pl engine test -Pslow -Dtest=MethodComparisonBenchmarkTest}; a subset of the groups with
+ * {@code -Dcomparison.only=tied,ldr} (the group labels' first words).
  */
 @Tag("slow")
 class MethodComparisonBenchmarkTest {
@@ -38,114 +51,181 @@ class MethodComparisonBenchmarkTest {
     static final long PRETRAIN_STEPS = 1_500;
     static final TrainingBudget FINE_TUNE = new TrainingBudget(null, 400L, 64, null);
     static final EvaluationOptions OPTIONS = EvaluationOptions.defaults().withRuns(20, 100).withBatchSize(64);
+    /** oialr cuts only to the budget here (its σ cut-off at 0.05 rarely fires), re-orthogonalising every 50 steps. */
+    static final Map<String, Object> OIALR_MATCHED = Map.of("frequency", 50, "sigmaCutoff", 0.05);
 
     record Setting(String label, String method, Map<String, Object> parameters) {
     }
 
+    record Row(String label, String touched, ModelMeasurements m, double seconds) {
+    }
+
     @Test
-    void everyMethodOnOneModelWithOneBudget() throws Exception {
+    void everyMethodAgainstLowRankAtTheSameSize() throws Exception {
         Dataset train = FashionMnistModels.slice(FashionMnistModels.load(true), 0, TRAIN, true);
         Dataset test = FashionMnistModels.slice(FashionMnistModels.load(false), 0, TEST, true);
         ModelProto model = pretrained(train);
         ModelMeasurements original = Evaluator.measure(model, Optional.of(test), OPTIONS);
+        Set<String> lowRankLayers = ModelInspector.inspect(model).layers().stream()
+                .filter(l -> CompressionMethods.get("svd").appliesTo(l)).map(WeightedLayer::node)
+                .collect(Collectors.toSet());
 
         List<Setting> settings = List.of(
                 new Setting("svd ratio 0.5", "svd", Map.of("ratio", 0.5, "fineTune", true)),
-                new Setting("oialr cutoff 0.3, every 50 steps", "oialr", Map.of("frequency", 50, "sigmaCutoff", 0.3)),
                 new Setting("tucker ratio 0.5", "tucker", Map.of("ratio", 0.5, "skipFirstAndLast", false,
                         "fineTune", true)),
                 new Setting("cp ratio 0.5", "cp", Map.of("ratio", 0.5, "skipFirstAndLast", false, "fineTune", true)),
                 new Setting("tt ratio 0.5", "tt", Map.of("ratio", 0.5, "skipFirstAndLast", false, "fineTune", true)),
                 new Setting("ldr toeplitz-like r=2", "ldr", Map.of("fineTune", true)),
                 new Setting("ldr circulant", "ldr", Map.of("structure", "circulant", "fineTune", true)),
+                new Setting("bilinear ratio 0.1", "bilinear", Map.of("fineTune", true)),
                 new Setting("tied", "tied", Map.of("fineTune", true)));
+        String only = System.getProperty("comparison.only", "");
+        List<String> groups = only.isBlank() ? null : Arrays.asList(only.split(","));
 
-        List<String> rows = new ArrayList<>();
-        rows.add(row("original", "—", original, original, 0));
+        List<Row> rows = new ArrayList<>();
+        rows.add(new Row("original", "—", original, 0));
         for (Setting s : settings) {
-            long start = System.nanoTime();
-            CompressionResult r = CompressionMethods.get(s.method()).compress(new CompressionTask(model,
-                    s.parameters(), Optional.of(train), Optional.empty(), FINE_TUNE), ProgressListener.NONE);
-            double seconds = (System.nanoTime() - start) / 1e9;
-            ModelMeasurements m = Evaluator.measure(r.compressed(), Optional.of(test), OPTIONS);
-            long touchedBefore = 0;
-            long touchedAfter = 0;
-            for (LayerReport l : r.layers()) {
-                if (l.factorized()) {
-                    touchedBefore += l.parametersBefore();
-                    touchedAfter += l.parametersAfter();
-                }
+            if (groups != null && !groups.contains(s.label().split(" ")[0])) {
+                continue;
             }
-            // a method that found nothing worth rewriting at its setting says so in its row, rather than failing the run
-            assertThat(m.parameters()).as(s.label()).isLessThanOrEqualTo(original.parameters());
-            rows.add(row(s.label(), share(touchedAfter, touchedBefore), m, original, seconds));
+            Outcome own = run(model, s, train, test);
+            rows.add(own.row());
+            List<String> same = own.rewritten().stream().filter(lowRankLayers::contains).toList();
+            Map<String, Object> layers = same.isEmpty() ? Map.of() : Map.of("layers", same);
+            String where = same.isEmpty() ? "default layers" : "same layers";
+            long size = own.row().m().parameters();
+            if (!s.method().equals("svd")) {
+                rows.add(matched("  svd, " + where + ", same size", "svd", layers, Map.of("fineTune", true), size,
+                        model, train, test));
+            }
+            rows.add(matched("  oialr, " + where + ", same size", "oialr", layers, OIALR_MATCHED, size, model, train,
+                    test));
         }
         System.out.println("| setting | layers rewritten: params kept | model params | bytes | top-1 (2k test) "
                 + "| Δ top-1 | ORT p50 b1 (ms) | ORT p50 b64 (ms) | compress + fine-tune (s) |");
         System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-        rows.forEach(System.out::println);
+        rows.forEach(r -> System.out.println(format(r, original)));
+    }
+
+    record Outcome(Row row, List<String> rewritten) {
+    }
+
+    static Outcome run(ModelProto model, Setting s, Dataset train, Dataset test) throws Exception {
+        long start = System.nanoTime();
+        System.out.println("comparison: running " + s.label() + " " + s.parameters());
+        CompressionResult r = CompressionMethods.get(s.method()).compress(new CompressionTask(model, s.parameters(),
+                Optional.of(train), Optional.empty(), FINE_TUNE), ProgressListener.NONE);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        ModelMeasurements m = Evaluator.measure(r.compressed(), Optional.of(test), OPTIONS);
+        long before = 0;
+        long after = 0;
+        List<String> rewritten = new ArrayList<>();
+        for (LayerReport l : r.layers()) {
+            if (l.factorized()) {
+                before += l.parametersBefore();
+                after += l.parametersAfter();
+                rewritten.add(l.node());
+            }
+        }
+        assertThat(m.parameters()).as(s.label()).isLessThanOrEqualTo(ModelInspector.inspect(model).parameters());
+        Row row = new Row(s.label(), share(after, before, rewritten), m, seconds);
+        System.out.println("comparison row: " + format(row, null));
+        return new Outcome(row, rewritten);
+    }
+
+    /** svd or oialr on the given layers, aimed at {@code size} parameters; a size out of its reach gets a row saying so. */
+    static Row matched(String label, String method, Map<String, Object> layers, Map<String, Object> setting,
+                       long size, ModelProto model, Dataset train, Dataset test) throws Exception {
+        Map<String, Object> p = new LinkedHashMap<>(setting);
+        p.putAll(layers);
+        p.put("targetParameters", size);
+        try {
+            Outcome o = run(model, new Setting(label, method, p), train, test);
+            assertThat(o.row().m().parameters()).as(label).isLessThanOrEqualTo(size);
+            return o.row();
+        } catch (InvalidParametersException e) {
+            return new Row(label + ": " + String.join("; ", e.problems()), "—", null, 0);
+        }
     }
 
     /** The model, trained once and kept under target/ so reruns skip the slowest part. */
     static ModelProto pretrained(Dataset train) throws Exception {
-        Path cached = Path.of("target", "comparison-cnn-seed5-" + PRETRAIN_STEPS + ".onnx");
+        Path cached = Path.of("target", "comparison-bilinear-cnn-seed5-" + PRETRAIN_STEPS + ".onnx");
         if (Files.isRegularFile(cached)) {
             return OnnxModels.read(cached);
         }
-        ModelProto trained = FashionMnistModels.train(comparisonCnn(5), train, 1e-3f, 64, PRETRAIN_STEPS);
+        ModelProto trained = FashionMnistModels.train(comparisonModel(5), train, 1e-3f, 64, PRETRAIN_STEPS);
         OnnxModels.write(trained, cached);
         return trained;
     }
 
     /**
-     * Conv(16,3×3)-Relu-MaxPool-Conv(32,3×3)-Relu-MaxPool-Flatten-Gemm(128)-Relu-Gemm(512)-Relu-Gemm(128)-Relu-
-     * Gemm(10), He-initialised.
+     * Conv(16,3×3)-Relu-MaxPool-Conv(32,3×3)-Relu, then two paths from those features: MaxPool-Flatten-Gemm(128)-
+     * Relu-Gemm(512)-Relu-Gemm(128)-Relu (the dense path, x) and GlobalAveragePool-Flatten (32 channel means, y);
+     * a bilinear layer z_k = xᵀW_k y + b_k (Einsum "bi,kij,bj->bk", 64×128×32)-Relu, and Gemm(10). He-initialised;
+     * 600,202 parameters, 44 % of them in the bilinear weight.
      */
-    static ModelProto comparisonCnn(long seed) {
+    static ModelProto comparisonModel(long seed) {
         SplittableRandom r = new SplittableRandom(seed);
-        OnnxModelBuilder b = new OnnxModelBuilder("comparison-cnn", 13).input("x", -1, 1, 28, 28);
-        String prev = "x";
-        int in = 1;
-        int[] channels = {16, 32};
-        for (int i = 0; i < channels.length; i++) {
-            int out = channels[i];
-            b.initializer("conv" + i + ".w", OnnxModelBuilder.randomWeights(r, out * in * 9, in * 9), out, in, 3, 3)
-                    .initializer("conv" + i + ".b", new float[out], out)
-                    .node("Conv", List.of(prev, "conv" + i + ".w", "conv" + i + ".b"), List.of("c" + i),
-                            OnnxModelBuilder.ints("kernel_shape", 3, 3), OnnxModelBuilder.ints("pads", 1, 1, 1, 1))
-                    .node("Relu", List.of("c" + i), List.of("r" + i))
-                    .node("MaxPool", List.of("r" + i), List.of("p" + i), OnnxModelBuilder.ints("kernel_shape", 2, 2),
-                            OnnxModelBuilder.ints("strides", 2, 2));
-            prev = "p" + i;
-            in = out;
-        }
-        b.node("Flatten", List.of(prev), List.of("f"), OnnxModelBuilder.integer("axis", 1));
-        prev = "f";
-        int[] sizes = {32 * 7 * 7, 128, 512, 128, 10};
+        OnnxModelBuilder b = new OnnxModelBuilder("comparison-bilinear-cnn", 13).input("x", -1, 1, 28, 28);
+        conv(b, r, "conv0", "x", 1, 16, "c0");
+        b.node("Relu", List.of("c0"), List.of("r0"))
+                .node("MaxPool", List.of("r0"), List.of("p0"), OnnxModelBuilder.ints("kernel_shape", 2, 2),
+                        OnnxModelBuilder.ints("strides", 2, 2));
+        conv(b, r, "conv1", "p0", 16, 32, "c1");
+        b.node("Relu", List.of("c1"), List.of("r1"))
+                .node("MaxPool", List.of("r1"), List.of("p1"), OnnxModelBuilder.ints("kernel_shape", 2, 2),
+                        OnnxModelBuilder.ints("strides", 2, 2))
+                .node("Flatten", List.of("p1"), List.of("f"), OnnxModelBuilder.integer("axis", 1))
+                .node("GlobalAveragePool", List.of("r1"), List.of("gp"))
+                .node("Flatten", List.of("gp"), List.of("g"), OnnxModelBuilder.integer("axis", 1));
+        String prev = "f";
+        int[] sizes = {32 * 7 * 7, 128, 512, 128};
         for (int l = 0; l + 1 < sizes.length; l++) {
-            boolean last = l + 2 == sizes.length;
-            b.initializer("fc" + l + ".w", OnnxModelBuilder.randomWeights(r, sizes[l] * sizes[l + 1], sizes[l]),
-                            sizes[l + 1], sizes[l])
-                    .initializer("fc" + l + ".b", new float[sizes[l + 1]], sizes[l + 1])
-                    .node("Gemm", List.of(prev, "fc" + l + ".w", "fc" + l + ".b"), List.of(last ? "y" : "h" + l),
-                            OnnxModelBuilder.integer("transB", 1));
-            if (!last) {
-                b.node("Relu", List.of("h" + l), List.of("a" + l));
-                prev = "a" + l;
-            }
+            gemm(b, r, "fc" + l, prev, sizes[l], sizes[l + 1], "h" + l);
+            b.node("Relu", List.of("h" + l), List.of("a" + l));
+            prev = "a" + l;
         }
+        int fused = 64;
+        b.initializer("bilinear.w", OnnxModelBuilder.randomWeights(r, fused * 128 * 32, 128 * 32), fused, 128, 32)
+                .initializer("bilinear.b", new float[fused], fused)
+                .namedNode("bilinear", "Einsum", List.of(prev, "bilinear.w", "g"), List.of("z"),
+                        OnnxModelBuilder.text("equation", "bi,kij,bj->bk"))
+                .node("Add", List.of("z", "bilinear.b"), List.of("zb"))
+                .node("Relu", List.of("zb"), List.of("za"));
+        gemm(b, r, "classifier", "za", fused, 10, "y");
         return b.output("y", -1, 10).build();
     }
 
-    static String share(long after, long before) {
-        return before == 0 ? "none rewritten"
-                : String.format(Locale.ROOT, "%d → %d (%.0f %%)", before, after, 100.0 * after / before);
+    private static void conv(OnnxModelBuilder b, SplittableRandom r, String name, String input, int in, int out,
+                             String output) {
+        b.initializer(name + ".w", OnnxModelBuilder.randomWeights(r, out * in * 9, in * 9), out, in, 3, 3)
+                .initializer(name + ".b", new float[out], out)
+                .node("Conv", List.of(input, name + ".w", name + ".b"), List.of(output),
+                        OnnxModelBuilder.ints("kernel_shape", 3, 3), OnnxModelBuilder.ints("pads", 1, 1, 1, 1));
     }
 
-    static String row(String label, String touched, ModelMeasurements m, ModelMeasurements original,
-                      double seconds) {
-        return String.format(Locale.ROOT, "| %s | %s | %d | %d | %.4f | %+.4f | %.3f | %.3f | %.0f |", label, touched,
-                m.parameters(), m.serializedBytes(), m.top1Accuracy(), m.top1Accuracy() - original.top1Accuracy(),
-                m.batch1().p50Ms(), m.batchN().p50Ms(), seconds);
+    private static void gemm(OnnxModelBuilder b, SplittableRandom r, String name, String input, int in, int out,
+                             String output) {
+        b.initializer(name + ".w", OnnxModelBuilder.randomWeights(r, in * out, in), out, in)
+                .initializer(name + ".b", new float[out], out)
+                .node("Gemm", List.of(input, name + ".w", name + ".b"), List.of(output),
+                        OnnxModelBuilder.integer("transB", 1));
+    }
+
+    static String share(long after, long before, List<String> layers) {
+        return before == 0 ? "none rewritten" : String.format(Locale.ROOT, "%s: %d → %d (%.0f %%)",
+                String.join(", ", layers), before, after, 100.0 * after / before);
+    }
+
+    static String format(Row r, ModelMeasurements original) {
+        if (r.m() == null) {
+            return "| " + r.label() + " | — | — | — | — | — | — | — | — |";
+        }
+        ModelMeasurements m = r.m();
+        return String.format(Locale.ROOT, "| %s | %s | %d | %d | %.4f | %+.4f | %.3f | %.3f | %.0f |", r.label(),
+                r.touched(), m.parameters(), m.serializedBytes(), m.top1Accuracy(),
+                original == null ? 0 : m.top1Accuracy() - original.top1Accuracy(), m.batch1().p50Ms(), m.batchN().p50Ms(), r.seconds());
     }
 }
