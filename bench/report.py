@@ -21,7 +21,7 @@ def main(directory):
     header = ["model", "batch", "threads"]
     for _, label in FIGURES:
         header += [f"interp. {label}", f"PyTorch {label}", "ratio"]
-    header.append("runs")
+    header += ["interp. training thread CPU ms/step", "runs"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for t, m, b in sorted({(t, m, b) for (_, t, m, b) in runs}):
@@ -34,12 +34,16 @@ def main(directory):
             jv = statistics.median(r[key] for r in j)
             pv = statistics.median(r[key] for r in p)
             row += [f"{jv:.3f}", f"{pv:.3f}", f"**{jv / pv:.2f}**" if key == "p50_ms" else f"{jv / pv:.2f}"]
+        thread = [r["training_thread_cpu_ms_per_step"] for r in j if "training_thread_cpu_ms_per_step" in r]
+        row.append(f"{statistics.median(thread):.3f}" if thread else "")
         row.append(str(min(len(j), len(p))))
         print("| " + " | ".join(row) + " |")
     print()
     print("Each figure is the median over runs of that run's value; ratio = interpreter / PyTorch. p50/mean: wall time "
           "of the timed steps; CPU ms/step: process CPU time (all threads) over the timed steps / steps; warm-up "
-          "mean: wall time of the warm-up steps (JIT compilation on the Java side).")
+          "mean: wall time of the warm-up steps (JIT compilation on the Java side); training thread CPU: the interpreter's "
+          "training thread alone, without the JIT compiler and GC threads (PyTorch's process has only its one thread "
+          "busy).")
 
 
 if __name__ == "__main__":

@@ -315,7 +315,7 @@ final class NeuralOps {
         Windows win = Windows.of(c, spatial(x), null);
         boolean ceil = c.attrInt("ceil_mode", 0) != 0;
         long[] in = spatial(x);
-        if (Arrays.stream(win.dilations()).anyMatch(d -> d != 1)) {
+        if (win.dilated()) {
             NDArray y = dilatedMaxPool(win.padInput(x, Double.NEGATIVE_INFINITY), win, ceil);
             return new NDList(dropWindowsStartingInPadding(y, in, win, ceil));
         }
@@ -408,15 +408,14 @@ final class NeuralOps {
     private static NDList avgPool(OpCall c) {
         NDArray x = c.in(0);
         Windows win = Windows.of(c, spatial(x), null);
-        if (Arrays.stream(win.dilations()).anyMatch(d -> d != 1)) {
+        if (win.dilated()) {
             throw c.unsupported("AveragePool with dilations is not supported");
         }
         boolean ceil = c.attrInt("ceil_mode", 0) != 0;
         boolean includePad = c.attrInt("count_include_pad", 0) != 0;
         Shape kernel = new Shape(win.kernel());
         Shape strides = new Shape(win.strides());
-        boolean padded0 = Arrays.stream(win.pads()).allMatch(p -> p == 0);
-        if (padded0 || (includePad && win.symmetric() && withinHalfKernel(win))) {
+        if (!win.padded() || (includePad && win.symmetric() && withinHalfKernel(win))) {
             return new NDList(x.getNDArrayInternal().avgPool(kernel, strides, win.beginPads(), ceil, includePad));
         }
         long[] in = spatial(x);

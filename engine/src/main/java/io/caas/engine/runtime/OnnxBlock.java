@@ -13,6 +13,7 @@ import ai.djl.util.PairList;
 import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -36,21 +37,26 @@ public final class OnnxBlock extends AbstractBlock {
     private final OnnxGraph graph;
     private final Map<String, Parameter> parameters = new LinkedHashMap<>();
     private final Map<String, NDArray> constants = new LinkedHashMap<>();
-    private final List<Step> plan = new ArrayList<>();
     private final Device device;
+    /*
+     * The graph resolved once into numbered value slots, so that a forward pass indexes an array instead of
+     * hashing value names: slot of each graph input, constant and parameter (in the maps' order), each node's
+     * input and output slots, and each graph output's.
+     */
+    private final ValueSlots slots = new ValueSlots();
+    private final int[] inputSlots;
+    private final int[] constantSlots;
+    private final int[] parameterSlots;
+    private final List<Step> plan = new ArrayList<>();
+    private final int[] outputSlots;
 
-    private record Step(OnnxNode node, Operator operator, long opset) {
+    /** One node to run: slot -1 for an omitted optional input or output (an empty name). */
+    private record Step(OnnxNode node, Operator operator, long opset, int[] inputs, int[] outputs) {
     }
 
     OnnxBlock(OnnxGraph graph, NDManager manager) {
         this.graph = graph;
         this.device = manager.getDevice();
-        for (OnnxNode node : graph.nodes()) {
-            if (!graph.isFolded(node)) {
-                long opset = graph.opsets().getOrDefault(node.domain().equals("ai.onnx") ? "" : node.domain(), graph.opset());
-                plan.add(new Step(node, OperatorRegistry.forNode(node), opset));
-            }
-        }
         Set<String> learnable = learnableWeights(graph);
         for (Map.Entry<String, TensorProto> w : graph.weights().entrySet()) {
             NDArray array = NDTensors.toNDArray(manager, w.getValue());
@@ -63,6 +69,17 @@ public final class OnnxBlock extends AbstractBlock {
                 constants.put(w.getKey(), array);
             }
         }
+        inputSlots = slots.of(graph.inputs().stream().map(ValueInfo::name).toList());
+        constantSlots = slots.of(constants.keySet());
+        parameterSlots = slots.of(parameters.keySet());
+        for (OnnxNode node : graph.nodes()) {
+            if (!graph.isFolded(node)) {
+                long opset = graph.opsets().getOrDefault(node.domain().equals("ai.onnx") ? "" : node.domain(), graph.opset());
+                plan.add(new Step(node, OperatorRegistry.forNode(node), opset, slots.of(node.inputs()),
+                        slots.of(node.outputs())));
+            }
+        }
+        outputSlots = slots.of(graph.outputs().stream().map(ValueInfo::name).toList());
     }
 
     private static Set<String> learnableWeights(OnnxGraph graph) {
@@ -110,23 +127,25 @@ public final class OnnxBlock extends AbstractBlock {
         Map<NDArray, Boolean> borrowed = new IdentityHashMap<>();
         NDList results = new NDList();
         try (NDManager scratch = caller.newSubManager(target)) {
-            Map<String, NDArray> env = new HashMap<>();
-            for (int i = 0; i < declared.size(); i++) {
-                env.put(declared.get(i).name(), borrow(inputs.get(i), scratch, target, borrowed));
+            NDArray[] values = new NDArray[slots.size()];
+            for (int i = 0; i < inputSlots.length; i++) {
+                values[inputSlots[i]] = borrow(inputs.get(i), scratch, target, borrowed);
             }
-            for (Map.Entry<String, NDArray> c : constants.entrySet()) {
-                env.put(c.getKey(), borrow(c.getValue(), scratch, target, borrowed));
+            int c = 0;
+            for (NDArray constant : constants.values()) {
+                values[constantSlots[c++]] = borrow(constant, scratch, target, borrowed);
             }
-            for (Map.Entry<String, Parameter> p : parameters.entrySet()) {
-                env.put(p.getKey(), borrow(ps.getValue(p.getValue(), target, training), scratch, target, borrowed));
+            int p = 0;
+            for (Parameter parameter : parameters.values()) {
+                values[parameterSlots[p++]] = borrow(ps.getValue(parameter, target, training), scratch, target, borrowed);
             }
             for (Step step : plan) {
-                run(step, env, scratch);
+                run(step, values, scratch);
             }
-            for (ValueInfo out : graph.outputs()) {
-                NDArray v = env.get(out.name());
+            for (int i = 0; i < outputSlots.length; i++) {
+                NDArray v = outputSlots[i] < 0 ? null : values[outputSlots[i]];
                 if (v == null) {
-                    throw new IllegalStateException("graph output '" + out.name() + "' was never computed");
+                    throw new IllegalStateException("graph output '" + graph.outputs().get(i).name() + "' was never computed");
                 }
                 results.add(borrowed.containsKey(v) ? v.duplicate() : v);
             }
@@ -147,32 +166,31 @@ public final class OnnxBlock extends AbstractBlock {
         return a;
     }
 
-    private void run(Step step, Map<String, NDArray> env, NDManager scratch) {
+    private void run(Step step, NDArray[] values, NDManager scratch) {
         OnnxNode node = step.node();
-        List<NDArray> args = new ArrayList<>(node.inputs().size());
-        for (String name : node.inputs()) {
-            if (name.isEmpty()) {
-                args.add(null);
+        NDArray[] args = new NDArray[step.inputs().length];
+        for (int i = 0; i < args.length; i++) {
+            int slot = step.inputs()[i];
+            if (slot < 0) {
                 continue;
             }
-            NDArray v = env.get(name);
-            if (v == null) {
-                throw new IllegalStateException(node.describe() + " reads '" + name + "', which is not computed yet");
+            args[i] = values[slot];
+            if (args[i] == null) {
+                throw new IllegalStateException(node.describe() + " reads '" + node.inputs().get(i)
+                        + "', which is not computed yet");
             }
-            args.add(v);
         }
         NDList out;
         try {
-            out = step.operator().apply(new OpCall(node, step.opset(), args, scratch));
+            out = step.operator().apply(new OpCall(node, step.opset(), Arrays.asList(args), scratch));
         } catch (UnsupportedOperatorException e) {
             throw e;
         } catch (RuntimeException e) {
             throw new IllegalStateException(node.describe() + " failed: " + e.getMessage(), e);
         }
-        for (int i = 0; i < node.outputs().size() && i < out.size(); i++) {
-            String name = node.outputs().get(i);
-            if (!name.isEmpty() && out.get(i) != null) {
-                env.put(name, out.get(i));
+        for (int i = 0; i < step.outputs().length && i < out.size(); i++) {
+            if (step.outputs()[i] >= 0 && out.get(i) != null) {
+                values[step.outputs()[i]] = out.get(i);
             }
         }
     }

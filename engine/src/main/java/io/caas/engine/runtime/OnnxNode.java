@@ -45,7 +45,15 @@ public record OnnxNode(String name, String opType, String domain, List<String> i
     /** The ints of an attribute, or null when absent (absent and empty mean different things for some ops). */
     public long[] attrInts(String attr) {
         AttributeProto a = attributes.get(attr);
-        return a == null ? null : a.getIntsList().stream().mapToLong(Long::longValue).toArray();
+        if (a == null) {
+            return null;
+        }
+        // A loop, not a stream: convolutions and pools read their window attributes on every forward pass.
+        long[] out = new long[a.getIntsCount()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = a.getInts(i);
+        }
+        return out;
     }
 
     public float[] attrFloats(String attr) {

@@ -54,6 +54,23 @@ record Windows(long[] kernel, long[] strides, long[] dilations, long[] pads) {
         return kernel.length;
     }
 
+    boolean dilated() {
+        return anyNot(dilations, 1);
+    }
+
+    boolean padded() {
+        return anyNot(pads, 0);
+    }
+
+    private static boolean anyNot(long[] values, long value) {
+        for (long v : values) {
+            if (v != value) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     boolean symmetric() {
         for (int i = 0; i < rank(); i++) {
             if (pads[i] != pads[i + rank()]) {

@@ -14,6 +14,8 @@ import io.caas.engine.runtime.OnnxInterpreter;
 import io.caas.engine.runtime.WeightExport;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -133,6 +135,17 @@ class FineTunerTest {
         }
         assertThat(steps.get()).isEqualTo(3);
         assertThat(Thread.currentThread().isInterrupted()).isFalse();
+    }
+
+    @Test
+    void progressMessageGivesTheLossToFourDecimalsAsFormatterDoes() {
+        Random rnd = new Random(7);
+        for (int i = 0; i < 10_000; i++) {
+            double v = i < 5 ? new double[] {0, 2.30258509, 1e-5, 9.99996, 123456.78901}[i]
+                    : Math.exp(rnd.nextGaussian() * 4);
+            assertThat(FineTuner.fourDecimals(v)).as("%s", v).isEqualTo(String.format(Locale.ROOT, "%.4f", v));
+        }
+        assertThat(FineTuner.fourDecimals(-0.25)).isEqualTo("-0.2500");
     }
 
     @Test
