@@ -97,7 +97,16 @@ public final class OnnxBlock extends AbstractBlock {
     }
 
     @Override
-    protected synchronized NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        return evaluate(ps, inputs, training, graph.outputs().stream().map(ValueInfo::name).toList());
+    }
+
+    /**
+     * Runs the graph and returns the named values, graph outputs or intermediate ones (a layer's input, say), in
+     * the order asked; they live on the inputs' manager like forward's outputs. Training mode keeps them on the
+     * autograd tape.
+     */
+    public synchronized NDList evaluate(ParameterStore ps, NDList inputs, boolean training, List<String> names) {
         List<ValueInfo> declared = graph.inputs();
         if (inputs.size() != declared.size()) {
             throw new IllegalArgumentException("the model takes " + declared.size() + " inputs "
@@ -123,10 +132,10 @@ public final class OnnxBlock extends AbstractBlock {
             for (Step step : plan) {
                 run(step, env, scratch);
             }
-            for (ValueInfo out : graph.outputs()) {
-                NDArray v = env.get(out.name());
+            for (String name : names) {
+                NDArray v = env.get(name);
                 if (v == null) {
-                    throw new IllegalStateException("graph output '" + out.name() + "' was never computed");
+                    throw new IllegalArgumentException("value '" + name + "' is not computed by this graph");
                 }
                 results.add(borrowed.containsKey(v) ? v.duplicate() : v);
             }
