@@ -53,6 +53,28 @@ final class StructuredExport {
                 (i, node, layer, nodes, added) -> new LayerGraph(layer, nodes, added).build());
     }
 
+    /**
+     * The generators of each block read back from their stored [p, q, r, n] tensors (h null for circulant blocks):
+     * the inverse of how the export writes them, for weights trained in the graph.
+     */
+    static List<Generators> blocksFrom(float[] g, float[] h, int blocks, int r, int n) {
+        List<Generators> out = new java.util.ArrayList<>(blocks);
+        for (int blk = 0; blk < blocks; blk++) {
+            double[][] gv = new double[r][n];
+            double[][] hv = h == null ? null : new double[r][n];
+            for (int i = 0; i < r; i++) {
+                for (int k = 0; k < n; k++) {
+                    gv[i][n - 1 - k] = g[(blk * r + i) * n + k];
+                    if (hv != null) {
+                        hv[i][n - 1 - k] = h[(blk * r + i) * n + k];
+                    }
+                }
+            }
+            out.add(new Generators(gv, hv));
+        }
+        return out;
+    }
+
     private String unique(String base) {
         return GraphEdits.unique(names, base);
     }
