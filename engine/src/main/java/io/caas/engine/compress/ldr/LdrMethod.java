@@ -9,7 +9,6 @@ import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ProgressListener;
-import io.caas.engine.compress.TrainingBudget;
 import io.caas.engine.compress.svd.FactorizedExport;
 import io.caas.engine.compress.svd.TruncatedSvdMethod;
 import io.caas.engine.onnx.LayerKind;
@@ -172,19 +171,11 @@ public final class LdrMethod implements CompressionMethod {
         ModelProto base = original;
         CompressionTask tuning = task;
         if (fitsToData(params, task)) {
-            int steps = params.fitSteps();
-            Long maxSteps = task.budget() == null ? null : task.budget().maxSteps();
-            if (maxSteps != null && maxSteps > 0) {
-                // the fit's Adam steps count against the job's step budget (one costs about what a fine-tuning
-                // step costs, measured in BENCHMARKS.md); it may take at most half of it
-                steps = (int) Math.min(steps, maxSteps / (2L * replaced.size()));
-                TrainingBudget b = task.budget();
-                tuning = new CompressionTask(task.model(), task.parameters(), task.trainData(), task.evalData(),
-                        new TrainingBudget(b.epochs(), maxSteps - (long) steps * replaced.size(), b.batchSize(),
-                                b.learningRate()));
-            }
-            SequentialOutputFit.Outcome fitted = new SequentialOutputFit(FIT_SAMPLES, steps, FIT_LEARNING_RATE)
-                    .run(original, replaced, task.trainData().orElseThrow(), progress, 0.2, 0.2);
+            FitBudget split = FitBudget.split(params.fitSteps(), replaced.size(), task.budget());
+            tuning = new CompressionTask(task.model(), task.parameters(), task.trainData(), task.evalData(),
+                    split.fineTuning());
+            SequentialOutputFit.Outcome fitted = new SequentialOutputFit(FIT_SAMPLES, split.stepsPerLayer(),
+                    FIT_LEARNING_RATE).run(original, replaced, task.trainData().orElseThrow(), progress, 0.2, 0.2);
             base = fitted.model();
             replaced = fitted.layers();
             fitted.notes().forEach((node, note) -> reports.computeIfPresent(node, (k, r) -> new LayerReport(
