@@ -1,5 +1,7 @@
 package io.caas.engine.compress.ldr;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.SingularOps_DDRM;
 import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
@@ -31,7 +33,7 @@ public final class GeneratorFit {
     /** Every block of a dense layer fitted in closed form, laid out as {@link BlockLayout#of} cuts it. */
     static StructuredExport.Layer layer(DenseLayer d, Structure structure, int rank) {
         BlockLayout layout = BlockLayout.of(d.in(), d.out());
-        java.util.List<Generators> blocks = new java.util.ArrayList<>();
+        List<Generators> blocks = new ArrayList<>();
         for (int a = 0; a < layout.p(); a++) {
             for (int b = 0; b < layout.q(); b++) {
                 double[] block = layout.block(d.matrix(), a, b);
@@ -135,7 +137,7 @@ public final class GeneratorFit {
      * ‖Ŵ − W‖_F / ‖W‖_F over a whole layer, W in × out row-major and its blocks' generators at a·q + b; the
      * padding is sliced off in the model, so only the real entries count.
      */
-    public static double relativeError(BlockLayout layout, double[] w, java.util.List<Generators> blocks) {
+    public static double relativeError(BlockLayout layout, double[] w, List<Generators> blocks) {
         int n = layout.n();
         double diff = 0;
         double norm = 0;

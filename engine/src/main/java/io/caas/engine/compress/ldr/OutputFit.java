@@ -16,6 +16,7 @@ import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import io.caas.engine.runtime.InterpretedModel;
 import io.caas.engine.runtime.OnnxInterpreter;
 import io.caas.engine.runtime.WeightExport;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -89,7 +90,7 @@ final class OutputFit {
             }
             double after = relativeError(m, x, y, yy);
             ModelProto trained = WeightExport.withTrainedWeights(structured, m.block());
-            Map<String, TensorProto> stored = new java.util.HashMap<>();
+            Map<String, TensorProto> stored = new HashMap<>();
             trained.getGraph().getInitializerList().forEach(t -> stored.put(t.getName(), t));
             int r = closedForm.blocks().get(0).rank();
             BlockLayout layout = closedForm.layout();

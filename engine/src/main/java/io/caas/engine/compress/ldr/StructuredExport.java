@@ -6,6 +6,7 @@ import io.caas.engine.onnx.proto.Onnx.AttributeProto;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -58,7 +59,7 @@ final class StructuredExport {
      * the inverse of how the export writes them, for weights trained in the graph.
      */
     static List<Generators> blocksFrom(float[] g, float[] h, int blocks, int r, int n) {
-        List<Generators> out = new java.util.ArrayList<>(blocks);
+        List<Generators> out = new ArrayList<>(blocks);
         for (int blk = 0; blk < blocks; blk++) {
             double[][] gv = new double[r][n];
             double[][] hv = h == null ? null : new double[r][n];
