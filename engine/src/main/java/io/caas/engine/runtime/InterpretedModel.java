@@ -44,8 +44,16 @@ public final class InterpretedModel implements AutoCloseable {
      * Inputs on another device (CPU arrays for a GPU model) are copied to the model's device first.
      */
     public NDList forward(NDList inputs) {
+        return values(inputs, outputNames());
+    }
+
+    /**
+     * Like {@link #forward(NDList)}, but returns the named values of the graph, intermediate ones included (the
+     * input a layer sees, for instance), in the order asked.
+     */
+    public NDList values(NDList inputs, List<String> names) {
         if (inputs.isEmpty() || inputs.stream().allMatch(a -> a.getDevice().equals(device()))) {
-            return block.forward(new ParameterStore(manager, false), inputs, false);
+            return block.evaluate(new ParameterStore(manager, false), inputs, false, names);
         }
         NDManager caller = inputs.head().getManager();
         try (NDManager onDevice = caller.newSubManager(device())) {
@@ -57,7 +65,7 @@ public final class InterpretedModel implements AutoCloseable {
                 }
                 moved.add(m);
             }
-            NDList out = block.forward(new ParameterStore(manager, false), moved, false);
+            NDList out = block.evaluate(new ParameterStore(manager, false), moved, false, names);
             out.attach(caller);
             return out;
         }

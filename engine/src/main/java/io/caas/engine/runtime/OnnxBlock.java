@@ -49,6 +49,7 @@ public final class OnnxBlock extends AbstractBlock {
     private final int[] parameterSlots;
     private final List<Step> plan = new ArrayList<>();
     private final int[] outputSlots;
+    private final List<String> outputNames;
 
     /** One node to run: slot -1 for an omitted optional input or output (an empty name). */
     private record Step(OnnxNode node, Operator operator, long opset, int[] inputs, int[] outputs) {
@@ -79,7 +80,8 @@ public final class OnnxBlock extends AbstractBlock {
                         slots.of(node.outputs())));
             }
         }
-        outputSlots = slots.of(graph.outputs().stream().map(ValueInfo::name).toList());
+        outputNames = graph.outputs().stream().map(ValueInfo::name).toList();
+        outputSlots = slots.of(outputNames);
     }
 
     private static Set<String> learnableWeights(OnnxGraph graph) {
@@ -114,7 +116,21 @@ public final class OnnxBlock extends AbstractBlock {
     }
 
     @Override
-    protected synchronized NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        return evaluate(ps, inputs, training, outputSlots, outputNames);
+    }
+
+    /**
+     * Runs the graph and returns the named values, graph outputs or intermediate ones (a layer's input, say), in
+     * the order asked; they live on the inputs' manager like forward's outputs. Training mode keeps them on the
+     * autograd tape.
+     */
+    public NDList evaluate(ParameterStore ps, NDList inputs, boolean training, List<String> names) {
+        return evaluate(ps, inputs, training, names.stream().mapToInt(slots::find).toArray(), names);
+    }
+
+    private synchronized NDList evaluate(ParameterStore ps, NDList inputs, boolean training, int[] wanted,
+                                         List<String> names) {
         List<ValueInfo> declared = graph.inputs();
         if (inputs.size() != declared.size()) {
             throw new IllegalArgumentException("the model takes " + declared.size() + " inputs "
@@ -142,10 +158,10 @@ public final class OnnxBlock extends AbstractBlock {
             for (Step step : plan) {
                 run(step, values, scratch);
             }
-            for (int i = 0; i < outputSlots.length; i++) {
-                NDArray v = outputSlots[i] < 0 ? null : values[outputSlots[i]];
+            for (int i = 0; i < wanted.length; i++) {
+                NDArray v = wanted[i] < 0 ? null : values[wanted[i]];
                 if (v == null) {
-                    throw new IllegalStateException("graph output '" + graph.outputs().get(i).name() + "' was never computed");
+                    throw new IllegalArgumentException("value '" + names.get(i) + "' is not computed by this graph");
                 }
                 results.add(borrowed.containsKey(v) ? v.duplicate() : v);
             }

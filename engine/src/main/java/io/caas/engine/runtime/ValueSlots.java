@@ -18,6 +18,11 @@ final class ValueSlots {
         return out;
     }
 
+    /** The slot of a name already numbered, or -1. */
+    int find(String name) {
+        return slots.getOrDefault(name, -1);
+    }
+
     int size() {
         return slots.size();
     }

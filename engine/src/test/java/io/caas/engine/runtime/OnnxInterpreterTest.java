@@ -87,6 +87,28 @@ class OnnxInterpreterTest {
     }
 
     @Test
+    void valuesReturnsIntermediateValuesInTheOrderAsked() {
+        try (InterpretedModel m = OnnxInterpreter.load(denseModel(), Device.cpu());
+             NDManager nd = NDManager.newBaseManager(Device.cpu())) {
+            NDArray x = nd.create(new float[] {1, 2, 3, -1, 0, 1}, new Shape(2, 3));
+            NDArray w = m.block().weightParameters().get("W").getArray();
+            NDArray b = m.block().weightParameters().get("b").getArray();
+            NDList values = m.values(new NDList(x), java.util.List.of("r", "h", "x", "y"));
+            NDArray h = x.matMul(w.transpose()).add(b);
+            assertThat(values).hasSize(4);
+            assertThat(values.get(0).toFloatArray()).containsExactly(h.maximum(0).toFloatArray());
+            assertThat(values.get(1).getShape()).isEqualTo(new Shape(2, 4));
+            assertThat(values.get(1).toFloatArray()).containsExactly(h.toFloatArray());
+            // a graph input comes back as a copy that outlives the pass, like every other value
+            assertThat(values.get(2).toFloatArray()).containsExactly(x.toFloatArray());
+            assertThat(values.get(3).toFloatArray()).containsExactly(m.forward(new NDList(x)).head().toFloatArray());
+            assertThat(values.get(0).getManager()).isSameAs(nd);
+            assertThatThrownBy(() -> m.values(new NDList(x), java.util.List.of("nope")))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'nope'");
+        }
+    }
+
+    @Test
     void gradientsReachParametersButNotFrozenOnes() {
         try (InterpretedModel m = OnnxInterpreter.load(denseModel(), Device.cpu());
              NDManager nd = NDManager.newBaseManager(Device.cpu())) {

@@ -100,6 +100,49 @@ public final class FashionMnistModels {
                 .output("y", -1, 10).build();
     }
 
+    /**
+     * Conv(c1,3x3)-Relu-MaxPool-Conv(c2,3x3)-Relu-MaxPool-Flatten, then a stack of Gemm layers of the given widths
+     * with Relu between, then Gemm(10), He-initialised: several dense layers in a row after convolutions.
+     */
+    public static ModelProto deepCnn(long seed, int c1, int c2, int... hidden) {
+        SplittableRandom r = new SplittableRandom(seed);
+        OnnxModelBuilder b = new OnnxModelBuilder("fashion-deep-cnn", 13).input("x", -1, 1, 28, 28);
+        String prev = "x";
+        int in = 1;
+        int[] channels = {c1, c2};
+        for (int i = 0; i < channels.length; i++) {
+            int out = channels[i];
+            b.initializer("conv" + i + ".w", OnnxModelBuilder.randomWeights(r, out * in * 9, in * 9), out, in, 3, 3)
+                    .initializer("conv" + i + ".b", new float[out], out)
+                    .node("Conv", List.of(prev, "conv" + i + ".w", "conv" + i + ".b"), List.of("c" + i),
+                            OnnxModelBuilder.ints("kernel_shape", 3, 3), OnnxModelBuilder.ints("pads", 1, 1, 1, 1))
+                    .node("Relu", List.of("c" + i), List.of("r" + i))
+                    .node("MaxPool", List.of("r" + i), List.of("p" + i), OnnxModelBuilder.ints("kernel_shape", 2, 2),
+                            OnnxModelBuilder.ints("strides", 2, 2));
+            prev = "p" + i;
+            in = out;
+        }
+        b.node("Flatten", List.of(prev), List.of("f"), OnnxModelBuilder.integer("axis", 1));
+        prev = "f";
+        int[] sizes = new int[hidden.length + 2];
+        sizes[0] = c2 * 7 * 7;
+        System.arraycopy(hidden, 0, sizes, 1, hidden.length);
+        sizes[sizes.length - 1] = 10;
+        for (int l = 0; l + 1 < sizes.length; l++) {
+            boolean last = l + 2 == sizes.length;
+            b.initializer("fc" + l + ".w", OnnxModelBuilder.randomWeights(r, sizes[l] * sizes[l + 1], sizes[l]),
+                            sizes[l + 1], sizes[l])
+                    .initializer("fc" + l + ".b", new float[sizes[l + 1]], sizes[l + 1])
+                    .node("Gemm", List.of(prev, "fc" + l + ".w", "fc" + l + ".b"), List.of(last ? "y" : "h" + l),
+                            OnnxModelBuilder.integer("transB", 1));
+            if (!last) {
+                b.node("Relu", List.of("h" + l), List.of("a" + l));
+                prev = "a" + l;
+            }
+        }
+        return b.output("y", -1, 10).build();
+    }
+
     /** Trains a model with the engine's fine-tuner (Adam, cross-entropy) and returns it as ONNX. */
     public static ModelProto train(ModelProto model, Dataset data, float learningRate, int batch, long steps)
             throws InterruptedException {

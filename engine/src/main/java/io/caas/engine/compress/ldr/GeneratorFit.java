@@ -1,5 +1,7 @@
 package io.caas.engine.compress.ldr;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.SingularOps_DDRM;
 import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
@@ -26,6 +28,20 @@ import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
 public final class GeneratorFit {
 
     private GeneratorFit() {
+    }
+
+    /** Every block of a dense layer fitted in closed form, laid out as {@link BlockLayout#of} cuts it. */
+    static StructuredExport.Layer layer(DenseLayer d, Structure structure, int rank) {
+        BlockLayout layout = BlockLayout.of(d.in(), d.out());
+        List<Generators> blocks = new ArrayList<>();
+        for (int a = 0; a < layout.p(); a++) {
+            for (int b = 0; b < layout.q(); b++) {
+                double[] block = layout.block(d.matrix(), a, b);
+                blocks.add(structure == Structure.CIRCULANT ? circulant(block, layout.n())
+                        : toeplitzLike(block, layout.n(), rank));
+            }
+        }
+        return new StructuredExport.Layer(d, layout, structure, blocks);
     }
 
     /** @param block row-major n×n */
@@ -115,6 +131,30 @@ public final class GeneratorFit {
             }
         }
         return d;
+    }
+
+    /**
+     * ‖Ŵ − W‖_F / ‖W‖_F over a whole layer, W in × out row-major and its blocks' generators at a·q + b; the
+     * padding is sliced off in the model, so only the real entries count.
+     */
+    public static double relativeError(BlockLayout layout, double[] w, List<Generators> blocks) {
+        int n = layout.n();
+        double diff = 0;
+        double norm = 0;
+        for (int a = 0; a < layout.p(); a++) {
+            for (int b = 0; b < layout.q(); b++) {
+                double[] m = blocks.get(a * layout.q() + b).dense();
+                for (int i = 0; i < n && a * n + i < layout.in(); i++) {
+                    for (int j = 0; j < n && b * n + j < layout.out(); j++) {
+                        double v = w[(a * n + i) * layout.out() + b * n + j];
+                        double d = m[i * n + j] - v;
+                        diff += d * d;
+                        norm += v * v;
+                    }
+                }
+            }
+        }
+        return norm == 0 ? Math.sqrt(diff) : Math.sqrt(diff / norm);
     }
 
     /** ‖M − W‖_F / ‖W‖_F, 0 for a zero W that M matches. */

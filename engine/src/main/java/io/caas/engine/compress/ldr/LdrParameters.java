@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -19,16 +20,34 @@ import java.util.Set;
  * @param layers           layers named by the user, or empty for every eligible layer
  * @param skipFirstAndLast leave the last weighted layer dense (ignored when layers are named)
  * @param fineTune         fine-tune the generators when the job has training data
+ * @param fit              how the generators start: fitted to the weight, or to the layers' outputs on data;
+ *                         null when not given (data where the job has training data)
+ * @param fitSteps         Adam steps per layer of the data fit
  */
-record LdrParameters(Structure structure, int rank, Set<String> layers, boolean skipFirstAndLast, boolean fineTune) {
+record LdrParameters(Structure structure, int rank, Set<String> layers, boolean skipFirstAndLast, boolean fineTune,
+                     Fit fit, int fitSteps) {
+
+    /** What the generators are fitted to before fine-tuning. */
+    enum Fit {
+        /** The closed-form fit to the dense weight alone. */
+        WEIGHT,
+        /** Then the layers' outputs on training data ({@link SequentialOutputFit}). */
+        DATA;
+
+        String wireName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
 
     static final String STRUCTURE = "structure";
     static final String RANK = "displacementRank";
     static final String LAYERS = "layers";
     static final String SKIP_FIRST_AND_LAST = "skipFirstAndLast";
     static final String FINE_TUNE = "fineTune";
+    static final String FIT = "fit";
+    static final String FIT_STEPS = "fitSteps";
     static final Set<String> KNOWN = new LinkedHashSet<>(List.of(STRUCTURE, RANK, LAYERS, SKIP_FIRST_AND_LAST,
-            FINE_TUNE));
+            FINE_TUNE, FIT, FIT_STEPS));
 
     static LdrParameters parse(Map<String, Object> params, ModelSummary model) {
         Map<String, Object> p = params == null ? Map.of() : params;
@@ -58,6 +77,25 @@ record LdrParameters(Structure structure, int rank, Set<String> layers, boolean 
         }
         boolean skip = ParameterValues.bool(p.get(SKIP_FIRST_AND_LAST), SKIP_FIRST_AND_LAST, true, problems);
         boolean fineTune = ParameterValues.bool(p.get(FINE_TUNE), FINE_TUNE, true, problems);
+        Fit fit = null;
+        Object rawFit = p.get(FIT);
+        if (rawFit != null) {
+            fit = rawFit instanceof String s ? Arrays.stream(Fit.values())
+                    .filter(f -> f.wireName().equalsIgnoreCase(s.strip())).findFirst().orElse(null) : null;
+            if (fit == null) {
+                problems.add(FIT + " must be one of [weight, data], got " + rawFit);
+            }
+        }
+        int fitSteps = LdrMethod.DEFAULT_FIT_STEPS;
+        Object rawSteps = p.get(FIT_STEPS);
+        if (rawSteps != null) {
+            Double v = ParameterValues.number(rawSteps);
+            if (v == null || v != Math.rint(v) || v < 0 || v > 100_000) {
+                problems.add(FIT_STEPS + " must be an integer from 0 to 100000, got " + rawSteps);
+            } else {
+                fitSteps = v.intValue();
+            }
+        }
         Set<String> layers = ParameterValues.layerNames(p.get(LAYERS), model, "ldr", problems);
         for (String name : layers) {
             model.layers().stream().filter(l -> l.node().equals(name) && l.kind() != LayerKind.DENSE).findFirst()
@@ -70,6 +108,6 @@ record LdrParameters(Structure structure, int rank, Set<String> layers, boolean 
         if (!problems.isEmpty()) {
             throw new InvalidParametersException(problems);
         }
-        return new LdrParameters(structure, rank, layers, skip, fineTune);
+        return new LdrParameters(structure, rank, layers, skip, fineTune, fit, fitSteps);
     }
 }

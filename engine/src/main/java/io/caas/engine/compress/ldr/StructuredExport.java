@@ -6,6 +6,7 @@ import io.caas.engine.onnx.proto.Onnx.AttributeProto;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,6 +52,28 @@ final class StructuredExport {
         layers.forEach(l -> byNode.put(l.dense().nodeIndex(), l));
         return GraphEdits.replaceNodes(model, byNode,
                 (i, node, layer, nodes, added) -> new LayerGraph(layer, nodes, added).build());
+    }
+
+    /**
+     * The generators of each block read back from their stored [p, q, r, n] tensors (h null for circulant blocks):
+     * the inverse of how the export writes them, for weights trained in the graph.
+     */
+    static List<Generators> blocksFrom(float[] g, float[] h, int blocks, int r, int n) {
+        List<Generators> out = new ArrayList<>(blocks);
+        for (int blk = 0; blk < blocks; blk++) {
+            double[][] gv = new double[r][n];
+            double[][] hv = h == null ? null : new double[r][n];
+            for (int i = 0; i < r; i++) {
+                for (int k = 0; k < n; k++) {
+                    gv[i][n - 1 - k] = g[(blk * r + i) * n + k];
+                    if (hv != null) {
+                        hv[i][n - 1 - k] = h[(blk * r + i) * n + k];
+                    }
+                }
+            }
+            out.add(new Generators(gv, hv));
+        }
+        return out;
     }
 
     private String unique(String base) {
