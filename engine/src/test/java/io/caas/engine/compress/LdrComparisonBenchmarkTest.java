@@ -8,12 +8,10 @@ import io.caas.engine.eval.ModelMeasurements;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.testing.FashionMnistModels;
 import io.caas.engine.onnx.OnnxModels;
-import io.caas.engine.testing.OnnxModelBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Locale;
-import java.util.SplittableRandom;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -93,49 +91,10 @@ class LdrComparisonBenchmarkTest {
         if (Files.isRegularFile(cached)) {
             return OnnxModels.read(cached);
         }
-        ModelProto trained = FashionMnistModels.train(comparisonCnn(5), train, 1e-3f, 64, MethodComparisonBenchmarkTest.PRETRAIN_STEPS);
+        ModelProto trained = FashionMnistModels.train(FashionMnistModels.deepCnn(5, 16, 32, 128, 512, 128), train,
+                1e-3f, 64, MethodComparisonBenchmarkTest.PRETRAIN_STEPS);
         OnnxModels.write(trained, cached);
         return trained;
-    }
-
-    /**
-     * Conv(16,3×3)-Relu-MaxPool-Conv(32,3×3)-Relu-MaxPool-Flatten-Gemm(128)-Relu-Gemm(512)-Relu-Gemm(128)-Relu-
-     * Gemm(10), He-initialised.
-     */
-    static ModelProto comparisonCnn(long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        OnnxModelBuilder b = new OnnxModelBuilder("comparison-cnn", 13).input("x", -1, 1, 28, 28);
-        String prev = "x";
-        int in = 1;
-        int[] channels = {16, 32};
-        for (int i = 0; i < channels.length; i++) {
-            int out = channels[i];
-            b.initializer("conv" + i + ".w", OnnxModelBuilder.randomWeights(r, out * in * 9, in * 9), out, in, 3, 3)
-                    .initializer("conv" + i + ".b", new float[out], out)
-                    .node("Conv", List.of(prev, "conv" + i + ".w", "conv" + i + ".b"), List.of("c" + i),
-                            OnnxModelBuilder.ints("kernel_shape", 3, 3), OnnxModelBuilder.ints("pads", 1, 1, 1, 1))
-                    .node("Relu", List.of("c" + i), List.of("r" + i))
-                    .node("MaxPool", List.of("r" + i), List.of("p" + i), OnnxModelBuilder.ints("kernel_shape", 2, 2),
-                            OnnxModelBuilder.ints("strides", 2, 2));
-            prev = "p" + i;
-            in = out;
-        }
-        b.node("Flatten", List.of(prev), List.of("f"), OnnxModelBuilder.integer("axis", 1));
-        prev = "f";
-        int[] sizes = {32 * 7 * 7, 128, 512, 128, 10};
-        for (int l = 0; l + 1 < sizes.length; l++) {
-            boolean last = l + 2 == sizes.length;
-            b.initializer("fc" + l + ".w", OnnxModelBuilder.randomWeights(r, sizes[l] * sizes[l + 1], sizes[l]),
-                            sizes[l + 1], sizes[l])
-                    .initializer("fc" + l + ".b", new float[sizes[l + 1]], sizes[l + 1])
-                    .node("Gemm", List.of(prev, "fc" + l + ".w", "fc" + l + ".b"), List.of(last ? "y" : "h" + l),
-                            OnnxModelBuilder.integer("transB", 1));
-            if (!last) {
-                b.node("Relu", List.of("h" + l), List.of("a" + l));
-                prev = "a" + l;
-            }
-        }
-        return b.output("y", -1, 10).build();
     }
 
     static String share(long after, long before) {

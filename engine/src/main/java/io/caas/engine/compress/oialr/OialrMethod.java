@@ -7,6 +7,7 @@ import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
 import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.LayerReport;
+import io.caas.engine.compress.LayerSelection;
 import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ProgressListener;
@@ -56,6 +57,8 @@ import java.util.Set;
 public final class OialrMethod implements CompressionMethod {
 
     public static final String NAME = "oialr";
+
+    private static final String KEPT_DENSE = "kept dense";
 
     /**
      * Steps between re-orthogonalisations. Chosen: the paper tunes this per task (hundreds to thousands of steps
@@ -133,11 +136,9 @@ public final class OialrMethod implements CompressionMethod {
         if (params.targetParameters() > 0) {
             // from names and shapes alone; the run checks again with what only the weights tell (dtype, sharing)
             List<WeightedLayer> layers = model.layers().stream().filter(TruncatedSvdMethod::factorizable).toList();
-            String firstConv = layers.stream().filter(l -> l.kind() == LayerKind.CONV).map(WeightedLayer::node)
-                    .findFirst().orElse(null);
-            String last = layers.isEmpty() ? null : layers.get(layers.size() - 1).node();
+            LayerSelection selection = LayerSelection.of(layers, params.layers(), params.skipFirstAndLast());
             List<WeightedLayer> lowRank = layers.stream()
-                    .filter(l -> namedSkip(l, params, firstConv, last) == null && skinny(l, params) == null).toList();
+                    .filter(l -> selection.skipReason(l, KEPT_DENSE) == null && skinny(l, params) == null).toList();
             long fixed = model.parameters() - lowRank.stream().mapToLong(WeightedLayer::parameters).sum();
             long floor = fixed + RankBudget.floorOfShapes(lowRank.stream().map(WeightedLayer::matrixShape).toList(),
                     params.minRank());
@@ -195,15 +196,13 @@ public final class OialrMethod implements CompressionMethod {
         Weights weights = Weights.of(original.getGraph());
         List<WeightedLayer> layers = summary.layers().stream().filter(TruncatedSvdMethod::factorizable).toList();
         Map<WeightedLayer, Integer> nodeIndex = TruncatedSvdMethod.nodeIndices(original, layers);
-        String firstConv = layers.stream().filter(l -> l.kind() == LayerKind.CONV).map(WeightedLayer::node)
-                .findFirst().orElse(null);
-        String last = layers.isEmpty() ? null : layers.get(layers.size() - 1).node();
+        LayerSelection selection = LayerSelection.of(layers, params.layers(), params.skipFirstAndLast());
         Map<String, LayerReport> denseReports = new LinkedHashMap<>();
         List<Trained> trained = new ArrayList<>();
         for (WeightedLayer layer : layers) {
             long[] shape = layer.matrixShape();
             long full = Math.min(shape[0], shape[1]);
-            String skip = skipReason(layer, params, firstConv, last, weights, original.getGraph());
+            String skip = skipReason(layer, params, selection, weights, original.getGraph());
             if (skip != null) {
                 denseReports.put(layer.node(), new LayerReport(layer.node(), layer.opType(), shape, full, full,
                         layer.parameters(), layer.parameters(), false, skip));
@@ -401,9 +400,9 @@ public final class OialrMethod implements CompressionMethod {
         return trained.stream().mapToLong(t -> t.factors().rank()).sum();
     }
 
-    private static String skipReason(WeightedLayer layer, OialrParameters params, String firstConv, String last,
+    private static String skipReason(WeightedLayer layer, OialrParameters params, LayerSelection selection,
                                      Weights weights, GraphProto graph) {
-        String named = namedSkip(layer, params, firstConv, last);
+        String named = selection.skipReason(layer, KEPT_DENSE);
         if (named != null) {
             return named;
         }
@@ -417,19 +416,6 @@ public final class OialrMethod implements CompressionMethod {
         long users = graph.getNodeList().stream().filter(n -> n.getInputList().contains(layer.weight())).count();
         if (users > 1) {
             return "weight shared by " + users + " nodes";
-        }
-        return null;
-    }
-
-    private static String namedSkip(WeightedLayer layer, OialrParameters params, String firstConv, String last) {
-        if (!params.layers().isEmpty()) {
-            return params.layers().contains(layer.node()) ? null : "not among the requested layers";
-        }
-        if (params.skipFirstAndLast() && layer.node().equals(firstConv)) {
-            return "first convolution, kept dense (skipFirstAndLast)";
-        }
-        if (params.skipFirstAndLast() && layer.node().equals(last)) {
-            return "last layer, kept dense (skipFirstAndLast)";
         }
         return null;
     }

@@ -5,6 +5,7 @@ import io.caas.engine.compress.CompressionMethod;
 import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
 import io.caas.engine.compress.InvalidParametersException;
+import io.caas.engine.compress.LayerSelection;
 import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.compress.MethodParameter;
@@ -34,6 +35,8 @@ import java.util.Set;
 public final class TruncatedSvdMethod implements CompressionMethod {
 
     public static final String NAME = "svd";
+
+    private static final String KEPT_DENSE = "kept dense";
 
     /**
      * Kept energy Σ_{i≤r}σ_i² / Σσ_i² by default. Truncation leaves a relative Frobenius error of √(1 − energy)
@@ -101,10 +104,8 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         if (params.rule() == SvdParameters.RankRule.TARGET_PARAMETERS) {
             // the float32 check needs the weights; rank 1 everywhere is the floor either way
             List<WeightedLayer> layers = model.layers().stream().filter(TruncatedSvdMethod::factorizable).toList();
-            String firstConv = layers.stream().filter(l -> l.kind() == LayerKind.CONV).map(WeightedLayer::node)
-                    .findFirst().orElse(null);
-            String last = layers.isEmpty() ? null : layers.get(layers.size() - 1).node();
-            List<WeightedLayer> chosen = layers.stream().filter(l -> skipReason(l, params, firstConv, last) == null)
+            LayerSelection selection = LayerSelection.of(layers, params.layers(), params.skipFirstAndLast());
+            List<WeightedLayer> chosen = layers.stream().filter(l -> selection.skipReason(l, KEPT_DENSE) == null)
                     .toList();
             long fixed = model.parameters() - chosen.stream().mapToLong(WeightedLayer::parameters).sum();
             long least = RankBudget.floorOfShapes(chosen.stream().map(WeightedLayer::matrixShape).toList(), 1);
@@ -138,9 +139,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         Weights weights = Weights.of(model.getGraph());
         List<WeightedLayer> layers = summary.layers().stream().filter(TruncatedSvdMethod::factorizable).toList();
         Map<WeightedLayer, Integer> nodeIndex = nodeIndices(model, layers);
-        String firstConv = layers.stream().filter(l -> l.kind() == LayerKind.CONV).map(WeightedLayer::node)
-                .findFirst().orElse(null);
-        String last = layers.isEmpty() ? null : layers.get(layers.size() - 1).node();
+        LayerSelection selection = LayerSelection.of(layers, params.layers(), params.skipFirstAndLast());
 
         double share = params.fineTune() && task.trainData().isPresent() ? 0.5 : 1.0;
         LayerReport[] skipped = new LayerReport[layers.size()];
@@ -151,7 +150,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                 throw new InterruptedException("svd cancelled");
             }
             WeightedLayer layer = layers.get(li);
-            String skip = skipReason(layer, params, firstConv, last);
+            String skip = selection.skipReason(layer, KEPT_DENSE);
             if (skip == null && weights.get(layer.weight()).orElseThrow().getDataType()
                     != TensorProto.DataType.FLOAT_VALUE) {
                 skip = "weight is not float32";
@@ -254,19 +253,6 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             curve.add(new double[] {r, svd.energyAt(r)});
         }
         return curve;
-    }
-
-    private static String skipReason(WeightedLayer layer, SvdParameters params, String firstConv, String last) {
-        if (!params.layers().isEmpty()) {
-            return params.layers().contains(layer.node()) ? null : "not among the requested layers";
-        }
-        if (params.skipFirstAndLast() && layer.node().equals(firstConv)) {
-            return "first convolution, kept dense (skipFirstAndLast)";
-        }
-        if (params.skipFirstAndLast() && layer.node().equals(last)) {
-            return "last layer, kept dense (skipFirstAndLast)";
-        }
-        return null;
     }
 
     /**

@@ -5,6 +5,7 @@ import io.caas.engine.compress.CompressionMethod;
 import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
 import io.caas.engine.compress.LayerReport;
+import io.caas.engine.compress.LayerSelection;
 import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.compress.svd.TruncatedSvdMethod;
@@ -129,9 +130,7 @@ public final class TensorMethod implements CompressionMethod {
         Weights weights = Weights.of(model.getGraph());
         List<WeightedLayer> weighted = summary.layers().stream().filter(TruncatedSvdMethod::factorizable).toList();
         Map<WeightedLayer, Integer> nodeIndex = TruncatedSvdMethod.nodeIndices(model, weighted);
-        String firstConv = weighted.stream().filter(l -> l.kind() == LayerKind.CONV).map(WeightedLayer::node)
-                .findFirst().orElse(null);
-        String last = weighted.isEmpty() ? null : weighted.get(weighted.size() - 1).node();
+        LayerSelection selection = LayerSelection.of(weighted, params.layers(), params.skipFirstAndLast());
         List<WeightedLayer> convs = weighted.stream().filter(l -> l.kind() == LayerKind.CONV).toList();
         boolean fineTune = params.fineTune() && task.trainData().isPresent();
         double fitShare = fineTune ? 0.4 : 0.8;
@@ -140,7 +139,7 @@ public final class TensorMethod implements CompressionMethod {
         List<Decomposed> decomposed = new ArrayList<>();
         for (int li = 0; li < convs.size(); li++) {
             WeightedLayer layer = convs.get(li);
-            String skip = skipReason(layer, params, firstConv, last);
+            String skip = skipReason(layer, params, selection);
             TensorProto weight = weights.get(layer.weight()).orElseThrow();
             if (skip == null && weight.getDataType() != TensorProto.DataType.FLOAT_VALUE) {
                 skip = "weight is not float32";
@@ -248,7 +247,7 @@ public final class TensorMethod implements CompressionMethod {
         return reports;
     }
 
-    private static String skipReason(WeightedLayer layer, TensorParameters params, String firstConv, String last) {
+    private static String skipReason(WeightedLayer layer, TensorParameters params, LayerSelection selection) {
         if (!TensorParameters.eligible(layer)) {
             return "1x1 convolution: a dense layer over channels with no kernel to decompose, left as it was "
                     + "(svd factorizes it)";
@@ -256,16 +255,7 @@ public final class TensorMethod implements CompressionMethod {
         if (params.ranks().containsKey(layer.node())) {
             return null;
         }
-        if (!params.layers().isEmpty()) {
-            return params.layers().contains(layer.node()) ? null : "not among the requested layers";
-        }
-        if (params.skipFirstAndLast() && layer.node().equals(firstConv)) {
-            return "first convolution, left as it was (skipFirstAndLast)";
-        }
-        if (params.skipFirstAndLast() && layer.node().equals(last)) {
-            return "last layer, left as it was (skipFirstAndLast)";
-        }
-        return null;
+        return selection.skipReason(layer, "left as it was");
     }
 
     private static String describe(RankTarget target, Factorization f) {
