@@ -49,7 +49,9 @@ class MethodComparisonBenchmarkTest {
     static final int TRAIN = 12_000;
     static final int TEST = 2_000;
     static final long PRETRAIN_STEPS = 1_500;
-    static final TrainingBudget FINE_TUNE = new TrainingBudget(null, 400L, 64, null);
+    /** Each method's own default rate, unless -Dcomparison.lr gives every run one rate. */
+    static final TrainingBudget FINE_TUNE = new TrainingBudget(null, 400L, 64,
+            System.getProperty("comparison.lr") == null ? null : Double.valueOf(System.getProperty("comparison.lr")));
     static final EvaluationOptions OPTIONS = EvaluationOptions.defaults().withRuns(20, 100).withBatchSize(64);
     /** oialr cuts only to the budget here (its σ cut-off at 0.05 rarely fires), re-orthogonalising every 50 steps. */
     static final Map<String, Object> OIALR_MATCHED = Map.of("frequency", 50, "sigmaCutoff", 0.05);

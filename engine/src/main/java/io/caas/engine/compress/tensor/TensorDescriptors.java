@@ -87,7 +87,7 @@ final class TensorDescriptors {
         p.add(new MethodParameter(TensorParameters.FINE_TUNE, "boolean", false, null, null,
                 "After decomposing, fine-tune the whole model (every factor conv included) on the job's training "
                         + "data within its budget: cross-entropy with labels, else distillation of the original's "
-                        + "outputs (MSE). Budget defaults: Adam 1e-4, batch 64, 1 epoch. Ignored without training "
+                        + "outputs (MSE). Budget defaults: Adam 1e-3, batch 64, 1 epoch. Ignored without training "
                         + "data.",
                 "as svd's fineTune; fine-tuning after decomposition as in Kim et al. 2016 and " + PAPER));
         p.add(new MethodParameter(TensorParameters.SENSITIVITY_SAMPLES, "integer", DEFAULT_SENSITIVITY_SAMPLES, 0,
