@@ -7,11 +7,8 @@ import io.caas.engine.eval.Evaluator;
 import io.caas.engine.eval.ModelMeasurements;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.testing.FashionMnistModels;
-import io.caas.engine.onnx.OnnxModels;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Locale;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -46,30 +43,15 @@ class LdrComparisonBenchmarkTest {
                 new MethodComparisonBenchmarkTest.Setting("ldr toeplitz-like r=2, fit weight", "ldr",
                         Map.of("fit", "weight")));
         List<String> rows = new ArrayList<>();
-        rows.add(row("original", "—", original, original, 0));
+        rows.add(MethodComparisonBenchmarkTest.format(new MethodComparisonBenchmarkTest.Row("original", "—", original,
+                0), original));
         for (MethodComparisonBenchmarkTest.Setting s : selected(settings)) {
-            long start = System.nanoTime();
-            CompressionResult r = CompressionMethods.get(s.method()).compress(new CompressionTask(model,
-                    s.parameters(), Optional.of(train), Optional.empty(), MethodComparisonBenchmarkTest.FINE_TUNE),
-                    ProgressListener.NONE);
-            double seconds = (System.nanoTime() - start) / 1e9;
-            ModelMeasurements m = Evaluator.measure(r.compressed(), Optional.of(test),
-                    MethodComparisonBenchmarkTest.OPTIONS);
-            long before = 0;
-            long after = 0;
-            for (LayerReport l : r.layers()) {
-                if (l.factorized()) {
-                    before += l.parametersBefore();
-                    after += l.parametersAfter();
-                }
-            }
-            List<double[]> loss = r.curves().get("loss");
-            String row = row(s.label(), share(after,
-                    before), m, original, seconds);
+            MethodComparisonBenchmarkTest.Outcome o = MethodComparisonBenchmarkTest.run(model, s, train, test);
+            String row = MethodComparisonBenchmarkTest.format(o.row(), original);
             rows.add(row);
-            System.out.println(row + " fine-tuning steps " + loss.size());
-            r.layers().forEach(l -> System.out.println("  " + l.node() + ": " + l.note()));
-            assertThat(m.parameters()).isLessThan(original.parameters());
+            System.out.println(row + " fine-tuning steps " + o.result().curves().get("loss").size());
+            o.result().layers().forEach(l -> System.out.println("  " + l.node() + ": " + l.note()));
+            assertThat(o.row().m().parameters()).isLessThan(original.parameters());
         }
         rows.forEach(System.out::println);
     }
@@ -81,32 +63,13 @@ class LdrComparisonBenchmarkTest {
         if (chosen == null || chosen.isBlank()) {
             return all;
         }
-        return java.util.Arrays.stream(chosen.split(",")).map(String::strip).map(Integer::parseInt).map(all::get)
+        return Arrays.stream(chosen.split(",")).map(String::strip).map(Integer::parseInt).map(all::get)
                 .toList();
     }
 
-    /** The model, trained once and kept under target/ so reruns skip the slowest part. */
+    /** The CNN of the first comparison, trained once and kept under target/. */
     static ModelProto pretrained(Dataset train) throws Exception {
-        Path cached = Path.of("target", "comparison-cnn-seed5-" + MethodComparisonBenchmarkTest.PRETRAIN_STEPS + ".onnx");
-        if (Files.isRegularFile(cached)) {
-            return OnnxModels.read(cached);
-        }
-        ModelProto trained = FashionMnistModels.train(FashionMnistModels.deepCnn(5, 16, 32, 128, 512, 128), train,
-                1e-3f, 64, MethodComparisonBenchmarkTest.PRETRAIN_STEPS);
-        OnnxModels.write(trained, cached);
-        return trained;
+        return MethodComparisonBenchmarkTest.pretrained("comparison-cnn-seed5",
+                FashionMnistModels.deepCnn(5, 16, 32, 128, 512, 128), train);
     }
-
-    static String share(long after, long before) {
-        return before == 0 ? "none rewritten"
-                : String.format(Locale.ROOT, "%d → %d (%.0f %%)", before, after, 100.0 * after / before);
-    }
-
-    static String row(String label, String touched, ModelMeasurements m, ModelMeasurements original,
-                      double seconds) {
-        return String.format(Locale.ROOT, "| %s | %s | %d | %d | %.4f | %+.4f | %.3f | %.3f | %.0f |", label, touched,
-                m.parameters(), m.serializedBytes(), m.top1Accuracy(), m.top1Accuracy() - original.top1Accuracy(),
-                m.batch1().p50Ms(), m.batchN().p50Ms(), seconds);
-    }
-
 }

@@ -110,7 +110,8 @@ class MethodComparisonBenchmarkTest {
         rows.forEach(r -> System.out.println(format(r, original)));
     }
 
-    record Outcome(Row row, List<String> rewritten) {
+    /** A run's table row, the layers it rewrote, and the method's own result (layer notes, curves). */
+    record Outcome(Row row, List<String> rewritten, CompressionResult result) {
     }
 
     static Outcome run(ModelProto model, Setting s, Dataset train, Dataset test) throws Exception {
@@ -133,7 +134,7 @@ class MethodComparisonBenchmarkTest {
         assertThat(m.parameters()).as(s.label()).isLessThanOrEqualTo(ModelInspector.inspect(model).parameters());
         Row row = new Row(s.label(), share(after, before, rewritten), m, seconds);
         System.out.println("comparison row: " + format(row, null));
-        return new Outcome(row, rewritten);
+        return new Outcome(row, rewritten, r);
     }
 
     /** svd or oialr on the given layers, aimed at {@code size} parameters; a size out of its reach gets a row saying so. */
@@ -153,11 +154,16 @@ class MethodComparisonBenchmarkTest {
 
     /** The model, trained once and kept under target/ so reruns skip the slowest part. */
     static ModelProto pretrained(Dataset train) throws Exception {
-        Path cached = Path.of("target", "comparison-bilinear-cnn-seed5-" + PRETRAIN_STEPS + ".onnx");
+        return pretrained("comparison-bilinear-cnn-seed5", comparisonModel(5), train);
+    }
+
+    /** {@code untrained} after {@link #PRETRAIN_STEPS} Adam steps on {@code train}, cached as target/NAME-STEPS.onnx. */
+    static ModelProto pretrained(String name, ModelProto untrained, Dataset train) throws Exception {
+        Path cached = Path.of("target", name + "-" + PRETRAIN_STEPS + ".onnx");
         if (Files.isRegularFile(cached)) {
             return OnnxModels.read(cached);
         }
-        ModelProto trained = FashionMnistModels.train(comparisonModel(5), train, 1e-3f, 64, PRETRAIN_STEPS);
+        ModelProto trained = FashionMnistModels.train(untrained, train, 1e-3f, 64, PRETRAIN_STEPS);
         OnnxModels.write(trained, cached);
         return trained;
     }
