@@ -18,6 +18,9 @@ import java.util.List;
  */
 public final class RankBudget {
 
+    /** The parameter name under which methods take a whole-model budget. */
+    public static final String TARGET_PARAMETERS = "targetParameters";
+
     private RankBudget() {
     }
 

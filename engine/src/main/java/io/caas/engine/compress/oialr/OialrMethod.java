@@ -37,7 +37,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -150,13 +149,8 @@ public final class OialrMethod implements CompressionMethod {
     }
 
     @Override
-    public Optional<Map<String, Object>> withParameterBudget(Map<String, Object> parameters, long targetParameters) {
-        if (parameters.containsKey(OialrParameters.TARGET_PARAMETERS)) {
-            return Optional.empty();
-        }
-        Map<String, Object> budgeted = new LinkedHashMap<>(parameters);
-        budgeted.put(OialrParameters.TARGET_PARAMETERS, targetParameters);
-        return Optional.of(budgeted);
+    public Set<String> sizeParameters() {
+        return Set.of(OialrParameters.TARGET_PARAMETERS);
     }
 
     @Override
@@ -320,11 +314,14 @@ public final class OialrMethod implements CompressionMethod {
      * from their dense size to the target over the first {@link #BUDGET_RAMP} of the steps. Without a target every
      * layer may keep its current rank.
      */
-    private record Allowance(long fixed, long start, long target, long rampSteps) {
+    private record Allowance(long start, long target, long rampSteps) {
+
+        /** No target: every layer may keep its rank. */
+        static final Allowance UNBOUNDED = new Allowance(0, 0, 0);
 
         static Allowance of(OialrParameters params, ModelSummary summary, List<Trained> trained, long total) {
             if (params.targetParameters() == 0) {
-                return new Allowance(0, 0, 0, 0);
+                return UNBOUNDED;
             }
             long dense = trained.stream().mapToLong(t -> t.matrix().layer().parameters()).sum();
             long fixed = summary.parameters() - dense;
@@ -334,13 +331,13 @@ public final class OialrMethod implements CompressionMethod {
                 throw new InvalidParametersException(List.of(unreachable(params.targetParameters(), floor, fixed,
                         params.minRank())));
             }
-            return new Allowance(fixed, dense, params.targetParameters() - fixed,
+            return new Allowance(dense, params.targetParameters() - fixed,
                     Math.max(1, (long) Math.ceil(BUDGET_RAMP * total)));
         }
 
         int[] ranks(List<Trained> trained, List<double[]> sigmas, long step, int minRank) {
             int[] current = trained.stream().mapToInt(t -> t.factors().rank()).toArray();
-            if (rampSteps == 0) {
+            if (this == UNBOUNDED) {
                 return current;
             }
             long allowed = start - Math.round((start - target) * Math.min(1.0, (double) step / rampSteps));

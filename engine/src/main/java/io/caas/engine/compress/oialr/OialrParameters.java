@@ -2,6 +2,7 @@ package io.caas.engine.compress.oialr;
 
 import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.ParameterValues;
+import io.caas.engine.compress.RankBudget;
 import io.caas.engine.compress.svd.TruncatedSvdMethod;
 import io.caas.engine.onnx.ModelSummary;
 import java.util.ArrayList;
@@ -28,7 +29,7 @@ record OialrParameters(int frequency, double sigmaCutoff, int minRank, Set<Strin
     static final String MIN_RANK = "minRank";
     static final String LAYERS = "layers";
     static final String SKIP_FIRST_AND_LAST = "skipFirstAndLast";
-    static final String TARGET_PARAMETERS = "targetParameters";
+    static final String TARGET_PARAMETERS = RankBudget.TARGET_PARAMETERS;
     static final Set<String> KNOWN = new LinkedHashSet<>(List.of(FREQUENCY, SIGMA_CUTOFF, MIN_RANK, LAYERS,
             SKIP_FIRST_AND_LAST, TARGET_PARAMETERS));
 

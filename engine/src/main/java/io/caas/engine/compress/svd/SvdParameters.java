@@ -2,8 +2,10 @@ package io.caas.engine.compress.svd;
 
 import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.ParameterValues;
+import io.caas.engine.compress.RankBudget;
 import io.caas.engine.onnx.ModelSummary;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -27,13 +29,14 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
     static final String ENERGY = "energy";
     static final String RATIO = "ratio";
     static final String RANK = "rank";
-    static final String TARGET_PARAMETERS = "targetParameters";
+    static final String TARGET_PARAMETERS = RankBudget.TARGET_PARAMETERS;
     static final String LAYERS = "layers";
     static final String SKIP_FIRST_AND_LAST = "skipFirstAndLast";
     static final String ONLY_IF_SMALLER = "onlyIfSmaller";
     static final String FINE_TUNE = "fineTune";
     /** The alternative ways to choose the size, of which a request gives at most one. */
-    static final List<String> SIZE_RULES = List.of(ENERGY, RATIO, RANK, TARGET_PARAMETERS);
+    static final Set<String> SIZE_RULES = Collections.unmodifiableSet(new LinkedHashSet<>(List.of(ENERGY, RATIO,
+            RANK, TARGET_PARAMETERS)));
     static final Set<String> KNOWN = new LinkedHashSet<>(List.of(ENERGY, RATIO, RANK, TARGET_PARAMETERS, LAYERS,
             SKIP_FIRST_AND_LAST, ONLY_IF_SMALLER, FINE_TUNE));
 

@@ -25,7 +25,6 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -117,13 +116,8 @@ public final class TruncatedSvdMethod implements CompressionMethod {
     }
 
     @Override
-    public Optional<Map<String, Object>> withParameterBudget(Map<String, Object> parameters, long targetParameters) {
-        if (SvdParameters.SIZE_RULES.stream().anyMatch(parameters::containsKey)) {
-            return Optional.empty();
-        }
-        Map<String, Object> budgeted = new LinkedHashMap<>(parameters);
-        budgeted.put(SvdParameters.TARGET_PARAMETERS, targetParameters);
-        return Optional.of(budgeted);
+    public Set<String> sizeParameters() {
+        return SvdParameters.SIZE_RULES;
     }
 
     /** Layers svd can rewrite: the inspector's DENSE and CONV layers (2-D or ungrouped 4-D float weights). */
@@ -144,6 +138,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         double share = params.fineTune() && task.trainData().isPresent() ? 0.5 : 1.0;
         LayerReport[] skipped = new LayerReport[layers.size()];
         List<Integer> chosen = new ArrayList<>();
+        int[] factorOf = new int[layers.size()]; // the layer's place in factors, or -1 where it is skipped
         List<LayerFactors> factors = new ArrayList<>();
         for (int li = 0; li < layers.size(); li++) {
             if (Thread.interrupted()) {
@@ -159,8 +154,10 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                 long full = Math.min(layer.matrixShape()[0], layer.matrixShape()[1]);
                 skipped[li] = new LayerReport(layer.node(), layer.opType(), layer.matrixShape(), full, full,
                         layer.parameters(), layer.parameters(), false, skip);
+                factorOf[li] = -1;
                 continue;
             }
+            factorOf[li] = chosen.size();
             chosen.add(li);
             factors.add(LayerFactors.of(layer, model.getGraph().getNode(nodeIndex.get(layer)),
                     weights.get(layer.weight()).orElseThrow()));
@@ -175,7 +172,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         Map<String, List<double[]>> curves = new LinkedHashMap<>();
         List<FactorizedExport.Replacement> replacements = new ArrayList<>();
         for (int li = 0; li < layers.size(); li++) {
-            int c = chosen.indexOf(li);
+            int c = factorOf[li];
             if (c < 0) {
                 reports.add(skipped[li]);
                 continue;
