@@ -20,6 +20,7 @@ final class ElementwiseOps {
         r.put("Mul", binary(NDArray::mul));
         r.put("Div", ElementwiseOps::div);
         r.put("Pow", ElementwiseOps::pow);
+        r.put("Neg", unary(NDArray::neg));
         r.put("Sqrt", unary(NDArray::sqrt));
         r.put("Max", ElementwiseOps::max);
         r.put("Relu", unary(Activation::relu));

@@ -12,7 +12,7 @@ public final class SupportedOperators {
     private static final Set<String> OPERATORS = Set.copyOf(new TreeSet<>(Set.of(
             "Conv", "ConvTranspose", "Gemm", "MatMul", "Einsum",
             // Max: openWakeWord's embedding model (a TensorFlow export) writes its activations as Max nodes.
-            "Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Max",
+            "Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Max", "Neg",
             "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Erf", "Gelu", "HardSigmoid", "HardSwish", "Clip",
             "Softmax", "LogSoftmax", "BatchNormalization", "LayerNormalization",
             "MaxPool", "AveragePool", "GlobalAveragePool",
