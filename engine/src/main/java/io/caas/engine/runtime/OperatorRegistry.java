@@ -17,6 +17,7 @@ public final class OperatorRegistry {
         TensorOps.register(r);
         ResamplingOps.register(r);
         EinsumOp.register(r);
+        DftOp.register(r);
         OPERATORS = Collections.unmodifiableMap(r);
     }
 

@@ -10,7 +10,7 @@ import java.util.TreeSet;
 public final class SupportedOperators {
 
     private static final Set<String> OPERATORS = Set.copyOf(new TreeSet<>(Set.of(
-            "Conv", "ConvTranspose", "Gemm", "MatMul", "Einsum",
+            "Conv", "ConvTranspose", "Gemm", "MatMul", "Einsum", "DFT",
             // Max: openWakeWord's embedding model (a TensorFlow export) writes its activations as Max nodes.
             "Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Max", "Neg",
             "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Erf", "Gelu", "HardSigmoid", "HardSwish", "Clip",
