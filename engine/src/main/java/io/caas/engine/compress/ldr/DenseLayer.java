@@ -38,7 +38,7 @@ record DenseLayer(WeightedLayer layer, int nodeIndex, NodeProto node, int in, in
         return node.getOpType().equals("Gemm") && FactorizedExport.intAttr(node, "transA") == 1;
     }
 
-    private static double floatAttr(NodeProto node, String name, double fallback) {
+    static double floatAttr(NodeProto node, String name, double fallback) {
         for (AttributeProto a : node.getAttributeList()) {
             if (a.getName().equals(name)) {
                 return a.getF();

@@ -23,9 +23,11 @@ import java.util.Set;
  * @param fit              how the generators start: fitted to the weight, or to the layers' outputs on data;
  *                         null when not given (data where the job has training data)
  * @param fitSteps         Adam steps per layer of the data fit
+ * @param product          how the exported graph (and training) computes each layer's product; null when not
+ *                         given (FFTs where the model's opset allows them)
  */
 record LdrParameters(Structure structure, int rank, Set<String> layers, boolean skipFirstAndLast, boolean fineTune,
-                     Fit fit, int fitSteps) {
+                     Fit fit, int fitSteps, Product product) {
 
     /** What the generators are fitted to before fine-tuning. */
     enum Fit {
@@ -46,8 +48,9 @@ record LdrParameters(Structure structure, int rank, Set<String> layers, boolean 
     static final String FINE_TUNE = "fineTune";
     static final String FIT = "fit";
     static final String FIT_STEPS = "fitSteps";
+    static final String APPLY = "apply";
     static final Set<String> KNOWN = new LinkedHashSet<>(List.of(STRUCTURE, RANK, LAYERS, SKIP_FIRST_AND_LAST,
-            FINE_TUNE, FIT, FIT_STEPS));
+            FINE_TUNE, FIT, FIT_STEPS, APPLY));
 
     static LdrParameters parse(Map<String, Object> params, ModelSummary model) {
         Map<String, Object> p = params == null ? Map.of() : params;
@@ -96,6 +99,21 @@ record LdrParameters(Structure structure, int rank, Set<String> layers, boolean 
                 fitSteps = v.intValue();
             }
         }
+        Product product = null;
+        Object rawApply = p.get(APPLY);
+        if (rawApply != null) {
+            product = rawApply instanceof String s ? Product.parse(s).orElse(null) : null;
+            if (product == null) {
+                problems.add(APPLY + " must be one of " + Arrays.stream(Product.values()).map(Product::wireName)
+                        .toList() + ", got " + rawApply);
+            } else if (product == Product.FOURIER) {
+                DftOpset dft = DftOpset.of(model.opsetVersion(), model.operatorCounts().keySet());
+                if (!dft.possible()) {
+                    problems.add(APPLY + ": fft needs the DFT operator, but " + dft.refusal()
+                            + "; use apply: dense");
+                }
+            }
+        }
         Set<String> layers = ParameterValues.layerNames(p.get(LAYERS), model, "ldr", problems);
         for (String name : layers) {
             model.layers().stream().filter(l -> l.node().equals(name) && l.kind() != LayerKind.DENSE).findFirst()
@@ -108,6 +126,6 @@ record LdrParameters(Structure structure, int rank, Set<String> layers, boolean 
         if (!problems.isEmpty()) {
             throw new InvalidParametersException(problems);
         }
-        return new LdrParameters(structure, rank, layers, skip, fineTune, fit, fitSteps);
+        return new LdrParameters(structure, rank, layers, skip, fineTune, fit, fitSteps, product);
     }
 }

@@ -26,7 +26,8 @@ import java.util.Optional;
  * ‖X·Ŵ(G, H) + b − Y‖² / ‖Y‖² over the generators (and the bias) with Adam, full batch, from the closed-form fit.
  * A trained weight is far from any Toeplitz-like matrix (its nearest one is almost zero), but the layer only ever
  * sees inputs from a small part of its input space, and there a structured matrix can act much like the dense one.
- * The weight is rebuilt by the same graph the export writes, so what is fitted is exactly what is exported.
+ * The product goes through the graph the export writes, in the form fastest to train; both forms compute the same
+ * product from the same generators, so what is fitted is what is exported.
  */
 final class OutputFit {
 
@@ -49,7 +50,7 @@ final class OutputFit {
      */
     static Result fit(LayerModel alone, StructuredExport.Layer closedForm, NDArray x, NDArray y, int steps,
                       double learningRate, boolean fitBias) throws InterruptedException {
-        StructuredExport export = new StructuredExport(alone.model());
+        StructuredExport export = new StructuredExport(alone.model(), StructuredExport::fastestToTrain);
         ModelProto structured = export.apply(List.of(new StructuredExport.Layer(alone.layer(), closedForm.layout(),
                 closedForm.structure(), closedForm.blocks())));
         List<String> generators = export.generatorNames().get(0);

@@ -99,8 +99,8 @@ class LdrOnFashionMnistTest {
         SequentialOutputFit.Outcome fitted = new SequentialOutputFit(LdrMethod.FIT_SAMPLES, 150,
                 LdrMethod.FIT_LEARNING_RATE).run(mlp, closedForm, train, ProgressListener.NONE, 0, 1);
         double seconds = (System.nanoTime() - t0) / 1e9;
-        ModelProto weightFit = new StructuredExport(mlp).apply(closedForm);
-        ModelProto dataFit = new StructuredExport(fitted.model()).apply(fitted.layers());
+        ModelProto weightFit = new StructuredExport(mlp, Product.FOURIER).apply(closedForm);
+        ModelProto dataFit = new StructuredExport(fitted.model(), Product.FOURIER).apply(fitted.layers());
         // held out: test images the fit never saw, compared layer by layer with what the original computes there
         Dataset images = FashionMnistModels.slice(test, 0, 1000, false);
         List<String> outputs = closedForm.stream().map(l -> l.dense().node().getOutput(0)).toList();
