@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.OnnxModels;
+import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.service.support.Api;
 import io.caas.service.support.FashionMnistFiles;
 import io.caas.service.support.H2ServiceTest;
@@ -69,14 +70,39 @@ class LdrEndToEndTest extends H2ServiceTest {
         assertThat(report.get("compressed").get("batch1").get("p50Ms").asDouble()).isPositive();
     }
 
+    /** apply: fft through the API: the artifact multiplies through DFT nodes at opset 17, and ORT measures it. */
+    @Test
+    void anFftAppliedCirculantLayerComesBackWithDftNodes() throws Exception {
+        String modelId = api.postRaw("/v1/models?name=fashion", TrainedModels.fashionMlp(),
+                MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
+        String train = api.postMultipart("/v1/datasets", "fashion-train-2000.zip",
+                FashionMnistFiles.trainSplitIdxZip(2000)).json().get("id").asText();
+        Api.Response submitted = api.postJson("/v1/jobs", Map.of("modelId", modelId, "method", "ldr",
+                "parameters", Map.of("structure", "circulant", "apply", "fft"),
+                "trainDatasetId", train, "budget", Map.of("maxSteps", 40, "batchSize", 64)));
+        assertThat(submitted.status()).as(new String(submitted.body())).isEqualTo(201);
+        String id = submitted.json().get("id").asText();
+        JsonNode job = api.awaitJob(id, Duration.ofMinutes(5), Set.of("succeeded", "failed", "cancelled"));
+        assertThat(job.get("status").asText()).as(job.toString()).isEqualTo("succeeded");
+        assertThat(job.get("parameters").get("apply").asText()).isEqualTo("fft");
+
+        JsonNode report = api.get("/v1/jobs/" + id + "/report").json();
+        assertThat(report.get("layers").get(0).get("note").asText()).contains("exported with FFTs");
+        assertThat(report.get("compressed").get("batch1").get("p50Ms").asDouble()).isPositive();
+        ModelProto artifact = OnnxModels.parse(api.get("/v1/jobs/" + id + "/artifact").body());
+        assertThat(artifact.getGraph().getNodeList()).anyMatch(n -> n.getOpType().equals("DFT"));
+        assertThat(ModelInspector.defaultOpset(artifact)).isEqualTo(17);
+    }
+
     @Test
     void badLdrParametersAreRefusedAllAtOnce() throws Exception {
         String model = api.postRaw("/v1/models", TrainedModels.fashionMlp(), MediaType.APPLICATION_OCTET_STREAM)
                 .json().get("id").asText();
         Api.Response r = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "ldr",
-                "parameters", Map.of("structure", "hankel", "displacementRank", 0, "layers", List.of("nope"))));
+                "parameters", Map.of("structure", "hankel", "displacementRank", 0, "layers", List.of("nope"),
+                        "apply", "fourier")));
         assertThat(r.status()).isEqualTo(422);
         assertThat(r.json().get("errors").toString()).contains("structure").contains("displacementRank")
-                .contains("nope");
+                .contains("nope").contains("apply must be one of [fft, dense]");
     }
 }
