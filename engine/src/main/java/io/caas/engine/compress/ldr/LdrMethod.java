@@ -52,8 +52,9 @@ public final class LdrMethod implements CompressionMethod {
      */
     public static final int DEFAULT_RANK = 2;
     /**
-     * Measured (LdrProductBenchmarkTest): ONNX Runtime 1.21 runs the folded dense weight 4 to 60 times faster than
-     * its DFT nodes, at every width from 256 to 2048, at batch 1 and 64. Both files hold the same generators.
+     * Measured (LdrProductBenchmarkTest, widths 256 to 2048): at batch 64 ONNX Runtime 1.21 runs the folded dense
+     * weight 2 to 40 times faster than its DFT nodes; the FFT form wins only for circulant blocks at batch 1 from
+     * n = 1024. Both files hold the same generators.
      */
     public static final Product DEFAULT_PRODUCT = Product.DENSE_WEIGHT;
     /** Chosen, not tuned (see {@link #DEFAULT_LEARNING_RATE_NOTE}). */
@@ -125,7 +126,7 @@ public final class LdrMethod implements CompressionMethod {
                             + "uses FFTs for blocks of side " + StructuredExport.FFT_TRAINING_FROM + " and more "
                             + "either way, where the interpreter runs them faster.",
                     "Sindhwani, Sainath, Kumar 2015 apply the transforms with FFTs; dense by default because ONNX "
-                            + "Runtime 1.21 ran the folded weight 4-60× faster than its DFT at widths 256-2048"),
+                            + "Runtime 1.21 ran the folded weight 2-40× faster than its DFT at batch 64, widths 256-2048"),
             new MethodParameter(LdrParameters.FINE_TUNE, "boolean", true, null, null,
                     "Fine-tune generators, biases and dense layers on the job's training data within its budget. "
                             + "Ignored without training data; the closed-form fit alone loses much accuracy.",
