@@ -70,28 +70,43 @@ class LdrEndToEndTest extends H2ServiceTest {
         assertThat(report.get("compressed").get("batch1").get("p50Ms").asDouble()).isPositive();
     }
 
-    /** apply: fft through the API: the artifact multiplies through DFT nodes at opset 17, and ORT measures it. */
+    /**
+     * A target ratio chooses the displacement rank, and apply: fft comes back as DFT nodes at opset 17 that ONNX
+     * Runtime measures; a ratio below rank 1 everywhere is refused up front.
+     */
     @Test
-    void anFftAppliedCirculantLayerComesBackWithDftNodes() throws Exception {
-        String modelId = api.postRaw("/v1/models?name=fashion", TrainedModels.fashionMlp(),
-                MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
+    void aTargetRatioChoosesTheRankAndAnFftArtifactComesBackWithDftNodes() throws Exception {
+        byte[] original = TrainedModels.fashionMlp();
+        String modelId = api.postRaw("/v1/models?name=fashion", original, MediaType.APPLICATION_OCTET_STREAM)
+                .json().get("id").asText();
+        long before = api.get("/v1/models/" + modelId).json().get("parameters").asLong();
         String train = api.postMultipart("/v1/datasets", "fashion-train-2000.zip",
                 FashionMnistFiles.trainSplitIdxZip(2000)).json().get("id").asText();
         Api.Response submitted = api.postJson("/v1/jobs", Map.of("modelId", modelId, "method", "ldr",
-                "parameters", Map.of("structure", "circulant", "apply", "fft"),
+                "parameters", Map.of("apply", "fft"), "target", Map.of("compressionRatio", 0.2),
                 "trainDatasetId", train, "budget", Map.of("maxSteps", 40, "batchSize", 64)));
         assertThat(submitted.status()).as(new String(submitted.body())).isEqualTo(201);
+        assertThat(submitted.json().get("parameters").get("targetParameters").asLong())
+                .isEqualTo((long) Math.floor(0.2 * before));
         String id = submitted.json().get("id").asText();
         JsonNode job = api.awaitJob(id, Duration.ofMinutes(5), Set.of("succeeded", "failed", "cancelled"));
         assertThat(job.get("status").asText()).as(job.toString()).isEqualTo("succeeded");
-        assertThat(job.get("parameters").get("apply").asText()).isEqualTo("fft");
+        // 784x128 as 7 blocks of 128: 1,792 parameters per displacement rank, 1,418 outside; rank 10 fits 20,354
+        assertThat(job.get("result").get("parametersAfter").asLong()).isEqualTo(1418 + 10 * 1792);
+        assertThat(job.get("result").get("targetMet").asBoolean()).isTrue();
 
         JsonNode report = api.get("/v1/jobs/" + id + "/report").json();
-        assertThat(report.get("layers").get(0).get("note").asText()).contains("exported with FFTs");
+        assertThat(report.get("layers").get(0).get("note").asText()).contains("displacement rank 10 (chosen for "
+                + "targetParameters 20354").contains("exported with FFTs");
         assertThat(report.get("compressed").get("batch1").get("p50Ms").asDouble()).isPositive();
         ModelProto artifact = OnnxModels.parse(api.get("/v1/jobs/" + id + "/artifact").body());
         assertThat(artifact.getGraph().getNodeList()).anyMatch(n -> n.getOpType().equals("DFT"));
         assertThat(ModelInspector.defaultOpset(artifact)).isEqualTo(17);
+
+        Api.Response unreachable = api.postJson("/v1/jobs", Map.of("modelId", modelId, "method", "ldr",
+                "target", Map.of("compressionRatio", 0.01)));
+        assertThat(unreachable.status()).isEqualTo(422);
+        assertThat(unreachable.json().get("errors").toString()).contains("below the smallest model ldr can make");
     }
 
     @Test

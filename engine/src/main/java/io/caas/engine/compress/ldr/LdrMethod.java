@@ -99,6 +99,12 @@ public final class LdrMethod implements CompressionMethod {
                             + "blocks would not hold fewer numbers than its dense weight stays dense.",
                     "Sindhwani, Sainath, Kumar 2015 use small ranks (1 to 10); 2 chosen, the smallest that "
                             + "holds every Toeplitz matrix"),
+            new MethodParameter(LdrParameters.TARGET_PARAMETERS, "integer", null, 1, null,
+                    "Parameters of the whole model to stay within: the largest displacement rank (shared by every "
+                            + "toeplitz-like layer) at which the model fits is chosen; a budget below rank 1 "
+                            + "everywhere is refused with that floor. Not with displacementRank or circulant. A "
+                            + "job's target.compressionRatio sets it when neither is given.",
+                    "one rank for all layers, as the paper uses; the count never falls as the rank grows"),
             new MethodParameter(LdrParameters.LAYERS, "string[]", null, null, null,
                     "Replace only these Gemm/MatMul layers (node names from the model summary).", null),
             new MethodParameter(LdrParameters.SKIP_FIRST_AND_LAST, "boolean", true, null, null,
@@ -138,6 +144,11 @@ public final class LdrMethod implements CompressionMethod {
     }
 
     @Override
+    public Set<String> sizeParameters() {
+        return Set.of(LdrParameters.RANK, LdrParameters.STRUCTURE, LdrParameters.TARGET_PARAMETERS);
+    }
+
+    @Override
     public void validate(Map<String, Object> parameters, ModelSummary model) {
         LdrParameters.parse(parameters, model);
     }
@@ -151,6 +162,25 @@ public final class LdrMethod implements CompressionMethod {
         List<WeightedLayer> dense = summary.layers().stream().filter(l -> l.kind() == LayerKind.DENSE).toList();
         Map<WeightedLayer, Integer> nodeIndex = TruncatedSvdMethod.nodeIndices(original, dense);
         String last = summary.layers().isEmpty() ? null : summary.layers().get(summary.layers().size() - 1).node();
+        String budgetNote = "";
+        if (params.targetParameters() > 0) {
+            // candidates: the layers ldr would structure at rank 1 (a layer that does not shrink there never does)
+            LdrParameters atOne = params.withRank(1);
+            List<LdrBudget.Candidate> candidates = dense.stream()
+                    .filter(l -> skipReason(l, original.getGraph().getNode(nodeIndex.get(l)), atOne, last, weights,
+                            original.getGraph()) == null)
+                    .map(l -> new LdrBudget.Candidate(BlockLayout.of(Math.toIntExact(l.matrixShape()[0]),
+                            Math.toIntExact(l.matrixShape()[1])), l.parameters()))
+                    .toList();
+            LdrBudget budget = new LdrBudget(summary.parameters(), candidates);
+            int rank = budget.largestRankWithin(params.targetParameters());
+            if (rank == 0) {
+                throw new InvalidParametersException(List.of(budget.unreachable(params.targetParameters())));
+            }
+            params = params.withRank(rank);
+            budgetNote = String.format(Locale.ROOT, " (chosen for targetParameters %d: %d parameters at this rank, "
+                    + "%d at the next)", params.targetParameters(), budget.at(rank), budget.at(rank + 1));
+        }
 
         Map<String, LayerReport> reports = new LinkedHashMap<>();
         List<StructuredExport.Layer> replaced = new ArrayList<>();
@@ -173,8 +203,8 @@ public final class LdrMethod implements CompressionMethod {
             StructuredExport.Layer fitted = GeneratorFit.layer(d, params.structure(), params.rank());
             replaced.add(fitted);
             long after = layout.parameters(params.structure(), params.rank());
-            String note = String.format(Locale.ROOT, "%s, displacement rank %d, %s; closed-form fit relative "
-                            + "error %.3f", params.structure().wireName(), params.rank(), layout.describe(),
+            String note = String.format(Locale.ROOT, "%s, displacement rank %d%s, %s; closed-form fit relative "
+                            + "error %.3f", params.structure().wireName(), params.rank(), budgetNote, layout.describe(),
                     GeneratorFit.relativeError(layout, d.matrix(), fitted.blocks()));
             reports.put(layer.node(), new LayerReport(layer.node(), layer.opType(), shape, full, params.rank(),
                     layer.parameters(), after, true, note));

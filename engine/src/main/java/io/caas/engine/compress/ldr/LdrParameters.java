@@ -2,8 +2,10 @@ package io.caas.engine.compress.ldr;
 
 import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.ParameterValues;
+import io.caas.engine.compress.RankBudget;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelSummary;
+import io.caas.engine.onnx.WeightedLayer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -11,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * The validated parameters of one ldr run (the training budget comes separately, from the task).
@@ -23,11 +26,12 @@ import java.util.Set;
  * @param fit              how the generators start: fitted to the weight, or to the layers' outputs on data;
  *                         null when not given (data where the job has training data)
  * @param fitSteps         Adam steps per layer of the data fit
+ * @param targetParameters the whole model's parameter budget the displacement rank is chosen for, or 0 for none
  * @param product          how the exported graph (and training) computes each layer's product; null when not
  *                         given (FFTs where the model's opset allows them)
  */
 record LdrParameters(Structure structure, int rank, Set<String> layers, boolean skipFirstAndLast, boolean fineTune,
-                     Fit fit, int fitSteps, Product product) {
+                     Fit fit, int fitSteps, long targetParameters, Product product) {
 
     /** What the generators are fitted to before fine-tuning. */
     enum Fit {
@@ -49,8 +53,9 @@ record LdrParameters(Structure structure, int rank, Set<String> layers, boolean 
     static final String FIT = "fit";
     static final String FIT_STEPS = "fitSteps";
     static final String APPLY = "apply";
+    static final String TARGET_PARAMETERS = RankBudget.TARGET_PARAMETERS;
     static final Set<String> KNOWN = new LinkedHashSet<>(List.of(STRUCTURE, RANK, LAYERS, SKIP_FIRST_AND_LAST,
-            FINE_TUNE, FIT, FIT_STEPS, APPLY));
+            FINE_TUNE, FIT, FIT_STEPS, APPLY, TARGET_PARAMETERS));
 
     static LdrParameters parse(Map<String, Object> params, ModelSummary model) {
         Map<String, Object> p = params == null ? Map.of() : params;
@@ -123,9 +128,34 @@ record LdrParameters(Structure structure, int rank, Set<String> layers, boolean 
         if (model.layers().stream().noneMatch(l -> l.kind() == LayerKind.DENSE)) {
             problems.add("the model has no Gemm or MatMul layer with a 2-D weight for ldr to replace");
         }
+        long target = 0;
+        if (p.get(TARGET_PARAMETERS) != null) {
+            target = ParameterValues.count(p.get(TARGET_PARAMETERS), TARGET_PARAMETERS, problems);
+            if (rawRank != null || structure == Structure.CIRCULANT) {
+                problems.add(TARGET_PARAMETERS + " chooses the displacement rank of toeplitz-like blocks: give it "
+                        + "without " + RANK + " and without structure circulant");
+            } else if (target > 0 && problems.isEmpty()) {
+                LdrBudget budget = LdrBudget.of(model, selection(layers, skip, model));
+                if (budget.largestRankWithin(target) == 0) {
+                    problems.add(budget.unreachable(target));
+                }
+            }
+        }
         if (!problems.isEmpty()) {
             throw new InvalidParametersException(problems);
         }
-        return new LdrParameters(structure, rank, layers, skip, fineTune, fit, fitSteps, product);
+        return new LdrParameters(structure, rank, layers, skip, fineTune, fit, fitSteps, Math.max(0, target),
+                product);
+    }
+
+    LdrParameters withRank(int r) {
+        return new LdrParameters(structure, r, layers, skipFirstAndLast, fineTune, fit, fitSteps, targetParameters,
+                product);
+    }
+
+    /** The layers named, else every layer but the last where that one is kept dense. */
+    static Predicate<WeightedLayer> selection(Set<String> layers, boolean skipFirstAndLast, ModelSummary model) {
+        String last = model.layers().isEmpty() ? null : model.layers().get(model.layers().size() - 1).node();
+        return l -> layers.isEmpty() ? !(skipFirstAndLast && l.node().equals(last)) : layers.contains(l.node());
     }
 }
