@@ -10,7 +10,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
 import io.caas.engine.compress.InvalidParametersException;
-import io.caas.engine.eval.ModelRunner;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.runtime.InterpretedModel;
@@ -68,8 +67,8 @@ class DftOpsetTest {
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) Math.sin(i * 0.37);
         }
-        float[] ort20 = ort(exported, x);
-        float[] ort17 = ort(at17, x);
+        float[] ort20 = OrtOutputs.run(exported, x, 8, 32);
+        float[] ort17 = OrtOutputs.run(at17, x, 8, 32);
         float[] interp20;
         try (InterpretedModel m = OnnxInterpreter.load(exported, Device.cpu());
              NDManager nd = m.manager().newSubManager()) {
@@ -78,17 +77,6 @@ class DftOpsetTest {
         for (int i = 0; i < ort20.length; i++) {
             assertThat(ort20[i]).isCloseTo(ort17[i], within(1e-5f));
             assertThat(interp20[i]).isCloseTo(ort20[i], within(1e-5f));
-        }
-    }
-
-    private static float[] ort(ModelProto model, float[] x) {
-        try (ModelRunner runner = new ModelRunner(model, 1, new long[] {32})) {
-            float[][] rows = runner.run(x, 0, 8);
-            float[] flat = new float[8 * rows[0].length];
-            for (int i = 0; i < 8; i++) {
-                System.arraycopy(rows[i], 0, flat, i * rows[0].length, rows[0].length);
-            }
-            return flat;
         }
     }
 }

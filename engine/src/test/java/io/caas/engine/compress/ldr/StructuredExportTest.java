@@ -12,7 +12,6 @@ import io.caas.engine.compress.CompressionTask;
 import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.data.Dataset;
-import io.caas.engine.eval.ModelRunner;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
@@ -203,11 +202,11 @@ class StructuredExportTest {
     static void assertAgree(ModelProto exported, ModelProto reference) {
         float[] ort = ort(exported, images, SAMPLES);
         float[] ref = ort(reference, images, SAMPLES);
-        double scale = maxAbs(ref);
-        System.out.printf("ldr export: max |ORT - dense reference| %.2e, max |output| %.2f%n", maxDiff(ort, ref),
-                scale);
+        double scale = OrtOutputs.maxAbs(ref);
+        System.out.printf("ldr export: max |ORT - dense reference| %.2e, max |output| %.2f%n",
+                OrtOutputs.maxDiff(ort, ref), scale);
         assertThat(scale).isGreaterThan(1);
-        assertThat(maxDiff(ort, ref) / scale).isLessThanOrEqualTo(1e-4);
+        assertThat(OrtOutputs.maxDiff(ort, ref) / scale).isLessThanOrEqualTo(1e-4);
         assertInterpreterMatchesOrt(exported, images, SAMPLES);
     }
 
@@ -221,33 +220,14 @@ class StructuredExportTest {
                     new Shape(samples, 1, 28, 28));
             interp = m.forward(new NDList(input)).head().toFloatArray();
         }
-        System.out.printf("ldr export: max |interpreter - ORT| %.2e, max |output| %.2f%n", maxDiff(interp, ort),
-                maxAbs(ort));
-        assertThat(maxDiff(interp, ort) / maxAbs(ort)).isLessThanOrEqualTo(1e-4);
+        System.out.printf("ldr export: max |interpreter - ORT| %.2e, max |output| %.2f%n",
+                OrtOutputs.maxDiff(interp, ort), OrtOutputs.maxAbs(ort));
+        assertThat(OrtOutputs.maxDiff(interp, ort) / OrtOutputs.maxAbs(ort)).isLessThanOrEqualTo(1e-4);
     }
 
     /** ONNX Runtime's outputs on the first images, flattened. */
     static float[] ort(ModelProto model, Dataset images, int samples) {
-        float[] x = Arrays.copyOf(images.features(), samples * images.sampleElements());
-        try (ModelRunner runner = new ModelRunner(model, 1, images.sampleShape())) {
-            float[][] rows = runner.run(x, 0, samples);
-            float[] flat = new float[rows.length * rows[0].length];
-            for (int i = 0; i < rows.length; i++) {
-                System.arraycopy(rows[i], 0, flat, i * rows[0].length, rows[0].length);
-            }
-            return flat;
-        }
-    }
-
-    static double maxDiff(float[] a, float[] b) {
-        double d = 0;
-        for (int i = 0; i < a.length; i++) {
-            d = Math.max(d, Math.abs(a[i] - b[i]));
-        }
-        return d;
-    }
-
-    private static double maxAbs(float[] a) {
-        return maxDiff(a, new float[a.length]);
+        return OrtOutputs.run(model, Arrays.copyOf(images.features(), samples * images.sampleElements()), samples,
+                images.sampleShape());
     }
 }
