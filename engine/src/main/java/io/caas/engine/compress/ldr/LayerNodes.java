@@ -84,7 +84,8 @@ final class LayerNodes {
     }
 
     private static AttributeProto permutation(long... perm) {
-        AttributeProto.Builder a = AttributeProto.newBuilder().setName("perm").setType(AttributeProto.AttributeType.INTS);
+        AttributeProto.Builder a = AttributeProto.newBuilder().setName("perm")
+                .setType(AttributeProto.AttributeType.INTS);
         for (long v : perm) {
             a.addInts(v);
         }

@@ -132,7 +132,8 @@ public final class LdrMethod implements CompressionMethod {
                             + "uses FFTs for blocks of side " + StructuredExport.FFT_TRAINING_FROM + " and more "
                             + "either way, where the interpreter runs them faster.",
                     "Sindhwani, Sainath, Kumar 2015 apply the transforms with FFTs; dense by default because ONNX "
-                            + "Runtime 1.21 ran the folded weight 2-40× faster than its DFT at batch 64, widths 256-2048"),
+                            + "Runtime 1.21 ran the folded weight 2-40× faster than its DFT at batch 64, widths "
+                            + "256-2048"),
             new MethodParameter(LdrParameters.FINE_TUNE, "boolean", true, null, null,
                     "Fine-tune generators, biases and dense layers on the job's training data within its budget. "
                             + "Ignored without training data; the closed-form fit alone loses much accuracy.",

@@ -58,7 +58,8 @@ record SequentialOutputFit(int samples, int stepsPerLayer, double learningRate) 
             for (int i = 0; i < ordered.size(); i++) {
                 StructuredExport.Layer layer = ordered.get(i);
                 DenseLayer dense = layer.dense();
-                ModelProto prefix = fitted.isEmpty() ? base : new StructuredExport(base, StructuredExport::fastestToTrain).apply(fitted);
+                ModelProto prefix = fitted.isEmpty() ? base
+                        : new StructuredExport(base, StructuredExport::fastestToTrain).apply(fitted);
                 NDArray x;
                 try (InterpretedModel student = OnnxInterpreter.load(prefix, Device.cpu())) {
                     // data, not part of any graph: the fit's backward passes must not reach into these models

@@ -106,7 +106,8 @@ class StructuredExportTest {
         } else {
             assertThat(dfts).isZero();
             assertThat(ModelInspector.defaultOpset(exported)).isEqualTo(ModelInspector.defaultOpset(mlp));
-            assertThat(layers).allSatisfy(l -> assertThat(l.note()).contains("exported with the weight rebuilt in the graph"));
+            assertThat(layers).allSatisfy(l -> assertThat(l.note())
+                    .contains("exported with the weight rebuilt in the graph"));
         }
     }
 
