@@ -8,6 +8,7 @@ import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ProgressListener;
+import io.caas.engine.compress.RatioBudget;
 import io.caas.engine.onnx.BilinearForm;
 import io.caas.engine.onnx.BilinearLayers;
 import io.caas.engine.onnx.LayerKind;
@@ -76,6 +77,12 @@ public final class BilinearMethod implements CompressionMethod {
             new MethodParameter(BilinearParameters.RATIO, "number", DEFAULT_RATIO, 0.0, 1.0,
                     "Share of each bilinear weight's parameters to keep (0 exclusive): d is the largest rank within it.",
                     "chosen; measured on a Fashion-MNIST fusion model"),
+            new MethodParameter(BilinearParameters.TARGET_PARAMETERS, "integer", null, 1, null,
+                    "Instead of rank and ratio: the whole model's parameter count to stay at or under. Every "
+                            + "factorized layer takes the same ratio, the largest whose model fits (layers left "
+                            + "dense count as they are); a count below the model at rank 1 is refused, naming it. "
+                            + "A job's target.compressionRatio sets this when no rank or ratio is given.",
+                    "chosen: one uniform ratio, the rule ratio already follows, found by bisection"),
             new MethodParameter(BilinearParameters.SWEEPS, "integer", DEFAULT_SWEEPS, 1, null,
                     "Most alternating-least-squares sweeps when fitting U, V, P to W (stops early once the fit "
                             + "error stalls).", "chosen"),
@@ -91,17 +98,54 @@ public final class BilinearMethod implements CompressionMethod {
 
     @Override
     public void validate(Map<String, Object> parameters, ModelSummary model) {
-        BilinearParameters.parse(parameters, model);
+        BilinearParameters params = BilinearParameters.parse(parameters, model);
+        if (params.targetParameters().isPresent()) {
+            // float32 and shared weights need the graph; the floor counts every other requested layer
+            List<WeightedLayer> chosen = bilinearLayers(model).stream()
+                    .filter(l -> params.layers().isEmpty() || params.layers().contains(l.node())).toList();
+            budget(model, chosen).requireReachable(params.targetParameters().getAsLong());
+        }
+    }
+
+    @Override
+    public Set<String> sizeParameters() {
+        return BilinearParameters.SIZE_PARAMETERS;
+    }
+
+    private static List<WeightedLayer> bilinearLayers(ModelSummary model) {
+        return model.layers().stream().filter(l -> l.kind() == LayerKind.BILINEAR).toList();
+    }
+
+    /** The whole model's size at one ratio for every chosen layer, counted from the weights' shapes. */
+    private static RatioBudget budget(ModelSummary model, List<WeightedLayer> chosen) {
+        long untouched = model.parameters() - chosen.stream().mapToLong(WeightedLayer::parameters).sum();
+        return new RatioBudget(NAME, untouched, chosen.stream().map(l -> {
+            long[] s = l.matrixShape();
+            int exact = CpDecomposition.exactRank((int) s[0], (int) s[1], (int) s[2]);
+            return new RatioBudget.Layer(l.parameters(), ratio ->
+                    Math.min(BilinearParameters.rankForRatio(ratio, s[0], s[1], s[2]), exact) * (s[0] + s[1] + s[2]));
+        }).toList());
     }
 
     @Override
     public CompressionResult compress(CompressionTask task, ProgressListener progress) throws InterruptedException {
         ModelProto model = task.model();
         ModelSummary summary = ModelInspector.inspect(model);
-        BilinearParameters params = BilinearParameters.parse(task.parameters(), summary);
+        BilinearParameters requested = BilinearParameters.parse(task.parameters(), summary);
         GraphProto graph = model.getGraph();
         Weights weights = Weights.of(graph);
-        List<WeightedLayer> layers = summary.layers().stream().filter(l -> l.kind() == LayerKind.BILINEAR).toList();
+        List<WeightedLayer> layers = bilinearLayers(summary);
+        BilinearParameters params = requested;
+        String budgetNote = "";
+        if (requested.targetParameters().isPresent()) {
+            long targetParameters = requested.targetParameters().getAsLong();
+            List<WeightedLayer> chosen = layers.stream()
+                    .filter(l -> skipReason(l, requested, weights, graph) == null).toList();
+            double ratio = budget(summary, chosen).largestRatioWithin(targetParameters);
+            params = requested.withRatio(ratio);
+            budgetNote = String.format(Locale.ROOT, "; ratio %.4g, the largest common ratio within "
+                    + "targetParameters %d", ratio, targetParameters);
+        }
         boolean tune = params.fineTune() && task.trainData().isPresent();
         double fitShare = tune ? 0.2 : 1.0;
 
@@ -125,7 +169,7 @@ public final class BilinearMethod implements CompressionMethod {
             int rank = Math.min(params.rankFor(form.out(), form.inFirst(), form.inSecond()), exact);
             long after = (long) rank * (form.out() + form.inFirst() + form.inSecond());
             if (skip == null && after >= layer.parameters()) {
-                skip = "left dense: rank " + rank + " would not shrink it (" + after + " ≥ " + layer.parameters()
+                skip = "left dense: rank " + rank + budgetNote + " would not shrink it (" + after + " ≥ " + layer.parameters()
                         + " parameters)";
             }
             if (skip != null) {
@@ -138,7 +182,7 @@ public final class BilinearMethod implements CompressionMethod {
             replacements.add(new HadamardExport.Replacement(layer.node(), form, rank, floats(f.u()), floats(f.v()),
                     floats(f.p())));
             String how = String.format(Locale.ROOT, "rank %d of %d: CP fit by %d ALS sweeps, relative error %.4f",
-                    rank, exact, f.sweeps(), f.relativeError());
+                    rank, exact, f.sweeps(), f.relativeError()) + budgetNote;
             reports.add(new LayerReport(layer.node(), layer.opType(), shape, exact, rank, layer.parameters(), after,
                     true, how));
             curves.put("fitError:" + layer.node(), List.of(new double[] {rank, f.relativeError()}));

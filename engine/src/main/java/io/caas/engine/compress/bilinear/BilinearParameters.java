@@ -2,6 +2,7 @@ package io.caas.engine.compress.bilinear;
 
 import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.ParameterValues;
+import io.caas.engine.compress.RankBudget;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelSummary;
 import io.caas.engine.onnx.WeightedLayer;
@@ -9,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 
 /**
@@ -16,18 +18,24 @@ import java.util.Set;
  *
  * @param rank     the joint dimension d for every layer, or 0 to derive it from {@code ratio}
  * @param ratio    share of each layer's weight parameters to keep, used when no rank is given
+ * @param targetParameters a whole-model parameter budget, which then chooses the ratio
  * @param sweeps   most ALS sweeps when fitting the factors
  * @param layers   bilinear layers named by the user, or empty for every one
  * @param fineTune fine-tune the factorized model on the job's training data, if it has any
  */
-record BilinearParameters(int rank, double ratio, int sweeps, Set<String> layers, boolean fineTune) {
+record BilinearParameters(int rank, double ratio, OptionalLong targetParameters, int sweeps, Set<String> layers,
+                          boolean fineTune) {
 
     static final String RANK = "rank";
     static final String RATIO = "ratio";
+    static final String TARGET_PARAMETERS = RankBudget.TARGET_PARAMETERS;
     static final String SWEEPS = "sweeps";
     static final String LAYERS = "layers";
     static final String FINE_TUNE = "fineTune";
-    static final Set<String> KNOWN = new LinkedHashSet<>(List.of(RANK, RATIO, SWEEPS, LAYERS, FINE_TUNE));
+    static final Set<String> KNOWN = new LinkedHashSet<>(List.of(RANK, RATIO, TARGET_PARAMETERS, SWEEPS, LAYERS,
+            FINE_TUNE));
+    /** The parameters that choose the layers' sizes. */
+    static final Set<String> SIZE_PARAMETERS = Set.of(RANK, RATIO, TARGET_PARAMETERS);
 
     static BilinearParameters parse(Map<String, Object> params, ModelSummary model) {
         Map<String, Object> p = params == null ? Map.of() : params;
@@ -46,6 +54,16 @@ record BilinearParameters(int rank, double ratio, int sweeps, Set<String> layers
         if (p.get(RANK) != null && p.get(RATIO) != null) {
             problems.add("give rank or ratio, not both");
         }
+        OptionalLong targetParameters = OptionalLong.empty();
+        if (p.get(TARGET_PARAMETERS) != null) {
+            long count = ParameterValues.count(p.get(TARGET_PARAMETERS), TARGET_PARAMETERS, problems);
+            targetParameters = count > 0 ? OptionalLong.of(count) : OptionalLong.empty();
+            List<String> others = List.of(RANK, RATIO).stream().filter(k -> p.get(k) != null).toList();
+            if (!others.isEmpty()) {
+                problems.add("targetParameters chooses every layer's rank: give it without "
+                        + String.join(" and ", others));
+            }
+        }
         int sweeps = p.get(SWEEPS) == null ? BilinearMethod.DEFAULT_SWEEPS : integer(p.get(SWEEPS), SWEEPS, 0,
                 problems);
         boolean fineTune = ParameterValues.bool(p.get(FINE_TUNE), FINE_TUNE, true, problems);
@@ -59,7 +77,12 @@ record BilinearParameters(int rank, double ratio, int sweeps, Set<String> layers
         if (!problems.isEmpty()) {
             throw new InvalidParametersException(problems);
         }
-        return new BilinearParameters(rank, ratio, sweeps, layers, fineTune);
+        return new BilinearParameters(rank, ratio, targetParameters, sweeps, layers, fineTune);
+    }
+
+    /** These parameters with the ratio a budget chose. */
+    BilinearParameters withRatio(double chosen) {
+        return new BilinearParameters(rank, chosen, targetParameters, sweeps, layers, fineTune);
     }
 
     /** The rank for one layer: the given one, or the largest that keeps at most {@code ratio} of its parameters. */
@@ -67,6 +90,11 @@ record BilinearParameters(int rank, double ratio, int sweeps, Set<String> layers
         if (rank > 0) {
             return rank;
         }
+        return rankForRatio(ratio, out, in1, in2);
+    }
+
+    /** The largest rank within {@code ratio} of an out × in1 × in2 weight's parameters (at least 1). */
+    static int rankForRatio(double ratio, long out, long in1, long in2) {
         return (int) Math.max(1, Math.floor(ratio * out * in1 * in2 / (out + in1 + in2)));
     }
 

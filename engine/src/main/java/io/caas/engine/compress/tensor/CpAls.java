@@ -36,21 +36,25 @@ final class CpAls implements KernelDecomposition {
         return "[R]";
     }
 
-    static long parameters(Kernel k, int rank) {
+    static long parameters(KernelShape k, int rank) {
         return (long) rank * (k.in() + k.kh() + k.kw() + k.out());
     }
 
     /** The smallest rank whose factors hold at least as many parameters as the kernel. */
-    static int breakEvenRank(Kernel k) {
+    static int breakEvenRank(KernelShape k) {
         return (int) Math.max(1, (k.parameters() + k.in() + k.kh() + k.kw() + k.out() - 1)
                 / (k.in() + k.kh() + k.kw() + k.out()));
+    }
+
+    /** The largest rank within {@code ratio} of the kernel's parameters (at least 1). */
+    static int rankForRatio(KernelShape k, double ratio) {
+        return Math.max(1, (int) Math.floor(ratio * k.parameters() / (k.in() + k.kh() + k.kw() + k.out())));
     }
 
     @Override
     public Factorization fit(Kernel k, RankTarget target) {
         if (target instanceof RankTarget.Ratio r) {
-            return fitRank(k, Math.max(1, (int) Math.floor(r.fraction() * k.parameters()
-                    / (k.in() + k.kh() + k.kw() + k.out()))));
+            return fitRank(k, rankForRatio(k.shape(), r.fraction()));
         }
         if (target instanceof RankTarget.Explicit x) {
             return fitRank(k, x.ranks()[0]);
@@ -66,7 +70,7 @@ final class CpAls implements KernelDecomposition {
     private Factorization smallestRankFor(Kernel k, double energy) {
         double allowed = Math.sqrt(Math.max(0, 1 - energy));
         int lo = 1;
-        int hi = breakEvenRank(k);
+        int hi = breakEvenRank(k.shape());
         Factorization best = null;
         while (lo < hi) {
             int mid = (lo + hi) >>> 1;

@@ -25,6 +25,10 @@ record Kernel(int out, int in, int kh, int kw, double[] values) {
         return kh * kw;
     }
 
+    KernelShape shape() {
+        return new KernelShape(out, in, kh, kw);
+    }
+
     long parameters() {
         return values.length;
     }

@@ -65,7 +65,7 @@ final class TensorDescriptors {
         List<MethodParameter> p = new ArrayList<>();
         p.add(new MethodParameter(TensorParameters.RATIO, "number", TensorMethod.DEFAULT_RATIO, 0.0, 1.0,
                 "Fraction of each layer's kernel parameters to keep (exclusive lower bound 0); the ranks are the "
-                        + "largest that fit. Used unless energy is given.",
+                        + "largest that fit. Used unless energy or targetParameters is given.",
                 "chosen: a predictable size; trained kernels' flat spectra make energy rules keep nearly full "
                         + "ranks (see BENCHMARKS.md)"));
         p.add(new MethodParameter(TensorParameters.ENERGY, "number", null, 0.0, 1.0,
@@ -75,6 +75,13 @@ final class TensorDescriptors {
                 "Explicit ranks " + rankMeaning + " per layer name, e.g. {\"conv_3\": " + example(rankMeaning)
                         + "}; capped where the kernel's shape allows fewer. Other layers follow ratio or energy.",
                 null));
+        p.add(new MethodParameter(TensorParameters.TARGET_PARAMETERS, "integer", null, 1, null,
+                "Instead of ratio, energy and ranks: the whole model's parameter count to stay at or under. Every "
+                        + "decomposed layer takes the same ratio, the largest whose model fits (layers left alone "
+                        + "and layers that would not shrink count as they are); a count below the smallest ranks' "
+                        + "model is refused, naming it. A job's target.compressionRatio sets this when no size "
+                        + "parameter is given.",
+                "chosen: one uniform ratio, the rule ratio already follows, found by bisection"));
         p.add(new MethodParameter(TensorParameters.LAYERS, "string[]", null, null, null,
                 "Decompose only these layers (Conv node names with a kernel larger than 1x1).", null));
         p.add(new MethodParameter(TensorParameters.SKIP_FIRST_AND_LAST, "boolean", true, null, null,

@@ -8,6 +8,7 @@ import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.LayerSelection;
 import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.compress.ProgressListener;
+import io.caas.engine.compress.RatioBudget;
 import io.caas.engine.compress.svd.TruncatedSvdMethod;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelInspector;
@@ -23,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Tensor decomposition of convolution kernels: {@code tucker}, {@code cp} or {@code tt} (one instance each).
@@ -76,6 +78,15 @@ public final class TensorMethod implements CompressionMethod {
             return rankMeaning;
         }
 
+        /** What this decomposition of a kernel of this shape holds at a ratio, without fitting it. */
+        long parametersAtRatio(KernelShape shape, double ratio) {
+            return switch (this) {
+                case TUCKER -> Tucker2.parametersAtRatio(shape, ratio);
+                case CP -> CpAls.parameters(shape, CpAls.rankForRatio(shape, ratio));
+                case TT -> TensorTrain.parametersAtRatio(shape, ratio);
+            };
+        }
+
         KernelDecomposition decomposition(int iterations) {
             return switch (this) {
                 case TUCKER -> new Tucker2(iterations);
@@ -117,7 +128,36 @@ public final class TensorMethod implements CompressionMethod {
 
     @Override
     public void validate(Map<String, Object> parameters, ModelSummary model) {
-        TensorParameters.parse(parameters, model, variant);
+        TensorParameters params = TensorParameters.parse(parameters, model, variant);
+        if (params.targetParameters().isPresent()) {
+            // the float32 check needs the weights; the floor counts every other layer it would decompose
+            LayerSelection selection = LayerSelection.of(weighted(model), params.layers(), params.skipFirstAndLast());
+            List<WeightedLayer> chosen = convs(model).stream()
+                    .filter(l -> skipReason(l, params, selection) == null).toList();
+            budget(model, chosen).requireReachable(params.targetParameters().getAsLong());
+        }
+    }
+
+    @Override
+    public Set<String> sizeParameters() {
+        return TensorParameters.SIZE_PARAMETERS;
+    }
+
+    private static List<WeightedLayer> weighted(ModelSummary model) {
+        return model.layers().stream().filter(TruncatedSvdMethod::factorizable).toList();
+    }
+
+    private static List<WeightedLayer> convs(ModelSummary model) {
+        return weighted(model).stream().filter(l -> l.kind() == LayerKind.CONV).toList();
+    }
+
+    /** The whole model's size at one ratio for every chosen layer, counted from the kernels' shapes. */
+    private RatioBudget budget(ModelSummary model, List<WeightedLayer> chosen) {
+        long untouched = model.parameters() - chosen.stream().mapToLong(WeightedLayer::parameters).sum();
+        return new RatioBudget(variant.methodName(), untouched, chosen.stream().map(l -> {
+            KernelShape shape = KernelShape.of(l.weightShape());
+            return new RatioBudget.Layer(l.parameters(), ratio -> variant.parametersAtRatio(shape, ratio));
+        }).toList());
     }
 
     /** A layer that was decomposed, before its sensitivity is known. */
@@ -131,44 +171,61 @@ public final class TensorMethod implements CompressionMethod {
         TensorParameters params = TensorParameters.parse(task.parameters(), summary, variant);
         KernelDecomposition decomposition = variant.decomposition(params.iterations());
         Weights weights = Weights.of(model.getGraph());
-        List<WeightedLayer> weighted = summary.layers().stream().filter(TruncatedSvdMethod::factorizable).toList();
+        List<WeightedLayer> weighted = weighted(summary);
         Map<WeightedLayer, Integer> nodeIndex = TruncatedSvdMethod.nodeIndices(model, weighted);
         LayerSelection selection = LayerSelection.of(weighted, params.layers(), params.skipFirstAndLast());
-        List<WeightedLayer> convs = weighted.stream().filter(l -> l.kind() == LayerKind.CONV).toList();
+        List<WeightedLayer> convs = convs(summary);
         boolean fineTune = params.fineTune() && task.trainData().isPresent();
         double fitShare = fineTune ? 0.4 : 0.8;
 
         Map<WeightedLayer, String> leftAlone = new LinkedHashMap<>();
-        List<Decomposed> decomposed = new ArrayList<>();
-        for (int li = 0; li < convs.size(); li++) {
-            WeightedLayer layer = convs.get(li);
+        List<WeightedLayer> chosen = new ArrayList<>();
+        for (WeightedLayer layer : convs) {
             String skip = skipReason(layer, params, selection);
-            TensorProto weight = weights.get(layer.weight()).orElseThrow();
-            if (skip == null && weight.getDataType() != TensorProto.DataType.FLOAT_VALUE) {
+            if (skip == null && weights.get(layer.weight()).orElseThrow().getDataType()
+                    != TensorProto.DataType.FLOAT_VALUE) {
                 skip = "weight is not float32";
             }
             if (skip != null) {
                 leftAlone.put(layer, skip);
-                continue;
+            } else {
+                chosen.add(layer);
             }
-            Kernel kernel = Kernel.of(Tensors.toFloats(weight), layer.weightShape().stream()
-                    .mapToLong(Long::longValue).toArray());
+        }
+        RankTarget common = params.target();
+        String budgetNote = "";
+        if (params.targetParameters().isPresent()) {
+            long targetParameters = params.targetParameters().getAsLong();
+            double ratio = budget(summary, chosen).largestRatioWithin(targetParameters);
+            common = new RankTarget.Ratio(ratio);
+            budgetNote = " (the largest common ratio within targetParameters " + targetParameters + ")";
+            progress.progress(0, String.format(Locale.ROOT, "targetParameters %d: ratio %.4g for %d layers",
+                    targetParameters, ratio, chosen.size()));
+        }
+        // a budget counts a layer that would not shrink as it is, so it is left as it is whatever onlyIfSmaller says
+        boolean keepUnlessSmaller = params.onlyIfSmaller() || params.targetParameters().isPresent();
+
+        List<Decomposed> decomposed = new ArrayList<>();
+        for (int li = 0; li < chosen.size(); li++) {
+            WeightedLayer layer = chosen.get(li);
+            Kernel kernel = Kernel.of(Tensors.toFloats(weights.get(layer.weight()).orElseThrow()),
+                    layer.weightShape().stream().mapToLong(Long::longValue).toArray());
             int[] explicit = params.ranks().get(layer.node());
-            RankTarget target = explicit != null ? new RankTarget.Explicit(explicit) : params.target();
+            RankTarget target = explicit != null ? new RankTarget.Explicit(explicit) : common;
             Factorization f = decomposition.fit(kernel, target);
             if (Thread.interrupted()) {
                 throw new InterruptedException(variant.methodName() + " cancelled");
             }
-            String rule = describe(target, f);
-            if (params.onlyIfSmaller() && f.parameters() >= layer.parameters()) {
+            String rule = describe(target, f) + (explicit != null ? "" : budgetNote);
+            if (keepUnlessSmaller && f.parameters() >= layer.parameters()) {
                 leftAlone.put(layer, "left as it was: " + rule + " would not shrink it (" + f.parameters() + " ≥ "
                         + layer.parameters() + " parameters)");
             } else {
                 decomposed.add(new Decomposed(layer, nodeIndex.get(layer), f, rule));
                 progress.metric("kernelError:" + layer.node(), li, f.relativeError());
             }
-            progress.progress(fitShare * (li + 1.0) / convs.size(), "decomposed " + (li + 1) + " of "
-                    + convs.size() + " convolutions");
+            progress.progress(fitShare * (li + 1.0) / chosen.size(), "decomposed " + (li + 1) + " of "
+                    + chosen.size() + " convolutions");
         }
 
         String prefix = variant.methodName();

@@ -2,6 +2,7 @@ package io.caas.engine.compress.tensor;
 
 import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.ParameterValues;
+import io.caas.engine.compress.RankBudget;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelSummary;
 import io.caas.engine.onnx.WeightedLayer;
@@ -11,12 +12,14 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 
 /**
  * The validated parameters of one tucker, cp or tt run.
  *
  * @param target             the rank rule for layers without explicit ranks
+ * @param targetParameters   a whole-model parameter budget, which then chooses one ratio for every layer
  * @param ranks              explicit ranks per layer name
  * @param layers             layers named by the user, or empty for every eligible one
  * @param skipFirstAndLast   leave the first conv and the last weighted layer as they are (ignored when layers are named)
@@ -25,12 +28,13 @@ import java.util.Set;
  * @param sensitivitySamples samples on which each layer's output change is measured alone; 0 for none
  * @param iterations         HOOI sweeps (tucker) or the ALS sweep limit (cp); unused by tt
  */
-record TensorParameters(RankTarget target, Map<String, int[]> ranks, Set<String> layers, boolean skipFirstAndLast,
-                        boolean onlyIfSmaller, boolean fineTune, int sensitivitySamples, int iterations) {
+record TensorParameters(RankTarget target, OptionalLong targetParameters, Map<String, int[]> ranks,
+                        Set<String> layers, boolean skipFirstAndLast, boolean onlyIfSmaller, boolean fineTune, int sensitivitySamples, int iterations) {
 
     static final String ENERGY = "energy";
     static final String RATIO = "ratio";
     static final String RANKS = "ranks";
+    static final String TARGET_PARAMETERS = RankBudget.TARGET_PARAMETERS;
     static final String LAYERS = "layers";
     static final String SKIP_FIRST_AND_LAST = "skipFirstAndLast";
     static final String ONLY_IF_SMALLER = "onlyIfSmaller";
@@ -38,6 +42,9 @@ record TensorParameters(RankTarget target, Map<String, int[]> ranks, Set<String>
     static final String SENSITIVITY_SAMPLES = "sensitivitySamples";
     static final String HOOI_ITERATIONS = "hooiIterations";
     static final String ALS_ITERATIONS = "alsIterations";
+
+    /** The parameters that choose the layers' sizes. */
+    static final Set<String> SIZE_PARAMETERS = Set.of(ENERGY, RATIO, RANKS, TARGET_PARAMETERS);
 
     /** See {@link TensorMethod#DEFAULT_RATIO}. */
     static final double DEFAULT_RATIO = TensorMethod.DEFAULT_RATIO;
@@ -58,7 +65,7 @@ record TensorParameters(RankTarget target, Map<String, int[]> ranks, Set<String>
         List<String> problems = new ArrayList<>();
         String iterationsKey = variant == TensorMethod.Variant.TUCKER ? HOOI_ITERATIONS
                 : variant == TensorMethod.Variant.CP ? ALS_ITERATIONS : null;
-        Set<String> known = new LinkedHashSet<>(List.of(ENERGY, RATIO, RANKS, LAYERS, SKIP_FIRST_AND_LAST,
+        Set<String> known = new LinkedHashSet<>(List.of(ENERGY, RATIO, RANKS, TARGET_PARAMETERS, LAYERS, SKIP_FIRST_AND_LAST,
                 ONLY_IF_SMALLER, FINE_TUNE, SENSITIVITY_SAMPLES));
         if (iterationsKey != null) {
             known.add(iterationsKey);
@@ -73,6 +80,16 @@ record TensorParameters(RankTarget target, Map<String, int[]> ranks, Set<String>
         }
         if (p.get(RATIO) != null) {
             target = new RankTarget.Ratio(ParameterValues.fraction(p.get(RATIO), RATIO, problems));
+        }
+        OptionalLong targetParameters = OptionalLong.empty();
+        if (p.get(TARGET_PARAMETERS) != null) {
+            long count = ParameterValues.count(p.get(TARGET_PARAMETERS), TARGET_PARAMETERS, problems);
+            targetParameters = count > 0 ? OptionalLong.of(count) : OptionalLong.empty();
+            List<String> others = List.of(ENERGY, RATIO, RANKS).stream().filter(k -> p.get(k) != null).toList();
+            if (!others.isEmpty()) {
+                problems.add("targetParameters chooses every layer's ranks: give it without "
+                        + String.join(" and ", others));
+            }
         }
         Set<String> layers = ParameterValues.layerNames(p.get(LAYERS), model, variant.methodName(), problems);
         for (String name : layers) {
@@ -98,7 +115,8 @@ record TensorParameters(RankTarget target, Map<String, int[]> ranks, Set<String>
         if (!problems.isEmpty()) {
             throw new InvalidParametersException(problems);
         }
-        return new TensorParameters(target, ranks, layers, skip, onlyIfSmaller, fineTune, samples, iterations);
+        return new TensorParameters(target, targetParameters, ranks, layers, skip, onlyIfSmaller, fineTune, samples,
+                iterations);
     }
 
     private static void eligibility(String name, ModelSummary model, TensorMethod.Variant variant,

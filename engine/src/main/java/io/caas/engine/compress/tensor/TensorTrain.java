@@ -22,12 +22,12 @@ final class TensorTrain implements KernelDecomposition {
         return "[r1, r2, r3]";
     }
 
-    static long parameters(Kernel k, int[] r) {
+    static long parameters(KernelShape k, int[] r) {
         return (long) k.in() * r[0] + (long) r[0] * k.kh() * r[1] + (long) r[1] * k.kw() * r[2] + (long) r[2] * k.out();
     }
 
     /** The largest ranks each cut can have: the sides of the unfolding it splits. */
-    static int[] fullRanks(Kernel k) {
+    static int[] fullRanks(KernelShape k) {
         int r1 = Math.min(k.in(), k.spatial() * k.out());
         int r2 = Math.min(r1 * k.kh(), k.kw() * k.out());
         int r3 = Math.min(r2 * k.kw(), k.out());
@@ -36,8 +36,8 @@ final class TensorTrain implements KernelDecomposition {
 
     @Override
     public Factorization fit(Kernel k, RankTarget target) {
-        int[] full = fullRanks(k);
-        int[] requested = target instanceof RankTarget.Ratio r ? ranksForRatio(k, r.fraction())
+        int[] full = fullRanks(k.shape());
+        int[] requested = target instanceof RankTarget.Ratio r ? ranksForRatio(k.shape(), r.fraction())
                 : target instanceof RankTarget.Explicit x ? x.ranks().clone() : null;
         // TT-SVD's error is bounded by the root of the summed squared cut errors, so each of the three cuts may
         // discard a third of the allowed squared error
@@ -92,8 +92,16 @@ final class TensorTrain implements KernelDecomposition {
         return r;
     }
 
+    /**
+     * What a fit at this ratio holds, from the shape alone: the ratio's ranks are within each cut's sides, so the
+     * fit keeps them as they are.
+     */
+    static long parametersAtRatio(KernelShape k, double ratio) {
+        return parameters(k, ranksForRatio(k, ratio));
+    }
+
     /** The three ranks the same fraction ρ of their full values, ρ the largest within the parameter budget. */
-    static int[] ranksForRatio(Kernel k, double ratio) {
+    static int[] ranksForRatio(KernelShape k, double ratio) {
         double budget = ratio * k.parameters();
         double lo = 0;
         double hi = 1;
@@ -108,7 +116,7 @@ final class TensorTrain implements KernelDecomposition {
         return scaled(k, lo);
     }
 
-    private static int[] scaled(Kernel k, double rho) {
+    private static int[] scaled(KernelShape k, double rho) {
         int[] full = fullRanks(k);
         int r1 = Math.max(1, (int) Math.floor(rho * full[0]));
         int r2 = Math.max(1, Math.min((int) Math.floor(rho * full[1]), Math.min(r1 * k.kh(), k.kw() * k.out())));

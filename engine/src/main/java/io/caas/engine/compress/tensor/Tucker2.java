@@ -28,15 +28,15 @@ final class Tucker2 implements KernelDecomposition {
         return "[r_in, r_out]";
     }
 
-    static int fullIn(Kernel k) {
+    static int fullIn(KernelShape k) {
         return Math.min(k.in(), k.out() * k.spatial());
     }
 
-    static int fullOut(Kernel k) {
+    static int fullOut(KernelShape k) {
         return Math.min(k.out(), k.in() * k.spatial());
     }
 
-    static long parameters(Kernel k, int rIn, int rOut) {
+    static long parameters(KernelShape k, int rIn, int rOut) {
         return (long) k.in() * rIn + (long) rIn * rOut * k.spatial() + (long) rOut * k.out();
     }
 
@@ -52,16 +52,14 @@ final class Tucker2 implements KernelDecomposition {
             double perMode = 1 - (1 - e.fraction()) / 2;
             ranks = new int[] {inSvd.rankForEnergy(perMode), outSvd.rankForEnergy(perMode)};
         } else if (target instanceof RankTarget.Ratio r) {
-            ranks = ranksForRatio(k, r.fraction());
+            ranks = ranksForRatio(k.shape(), r.fraction());
         } else {
             int[] x = ((RankTarget.Explicit) target).ranks();
-            ranks = new int[] {Math.min(x[0], fullIn(k)), Math.min(x[1], fullOut(k))};
+            ranks = new int[] {Math.min(x[0], fullIn(k.shape())), Math.min(x[1], fullOut(k.shape()))};
         }
-        int rIn = Math.max(1, ranks[0]);
-        int rOut = Math.max(1, ranks[1]);
-        // the core's unfoldings bound each rank by the other times the kernel size; more would be zero columns
-        rOut = Math.min(rOut, rIn * k.spatial());
-        rIn = Math.min(rIn, rOut * k.spatial());
+        ranks = consistent(k.shape(), ranks);
+        int rIn = ranks[0];
+        int rOut = ranks[1];
         Matrix uIn = inSvd.u().leftColumns(rIn);
         Matrix uOut = outSvd.u().leftColumns(rOut);
         int s = k.spatial();
@@ -83,8 +81,24 @@ final class Tucker2 implements KernelDecomposition {
         return new Factorization(new int[] {rIn, rOut}, k.relativeError(approx), stages);
     }
 
+    /** The ranks a fit uses: at least 1, and neither above what the other allows. */
+    static int[] consistent(KernelShape k, int[] ranks) {
+        int rIn = Math.max(1, ranks[0]);
+        int rOut = Math.max(1, ranks[1]);
+        // the core's unfoldings bound each rank by the other times the kernel size; more would be zero columns
+        rOut = Math.min(rOut, rIn * k.spatial());
+        rIn = Math.min(rIn, rOut * k.spatial());
+        return new int[] {rIn, rOut};
+    }
+
+    /** What a fit at this ratio holds, from the shape alone. */
+    static long parametersAtRatio(KernelShape k, double ratio) {
+        int[] r = consistent(k, ranksForRatio(k, ratio));
+        return parameters(k, r[0], r[1]);
+    }
+
     /** Both ranks the same fraction ρ of their full rank, ρ the largest that keeps the parameters within budget. */
-    static int[] ranksForRatio(Kernel k, double ratio) {
+    static int[] ranksForRatio(KernelShape k, double ratio) {
         double budget = ratio * k.parameters();
         double lo = 0;
         double hi = 1;
@@ -100,7 +114,7 @@ final class Tucker2 implements KernelDecomposition {
         return scaled(k, lo);
     }
 
-    private static int[] scaled(Kernel k, double rho) {
+    private static int[] scaled(KernelShape k, double rho) {
         return new int[] {Math.max(1, (int) Math.floor(rho * fullIn(k))), Math.max(1, (int) Math.floor(rho * fullOut(k)))};
     }
 

@@ -124,8 +124,8 @@ class TensorOnFashionMnistTest {
         assertThatThrownBy(() -> CompressionMethods.get("tucker").validate(bad, summary))
                 .isInstanceOfSatisfying(InvalidParametersException.class, e -> assertThat(e.problems())
                         .containsExactlyInAnyOrder(
-                                "unknown parameter 'colour'; tucker takes energy, ratio, ranks, layers, "
-                                        + "skipFirstAndLast, onlyIfSmaller, fineTune, sensitivitySamples, hooiIterations",
+                                "unknown parameter 'colour'; tucker takes energy, ratio, ranks, targetParameters, "
+                                        + "layers, skipFirstAndLast, onlyIfSmaller, fineTune, sensitivitySamples, hooiIterations",
                                 "give only one of energy and ratio",
                                 "energy must be a number in (0, 1], got 1.5",
                                 "layer 'gemm_7' is not a Conv with group 1 and a kernel larger than 1x1, which "
