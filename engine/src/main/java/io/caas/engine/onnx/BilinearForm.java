@@ -1,6 +1,7 @@
 package io.caas.engine.onnx;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A bilinear layer z[b,k] = Σ_ij x[b,i]·W[k,i,j]·y[b,j] as some graph writes it: one Einsum node
@@ -32,4 +33,17 @@ public sealed interface BilinearForm permits BilinearEinsum, BilinearMatMul {
 
     /** The weight as [out, inFirst, inSecond] row-major, however it is stored. */
     float[] weightValues(Weights weights);
+
+    /**
+     * The stored bias of the first activation's projection, where the layer has one (nn.Linear with a bias as the
+     * projection): it adds Σ_j c[k,j]·second_j to z_k, a term linear in the second activation.
+     */
+    default Optional<String> projectionBias() {
+        return Optional.empty();
+    }
+
+    /** That bias c as [out, inSecond] row-major; empty where there is none. */
+    default Optional<float[]> projectionBiasValues(Weights weights) {
+        return Optional.empty();
+    }
 }
