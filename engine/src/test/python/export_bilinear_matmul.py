@@ -2,9 +2,10 @@
 
 PyTorch 1.13 cannot export nn.Bilinear (aten::bilinear), so bilinear layers z_k = x^T W_k y written without einsum
 reach ONNX as MatMul patterns: a projection x W (MatMul, or Gemm where nn.Linear with a bias projects), reshaped and
-contracted with y. Each module below is one way people write them; the near misses compute something that is not a
-bilinear form in (x, y) and must not be detected. Each fixture's weights are seeded by its place in FIXTURES, so new
-ones go at the end. Run with Debian's torch (scripts/fetch-torch-peer.sh):
+contracted with y, or the [k, i, j] weight used directly by a broadcasting MatMul. Each module below is one way people
+write them; the near misses compute something that is not a bilinear form in (x, y) and must not be detected. Each
+fixture's weights are seeded by its place in FIXTURES, so new ones go at the end. Run with Debian's torch
+(scripts/fetch-torch-peer.sh):
 
     testdata/torch-peer/python3 engine/src/test/python/export_bilinear_matmul.py engine/src/test/resources/bilinear-matmul
 """
@@ -130,6 +131,35 @@ class GemmBiasSqueeze(torch.nn.Module):
         return torch.matmul(t, y.unsqueeze(-1)).squeeze(-1) + self.b
 
 
+class BroadcastKij(torch.nn.Module):
+    """W stored [k, i, j] used directly: x[:, None, None, :] @ W is [N, k, 1, j], squeezed to [N, k, j], then
+    contracted with y by multiply-and-sum or by a matrix-vector product."""
+
+    def __init__(self, tail="mulsum"):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.randn(K, I, J))
+        self.b = torch.nn.Parameter(torch.randn(K))
+        self.tail = tail
+
+    def forward(self, x, y):
+        t = torch.matmul(x[:, None, None, :], self.w).squeeze(2)
+        if self.tail == "mulsum":
+            return (t * y[:, None, :]).sum(-1) + self.b
+        return torch.matmul(t, y.unsqueeze(-1)).squeeze(-1)
+
+
+class BroadcastKijTwice(torch.nn.Module):
+    """Both contractions as broadcasting matrix products: (x[:, None, None, :] @ W) @ y[:, None, :, None] is
+    [N, k, 1, 1], squeezed twice."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.randn(K, I, J))
+
+    def forward(self, x, y):
+        return torch.matmul(torch.matmul(x[:, None, None, :], self.w), y[:, None, :, None]).squeeze(-1).squeeze(-1)
+
+
 # near misses: no bilinear layer in any of them
 
 class WrongAxis(torch.nn.Module):
@@ -189,6 +219,44 @@ class GemmReluBetween(torch.nn.Module):
         return (torch.relu(self.proj(x)).view(-1, K, J) * y.unsqueeze(1)).sum(-1)
 
 
+class BroadcastReluBetween(torch.nn.Module):
+    """The [k, i, j] weight's product with a Relu before y is applied: not linear in x."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.randn(K, I, J))
+
+    def forward(self, x, y):
+        t = torch.relu(torch.matmul(x[:, None, None, :], self.w)).squeeze(2)
+        return (t * y[:, None, :]).sum(-1)
+
+
+class BroadcastWrongAxis(torch.nn.Module):
+    """The [k, i, j] product summed over k, the axis y is not on: z_j = y_j * sum_k t[k, j]."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.randn(K, I, J))
+
+    def forward(self, x, y):
+        t = torch.matmul(x[:, None, None, :], self.w).squeeze(2)
+        return (t * y[:, None, :]).sum(1)
+
+
+class BroadcastXAsColumn(torch.nn.Module):
+    """x as a column, x[:, None, :, None] (not a row), times a [k, 1, j] weight: the product is the outer product
+    x_i W[k, j], [N, k, i, j], and summed with y over j it is x_i (W y)_k, an [N, k, i] output: no projection of x
+    is contracted, so it is no bilinear layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.randn(K, 1, J))
+
+    def forward(self, x, y):
+        t = torch.matmul(x[:, None, :, None], self.w)
+        return (t * y[:, None, None, :]).sum(-1)
+
+
 FIXTURES = [
     # name, module, opset, constant folding, outputs
     ("mulsum-opset11", MulSum(), 11, True, ["z"]),
@@ -206,6 +274,14 @@ FIXTURES = [
     ("own-batch-opset13", OwnBatch(), 13, True, ["z"]),
     ("gemm-bias-squeeze-opset11", GemmBiasSqueeze(), 11, True, ["z"]),
     ("miss-gemm-relu-between-opset13", GemmReluBetween(), 13, True, ["z"]),
+    ("broadcast-kij-opset11", BroadcastKij(), 11, True, ["z"]),
+    ("broadcast-kij-opset13", BroadcastKij(), 13, True, ["z"]),
+    ("broadcast-kij-matvec-opset15", BroadcastKij(tail="matvec"), 15, True, ["z"]),
+    ("broadcast-kij-twice-opset13", BroadcastKijTwice(), 13, True, ["z"]),
+    ("broadcast-kij-twice-opset17", BroadcastKijTwice(), 17, True, ["z"]),
+    ("miss-broadcast-relu-between-opset13", BroadcastReluBetween(), 13, True, ["z"]),
+    ("miss-broadcast-wrong-axis-opset13", BroadcastWrongAxis(), 13, True, ["z"]),
+    ("miss-broadcast-x-as-column-opset13", BroadcastXAsColumn(), 13, True, ["z"]),
 ]
 
 

@@ -5,10 +5,11 @@ import java.util.Optional;
 
 /**
  * A bilinear layer z[b,k] = Σ_ij x[b,i]·W[k,i,j]·y[b,j] as some graph writes it: one Einsum node
- * ({@link BilinearEinsum}) or a MatMul pattern ({@link BilinearMatMul}). Whatever the form, the layer reads two
+ * ({@link BilinearEinsum}), a MatMul pattern with a 2-D projection ({@link BilinearMatMul}) or a broadcasting
+ * MatMul with the 3-D weight ({@link BilinearBroadcastMatMul}). Whatever the form, the layer reads two
  * activations and one stored weight, and writes {@link #output()}, the bilinear term before any bias.
  */
-public sealed interface BilinearForm permits BilinearEinsum, BilinearMatMul {
+public sealed interface BilinearForm permits BilinearEinsum, BilinearMatMul, BilinearBroadcastMatMul {
 
     /** The stored weight (initializer or Constant output) the layer reads. */
     String weight();

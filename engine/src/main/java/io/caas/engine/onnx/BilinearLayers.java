@@ -27,7 +27,9 @@ public final class BilinearLayers {
                 index = index == null ? GraphIndex.of(graph) : index;
                 GraphIndex g = index;
                 int at = i;
-                BilinearMatMul.at(g, i).ifPresent(f -> found.put(at, f));
+                BilinearMatMul.at(g, i).map(BilinearForm.class::cast)
+                        .or(() -> BilinearBroadcastMatMul.at(g, at))
+                        .ifPresent(f -> found.put(at, f));
             }
         }
         return found;

@@ -86,7 +86,9 @@ class BilinearMatMulTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"miss-wrong-axis-opset13", "miss-relu-between-opset13",
-            "miss-constant-second-opset13", "miss-projection-read-twice-opset13", "miss-gemm-relu-between-opset13"})
+            "miss-constant-second-opset13", "miss-projection-read-twice-opset13", "miss-gemm-relu-between-opset13",
+            "miss-broadcast-relu-between-opset13", "miss-broadcast-wrong-axis-opset13",
+            "miss-broadcast-x-as-column-opset13"})
     void nearMissesAreNotBilinearLayers(String name) {
         ModelProto model = fixture(name);
         ModelSummary summary = ModelInspector.inspect(model);
@@ -122,6 +124,7 @@ class BilinearMatMulTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"mulsum-dynamic-opset13", "own-batch-opset13", "stored-kij-opset13",
+            "broadcast-kij-opset11", "broadcast-kij-matvec-opset15", "broadcast-kij-twice-opset13",
             "gemm-bias-opset13", "gemm-bias-squeeze-opset11"})
     void brokenNodesAreNoPatternAndNoCrash(String name) {
         // an upload may hold any node without its inputs, outputs or attributes: detection must just not match
