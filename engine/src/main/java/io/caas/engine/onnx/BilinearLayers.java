@@ -11,8 +11,8 @@ public final class BilinearLayers {
     }
 
     /**
-     * Each bilinear layer by the index of the node that names it in reports: the Einsum, or the MatMul that
-     * projects the first activation.
+     * Each bilinear layer by the index of the node that names it in reports: the Einsum, or the MatMul (or Gemm)
+     * that projects the first activation.
      */
     public static Map<Integer, BilinearForm> byNode(GraphProto graph) {
         Map<Integer, BilinearForm> found = new LinkedHashMap<>();
@@ -23,10 +23,13 @@ public final class BilinearLayers {
             if (op.equals("Einsum")) {
                 weights = weights == null ? Weights.of(graph) : weights;
                 BilinearEinsum.of(graph.getNode(i), i, weights).ifPresent(f -> found.put(f.nodes().get(0), f));
-            } else if (op.equals("MatMul")) {
+            } else if (op.equals("MatMul") || op.equals("Gemm")) {
                 index = index == null ? GraphIndex.of(graph) : index;
+                GraphIndex g = index;
                 int at = i;
-                BilinearMatMul.at(index, i).ifPresent(f -> found.put(at, f));
+                BilinearMatMul.at(g, i).map(BilinearForm.class::cast)
+                        .or(() -> BilinearBroadcastMatMul.at(g, at))
+                        .ifPresent(f -> found.put(at, f));
             }
         }
         return found;

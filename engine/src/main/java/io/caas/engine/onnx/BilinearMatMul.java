@@ -1,7 +1,12 @@
 package io.caas.engine.onnx;
 
+import static io.caas.engine.onnx.PatternNodes.isActivationOfRank2;
+import static io.caas.engine.onnx.PatternNodes.isOp;
+import static io.caas.engine.onnx.PatternNodes.singleAxis;
+
 import io.caas.engine.onnx.proto.Onnx.AttributeProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
+import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -24,26 +29,35 @@ import java.util.OptionalInt;
  * 2 (they may be the same tensor), the contraction on the axis the second one sits on, and every intermediate value
  * read by the next node of the pattern alone, so that replacing the matched nodes changes nothing else.
  *
- * @param outMajor   whether the projection's columns run out-major (column k·in_y + j) rather than in_y-major
- * @param projection the stored weight and the steps from it to the projection's matrix
+ * <p>The projection may also be a Gemm, as nn.Linear(i, k·j) exports for 2-D input, and may then have a bias c
+ * (k·j values): z_k = xᵀW_k y + Σ_j c[k,j]·y_j, a term linear in y that {@link #projectionBias()} names.
+ *
+ * @param outMajor       whether the projection's columns run out-major (column k·in_y + j) rather than in_y-major
+ * @param projection     the stored weight and the steps from it to the projection's matrix
+ * @param projectionBias the Gemm's stored bias c, if it has one
  */
 public record BilinearMatMul(String weight, String first, String second, long out, long inFirst, long inSecond,
-                             String output, List<Integer> nodes, boolean outMajor, ProjectionWeight projection)
+                             String output, List<Integer> nodes, boolean outMajor, ProjectionWeight projection,
+                             Optional<String> projectionBias)
         implements BilinearForm {
 
-    /** The bilinear layer whose projection x·W is the MatMul at {@code index}, if the nodes after it complete one. */
+    /**
+     * The bilinear layer whose projection x·W is the MatMul (or Gemm) at {@code index}, if the nodes after it
+     * complete one.
+     */
     public static Optional<BilinearMatMul> at(GraphIndex g, int index) {
         NodeProto projection = g.node(index);
-        if (!isOp(projection, "MatMul") || projection.getInputCount() != 2 || projection.getOutputCount() != 1) {
+        Optional<ProjectionWeight> w = projectionWeight(g, projection, index);
+        if (w.isEmpty() || !isActivationOfRank2(g, projection.getInput(0))) {
             return Optional.empty();
         }
         String x = projection.getInput(0);
-        if (!isActivationOfRank2(g, x)) {
-            return Optional.empty();
-        }
-        Optional<ProjectionWeight> w = ProjectionWeight.resolve(g, projection.getInput(1), index);
-        if (w.isEmpty()) {
-            return Optional.empty();
+        Optional<String> bias = Optional.empty();
+        if (isOp(projection, "Gemm") && projection.getInputCount() == 3 && !projection.getInput(2).isEmpty()) {
+            bias = Optional.of(projection.getInput(2));
+            if (!isProjectionBias(g, bias.get(), w.get().cols())) {
+                return Optional.empty();
+            }
         }
         String t = projection.getOutput(0);
         List<Integer> tReaders = g.readers(t);
@@ -68,7 +82,7 @@ public record BilinearMatMul(String weight, String first, String second, long ou
         if (readers.size() != 1 || g.isGraphOutput(t3)) {
             return Optional.empty();
         }
-        Optional<Contraction> c = Contraction.of(g, readers.get(0), t3);
+        Optional<BilinearContraction> c = BilinearContraction.of(g, readers.get(0), t3);
         if (c.isEmpty()) {
             return Optional.empty();
         }
@@ -87,7 +101,66 @@ public record BilinearMatMul(String weight, String first, String second, long ou
         nodes.addAll(c.get().nodes());
         nodes.sort(Integer::compare);
         return Optional.of(new BilinearMatMul(w.get().stored(), x, c.get().second(), out, w.get().rows(), inSecond,
-                c.get().output(), List.copyOf(nodes), outMajor, w.get()));
+                c.get().output(), List.copyOf(nodes), outMajor, w.get(), bias));
+    }
+
+    /**
+     * The weight of a projection x·W written as MatMul(x, W), or as Gemm(x, W, c) the way nn.Linear exports for
+     * 2-D input (transB=1 reads W as [out, in]; alpha and beta 1, x not transposed; other scalings are refused).
+     */
+    private static Optional<ProjectionWeight> projectionWeight(GraphIndex g, NodeProto n, int index) {
+        if (n.getOutputCount() != 1 || n.getInputCount() < 2) {
+            return Optional.empty();
+        }
+        if (isOp(n, "MatMul") && n.getInputCount() == 2) {
+            return ProjectionWeight.resolve(g, n.getInput(1), index, 2);
+        }
+        if (!isOp(n, "Gemm") || n.getInputCount() > 3 || ModelInspector.intAttribute(n, "transA", 0) != 0
+                || floatAttribute(n, "alpha") != 1f || floatAttribute(n, "beta") != 1f) {
+            return Optional.empty();
+        }
+        long transB = ModelInspector.intAttribute(n, "transB", 0);
+        Optional<ProjectionWeight> w = ProjectionWeight.resolve(g, n.getInput(1), index, 2);
+        return transB == 0 ? w : transB == 1 ? w.map(ProjectionWeight::transposed) : Optional.empty();
+    }
+
+    /** Gemm's C as a stored float vector of one value per projection column ([cols] or [1, cols]). */
+    private static boolean isProjectionBias(GraphIndex g, String c, long cols) {
+        Optional<TensorProto> t = g.weights().get(c);
+        if (t.isEmpty() || !Tensors.isFloating(t.get())) {
+            return false;
+        }
+        List<Long> dims = t.get().getDimsList();
+        return dims.equals(List.of(cols)) || dims.equals(List.of(1L, cols));
+    }
+
+    private static float floatAttribute(NodeProto n, String name) {
+        for (AttributeProto a : n.getAttributeList()) {
+            if (a.getName().equals(name)) {
+                return a.getF();
+            }
+        }
+        return 1f;
+    }
+
+    @Override
+    public Optional<float[]> projectionBiasValues(Weights weights) {
+        if (projectionBias.isEmpty()) {
+            return Optional.empty();
+        }
+        float[] c = Tensors.toFloats(weights.get(projectionBias.get()).orElseThrow());
+        float[] out = new float[(int) (this.out * inSecond)];
+        for (int kk = 0; kk < this.out; kk++) {
+            for (int jj = 0; jj < inSecond; jj++) {
+                out[(int) (kk * inSecond + jj)] = c[column(kk, jj)];
+            }
+        }
+        return Optional.of(out);
+    }
+
+    /** The projection column that holds output {@code k}'s coefficient for the second activation's {@code j}. */
+    private int column(int k, int j) {
+        return (int) (outMajor ? k * inSecond + j : j * out + k);
     }
 
     @Override
@@ -100,74 +173,11 @@ public record BilinearMatMul(String weight, String first, String second, long ou
         for (int kk = 0; kk < k; kk++) {
             for (int ii = 0; ii < i; ii++) {
                 for (int jj = 0; jj < j; jj++) {
-                    int column = outMajor ? kk * j + jj : jj * k + kk;
-                    w[(kk * i + ii) * j + jj] = m[ii * k * j + column];
+                    w[(kk * i + ii) * j + jj] = m[ii * k * j + column(kk, jj)];
                 }
             }
         }
         return w;
-    }
-
-    /**
-     * The node that contracts the reshaped projection with the second activation, and the node that drops the
-     * contracted axis.
-     *
-     * @param second     the second activation (before its Unsqueeze)
-     * @param secondAxis the axis of [N, a, b] it is aligned with, 1 or 2
-     * @param output     the layer's output, [N, out]
-     * @param nodes      the Unsqueeze, the contraction and the reduction or Squeeze
-     */
-    private record Contraction(String second, int secondAxis, String output, List<Integer> nodes) {
-
-        static Optional<Contraction> of(GraphIndex g, int at, String t3) {
-            NodeProto n = g.node(at);
-            if (n.getInputCount() != 2 || n.getOutputCount() != 1 || n.getInput(0).equals(n.getInput(1))) {
-                return Optional.empty();
-            }
-            boolean projectionFirst = n.getInput(0).equals(t3);
-            String other = projectionFirst ? n.getInput(1) : n.getInput(0);
-            OptionalInt unsqueezeAt = g.producer(other);
-            if (unsqueezeAt.isEmpty() || !g.readOnlyBy(other, at)) {
-                return Optional.empty();
-            }
-            NodeProto unsqueeze = g.node(unsqueezeAt.getAsInt());
-            OptionalInt inserted = singleAxis(g, unsqueeze, "Unsqueeze", 3);
-            if (inserted.isEmpty() || inserted.getAsInt() == 0 || !isActivationOfRank2(g, unsqueeze.getInput(0))) {
-                return Optional.empty();
-            }
-            OptionalInt dropAt = g.readers(n.getOutput(0)).size() == 1 && !g.isGraphOutput(n.getOutput(0))
-                    ? OptionalInt.of(g.readers(n.getOutput(0)).get(0)) : OptionalInt.empty();
-            if (dropAt.isEmpty()) {
-                return Optional.empty();
-            }
-            NodeProto drop = g.node(dropAt.getAsInt());
-            if (drop.getInputCount() < 1 || !drop.getInput(0).equals(n.getOutput(0)) || drop.getOutputCount() != 1) {
-                return Optional.empty();
-            }
-            int secondAxis;
-            boolean exact;
-            if (isOp(n, "Mul")) {
-                // y [N, j] unsqueezed at 1 is [N, 1, j], aligned with axis 2; at 2 it is [N, j, 1], with axis 1.
-                // Σ_j t[n,·,j]·y[n,j]: the sum must run over that axis, and drop it
-                secondAxis = inserted.getAsInt() == 1 ? 2 : 1;
-                exact = singleAxis(g, drop, "ReduceSum", 3).orElse(-1) == secondAxis
-                        && ModelInspector.intAttribute(drop, "keepdims", 1) == 0;
-            } else if (isOp(n, "MatMul")) {
-                // [N,a,b]·[N,j,1] contracts axis 2 -> [N,a,1], squeeze 2;
-                // [N,1,j]·[N,a,b] contracts axis 1 -> [N,1,b], squeeze 1
-                secondAxis = projectionFirst ? 2 : 1;
-                exact = inserted.getAsInt() == secondAxis
-                        && singleAxis(g, drop, "Squeeze", 3).orElse(-1) == secondAxis;
-            } else {
-                secondAxis = 0;
-                exact = false;
-            }
-            if (!exact) {
-                return Optional.empty();
-            }
-            return Optional.of(new Contraction(unsqueeze.getInput(0), secondAxis, drop.getOutput(0),
-                    List.of(unsqueezeAt.getAsInt(), at, dropAt.getAsInt())));
-        }
     }
 
     /**
@@ -254,38 +264,5 @@ public record BilinearMatMul(String weight, String first, String second, long ou
             }
             return Optional.of(List.of(u.getAsInt(), gather.getAsInt()));
         }
-    }
-
-    /** An activation (not a stored constant) known to be [N, features]. */
-    private static boolean isActivationOfRank2(GraphIndex g, String value) {
-        return !value.isEmpty() && !g.isConstant(value) && g.rank(value).orElse(-1) == 2;
-    }
-
-    /**
-     * The one axis of an Unsqueeze, Squeeze or ReduceSum (attribute before opset 13, constant input after),
-     * normalised into {@code [0, rank)} where {@code rank} is the rank the axis counts in; empty for any other
-     * node or for several or no axes.
-     */
-    private static OptionalInt singleAxis(GraphIndex g, NodeProto n, String op, int rank) {
-        if (!isOp(n, op)) {
-            return OptionalInt.empty();
-        }
-        long[] axes = null;
-        for (AttributeProto a : n.getAttributeList()) {
-            if (a.getName().equals("axes")) {
-                axes = a.getIntsList().stream().mapToLong(Long::longValue).toArray();
-            }
-        }
-        if (axes == null && n.getInputCount() >= 2) {
-            axes = g.constantInts(n.getInput(1)).orElse(null);
-        }
-        if (axes == null || axes.length != 1 || axes[0] < -rank || axes[0] >= rank) {
-            return OptionalInt.empty();
-        }
-        return OptionalInt.of((int) (axes[0] < 0 ? axes[0] + rank : axes[0]));
-    }
-
-    private static boolean isOp(NodeProto n, String op) {
-        return n.getOpType().equals(op) && n.getDomain().isEmpty();
     }
 }

@@ -51,8 +51,10 @@ public final class ModelInspector {
             if (form != null) {
                 // a bilinear MatMul pattern's projection is not a dense layer of its own: it is listed once, whole
                 List<Long> shape = List.of(form.out(), form.inFirst(), form.inSecond());
+                // a projection bias (out·inSecond values) belongs to the layer and goes with it
+                long bias = form.projectionBias().isPresent() ? form.out() * form.inSecond() : 0;
                 layers.add(new WeightedLayer(nodeName(node, i), node.getOpType(), LayerKind.BILINEAR, form.weight(),
-                        shape, Tensors.elementCount(shape)));
+                        shape, Tensors.elementCount(shape) + bias));
             } else {
                 weightedLayer(node, nodeName(node, i), weights).ifPresent(layers::add);
             }

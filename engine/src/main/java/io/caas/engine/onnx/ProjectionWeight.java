@@ -4,28 +4,28 @@ import io.caas.engine.onnx.proto.Onnx.AttributeProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
- * The 2-D weight a MatMul reads, traced back to the stored tensor through the Transpose and Reshape steps an
+ * The weight a MatMul or Gemm reads (a matrix, or a stack of them for a broadcasting MatMul), traced back to the stored tensor through the Transpose and Reshape steps an
  * exporter leaves in the graph when it does not fold constants (PyTorch's {@code w.permute(1, 0, 2).reshape(i, k*j)}
  * with {@code do_constant_folding=False}).
  *
  * @param stored      the initializer or Constant output holding the values
  * @param steps       the Transpose/Reshape nodes between it and the MatMul, in the order they apply
  * @param stepIndices their node indices
- * @param rows        rows of the matrix the MatMul sees
- * @param cols        its columns
+ * @param dims        the shape the reading node sees
  */
-public record ProjectionWeight(String stored, List<NodeProto> steps, List<Integer> stepIndices, long rows, long cols) {
+public record ProjectionWeight(String stored, List<NodeProto> steps, List<Integer> stepIndices, List<Long> dims) {
 
     /**
      * The weight behind {@code value}, read by node {@code reader}; empty unless it is a float constant reached
-     * only through Transpose/Reshape steps that nothing else reads, ending as a matrix.
+     * only through Transpose/Reshape steps that nothing else reads, ending with {@code rank} axes.
      */
-    static Optional<ProjectionWeight> resolve(GraphIndex g, String value, int reader) {
+    static Optional<ProjectionWeight> resolve(GraphIndex g, String value, int reader, int rank) {
         List<NodeProto> steps = new ArrayList<>();
         List<Integer> indices = new ArrayList<>();
         String v = value;
@@ -63,13 +63,34 @@ public record ProjectionWeight(String stored, List<NodeProto> steps, List<Intege
                 return Optional.empty();
             }
         }
-        if (dims.length != 2 || dims[0] <= 0 || dims[1] <= 0) {
+        if (dims.length != rank || Arrays.stream(dims).anyMatch(d -> d <= 0)) {
             return Optional.empty();
         }
-        return Optional.of(new ProjectionWeight(v, List.copyOf(steps), List.copyOf(indices), dims[0], dims[1]));
+        return Optional.of(new ProjectionWeight(v, List.copyOf(steps), List.copyOf(indices),
+                Arrays.stream(dims).boxed().toList()));
     }
 
-    /** The matrix [rows, cols] row-major: the stored values with every step applied. */
+    /** Rows of the matrix a MatMul or Gemm sees. */
+    public long rows() {
+        return dims.get(0);
+    }
+
+    /** Its columns. */
+    public long cols() {
+        return dims.get(1);
+    }
+
+    /**
+     * The same matrix as a node that transposes it itself reads it (Gemm's transB): one more Transpose step, with
+     * no node of its own in the graph.
+     */
+    ProjectionWeight transposed() {
+        List<NodeProto> withTranspose = new ArrayList<>(steps);
+        withTranspose.add(NodeProto.newBuilder().setOpType("Transpose").build());
+        return new ProjectionWeight(stored, List.copyOf(withTranspose), stepIndices, List.of(cols(), rows()));
+    }
+
+    /** The values as the reading node sees them, row-major: the stored values with every step applied. */
     public float[] matrix(Weights weights) {
         TensorProto t = weights.get(stored).orElseThrow();
         float[] values = Tensors.toFloats(t);

@@ -12,11 +12,14 @@ import io.caas.service.support.Api;
 import io.caas.service.support.FashionMnistFiles;
 import io.caas.service.support.H2ServiceTest;
 import io.caas.service.support.TrainedModels;
+import java.io.InputStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.http.MediaType;
 
 /**
@@ -128,6 +131,46 @@ class BilinearEndToEndTest extends H2ServiceTest {
         List<String> ops = compressed.getGraph().getNodeList().stream().map(NodeProto::getOpType).toList();
         assertThat(ops).doesNotContain("Reshape", "ReduceSum", "Unsqueeze", "Shape", "Concat", "Constant")
                 .containsSubsequence("MatMul", "MatMul", "Mul", "MatMul", "Add");
+    }
+
+    /**
+     * PyTorch 1.13 exports of the two newer forms (engine test fixtures, x [N, 6], y [N, 4], 3 outputs): the Gemm
+     * projection with a bias, and the [k, i, j] weight in a broadcasting MatMul. Listed as one bilinear layer,
+     * compressed without data, downloaded in the Hadamard form.
+     */
+    @ParameterizedTest
+    @CsvSource({"gemm-bias-opset13, Gemm, 84, 28, Gemm", "broadcast-kij-twice-opset13, MatMul, 72, 26, MatMul"})
+    void theGemmAndBroadcastFormsArriveAsOneBilinearLayerAndLeaveFactorized(String fixture, String opType,
+                                                                             long parameters, long after,
+                                                                             String firstProjection) throws Exception {
+        byte[] bytes;
+        try (InputStream in = getClass().getClassLoader().getResourceAsStream("bilinear-matmul/" + fixture + ".onnx")) {
+            assertThat(in).as(fixture).isNotNull();
+            bytes = in.readAllBytes();
+        }
+        String modelId = api.postRaw("/v1/models?name=" + fixture, bytes, MediaType.APPLICATION_OCTET_STREAM).json()
+                .get("id").asText();
+        JsonNode layers = api.get("/v1/models/" + modelId).json().get("layers");
+        assertThat(layers).as(layers.toString()).hasSize(1);
+        JsonNode layer = layers.get(0);
+        assertThat(layer.get("kind").asText()).isEqualTo("BILINEAR");
+        assertThat(layer.get("opType").asText()).isEqualTo(opType);
+        assertThat(layer.get("parameters").asLong()).isEqualTo(parameters); // with the Gemm's bias, 3·4 more
+
+        Api.Response submitted = api.postJson("/v1/jobs", Map.of("modelId", modelId, "method", "bilinear",
+                "parameters", Map.of("rank", 2)));
+        assertThat(submitted.status()).as(new String(submitted.body())).isEqualTo(201);
+        String id = submitted.json().get("id").asText();
+        JsonNode job = api.awaitJob(id, Duration.ofMinutes(2), Set.of("succeeded", "failed", "cancelled"));
+        assertThat(job.get("status").asText()).as(job.toString()).isEqualTo("succeeded");
+        JsonNode report = api.get("/v1/jobs/" + id + "/report").json();
+        System.out.printf("bilinear via REST on %s: %s%n", fixture, report.get("layers"));
+        assertThat(report.get("layers").get(0).get("factorized").asBoolean()).isTrue();
+        assertThat(report.get("layers").get(0).get("parametersAfter").asLong()).isEqualTo(after);
+        ModelProto compressed = OnnxModels.parse(api.get("/v1/jobs/" + id + "/artifact").body());
+        assertThat(compressed.getGraph().getNodeList().stream().map(NodeProto::getOpType)
+                .filter(op -> !op.equals("Constant")).toList())
+                .containsExactly(firstProjection, "MatMul", "Mul", "MatMul");
     }
 
     @Test

@@ -62,13 +62,17 @@ public final class BilinearMethod implements CompressionMethod {
                     + "(Kim et al. 2017). Recognised forms: an Einsum of two activations and a 3-D weight (\"bi,kij,"
                     + "bj->bk\" as nn.Bilinear writes it, any letters and operand order), and the MatMul patterns "
                     + "PyTorch exports without einsum: t = MatMul(x, W) with W stored [i, k·j] (or [k, i, j] through "
-                    + "Transpose/Reshape), Reshape to [N, k, j] (constant or run-time target), then Unsqueeze(y) "
-                    + "with Mul and ReduceSum, or with MatMul and Squeeze (x and y may be the same tensor). U, V, P "
-                    + "are fitted to W as "
+                    + "Transpose/Reshape), or Gemm(x, W, c) as nn.Linear(i, k·j) exports (with a bias c the layer "
+                    + "gains Σ_j c[k,j]·y_j, kept exactly as a bias of x·U), Reshape to [N, k, j] (constant or "
+                    + "run-time target), then Unsqueeze(y) with Mul and ReduceSum, or with MatMul and Squeeze (x and "
+                    + "y may be the same tensor); and W stored [k, i, j] in a broadcasting MatMul(x[:, None, None, "
+                    + ":], W), squeezed and contracted with y the same ways or by a second MatMul with y[:, None, :, "
+                    + "None] and two Squeezes. U, V, P are fitted to W as "
                     + "its rank-d CP decomposition by alternating least squares, then, given training data, the "
                     + "model is fine-tuned (cross-entropy with labels, distillation of the original without) within "
                     + "the job's training budget (defaults: Adam 1e-3, batch 64, 1 epoch). The export holds "
-                    + "MatMul(x,U), MatMul(y,V), Mul, MatMul(·,P) in place of the layer's nodes: no dense W.",
+                    + "MatMul(x,U) (Gemm(x,U,u₀) with a projection bias), MatMul(y,V), Mul, MatMul(·,P) in place of "
+                    + "the layer's nodes: no dense W.",
             Set.of(LayerKind.BILINEAR), false, List.of(
             new MethodParameter(BilinearParameters.RANK, "integer", null, 1, null,
                     "Joint dimension d for every bilinear layer; the layer keeps d·(in_x + in_y + out) parameters. "
@@ -164,10 +168,11 @@ public final class BilinearMethod implements CompressionMethod {
             }
             BilinearForm form = found.getValue();
             long[] shape = layer.matrixShape();
-            int exact = CpDecomposition.exactRank((int) form.out(), (int) form.inFirst(), (int) form.inSecond());
+            FittedTensor tensor = FittedTensor.of(form, weights);
+            int exact = tensor.exactRank();
             String skip = skipReason(layer, params, weights, graph);
             int rank = Math.min(params.rankFor(form.out(), form.inFirst(), form.inSecond()), exact);
-            long after = (long) rank * (form.out() + form.inFirst() + form.inSecond());
+            long after = tensor.parametersAt(rank);
             if (skip == null && after >= layer.parameters()) {
                 skip = "left dense: rank " + rank + budgetNote + " would not shrink it (" + after + " ≥ " + layer.parameters()
                         + " parameters)";
@@ -177,8 +182,7 @@ public final class BilinearMethod implements CompressionMethod {
                         layer.parameters(), false, skip));
                 continue;
             }
-            CpDecomposition.Factors f = CpDecomposition.fit(form.weightValues(weights), (int) form.out(),
-                    (int) form.inFirst(), (int) form.inSecond(), rank, params.sweeps(), SEED);
+            CpDecomposition.Factors f = tensor.fit(rank, params.sweeps(), SEED);
             replacements.add(new HadamardExport.Replacement(layer.node(), form, rank, floats(f.u()), floats(f.v()),
                     floats(f.p())));
             String how = String.format(Locale.ROOT, "rank %d of %d: CP fit by %d ALS sweeps, relative error %.4f",

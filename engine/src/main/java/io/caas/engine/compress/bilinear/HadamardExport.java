@@ -8,6 +8,7 @@ import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -16,7 +17,8 @@ import java.util.Set;
 
 /**
  * Writes bilinear layers in their low-rank Hadamard form: the layer's nodes (one Einsum, or a MatMul pattern with
- * its reshapes and contraction) become MatMul(x, U), MatMul(y, V), Mul, MatMul(·, P), writing the layer's own
+ * its reshapes and contraction) become MatMul(x, U) (Gemm(x, U, u₀) where the projection had a bias), MatMul(y, V),
+ * Mul, MatMul(·, P), writing the layer's own
  * output, so the bias Add and everything after it stay as they were. What only the replaced nodes read (the dense
  * weight, its Transpose/Reshape steps, the run-time reshape target's Shape/Gather/Concat, their constants) leaves
  * the graph with them; anything another node still reads stays. The same graph is trained and exported.
@@ -26,7 +28,10 @@ final class HadamardExport {
     private HadamardExport() {
     }
 
-    /** One layer to rewrite, with U (in1 × d), V (in2 × d) and P (d × out) row-major. */
+    /**
+     * One layer to rewrite, with U (in1 × d), V (in2 × d) and P (d × out) row-major; where the layer's projection
+     * has a bias, U has one more row, u₀, the bias of x·U ({@link FittedTensor}).
+     */
     record Replacement(String node, BilinearForm form, int rank, float[] u, float[] v, float[] p) {
 
         /** Where the new nodes go: the place of the layer's last node, by which both activations exist. */
@@ -38,6 +43,11 @@ final class HadamardExport {
     /** The initializer names of a layer's factors, derived from its node name. */
     static List<String> factorNames(String node) {
         return List.of(node + ".U", node + ".V", node + ".P");
+    }
+
+    /** The initializer name of u₀, the bias of x·U, for a layer whose projection had a bias. */
+    static String firstBiasName(String node) {
+        return node + ".Ubias";
     }
 
     static ModelProto apply(ModelProto model, List<Replacement> replacements) {
@@ -69,13 +79,21 @@ final class HadamardExport {
     private static void hadamard(Replacement r, List<NodeProto> nodes, List<TensorProto> added) {
         List<String> names = factorNames(r.node());
         BilinearForm f = r.form();
-        added.add(Tensors.floatTensor(names.get(0), r.u(), f.inFirst(), r.rank()));
+        int uValues = (int) f.inFirst() * r.rank();
+        added.add(Tensors.floatTensor(names.get(0), Arrays.copyOf(r.u(), uValues), f.inFirst(), r.rank()));
         added.add(Tensors.floatTensor(names.get(1), r.v(), f.inSecond(), r.rank()));
         added.add(Tensors.floatTensor(names.get(2), r.p(), r.rank(), f.out()));
         String first = r.node() + "/first_projected";
         String second = r.node() + "/second_projected";
         String joint = r.node() + "/hadamard";
-        nodes.add(node(r.node() + "/project_first", "MatMul", List.of(f.first(), names.get(0)), first));
+        if (f.projectionBias().isPresent()) {
+            // the projection bias became u₀, the last row of U: x·U + u₀ is one Gemm, as nn.Linear exports
+            String bias = firstBiasName(r.node());
+            added.add(Tensors.floatTensor(bias, Arrays.copyOfRange(r.u(), uValues, uValues + r.rank()), r.rank()));
+            nodes.add(node(r.node() + "/project_first", "Gemm", List.of(f.first(), names.get(0), bias), first));
+        } else {
+            nodes.add(node(r.node() + "/project_first", "MatMul", List.of(f.first(), names.get(0)), first));
+        }
         nodes.add(node(r.node() + "/project_second", "MatMul", List.of(f.second(), names.get(1)), second));
         nodes.add(node(r.node() + "/hadamard", "Mul", List.of(first, second), joint));
         nodes.add(node(r.node() + "/project_out", "MatMul", List.of(joint, names.get(2)), f.output()));
