@@ -120,14 +120,20 @@ public final class BilinearMethod implements CompressionMethod {
         return model.layers().stream().filter(l -> l.kind() == LayerKind.BILINEAR).toList();
     }
 
-    /** The whole model's size at one ratio for every chosen layer, counted from the weights' shapes. */
+    /**
+     * The whole model's size at one ratio for every chosen layer, counted from the weights' shapes as
+     * {@link FittedTensor} will hold them: a Gemm projection's bias (k·j values beyond W's) is one more first-side
+     * row, so each rank costs one more value there.
+     */
     private static RatioBudget budget(ModelSummary model, List<WeightedLayer> chosen) {
         long untouched = model.parameters() - chosen.stream().mapToLong(WeightedLayer::parameters).sum();
         return new RatioBudget(NAME, untouched, chosen.stream().map(l -> {
             long[] s = l.matrixShape();
-            int exact = CpDecomposition.exactRank((int) s[0], (int) s[1], (int) s[2]);
+            long firstRows = s[1] + (l.parameters() > s[0] * s[1] * s[2] ? 1 : 0);
+            int exact = CpDecomposition.exactRank((int) s[0], (int) firstRows, (int) s[2]);
             return new RatioBudget.Layer(l.parameters(), ratio ->
-                    Math.min(BilinearParameters.rankForRatio(ratio, s[0], s[1], s[2]), exact) * (s[0] + s[1] + s[2]));
+                    Math.min(BilinearParameters.rankForRatio(ratio, s[0], s[1], s[2]), exact)
+                            * (s[0] + firstRows + s[2]));
         }).toList());
     }
 
@@ -174,8 +180,8 @@ public final class BilinearMethod implements CompressionMethod {
             int rank = Math.min(params.rankFor(form.out(), form.inFirst(), form.inSecond()), exact);
             long after = tensor.parametersAt(rank);
             if (skip == null && after >= layer.parameters()) {
-                skip = "left dense: rank " + rank + budgetNote + " would not shrink it (" + after + " ≥ " + layer.parameters()
-                        + " parameters)";
+                skip = "left dense: rank " + rank + budgetNote + " would not shrink it (" + after + " ≥ "
+                        + layer.parameters() + " parameters)";
             }
             if (skip != null) {
                 reports.add(new LayerReport(layer.node(), layer.opType(), shape, exact, exact, layer.parameters(),

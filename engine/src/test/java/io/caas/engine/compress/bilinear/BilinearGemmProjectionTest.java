@@ -126,6 +126,21 @@ class BilinearGemmProjectionTest {
                 .isLessThanOrEqualTo(TOLERANCE);
     }
 
+    /** A budget counts the bias row's value per rank, so no target is overshot by it. */
+    @Test
+    void everyReachableBudgetIsMetWithTheBiasRowCounted() throws InterruptedException {
+        ModelProto model = fixture("gemm-bias-opset13");
+        long before = ModelInspector.inspect(model).parameters();
+        long untouched = before - (K * I * J + K * J);
+        long floor = untouched + (K + I + 1 + J);
+        for (long target = floor; target < before; target++) {
+            CompressionResult r = CompressionMethods.get("bilinear").compress(new CompressionTask(model,
+                    Map.of("targetParameters", target), Optional.empty(), Optional.empty()), ProgressListener.NONE);
+            assertThat(ModelInspector.inspect(r.compressed()).parameters()).as("target %d", target)
+                    .isLessThanOrEqualTo(target);
+        }
+    }
+
     private static ModelProto withGemmAttribute(ModelProto model, String name, float value) {
         return withGemm(model, AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOAT)
                 .setF(value).build());
