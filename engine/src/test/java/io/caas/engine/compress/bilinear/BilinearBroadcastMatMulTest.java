@@ -82,8 +82,7 @@ class BilinearBroadcastMatMulTest {
     @Test
     void theMethodFactorizesTheBroadcastFormAndOnlyItsNodesGo() throws InterruptedException {
         ModelProto model = fixture("broadcast-kij-twice-opset13");
-        CompressionResult r = CompressionMethods.get("bilinear").compress(new CompressionTask(model,
-                Map.of("rank", 2), Optional.empty(), Optional.empty()), ProgressListener.NONE);
+        CompressionResult r = BilinearMatMulTest.rankTwo(model);
         LayerReport layer = r.layers().get(0);
         assertThat(layer.factorized()).isTrue();
         assertThat(layer.parametersAfter()).isEqualTo(2 * (K + I + J));

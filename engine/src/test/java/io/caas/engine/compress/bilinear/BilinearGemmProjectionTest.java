@@ -110,8 +110,7 @@ class BilinearGemmProjectionTest {
     @Test
     void theMethodFactorizesItWithTheBiasAsXSideBias() throws InterruptedException {
         ModelProto model = fixture("gemm-bias-opset13");
-        CompressionResult r = CompressionMethods.get("bilinear").compress(new CompressionTask(model,
-                Map.of("rank", 2), Optional.empty(), Optional.empty()), ProgressListener.NONE);
+        CompressionResult r = BilinearMatMulTest.rankTwo(model);
         LayerReport layer = r.layers().get(0);
         assertThat(layer.factorized()).isTrue();
         assertThat(layer.parametersBefore()).isEqualTo(K * I * J + K * J);

@@ -146,8 +146,7 @@ class BilinearMatMulTest {
     @Test
     void theMethodFactorizesAnExportedMatMulLayerAndOnlyItsNodesGo() throws InterruptedException {
         ModelProto model = fixture("mulsum-dynamic-opset13");
-        CompressionResult r = CompressionMethods.get("bilinear").compress(new CompressionTask(model,
-                Map.of("rank", 2), Optional.empty(), Optional.empty()), ProgressListener.NONE);
+        CompressionResult r = rankTwo(model);
         LayerReport layer = r.layers().get(0);
         assertThat(layer.factorized()).isTrue();
         assertThat(layer.parametersAfter()).isEqualTo(2 * (K + I + J));
@@ -310,5 +309,11 @@ class BilinearMatMulTest {
             f[i] = (float) d[i];
         }
         return f;
+    }
+
+    /** The bilinear method at rank 2, without data (no fine-tuning). */
+    static CompressionResult rankTwo(ModelProto model) throws InterruptedException {
+        return CompressionMethods.get("bilinear").compress(new CompressionTask(model, Map.of("rank", 2),
+                Optional.empty(), Optional.empty()), ProgressListener.NONE);
     }
 }
