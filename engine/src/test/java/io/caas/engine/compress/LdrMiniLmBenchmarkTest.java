@@ -4,18 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.caas.engine.data.Dataset;
 import io.caas.engine.onnx.ModelInspector;
-import io.caas.engine.onnx.OnnxModels;
 import io.caas.engine.onnx.WeightedLayer;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
-import io.caas.engine.testing.TestData;
 import io.caas.engine.text.WordPieceTokenizer;
-import java.io.InputStream;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Random;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -31,18 +26,11 @@ class LdrMiniLmBenchmarkTest {
 
     @Test
     void feedForwardLayersOfMiniLm() throws Exception {
-        ModelProto original;
-        try (InputStream in = MiniLmBenchmarkTest.resource("all-minilm-l6-v2.onnx")) {
-            original = OnnxModels.read(in);
-        }
-        WordPieceTokenizer tok;
-        try (InputStream in = MiniLmBenchmarkTest.resource("all-minilm-l6-v2-tokenizer.json")) {
-            tok = WordPieceTokenizer.fromHuggingFaceJson(in);
-        }
-        List<String> sentences = MiniLmBenchmarkTest.fortunes(TestData.file("root/usr/share/games/fortunes/cookie"));
-        Collections.shuffle(sentences, new Random(MiniLmBenchmarkTest.SPLIT_SEED));
-        List<String> train = sentences.subList(0, MiniLmBenchmarkTest.TRAIN);
-        List<String> heldOut = sentences.subList(MiniLmBenchmarkTest.TRAIN, MiniLmBenchmarkTest.TRAIN + 48);
+        MiniLmBenchmarkTest.Setup setup = MiniLmBenchmarkTest.Setup.load(48);
+        ModelProto original = setup.model();
+        WordPieceTokenizer tok = setup.tok();
+        List<String> train = setup.train();
+        List<String> heldOut = setup.heldOut();
         List<String> ffn = ModelInspector.inspect(original).layers().stream()
                 .filter(l -> l.node().contains("intermediate/dense") || l.node().contains("output/dense"))
                 .filter(l -> !l.node().contains("attention")).map(WeightedLayer::node).toList();

@@ -57,23 +57,37 @@ class MiniLmBenchmarkTest {
 
     private static final OrtEnvironment ENV = OrtEnvironment.getEnvironment();
 
+    /**
+     * all-MiniLM-L6-v2, its tokenizer, and the fortunes shuffled with {@link #SPLIT_SEED}: the first {@link #TRAIN}
+     * to train on, the next {@code heldOut} to evaluate on; the same split for every MiniLM test.
+     */
+    record Setup(ModelProto model, WordPieceTokenizer tok, List<String> train, List<String> heldOut) {
+
+        static Setup load(int heldOut) throws IOException {
+            ModelProto model;
+            try (InputStream in = resource("all-minilm-l6-v2.onnx")) {
+                model = OnnxModels.read(in);
+            }
+            WordPieceTokenizer tok;
+            try (InputStream in = resource("all-minilm-l6-v2-tokenizer.json")) {
+                tok = WordPieceTokenizer.fromHuggingFaceJson(in);
+            }
+            List<String> sentences = fortunes(TestData.file("root/usr/share/games/fortunes/cookie"));
+            assertThat(sentences.size()).isGreaterThanOrEqualTo(TRAIN + heldOut);
+            Collections.shuffle(sentences, new Random(SPLIT_SEED));
+            System.out.printf(Locale.ROOT, "fortunes/cookie: %d entries kept, %d train, %d held out%n",
+                    sentences.size(), TRAIN, heldOut);
+            return new Setup(model, tok, sentences.subList(0, TRAIN), sentences.subList(TRAIN, TRAIN + heldOut));
+        }
+    }
+
     @Test
     void svdAndOialrOnMiniLm() throws Exception {
-        ModelProto original;
-        try (InputStream in = resource("all-minilm-l6-v2.onnx")) {
-            original = OnnxModels.read(in);
-        }
-        WordPieceTokenizer tok;
-        try (InputStream in = resource("all-minilm-l6-v2-tokenizer.json")) {
-            tok = WordPieceTokenizer.fromHuggingFaceJson(in);
-        }
-        List<String> sentences = fortunes(TestData.file("root/usr/share/games/fortunes/cookie"));
-        assertThat(sentences.size()).isGreaterThanOrEqualTo(TRAIN + HELD_OUT);
-        Collections.shuffle(sentences, new Random(SPLIT_SEED));
-        List<String> train = sentences.subList(0, TRAIN);
-        List<String> heldOut = sentences.subList(TRAIN, TRAIN + HELD_OUT);
-        System.out.printf(Locale.ROOT, "fortunes/cookie: %d entries kept, %d train, %d held out%n",
-                sentences.size(), train.size(), heldOut.size());
+        Setup setup = Setup.load(HELD_OUT);
+        ModelProto original = setup.model();
+        WordPieceTokenizer tok = setup.tok();
+        List<String> train = setup.train();
+        List<String> heldOut = setup.heldOut();
 
         float[][] reference = embeddings(original, tok, heldOut);
         List<String> rows = new ArrayList<>();

@@ -3,19 +3,14 @@ package io.caas.engine.compress;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.caas.engine.data.Dataset;
-import io.caas.engine.onnx.OnnxModels;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
-import io.caas.engine.testing.TestData;
 import io.caas.engine.text.WordPieceTokenizer;
-import java.io.InputStream;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Random;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -33,19 +28,11 @@ class TiedMiniLmBenchmarkTest {
 
     @Test
     void tiedMiniLm() throws Exception {
-        ModelProto original;
-        try (InputStream in = MiniLmBenchmarkTest.resource("all-minilm-l6-v2.onnx")) {
-            original = OnnxModels.read(in);
-        }
-        WordPieceTokenizer tok;
-        try (InputStream in = MiniLmBenchmarkTest.resource("all-minilm-l6-v2-tokenizer.json")) {
-            tok = WordPieceTokenizer.fromHuggingFaceJson(in);
-        }
-        List<String> sentences = MiniLmBenchmarkTest.fortunes(TestData.file("root/usr/share/games/fortunes/cookie"));
-        Collections.shuffle(sentences, new Random(MiniLmBenchmarkTest.SPLIT_SEED));
-        List<String> train = sentences.subList(0, MiniLmBenchmarkTest.TRAIN);
-        List<String> heldOut = sentences.subList(MiniLmBenchmarkTest.TRAIN,
-                MiniLmBenchmarkTest.TRAIN + MiniLmBenchmarkTest.HELD_OUT);
+        MiniLmBenchmarkTest.Setup setup = MiniLmBenchmarkTest.Setup.load(MiniLmBenchmarkTest.HELD_OUT);
+        ModelProto original = setup.model();
+        WordPieceTokenizer tok = setup.tok();
+        List<String> train = setup.train();
+        List<String> heldOut = setup.heldOut();
         Dataset data = MiniLmBenchmarkTest.tokenDataset(tok, train);
         long steps = Long.getLong("tied.minilm.steps", 40);
         int batch = Integer.getInteger("tied.minilm.batch", 8);

@@ -12,21 +12,16 @@ import ai.onnxruntime.OrtSession;
 import io.caas.engine.compress.tied.TiedMethod;
 import io.caas.engine.data.Dataset;
 import io.caas.engine.onnx.ModelInspector;
-import io.caas.engine.onnx.OnnxModels;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.runtime.InterpretedModel;
 import io.caas.engine.runtime.OnnxInterpreter;
-import io.caas.engine.testing.TestData;
 import io.caas.engine.text.WordPieceTokenizer;
-import java.io.InputStream;
 import java.nio.LongBuffer;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -48,16 +43,11 @@ class TiedMiniLmTest {
 
     @BeforeAll
     static void load() throws Exception {
-        try (InputStream in = MiniLmBenchmarkTest.resource("all-minilm-l6-v2.onnx")) {
-            original = OnnxModels.read(in);
-        }
-        try (InputStream in = MiniLmBenchmarkTest.resource("all-minilm-l6-v2-tokenizer.json")) {
-            tok = WordPieceTokenizer.fromHuggingFaceJson(in);
-        }
-        List<String> sentences = MiniLmBenchmarkTest.fortunes(TestData.file("root/usr/share/games/fortunes/cookie"));
-        Collections.shuffle(sentences, new Random(MiniLmBenchmarkTest.SPLIT_SEED));
-        train = sentences.subList(0, MiniLmBenchmarkTest.TRAIN);
-        heldOut = sentences.subList(MiniLmBenchmarkTest.TRAIN, MiniLmBenchmarkTest.TRAIN + 48);
+        MiniLmBenchmarkTest.Setup setup = MiniLmBenchmarkTest.Setup.load(48);
+        original = setup.model();
+        tok = setup.tok();
+        train = setup.train();
+        heldOut = setup.heldOut();
     }
 
     @Test
