@@ -33,40 +33,13 @@ class BilinearEndToEndTest extends H2ServiceTest {
     void aFusionModelsBilinearLayerBecomesTheHadamardFormAndKeepsItsAccuracy() throws Exception {
         String modelId = api.postRaw("/v1/models?name=fusion", TrainedModels.fashionFusion(),
                 MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
-        JsonNode layers = api.get("/v1/models/" + modelId).json().get("layers");
-        JsonNode bilinear = null;
-        for (JsonNode l : layers) {
-            if (l.get("kind").asText().equals("BILINEAR")) {
-                bilinear = l;
-            }
-        }
-        assertThat(bilinear).as(layers.toString()).isNotNull();
+        JsonNode bilinear = bilinearLayer(api.get("/v1/models/" + modelId).json().get("layers"));
         assertThat(bilinear.get("node").asText()).isEqualTo("bilinear");
         assertThat(bilinear.get("methods").toString()).contains("bilinear").doesNotContain("svd");
 
-        Api.Response trainUpload = api.postMultipart("/v1/datasets", "fusion-train.npz",
-                FashionMnistFiles.halvesNpz("train", 8000));
-        assertThat(trainUpload.status()).as(new String(trainUpload.body())).isEqualTo(201);
-        assertThat(trainUpload.json().get("inputs").toString()).contains("top").contains("bottom").contains("392");
-        String train = trainUpload.json().get("id").asText();
-        String test = api.postMultipart("/v1/datasets", "fusion-test.npz", FashionMnistFiles.halvesNpz("t10k", 2000))
-                .json().get("id").asText();
-
-        Api.Response submitted = api.postJson("/v1/jobs", Map.of("modelId", modelId, "method", "bilinear",
-                "parameters", Map.of("ratio", 0.1), "trainDatasetId", train, "evalDatasetId", test,
-                "budget", Map.of("maxSteps", 200, "batchSize", 64)));
-        assertThat(submitted.status()).as(new String(submitted.body())).isEqualTo(201);
-        String id = submitted.json().get("id").asText();
-        JsonNode job = api.awaitJob(id, Duration.ofMinutes(5), Set.of("succeeded", "failed", "cancelled"));
-        assertThat(job.get("status").asText()).as(job.toString()).isEqualTo("succeeded");
-
+        JsonNode job = ratioTenthOnTheHalves(modelId, "bilinear via REST");
+        String id = job.get("id").asText();
         JsonNode report = api.get("/v1/jobs/" + id + "/report").json();
-        double before = report.get("original").get("top1Accuracy").asDouble();
-        double after = report.get("compressed").get("top1Accuracy").asDouble();
-        System.out.printf("bilinear via REST: accuracy %.4f -> %.4f, %s%n", before, after, report.get("layers"));
-        assertThat(report.get("original").get("evaluatedSamples").asInt()).isEqualTo(2000);
-        assertThat(before).isGreaterThan(0.7);
-        assertThat(after).isGreaterThan(before - 0.05);
         assertThat(report.get("curves").has("loss")).isTrue();
         JsonNode layer = report.get("layers").get(0);
         assertThat(layer.get("factorized").asBoolean()).isTrue();
@@ -89,13 +62,7 @@ class BilinearEndToEndTest extends H2ServiceTest {
         JsonNode layers = api.get("/v1/models/" + modelId).json().get("layers");
         // the projection MatMul is listed once, as the bilinear layer, not also as a dense layer for svd
         assertThat(layers).as(layers.toString()).hasSize(4);
-        JsonNode bilinear = null;
-        for (JsonNode l : layers) {
-            if (l.get("kind").asText().equals("BILINEAR")) {
-                bilinear = l;
-            }
-        }
-        assertThat(bilinear).as(layers.toString()).isNotNull();
+        JsonNode bilinear = bilinearLayer(layers);
         assertThat(bilinear.get("node").asText()).isEqualTo("bilinear");
         assertThat(bilinear.get("opType").asText()).isEqualTo("MatMul");
         assertThat(bilinear.get("methods").toString()).contains("bilinear").doesNotContain("svd");
@@ -107,25 +74,8 @@ class BilinearEndToEndTest extends H2ServiceTest {
         }
         assertThat(description).contains("Einsum").contains("MatMul").contains("ReduceSum").contains("Squeeze");
 
-        String train = api.postMultipart("/v1/datasets", "fusion-train.npz", FashionMnistFiles.halvesNpz("train",
-                8000)).json().get("id").asText();
-        String test = api.postMultipart("/v1/datasets", "fusion-test.npz", FashionMnistFiles.halvesNpz("t10k", 2000))
-                .json().get("id").asText();
-        Api.Response submitted = api.postJson("/v1/jobs", Map.of("modelId", modelId, "method", "bilinear",
-                "parameters", Map.of("ratio", 0.1), "trainDatasetId", train, "evalDatasetId", test,
-                "budget", Map.of("maxSteps", 200, "batchSize", 64)));
-        assertThat(submitted.status()).as(new String(submitted.body())).isEqualTo(201);
-        String id = submitted.json().get("id").asText();
-        JsonNode job = api.awaitJob(id, Duration.ofMinutes(5), Set.of("succeeded", "failed", "cancelled"));
-        assertThat(job.get("status").asText()).as(job.toString()).isEqualTo("succeeded");
-
+        String id = ratioTenthOnTheHalves(modelId, "bilinear via REST on the MatMul form").get("id").asText();
         JsonNode report = api.get("/v1/jobs/" + id + "/report").json();
-        double before = report.get("original").get("top1Accuracy").asDouble();
-        double after = report.get("compressed").get("top1Accuracy").asDouble();
-        System.out.printf("bilinear via REST on the MatMul form: accuracy %.4f -> %.4f, %s%n", before, after,
-                report.get("layers"));
-        assertThat(before).isGreaterThan(0.7);
-        assertThat(after).isGreaterThan(before - 0.05);
         assertThat(report.get("layers").get(0).get("finalRank").asInt()).isEqualTo(19);
         ModelProto compressed = OnnxModels.parse(api.get("/v1/jobs/" + id + "/artifact").body());
         List<String> ops = compressed.getGraph().getNodeList().stream().map(NodeProto::getOpType).toList();
@@ -184,5 +134,46 @@ class BilinearEndToEndTest extends H2ServiceTest {
         assertThat(r.status()).isEqualTo(422);
         assertThat(r.json().get("errors").toString()).contains("no array for model input 'image'")
                 .contains("'top' but the model has no such input");
+    }
+
+    /** The model's one BILINEAR layer in its listing. */
+    private static JsonNode bilinearLayer(JsonNode layers) {
+        JsonNode bilinear = null;
+        for (JsonNode l : layers) {
+            if (l.get("kind").asText().equals("BILINEAR")) {
+                bilinear = l;
+            }
+        }
+        assertThat(bilinear).as(layers.toString()).isNotNull();
+        return bilinear;
+    }
+
+    /**
+     * Uploads the two-half datasets (8,000 training and 2,000 test images), runs bilinear at ratio 0.1 for 200
+     * steps, and checks it succeeded with its accuracy held; the finished job.
+     */
+    private JsonNode ratioTenthOnTheHalves(String modelId, String label) throws Exception {
+        Api.Response trainUpload = api.postMultipart("/v1/datasets", "fusion-train.npz",
+                FashionMnistFiles.halvesNpz("train", 8000));
+        assertThat(trainUpload.status()).as(new String(trainUpload.body())).isEqualTo(201);
+        assertThat(trainUpload.json().get("inputs").toString()).contains("top").contains("bottom").contains("392");
+        String train = trainUpload.json().get("id").asText();
+        String test = api.postMultipart("/v1/datasets", "fusion-test.npz", FashionMnistFiles.halvesNpz("t10k", 2000))
+                .json().get("id").asText();
+        Api.Response submitted = api.postJson("/v1/jobs", Map.of("modelId", modelId, "method", "bilinear",
+                "parameters", Map.of("ratio", 0.1), "trainDatasetId", train, "evalDatasetId", test,
+                "budget", Map.of("maxSteps", 200, "batchSize", 64)));
+        assertThat(submitted.status()).as(new String(submitted.body())).isEqualTo(201);
+        JsonNode job = api.awaitJob(submitted.json().get("id").asText(), Duration.ofMinutes(5),
+                Set.of("succeeded", "failed", "cancelled"));
+        assertThat(job.get("status").asText()).as(job.toString()).isEqualTo("succeeded");
+        JsonNode report = api.get("/v1/jobs/" + job.get("id").asText() + "/report").json();
+        double before = report.get("original").get("top1Accuracy").asDouble();
+        double after = report.get("compressed").get("top1Accuracy").asDouble();
+        System.out.printf("%s: accuracy %.4f -> %.4f, %s%n", label, before, after, report.get("layers"));
+        assertThat(report.get("original").get("evaluatedSamples").asInt()).isEqualTo(2000);
+        assertThat(before).isGreaterThan(0.7);
+        assertThat(after).isGreaterThan(before - 0.05);
+        return job;
     }
 }
