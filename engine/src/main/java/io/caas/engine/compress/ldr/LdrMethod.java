@@ -167,13 +167,8 @@ public final class LdrMethod implements CompressionMethod {
         if (params.targetParameters() > 0) {
             // candidates: the layers ldr would structure at rank 1 (a layer that does not shrink there never does)
             LdrParameters atOne = params.withRank(1);
-            List<LdrBudget.Candidate> candidates = dense.stream()
-                    .filter(l -> skipReason(l, original.getGraph().getNode(nodeIndex.get(l)), atOne, last, weights,
-                            original.getGraph()) == null)
-                    .map(l -> new LdrBudget.Candidate(BlockLayout.of(Math.toIntExact(l.matrixShape()[0]),
-                            Math.toIntExact(l.matrixShape()[1])), l.parameters()))
-                    .toList();
-            LdrBudget budget = new LdrBudget(summary.parameters(), candidates);
+            LdrBudget budget = LdrBudget.of(summary, l -> skipReason(l, original.getGraph()
+                    .getNode(nodeIndex.get(l)), atOne, last, weights, original.getGraph()) == null);
             int rank = budget.largestRankWithin(params.targetParameters());
             if (rank == 0) {
                 throw new InvalidParametersException(List.of(budget.unreachable(params.targetParameters())));

@@ -12,7 +12,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -104,11 +103,6 @@ final class StructuredExport {
             }
         }
         return out.toBuilder().setGraph(g).build();
-    }
-
-    /** Why this model cannot take the FFT form, or empty where it can. */
-    static Optional<String> fourierRefusal(ModelProto model) {
-        return Optional.ofNullable(DftOpset.of(ModelInspector.defaultOpset(model), operators(model)).refusal());
     }
 
     ModelProto apply(List<Layer> layers) {
