@@ -38,6 +38,7 @@ public final class OnnxBlock extends AbstractBlock {
     private final Map<String, Parameter> parameters = new LinkedHashMap<>();
     private final Map<String, NDArray> constants = new LinkedHashMap<>();
     private final Device device;
+    private final PackedWeights packed;
     /*
      * The graph resolved once into numbered value slots, so that a forward pass indexes an array instead of
      * hashing value names: slot of each graph input, constant and parameter (in the maps' order), each node's
@@ -59,17 +60,19 @@ public final class OnnxBlock extends AbstractBlock {
         this.graph = graph;
         this.device = manager.getDevice();
         Set<String> learnable = learnableWeights(graph);
+        Map<String, NDArray> learnableArrays = new LinkedHashMap<>();
         for (Map.Entry<String, TensorProto> w : graph.weights().entrySet()) {
             NDArray array = NDTensors.toNDArray(manager, w.getValue());
             if (learnable.contains(w.getKey())) {
                 array.setName(w.getKey());
-                Parameter p = Parameter.builder().setName(w.getKey()).setType(Parameter.Type.WEIGHT)
-                        .optArray(array).build();
-                parameters.put(w.getKey(), addParameter(p));
+                learnableArrays.put(w.getKey(), array);
             } else {
                 constants.put(w.getKey(), array);
             }
         }
+        packed = PackedWeights.pack(learnableArrays, manager);
+        learnableArrays.forEach((name, array) -> parameters.put(name, addParameter(
+                Parameter.builder().setName(name).setType(Parameter.Type.WEIGHT).optArray(array).build())));
         inputSlots = slots.of(graph.inputs().stream().map(ValueInfo::name).toList());
         constantSlots = slots.of(constants.keySet());
         parameterSlots = slots.of(parameters.keySet());
@@ -109,6 +112,11 @@ public final class OnnxBlock extends AbstractBlock {
     /** Learnable weights by ONNX value name (initializer or Constant output). */
     public Map<String, Parameter> weightParameters() {
         return Collections.unmodifiableMap(parameters);
+    }
+
+    /** How the small learnable weights share one array (see {@link PackedWeights}). */
+    public PackedWeights packedWeights() {
+        return packed;
     }
 
     public Map<String, NDArray> constants() {

@@ -62,7 +62,9 @@ public final class FineTuner {
         double firstLoss = Double.NaN;
         double epochLoss = Double.NaN;
         int epoch = 0;
-        try (TrainableParameters params = new TrainableParameters(trainable, student.manager())) {
+        try (TrainableParameters params = new TrainableParameters(trainable, student.block().packedWeights(),
+                student.manager());
+             ScaledBackward backward = new ScaledBackward(student.manager())) {
             while (epoch < cfg.epochs() && step < total) {
                 shuffle(order, rnd);
                 double sum = 0;
@@ -88,15 +90,16 @@ public final class FineTuner {
                                 : teacher.forward(inputs).head().toDevice(x.getDevice(), false);
                         try (GradientCollector gc = engine.newGradientCollector()) {
                             NDArray out = student.block().forward(ps, inputs, true).head();
-                            NDArray l = switch (objective) {
-                                case CROSS_ENTROPY -> Losses.crossEntropy(out, isProbability, target);
-                                case KL_DIVERGENCE -> Losses.kl(out, target, isProbability, cfg.temperature());
-                                default -> tokens != null && out.getShape().dimension() == 3
+                            Losses.ScaledLoss l = switch (objective) {
+                                case CROSS_ENTROPY -> Losses.crossEntropyScaled(out, isProbability, target);
+                                case KL_DIVERGENCE -> Losses.ScaledLoss.of(
+                                        Losses.kl(out, target, isProbability, cfg.temperature()));
+                                default -> Losses.ScaledLoss.of(tokens != null && out.getShape().dimension() == 3
                                         ? Losses.maskedMse(out, target, tokens.mask(x))
-                                        : Losses.mse(out, target);
+                                        : Losses.mse(out, target));
                             };
-                            gc.backward(l);
-                            loss = Losses.value(l);
+                            backward.run(l);
+                            loss = l.value();
                         }
                         params.update(optimizer);
                     }
@@ -122,7 +125,7 @@ public final class FineTuner {
 
     static Optimizer optimizer(TrainingConfig cfg) {
         return cfg.optimizer() == TrainingConfig.OptimizerKind.ADAM
-                ? Optimizer.adam().optLearningRateTracker(Tracker.fixed(cfg.learningRate())).build()
+                ? new DenormalSafeAdam(cfg.learningRate())
                 : Optimizer.sgd().setLearningRateTracker(Tracker.fixed(cfg.learningRate())).optMomentum(0.9f).build();
     }
 

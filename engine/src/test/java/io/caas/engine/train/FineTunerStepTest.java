@@ -11,6 +11,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.data.Dataset;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
@@ -25,10 +26,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * FineTuner's step holds each parameter's gradient array for the whole run instead of fetching it anew every step
- * (see TrainableParameters). This trains the same CNN on the same Fashion-MNIST batches both ways and requires the
- * same weights: were libtorch ever to hand a parameter a new gradient tensor, the held one would go stale and the
- * weights would part after the first step.
+ * FineTuner's step differs from DJL's plain training step in four ways: it holds each parameter's gradient array for
+ * the whole run instead of fetching it anew every step, updates neighbouring small weights through one view of their
+ * packed span (see TrainableParameters), seeds the backward pass with the loss's scale instead of putting the mean
+ * on the tape (ScaledBackward), and uses DenormalSafeAdam for Adam. This trains the same CNN on the same
+ * Fashion-MNIST batches both ways, the reference with DJL's own GradientCollector.backward and stock optimizers, one
+ * parameter at a time, and requires the same weights: were libtorch ever to hand a parameter a new gradient tensor,
+ * the held one would go stale, and were a packed weight not a view of its span it would not move, so the weights
+ * would part after the first step.
  */
 class FineTunerStepTest {
 
@@ -69,7 +74,9 @@ class FineTunerStepTest {
     /** The step as FineTuner took it before: the gradient fetched per parameter and step, then zeroed by hand. */
     private static void trainFetchingGradientsEachStep(InterpretedModel m, Dataset data, TrainingConfig cfg) {
         List<Parameter> trainable = new ArrayList<>(m.block().getParameters().values());
-        Optimizer optimizer = FineTuner.optimizer(cfg);
+        Optimizer optimizer = cfg.optimizer() == TrainingConfig.OptimizerKind.ADAM
+                ? Optimizer.adam().optLearningRateTracker(Tracker.fixed(cfg.learningRate())).build()
+                : FineTuner.optimizer(cfg);
         ParameterStore ps = new ParameterStore(m.manager(), false);
         int[] order = Batches.identity(data.size());
         FineTuner.shuffle(order, new Random(cfg.seed()));
