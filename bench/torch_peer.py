@@ -70,9 +70,10 @@ def time_steps(name, seed, x, y, batch, warmup, steps):
     model = fresh(name, seed).train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
     rnd = np.random.default_rng(seed)
-    order = rnd.permutation(len(x))
     total = warmup + steps
-    assert total * batch <= len(x), "dataset too small for %d steps of %d" % (total, batch)
+    # More steps than one pass over the data holds go on into further epochs, each reshuffled, as on the Java side.
+    epochs = -(-total * batch // len(x))
+    order = np.concatenate([rnd.permutation(len(x)) for _ in range(epochs)])
     times = []
     losses = []
     cpu0 = None
@@ -110,8 +111,8 @@ def main():
     ap.add_argument("--models", default="cnn,mlp")
     ap.add_argument("--batches", default="1,64")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--warmup", type=int, default=300)
-    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--warmup", type=int, default=5000)
+    ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--export-dir", help="write <model>.onnx here (the weights every run starts from)")
     ap.add_argument("--no-time", action="store_true", help="only export")

@@ -35,7 +35,7 @@ import java.util.Map;
  * <p>Threads: {@code -Dai.djl.pytorch.num_threads} (and OMP_NUM_THREADS in the environment), read by DJL at engine
  * start; the number libtorch really uses is reported.
  *
- * <p>Arguments: {@code --onnx DIR --data DIR [--models cnn,mlp] [--batches 1,64] [--warmup 300] [--steps 300]}
+ * <p>Arguments: {@code --onnx DIR --data DIR [--models cnn,mlp] [--batches 1,64] [--warmup 5000] [--steps 1000]}
  */
 public final class TrainingStepBench {
 
@@ -43,8 +43,8 @@ public final class TrainingStepBench {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = new LinkedHashMap<>(Map.of("models", "cnn,mlp", "batches", "1,64", "warmup", "300",
-                "steps", "300"));
+        Map<String, String> a = new LinkedHashMap<>(Map.of("models", "cnn,mlp", "batches", "1,64", "warmup", "5000",
+                "steps", "1000"));
         for (int i = 0; i + 1 < args.length; i += 2) {
             if (!args[i].startsWith("--")) {
                 throw new IllegalArgumentException("expected --name value, got " + args[i]);
@@ -104,7 +104,10 @@ public final class TrainingStepBench {
             }
         };
         try (InterpretedModel m = OnnxInterpreter.load(model, Device.cpu())) {
-            TrainingConfig cfg = TrainingConfig.adam(1e-3f, batch, 1).withMaxSteps(total)
+            // More steps than one pass over the data holds go on into further epochs (reshuffled), as in a job.
+            int batchesPerEpoch = (train.size() + batch - 1) / batch;
+            int epochs = (total + batchesPerEpoch - 1) / batchesPerEpoch;
+            TrainingConfig cfg = TrainingConfig.adam(1e-3f, batch, epochs).withMaxSteps(total)
                     .withObjective(TrainingConfig.Objective.CROSS_ENTROPY);
             if (warmup == 0) {
                 cpu[0] = os.getProcessCpuTime();
