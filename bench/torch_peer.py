@@ -66,7 +66,7 @@ def export(name, seed, path):
                       dynamic_axes={"x": {0: "N"}, "logits": {0: "N"}}, do_constant_folding=True)
 
 
-def time_steps(name, seed, x, y, batch, warmup, steps):
+def time_steps(name, seed, x, y, batch, warmup, steps, profile_dir=None):
     model = fresh(name, seed).train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
     rnd = np.random.default_rng(seed)
@@ -77,9 +77,14 @@ def time_steps(name, seed, x, y, batch, warmup, steps):
     times = []
     losses = []
     cpu0 = None
+    prof = None
     for step in range(total):
         if step == warmup:
             cpu0 = time.process_time_ns()
+            if profile_dir:
+                os.makedirs(profile_dir, exist_ok=True)
+                prof = torch.autograd.profiler.profile(record_shapes=True)
+                prof.__enter__()
         t0 = time.perf_counter_ns()
         idx = order[step * batch:(step + 1) * batch]
         xb = torch.from_numpy(x[idx])
@@ -94,6 +99,14 @@ def time_steps(name, seed, x, y, batch, warmup, steps):
         losses.append(value)
         times.append((t1 - t0) / 1e6)
     cpu = (time.process_time_ns() - cpu0) / 1e6 / steps
+    if prof is not None:
+        prof.__exit__(None, None, None)
+        # The events in the Chrome trace layout libtorch 2.7 writes for the Java side, with the input shapes that
+        # PyTorch 1.13's own export_chrome_trace leaves out.
+        events = [{"name": e.name, "ph": "X", "ts": e.time_range.start, "dur": e.time_range.elapsed_us(),
+                   "tid": e.thread, "shape": e.input_shapes} for e in prof.function_events]
+        with open(os.path.join(profile_dir, "torch-%s-b%d.json" % (name, batch)), "w") as f:
+            json.dump(events, f)
     warm = np.array(times[:warmup])
     times = np.array(times[warmup:])
     return {
@@ -116,6 +129,8 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--export-dir", help="write <model>.onnx here (the weights every run starts from)")
     ap.add_argument("--no-time", action="store_true", help="only export")
+    ap.add_argument("--profile", help="write torch-<model>-b<batch>.json here: the autograd profiler's Chrome trace "
+                    "of the timed steps (it slows every op, so a profiled run's timings are not the benchmark's)")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -135,7 +150,7 @@ def main():
         x, y = load_fashion_mnist(a.data, (a.warmup + a.steps) * max(batches))
         for m in models:
             for b in batches:
-                report["results"].append(time_steps(m, a.seed, x, y, b, a.warmup, a.steps))
+                report["results"].append(time_steps(m, a.seed, x, y, b, a.warmup, a.steps, a.profile))
     print(json.dumps(report))
 
 

@@ -2,6 +2,7 @@ package io.caas.engine.bench;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.data.Dataset;
 import io.caas.engine.onnx.OnnxModels;
@@ -12,6 +13,7 @@ import io.caas.engine.train.FashionMnist;
 import io.caas.engine.train.FineTuner;
 import io.caas.engine.train.TrainingConfig;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -35,7 +37,8 @@ import java.util.Map;
  * <p>Threads: {@code -Dai.djl.pytorch.num_threads} (and OMP_NUM_THREADS in the environment), read by DJL at engine
  * start; the number libtorch really uses is reported.
  *
- * <p>Arguments: {@code --onnx DIR --data DIR [--models cnn,mlp] [--batches 1,64] [--warmup 5000] [--steps 1000]}
+ * <p>Arguments: {@code --onnx DIR --data DIR [--models cnn,mlp] [--batches 1,64] [--warmup 5000] [--steps 1000]
+ * [--profile DIR]}
  */
 public final class TrainingStepBench {
 
@@ -54,6 +57,9 @@ public final class TrainingStepBench {
         Path onnx = Path.of(required(a, "onnx"));
         Path data = Path.of(required(a, "data"));
         int warmup = Integer.parseInt(a.get("warmup"));
+        // libtorch's profiler over the timed steps (a Chrome trace per configuration); it slows every op, so a
+        // profiled run's timings are not the benchmark's. bench/profile_summary.py reads the traces.
+        Path profile = a.containsKey("profile") ? Files.createDirectories(Path.of(a.get("profile"))) : null;
         int steps = Integer.parseInt(a.get("steps"));
         int[] batches = Arrays.stream(a.get("batches").split(",")).mapToInt(Integer::parseInt).toArray();
         int maxBatch = Arrays.stream(batches).max().orElseThrow();
@@ -64,7 +70,7 @@ public final class TrainingStepBench {
         for (String name : a.get("models").split(",")) {
             ModelProto model = OnnxModels.read(onnx.resolve(name + ".onnx"));
             for (int batch : batches) {
-                results.add(timeSteps(name, model, train, batch, warmup, steps));
+                results.add(timeSteps(name, model, train, batch, warmup, steps, profile));
             }
         }
         System.out.println("{\"side\": \"interpreter\", \"engine\": \"" + engine.getEngineName() + " "
@@ -73,8 +79,8 @@ public final class TrainingStepBench {
                 + ", \"results\": [" + String.join(", ", results) + "]}");
     }
 
-    private static String timeSteps(String name, ModelProto model, Dataset train, int batch, int warmup, int steps)
-            throws InterruptedException {
+    private static String timeSteps(String name, ModelProto model, Dataset train, int batch, int warmup, int steps,
+                                    Path profile) throws InterruptedException {
         int total = warmup + steps;
         long[] stamps = new long[total + 1];
         double[] losses = new double[total + 1];
@@ -96,9 +102,15 @@ public final class TrainingStepBench {
                 if (step == warmup) {
                     cpu[0] = os.getProcessCpuTime();
                     threadCpu[0] = threads.getCurrentThreadCpuTime();
+                    if (profile != null) {
+                        JniUtils.startProfile(false, true, false);
+                    }
                 } else if (step == total) {
                     cpu[1] = os.getProcessCpuTime();
                     threadCpu[1] = threads.getCurrentThreadCpuTime();
+                    if (profile != null) {
+                        JniUtils.stopProfile(profile.resolve("java-" + name + "-b" + batch + ".json").toString());
+                    }
                 }
                 seen[0]++;
             }
