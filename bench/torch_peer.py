@@ -129,11 +129,17 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--export-dir", help="write <model>.onnx here (the weights every run starts from)")
     ap.add_argument("--no-time", action="store_true", help="only export")
+    ap.add_argument("--flush-denormal", action="store_true",
+                    help="torch.set_flush_denormal(True): denormal floats computed as zero")
     ap.add_argument("--profile", help="write torch-<model>-b<batch>.json here: the autograd profiler's Chrome trace "
                     "of the timed steps (it slows every op, so a profiled run's timings are not the benchmark's)")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
+    if a.flush_denormal:
+        # Flush-to-zero for this thread's float arithmetic: the hardware form of what the interpreter's
+        # DenormalSafeAdam does to Adam's moments on the data.
+        assert torch.set_flush_denormal(True), "this CPU has no flush-to-zero mode"
     torch.set_num_interop_threads(1)
     models = a.models.split(",")
     batches = [int(b) for b in a.batches.split(",")]
@@ -143,6 +149,7 @@ def main():
             export(m, a.seed, os.path.join(a.export_dir, m + ".onnx"))
     report = {
         "side": "pytorch-eager", "torch": torch.__version__, "python": platform.python_version(),
+        "flush_denormal": a.flush_denormal,
         "threads": torch.get_num_threads(), "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
         "results": [],
     }

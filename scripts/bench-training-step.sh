@@ -22,6 +22,9 @@ WARMUP="${WARMUP:-5000}"
 STEPS="${STEPS:-1000}"
 MODELS="${MODELS:-cnn,mlp}"
 BATCHES="${BATCHES:-1,64}"
+# TORCH_FLUSH_DENORMAL=1: the PyTorch side runs with torch.set_flush_denormal(True) (see BENCHMARKS.md).
+torch_flags=()
+[ "${TORCH_FLUSH_DENORMAL:-0}" = 1 ] && torch_flags=(--flush-denormal)
 
 data="$root/testdata/root/usr/share/datasets/fashion-mnist"
 [ -e "$data/train-images-idx3-ubyte.gz" ] || bash "$root/scripts/fetch-testdata.sh"
@@ -41,7 +44,7 @@ mvn -B -q -pl engine test-compile exec:exec -Dexec.executable=echo -Dexec.classp
 cp="$(tr -d '\n' < "$out/classpath.txt")"
 
 {
-  echo "command: $0 (REPS=$REPS THREADS=\"$THREADS\" WARMUP=$WARMUP STEPS=$STEPS MODELS=$MODELS BATCHES=$BATCHES)"
+  echo "command: $0 (REPS=$REPS THREADS=\"$THREADS\" WARMUP=$WARMUP STEPS=$STEPS MODELS=$MODELS BATCHES=$BATCHES TORCH_FLUSH_DENORMAL=${TORCH_FLUSH_DENORMAL:-0})"
   echo "date: $(date -u +%FT%TZ)"
   echo "nproc: $(nproc)"
   echo "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
@@ -60,7 +63,8 @@ for rep in $(seq 1 "$REPS"); do
     for side in "${sides[@]}"; do
       if [ "$side" = torch ]; then
         OMP_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" "$py" bench/torch_peer.py --data "$data" --models "$MODELS" \
-            --batches "$BATCHES" --threads "$t" --warmup "$WARMUP" --steps "$STEPS" > "$out/torch-t$t-r$rep.json"
+            --batches "$BATCHES" --threads "$t" --warmup "$WARMUP" --steps "$STEPS" "${torch_flags[@]}" \
+            > "$out/torch-t$t-r$rep.json"
       else
         OMP_NUM_THREADS="$t" java -Xmx2g -Dai.djl.offline=true -Dai.djl.pytorch.num_threads="$t" \
             -Dai.djl.pytorch.num_interop_threads=1 -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$cp" \
