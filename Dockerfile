@@ -39,6 +39,12 @@ RUN groupadd --system caas && useradd --system --gid caas --uid 10001 --home-dir
 COPY --from=build /caas-service.jar /app/caas-service.jar
 USER caas
 # DJL unpacks its native library into its cache on first use; it must be writable by the service user.
+# glibc's malloc: libtorch allocates and frees a step's temporaries (0.8 MB each for a 784x256 layer's Adam) on the
+# training thread, whose arena hands freed memory back to the kernel by default, so every step faults the pages in
+# again (2.25 million minor faults in 3,000 steps of the benchmark MLP at batch 1, p50 2.9 ms; with these two
+# settings 143 thousand and 1.8 ms: BENCHMARKS.md). Up to 128 MB of freed memory stays with the process instead.
+ENV MALLOC_TRIM_THRESHOLD_=134217728 \
+    MALLOC_MMAP_THRESHOLD_=33554432
 ENV CAAS_DATA_DIR=/data \
     DJL_CACHE_DIR=/var/lib/caas/djl \
     ENGINE_CACHE_DIR=/var/lib/caas/djl \

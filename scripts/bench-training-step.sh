@@ -22,6 +22,11 @@ WARMUP="${WARMUP:-5000}"
 STEPS="${STEPS:-1000}"
 MODELS="${MODELS:-cnn,mlp}"
 BATCHES="${BATCHES:-1,64}"
+# glibc's malloc as the Docker image sets it (see the Dockerfile): without it the interpreter's training thread
+# faults its freed temporaries back in every step. Both sides run with it. MALLOC_DEFAULTS=1 leaves glibc's own.
+if [ "${MALLOC_DEFAULTS:-0}" != 1 ]; then
+  export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-134217728}" MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-33554432}"
+fi
 # TORCH_FLUSH_DENORMAL=1: the PyTorch side runs with torch.set_flush_denormal(True) (see BENCHMARKS.md).
 torch_flags=()
 [ "${TORCH_FLUSH_DENORMAL:-0}" = 1 ] && torch_flags=(--flush-denormal)
@@ -44,7 +49,8 @@ mvn -B -q -pl engine test-compile exec:exec -Dexec.executable=echo -Dexec.classp
 cp="$(tr -d '\n' < "$out/classpath.txt")"
 
 {
-  echo "command: $0 (REPS=$REPS THREADS=\"$THREADS\" WARMUP=$WARMUP STEPS=$STEPS MODELS=$MODELS BATCHES=$BATCHES TORCH_FLUSH_DENORMAL=${TORCH_FLUSH_DENORMAL:-0})"
+  echo "command: $0 (REPS=$REPS THREADS=\"$THREADS\" WARMUP=$WARMUP STEPS=$STEPS MODELS=$MODELS BATCHES=$BATCHES TORCH_FLUSH_DENORMAL=${TORCH_FLUSH_DENORMAL:-0} MALLOC_DEFAULTS=${MALLOC_DEFAULTS:-0})"
+  echo "malloc: MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-glibc default} MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-glibc default}"
   echo "date: $(date -u +%FT%TZ)"
   echo "nproc: $(nproc)"
   echo "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
