@@ -91,7 +91,7 @@ public final class FineTuner {
                         try (GradientCollector gc = engine.newGradientCollector()) {
                             NDArray out = student.block().forward(ps, inputs, true).head();
                             Losses.ScaledLoss l = switch (objective) {
-                                case CROSS_ENTROPY -> Losses.crossEntropyScaled(out, isProbability, target);
+                                case CROSS_ENTROPY -> Losses.crossEntropy(out, isProbability, target);
                                 case KL_DIVERGENCE -> Losses.ScaledLoss.of(
                                         Losses.kl(out, target, isProbability, cfg.temperature()));
                                 default -> Losses.ScaledLoss.of(tokens != null && out.getShape().dimension() == 3

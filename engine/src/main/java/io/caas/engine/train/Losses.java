@@ -16,23 +16,14 @@ final class Losses {
     }
 
     /**
-     * Mean negative log-likelihood of the labels over the batch (output [N, C], labels int64 [N]). The label's
-     * log-probability is gathered rather than multiplied out by a one-hot mask: fewer ops forward and backward,
-     * and a -inf log-probability of another class cannot turn the sum into NaN (-inf * 0). Outputs of another
-     * rank keep the one-hot form over the last axis.
+     * Mean negative log-likelihood of the labels over the batch (output [N, C], labels int64 [N]), as the sum of the
+     * labels' log-probabilities and the factor -1/(labels) that makes it the mean. Training applies the factor in
+     * the backward pass's seed gradient (ScaledBackward), which spares the graph a mean and a negation forward and
+     * backward (four small kernels). The label's log-probability is gathered rather than multiplied out by a
+     * one-hot mask: fewer ops forward and backward, and a -inf log-probability of another class cannot turn the sum
+     * into NaN (-inf * 0). Outputs of another rank keep the one-hot form over the last axis.
      */
-    static NDArray crossEntropy(NDArray output, boolean isProbability, NDArray labels) {
-        ScaledLoss l = crossEntropyScaled(output, isProbability, labels);
-        return l.unscaled().mul(l.scale());
-    }
-
-    /**
-     * Cross-entropy as the sum of the labels' log-probabilities and the factor -1/(labels) that makes it the mean
-     * negative log-likelihood. Training applies the factor in the backward pass's seed gradient, which spares the
-     * graph a mean and a negation forward and backward (four small kernels, about a tenth of a batch-1 CNN step's
-     * loss and backward time).
-     */
-    static ScaledLoss crossEntropyScaled(NDArray output, boolean isProbability, NDArray labels) {
+    static ScaledLoss crossEntropy(NDArray output, boolean isProbability, NDArray labels) {
         NDArray logp = logProbabilities(output, isProbability);
         Shape shape = output.getShape();
         float scale = -1f / labels.size();

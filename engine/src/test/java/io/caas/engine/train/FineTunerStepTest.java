@@ -87,7 +87,9 @@ class FineTunerStepTest {
                 NDArray y = Batches.labels(batch, data, order, from, from + BATCH);
                 try (GradientCollector gc = Engine.getEngine(OnnxInterpreter.ENGINE).newGradientCollector()) {
                     NDArray out = m.block().forward(ps, new NDList(x), true).head();
-                    gc.backward(Losses.crossEntropy(out, false, y));
+                    Losses.ScaledLoss loss = Losses.crossEntropy(out, false, y);
+                    // The mean on the tape, as a plain DJL training step puts it.
+                    gc.backward(loss.unscaled().mul(loss.scale()));
                 }
                 for (Parameter p : trainable) {
                     NDArray grad = p.getArray().getGradient();

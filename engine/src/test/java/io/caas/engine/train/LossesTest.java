@@ -37,10 +37,10 @@ class LossesTest {
         expected /= n;
         try (NDManager m = NDManager.newBaseManager(OnnxInterpreter.ENGINE)) {
             NDArray out = m.create(logits, new Shape(n, classes));
-            double loss = Losses.value(Losses.crossEntropy(out, false, m.create(labels)));
+            double loss = Losses.crossEntropy(out, false, m.create(labels)).value();
             assertThat(loss).isCloseTo(expected, within(1e-5));
             // The probability form gives the same value from softmax outputs.
-            double fromProbabilities = Losses.value(Losses.crossEntropy(out.softmax(-1), true, m.create(labels)));
+            double fromProbabilities = Losses.crossEntropy(out.softmax(-1), true, m.create(labels)).value();
             assertThat(fromProbabilities).isCloseTo(expected, within(1e-4));
         }
     }
@@ -49,7 +49,7 @@ class LossesTest {
     void aZeroProbabilityOfAnotherClassDoesNotMakeTheLossNaN() {
         try (NDManager m = NDManager.newBaseManager(OnnxInterpreter.ENGINE)) {
             NDArray logits = m.create(new float[] {2f, Float.NEGATIVE_INFINITY, 0f}, new Shape(1, 3));
-            double loss = Losses.value(Losses.crossEntropy(logits, false, m.create(new long[] {0})));
+            double loss = Losses.crossEntropy(logits, false, m.create(new long[] {0})).value();
             assertThat(loss).isCloseTo(Math.log(1 + Math.exp(-2)), within(1e-6));
         }
     }
