@@ -7,18 +7,13 @@ import static io.caas.engine.compress.bilinear.BilinearMatMulTest.K;
 import static io.caas.engine.compress.bilinear.BilinearMatMulTest.SAMPLES;
 import static io.caas.engine.compress.bilinear.BilinearMatMulTest.TOLERANCE;
 import static io.caas.engine.compress.bilinear.BilinearMatMulTest.fixture;
-import static io.caas.engine.compress.bilinear.BilinearMatMulTest.onlyBilinearLayer;
-import static io.caas.engine.compress.bilinear.BilinearMatMulTest.onlyForm;
 import static io.caas.engine.compress.bilinear.BilinearMatMulTest.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.LayerReport;
 import io.caas.engine.onnx.BilinearBroadcastMatMul;
-import io.caas.engine.onnx.BilinearForm;
 import io.caas.engine.onnx.BilinearLayers;
-import io.caas.engine.onnx.ModelInspector;
-import io.caas.engine.onnx.WeightedLayer;
 import io.caas.engine.onnx.proto.Onnx.GraphProto;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
@@ -39,17 +34,7 @@ class BilinearBroadcastMatMulTest {
     @ValueSource(strings = {"broadcast-kij-opset11", "broadcast-kij-opset13", "broadcast-kij-matvec-opset15",
             "broadcast-kij-twice-opset13", "broadcast-kij-twice-opset17"})
     void eachBroadcastFormIsOneBilinearLayerAndItsFullRankRewriteIsExact(String name) {
-        ModelProto model = fixture(name);
-        WeightedLayer layer = onlyBilinearLayer(model);
-        assertThat(layer.opType()).isEqualTo("MatMul");
-        assertThat(layer.matrixShape()).containsExactly(K, I, J);
-        assertThat(layer.parameters()).isEqualTo(K * I * J);
-        assertThat(ModelInspector.inspect(model).layers()).hasSize(1);
-        BilinearForm form = onlyForm(model, BilinearBroadcastMatMul.class);
-        assertThat(form.first()).isEqualTo("x");
-        assertThat(form.second()).isEqualTo("y");
-
-        BilinearMatMulTest.assertFullRankRewriteIsExact(model, layer, form, name);
+        BilinearMatMulTest.assertTheOnlyLayerOfXAndYRewritesExactly(name, BilinearBroadcastMatMul.class);
     }
 
     @Test

@@ -57,14 +57,21 @@ class BilinearMatMulTest {
     @ValueSource(strings = {"mulsum-opset11", "mulsum-dynamic-opset13", "matmul-squeeze-opset17",
             "stored-kij-opset13", "jk-layout-opset11", "row-times-matrix-opset15", "own-batch-opset13"})
     void eachExportedFormIsOneBilinearLayerAndItsFullRankRewriteIsExact(String name) {
+        assertTheOnlyLayerOfXAndYRewritesExactly(name, BilinearMatMul.class);
+    }
+
+    /**
+     * The fixture's only layer is a bilinear MatMul pattern of form {@code type} over x and y with the [k, i, j]
+     * weight (the projection is part of it, not a dense layer of its own), and its full-rank rewrite is exact.
+     */
+    static void assertTheOnlyLayerOfXAndYRewritesExactly(String name, Class<? extends BilinearForm> type) {
         ModelProto model = fixture(name);
         WeightedLayer layer = onlyBilinearLayer(model);
         assertThat(layer.opType()).isEqualTo("MatMul");
         assertThat(layer.matrixShape()).containsExactly(K, I, J);
         assertThat(layer.parameters()).isEqualTo(K * I * J);
-        // the projection is part of the layer, not a dense layer of its own
         assertThat(ModelInspector.inspect(model).layers()).hasSize(1);
-        BilinearForm form = onlyForm(model);
+        BilinearForm form = onlyForm(model, type);
         assertThat(form.first()).isEqualTo("x");
         assertThat(form.second()).isEqualTo("y");
 
