@@ -17,6 +17,9 @@ public final class ProblemTypes {
     public static final URI FORBIDDEN = URI.create("urn:caas:problem:forbidden");
     public static final URI RATE_LIMITED = URI.create("urn:caas:problem:rate-limited");
     public static final URI TOO_MANY_JOBS = URI.create("urn:caas:problem:too-many-jobs");
+    public static final URI REQUEST_TOO_LARGE = URI.create("urn:caas:problem:request-too-large");
+    public static final URI TOO_MANY_UPLOADS = URI.create("urn:caas:problem:too-many-uploads");
+    public static final URI TOO_MANY_STREAMS = URI.create("urn:caas:problem:too-many-streams");
     public static final URI UNAVAILABLE = URI.create("urn:caas:problem:unavailable");
     public static final URI INTERNAL = URI.create("urn:caas:problem:internal");
 
