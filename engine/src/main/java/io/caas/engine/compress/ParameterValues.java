@@ -5,6 +5,8 @@ import io.caas.engine.onnx.ModelSummary;
 import io.caas.engine.onnx.WeightedLayer;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -78,9 +80,14 @@ public final class ParameterValues {
         return fallback;
     }
 
+    /** Names quoted for a message, at most this many however many there are. */
+    static final int NAMES_QUOTED = 10;
+
     /**
      * Names given as a list of strings or as one comma-separated string, in order; null (and a problem) for
-     * anything else. An empty list is returned as such: what it means differs by parameter.
+     * anything else. An empty list is returned as such: what it means differs by parameter. A name given twice is
+     * a problem: it is a mistake in a hand-written request, and in a generated one a way to make the check (and
+     * the answer listing unknown names) as long as the list.
      */
     public static List<String> nameList(Object raw, String parameter, String kind, List<String> problems) {
         List<String> names = new ArrayList<>();
@@ -93,10 +100,36 @@ public final class ParameterValues {
         } else if (raw instanceof Collection<?> c && c.stream().allMatch(String.class::isInstance)) {
             c.forEach(o -> names.add((String) o));
         } else {
-            problems.add(parameter + " must be a list of " + kind + " names, got " + raw);
+            problems.add(parameter + " must be a list of " + kind + " names, got " + abbreviated(raw));
             return null;
         }
+        Set<String> seen = new HashSet<>();
+        Set<String> repeated = new LinkedHashSet<>();
+        for (String name : names) {
+            if (!seen.add(name)) {
+                repeated.add(name);
+            }
+        }
+        if (!repeated.isEmpty()) {
+            problems.add(parameter + " names " + quoted(repeated) + " more than once; name each " + kind + " once");
+        }
         return names;
+    }
+
+    /**
+     * {@code 'a', 'b'} or, past {@link #NAMES_QUOTED}, {@code 'a', 'b', … and 12345 more}: one problem names a few
+     * and counts the rest, so a request listing many bad names gets an answer of bounded size.
+     */
+    public static String quoted(Collection<String> names) {
+        List<String> first = names.stream().limit(NAMES_QUOTED).map(n -> "'" + abbreviated(n) + "'").toList();
+        String listed = String.join(", ", first);
+        return names.size() > NAMES_QUOTED ? listed + " and " + (names.size() - NAMES_QUOTED) + " more" : listed;
+    }
+
+    /** A value as quoted in a problem, cut short: it came from the request and may be any size. */
+    private static String abbreviated(Object raw) {
+        String s = String.valueOf(raw);
+        return s.length() <= 200 ? s : s.substring(0, 200) + "… (" + s.length() + " characters)";
     }
 
     /**
@@ -114,15 +147,26 @@ public final class ParameterValues {
         if (names.isEmpty()) {
             problems.add("layers is empty; leave it out for every eligible layer");
         }
+        Map<String, WeightedLayer> byNode = new HashMap<>();
+        model.layers().forEach(l -> byNode.putIfAbsent(l.node(), l));
+        Set<String> unknown = new LinkedHashSet<>();
+        Set<String> notFactorizable = new LinkedHashSet<>();
         for (String name : names) {
-            WeightedLayer layer = model.layers().stream().filter(l -> l.node().equals(name)).findFirst().orElse(null);
+            WeightedLayer layer = byNode.get(name);
             if (layer == null) {
-                problems.add("unknown layer '" + name + "'; factorizable layers are "
-                        + model.layers().stream().filter(TruncatedSvdMethod::factorizable).map(WeightedLayer::node)
-                        .limit(20).toList());
+                unknown.add(name);
             } else if (!TruncatedSvdMethod.factorizable(layer)) {
-                problems.add("layer '" + name + "' cannot be factorized by " + method);
+                notFactorizable.add(name);
             }
+        }
+        if (!unknown.isEmpty()) {
+            problems.add("unknown layer" + (unknown.size() == 1 ? " " : "s ") + quoted(unknown)
+                    + "; factorizable layers are " + model.layers().stream().filter(TruncatedSvdMethod::factorizable)
+                    .map(WeightedLayer::node).limit(20).toList());
+        }
+        if (!notFactorizable.isEmpty()) {
+            problems.add("layer" + (notFactorizable.size() == 1 ? " " : "s ") + quoted(notFactorizable)
+                    + " cannot be factorized by " + method);
         }
         return new LinkedHashSet<>(names);
     }

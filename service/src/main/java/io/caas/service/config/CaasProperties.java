@@ -28,9 +28,21 @@ public record CaasProperties(String dataDir, List<String> roles, Storage storage
      * @param maxActiveJobsPerTenant queued plus running jobs a tenant may have at once (429 above)
      * @param requestsPerMinute      sustained API requests per key and API node (429 with Retry-After above)
      * @param requestBurst           requests a key may make at once before the per-minute rate applies
+     * @param maxJsonBytes           largest JSON request body (413 above), counted as it is read
+     * @param maxUploadsPerKey       model and dataset uploads one API key may have in progress at once (429 above)
+     * @param maxUploads             uploads in progress on this node at once, all keys together (429 above); kept
+     *                               below the request thread pool so uploads can never take all of it
+     * @param maxEventStreamsPerKey  live event streams one API key may hold open (429 above)
+     * @param maxEventStreams        live event streams on this node, all keys together (429 above)
+     * @param authFailuresPerMinute  rate at which one client address may keep presenting invalid tokens
+     * @param authFailureBurst       invalid tokens one client address may present at once before it is refused
+     *                               429 without the key being looked up
      */
     public record Limits(long maxUploadBytes, long maxTrainingSteps, java.time.Duration jobTimeout,
-                         int maxActiveJobsPerTenant, int requestsPerMinute, int requestBurst) {
+                         int maxActiveJobsPerTenant, int requestsPerMinute, int requestBurst,
+                         long maxJsonBytes, int maxUploadsPerKey, int maxUploads,
+                         int maxEventStreamsPerKey, int maxEventStreams,
+                         int authFailuresPerMinute, int authFailureBurst) {
     }
 
     /**

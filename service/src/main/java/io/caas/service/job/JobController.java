@@ -99,7 +99,7 @@ class JobController {
     SseEmitter streamEvents(@AuthenticationPrincipal Caller caller, @PathVariable UUID id, @RequestParam(defaultValue = "0") @Min(0) long after,
                             @RequestHeader(value = "Last-Event-ID", required = false) Long lastEventId) {
         jobs.get(caller.tenantId(), id);
-        return eventStream.follow(id, lastEventId != null ? lastEventId : after);
+        return eventStream.follow(caller.keyId(), id, lastEventId != null ? lastEventId : after);
     }
 
     /** @param last pass as {@code after} to get only newer events */

@@ -10,6 +10,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataAccessException;
@@ -34,10 +35,12 @@ class BearerTokenFilter extends OncePerRequestFilter {
 
     private final ServiceTokens serviceTokens;
     private final Tenants tenants;
+    private final AuthFailureThrottle failures;
 
-    BearerTokenFilter(ServiceTokens serviceTokens, Tenants tenants) {
+    BearerTokenFilter(ServiceTokens serviceTokens, Tenants tenants, AuthFailureThrottle failures) {
         this.serviceTokens = serviceTokens;
         this.tenants = tenants;
+        this.failures = failures;
     }
 
     @Override
@@ -52,16 +55,28 @@ class BearerTokenFilter extends OncePerRequestFilter {
             refuse(request, response, "use 'Authorization: Bearer <API key>'");
             return;
         }
-        Optional<Authentication> caller;
-        try {
-            caller = authenticate(header.substring(BEARER.length()).strip());
-        } catch (DataAccessException e) {
-            // Keys live in the database; without it no key can be checked, and the client should come back.
-            log.warn("cannot check an API key: database unavailable ({})", e.getMessage());
-            response.setHeader(HttpHeaders.RETRY_AFTER, "5");
-            ProblemResponses.write(request, response, HttpStatus.SERVICE_UNAVAILABLE, ProblemTypes.UNAVAILABLE,
-                    "Service unavailable", "the service's database cannot be reached; retry shortly");
-            return;
+        String token = header.substring(BEARER.length()).strip();
+        Optional<Authentication> caller = operator(token);
+        if (caller.isEmpty() && !token.isEmpty()) {
+            String address = request.getRemoteAddr();
+            long waitNanos = failures.waitNanos(address);
+            if (waitNanos > 0) {
+                throttle(request, response, waitNanos);
+                return;
+            }
+            try {
+                caller = tenants.authenticate(token).map(c -> as(c, Roles.TENANT));
+            } catch (DataAccessException e) {
+                // Keys live in the database; without it no key can be checked, and the client should come back.
+                log.warn("cannot check an API key: database unavailable ({})", e.getMessage());
+                response.setHeader(HttpHeaders.RETRY_AFTER, "5");
+                ProblemResponses.write(request, response, HttpStatus.SERVICE_UNAVAILABLE, ProblemTypes.UNAVAILABLE,
+                        "Service unavailable", "the service's database cannot be reached; retry shortly");
+                return;
+            }
+            if (caller.isEmpty()) {
+                failures.failed(address);
+            }
         }
         if (caller.isEmpty()) {
             refuse(request, response, "the bearer token is not a valid API key (unknown or revoked)");
@@ -75,7 +90,8 @@ class BearerTokenFilter extends OncePerRequestFilter {
         }
     }
 
-    private Optional<Authentication> authenticate(String token) {
+    /** The operator tokens are compared in memory, so checking them costs nothing worth throttling. */
+    private Optional<Authentication> operator(String token) {
         if (token.isEmpty()) {
             return Optional.empty();
         }
@@ -85,7 +101,16 @@ class BearerTokenFilter extends OncePerRequestFilter {
         if (serviceTokens.isMetrics(token)) {
             return Optional.of(as("metrics-scraper", Roles.METRICS));
         }
-        return tenants.authenticate(token).map(c -> as(c, Roles.TENANT));
+        return Optional.empty();
+    }
+
+    private static void throttle(HttpServletRequest request, HttpServletResponse response, long waitNanos)
+            throws IOException {
+        long seconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(waitNanos + 999_999_999L));
+        response.setHeader(HttpHeaders.RETRY_AFTER, String.valueOf(seconds));
+        ProblemResponses.write(request, response, HttpStatus.TOO_MANY_REQUESTS, ProblemTypes.RATE_LIMITED,
+                "Too many requests", "too many invalid tokens from this address; no token from it is checked "
+                        + "for " + seconds + " s");
     }
 
     private static Authentication as(Object principal, String role) {

@@ -23,12 +23,19 @@ final class ProblemResponses {
 
     static void write(HttpServletRequest request, HttpServletResponse response, HttpStatus status, URI type,
                       String title, String detail) throws IOException {
+        write(request, response, status, type, title, detail, Map.of());
+    }
+
+    /** @param extra members after the standard ones (the limit that was hit, say) */
+    static void write(HttpServletRequest request, HttpServletResponse response, HttpStatus status, URI type,
+                      String title, String detail, Map<String, Object> extra) throws IOException {
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("type", type.toString());
         p.put("title", title);
         p.put("status", status.value());
         p.put("detail", detail);
         p.put("instance", request.getRequestURI());
+        p.putAll(extra);
         response.setStatus(status.value());
         response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
         MAPPER.writeValue(response.getOutputStream(), p);

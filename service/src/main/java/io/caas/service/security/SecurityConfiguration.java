@@ -3,6 +3,7 @@ package io.caas.service.security;
 import io.caas.service.config.CaasProperties;
 import io.caas.service.tenant.Tenants;
 import io.caas.service.web.ProblemTypes;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.DispatcherType;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -13,6 +14,7 @@ import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.core.userdetails.UserDetailsService;
 import org.springframework.security.provisioning.InMemoryUserDetailsManager;
 import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.access.intercept.AuthorizationFilter;
 import org.springframework.security.web.authentication.AnonymousAuthenticationFilter;
 import org.springframework.security.web.firewall.RequestRejectedHandler;
 
@@ -27,11 +29,16 @@ class SecurityConfiguration {
 
     @Bean
     SecurityFilterChain api(HttpSecurity http, ServiceTokens serviceTokens, Tenants tenants,
-                            CaasProperties properties) throws Exception {
+                            CaasProperties properties, MeterRegistry registry) throws Exception {
         CaasProperties.Limits limits = properties.limits();
-        BearerTokenFilter bearer = new BearerTokenFilter(serviceTokens, tenants);
+        BearerTokenFilter bearer = new BearerTokenFilter(serviceTokens, tenants,
+                new AuthFailureThrottle(limits.authFailuresPerMinute(), limits.authFailureBurst(), System::nanoTime));
         RateLimitFilter rateLimit = new RateLimitFilter(limits.requestsPerMinute(), limits.requestBurst(),
                 System::nanoTime);
+        // After the access rules, so a body is never read for a request they refuse.
+        UploadConcurrencyFilter uploads = new UploadConcurrencyFilter(limits.maxUploadsPerKey(), limits.maxUploads(),
+                registry);
+        JsonBodyLimitFilter jsonLimit = new JsonBodyLimitFilter(limits.maxJsonBytes());
         return http
                 .csrf(AbstractHttpConfigurer::disable)
                 .httpBasic(AbstractHttpConfigurer::disable)
@@ -41,6 +48,8 @@ class SecurityConfiguration {
                 .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
                 .addFilterBefore(bearer, AnonymousAuthenticationFilter.class)
                 .addFilterAfter(rateLimit, BearerTokenFilter.class)
+                .addFilterAfter(uploads, AuthorizationFilter.class)
+                .addFilterAfter(jsonLimit, UploadConcurrencyFilter.class)
                 .exceptionHandling(e -> e
                         .authenticationEntryPoint((request, response, ex) -> BearerTokenFilter.refuse(request, response,
                                 "this endpoint needs 'Authorization: Bearer <API key>'"))

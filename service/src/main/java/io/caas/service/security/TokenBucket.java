@@ -26,13 +26,28 @@ final class TokenBucket {
 
     /** Takes a token: 0 if one was there, else the nanoseconds until one will be (nothing is taken then). */
     synchronized long take() {
+        long wait = waitNanos();
+        if (wait == 0) {
+            tokens -= 1;
+        }
+        return wait;
+    }
+
+    /** 0 if a token is there, else the nanoseconds until one will be; takes nothing. */
+    synchronized long waitNanos() {
+        refill();
+        return tokens >= 1 ? 0 : (long) Math.ceil((1 - tokens) / tokensPerNano);
+    }
+
+    /** Refilled to its burst: it remembers nothing a fresh bucket would not. */
+    synchronized boolean full() {
+        refill();
+        return tokens >= capacity;
+    }
+
+    private void refill() {
         long now = clock.getAsLong();
         tokens = Math.min(capacity, tokens + (now - last) * tokensPerNano);
         last = now;
-        if (tokens >= 1) {
-            tokens -= 1;
-            return 0;
-        }
-        return (long) Math.ceil((1 - tokens) / tokensPerNano);
     }
 }

@@ -38,6 +38,11 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
     private static final Logger log = LoggerFactory.getLogger(ApiExceptionHandler.class);
     private static final URI ABOUT_BLANK = URI.create("about:blank");
 
+    /** Errors listed in one 422 or 400; the rest are counted in "errorsOmitted", so an answer stays small. */
+    static final int MAX_ERRORS_LISTED = 100;
+    /** A detail longer than this (one that joins many errors) is replaced by a count; the list has them. */
+    private static final int MAX_DETAIL_CHARS = 2000;
+
     @ExceptionHandler(NotFoundException.class)
     ProblemDetail notFound(NotFoundException e) {
         return problem(HttpStatus.NOT_FOUND, ProblemTypes.NOT_FOUND, "Not found", e.getMessage());
@@ -51,7 +56,7 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
     @ExceptionHandler(InvalidRequestException.class)
     ProblemDetail invalid(InvalidRequestException e) {
         ProblemDetail p = problem(HttpStatus.UNPROCESSABLE_ENTITY, ProblemTypes.INVALID_REQUEST, "Invalid request", e.getMessage());
-        p.setProperty("errors", e.errors());
+        listErrors(p, e.errors());
         return p;
     }
 
@@ -117,7 +122,7 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
                 .map(v -> lastNode(v.getPropertyPath().toString()) + ": " + v.getMessage()).sorted().toList();
         ProblemDetail p = problem(HttpStatus.BAD_REQUEST, ProblemTypes.BAD_REQUEST, "Bad request",
                 "invalid parameters: " + String.join("; ", errors));
-        p.setProperty("errors", errors);
+        listErrors(p, errors);
         return p;
     }
 
@@ -169,7 +174,7 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
                 .sorted().toList();
         ProblemDetail p = problem(HttpStatus.BAD_REQUEST, ProblemTypes.BAD_REQUEST, "Bad request",
                 "invalid parameters: " + String.join("; ", errors));
-        p.setProperty("errors", errors);
+        listErrors(p, errors);
         return ResponseEntity.badRequest().body(p);
     }
 
@@ -194,7 +199,7 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
                 .map(f -> f.getField() + ": " + f.getDefaultMessage()).sorted().toList();
         ProblemDetail p = problem(HttpStatus.BAD_REQUEST, ProblemTypes.INVALID_REQUEST, "Invalid request",
                 "the request body has invalid fields");
-        p.setProperty("errors", errors);
+        listErrors(p, errors);
         return ResponseEntity.badRequest().body(p);
     }
 
@@ -209,6 +214,19 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
         }
         String m = t.getMessage();
         return m == null || m.isBlank() ? t.getClass().getSimpleName() : m;
+    }
+
+    /** The first {@link #MAX_ERRORS_LISTED} errors, and how many more there were. */
+    private static void listErrors(ProblemDetail p, List<String> errors) {
+        int listed = Math.min(errors.size(), MAX_ERRORS_LISTED);
+        p.setProperty("errors", errors.subList(0, listed));
+        if (listed < errors.size()) {
+            p.setProperty("errorsOmitted", errors.size() - listed);
+        }
+        if (p.getDetail() != null && p.getDetail().length() > MAX_DETAIL_CHARS) {
+            p.setDetail("the request has " + errors.size() + " problems; 'errors' lists "
+                    + (listed < errors.size() ? "the first " + listed : "them"));
+        }
     }
 
     private static ProblemDetail problem(HttpStatus status, URI type, String title, String detail) {

@@ -2,6 +2,9 @@ package io.caas.service.web;
 
 import io.swagger.v3.oas.models.Components;
 import io.swagger.v3.oas.models.OpenAPI;
+import io.swagger.v3.oas.models.Operation;
+import io.swagger.v3.oas.models.PathItem;
+import io.swagger.v3.oas.models.headers.Header;
 import io.swagger.v3.oas.models.info.Info;
 import io.swagger.v3.oas.models.info.License;
 import io.swagger.v3.oas.models.media.Content;
@@ -13,6 +16,7 @@ import io.swagger.v3.oas.models.media.StringSchema;
 import io.swagger.v3.oas.models.responses.ApiResponse;
 import io.swagger.v3.oas.models.security.SecurityRequirement;
 import io.swagger.v3.oas.models.security.SecurityScheme;
+import java.util.Set;
 import org.springdoc.core.customizers.OpenApiCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -48,11 +52,36 @@ class OpenApiConfiguration {
     OpenApiCustomizer problemResponses() {
         return api -> {
             api.setServers(null);
-            api.getPaths().values().forEach(path -> path.readOperations().forEach(op -> {
+            api.getPaths().forEach((path, item) -> item.readOperationsMap().forEach((method, op) -> {
+                boundsResponses(path, method, op);
                 op.getResponses().addApiResponse("4XX", problem("The request cannot be served; see the problem detail"));
                 op.getResponses().addApiResponse("5XX", problem("The service failed; the detail carries a reference"));
             }));
         };
+    }
+
+    /** The answers of the request bounds (README, "Trust"), on the operations they apply to. */
+    private static void boundsResponses(String path, PathItem.HttpMethod method, Operation op) {
+        Set<String> bodyTypes = op.getRequestBody() == null || op.getRequestBody().getContent() == null ? Set.of()
+                : op.getRequestBody().getContent().keySet();
+        if (bodyTypes.contains("application/json")) {
+            op.getResponses().addApiResponse("413", problem("The JSON body is over caas.limits.max-json-bytes "
+                    + "(request-too-large; limitBytes is the limit)"));
+        }
+        String cap = null;
+        if (bodyTypes.contains("multipart/form-data") || bodyTypes.contains("application/octet-stream")) {
+            cap = "this API key or the service has as many uploads in progress as allowed (too-many-uploads)";
+        } else if (path.equals("/v1/jobs/{id}/events") && method == PathItem.HttpMethod.GET) {
+            cap = "for an event stream, this API key or the service has as many streams open as allowed "
+                    + "(too-many-streams)";
+        }
+        if (cap != null) {
+            // Every /v1 operation can also answer 429 rate-limited (under 4XX); these add a cap of their own.
+            op.getResponses().addApiResponse("429", problem("Refused: " + cap + "; or too many requests for this "
+                    + "API key, or too many invalid tokens from this address (rate-limited). Retry-After says when "
+                    + "to try again").addHeaderObject("Retry-After", new Header().description("seconds to wait")
+                    .schema(new IntegerSchema())));
+        }
     }
 
     private static ApiResponse problem(String description) {
@@ -63,16 +92,20 @@ class OpenApiConfiguration {
     @SuppressWarnings("rawtypes")
     private static Schema problemSchema() {
         return new ObjectSchema()
-                .description("RFC 9457 problem details; 'errors' lists every problem of an invalid request")
+                .description("RFC 9457 problem details; 'errors' lists the problems of an invalid request, at most 100, "
+                        + "and 'errorsOmitted' counts the rest")
                 .addProperty("type", new StringSchema().description("problem type URI, e.g. urn:caas:problem:not-found"))
                 .addProperty("title", new StringSchema())
                 .addProperty("status", new IntegerSchema())
                 .addProperty("detail", new StringSchema())
                 .addProperty("instance", new StringSchema())
                 .addProperty("errors", new io.swagger.v3.oas.models.media.ArraySchema().items(new StringSchema()))
+                .addProperty("errorsOmitted", new IntegerSchema()
+                        .description("problems of the request not listed in 'errors' (present only when there are)"))
                 .addProperty("limitBytes", new IntegerSchema().format("int64"))
                 .addProperty("operators", new io.swagger.v3.oas.models.media.ArraySchema().items(new StringSchema()))
                 .addProperty("reference", new StringSchema())
-                .addProperty("limit", new IntegerSchema().description("the limit that was reached (too-many-jobs)"));
+                .addProperty("limit", new IntegerSchema().description("the limit that was reached (too-many-jobs, "
+                        + "too-many-uploads, too-many-streams)"));
     }
 }

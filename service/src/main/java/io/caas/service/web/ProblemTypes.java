@@ -17,6 +17,9 @@ public final class ProblemTypes {
     public static final URI FORBIDDEN = URI.create("urn:caas:problem:forbidden");
     public static final URI RATE_LIMITED = URI.create("urn:caas:problem:rate-limited");
     public static final URI TOO_MANY_JOBS = URI.create("urn:caas:problem:too-many-jobs");
+    public static final URI REQUEST_TOO_LARGE = URI.create("urn:caas:problem:request-too-large");
+    public static final URI TOO_MANY_UPLOADS = URI.create("urn:caas:problem:too-many-uploads");
+    public static final URI TOO_MANY_STREAMS = URI.create("urn:caas:problem:too-many-streams");
     public static final URI UNAVAILABLE = URI.create("urn:caas:problem:unavailable");
     public static final URI INTERNAL = URI.create("urn:caas:problem:internal");
     /** A request the HTTP layer could not read: malformed syntax, a bad parameter value, a broken multipart body. */
@@ -24,7 +27,6 @@ public final class ProblemTypes {
     public static final URI METHOD_NOT_ALLOWED = URI.create("urn:caas:problem:method-not-allowed");
     public static final URI NOT_ACCEPTABLE = URI.create("urn:caas:problem:not-acceptable");
     public static final URI UNSUPPORTED_MEDIA_TYPE = URI.create("urn:caas:problem:unsupported-media-type");
-    public static final URI REQUEST_TOO_LARGE = URI.create("urn:caas:problem:request-too-large");
     public static final URI REQUEST_TIMEOUT = URI.create("urn:caas:problem:request-timeout");
     /** Any other 4xx the HTTP layer answers by itself. */
     public static final URI CLIENT_ERROR = URI.create("urn:caas:problem:client-error");

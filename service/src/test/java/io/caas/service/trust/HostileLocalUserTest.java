@@ -26,8 +26,9 @@ import org.springframework.http.MediaType;
 
 /**
  * The embedded default as another user of the same machine sees it: a node started on a data folder that was
- * made with the usual umask (0755) listens on its HTTP port and nothing else (H2's AUTO_SERVER opened a TCP port
- * whose key sat in a world-readable lock file), and leaves nothing another user can read: folders 0700, files
+ * made with the usual umask (0755) listens on its HTTP port and, on loopback only, its health probes' port, and
+ * nothing else (H2's AUTO_SERVER opened a TCP port on every interface whose key sat in a world-readable lock
+ * file), and leaves nothing another user can read: folders 0700, files
  * 0600, the generated secrets, the database and the stored models included; as user {@code nobody} the files
  * cannot be read.
  */
@@ -77,16 +78,26 @@ class HostileLocalUserTest {
         }
         List<String> listening = new ArrayList<>();
         for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
-            for (String line : Files.readAllLines(Path.of(table)).subList(1, Files.readAllLines(Path.of(table)).size())) {
+            List<String> lines = Files.readAllLines(Path.of(table));
+            for (String line : lines.subList(1, lines.size())) {
                 String[] f = line.trim().split("\\s+");
                 if (f[3].equals("0A") && inodes.contains(f[9])) { // 0A: LISTEN
-                    String local = f[1];
-                    listening.add(table.substring(10) + " port " + Integer.parseInt(local.substring(local.indexOf(':') + 1), 16));
+                    String address = f[1].substring(0, f[1].indexOf(':'));
+                    int port = Integer.parseInt(f[1].substring(f[1].indexOf(':') + 1), 16);
+                    listening.add((LOOPBACK.contains(address) ? "loopback" : "any") + ":" + port);
                 }
             }
         }
-        assertThat(listening).isNotEmpty().allSatisfy(l -> assertThat(l).endsWith("port " + node.port()));
+        // The HTTP port, and the health probes' own connector, which only this machine can reach and which
+        // serves nothing but /actuator/health (HostileBoundsTest).
+        assertThat(listening).contains("any:" + node.port())
+                .allSatisfy(l -> assertThat(l).matches("any:" + node.port() + "|loopback:\\d+"));
+        assertThat(listening).hasSizeLessThanOrEqualTo(2);
     }
+
+    /** 127.0.0.1, ::1 and ::ffff:127.0.0.1 (Java's dual-stack sockets) as /proc/net/tcp{,6} write them. */
+    static final Set<String> LOOPBACK = Set.of("0100007F", "00000000000000000000000001000000",
+            "0000000000000000FFFF00000100007F");
 
     @Test
     void everyFolderIs0700AndEveryFile0600() throws IOException {

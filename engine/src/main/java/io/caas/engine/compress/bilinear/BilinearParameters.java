@@ -7,6 +7,7 @@ import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelSummary;
 import io.caas.engine.onnx.WeightedLayer;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -109,11 +110,18 @@ record BilinearParameters(int rank, double ratio, OptionalLong targetParameters,
         if (names.isEmpty()) {
             problems.add(LAYERS + " is empty; leave it out for every bilinear layer");
         }
+        Set<String> known = new HashSet<>();
+        bilinear.forEach(l -> known.add(l.node()));
+        Set<String> unknown = new LinkedHashSet<>();
         for (String name : names) {
-            if (bilinear.stream().noneMatch(l -> l.node().equals(name))) {
-                problems.add("'" + name + "' is not a bilinear layer of the model; its bilinear layers are "
-                        + bilinear.stream().map(WeightedLayer::node).limit(20).toList());
+            if (!known.contains(name)) {
+                unknown.add(name);
             }
+        }
+        if (!unknown.isEmpty()) {
+            problems.add(ParameterValues.quoted(unknown) + (unknown.size() == 1 ? " is not a bilinear layer"
+                    : " are not bilinear layers") + " of the model; its bilinear layers are "
+                    + bilinear.stream().map(WeightedLayer::node).limit(20).toList());
         }
         return new LinkedHashSet<>(names);
     }

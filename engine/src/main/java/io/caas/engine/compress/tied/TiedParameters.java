@@ -65,15 +65,19 @@ record TiedParameters(List<TiedPair> pairs, TiedInit init, boolean fineTune, boo
         }
         List<String> names = names(raw, problems);
         Set<TiedPair> chosen = new LinkedHashSet<>();
+        Set<String> unknown = new LinkedHashSet<>();
         for (String name : names) {
             TiedPair pair = found.stream().filter(f -> f.name().equals(name) || f.first().node().equals(name))
                     .findFirst().orElse(null);
             if (pair == null) {
-                problems.add("'" + name + "' is not a pair found in the model; pairs are "
-                        + found.stream().map(TiedPair::name).limit(20).toList());
+                unknown.add(name);
             } else {
                 chosen.add(pair);
             }
+        }
+        if (!unknown.isEmpty()) {
+            problems.add(ParameterValues.quoted(unknown) + (unknown.size() == 1 ? " is not a pair" : " are not pairs")
+                    + " found in the model; pairs are " + found.stream().map(TiedPair::name).limit(20).toList());
         }
         return found.stream().filter(chosen::contains).toList();
     }
@@ -84,12 +88,18 @@ record TiedParameters(List<TiedPair> pairs, TiedInit init, boolean fineTune, boo
         }
         Set<String> layers = new LinkedHashSet<>();
         summary.layers().stream().filter(TruncatedSvdMethod::factorizable).forEach(l -> layers.add(l.node()));
+        Set<String> unknown = new LinkedHashSet<>();
         for (String name : names(raw, problems)) {
             for (String part : name.split("\\+", 2)) {
                 if (!layers.contains(part)) {
-                    problems.add("'" + part + "' in " + PAIRS + " is not a MatMul, Gemm or Conv layer of the model");
+                    unknown.add(part);
                 }
             }
+        }
+        if (!unknown.isEmpty()) {
+            problems.add(ParameterValues.quoted(unknown) + " in " + PAIRS + (unknown.size() == 1 ? " is not a "
+                    : " are not ") + "MatMul, Gemm or Conv layer" + (unknown.size() == 1 ? "" : "s")
+                    + " of the model");
         }
         return List.of();
     }

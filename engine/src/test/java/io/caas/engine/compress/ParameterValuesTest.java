@@ -1,0 +1,49 @@
+package io.caas.engine.compress;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.caas.engine.onnx.ModelInspector;
+import io.caas.engine.onnx.ModelSummary;
+import io.caas.engine.testing.OnnxModelBuilder;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Name lists as requests send them: repeated names refused, many unknown ones answered in one bounded problem. */
+class ParameterValuesTest {
+
+    private final ModelSummary mlp = ModelInspector.inspect(OnnxModelBuilder.gemmMlp(1, 20, 16, 8, 4));
+
+    @Test
+    void aNameGivenTwiceIsAProblemNamingIt() {
+        List<String> problems = new ArrayList<>();
+        ParameterValues.nameList(List.of("gemm_0", "gemm_1", "gemm_0", "gemm_0"), "layers", "layer", problems);
+        assertThat(problems).containsExactly("layers names 'gemm_0' more than once; name each layer once");
+
+        problems.clear();
+        ParameterValues.nameList("gemm_0, gemm_1", "layers", "layer", problems);
+        assertThat(problems).isEmpty();
+    }
+
+    @Test
+    void twentyThousandUnknownLayersAreOneProblemOfBoundedLength() {
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < 20_000; i++) {
+            names.add("nope_" + i);
+        }
+        names.add("gemm_0");
+        List<String> problems = new ArrayList<>();
+        assertThat(ParameterValues.layerNames(names, mlp, "svd", problems)).hasSize(20_001);
+        assertThat(problems).hasSize(1);
+        assertThat(problems.get(0)).startsWith("unknown layers 'nope_0', 'nope_1'").contains("and 19990 more")
+                .contains("factorizable layers are [gemm_0").hasSizeLessThan(400);
+    }
+
+    @Test
+    void aHugeNameIsQuotedCutShort() {
+        List<String> problems = new ArrayList<>();
+        ParameterValues.layerNames(List.of("x".repeat(1_000_000)), mlp, "svd", problems);
+        assertThat(problems).hasSize(1);
+        assertThat(problems.get(0)).hasSizeLessThan(500).contains("1000000 characters");
+    }
+}

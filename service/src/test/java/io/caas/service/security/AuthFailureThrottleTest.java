@@ -1,0 +1,63 @@
+package io.caas.service.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** The per-address count of invalid tokens, on a clock the test moves. */
+class AuthFailureThrottleTest {
+
+    private static final long SECOND = 1_000_000_000L;
+
+    private final AtomicLong now = new AtomicLong();
+    private final AuthFailureThrottle throttle = new AuthFailureThrottle(60, 3, now::get);
+
+    @Test
+    void anAddressIsHeldBackAfterItsBurstOfFailuresUntilItsBucketRefills() {
+        for (int i = 0; i < 3; i++) {
+            assertThat(throttle.waitNanos("10.0.0.1")).isZero();
+            throttle.failed("10.0.0.1");
+        }
+        assertThat(throttle.waitNanos("10.0.0.1")).isEqualTo(SECOND); // 60 a minute: one a second
+        assertThat(throttle.waitNanos("10.0.0.2")).as("other addresses").isZero();
+
+        now.addAndGet(SECOND);
+        assertThat(throttle.waitNanos("10.0.0.1")).isZero();
+        throttle.failed("10.0.0.1");
+        assertThat(throttle.waitNanos("10.0.0.1")).isPositive();
+    }
+
+    @Test
+    void anAddressWhoseBucketHasRefilledIsForgotten() {
+        throttle.failed("10.0.0.1");
+        assertThat(throttle.addresses()).isEqualTo(1);
+        now.addAndGet(SECOND);
+        assertThat(throttle.waitNanos("10.0.0.1")).isZero();
+        assertThat(throttle.addresses()).isZero();
+    }
+
+    @Test
+    void theMapOfAddressesIsBoundedWhateverTheNumberOfAddressesFailing() {
+        for (int i = 0; i < AuthFailureThrottle.MAX_ADDRESSES + 5_000; i++) {
+            throttle.failed("addr-" + i);
+        }
+        assertThat(throttle.addresses()).isEqualTo(AuthFailureThrottle.MAX_ADDRESSES);
+        assertThat(throttle.waitNanos("addr-0")).as("the least recent, dropped").isZero();
+        String recent = "addr-" + (AuthFailureThrottle.MAX_ADDRESSES + 4_999);
+        for (int i = 0; i < 3; i++) {
+            throttle.failed(recent);
+        }
+        assertThat(throttle.waitNanos(recent)).as("a recent one, kept").isPositive();
+    }
+
+    @Test
+    void aZeroRateTurnsItOff() {
+        AuthFailureThrottle off = new AuthFailureThrottle(0, 3, now::get);
+        for (int i = 0; i < 10; i++) {
+            off.failed("10.0.0.1");
+        }
+        assertThat(off.waitNanos("10.0.0.1")).isZero();
+        assertThat(off.addresses()).isZero();
+    }
+}
