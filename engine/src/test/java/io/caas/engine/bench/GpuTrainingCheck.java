@@ -77,7 +77,8 @@ public final class GpuTrainingCheck {
         double engineStartS = (System.nanoTime() - t0) / 1e9;
         int gpus = engine.getGpuCount();
         log("engine " + engine.getEngineName() + " " + engine.getVersion() + " started in "
-                + String.format(Locale.ROOT, "%.1f", engineStartS) + " s, GPUs visible: " + gpus + ", device " + device);
+                + String.format(Locale.ROOT, "%.1f", engineStartS) + " s, GPUs visible: " + gpus
+                + ", device " + device);
         if (device.isGpu() && gpus == 0) {
             // DJL counts GPUs through libcudart found by JNA, not through libtorch: a count of 0 can mean only that
             // JNA found no libcudart.so. Where the arrays really are is checked below.
