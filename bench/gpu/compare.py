@@ -1,0 +1,74 @@
+"""Compares the runs of bench/gpu/run-on-device.sh and prints a markdown summary.
+
+    python3 compare.py OUT_DIR
+
+Reads OUT_DIR/{gpu,cpu}.json (io.caas.engine.bench.GpuTrainingCheck) and, where present,
+OUT_DIR/torch-{cuda,cpu}.json (torch_reference.py). Plain Python, no numpy.
+"""
+import json
+import os
+import sys
+
+
+def read(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def curve_diff(a, b):
+    la, lb = a["curve"]["losses"], b["curve"]["losses"]
+    n = min(len(la), len(lb))
+    d = [abs(la[i] - lb[i]) for i in range(n)]
+    rel = [d[i] / max(abs(lb[i]), 1e-12) for i in range(n)]
+    first = next((i + 1 for i in range(n) if d[i] > 1e-3), None)
+    tail = lambda l: sum(l[n - 20:n]) / 20 if n >= 20 else float("nan")
+    return {"steps": n, "max_abs": max(d), "mean_abs": sum(d) / n, "max_rel": max(rel),
+            "first_step_over_1e-3": first, "first_a": la[0], "first_b": lb[0],
+            "tail20_a": tail(la), "tail20_b": tail(lb)}
+
+
+def main():
+    out = sys.argv[1]
+    runs = {k: read(os.path.join(out, k + ".json")) for k in ("gpu", "cpu", "torch-cuda", "torch-cpu")}
+    lines = ["| run | device (parameters) | engine | curve: first loss | mean of last 20 | test acc. |"
+             " step p50 b=1 (ms) | step p50 b=64 (ms) |", "|---|---|---|---|---|---|---|---|"]
+    for name, r in runs.items():
+        if r is None:
+            lines.append("| %s | (no result) | | | | | | |" % name)
+            continue
+        c = r.get("curve", {})
+        losses = c.get("losses", [])
+        tail = sum(losses[-20:]) / max(1, len(losses[-20:])) if losses else float("nan")
+        t = {x["batch"]: x for x in r.get("timings", [])}
+        cell = lambda b: ("%.3f (p10 %.3f, p90 %.3f)" % (t[b]["p50_ms"], t[b]["p10_ms"], t[b]["p90_ms"])) if b in t else "-"
+        lines.append("| %s | %s | %s | %s | %.4f | %s | %s | %s |" % (
+            name, c.get("parameter_device", "?"), r.get("engine", "?"),
+            ("%.6f" % losses[0]) if losses else "-", tail,
+            ("%.4f" % c["test_accuracy"]) if "test_accuracy" in c else "-", cell(1), cell(64)))
+    pairs = [("gpu", "cpu"), ("torch-cuda", "torch-cpu"), ("gpu", "torch-cuda"), ("cpu", "torch-cpu")]
+    lines += ["", "| curves compared | steps | max abs diff | mean abs diff | max rel diff | first step with diff > 1e-3 |"
+              " mean of last 20 (a / b) |", "|---|---|---|---|---|---|---|"]
+    for a, b in pairs:
+        if runs[a] and runs[b] and runs[a].get("curve") and runs[b].get("curve"):
+            d = curve_diff(runs[a], runs[b])
+            lines.append("| %s vs %s | %d | %.3g | %.3g | %.3g | %s | %.4f / %.4f |" % (
+                a, b, d["steps"], d["max_abs"], d["mean_abs"], d["max_rel"], d["first_step_over_1e-3"],
+                d["tail20_a"], d["tail20_b"]))
+    if runs["gpu"] and runs["cpu"]:
+        tg = {x["batch"]: x["p50_ms"] for x in runs["gpu"].get("timings", [])}
+        tc = {x["batch"]: x["p50_ms"] for x in runs["cpu"].get("timings", [])}
+        lines.append("")
+        for b in sorted(set(tg) & set(tc)):
+            lines.append("interpreter step p50 at batch %d: CUDA %.3f ms, CPU %.3f ms (CPU/CUDA %.2fx)"
+                         % (b, tg[b], tc[b], tc[b] / tg[b]))
+    text = "\n".join(lines)
+    with open(os.path.join(out, "summary.md"), "w") as f:
+        f.write(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
