@@ -17,7 +17,8 @@ import java.util.Map;
 
 /**
  * HTTP/1.1 over a plain socket, held open as long as the test likes: a body that stalls halfway, hundreds of open
- * event streams without a client thread each, a response read before the body it answers has been sent.
+ * event streams without a client thread each, a response read before the body it answers has been sent; and
+ * requests no client library would send.
  */
 public final class HeldConnection implements AutoCloseable {
 
@@ -83,8 +84,41 @@ public final class HeldConnection implements AutoCloseable {
             try {
                 return MAPPER.readTree(body);
             } catch (IOException e) {
-                throw new UncheckedIOException("not JSON: " + new String(body, StandardCharsets.UTF_8), e);
+                throw new UncheckedIOException("not JSON: " + text(), e);
             }
+        }
+
+        public String text() {
+            return new String(body, StandardCharsets.UTF_8);
+        }
+    }
+
+    /**
+     * One request as given, for what a well-behaved client library will not send (malformed URIs, raw bytes in
+     * headers, a body that stops short of its Content-Length): the head (request line and headers, CRLF-separated,
+     * without the blank line), the body, and the whole answer.
+     */
+    public static Response exchange(int port, byte[] head, byte[] body) {
+        try (HeldConnection c = connect(port)) {
+            c.write(head).write("\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1)).write(body);
+            c.socket.shutdownOutput();
+            return c.read(Duration.ofSeconds(30));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static Response exchange(int port, String head, byte[] body) {
+        return exchange(port, head.getBytes(StandardCharsets.ISO_8859_1), body);
+    }
+
+    /** Sends the head and the first part of a body, then resets the connection, as a killed client does. */
+    public static void sendAndReset(int port, String head, byte[] partialBody) {
+        try (HeldConnection c = connect(port)) {
+            c.write((head + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1)).write(partialBody);
+            c.socket.setSoLinger(true, 0);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.caas.service.support.Api;
 import io.caas.service.support.H2ServiceTest;
-import io.caas.service.support.RawHttp;
+import io.caas.service.support.HeldConnection;
 import io.caas.service.support.TestMaterial;
 import io.caas.service.support.TestTenants;
 import java.io.IOException;
@@ -40,7 +40,7 @@ class HostileRequestTest extends H2ServiceTest {
         model = Files.readAllBytes(TestMaterial.wakeWordHead());
     }
 
-    static void assertProblem(RawHttp.Response r, int status, String type) {
+    static void assertProblem(HeldConnection.Response r, int status, String type) {
         assertThat(r.status()).as(r.text()).isEqualTo(status);
         assertThat(r.header("content-type")).as(r.text()).startsWith("application/problem+json");
         assertThat(r.json().path("type").asText()).as(r.text()).isEqualTo("urn:caas:problem:" + type);
@@ -87,7 +87,7 @@ class HostileRequestTest extends H2ServiceTest {
         byte[] head = ("POST /v1/jobs HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + key
                 + "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: "
                 + json(request).length + "\r\nIdempotency-Key: clé-ünïcode").getBytes(StandardCharsets.UTF_8);
-        RawHttp.Response accented = RawHttp.send(port, head, json(request));
+        HeldConnection.Response accented = HeldConnection.exchange(port, head, json(request));
         assertProblem(accented, 422, "invalid-request");
         assertThat(accented.json().get("detail").asText()).contains("ASCII");
 
@@ -114,7 +114,7 @@ class HostileRequestTest extends H2ServiceTest {
                 + "Content-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
         // The part starts and the body ends with no closing boundary: what a client cut off mid-send delivers.
         byte[] body = concat(start, model);
-        RawHttp.Response r = RawHttp.send(port, "POST /v1/models HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+        HeldConnection.Response r = HeldConnection.exchange(port, "POST /v1/models HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
                 + key + "\r\nContent-Type: multipart/form-data; boundary=" + boundary + "\r\nConnection: close"
                 + "\r\nContent-Length: " + body.length, body);
         assertProblem(r, 400, "bad-upload");
@@ -127,7 +127,7 @@ class HostileRequestTest extends H2ServiceTest {
         long before = storedFiles("models");
         String head = "POST /v1/models HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + key
                 + "\r\nContent-Type: application/octet-stream\r\nContent-Length: " + (model.length * 4L);
-        RawHttp.sendAndHangUp(port, head, model);
+        HeldConnection.sendAndReset(port, head, model);
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (!output.getAll().contains("upload refused: the upload broke off") && System.nanoTime() < deadline) {
             Thread.sleep(100);
@@ -141,7 +141,7 @@ class HostileRequestTest extends H2ServiceTest {
     @Test
     void aFileNameWithLineBreaksIsCleanedAndTheDownloadCarriesAnRfc6266Header() {
         // Percent-encoded as a client would send it; decoded, the name holds "../", CR LF and a right-to-left override.
-        RawHttp.Response up = uploadRaw("..%2F..%2Fevil%0D%0ASet-Cookie:%20x=1%E2%80%AEx.onnx");
+        HeldConnection.Response up = uploadRaw("..%2F..%2Fevil%0D%0ASet-Cookie:%20x=1%E2%80%AEx.onnx");
         assertThat(up.status()).as(up.text()).isEqualTo(201);
         String id = up.json().get("id").asText();
         assertThat(up.json().get("filename").asText()).isEqualTo("evilSet-Cookie: x=1x.onnx");
@@ -152,7 +152,7 @@ class HostileRequestTest extends H2ServiceTest {
                 "attachment; filename=\"evilSet-Cookie: x=1x.onnx\"; filename*=UTF-8''evilSet-Cookie%3A%20x%3D1x.onnx");
         assertThat(down.headers().get("Set-Cookie")).isNull();
 
-        RawHttp.Response accented = uploadRaw("mod%C3%A8le%20%22v2%22.onnx");
+        HeldConnection.Response accented = uploadRaw("mod%C3%A8le%20%22v2%22.onnx");
         assertThat(api.get("/v1/models/" + accented.json().get("id").asText() + "/content")
                 .headers().getFirst(HttpHeaders.CONTENT_DISPOSITION))
                 .isEqualTo("attachment; filename=\"mod_le _v2_.onnx\"; filename*=UTF-8''mod%C3%A8le%20%22v2%22.onnx");
@@ -162,27 +162,27 @@ class HostileRequestTest extends H2ServiceTest {
     void whatSpringAndTomcatRefuseByThemselvesIsAProblemOfTheService() {
         String auth = "Host: localhost\r\nAuthorization: Bearer " + key + "\r\nConnection: close";
         // Spring Security's firewall
-        assertProblem(RawHttp.send(port, "GET /v1/models/..;/admin HTTP/1.1\r\n" + auth, new byte[0]), 400, "bad-request");
-        assertProblem(RawHttp.send(port, "GET /v1//models HTTP/1.1\r\n" + auth, new byte[0]), 400, "bad-request");
-        assertProblem(RawHttp.send(port, "GET /v1/models/%2e%2e/x HTTP/1.1\r\n" + auth, new byte[0]), 400, "bad-request");
+        assertProblem(HeldConnection.exchange(port, "GET /v1/models/..;/admin HTTP/1.1\r\n" + auth, new byte[0]), 400, "bad-request");
+        assertProblem(HeldConnection.exchange(port, "GET /v1//models HTTP/1.1\r\n" + auth, new byte[0]), 400, "bad-request");
+        assertProblem(HeldConnection.exchange(port, "GET /v1/models/%2e%2e/x HTTP/1.1\r\n" + auth, new byte[0]), 400, "bad-request");
         // Tomcat, before any servlet: a URI it cannot decode
-        assertProblem(RawHttp.send(port, "GET /v1/models/%zz HTTP/1.1\r\n" + auth, new byte[0]), 400, "bad-request");
+        assertProblem(HeldConnection.exchange(port, "GET /v1/models/%zz HTTP/1.1\r\n" + auth, new byte[0]), 400, "bad-request");
         // Spring MVC: unreadable JSON, wrong media type, wrong method, no such path
         byte[] broken = "{\"modelId\": ".getBytes(StandardCharsets.UTF_8);
-        assertProblem(RawHttp.send(port, "POST /v1/jobs HTTP/1.1\r\n" + auth + "\r\nContent-Type: application/json"
+        assertProblem(HeldConnection.exchange(port, "POST /v1/jobs HTTP/1.1\r\n" + auth + "\r\nContent-Type: application/json"
                 + "\r\nContent-Length: " + broken.length, broken), 400, "bad-request");
-        assertProblem(RawHttp.send(port, "POST /v1/jobs HTTP/1.1\r\n" + auth + "\r\nContent-Type: text/plain"
+        assertProblem(HeldConnection.exchange(port, "POST /v1/jobs HTTP/1.1\r\n" + auth + "\r\nContent-Type: text/plain"
                 + "\r\nContent-Length: 2", "{}".getBytes()), 415, "unsupported-media-type");
-        assertProblem(RawHttp.send(port, "PUT /v1/models HTTP/1.1\r\n" + auth + "\r\nContent-Length: 0", new byte[0]),
+        assertProblem(HeldConnection.exchange(port, "PUT /v1/models HTTP/1.1\r\n" + auth + "\r\nContent-Length: 0", new byte[0]),
                 405, "method-not-allowed");
-        assertProblem(RawHttp.send(port, "GET /v1/no-such-thing HTTP/1.1\r\n" + auth, new byte[0]), 404, "not-found");
+        assertProblem(HeldConnection.exchange(port, "GET /v1/no-such-thing HTTP/1.1\r\n" + auth, new byte[0]), 404, "not-found");
         // The error page itself, asked for directly
-        assertProblem(RawHttp.send(port, "GET /error HTTP/1.1\r\nHost: localhost\r\nConnection: close", new byte[0]),
+        assertProblem(HeldConnection.exchange(port, "GET /error HTTP/1.1\r\nHost: localhost\r\nConnection: close", new byte[0]),
                 404, "not-found");
     }
 
-    private RawHttp.Response uploadRaw(String encodedFilename) {
-        return RawHttp.send(port, "POST /v1/models?filename=" + encodedFilename + " HTTP/1.1\r\nHost: localhost"
+    private HeldConnection.Response uploadRaw(String encodedFilename) {
+        return HeldConnection.exchange(port, "POST /v1/models?filename=" + encodedFilename + " HTTP/1.1\r\nHost: localhost"
                 + "\r\nAuthorization: Bearer " + key + "\r\nContent-Type: application/octet-stream\r\nConnection: close"
                 + "\r\nContent-Length: " + model.length, model);
     }
