@@ -12,7 +12,13 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 public record CaasProperties(String dataDir, List<String> roles, Storage storage, Limits limits, Jobs jobs,
                              Security security) {
 
-    public record Storage(String type, String root) {
+    /**
+     * @param orphanGrace how long a complete object no row names is left before it is removed: the time between a
+     *                    write and its row (an upload being inspected) must fit in it
+     * @param sweepInterval how often unfinished writes and orphan objects are looked for (also once at start)
+     */
+    public record Storage(String type, String root, java.time.Duration orphanGrace,
+                          java.time.Duration sweepInterval) {
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.caas.service.dataset;
 
+import io.caas.service.storage.StoredObjectOwner;
+import io.caas.service.storage.ObjectReference;
 import io.caas.service.persistence.KeysetPages;
 import io.caas.service.web.Cursor;
 import java.sql.ResultSet;
@@ -15,7 +17,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
 @Repository
-public class DatasetRepository {
+public class DatasetRepository implements StoredObjectOwner {
 
     private final JdbcClient jdbc;
 
@@ -83,5 +85,12 @@ public class DatasetRepository {
                 rs.getInt("samples"), dims(rs.getString("sample_shape")), inputs(rs.getString("inputs")),
                 rs.getInt("classes"), rs.getBoolean("labelled"),
                 rs.getObject("created_at", OffsetDateTime.class));
+    }
+
+    @Override
+    public List<ObjectReference> references() {
+        return jdbc.sql("select id, storage_key from datasets")
+                .query((rs, row) -> new ObjectReference("dataset " + rs.getString("id"), rs.getString("storage_key")))
+                .list();
     }
 }

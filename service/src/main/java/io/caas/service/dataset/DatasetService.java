@@ -39,13 +39,13 @@ public class DatasetService {
         UUID id = UUID.randomUUID();
         // The loaders tell formats by content, and by extension where content cannot tell (CSV is plain text).
         String key = "datasets/" + id + DatasetFileNames.extension(upload.filename());
+        String displayName = UploadIntake.displayName(name, upload.filename(), "dataset-" + id);
         return intake.accept(upload, key, "dataset", stored -> {
             DatasetInfo info;
             try (ArtifactStore.LocalCopy copy = store.localCopy(key)) {
                 info = reader.inspect(copy.path(), upload.filename(), format);
             }
-            DatasetRecord record = new DatasetRecord(id, tenantId, UploadIntake.displayName(name, upload.filename(), "dataset-" + id),
-                    upload.filename(), info.format(), stored.sizeBytes(), stored.sha256(), key, info.samples(),
+            DatasetRecord record = new DatasetRecord(id, tenantId, displayName, upload.filename(), info.format(), stored.sizeBytes(), stored.sha256(), key, info.samples(),
                     info.sampleShape(), info.inputs(), info.classes(), info.labelled(), Times.now());
             repository.insert(record);
             return record;

@@ -71,14 +71,11 @@ class CompressionPipeline {
                 new CompressionTask(original, parameters, data.train(), data.eval(), budget(job.budget())),
                 new ScaledProgress(progress, 0.05, 0.7));
 
-        progress.progress(0.7, "storing compressed model");
-        StoredObject artifact = storeArtifact(job, result.compressed());
+        progress.progress(0.7, "measuring original and compressed model");
+        ModelMeasurer.Measured m = measurer.measure(original, result.compressed(), data.eval());
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-
-        progress.progress(0.75, "measuring original and compressed model");
-        ModelMeasurer.Measured m = measurer.measure(original, result.compressed(), data.eval());
         double ratio = m.original().parameters() == 0 ? 1.0
                 : (double) m.compressed().parameters() / m.original().parameters();
         Double accBefore = m.original().top1Accuracy();
@@ -88,6 +85,10 @@ class CompressionPipeline {
         JobReport report = new JobReport(job.id(), job.modelId(), job.method(), job.parameters(), m.original(),
                 m.compressed(), m.agreement(), m.interpreter(), ratio, accDelta, target, m.note(), result.layers(),
                 result.curves());
+        // Stored last, just before the job's row names it: an artifact no row names is an orphan the storage
+        // sweeper removes, and a job that fails while measuring leaves none behind.
+        progress.progress(0.95, "storing compressed model");
+        StoredObject artifact = storeArtifact(job, result.compressed());
         JobSummary summary = new JobSummary(m.original().parameters(), m.compressed().parameters(), model.sizeBytes(),
                 artifact.sizeBytes(), ratio, accBefore, accAfter, accDelta, p50(m.original()), p50(m.compressed()),
                 target == null ? null : target.met());

@@ -16,7 +16,7 @@ import java.net.URI;
 import java.util.List;
 import java.util.UUID;
 import org.springframework.core.io.InputStreamResource;
-import org.springframework.http.ContentDisposition;
+import io.caas.service.web.FileNames;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -60,7 +60,7 @@ class JobController {
                     + "(200) instead of creating another; the same key with a different request is refused (422).")
     ResponseEntity<JobResource> submit(@AuthenticationPrincipal Caller caller, @Valid @RequestBody JobRequest request,
                                        @RequestHeader(value = "Idempotency-Key", required = false) String idempotencyKey) {
-        JobService.Submission s = jobs.submit(caller, request, idempotencyKey);
+        JobService.Submission s = jobs.submit(caller, request, IdempotencyKeys.check(idempotencyKey));
         JobResource body = JobResource.of(s.job());
         if (!s.created()) {
             return ResponseEntity.ok().header("Idempotent-Replayed", "true").body(body);
@@ -122,7 +122,7 @@ class JobController {
                 .contentLength(job.artifactBytes())
                 .eTag("\"" + job.artifactSha256() + "\"")
                 .header(HttpHeaders.CONTENT_DISPOSITION,
-                        ContentDisposition.attachment().filename(id + "-" + job.method() + ".onnx").build().toString())
+                        FileNames.attachment(id + "-" + job.method() + ".onnx"))
                 .body(new InputStreamResource(store.open(job.artifactKey())));
     }
 

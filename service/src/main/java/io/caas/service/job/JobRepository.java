@@ -1,5 +1,7 @@
 package io.caas.service.job;
 
+import io.caas.service.storage.StoredObjectOwner;
+import io.caas.service.storage.ObjectReference;
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.caas.service.persistence.KeysetPages;
 import io.caas.service.web.Cursor;
@@ -15,7 +17,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
 @Repository
-public class JobRepository {
+public class JobRepository implements StoredObjectOwner {
 
     private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() { };
 
@@ -149,5 +151,13 @@ public class JobRepository {
                 rs.getObject("finished_at", OffsetDateTime.class), rs.getObject("heartbeat_at", OffsetDateTime.class),
                 rs.getString("artifact_key"), rs.getString("artifact_sha256"), rs.wasNull() ? null : artifactBytes,
                 json.read(rs.getString("summary"), JobSummary.class), rs.getString("report"), rs.getString("submitted_by"));
+    }
+
+    @Override
+    public List<ObjectReference> references() {
+        return jdbc.sql("select id, artifact_key from jobs where artifact_key is not null")
+                .query((rs, row) -> new ObjectReference("job " + rs.getString("id") + "'s artifact",
+                        rs.getString("artifact_key")))
+                .list();
     }
 }

@@ -1,5 +1,6 @@
 package io.caas.service.job;
 
+import io.caas.service.persistence.DurableCommits;
 import io.caas.engine.compress.CompressionMethod;
 import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.onnx.ModelSummary;
@@ -46,12 +47,13 @@ public class JobService {
     private final ModelChecks modelChecks;
     private final JobMetrics metrics;
     private final Json json;
+    private final DurableCommits durableCommits;
     private final long maxTrainingSteps;
     private final int maxActiveJobsPerTenant;
 
     public JobService(JobRepository jobs, JobEventRepository events, JobStateMachine stateMachine, JobQueue queue,
                       ModelService models, DatasetService datasets, MethodCatalog methods, ModelChecks modelChecks,
-                      JobMetrics metrics, Json json, CaasProperties properties) {
+                      JobMetrics metrics, Json json, CaasProperties properties, DurableCommits durableCommits) {
         this.maxTrainingSteps = properties.limits().maxTrainingSteps();
         this.maxActiveJobsPerTenant = properties.limits().maxActiveJobsPerTenant();
         this.jobs = jobs;
@@ -64,6 +66,7 @@ public class JobService {
         this.modelChecks = modelChecks;
         this.metrics = metrics;
         this.json = json;
+        this.durableCommits = durableCommits;
     }
 
     /** The job and whether it was created now (false: an earlier request with the same Idempotency-Key). */
@@ -106,6 +109,7 @@ public class JobService {
                     Map.of("error", "could not be queued: " + e.getMessage()));
             throw e;
         }
+        durableCommits.sync();
         return new Submission(job, true);
     }
 

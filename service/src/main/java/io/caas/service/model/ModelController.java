@@ -6,6 +6,7 @@ import io.caas.service.tenant.Caller;
 import io.caas.service.web.ApiRole;
 import io.caas.service.web.Page;
 import io.caas.service.web.UploadRequests;
+import io.caas.service.web.FileNames;
 import io.caas.service.web.FilePart;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Content;
@@ -19,7 +20,6 @@ import java.io.InputStream;
 import java.net.URI;
 import java.util.UUID;
 import org.springframework.core.io.InputStreamResource;
-import org.springframework.http.ContentDisposition;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -100,8 +100,8 @@ class ModelController {
                 .contentType(MediaType.APPLICATION_OCTET_STREAM)
                 .contentLength(m.sizeBytes())
                 .eTag("\"" + m.sha256() + "\"")
-                .header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.attachment()
-                        .filename(m.filename() != null ? m.filename() : m.id() + ".onnx").build().toString())
+                .header(HttpHeaders.CONTENT_DISPOSITION,
+                        FileNames.attachment(m.filename() != null ? m.filename() : m.id() + ".onnx"))
                 .body(new InputStreamResource(store.open(m.storageKey())));
     }
 

@@ -1,5 +1,7 @@
 package io.caas.service.model;
 
+import io.caas.service.storage.StoredObjectOwner;
+import io.caas.service.storage.ObjectReference;
 import io.caas.engine.onnx.ModelSummary;
 import io.caas.service.persistence.KeysetPages;
 import io.caas.service.web.Cursor;
@@ -15,7 +17,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
 @Repository
-public class ModelRepository {
+public class ModelRepository implements StoredObjectOwner {
 
     private final JdbcClient jdbc;
     private final Json json;
@@ -58,5 +60,12 @@ public class ModelRepository {
                 rs.getLong("size_bytes"), rs.getString("sha256"), rs.getString("storage_key"),
                 json.read(rs.getString("summary"), ModelSummary.class),
                 rs.getObject("created_at", OffsetDateTime.class));
+    }
+
+    @Override
+    public List<ObjectReference> references() {
+        return jdbc.sql("select id, storage_key from models")
+                .query((rs, row) -> new ObjectReference("model " + rs.getString("id"), rs.getString("storage_key")))
+                .list();
     }
 }

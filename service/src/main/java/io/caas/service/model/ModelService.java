@@ -39,10 +39,10 @@ public class ModelService {
     public ModelRecord register(UUID tenantId, Upload upload, String name) {
         UUID id = UUID.randomUUID();
         String key = "models/" + id + ".onnx";
+        String displayName = UploadIntake.displayName(name, upload.filename(), "model-" + id);
         return intake.accept(upload, key, "model", stored -> {
             ModelSummary summary = inspect(key);
-            ModelRecord record = new ModelRecord(id, tenantId, UploadIntake.displayName(name, upload.filename(), "model-" + id),
-                    upload.filename(), stored.sizeBytes(), stored.sha256(), key, summary, Times.now());
+            ModelRecord record = new ModelRecord(id, tenantId, displayName, upload.filename(), stored.sizeBytes(), stored.sha256(), key, summary, Times.now());
             repository.insert(record);
             log.info("model {} registered: {} bytes, {} parameters, {} compressible layers", id, stored.sizeBytes(),
                     summary.parameters(), summary.layers().size());

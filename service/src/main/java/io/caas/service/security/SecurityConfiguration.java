@@ -14,6 +14,7 @@ import org.springframework.security.core.userdetails.UserDetailsService;
 import org.springframework.security.provisioning.InMemoryUserDetailsManager;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.AnonymousAuthenticationFilter;
+import org.springframework.security.web.firewall.RequestRejectedHandler;
 
 /**
  * Who may call what. Tenants' keys reach the /v1 API (and only their own resources there: the services filter
@@ -58,6 +59,16 @@ class SecurityConfiguration {
                         .requestMatchers("/v1/**").hasRole(Roles.TENANT)
                         .anyRequest().permitAll())
                 .build();
+    }
+
+    /**
+     * Spring Security's firewall refuses URLs that could be read two ways (encoded slashes, "..", ";", "//");
+     * the client is told which in the service's problem format instead of a bare 400.
+     */
+    @Bean
+    RequestRejectedHandler requestRejectedAsProblem() {
+        return (request, response, ex) -> ProblemResponses.write(request, response, HttpStatus.BAD_REQUEST,
+                ProblemTypes.BAD_REQUEST, "Bad request", ex.getMessage());
     }
 
     /** Keeps Spring Boot from creating its default user with a generated password: there are no passwords here. */

@@ -1,6 +1,7 @@
 package io.caas.service.security;
 
 import io.caas.service.config.CaasProperties;
+import io.caas.service.storage.PrivateFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -70,7 +71,7 @@ public class ServiceTokens {
     }
 
     private static void create(Path file) throws IOException {
-        Files.createDirectories(file.getParent());
+        PrivateFiles.createFolders(file.getParent());
         byte[] bits = new byte[32];
         new SecureRandom().nextBytes(bits);
         String token = Base64.getUrlEncoder().withoutPadding().encodeToString(bits);

@@ -1,5 +1,6 @@
 package io.caas.service.tenant;
 
+import io.caas.service.persistence.DurableCommits;
 import io.caas.service.web.ConflictException;
 import io.caas.service.web.NotFoundException;
 import io.caas.service.web.Times;
@@ -30,11 +31,13 @@ public class Tenants {
 
     private final TenantRepository tenants;
     private final ApiKeyRepository keys;
+    private final DurableCommits durableCommits;
     private final SecureRandom random = new SecureRandom();
 
-    Tenants(TenantRepository tenants, ApiKeyRepository keys) {
+    Tenants(TenantRepository tenants, ApiKeyRepository keys, DurableCommits durableCommits) {
         this.tenants = tenants;
         this.keys = keys;
+        this.durableCommits = durableCommits;
     }
 
     public Tenant create(String name) {
@@ -44,6 +47,7 @@ public class Tenants {
         } catch (DuplicateKeyException e) {
             throw new ConflictException("a tenant named '" + name + "' already exists");
         }
+        durableCommits.sync();
         log.info("tenant {} created: {}", tenant.id(), name);
         return tenant;
     }
@@ -64,6 +68,7 @@ public class Tenants {
         ApiKey key = new ApiKey(UUID.randomUUID(), tenantId, name, secret.substring(0, DISPLAYED_CHARACTERS),
                 hash(secret), Times.now(), null);
         keys.insert(key);
+        durableCommits.sync();
         log.info("API key {} ({}) issued to tenant {}", key.id(), name, tenantId);
         return new IssuedKey(key, secret);
     }

@@ -1,12 +1,16 @@
 package io.caas.service.web;
 
 import io.caas.engine.onnx.OnnxFormatException;
+import io.caas.service.storage.UploadBrokenOffException;
 import io.caas.service.storage.UploadTooLargeException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.validation.ConstraintViolationException;
 import java.net.URI;
 import java.util.List;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.apache.catalina.connector.ClientAbortException;
 import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.dao.TransientDataAccessException;
 import org.springframework.http.HttpHeaders;
@@ -19,7 +23,9 @@ import org.springframework.web.bind.MethodArgumentNotValidException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.method.annotation.HandlerMethodValidationException;
 import org.springframework.web.multipart.MaxUploadSizeExceededException;
+import org.springframework.web.multipart.MultipartException;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 
 /**
@@ -30,6 +36,7 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
 public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 
     private static final Logger log = LoggerFactory.getLogger(ApiExceptionHandler.class);
+    private static final URI ABOUT_BLANK = URI.create("about:blank");
 
     @ExceptionHandler(NotFoundException.class)
     ProblemDetail notFound(NotFoundException e) {
@@ -78,6 +85,42 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
         return problem(HttpStatus.BAD_REQUEST, ProblemTypes.BAD_UPLOAD, "Bad upload", e.getMessage());
     }
 
+    /** A client that went away mid-upload: its mistake or its network's, worth a line, not a stack trace. */
+    @ExceptionHandler(UploadBrokenOffException.class)
+    ProblemDetail brokenOff(UploadBrokenOffException e) {
+        log.info("upload refused: {}", e.getMessage());
+        return problem(HttpStatus.BAD_REQUEST, ProblemTypes.BAD_UPLOAD, "Bad upload", e.getMessage());
+    }
+
+    /** A multipart body that cannot be parsed (truncated, no boundary, the client gone while it was read). */
+    @ExceptionHandler(MultipartException.class)
+    ProblemDetail badMultipart(MultipartException e) {
+        String reason = rootMessage(e);
+        log.info("multipart upload refused: {}", reason);
+        return problem(HttpStatus.BAD_REQUEST, ProblemTypes.BAD_UPLOAD, "Bad upload",
+                "the multipart body could not be read: " + reason);
+    }
+
+    /**
+     * Nobody is left to answer: the client closed the connection while the answer was being written (Spring MVC's
+     * own handler takes the same case when it surfaces as AsyncRequestNotUsableException).
+     */
+    @ExceptionHandler(ClientAbortException.class)
+    void clientGone(Exception e, HttpServletRequest request) {
+        log.debug("client went away during {} {}: {}", request.getMethod(), request.getRequestURI(), e.getMessage());
+    }
+
+    /** {@code @Min}/{@code @Max} and the like on query parameters and headers, checked by the @Validated proxy. */
+    @ExceptionHandler(ConstraintViolationException.class)
+    ProblemDetail constraintViolated(ConstraintViolationException e) {
+        List<String> errors = e.getConstraintViolations().stream()
+                .map(v -> lastNode(v.getPropertyPath().toString()) + ": " + v.getMessage()).sorted().toList();
+        ProblemDetail p = problem(HttpStatus.BAD_REQUEST, ProblemTypes.BAD_REQUEST, "Bad request",
+                "invalid parameters: " + String.join("; ", errors));
+        p.setProperty("errors", errors);
+        return p;
+    }
+
     @ExceptionHandler(TooManyJobsException.class)
     ResponseEntity<ProblemDetail> tooManyJobs(TooManyJobsException e) {
         ProblemDetail p = problem(HttpStatus.TOO_MANY_REQUESTS, ProblemTypes.TOO_MANY_JOBS, "Too many active jobs",
@@ -116,6 +159,34 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
         return ResponseEntity.status(HttpStatus.PAYLOAD_TOO_LARGE).body(p);
     }
 
+    /** The same checks when Spring MVC runs them itself. */
+    @Override
+    protected ResponseEntity<Object> handleHandlerMethodValidationException(HandlerMethodValidationException ex,
+            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        List<String> errors = ex.getParameterValidationResults().stream()
+                .flatMap(r -> r.getResolvableErrors().stream()
+                        .map(e -> r.getMethodParameter().getParameterName() + ": " + e.getDefaultMessage()))
+                .sorted().toList();
+        ProblemDetail p = problem(HttpStatus.BAD_REQUEST, ProblemTypes.BAD_REQUEST, "Bad request",
+                "invalid parameters: " + String.join("; ", errors));
+        p.setProperty("errors", errors);
+        return ResponseEntity.badRequest().body(p);
+    }
+
+    /**
+     * Everything else Spring MVC answers itself (unreadable JSON, a parameter of the wrong type, a missing part,
+     * an unsupported method or media type) comes as a problem with type {@code about:blank}: give it the
+     * service's type for its status, so clients branch on one vocabulary.
+     */
+    @Override
+    protected ResponseEntity<Object> createResponseEntity(Object body, HttpHeaders headers, HttpStatusCode statusCode,
+                                                          WebRequest request) {
+        if (body instanceof ProblemDetail p && (p.getType() == null || ABOUT_BLANK.equals(p.getType()))) {
+            p.setType(ProblemTypes.forStatus(statusCode.value()));
+        }
+        return super.createResponseEntity(body, headers, statusCode, request);
+    }
+
     @Override
     protected ResponseEntity<Object> handleMethodArgumentNotValid(MethodArgumentNotValidException ex,
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
@@ -125,6 +196,19 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
                 "the request body has invalid fields");
         p.setProperty("errors", errors);
         return ResponseEntity.badRequest().body(p);
+    }
+
+    private static String lastNode(String path) {
+        return path.substring(path.lastIndexOf('.') + 1);
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        String m = t.getMessage();
+        return m == null || m.isBlank() ? t.getClass().getSimpleName() : m;
     }
 
     private static ProblemDetail problem(HttpStatus status, URI type, String title, String detail) {

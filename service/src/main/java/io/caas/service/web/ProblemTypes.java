@@ -19,7 +19,38 @@ public final class ProblemTypes {
     public static final URI TOO_MANY_JOBS = URI.create("urn:caas:problem:too-many-jobs");
     public static final URI UNAVAILABLE = URI.create("urn:caas:problem:unavailable");
     public static final URI INTERNAL = URI.create("urn:caas:problem:internal");
+    /** A request the HTTP layer could not read: malformed syntax, a bad parameter value, a broken multipart body. */
+    public static final URI BAD_REQUEST = URI.create("urn:caas:problem:bad-request");
+    public static final URI METHOD_NOT_ALLOWED = URI.create("urn:caas:problem:method-not-allowed");
+    public static final URI NOT_ACCEPTABLE = URI.create("urn:caas:problem:not-acceptable");
+    public static final URI UNSUPPORTED_MEDIA_TYPE = URI.create("urn:caas:problem:unsupported-media-type");
+    public static final URI REQUEST_TOO_LARGE = URI.create("urn:caas:problem:request-too-large");
+    public static final URI REQUEST_TIMEOUT = URI.create("urn:caas:problem:request-timeout");
+    /** Any other 4xx the HTTP layer answers by itself. */
+    public static final URI CLIENT_ERROR = URI.create("urn:caas:problem:client-error");
 
     private ProblemTypes() {
+    }
+
+    /**
+     * The type of an error that carries only a status: those Spring MVC, Spring Security's firewall and the
+     * servlet container raise before any of the service's own code can name the problem.
+     */
+    public static URI forStatus(int status) {
+        return switch (status) {
+            case 400 -> BAD_REQUEST;
+            case 401 -> UNAUTHORIZED;
+            case 403 -> FORBIDDEN;
+            case 404 -> NOT_FOUND;
+            case 405 -> METHOD_NOT_ALLOWED;
+            case 406 -> NOT_ACCEPTABLE;
+            case 408 -> REQUEST_TIMEOUT;
+            case 409 -> CONFLICT;
+            case 413 -> REQUEST_TOO_LARGE;
+            case 415 -> UNSUPPORTED_MEDIA_TYPE;
+            case 429 -> RATE_LIMITED;
+            case 503 -> UNAVAILABLE;
+            default -> status >= 400 && status < 500 ? CLIENT_ERROR : INTERNAL;
+        };
     }
 }

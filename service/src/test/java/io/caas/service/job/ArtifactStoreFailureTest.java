@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.caas.service.storage.ArtifactStore;
 import io.caas.service.storage.FileSystemArtifactStore;
 import io.caas.service.storage.StorageException;
+import io.caas.service.storage.StoredEntry;
 import io.caas.service.storage.StoredObject;
 import io.caas.service.support.Api;
 import io.caas.service.support.TestMaterial;
@@ -15,6 +16,8 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -77,6 +80,16 @@ class ArtifactStoreFailureTest {
                 @Override
                 public void delete(String key) {
                     real.delete(key);
+                }
+
+                @Override
+                public List<StoredEntry> list() {
+                    return real.list();
+                }
+
+                @Override
+                public int removeUnfinishedWrites(Instant untouchedSince) {
+                    return real.removeUnfinishedWrites(untouchedSince);
                 }
             };
         }

@@ -26,6 +26,8 @@ class ServiceTokensTest {
         ServiceTokens first = new ServiceTokens(properties("", null));
         Path admin = dataDir.resolve("secrets/admin-token");
         Path metrics = dataDir.resolve("secrets/metrics-token");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(admin.getParent())))
+                .isEqualTo("rwx------");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(admin))).isEqualTo("rw-------");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(metrics))).isEqualTo("rw-------");
         String adminToken = Files.readString(admin).strip();

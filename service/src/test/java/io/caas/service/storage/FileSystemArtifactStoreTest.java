@@ -29,8 +29,9 @@ class FileSystemArtifactStoreTest {
         }
     }
 
+    /** The source failing (a client gone mid-upload) is told apart from the store failing, and leaves nothing. */
     @Test
-    void aWriteThatFailsHalfWayLeavesNoObjectAndNoPartialFile() throws Exception {
+    void aSourceThatFailsHalfWayLeavesNoObjectAndNoPartialFile() throws Exception {
         FileSystemArtifactStore store = new FileSystemArtifactStore(root);
         InputStream dying = new InputStream() {
             int sent;
@@ -38,13 +39,14 @@ class FileSystemArtifactStoreTest {
             @Override
             public int read() throws IOException {
                 if (sent++ > 100_000) {
-                    throw new IOException("No space left on device");
+                    throw new IOException("Connection reset by peer");
                 }
                 return 7;
             }
         };
         assertThatThrownBy(() -> store.put("artifacts/x.onnx", dying, Long.MAX_VALUE))
-                .isInstanceOf(StorageException.class).hasMessageContaining("No space left");
+                .isInstanceOf(UploadBrokenOffException.class).hasMessageContaining("broke off after 100001 bytes")
+                .hasMessageContaining("Connection reset by peer");
         assertThat(store.exists("artifacts/x.onnx")).isFalse();
         assertThat(files()).isZero();
     }
@@ -55,6 +57,19 @@ class FileSystemArtifactStoreTest {
         assertThatThrownBy(() -> store.put("models/big.onnx", new ByteArrayInputStream(new byte[1000]), 999))
                 .isInstanceOf(UploadTooLargeException.class);
         assertThat(files()).isZero();
+    }
+
+    @Test
+    void objectsAndTheirFoldersAreTheOwnersAlone() throws Exception {
+        FileSystemArtifactStore store = new FileSystemArtifactStore(root.resolve("store"));
+        store.put("models/a.onnx", new ByteArrayInputStream("abc".getBytes()), 10);
+        assertThat(mode(root.resolve("store"))).isEqualTo("rwx------");
+        assertThat(mode(root.resolve("store/models"))).isEqualTo("rwx------");
+        assertThat(mode(root.resolve("store/models/a.onnx"))).isEqualTo("rw-------");
+    }
+
+    private static String mode(Path p) throws IOException {
+        return java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
     }
 
     @Test

@@ -30,7 +30,12 @@ public final class TestTenants {
 
     /** A fresh tenant (named {@code name} plus a random suffix) with one key. */
     public static Issued create(int port, String name) {
-        Api admin = Api.withToken(port, ADMIN_TOKEN);
+        return create(port, name, ADMIN_TOKEN);
+    }
+
+    /** The same, on a node whose admin token is not the test suite's (one that generated its own). */
+    public static Issued create(int port, String name, String adminToken) {
+        Api admin = Api.withToken(port, adminToken);
         Api.Response tenant = admin.postJson("/v1/admin/tenants", Map.of("name", name + "-" + UUID.randomUUID()));
         if (tenant.status() != 201) {
             throw new AssertionError("cannot create a test tenant: " + tenant.status() + " " + new String(tenant.body()));
