@@ -103,7 +103,7 @@ public class JobExecution {
         } catch (RuntimeException | Error e) {
             Optional<JobFailure> readable = JobFailure.readable(e);
             if (readable.isPresent()) {
-                // the user's reason on the job; one line for the operator, no stack trace: nothing of ours broke
+                // a reason the user reads on the job; for the operator one WARN line, no stack trace
                 log.warn("job {} failed: {}", jobId, readable.get().getMessage());
                 fail(jobId, readable.get().getMessage(), readable.get().getMessage());
             } else {
