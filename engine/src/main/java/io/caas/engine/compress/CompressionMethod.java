@@ -2,6 +2,7 @@ package io.caas.engine.compress;
 
 import io.caas.engine.onnx.ModelSummary;
 import io.caas.engine.onnx.WeightedLayer;
+import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -24,6 +25,23 @@ public interface CompressionMethod {
      * @throws InvalidParametersException listing every problem
      */
     void validate(Map<String, Object> parameters, ModelSummary model);
+
+    /**
+     * Everything {@link #compress} would refuse about this request that the model itself tells, without doing the
+     * work: what the summary alone cannot show (layer pairs that exist only in the graph's wiring, weights that are
+     * not float32 or are shared, a size target below what the usable layers allow, a setting that needs training
+     * data). Run when a job is submitted, so that such a job is refused then with the reason, not failed after its
+     * wait in the queue; {@code compress} meets the same conditions with the same problems. By default
+     * {@link #validate}, for a method that learns nothing more from the graph.
+     *
+     * @param summary         the model's summary, as {@code ModelInspector.inspect(model)} gives it
+     * @param hasTrainingData whether the job brings a training dataset
+     * @throws InvalidParametersException listing every problem
+     */
+    default void check(Map<String, Object> parameters, ModelProto model, ModelSummary summary,
+                       boolean hasTrainingData) {
+        validate(parameters, summary);
+    }
 
     /**
      * The parameters that choose the size of the result, where the method also takes a whole-model parameter

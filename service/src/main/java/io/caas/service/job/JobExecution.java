@@ -4,6 +4,7 @@ import io.caas.service.web.Times;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -99,11 +100,16 @@ public class JobExecution {
             }
             log.warn("job {} interrupted by shutdown; it stays running for another worker to resume", jobId);
             throw e;
-        } catch (JobFailure e) {
-            fail(jobId, e.getMessage(), e.getMessage());
         } catch (RuntimeException | Error e) {
-            log.error("job {} failed unexpectedly", jobId, e);
-            fail(jobId, "failed: internal error", e.getClass().getSimpleName() + ": " + e.getMessage());
+            Optional<JobFailure> readable = JobFailure.readable(e);
+            if (readable.isPresent()) {
+                // a reason the user reads on the job; for the operator one WARN line, no stack trace
+                log.warn("job {} failed: {}", jobId, readable.get().getMessage());
+                fail(jobId, readable.get().getMessage(), readable.get().getMessage());
+            } else {
+                log.error("job {} failed unexpectedly", jobId, e);
+                fail(jobId, "failed: internal error", e.getClass().getSimpleName() + ": " + e.getMessage());
+            }
         } finally {
             deadline.cancel(false);
             heartbeat.cancel(false);

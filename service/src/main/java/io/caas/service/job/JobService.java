@@ -44,6 +44,7 @@ public class JobService {
     private final ModelService models;
     private final DatasetService datasets;
     private final MethodCatalog methods;
+    private final ModelChecks modelChecks;
     private final JobMetrics metrics;
     private final Json json;
     private final DurableCommits durableCommits;
@@ -51,8 +52,8 @@ public class JobService {
     private final int maxActiveJobsPerTenant;
 
     public JobService(JobRepository jobs, JobEventRepository events, JobStateMachine stateMachine, JobQueue queue,
-                      ModelService models, DatasetService datasets, MethodCatalog methods, JobMetrics metrics,
-                      Json json, CaasProperties properties, DurableCommits durableCommits) {
+                      ModelService models, DatasetService datasets, MethodCatalog methods, ModelChecks modelChecks,
+                      JobMetrics metrics, Json json, CaasProperties properties, DurableCommits durableCommits) {
         this.maxTrainingSteps = properties.limits().maxTrainingSteps();
         this.maxActiveJobsPerTenant = properties.limits().maxActiveJobsPerTenant();
         this.jobs = jobs;
@@ -62,6 +63,7 @@ public class JobService {
         this.models = models;
         this.datasets = datasets;
         this.methods = methods;
+        this.modelChecks = modelChecks;
         this.metrics = metrics;
         this.json = json;
         this.durableCommits = durableCommits;
@@ -157,6 +159,10 @@ public class JobService {
             for (DatasetRecord d : List.of(train, eval).stream().flatMap(Optional::stream).toList()) {
                 datasets.compatibilityProblem(d, model.summary()).ifPresent(errors::add);
             }
+        }
+        if (errors.isEmpty()) {
+            // last, and only for a request fine so far: it reads the whole model
+            errors.addAll(modelChecks.problems(method.orElseThrow(), parameters, model, train.isPresent()));
         }
         if (!errors.isEmpty()) {
             throw new InvalidRequestException("the job request cannot be run: " + String.join("; ", errors), errors);

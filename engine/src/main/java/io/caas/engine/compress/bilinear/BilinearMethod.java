@@ -111,6 +111,19 @@ public final class BilinearMethod implements CompressionMethod {
         }
     }
 
+    /** As {@link #validate}, with the target's floor counted over the layers the run would factorize. */
+    @Override
+    public void check(Map<String, Object> parameters, ModelProto model, ModelSummary summary,
+                      boolean hasTrainingData) {
+        BilinearParameters params = BilinearParameters.parse(parameters, summary);
+        if (params.targetParameters().isPresent()) {
+            Weights weights = Weights.of(model.getGraph());
+            List<WeightedLayer> chosen = bilinearLayers(summary).stream()
+                    .filter(l -> skipReason(l, params, weights, model.getGraph()) == null).toList();
+            budget(summary, chosen).requireReachable(params.targetParameters().getAsLong());
+        }
+    }
+
     @Override
     public Set<String> sizeParameters() {
         return BilinearParameters.SIZE_PARAMETERS;

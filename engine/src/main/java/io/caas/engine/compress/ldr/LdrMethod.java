@@ -154,15 +154,31 @@ public final class LdrMethod implements CompressionMethod {
         LdrParameters.parse(parameters, model);
     }
 
+    /** What the run would refuse before fitting anything, found without fitting. */
     @Override
-    public CompressionResult compress(CompressionTask task, ProgressListener progress) throws InterruptedException {
-        ModelProto original = task.model();
-        ModelSummary summary = ModelInspector.inspect(original);
-        LdrParameters params = LdrParameters.parse(task.parameters(), summary);
+    public void check(Map<String, Object> parameters, ModelProto model, ModelSummary summary,
+                      boolean hasTrainingData) {
+        plan(LdrParameters.parse(parameters, summary), model, summary, hasTrainingData);
+    }
+
+    /** The parameters a run goes on with (a target's displacement rank chosen) and the note that says so. */
+    private record Plan(LdrParameters params, String budgetNote) {
+    }
+
+    /**
+     * Refuses a data fit without training data, a target below rank 1 everywhere, and a run that would leave every
+     * layer dense; otherwise chooses the rank a target asks for.
+     */
+    private static Plan plan(LdrParameters requested, ModelProto original, ModelSummary summary,
+                             boolean hasTrainingData) {
+        if (requested.fit() == LdrParameters.Fit.DATA && !hasTrainingData) {
+            throw new InvalidParametersException(List.of(LdrParameters.FIT + ": data needs a training dataset"));
+        }
         Weights weights = Weights.of(original.getGraph());
         List<WeightedLayer> dense = summary.layers().stream().filter(l -> l.kind() == LayerKind.DENSE).toList();
         Map<WeightedLayer, Integer> nodeIndex = TruncatedSvdMethod.nodeIndices(original, dense);
         String last = summary.layers().isEmpty() ? null : summary.layers().get(summary.layers().size() - 1).node();
+        LdrParameters params = requested;
         String budgetNote = "";
         if (params.targetParameters() > 0) {
             // candidates: the layers ldr would structure at rank 1 (a layer that does not shrink there never does)
@@ -177,6 +193,31 @@ public final class LdrMethod implements CompressionMethod {
             budgetNote = String.format(Locale.ROOT, " (chosen for targetParameters %d: %d parameters at this rank, "
                     + "%d at the next)", params.targetParameters(), budget.at(rank), budget.at(rank + 1));
         }
+        Map<String, String> skipped = new LinkedHashMap<>();
+        for (WeightedLayer layer : dense) {
+            String skip = skipReason(layer, original.getGraph().getNode(nodeIndex.get(layer)), params, last, weights,
+                    original.getGraph());
+            if (skip == null) {
+                return new Plan(params, budgetNote);
+            }
+            skipped.put(layer.node(), skip);
+        }
+        throw new InvalidParametersException(List.of("no layer is left for ldr to replace: " + skipped.entrySet()
+                .stream().map(e -> e.getKey() + " (" + e.getValue() + ")").toList()));
+    }
+
+    @Override
+    public CompressionResult compress(CompressionTask task, ProgressListener progress) throws InterruptedException {
+        ModelProto original = task.model();
+        ModelSummary summary = ModelInspector.inspect(original);
+        Plan plan = plan(LdrParameters.parse(task.parameters(), summary), original, summary,
+                task.trainData().isPresent());
+        LdrParameters params = plan.params();
+        String budgetNote = plan.budgetNote();
+        Weights weights = Weights.of(original.getGraph());
+        List<WeightedLayer> dense = summary.layers().stream().filter(l -> l.kind() == LayerKind.DENSE).toList();
+        Map<WeightedLayer, Integer> nodeIndex = TruncatedSvdMethod.nodeIndices(original, dense);
+        String last = summary.layers().isEmpty() ? null : summary.layers().get(summary.layers().size() - 1).node();
 
         Map<String, LayerReport> reports = new LinkedHashMap<>();
         List<StructuredExport.Layer> replaced = new ArrayList<>();
@@ -205,11 +246,6 @@ public final class LdrMethod implements CompressionMethod {
             reports.put(layer.node(), new LayerReport(layer.node(), layer.opType(), shape, full, params.rank(),
                     layer.parameters(), after, true, note));
             progress.progress(0.2 * (li + 1) / dense.size(), "fitted generators of " + layer.node());
-        }
-        if (replaced.isEmpty()) {
-            throw new InvalidParametersException(List.of(
-                    "no layer is left for ldr to replace: " + reports.values().stream()
-                            .map(r -> r.node() + " (" + r.note() + ")").toList()));
         }
 
         Product product = params.product() != null ? params.product() : DEFAULT_PRODUCT;

@@ -58,6 +58,8 @@ public final class OialrMethod implements CompressionMethod {
     public static final String NAME = "oialr";
 
     private static final String KEPT_DENSE = "kept dense";
+    private static final String NEEDS_DATA =
+            "oialr trains the model: give training data (labelled, or unlabelled to distil the original)";
 
     /**
      * Steps between re-orthogonalisations. Chosen: the paper tunes this per task (hundreds to thousands of steps
@@ -148,6 +150,49 @@ public final class OialrMethod implements CompressionMethod {
         }
     }
 
+    /**
+     * As {@link #validate}, plus what the run refuses before training: no training data, no layer left to train in
+     * low-rank form once the weights are seen (float32, not shared), a target below those layers' floor.
+     */
+    @Override
+    public void check(Map<String, Object> parameters, ModelProto model, ModelSummary summary,
+                      boolean hasTrainingData) {
+        OialrParameters params = OialrParameters.parse(parameters, summary);
+        if (!hasTrainingData) {
+            throw new InvalidParametersException(List.of(NEEDS_DATA));
+        }
+        Weights weights = Weights.of(model.getGraph());
+        List<WeightedLayer> layers = summary.layers().stream().filter(TruncatedSvdMethod::factorizable).toList();
+        LayerSelection selection = LayerSelection.of(layers, params.layers(), params.skipFirstAndLast());
+        Map<String, String> skipped = new LinkedHashMap<>();
+        List<WeightedLayer> lowRank = new ArrayList<>();
+        for (WeightedLayer layer : layers) {
+            String skip = skipReason(layer, params, selection, weights, model.getGraph());
+            if (skip == null) {
+                lowRank.add(layer);
+            } else {
+                skipped.put(layer.node(), skip);
+            }
+        }
+        if (lowRank.isEmpty()) {
+            throw new InvalidParametersException(List.of(nothingToTrain(skipped)));
+        }
+        if (params.targetParameters() > 0) {
+            long fixed = summary.parameters() - lowRank.stream().mapToLong(WeightedLayer::parameters).sum();
+            long floor = fixed + RankBudget.floorOfShapes(lowRank.stream().map(WeightedLayer::matrixShape).toList(),
+                    params.minRank());
+            if (params.targetParameters() < floor) {
+                throw new InvalidParametersException(List.of(unreachable(params.targetParameters(), floor, fixed,
+                        params.minRank())));
+            }
+        }
+    }
+
+    private static String nothingToTrain(Map<String, String> skipped) {
+        return "no layer is left for oialr to train in low-rank form: " + skipped.entrySet().stream()
+                .map(e -> e.getKey() + " (" + e.getValue() + ")").toList();
+    }
+
     @Override
     public Set<String> sizeParameters() {
         return Set.of(OialrParameters.TARGET_PARAMETERS);
@@ -173,8 +218,7 @@ public final class OialrMethod implements CompressionMethod {
         ModelProto original = task.model();
         ModelSummary summary = ModelInspector.inspect(original);
         OialrParameters params = OialrParameters.parse(task.parameters(), summary);
-        Dataset data = task.trainData().orElseThrow(() -> new InvalidParametersException(List.of(
-                "oialr trains the model: give training data (labelled, or unlabelled to distil the original)")));
+        Dataset data = task.trainData().orElseThrow(() -> new InvalidParametersException(List.of(NEEDS_DATA)));
         TrainingBudget.Resolved b = (task.budget() == null ? TrainingBudget.DEFAULTS : task.budget())
                 .resolve(DEFAULT_BATCH_SIZE, DEFAULT_LEARNING_RATE, DEFAULT_EPOCHS);
         int batch = b.batchSize();
@@ -208,8 +252,9 @@ public final class OialrMethod implements CompressionMethod {
             trained.add(new Trained(m, LowRankFactors.ofMatrix(m.matrix(), m.in(), m.out()), full));
         }
         if (trained.isEmpty()) {
-            throw new InvalidParametersException(List.of("no layer is left for oialr to train in low-rank form: "
-                    + denseReports.values().stream().map(r -> r.node() + " (" + r.note() + ")").toList()));
+            Map<String, String> skipped = new LinkedHashMap<>();
+            denseReports.values().forEach(r -> skipped.put(r.node(), r.note()));
+            throw new InvalidParametersException(List.of(nothingToTrain(skipped)));
         }
 
         Allowance allowance = Allowance.of(params, summary, trained, total);

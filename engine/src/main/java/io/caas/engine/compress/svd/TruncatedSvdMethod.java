@@ -26,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Truncated SVD: each eligible weight matrix W (m × n) is replaced by two factors of rank r, which is smaller
@@ -99,19 +100,36 @@ public final class TruncatedSvdMethod implements CompressionMethod {
 
     @Override
     public void validate(Map<String, Object> parameters, ModelSummary model) {
-        SvdParameters params = SvdParameters.parse(parameters, model);
-        if (params.rule() == SvdParameters.RankRule.TARGET_PARAMETERS) {
-            // the float32 check needs the weights; rank 1 everywhere is the floor either way
-            List<WeightedLayer> layers = model.layers().stream().filter(TruncatedSvdMethod::factorizable).toList();
-            LayerSelection selection = LayerSelection.of(layers, params.layers(), params.skipFirstAndLast());
-            List<WeightedLayer> chosen = layers.stream().filter(l -> selection.skipReason(l, KEPT_DENSE) == null)
-                    .toList();
-            long fixed = model.parameters() - chosen.stream().mapToLong(WeightedLayer::parameters).sum();
-            long least = RankBudget.floorOfShapes(chosen.stream().map(WeightedLayer::matrixShape).toList(), 1);
-            if ((long) params.value() < fixed + least) {
-                throw new InvalidParametersException(List.of(unreachable((long) params.value(), fixed + least,
-                        fixed)));
-            }
+        // the float32 check needs the weights (see check); rank 1 everywhere is the floor either way
+        requireReachable(SvdParameters.parse(parameters, model), model, layer -> true);
+    }
+
+    /** As {@link #validate}, with the target's floor counted over the layers whose weights are float32. */
+    @Override
+    public void check(Map<String, Object> parameters, ModelProto model, ModelSummary summary,
+                      boolean hasTrainingData) {
+        Weights weights = Weights.of(model.getGraph());
+        requireReachable(SvdParameters.parse(parameters, summary), summary, layer -> isFloat(weights, layer));
+    }
+
+    private static boolean isFloat(Weights weights, WeightedLayer layer) {
+        return weights.get(layer.weight()).map(TensorProto::getDataType).orElse(-1)
+                == TensorProto.DataType.FLOAT_VALUE;
+    }
+
+    private static void requireReachable(SvdParameters params, ModelSummary model,
+                                         Predicate<WeightedLayer> usable) {
+        if (params.rule() != SvdParameters.RankRule.TARGET_PARAMETERS) {
+            return;
+        }
+        List<WeightedLayer> layers = model.layers().stream().filter(TruncatedSvdMethod::factorizable).toList();
+        LayerSelection selection = LayerSelection.of(layers, params.layers(), params.skipFirstAndLast());
+        List<WeightedLayer> chosen = layers.stream()
+                .filter(l -> selection.skipReason(l, KEPT_DENSE) == null && usable.test(l)).toList();
+        long fixed = model.parameters() - chosen.stream().mapToLong(WeightedLayer::parameters).sum();
+        long least = RankBudget.floorOfShapes(chosen.stream().map(WeightedLayer::matrixShape).toList(), 1);
+        if ((long) params.value() < fixed + least) {
+            throw new InvalidParametersException(List.of(unreachable((long) params.value(), fixed + least, fixed)));
         }
     }
 

@@ -138,6 +138,23 @@ public final class TensorMethod implements CompressionMethod {
         }
     }
 
+    /** As {@link #validate}, with the target's floor counted over the kernels that are float32. */
+    @Override
+    public void check(Map<String, Object> parameters, ModelProto model, ModelSummary summary,
+                      boolean hasTrainingData) {
+        TensorParameters params = TensorParameters.parse(parameters, summary, variant);
+        if (params.targetParameters().isPresent()) {
+            Weights weights = Weights.of(model.getGraph());
+            LayerSelection selection = LayerSelection.of(weighted(summary), params.layers(),
+                    params.skipFirstAndLast());
+            List<WeightedLayer> chosen = convs(summary).stream()
+                    .filter(l -> skipReason(l, params, selection) == null && weights.get(l.weight())
+                            .map(TensorProto::getDataType).orElse(-1) == TensorProto.DataType.FLOAT_VALUE)
+                    .toList();
+            budget(summary, chosen).requireReachable(params.targetParameters().getAsLong());
+        }
+    }
+
     @Override
     public Set<String> sizeParameters() {
         return TensorParameters.SIZE_PARAMETERS;

@@ -83,6 +83,13 @@ public final class TiedMethod implements CompressionMethod {
         TiedParameters.parse(parameters, model, null);
     }
 
+    /** The pair search itself: a model with no d→h→d pair (or without the pairs named) is refused here. */
+    @Override
+    public void check(Map<String, Object> parameters, ModelProto model, ModelSummary summary,
+                      boolean hasTrainingData) {
+        TiedParameters.parse(parameters, summary, PairFinder.find(model, summary));
+    }
+
     @Override
     public CompressionResult compress(CompressionTask task, ProgressListener progress) throws InterruptedException {
         ModelProto original = task.model();

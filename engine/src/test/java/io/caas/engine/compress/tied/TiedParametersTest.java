@@ -3,6 +3,7 @@ package io.caas.engine.compress.tied;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.caas.engine.compress.CompressionMethod;
 import io.caas.engine.compress.CompressionMethods;
 import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.MethodParameter;
@@ -51,6 +52,12 @@ class TiedParametersTest {
         assertThat(PairFinder.find(plain)).isEmpty();
         assertThatThrownBy(() -> TiedParameters.parse(Map.of(), ModelInspector.inspect(plain),
                 PairFinder.find(plain))).hasMessageContaining("no layer pair d→h→d");
+        // the summary alone cannot tell (three dense layers), the method's check on the graph does, before any work
+        CompressionMethod tied = CompressionMethods.get("tied");
+        tied.validate(Map.of(), ModelInspector.inspect(plain));
+        assertThatThrownBy(() -> tied.check(Map.of(), plain, ModelInspector.inspect(plain), false))
+                .isInstanceOf(InvalidParametersException.class).hasMessageContaining("no layer pair d→h→d");
+        tied.check(Map.of(), bottleneck, ModelInspector.inspect(bottleneck), false);
         // a residual-free chain 784→128→512→128→512→10 pairs each layer once, in node order
         assertThat(PairFinder.find(FashionMnistModels.mlp(1, 128, 512, 128, 512))).extracting(TiedPair::name)
                 .containsExactly("gemm_3+gemm_5");
