@@ -24,6 +24,7 @@ public final class OnnxInterpreter {
                 OperatorRegistry.forNode(node);
             }
         }
+        ConvolutionBackend.ensureCorrect(device);
         NDManager manager = NDManager.newBaseManager(device, ENGINE);
         try {
             OnnxBlock block = new OnnxBlock(graph, manager);

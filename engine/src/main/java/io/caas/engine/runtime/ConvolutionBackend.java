@@ -1,0 +1,155 @@
+package io.caas.engine.runtime;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Pointer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Checks once per process that libtorch's CPU convolutions compute what a convolution is, and where they do not,
+ * turns off the oneDNN (mkldnn) backend that they go through, as {@code torch.backends.mkldnn.enabled = False}
+ * does in Python; ATen's own convolution then runs instead.
+ *
+ * <p>Why: on an AMD EPYC virtual machine with AVX-512 (whose processor reports a 508 MB L3 cache), libtorch
+ * 2.7.1's oneDNN convolutions returned wrong values or NaN for ordinary geometries: openWakeWord's 1×3 convolution
+ * over [34, 24, 74, 32] was off by up to 17.5 (NaN in some runs), and a 3×3 stride-2 convolution over [16, 12, 9, 9]
+ * was off by 7.2 once oneDNN was limited to AVX2; with oneDNN off both match a direct sum to 1.5e-5. The same
+ * library is right on the Intel machines it was first measured on, so the check is made rather than assumed, and it
+ * costs about as much as one small forward pass. DJL has no switch for it, so the switch is called in libtorch
+ * itself ({@code at::Context::setUserEnabledMkldnn}).
+ */
+final class ConvolutionBackend {
+
+    private static final Logger log = LoggerFactory.getLogger(ConvolutionBackend.class);
+    private static final double TOLERANCE = 1e-3;
+    private static volatile boolean checked;
+
+    private ConvolutionBackend() {
+    }
+
+    /** Runs the check on the first CPU model of the process; later calls return at once. */
+    static void ensureCorrect(Device device) {
+        if (checked || !Device.Type.CPU.equals(device.getDeviceType())) {
+            return;
+        }
+        synchronized (ConvolutionBackend.class) {
+            if (checked) {
+                return;
+            }
+            checked = true;
+            double error = worstError();
+            if (error <= TOLERANCE) {
+                return;
+            }
+            if (!disableMkldnn()) {
+                log.error("libtorch's CPU convolution is off by {} on this processor and its oneDNN backend cannot "
+                        + "be turned off: convolutional models will compute wrong values", error);
+                return;
+            }
+            double after = worstError();
+            if (after <= TOLERANCE) {
+                log.warn("libtorch's oneDNN convolution was off by {} on this processor; turned oneDNN off, ATen's "
+                        + "convolution is right to {}", error, after);
+            } else {
+                log.error("libtorch's CPU convolution is off by {} on this processor, {} with oneDNN off: "
+                        + "convolutional models will compute wrong values", error, after);
+            }
+        }
+    }
+
+    /** Whether the process's libtorch has oneDNN convolutions on (for tests). */
+    static Optional<Boolean> mkldnnEnabled() {
+        return libtorch().map(lib -> lib.getFunction("_ZNK2at7Context17userEnabledMkldnnEv")
+                .invokeInt(new Object[] {context(lib)}) != 0);
+    }
+
+    /** The largest error over geometries seen to fail, against a direct sum in double precision. */
+    static double worstError() {
+        return Math.max(error(34, 24, 24, 74, 32, 1, 3, 1, 0, 1), error(16, 12, 8, 9, 9, 3, 3, 2, 0, 0));
+    }
+
+    private static double error(int n, int in, int out, int h, int w, int kh, int kw, int stride, int padH, int padW) {
+        SplittableRandom r = new SplittableRandom(20261204L);
+        float[] x = new float[n * in * h * w];
+        float[] k = new float[out * in * kh * kw];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (r.nextDouble() * 2 - 1);
+        }
+        for (int i = 0; i < k.length; i++) {
+            k[i] = (float) (r.nextDouble() * 2 - 1);
+        }
+        int oh = (h + 2 * padH - kh) / stride + 1;
+        int ow = (w + 2 * padW - kw) / stride + 1;
+        float[] y;
+        try (NDManager m = NDManager.newBaseManager(Device.cpu(), OnnxInterpreter.ENGINE)) {
+            NDArray xs = m.create(x, new Shape(n, in, h, w));
+            NDArray ks = m.create(k, new Shape(out, in, kh, kw));
+            y = xs.getNDArrayInternal().convolution(xs, ks, null, new Shape(stride, stride), new Shape(padH, padW),
+                    new Shape(1, 1), 1).head().toFloatArray();
+        }
+        double worst = 0;
+        for (int b = 0; b < n; b++) {
+            for (int o = 0; o < out; o++) {
+                for (int i = 0; i < oh; i++) {
+                    for (int j = 0; j < ow; j++) {
+                        double sum = 0;
+                        for (int c = 0; c < in; c++) {
+                            for (int u = 0; u < kh; u++) {
+                                int hi = i * stride - padH + u;
+                                if (hi < 0 || hi >= h) {
+                                    continue;
+                                }
+                                for (int v = 0; v < kw; v++) {
+                                    int wi = j * stride - padW + v;
+                                    if (wi >= 0 && wi < w) {
+                                        sum += x[((b * in + c) * h + hi) * w + wi] * (double) k[((o * in + c) * kh + u) * kw + v];
+                                    }
+                                }
+                            }
+                        }
+                        double d = Math.abs(sum - y[((b * out + o) * oh + i) * ow + j]);
+                        worst = Double.isNaN(d) ? Double.POSITIVE_INFINITY : Math.max(worst, d);
+                    }
+                }
+            }
+        }
+        return worst;
+    }
+
+    private static boolean disableMkldnn() {
+        Optional<NativeLibrary> lib = libtorch();
+        if (lib.isEmpty()) {
+            return false;
+        }
+        lib.get().getFunction("_ZN2at7Context20setUserEnabledMkldnnEb").invoke(Void.class,
+                new Object[] {context(lib.get()), Boolean.FALSE});
+        return mkldnnEnabled().map(on -> !on).orElse(false);
+    }
+
+    private static Pointer context(NativeLibrary lib) {
+        return (Pointer) lib.getFunction("_ZN2at13globalContextEv").invoke(Pointer.class, new Object[0]);
+    }
+
+    /** The libtorch_cpu DJL loaded, found among the process's mapped files (DJL loads it by path, privately). */
+    private static Optional<NativeLibrary> libtorch() {
+        try {
+            return Files.readAllLines(Path.of("/proc/self/maps")).stream()
+                    .map(line -> line.substring(line.lastIndexOf(' ') + 1))
+                    .filter(p -> p.endsWith("/libtorch_cpu.so"))
+                    .findFirst()
+                    .map(NativeLibrary::getInstance);
+        } catch (IOException | UnsatisfiedLinkError | RuntimeException e) {
+            log.warn("cannot reach libtorch to switch its convolution backend: {}", e.getMessage());
+            return Optional.empty();
+        }
+    }
+}

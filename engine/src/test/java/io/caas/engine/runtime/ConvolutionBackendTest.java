@@ -1,0 +1,27 @@
+package io.caas.engine.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.Device;
+import io.caas.engine.testing.OnnxModelBuilder;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Whatever the processor, once a model is loaded the CPU convolution is right: on a processor where libtorch's
+ * oneDNN convolution is wrong (an AMD EPYC VM, see ConvolutionBackend) the interpreter has turned oneDNN off.
+ */
+class ConvolutionBackendTest {
+
+    @Test
+    void afterTheFirstModelIsLoadedConvolutionsMatchADirectSum() {
+        try (InterpretedModel m = OnnxInterpreter.load(new OnnxModelBuilder("relu", 13).input("x", 1, 2)
+                .node("Relu", java.util.List.of("x"), java.util.List.of("y")).output("y", 1, 2).build(), Device.cpu())) {
+            assertThat(m).isNotNull();
+        }
+        assertThat(ConvolutionBackend.mkldnnEnabled()).as("libtorch's switch is reachable").isPresent();
+        double error = ConvolutionBackend.worstError();
+        System.out.printf("convolution error after the check: %.2e (oneDNN %s)%n", error,
+                ConvolutionBackend.mkldnnEnabled().orElseThrow() ? "on" : "off");
+        assertThat(error).isLessThan(1e-3);
+    }
+}
