@@ -99,7 +99,7 @@ public final class GpuTrainingCheck {
         out.add("\"libtorch\": " + quoted(libtorchPath()));
         out.add("\"java\": " + quoted(System.getProperty("java.version")));
         out.add("\"gpu_count\": " + gpus);
-        out.add("\"threads\": " + numThreads());
+        out.add("\"threads\": " + TrainingStepBench.numThreads());
         out.add("\"engine_start_s\": " + num(engineStartS));
         out.add("\"train_samples\": " + train.size());
         out.add(curve(model, device, train, test, curveSteps, curveBatch));
@@ -201,12 +201,12 @@ public final class GpuTrainingCheck {
         Arrays.sort(sorted);
         double mean = Arrays.stream(ms).average().orElse(Double.NaN);
         double warm = warmup == 0 ? Double.NaN : (stamps[warmup] - stamps[0]) / 1e6 / warmup;
-        log(device + ": batch " + batch + " p50 " + String.format(Locale.ROOT, "%.3f", percentile(sorted, 50))
-                + " ms over " + steps + " steps after " + warmup + " warm-up steps");
+        double p50 = TrainingStepBench.percentile(sorted, 50);
+        log(device + ": batch " + batch + " p50 " + String.format(Locale.ROOT, "%.3f", p50) + " ms over " + steps + " steps after " + warmup + " warm-up steps");
         return String.format(Locale.ROOT, "{\"batch\": %d, \"warmup\": %d, \"steps\": %d, \"p50_ms\": %.6f, "
                         + "\"mean_ms\": %.6f, \"p10_ms\": %.6f, \"p90_ms\": %.6f, \"warmup_mean_ms\": %.6f}",
-                batch, warmup, steps, percentile(sorted, 50), mean, percentile(sorted, 10), percentile(sorted, 90),
-                warm);
+                batch, warmup, steps, p50, mean,
+                TrainingStepBench.percentile(sorted, 10), TrainingStepBench.percentile(sorted, 90), warm);
     }
 
     private static TrainingConfig config(Dataset train, int batch, int total) {
@@ -214,22 +214,6 @@ public final class GpuTrainingCheck {
         int epochs = (total + batchesPerEpoch - 1) / batchesPerEpoch;
         return TrainingConfig.adam(1e-3f, batch, epochs).withMaxSteps(total)
                 .withObjective(TrainingConfig.Objective.CROSS_ENTROPY);
-    }
-
-    /** Linear interpolation between closest ranks, as numpy's default. */
-    private static double percentile(double[] sorted, double p) {
-        double pos = p / 100 * (sorted.length - 1);
-        int lo = (int) Math.floor(pos);
-        int hi = Math.min(sorted.length - 1, lo + 1);
-        return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
-    }
-
-    private static int numThreads() {
-        try {
-            return (int) Class.forName("ai.djl.pytorch.jni.JniUtils").getMethod("getNumThreads").invoke(null);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return -1;
-        }
     }
 
     private static String libtorchPath() {

@@ -154,17 +154,17 @@ public final class TrainingStepBench {
     }
 
     /** Linear interpolation between closest ranks, as numpy's default. */
-    private static double percentile(double[] sorted, double p) {
+    static double percentile(double[] sorted, double p) {
         double pos = p / 100 * (sorted.length - 1);
         int lo = (int) Math.floor(pos);
         int hi = Math.min(sorted.length - 1, lo + 1);
         return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
     }
 
-    private static int numThreads() {
+    static int numThreads() {
         try {
             return (int) Class.forName("ai.djl.pytorch.jni.JniUtils").getMethod("getNumThreads").invoke(null);
-        } catch (ReflectiveOperationException e) {
+        } catch (ReflectiveOperationException | RuntimeException e) {
             return -1;
         }
     }
