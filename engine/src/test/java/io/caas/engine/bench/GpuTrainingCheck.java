@@ -202,7 +202,8 @@ public final class GpuTrainingCheck {
         double mean = Arrays.stream(ms).average().orElse(Double.NaN);
         double warm = warmup == 0 ? Double.NaN : (stamps[warmup] - stamps[0]) / 1e6 / warmup;
         double p50 = TrainingStepBench.percentile(sorted, 50);
-        log(device + ": batch " + batch + " p50 " + String.format(Locale.ROOT, "%.3f", p50) + " ms over " + steps + " steps after " + warmup + " warm-up steps");
+        log(device + ": batch " + batch + " p50 " + String.format(Locale.ROOT, "%.3f", p50) + " ms over " + steps
+                + " steps after " + warmup + " warm-up steps");
         return String.format(Locale.ROOT, "{\"batch\": %d, \"warmup\": %d, \"steps\": %d, \"p50_ms\": %.6f, "
                         + "\"mean_ms\": %.6f, \"p10_ms\": %.6f, \"p90_ms\": %.6f, \"warmup_mean_ms\": %.6f}",
                 batch, warmup, steps, p50, mean,
