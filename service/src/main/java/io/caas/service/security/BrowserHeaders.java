@@ -1,8 +1,10 @@
 package io.caas.service.security;
 
 import org.springframework.security.config.Customizer;
+import org.springframework.security.config.ObjectPostProcessor;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.annotation.web.configurers.HeadersConfigurer;
+import org.springframework.security.web.header.HeaderWriterFilter;
 import org.springframework.security.web.header.writers.DelegatingRequestMatcherHeaderWriter;
 import org.springframework.security.web.header.writers.ReferrerPolicyHeaderWriter.ReferrerPolicy;
 import org.springframework.security.web.header.writers.StaticHeadersWriter;
@@ -34,11 +36,23 @@ final class BrowserHeaders {
     }
 
     static Customizer<HeadersConfigurer<HttpSecurity>> onEveryResponse() {
-        return headers -> headers
-                .contentTypeOptions(Customizer.withDefaults())
-                .referrerPolicy(r -> r.policy(ReferrerPolicy.NO_REFERRER))
-                .addHeaderWriter(policy(SWAGGER_UI, SWAGGER_UI_POLICY))
-                .addHeaderWriter(policy(new NegatedRequestMatcher(SWAGGER_UI), POLICY));
+        return headers -> {
+            // Written when the request comes in, on its own thread. Spring Security's default writes them when the
+            // response is committed, which for an event stream is the first send, from the stream scheduler's
+            // thread while the request's thread may still touch the headers: Tomcat's header list was seen
+            // corrupted (NullPointerException in MimeHeaders) and the stream's connection dropped.
+            headers.addObjectPostProcessor(new ObjectPostProcessor<HeaderWriterFilter>() {
+                @Override
+                public <O extends HeaderWriterFilter> O postProcess(O filter) {
+                    filter.setShouldWriteHeadersEagerly(true);
+                    return filter;
+                }
+            });
+            headers.contentTypeOptions(Customizer.withDefaults())
+                    .referrerPolicy(r -> r.policy(ReferrerPolicy.NO_REFERRER))
+                    .addHeaderWriter(policy(SWAGGER_UI, SWAGGER_UI_POLICY))
+                    .addHeaderWriter(policy(new NegatedRequestMatcher(SWAGGER_UI), POLICY));
+        };
     }
 
     private static DelegatingRequestMatcherHeaderWriter policy(RequestMatcher where, String policy) {
