@@ -52,14 +52,9 @@ public final class GpuTrainingCheck {
     public static void main(String[] args) throws Exception {
         Map<String, String> a = new LinkedHashMap<>(Map.of("device", "cpu", "curve-steps", "500", "curve-batch", "64",
                 "batches", "1,64", "warmup", "500", "steps", "500"));
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            if (!args[i].startsWith("--")) {
-                throw new IllegalArgumentException("expected --name value, got " + args[i]);
-            }
-            a.put(args[i].substring(2), args[i + 1]);
-        }
-        Path onnx = Path.of(required(a, "onnx"));
-        Path data = Path.of(required(a, "data"));
+        TrainingStepBench.options(args, a);
+        Path onnx = Path.of(TrainingStepBench.required(a, "onnx"));
+        Path data = Path.of(TrainingStepBench.required(a, "data"));
         Device device = switch (a.get("device")) {
             case "cpu" -> Device.cpu();
             case "gpu", "cuda" -> Device.gpu();
@@ -235,13 +230,5 @@ public final class GpuTrainingCheck {
 
     private static String quoted(String s) {
         return s == null ? "null" : "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
-    }
-
-    private static String required(Map<String, String> a, String key) {
-        String v = a.get(key);
-        if (v == null) {
-            throw new IllegalArgumentException("--" + key + " is required");
-        }
-        return v;
     }
 }

@@ -48,12 +48,7 @@ public final class TrainingStepBench {
     public static void main(String[] args) throws Exception {
         Map<String, String> a = new LinkedHashMap<>(Map.of("models", "cnn,mlp", "batches", "1,64", "warmup", "5000",
                 "steps", "1000"));
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            if (!args[i].startsWith("--")) {
-                throw new IllegalArgumentException("expected --name value, got " + args[i]);
-            }
-            a.put(args[i].substring(2), args[i + 1]);
-        }
+        options(args, a);
         Path onnx = Path.of(required(a, "onnx"));
         Path data = Path.of(required(a, "data"));
         int warmup = Integer.parseInt(a.get("warmup"));
@@ -173,7 +168,17 @@ public final class TrainingStepBench {
         return s == null ? "null" : "\"" + s + "\"";
     }
 
-    private static String required(Map<String, String> a, String key) {
+    /** Reads {@code --name value} pairs into {@code into}, over the defaults it already holds. */
+    static void options(String[] args, Map<String, String> into) {
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            if (!args[i].startsWith("--")) {
+                throw new IllegalArgumentException("expected --name value, got " + args[i]);
+            }
+            into.put(args[i].substring(2), args[i + 1]);
+        }
+    }
+
+    static String required(Map<String, String> a, String key) {
         String v = a.get(key);
         if (v == null) {
             throw new IllegalArgumentException("--" + key + " is required");
