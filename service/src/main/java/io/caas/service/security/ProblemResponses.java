@@ -1,11 +1,11 @@
 package io.caas.service.security;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.caas.service.web.ProblemBody;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.URI;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -29,12 +29,7 @@ final class ProblemResponses {
     /** @param extra members after the standard ones (the limit that was hit, say) */
     static void write(HttpServletRequest request, HttpServletResponse response, HttpStatus status, URI type,
                       String title, String detail, Map<String, Object> extra) throws IOException {
-        Map<String, Object> p = new LinkedHashMap<>();
-        p.put("type", type.toString());
-        p.put("title", title);
-        p.put("status", status.value());
-        p.put("detail", detail);
-        p.put("instance", request.getRequestURI());
+        Map<String, Object> p = ProblemBody.of(type, title, status.value(), detail, request.getRequestURI());
         p.putAll(extra);
         response.setStatus(status.value());
         response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);

@@ -5,7 +5,6 @@ import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.springframework.boot.web.servlet.error.ErrorController;
 import org.springframework.http.HttpStatus;
@@ -48,21 +47,17 @@ class ProblemErrorController implements ErrorController {
     }
 
     static Map<String, Object> body(int status, String detail, String instance) {
-        HttpStatus known = HttpStatus.resolve(status);
-        Map<String, Object> p = new LinkedHashMap<>();
-        p.put("type", ProblemTypes.forStatus(status).toString());
-        p.put("title", known == null ? "Error " + status : known.getReasonPhrase());
-        p.put("status", status);
-        p.put("detail", detail);
-        if (instance != null) {
-            p.put("instance", instance);
-        }
-        return p;
+        return ProblemBody.of(ProblemTypes.forStatus(status), reason(status), status, detail, instance);
     }
 
     static String defaultDetail(int status) {
         return status >= 500 ? "the service failed to handle this request"
                 : "the request was refused (" + status + " "
-                        + (HttpStatus.resolve(status) == null ? "" : HttpStatus.resolve(status).getReasonPhrase()) + ")";
+                        + (HttpStatus.resolve(status) == null ? "" : reason(status)) + ")";
+    }
+
+    private static String reason(int status) {
+        HttpStatus known = HttpStatus.resolve(status);
+        return known == null ? "Error " + status : known.getReasonPhrase();
     }
 }
