@@ -1,5 +1,6 @@
 package io.caas.service.security;
 
+import static io.caas.service.support.Problems.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.caas.service.support.Api;
@@ -20,13 +21,6 @@ class AuthenticationTest extends H2ServiceTest {
 
     @Autowired
     JdbcClient jdbc;
-
-    static void assertProblem(Api.Response r, int status, String type) {
-        assertThat(r.status()).as(new String(r.body())).isEqualTo(status);
-        assertThat(r.contentType()).isEqualTo("application/problem+json");
-        assertThat(r.json().path("type").asText()).as(new String(r.body())).isEqualTo("urn:caas:problem:" + type);
-        assertThat(new String(r.body())).doesNotContain("Exception").doesNotContain("\tat ");
-    }
 
     @Test
     void theApiNeedsAKeyAndSaysHowToSendOne() {

@@ -4,6 +4,7 @@ import io.caas.service.support.TempDirs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.caas.service.support.Api;
+import io.caas.service.support.Problems;
 import io.caas.service.support.TestMaterial;
 import io.caas.service.support.TestTenants;
 import java.nio.file.Files;
@@ -49,7 +50,7 @@ class TrustLimitsTest {
             assertThat(hasty.get("/v1/models").status()).as("request %d within the burst", i + 1).isEqualTo(200);
         }
         Api.Response refused = hasty.get("/v1/models");
-        AuthenticationTest.assertProblem(refused, 429, "rate-limited");
+        Problems.assertProblem(refused, 429, "rate-limited");
         long retryAfter = Long.parseLong(refused.headers().getFirst(HttpHeaders.RETRY_AFTER));
         assertThat(retryAfter).isBetween(1L, 2L); // 60 a minute: a token a second
 
@@ -73,7 +74,7 @@ class TrustLimitsTest {
         Api.Response first = busy.postJson("/v1/jobs", Map.of("modelId", busyModel, "method", "svd"));
         assertThat(first.status()).isEqualTo(201);
         Api.Response second = busy.postJson("/v1/jobs", Map.of("modelId", busyModel, "method", "svd"));
-        AuthenticationTest.assertProblem(second, 429, "too-many-jobs");
+        Problems.assertProblem(second, 429, "too-many-jobs");
         assertThat(second.json().get("limit").asInt()).isEqualTo(1);
         assertThat(second.headers().getFirst(HttpHeaders.RETRY_AFTER)).isNotBlank();
 

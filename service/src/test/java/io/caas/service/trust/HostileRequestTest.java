@@ -1,5 +1,6 @@
 package io.caas.service.trust;
 
+import static io.caas.service.support.Problems.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.caas.service.support.Api;
@@ -38,21 +39,6 @@ class HostileRequestTest extends H2ServiceTest {
     void material() throws IOException {
         key = TestTenants.sharedKey(port);
         model = Files.readAllBytes(TestMaterial.wakeWordHead());
-    }
-
-    static void assertProblem(HeldConnection.Response r, int status, String type) {
-        assertThat(r.status()).as(r.text()).isEqualTo(status);
-        assertThat(r.header("content-type")).as(r.text()).startsWith("application/problem+json");
-        assertThat(r.json().path("type").asText()).as(r.text()).isEqualTo("urn:caas:problem:" + type);
-        assertThat(r.json().path("status").asInt()).isEqualTo(status);
-        assertThat(r.text()).doesNotContain("Exception").doesNotContain("\tat ");
-    }
-
-    static void assertProblem(Api.Response r, int status, String type) {
-        assertThat(r.status()).as(new String(r.body())).isEqualTo(status);
-        assertThat(r.contentType()).as(new String(r.body())).isEqualTo("application/problem+json");
-        assertThat(r.json().path("type").asText()).as(new String(r.body())).isEqualTo("urn:caas:problem:" + type);
-        assertThat(new String(r.body())).doesNotContain("Exception").doesNotContain("\tat ");
     }
 
     @Test
