@@ -19,11 +19,15 @@ public final class SampleInputs {
     /** Samples [0, min(count, size)) as the model's inputs, in graph-input order, on {@code m}. */
     public static NDList first(InterpretedModel model, Dataset data, int count, NDManager m) {
         int to = Math.min(count, data.size());
-        int[] order = Batches.identity(to);
+        return of(model, data, Batches.identity(to), 0, to, m);
+    }
+
+    /** Samples order[from], ..., order[to − 1] as the model's inputs, in graph-input order, on {@code m}. */
+    public static NDList of(InterpretedModel model, Dataset data, int[] order, int from, int to, NDManager m) {
         if (data.multiInput()) {
-            return Batches.inputs(m, data, model.inputNames(), order, 0, to);
+            return Batches.inputs(m, data, model.inputNames(), order, from, to);
         }
-        NDArray x = Batches.features(m, data, order, 0, to);
+        NDArray x = Batches.features(m, data, order, from, to);
         return model.inputNames().size() == 1 ? new NDList(x) : TokenInputs.of(model.block().graph()).inputs(x);
     }
 }

@@ -6,6 +6,7 @@ import io.caas.engine.compress.CompressionMethod;
 import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
 import io.caas.engine.compress.InvalidParametersException;
+import io.caas.engine.compress.LayerMatrix;
 import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.LayerSelection;
 import io.caas.engine.compress.MethodDescriptor;
@@ -212,6 +213,14 @@ public final class OialrMethod implements CompressionMethod {
 
     /** One layer in training. */
     private record Trained(LayerMatrix matrix, LowRankFactors factors, long originalRank) {
+
+        FactorizedExport.Replacement threeFactors() {
+            return matrix.threeFactors(factors.rank(), factors.a(), factors.s(), factors.b());
+        }
+
+        FactorizedExport.Replacement twoFactors() {
+            return matrix.twoFactors(factors.rank(), factors.a(), factors.s(), factors.b());
+        }
     }
 
     public Outcome run(CompressionTask task, ProgressListener progress) throws InterruptedException {
@@ -278,7 +287,7 @@ public final class OialrMethod implements CompressionMethod {
                 }
                 long steps = Math.min(params.frequency(), total - step);
                 FactorizedExport graph = new FactorizedExport(base, NAME);
-                ModelProto training = graph.apply(trained.stream().map(t -> t.matrix().threeFactors(t.factors()))
+                ModelProto training = graph.apply(trained.stream().map(t -> t.threeFactors())
                         .toList());
                 try (InterpretedModel model = OnnxInterpreter.load(training, Device.cpu())) {
                     Map<String, Parameter> p = model.block().weightParameters();
@@ -324,7 +333,7 @@ public final class OialrMethod implements CompressionMethod {
 
         // Export: two factors where that is smaller, else the dense product back in the original layout.
         ModelProto finalFactorized = new FactorizedExport(base, NAME).apply(trained.stream()
-                .map(t -> t.matrix().threeFactors(t.factors())).toList());
+                .map(t -> t.threeFactors()).toList());
         List<FactorizedExport.Replacement> replacements = new ArrayList<>();
         Map<String, LayerReport> reports = new LinkedHashMap<>();
         for (Trained t : trained) {
@@ -332,7 +341,7 @@ public final class OialrMethod implements CompressionMethod {
             int r = t.factors().rank();
             long after = t.factors().factorizedParameters();
             if (after < t.matrix().parameters()) {
-                replacements.add(t.matrix().twoFactors(t.factors()));
+                replacements.add(t.twoFactors());
                 reports.put(layer.node(), new LayerReport(layer.node(), layer.opType(), layer.matrixShape(),
                         t.originalRank(), r, layer.parameters(), after, true,
                         "rank " + r + " of " + t.originalRank() + " after " + step + " steps of low-rank training"));

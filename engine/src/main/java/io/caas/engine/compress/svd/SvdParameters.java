@@ -3,6 +3,7 @@ package io.caas.engine.compress.svd;
 import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.ParameterValues;
 import io.caas.engine.compress.RankBudget;
+import io.caas.engine.compress.calibration.Whitening;
 import io.caas.engine.onnx.ModelSummary;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -20,11 +21,14 @@ import java.util.Set;
  * @param skipFirstAndLast leave the first conv and the last weighted layer dense (ignored when layers are named)
  * @param onlyIfSmaller    leave a layer dense where the factors would not be smaller than the weight
  * @param fineTune         fine-tune the factorized model on the job's training data, if it has any
+ * @param whitening        whether truncation is weighted by the layers' inputs on calibration samples
+ * @param calibrationSamples how many training samples the whitening runs the model on
  */
 record SvdParameters(RankRule rule, double value, Set<String> layers, boolean skipFirstAndLast,
-                     boolean onlyIfSmaller, boolean fineTune) {
+                     boolean onlyIfSmaller, boolean fineTune, Whitening whitening, int calibrationSamples) {
 
-    enum RankRule { ENERGY, RATIO, RANK, TARGET_PARAMETERS }
+    /** DEFAULT_ENERGY: no size given, so the energy default of plain or whitened truncation, whichever runs. */
+    enum RankRule { DEFAULT_ENERGY, ENERGY, RATIO, RANK, TARGET_PARAMETERS }
 
     static final String ENERGY = "energy";
     static final String RATIO = "ratio";
@@ -34,14 +38,15 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
     static final String SKIP_FIRST_AND_LAST = "skipFirstAndLast";
     static final String ONLY_IF_SMALLER = "onlyIfSmaller";
     static final String FINE_TUNE = "fineTune";
+    static final String WHITENING = Whitening.PARAMETER;
+    static final String CALIBRATION_SAMPLES = "calibrationSamples";
+    /** Most samples a job may calibrate on: each costs a forward pass per calibration pass. */
+    static final int MAX_CALIBRATION_SAMPLES = 100_000;
     /** The alternative ways to choose the size, of which a request gives at most one. */
     static final Set<String> SIZE_RULES = Collections.unmodifiableSet(new LinkedHashSet<>(List.of(ENERGY, RATIO,
             RANK, TARGET_PARAMETERS)));
     static final Set<String> KNOWN = new LinkedHashSet<>(List.of(ENERGY, RATIO, RANK, TARGET_PARAMETERS, LAYERS,
-            SKIP_FIRST_AND_LAST, ONLY_IF_SMALLER, FINE_TUNE));
-
-    /** See {@link TruncatedSvdMethod#DEFAULT_ENERGY} for why this value. */
-    static final double DEFAULT_ENERGY = TruncatedSvdMethod.DEFAULT_ENERGY;
+            SKIP_FIRST_AND_LAST, ONLY_IF_SMALLER, FINE_TUNE, WHITENING, CALIBRATION_SAMPLES));
 
     static SvdParameters parse(Map<String, Object> params, ModelSummary model) {
         Map<String, Object> p = params == null ? Map.of() : params;
@@ -52,9 +57,10 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
             problems.add("give only one of energy, ratio, rank and targetParameters, not "
                     + String.join(" and ", rules));
         }
-        RankRule rule = RankRule.ENERGY;
-        double value = DEFAULT_ENERGY;
+        RankRule rule = RankRule.DEFAULT_ENERGY;
+        double value = Double.NaN;
         if (p.get(ENERGY) != null) {
+            rule = RankRule.ENERGY;
             value = ParameterValues.fraction(p.get(ENERGY), ENERGY, problems);
         } else if (p.get(RATIO) != null) {
             rule = RankRule.RATIO;
@@ -79,6 +85,15 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
         boolean skip = ParameterValues.bool(p.get(SKIP_FIRST_AND_LAST), SKIP_FIRST_AND_LAST, true, problems);
         boolean onlyIfSmaller = ParameterValues.bool(p.get(ONLY_IF_SMALLER), ONLY_IF_SMALLER, true, problems);
         boolean fineTune = ParameterValues.bool(p.get(FINE_TUNE), FINE_TUNE, false, problems);
+        Whitening whitening = Whitening.parse(p.get(WHITENING), Whitening.AUTO, problems);
+        int samples = TruncatedSvdMethod.DEFAULT_CALIBRATION_SAMPLES;
+        if (p.get(CALIBRATION_SAMPLES) != null) {
+            long n = ParameterValues.count(p.get(CALIBRATION_SAMPLES), CALIBRATION_SAMPLES, problems);
+            if (n > MAX_CALIBRATION_SAMPLES) {
+                problems.add(CALIBRATION_SAMPLES + " must be at most " + MAX_CALIBRATION_SAMPLES + ", got " + n);
+            }
+            samples = (int) Math.min(n, MAX_CALIBRATION_SAMPLES);
+        }
         Set<String> layers = ParameterValues.layerNames(p.get(LAYERS), model, "svd", problems);
         if (model.layers().stream().noneMatch(TruncatedSvdMethod::factorizable)) {
             problems.add("the model has no Gemm, MatMul or Conv layer with a float weight for svd to factorize");
@@ -86,7 +101,7 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
         if (!problems.isEmpty()) {
             throw new InvalidParametersException(problems);
         }
-        return new SvdParameters(rule, value, layers, skip, onlyIfSmaller, fineTune);
+        return new SvdParameters(rule, value, layers, skip, onlyIfSmaller, fineTune, whitening, samples);
     }
 
     private static double positiveInteger(Object raw, List<String> problems) {

@@ -3,6 +3,7 @@ package io.caas.engine.compress.oialr;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.caas.engine.compress.LayerMatrix;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 

@@ -255,7 +255,7 @@ class TruncatedSvdMethodTest {
         bad.put("colour", "blue");
         assertThatThrownBy(() -> svd.validate(bad, summary))
                 .isInstanceOfSatisfying(InvalidParametersException.class, e -> assertThat(e.problems()).containsExactlyInAnyOrder(
-                        "unknown parameter 'colour'; svd takes energy, ratio, rank, targetParameters, layers, skipFirstAndLast, onlyIfSmaller, fineTune",
+                        "unknown parameter 'colour'; svd takes energy, ratio, rank, targetParameters, layers, skipFirstAndLast, onlyIfSmaller, fineTune, whitening, calibrationSamples",
                         "give only one of energy, ratio, rank and targetParameters, not energy and rank",
                         "energy must be a number in (0, 1], got 1.5",
                         "rank must be a positive integer, got -3",
@@ -265,6 +265,30 @@ class TruncatedSvdMethodTest {
         assertThatThrownBy(() -> svd.validate(Map.of("skipFirstAndLast", "maybe"), summary))
                 .hasMessageContaining("true or false");
         svd.validate(Map.of("energy", 1, "layers", "gemm_0, gemm_2"), summary);
+        assertThatThrownBy(() -> svd.validate(Map.of("whitening", "sideways", "calibrationSamples", 0), summary))
+                .isInstanceOfSatisfying(InvalidParametersException.class, e -> assertThat(e.problems())
+                        .containsExactlyInAnyOrder(
+                                "whitening must be one of [auto, none, parallel, sequential], got sideways",
+                                "calibrationSamples must be a whole number ≥ 1, got 0"));
+        assertThatThrownBy(() -> svd.validate(Map.of("calibrationSamples", 100_001), summary))
+                .hasMessageContaining("calibrationSamples must be at most 100000");
+        svd.validate(Map.of("whitening", "Sequential", "calibrationSamples", 64), summary);
+    }
+
+    @Test
+    void whiteningNeedsTrainingDataWhereItIsAskedFor() {
+        ModelProto mlp = OnnxModelBuilder.gemmMlp(1, 8, 8, 2);
+        ModelSummary summary = ModelInspector.inspect(mlp);
+        for (String asked : List.of("parallel", "sequential")) {
+            assertThatThrownBy(() -> svd.check(Map.of("whitening", asked), mlp, summary, false))
+                    .isInstanceOfSatisfying(InvalidParametersException.class, e -> assertThat(e.problems())
+                            .containsExactly("whitening '" + asked + "' calibrates on the job's training dataset, "
+                                    + "and the job has none: give trainDatasetId, or whitening 'none' (or 'auto', "
+                                    + "which whitens only when there is data)"));
+            svd.check(Map.of("whitening", asked), mlp, summary, true);
+        }
+        // auto without data is plain svd, and is not refused
+        svd.check(Map.of(), mlp, summary, false);
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.caas.engine.compress.oialr;
+package io.caas.engine.compress;
 
 import io.caas.engine.compress.svd.FactorizedExport;
 import io.caas.engine.onnx.LayerKind;
@@ -7,14 +7,13 @@ import io.caas.engine.onnx.WeightedLayer;
 import io.caas.engine.onnx.proto.Onnx.AttributeProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
-import java.util.List;
 
 /**
- * How one layer's stored weight maps to the matrix OIALR works on, W (in × out) with y = x·W, and back: Gemm
- * transB and alpha are resolved (alpha is folded into W), a conv kernel (out, c, kh, kw) becomes its transposed
- * reshape (c·kh·kw × out). Also lays factors out as the weights of the layers that replace the node.
+ * How one layer's stored weight maps to the matrix the low-rank methods work on, W (in × out) with y = x·W, and
+ * back: Gemm transB and alpha are resolved (alpha is folded into W), a conv kernel (out, c, kh, kw) becomes its
+ * transposed reshape (c·kh·kw × out). Also lays factors out as the weights of the layers that replace the node.
  */
-final class LayerMatrix {
+public final class LayerMatrix {
 
     private final WeightedLayer layer;
     private final int nodeIndex;
@@ -39,7 +38,7 @@ final class LayerMatrix {
         this.matrix = matrix;
     }
 
-    static LayerMatrix of(WeightedLayer layer, int nodeIndex, NodeProto node, TensorProto weight) {
+    public static LayerMatrix of(WeightedLayer layer, int nodeIndex, NodeProto node, TensorProto weight) {
         float[] w = Tensors.toFloats(weight);
         long[] dims = weight.getDimsList().stream().mapToLong(Long::longValue).toArray();
         if (layer.kind() == LayerKind.CONV) {
@@ -76,52 +75,50 @@ final class LayerMatrix {
         return new LayerMatrix(layer, nodeIndex, dims, false, transposed, alpha, in, out, m);
     }
 
-    WeightedLayer layer() {
+    public WeightedLayer layer() {
         return layer;
     }
 
-    int nodeIndex() {
+    public int nodeIndex() {
         return nodeIndex;
     }
 
-    int in() {
+    public int in() {
         return in;
     }
 
-    int out() {
+    public int out() {
         return out;
     }
 
-    double[] matrix() {
+    public double[] matrix() {
         return matrix.clone();
     }
 
-    long parameters() {
+    public long parameters() {
         return (long) in * out;
     }
 
-    /** The training form: A, S, B as three layers (S as a 1×1 conv for convolutions). */
-    FactorizedExport.Replacement threeFactors(LowRankFactors f) {
-        int r = f.rank();
+    /**
+     * The training form of W ≈ A·S·B (A in × r, S r × r, B r × out, row-major): three layers, S as a 1×1 conv for
+     * convolutions.
+     */
+    public FactorizedExport.Replacement threeFactors(int r, double[] a, double[] s, double[] b) {
         if (conv) {
             return new FactorizedExport.Replacement(nodeIndex, layer.node(),
-                    floats(transpose(f.a(), in, r)), new long[] {r, weightDims[1], weightDims[2], weightDims[3]},
-                    floats(transpose(f.s(), r, r)), new long[] {r, r, 1, 1},
-                    floats(transpose(f.b(), r, out)), new long[] {out, r, 1, 1});
+                    floats(transpose(a, in, r)), new long[] {r, weightDims[1], weightDims[2], weightDims[3]},
+                    floats(transpose(s, r, r)), new long[] {r, r, 1, 1},
+                    floats(transpose(b, r, out)), new long[] {out, r, 1, 1});
         }
-        return new FactorizedExport.Replacement(nodeIndex, layer.node(), floats(f.a()), new long[] {in, r},
-                floats(f.s()), new long[] {r, r}, floats(f.b()), new long[] {r, out});
+        return new FactorizedExport.Replacement(nodeIndex, layer.node(), floats(a), new long[] {in, r},
+                floats(s), new long[] {r, r}, floats(b), new long[] {r, out});
     }
 
     /**
-     * The exported form: two factors, A·√S and √S·B where S is diagonal (after re-orthogonalisation), else A and
-     * S·B. For a conv: r filters of the original kernel, then a 1×1 conv.
+     * The exported form of W ≈ A·S·B: two factors, A·√S and √S·B where S is diagonal (after re-orthogonalisation),
+     * else A and S·B.
      */
-    FactorizedExport.Replacement twoFactors(LowRankFactors f) {
-        int r = f.rank();
-        double[] a = f.a();
-        double[] s = f.s();
-        double[] b = f.b();
+    public FactorizedExport.Replacement twoFactors(int r, double[] a, double[] s, double[] b) {
         double[] first = new double[in * r];
         double[] second = new double[r * out];
         if (diagonal(s, r)) {
@@ -147,6 +144,14 @@ final class LayerMatrix {
                 }
             }
         }
+        return twoFactors(r, first, second);
+    }
+
+    /**
+     * W ≈ first·second (first in × r, second r × out, row-major) as two layers: for a dense layer two MatMuls (or
+     * MatMul then Gemm with the bias), for a conv r filters of the original kernel, then a 1×1 conv.
+     */
+    public FactorizedExport.Replacement twoFactors(int r, double[] first, double[] second) {
         if (conv) {
             return new FactorizedExport.Replacement(nodeIndex, layer.node(), floats(transpose(first, in, r)),
                     new long[] {r, weightDims[1], weightDims[2], weightDims[3]}, floats(transpose(second, r, out)),
@@ -157,7 +162,7 @@ final class LayerMatrix {
     }
 
     /** The trained core read back from the training graph's S weight, in dense orientation (r × r). */
-    double[] coreFromWeight(float[] stored, int r) {
+    public double[] coreFromWeight(float[] stored, int r) {
         double[] s = new double[r * r];
         for (int i = 0; i < r * r; i++) {
             s[i] = stored[i];
@@ -166,7 +171,7 @@ final class LayerMatrix {
     }
 
     /** W (in × out) written back in the layer's own layout and name, alpha taken out again. */
-    TensorProto denseWeight(double[] w) {
+    public TensorProto denseWeight(double[] w) {
         float[] stored = new float[w.length];
         if (conv) {
             for (int o = 0; o < out; o++) {
@@ -201,7 +206,7 @@ final class LayerMatrix {
         return true;
     }
 
-    static double[] transpose(double[] m, int rows, int cols) {
+    public static double[] transpose(double[] m, int rows, int cols) {
         double[] t = new double[m.length];
         for (int i = 0; i < rows; i++) {
             for (int j = 0; j < cols; j++) {
@@ -217,9 +222,5 @@ final class LayerMatrix {
             f[i] = (float) d[i];
         }
         return f;
-    }
-
-    static List<Long> dims(long... d) {
-        return java.util.Arrays.stream(d).boxed().toList();
     }
 }

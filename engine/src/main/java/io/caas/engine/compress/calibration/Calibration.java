@@ -1,0 +1,231 @@
+package io.caas.engine.compress.calibration;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import io.caas.engine.compress.GraphEdits;
+import io.caas.engine.data.Dataset;
+import io.caas.engine.onnx.Tensors;
+import io.caas.engine.onnx.proto.Onnx.AttributeProto;
+import io.caas.engine.onnx.proto.Onnx.GraphProto;
+import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import io.caas.engine.onnx.proto.Onnx.NodeProto;
+import io.caas.engine.runtime.InterpretedModel;
+import io.caas.engine.runtime.OnnxInterpreter;
+import io.caas.engine.train.SampleInputs;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * Runs models on a fixed set of calibration samples and sums the second moments of chosen layers' inputs. The
+ * samples are drawn at random without replacement (datasets often come sorted by class), with a fixed seed so that a
+ * job gives the same factors each time it runs.
+ */
+public final class Calibration {
+
+    /** Samples per forward pass: enough to keep the interpreter busy, few enough that conv patches stay small. */
+    private static final int BATCH = 32;
+
+    private final Dataset data;
+    private final int[] order;
+
+    private Calibration(Dataset data, int[] order) {
+        this.data = data;
+        this.order = order;
+    }
+
+    /** {@code count} samples of {@code data} (all of them where it has fewer), drawn with {@code seed}. */
+    public static Calibration of(Dataset data, int count, long seed) {
+        int n = data.size();
+        int[] all = new int[n];
+        for (int i = 0; i < n; i++) {
+            all[i] = i;
+        }
+        SplittableRandom random = new SplittableRandom(seed);
+        int k = Math.min(count, n);
+        for (int i = 0; i < k; i++) {
+            int j = i + random.nextInt(n - i);
+            int t = all[i];
+            all[i] = all[j];
+            all[j] = t;
+        }
+        int[] order = java.util.Arrays.copyOf(all, k);
+        java.util.Arrays.sort(order); // the draw decides which samples, not the order they are read in
+        return new Calibration(data, order);
+    }
+
+    public int samples() {
+        return order.length;
+    }
+
+    /** The drawn samples' indices in the dataset, ascending. */
+    public int[] sampleIndices() {
+        return order.clone();
+    }
+
+    public String datasetName() {
+        return data.name();
+    }
+
+    /** The probed layers' input statistics when {@code model} runs on the samples. */
+    public List<LayerInputs> inputs(ModelProto model, List<LayerProbe> probes) throws InterruptedException {
+        Probed probed = Probed.of(model, probes);
+        double[][] grams = new double[probes.size()][];
+        long[] rows = new long[probes.size()];
+        try (InterpretedModel m = OnnxInterpreter.load(probed.model(), Device.cpu())) {
+            for (int from = 0; from < order.length; from += BATCH) {
+                checkInterrupt();
+                try (NDManager batch = m.manager().newSubManager()) {
+                    NDList values = m.values(SampleInputs.of(m, data, order, from,
+                            Math.min(order.length, from + BATCH), batch), probed.values());
+                    for (int i = 0; i < probes.size(); i++) {
+                        NDArray x = rows(values.get(i), probes.get(i));
+                        grams[i] = add(grams[i], x.transpose().matMul(x));
+                        rows[i] += x.getShape().get(0);
+                    }
+                }
+            }
+        }
+        List<LayerInputs> out = new ArrayList<>();
+        for (int i = 0; i < probes.size(); i++) {
+            out.add(LayerInputs.of(probes.get(i).width(), grams[i], rows[i]));
+        }
+        return out;
+    }
+
+    /**
+     * The probed layers' inputs in {@code current} (X'ᵀX') and their cross moment with the same layers' inputs in
+     * {@code original} (X'ᵀX), both run on the same samples. The layers' input values must have the same names in
+     * both graphs, as they do when {@code current} is {@code original} with other layers replaced.
+     */
+    public List<LayerInputs> pairedInputs(ModelProto original, ModelProto current, List<LayerProbe> probes)
+            throws InterruptedException {
+        Probed probedOriginal = Probed.of(original, probes);
+        Probed probedCurrent = Probed.of(current, probes);
+        double[][] grams = new double[probes.size()][];
+        double[][] cross = new double[probes.size()][];
+        long[] rows = new long[probes.size()];
+        try (InterpretedModel a = OnnxInterpreter.load(probedOriginal.model(), Device.cpu());
+             InterpretedModel b = OnnxInterpreter.load(probedCurrent.model(), Device.cpu())) {
+            for (int from = 0; from < order.length; from += BATCH) {
+                checkInterrupt();
+                try (NDManager batch = a.manager().newSubManager()) {
+                    NDList inputs = SampleInputs.of(a, data, order, from, Math.min(order.length, from + BATCH), batch);
+                    NDList was = a.values(inputs, probedOriginal.values());
+                    NDList now = b.values(inputs, probedCurrent.values());
+                    for (int i = 0; i < probes.size(); i++) {
+                        NDArray x = rows(was.get(i), probes.get(i));
+                        NDArray xNow = rows(now.get(i), probes.get(i));
+                        NDArray nowT = xNow.transpose();
+                        grams[i] = add(grams[i], nowT.matMul(xNow));
+                        cross[i] = add(cross[i], nowT.matMul(x));
+                        rows[i] += x.getShape().get(0);
+                    }
+                }
+            }
+        }
+        List<LayerInputs> out = new ArrayList<>();
+        for (int i = 0; i < probes.size(); i++) {
+            out.add(new LayerInputs(probes.get(i).width(), grams[i], cross[i], rows[i]));
+        }
+        return out;
+    }
+
+    private static void checkInterrupt() throws InterruptedException {
+        if (Thread.interrupted()) {
+            throw new InterruptedException("calibration cancelled");
+        }
+    }
+
+    /** The value as rows x (one per sample, position or patch), float32. */
+    private static NDArray rows(NDArray value, LayerProbe probe) {
+        NDArray v = value.getDataType() == DataType.FLOAT32 ? value : value.toType(DataType.FLOAT32, false);
+        if (probe.transposed()) {
+            return v.reshape(probe.width(), -1).transpose();
+        }
+        if (probe.conv()) {
+            // (N, c·k, spatial...) → (N, spatial..., c·k): one row per output position
+            int rank = v.getShape().dimension();
+            int[] axes = new int[rank];
+            axes[0] = 0;
+            for (int i = 1; i < rank - 1; i++) {
+                axes[i] = i + 1;
+            }
+            axes[rank - 1] = 1;
+            v = v.transpose(axes);
+        }
+        return v.reshape(-1, probe.width());
+    }
+
+    /** Adds a float32 moment matrix into a double sum: float32 within a batch, double across batches. */
+    private static double[] add(double[] sum, NDArray moment) {
+        float[] m = moment.toFloatArray();
+        double[] s = sum == null ? new double[m.length] : sum;
+        for (int i = 0; i < m.length; i++) {
+            s[i] += m[i];
+        }
+        return s;
+    }
+
+    /**
+     * A model with each probed value made readable: a conv's input is turned into its patches by a depthwise conv
+     * with one-hot kernels and the conv's own strides, pads and dilations, so output channel c·k + j holds input
+     * channel c at kernel position j, the order of the conv's flattened weight.
+     */
+    private record Probed(ModelProto model, List<String> values) {
+
+        static Probed of(ModelProto model, List<LayerProbe> probes) {
+            GraphProto.Builder g = model.getGraph().toBuilder();
+            Set<String> taken = GraphEdits.takenNames(model.getGraph());
+            List<String> values = new ArrayList<>();
+            for (LayerProbe p : probes) {
+                if (!p.conv()) {
+                    values.add(p.value());
+                    continue;
+                }
+                long channels = p.kernel()[0];
+                int positions = 1;
+                long[] sizes = new long[p.kernel().length - 1];
+                for (int i = 1; i < p.kernel().length; i++) {
+                    sizes[i - 1] = p.kernel()[i];
+                    positions *= Math.toIntExact(p.kernel()[i]);
+                }
+                int outChannels = Math.toIntExact(channels * positions);
+                float[] oneHot = new float[outChannels * positions];
+                for (int o = 0; o < outChannels; o++) {
+                    oneHot[o * positions + o % positions] = 1f;
+                }
+                long[] dims = new long[sizes.length + 2];
+                dims[0] = outChannels;
+                dims[1] = 1;
+                System.arraycopy(sizes, 0, dims, 2, sizes.length);
+                String kernel = GraphEdits.unique(taken, p.node() + "/calibration_patch_kernel");
+                String patches = GraphEdits.unique(taken, p.node() + "/calibration_patches");
+                g.addInitializer(Tensors.floatTensor(kernel, oneHot, dims));
+                NodeProto.Builder conv = NodeProto.newBuilder().setOpType("Conv")
+                        .setName(GraphEdits.unique(taken, p.node() + "/calibration_patch"))
+                        .addInput(p.value()).addInput(kernel).addOutput(patches);
+                for (AttributeProto a : p.convNode().getAttributeList()) {
+                    if (!a.getName().equals("group") && !a.getName().equals("kernel_shape")) {
+                        conv.addAttribute(a);
+                    }
+                }
+                conv.addAttribute(AttributeProto.newBuilder().setName("group")
+                        .setType(AttributeProto.AttributeType.INT).setI(channels));
+                AttributeProto.Builder shape = AttributeProto.newBuilder().setName("kernel_shape")
+                        .setType(AttributeProto.AttributeType.INTS);
+                for (long s : sizes) {
+                    shape.addInts(s);
+                }
+                conv.addAttribute(shape);
+                g.addNode(conv);
+                values.add(patches);
+            }
+            return new Probed(model.toBuilder().setGraph(g).build(), values);
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package io.caas.engine.compress;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.caas.engine.data.Dataset;
+import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * all-MiniLM-L6-v2 with svd at 70 % of every encoder MatMul's parameters (ratio 0.7, none skipped), no
+ * fine-tuning: plain truncation against truncation whitened by each layer's inputs on the 384 training fortunes
+ * (parallel and sequential), side by side; rows as in {@link MiniLmBenchmarkTest}, cosine on its 256 held-out
+ * sentences.
+ *
+ * <p>Run: {@code mvn -B -o -q -pl engine test -Pslow -Dtest=WhitenedMiniLmBenchmarkTest}
+ * ({@code -Dminilm.calibrationSamples=N}, default 384, all the training sentences).
+ */
+@Tag("slow")
+class WhitenedMiniLmBenchmarkTest {
+
+    @Test
+    void whitenedSvdKeepsTheEmbeddingsPlainSvdLoses() throws Exception {
+        MiniLmBenchmarkTest.Setup setup = MiniLmBenchmarkTest.Setup.load(MiniLmBenchmarkTest.HELD_OUT);
+        ModelProto original = setup.model();
+        float[][] reference = MiniLmBenchmarkTest.embeddings(original, setup.tok(), setup.heldOut());
+        Dataset train = MiniLmBenchmarkTest.tokenDataset(setup.tok(), setup.train());
+        int samples = Integer.getInteger("minilm.calibrationSamples", MiniLmBenchmarkTest.TRAIN);
+        List<String> rows = new ArrayList<>();
+        rows.add(MiniLmBenchmarkTest.row("original", "", original, setup.tok(), setup.heldOut(), reference,
+                Double.NaN));
+        Map<String, Double> cosine = new LinkedHashMap<>();
+        for (String whitening : List.of("none", "parallel", "sequential")) {
+            Map<String, Object> p = Map.of("ratio", 0.7, "skipFirstAndLast", false, "whitening", whitening,
+                    "calibrationSamples", samples);
+            long t0 = System.nanoTime();
+            CompressionResult r = CompressionMethods.get("svd").compress(new CompressionTask(original, p,
+                    Optional.of(train), Optional.empty()), ProgressListener.NONE);
+            double secs = (System.nanoTime() - t0) / 1e9;
+            float[][] emb = MiniLmBenchmarkTest.embeddings(r.compressed(), setup.tok(), setup.heldOut());
+            double sum = 0;
+            for (int i = 0; i < emb.length; i++) {
+                sum += MiniLmBenchmarkTest.cosine(emb[i], reference[i]);
+            }
+            cosine.put(whitening, sum / emb.length);
+            rows.add(MiniLmBenchmarkTest.row("svd", "ratio 0.7, whitening " + whitening, r.compressed(), setup.tok(),
+                    setup.heldOut(), reference, secs) + " " + r.layers().stream().filter(LayerReport::factorized)
+                    .count() + "/" + r.layers().size() + " |");
+            System.out.println("| method | parameters | ONNX bytes | p50 ms b=1 | p50 ms b=8 | cosine mean | cosine "
+                    + "min | compression s | layers factorized |");
+            System.out.println("|---|---|---|---|---|---|---|---|---|");
+            rows.forEach(System.out::println);
+        }
+        System.out.printf(Locale.ROOT, "mean cosine: %s%n", cosine);
+        assertThat(cosine.get("sequential")).isGreaterThanOrEqualTo(0.95);
+        assertThat(cosine.get("sequential")).isGreaterThan(cosine.get("none"));
+        assertThat(cosine.get("parallel")).isGreaterThan(cosine.get("none"));
+    }
+}

@@ -1,0 +1,109 @@
+package io.caas.engine.compress.calibration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.caas.engine.data.Dataset;
+import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import io.caas.engine.onnx.proto.Onnx.NodeProto;
+import io.caas.engine.testing.OnnxModelBuilder;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** The moments the interpreter sums are those of the rows a layer multiplies by its weight, checked by hand. */
+class CalibrationTest {
+
+    private static final int C = 2;
+    private static final int SIZE = 6;
+
+    @Test
+    void convPatchesAndDenseInputsGiveTheirGramMatrices() throws InterruptedException {
+        SplittableRandom random = new SplittableRandom(7);
+        ModelProto model = new OnnxModelBuilder("probe", 13).input("x", -1, C, SIZE, SIZE)
+                .initializer("c.w", OnnxModelBuilder.randomWeights(random, 3 * C * 9, C * 9), 3, C, 3, 3)
+                .node("Conv", List.of("x", "c.w"), List.of("c"), OnnxModelBuilder.ints("kernel_shape", 3, 3),
+                        OnnxModelBuilder.ints("strides", 2, 2), OnnxModelBuilder.ints("pads", 1, 1, 1, 1))
+                .node("Flatten", List.of("x"), List.of("f"), OnnxModelBuilder.integer("axis", 1))
+                .initializer("g.w", OnnxModelBuilder.randomWeights(random, 4 * C * SIZE * SIZE, C * SIZE * SIZE), 4,
+                        C * SIZE * SIZE)
+                .node("Gemm", List.of("f", "g.w"), List.of("y"), OnnxModelBuilder.integer("transB", 1))
+                .output("y", -1, 4).output("c", -1, 3, 3, 3).build();
+        int samples = 70;
+        float[] x = new float[samples * C * SIZE * SIZE];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) random.nextGaussian();
+        }
+        Dataset data = new Dataset("random", new long[] {C, SIZE, SIZE}, x, null, 0);
+        NodeProto conv = model.getGraph().getNode(0);
+        NodeProto gemm = model.getGraph().getNode(2);
+        List<LayerProbe> probes = List.of(
+                LayerProbe.of("conv", conv, List.of(3L, (long) C, 3L, 3L), C * 9),
+                LayerProbe.of("gemm", gemm, List.of(4L, (long) C * SIZE * SIZE), C * SIZE * SIZE));
+
+        Calibration calibration = Calibration.of(data, 50, 11);
+        List<LayerInputs> inputs = calibration.inputs(model, probes);
+
+        int[] chosen = calibration.sampleIndices();
+        assertThat(chosen).hasSize(50).doesNotHaveDuplicates().isSorted();
+        assertThat(Calibration.of(data, 50, 11).sampleIndices()).containsExactly(chosen);
+        double[] patchGram = new double[C * 9 * C * 9];
+        double[] flatGram = new double[(C * SIZE * SIZE) * (C * SIZE * SIZE)];
+        long patchRows = 0;
+        for (int n : chosen) {
+            int base = n * C * SIZE * SIZE;
+            for (int oy = 0; oy < 3; oy++) {
+                for (int ox = 0; ox < 3; ox++) {
+                    double[] row = new double[C * 9];
+                    for (int c = 0; c < C; c++) {
+                        for (int ky = 0; ky < 3; ky++) {
+                            for (int kx = 0; kx < 3; kx++) {
+                                int iy = oy * 2 - 1 + ky;
+                                int ix = ox * 2 - 1 + kx;
+                                if (iy >= 0 && iy < SIZE && ix >= 0 && ix < SIZE) {
+                                    row[c * 9 + ky * 3 + kx] = x[base + (c * SIZE + iy) * SIZE + ix];
+                                }
+                            }
+                        }
+                    }
+                    accumulate(patchGram, row);
+                    patchRows++;
+                }
+            }
+            double[] flat = new double[C * SIZE * SIZE];
+            for (int i = 0; i < flat.length; i++) {
+                flat[i] = x[base + i];
+            }
+            accumulate(flatGram, flat);
+        }
+        assertThat(inputs.get(0).rows()).isEqualTo(patchRows);
+        assertClose(inputs.get(0).gram(), patchGram);
+        assertThat(inputs.get(1).rows()).isEqualTo(50);
+        assertClose(inputs.get(1).gram(), flatGram);
+
+        // the same model on both sides: the cross moment is the Gram matrix
+        List<LayerInputs> paired = calibration.pairedInputs(model, model, probes);
+        assertClose(paired.get(0).cross(), patchGram);
+        assertClose(paired.get(1).gram(), flatGram);
+    }
+
+    private static void accumulate(double[] gram, double[] row) {
+        int n = row.length;
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) {
+                gram[i * n + j] += row[i] * row[j];
+            }
+        }
+    }
+
+    private static void assertClose(double[] actual, double[] expected) {
+        double scale = 0;
+        for (double v : expected) {
+            scale = Math.max(scale, Math.abs(v));
+        }
+        assertThat(actual).hasSameSizeAs(expected);
+        for (int i = 0; i < expected.length; i++) {
+            assertThat(actual[i]).as("element %d", i).isCloseTo(expected[i], within(1e-5 * scale));
+        }
+    }
+}
