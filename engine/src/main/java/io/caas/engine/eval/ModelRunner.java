@@ -108,19 +108,10 @@ public final class ModelRunner implements AutoCloseable {
             }
             return rows;
         }
-        long[] shape = new long[sampleShape.length + 1];
-        shape[0] = batch;
-        System.arraycopy(sampleShape, 0, shape, 1, sampleShape.length);
+        long[] shape = batchShape(batch);
         Map<String, OnnxTensor> feed = new HashMap<>();
         try {
-            if (parts.isEmpty()) {
-                feed.put(input.name(), tensor(features, offset * per, batch * per, shape));
-                for (String other : otherInputs) {
-                    feed.put(other, ones(other, shape));
-                }
-            } else {
-                feedParts(feed, features, offset, batch, per);
-            }
+            feed(feed, features, offset, batch, per, shape);
             try (OrtSession.Result result = session.run(feed)) {
                 return rows(result.get(0), batch);
             }
@@ -129,6 +120,51 @@ public final class ModelRunner implements AutoCloseable {
                     + Arrays.toString(shape) + ": " + e.getMessage(), e);
         } finally {
             feed.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    /**
+     * Runs {@code batch} samples as {@link #run} does and returns the shape of every output, by name: for a model
+     * given extra outputs to learn the shapes of values inside it.
+     */
+    public Map<String, long[]> outputShapes(float[] features, int offset, int batch) {
+        long[] shape = batchShape(batch);
+        Map<String, OnnxTensor> feed = new HashMap<>();
+        try {
+            feed(feed, features, offset, batch, sampleElements(), shape);
+            try (OrtSession.Result result = session.run(feed)) {
+                Map<String, long[]> shapes = new java.util.LinkedHashMap<>();
+                for (Map.Entry<String, OnnxValue> e : result) {
+                    if (e.getValue() instanceof OnnxTensor t) {
+                        shapes.put(e.getKey(), t.getInfo().getShape());
+                    }
+                }
+                return shapes;
+            }
+        } catch (OrtException e) {
+            throw new EvaluationException("ONNX Runtime failed to run the model on input shape "
+                    + Arrays.toString(shape) + ": " + e.getMessage(), e);
+        } finally {
+            feed.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    private long[] batchShape(int batch) {
+        long[] shape = new long[sampleShape.length + 1];
+        shape[0] = batch;
+        System.arraycopy(sampleShape, 0, shape, 1, sampleShape.length);
+        return shape;
+    }
+
+    private void feed(Map<String, OnnxTensor> feed, float[] features, int offset, int batch, int per, long[] shape)
+            throws OrtException {
+        if (parts.isEmpty()) {
+            feed.put(input.name(), tensor(features, offset * per, batch * per, shape));
+            for (String other : otherInputs) {
+                feed.put(other, ones(other, shape));
+            }
+        } else {
+            feedParts(feed, features, offset, batch, per);
         }
     }
 

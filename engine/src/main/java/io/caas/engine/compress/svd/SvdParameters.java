@@ -23,9 +23,12 @@ import java.util.Set;
  * @param fineTune         fine-tune the factorized model on the job's training data, if it has any
  * @param whitening        whether truncation is weighted by the layers' inputs on calibration samples
  * @param calibrationSamples how many training samples the whitening runs the model on
+ * @param onlyIfFaster     leave a layer dense where its factorized form does not time faster in ONNX Runtime
+ * @param timingBatchSize  the batch size a layer is timed at besides 1
  */
 record SvdParameters(RankRule rule, double value, Set<String> layers, boolean skipFirstAndLast,
-                     boolean onlyIfSmaller, boolean fineTune, Whitening whitening, int calibrationSamples) {
+                     boolean onlyIfSmaller, boolean fineTune, Whitening whitening, int calibrationSamples,
+                     boolean onlyIfFaster, int timingBatchSize) {
 
     /** DEFAULT_ENERGY: no size given, so the energy default of plain or whitened truncation, whichever runs. */
     enum RankRule { DEFAULT_ENERGY, ENERGY, RATIO, RANK, TARGET_PARAMETERS }
@@ -40,13 +43,18 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
     static final String FINE_TUNE = "fineTune";
     static final String WHITENING = Whitening.PARAMETER;
     static final String CALIBRATION_SAMPLES = "calibrationSamples";
+    static final String ONLY_IF_FASTER = "onlyIfFaster";
+    static final String TIMING_BATCH_SIZE = "timingBatchSize";
+    static final int DEFAULT_TIMING_BATCH_SIZE = 32;
+    /** Largest batch a layer is timed at: its input is held in memory once per comparison. */
+    static final int MAX_TIMING_BATCH_SIZE = 1024;
     /** Most samples a job may calibrate on: each costs a forward pass per calibration pass. */
     static final int MAX_CALIBRATION_SAMPLES = 100_000;
     /** The alternative ways to choose the size, of which a request gives at most one. */
     static final Set<String> SIZE_RULES = Collections.unmodifiableSet(new LinkedHashSet<>(List.of(ENERGY, RATIO,
             RANK, TARGET_PARAMETERS)));
     static final Set<String> KNOWN = new LinkedHashSet<>(List.of(ENERGY, RATIO, RANK, TARGET_PARAMETERS, LAYERS,
-            SKIP_FIRST_AND_LAST, ONLY_IF_SMALLER, FINE_TUNE, WHITENING, CALIBRATION_SAMPLES));
+            SKIP_FIRST_AND_LAST, ONLY_IF_SMALLER, FINE_TUNE, WHITENING, CALIBRATION_SAMPLES, ONLY_IF_FASTER, TIMING_BATCH_SIZE));
 
     static SvdParameters parse(Map<String, Object> params, ModelSummary model) {
         Map<String, Object> p = params == null ? Map.of() : params;
@@ -94,6 +102,15 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
             }
             samples = (int) Math.min(n, MAX_CALIBRATION_SAMPLES);
         }
+        boolean onlyIfFaster = ParameterValues.bool(p.get(ONLY_IF_FASTER), ONLY_IF_FASTER, false, problems);
+        int timingBatch = DEFAULT_TIMING_BATCH_SIZE;
+        if (p.get(TIMING_BATCH_SIZE) != null) {
+            long n = ParameterValues.count(p.get(TIMING_BATCH_SIZE), TIMING_BATCH_SIZE, problems);
+            if (n > MAX_TIMING_BATCH_SIZE) {
+                problems.add(TIMING_BATCH_SIZE + " must be at most " + MAX_TIMING_BATCH_SIZE + ", got " + n);
+            }
+            timingBatch = (int) Math.min(n, MAX_TIMING_BATCH_SIZE);
+        }
         Set<String> layers = ParameterValues.layerNames(p.get(LAYERS), model, "svd", problems);
         if (model.layers().stream().noneMatch(TruncatedSvdMethod::factorizable)) {
             problems.add("the model has no Gemm, MatMul or Conv layer with a float weight for svd to factorize");
@@ -101,7 +118,8 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
         if (!problems.isEmpty()) {
             throw new InvalidParametersException(problems);
         }
-        return new SvdParameters(rule, value, layers, skip, onlyIfSmaller, fineTune, whitening, samples);
+        return new SvdParameters(rule, value, layers, skip, onlyIfSmaller, fineTune, whitening, samples, onlyIfFaster,
+                timingBatch);
     }
 
     private static double positiveInteger(Object raw, List<String> problems) {

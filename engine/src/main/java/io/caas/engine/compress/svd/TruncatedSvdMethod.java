@@ -7,6 +7,7 @@ import io.caas.engine.compress.CompressionTask;
 import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.LayerMatrix;
 import io.caas.engine.compress.LayerSelection;
+import io.caas.engine.compress.LayerSpeedCheck;
 import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.compress.MethodParameter;
@@ -111,6 +112,14 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                     SvdParameters.MAX_CALIBRATION_SAMPLES,
                     "Training samples drawn (seeded, without replacement) to calibrate the whitening on.",
                     "SVD-LLM calibrates on 256 sequences; a conv layer sees every position of each sample"),
+            new MethodParameter(SvdParameters.ONLY_IF_FASTER, "boolean", false, null, null,
+                    "Time each layer's factorized form against its dense form in ONNX Runtime (1 thread, the "
+                            + "layer alone on its real input shape, alternating rounds, median ratio) at batch 1 "
+                            + "and timingBatchSize, and leave it dense unless it is faster at both. Not applied "
+                            + "with targetParameters, which asks for a size.",
+                    "fewer parameters do not make a layer faster: two thin layers can cost more than one"),
+            new MethodParameter(SvdParameters.TIMING_BATCH_SIZE, "integer", SvdParameters.DEFAULT_TIMING_BATCH_SIZE,
+                    1, SvdParameters.MAX_TIMING_BATCH_SIZE, "The batch size onlyIfFaster times at besides 1.", null),
             new MethodParameter(SvdParameters.FINE_TUNE, "boolean", false, null, null,
                     "After factorizing, fine-tune the whole factorized model (every factor, bias and dense layer) "
                             + "on the job's training data within its training budget: by cross-entropy with labels, "
@@ -222,11 +231,14 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             chosen.add(li);
         }
         List<WeightedLayer> chosenLayers = chosen.stream().map(layers::get).toList();
+        LayerSpeedCheck speed = params.onlyIfFaster() && params.rule() != SvdParameters.RankRule.TARGET_PARAMETERS
+                && !chosenLayers.isEmpty() ? LayerSpeedCheck.of(model, chosenLayers.stream().map(nodeIndex::get)
+                        .toList(), task.trainData().or(task::evalData), params.timingBatchSize()) : null;
         Factorized factorized = whitening == Whitening.NONE
-                ? plain(model, chosenLayers, nodeIndex, weights, params, summary, progress, share)
+                ? plain(model, chosenLayers, nodeIndex, weights, params, summary, speed, progress, share)
                 : whitened(model, chosenLayers, nodeIndex, weights, params, summary, whitening,
                         Calibration.of(task.trainData().orElseThrow(), params.calibrationSamples(), CALIBRATION_SEED),
-                        progress, share);
+                        speed, progress, share);
         List<LayerTruncation> factors = factorized.layers();
         int[] ranks = factorized.ranks();
 
@@ -245,7 +257,14 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             int rank = ranks[c];
             long after = (long) rank * (f.rows() + f.cols());
             String how = describe(params, f, rank);
-            if (leavesDense(params, rank, f, layer)) {
+            LayerSpeedCheck.Verdict verdict = factorized.verdicts()[c];
+            if (verdict != null) {
+                how += "; " + verdict.note();
+            }
+            if (verdict != null && !verdict.faster()) {
+                reports.add(new LayerReport(layer.node(), layer.opType(), layer.matrixShape(), full, full,
+                        layer.parameters(), layer.parameters(), false, "left dense: " + how + ", not faster"));
+            } else if (leavesDense(params, rank, f, layer)) {
                 reports.add(new LayerReport(layer.node(), layer.opType(), layer.matrixShape(), full, full,
                         layer.parameters(), layer.parameters(), false, "left dense: " + how + " would not shrink it ("
                         + after + " ≥ " + layer.parameters() + " parameters)"));
@@ -303,13 +322,14 @@ public final class TruncatedSvdMethod implements CompressionMethod {
     }
 
     /** The chosen layers' truncations and the rank each keeps, in the order of the chosen layers. */
-    private record Factorized(List<LayerTruncation> layers, int[] ranks) {
+    private record Factorized(List<LayerTruncation> layers, int[] ranks, LayerSpeedCheck.Verdict[] verdicts) {
     }
 
     /** Each chosen layer's own SVD, ranks by the rule. */
     private static Factorized plain(ModelProto model, List<WeightedLayer> chosen, Map<WeightedLayer, Integer> nodeIndex,
                                     Weights weights, SvdParameters params, ModelSummary summary,
-                                    ProgressListener progress, double share) throws InterruptedException {
+                                    LayerSpeedCheck speed, ProgressListener progress, double share)
+            throws InterruptedException {
         List<LayerTruncation> factors = new ArrayList<>();
         for (WeightedLayer layer : chosen) {
             checkInterrupt();
@@ -319,7 +339,22 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             progress.progress(share * factors.size() / (chosen.size() + 1), "decomposed " + factors.size() + " of "
                     + chosen.size() + " layers");
         }
-        return new Factorized(factors, ranks(params, summary, chosen, factors));
+        int[] ranks = ranks(params, summary, chosen, factors);
+        return new Factorized(factors, ranks, timed(speed, params, chosen, factors, ranks));
+    }
+
+    /** The speed verdict of each layer that would be factorized, where onlyIfFaster asks for one; else nulls. */
+    private static LayerSpeedCheck.Verdict[] timed(LayerSpeedCheck speed, SvdParameters params,
+                                                   List<WeightedLayer> chosen, List<LayerTruncation> factors,
+                                                   int[] ranks) throws InterruptedException {
+        LayerSpeedCheck.Verdict[] verdicts = new LayerSpeedCheck.Verdict[chosen.size()];
+        for (int i = 0; speed != null && i < chosen.size(); i++) {
+            checkInterrupt();
+            if (!leavesDense(params, ranks[i], factors.get(i), chosen.get(i))) {
+                verdicts[i] = speed.check(factors.get(i).replacement(ranks[i]));
+            }
+        }
+        return verdicts;
     }
 
     /**
@@ -331,7 +366,8 @@ public final class TruncatedSvdMethod implements CompressionMethod {
     private static Factorized whitened(ModelProto model, List<WeightedLayer> chosen,
                                        Map<WeightedLayer, Integer> nodeIndex, Weights weights, SvdParameters params,
                                        ModelSummary summary, Whitening whitening, Calibration calibration,
-                                       ProgressListener progress, double share) throws InterruptedException {
+                                       LayerSpeedCheck speed, ProgressListener progress, double share)
+            throws InterruptedException {
         List<LayerMatrix> matrices = new ArrayList<>();
         List<LayerProbe> probes = new ArrayList<>();
         for (WeightedLayer layer : chosen) {
@@ -356,11 +392,12 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             if (whitening == Whitening.PARALLEL) {
                 progress.progress(share * chosen.size() / (chosen.size() + 1), "decomposed " + chosen.size()
                         + " layers");
-                return new Factorized(factors, ranks);
+                return new Factorized(factors, ranks, timed(speed, params, chosen, factors, ranks));
             }
         }
         List<LayerTruncation> sequential = new ArrayList<>();
         int[] sequentialRanks = new int[chosen.size()];
+        LayerSpeedCheck.Verdict[] verdicts = new LayerSpeedCheck.Verdict[chosen.size()];
         List<FactorizedExport.Replacement> done = new ArrayList<>();
         ModelProto current = model;
         for (int from = 0; from < chosen.size(); ) {
@@ -375,7 +412,11 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                 sequential.add(f);
                 sequentialRanks[i] = rank;
                 if (!leavesDense(params, rank, f, chosen.get(i))) {
-                    done.add(f.replacement(rank));
+                    // a layer left dense for speed must be dense before the next layer is calibrated
+                    verdicts[i] = speed == null ? null : speed.check(f.replacement(rank));
+                    if (verdicts[i] == null || verdicts[i].faster()) {
+                        done.add(f.replacement(rank));
+                    }
                 }
             }
             current = new FactorizedExport(model).apply(done);
@@ -383,7 +424,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                     + chosen.size() + " layers");
             from = to;
         }
-        return new Factorized(sequential, sequentialRanks);
+        return new Factorized(sequential, sequentialRanks, verdicts);
     }
 
     private static int[] ranks(SvdParameters params, ModelSummary summary, List<WeightedLayer> chosen,

@@ -255,7 +255,7 @@ class TruncatedSvdMethodTest {
         bad.put("colour", "blue");
         assertThatThrownBy(() -> svd.validate(bad, summary))
                 .isInstanceOfSatisfying(InvalidParametersException.class, e -> assertThat(e.problems()).containsExactlyInAnyOrder(
-                        "unknown parameter 'colour'; svd takes energy, ratio, rank, targetParameters, layers, skipFirstAndLast, onlyIfSmaller, fineTune, whitening, calibrationSamples",
+                        "unknown parameter 'colour'; svd takes energy, ratio, rank, targetParameters, layers, skipFirstAndLast, onlyIfSmaller, fineTune, whitening, calibrationSamples, onlyIfFaster, timingBatchSize",
                         "give only one of energy, ratio, rank and targetParameters, not energy and rank",
                         "energy must be a number in (0, 1], got 1.5",
                         "rank must be a positive integer, got -3",
@@ -273,6 +273,39 @@ class TruncatedSvdMethodTest {
         assertThatThrownBy(() -> svd.validate(Map.of("calibrationSamples", 100_001), summary))
                 .hasMessageContaining("calibrationSamples must be at most 100000");
         svd.validate(Map.of("whitening", "Sequential", "calibrationSamples", 64), summary);
+    }
+
+    @Test
+    void onlyIfFasterNeverKeepsALayerThatTimesSlowerThanItsDenseForm() throws InterruptedException {
+        // gemm_0 (1024→1024) at rank 4 does 1/128 of the work; gemm_4 (16→16) at rank 4 is smaller too, but two
+        // 16-wide products cost more than one
+        ModelProto mlp = OnnxModelBuilder.gemmMlp(3, 1024, 1024, 16, 16, 4);
+        CompressionResult r = svd.compress(new CompressionTask(mlp, Map.of("rank", 4, "layers", List.of("gemm_0",
+                "gemm_4"), "onlyIfFaster", true, "timingBatchSize", 32), Optional.empty(), Optional.empty()),
+                ProgressListener.NONE);
+
+        LayerReport big = r.layers().stream().filter(l -> l.node().equals("gemm_0")).findFirst().orElseThrow();
+        LayerReport small = r.layers().stream().filter(l -> l.node().equals("gemm_4")).findFirst().orElseThrow();
+        assertThat(big.factorized()).isTrue();
+        assertThat(big.note()).contains("timed in ONNX Runtime (1 thread) at", "batch 32", "batch 1");
+        assertThat(small.factorized()).as(small.note()).isFalse();
+        assertThat(small.note()).startsWith("left dense: rank 4 of 16").endsWith(", not faster");
+        assertThat(small.parametersAfter()).isEqualTo(small.parametersBefore());
+        // every factorized layer's measured ratio is below 1 at both batch sizes
+        for (LayerReport l : r.layers()) {
+            if (l.factorized()) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("at ([0-9.]+)x .* and ([0-9.]+)x at batch 1")
+                        .matcher(l.note());
+                assertThat(m.find()).as(l.note()).isTrue();
+                assertThat(Double.parseDouble(m.group(1))).isLessThan(1);
+                assertThat(Double.parseDouble(m.group(2))).isLessThan(1);
+            }
+        }
+        // without the check the small layer is factorized, since it shrinks
+        CompressionResult unchecked = svd.compress(new CompressionTask(mlp, Map.of("rank", 4, "layers",
+                List.of("gemm_0", "gemm_4")), Optional.empty(), Optional.empty()), ProgressListener.NONE);
+        assertThat(unchecked.layers()).filteredOn(LayerReport::factorized).extracting(LayerReport::node)
+                .containsExactly("gemm_0", "gemm_4");
     }
 
     @Test

@@ -1,0 +1,142 @@
+package io.caas.engine.compress;
+
+import io.caas.engine.compress.svd.FactorizedExport;
+import io.caas.engine.data.Dataset;
+import io.caas.engine.eval.LayerTiming;
+import io.caas.engine.eval.ModelRunner;
+import io.caas.engine.onnx.Weights;
+import io.caas.engine.onnx.proto.Onnx.GraphProto;
+import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import io.caas.engine.onnx.proto.Onnx.NodeProto;
+import io.caas.engine.onnx.proto.Onnx.TensorProto;
+import io.caas.engine.onnx.proto.Onnx.TensorShapeProto;
+import io.caas.engine.onnx.proto.Onnx.TypeProto;
+import io.caas.engine.onnx.proto.Onnx.ValueInfoProto;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Whether a layer's factorized form runs faster than its dense form where it is deployed: each form is cut out as a
+ * model of its own, fed the layer's real input shape, and timed against the other in ONNX Runtime (1 thread), at
+ * batch 1 and at a larger batch. Fewer parameters do not make a layer faster: two small convolutions or matrix
+ * products can cost more than one larger one, and a model whose layers each shrink can still run slower.
+ */
+public final class LayerSpeedCheck {
+
+    /** Alternating rounds per comparison and runs of each form per round: enough for a stable median ratio. */
+    private static final int ROUNDS = 9;
+    private static final int RUNS_PER_ROUND = 3;
+
+    private final ModelProto model;
+    private final Weights weights;
+    private final Map<String, long[]> inputShapes;
+    private final int batchSize;
+
+    private LayerSpeedCheck(ModelProto model, Map<String, long[]> inputShapes, int batchSize) {
+        this.model = model;
+        this.weights = Weights.of(model.getGraph());
+        this.inputShapes = inputShapes;
+        this.batchSize = batchSize;
+    }
+
+    /**
+     * Learns the input shape of each of the given nodes by running the model once on one sample (the dataset's
+     * first, or zeros shaped as the model declares).
+     *
+     * @param batchSize the larger batch to time at, besides 1
+     */
+    public static LayerSpeedCheck of(ModelProto model, List<Integer> nodeIndices, Optional<Dataset> data,
+                                     int batchSize) {
+        GraphProto g = model.getGraph();
+        Set<String> graphInputs = new LinkedHashSet<>();
+        g.getInputList().forEach(v -> graphInputs.add(v.getName()));
+        Set<String> outputs = new LinkedHashSet<>();
+        g.getOutputList().forEach(v -> outputs.add(v.getName()));
+        GraphProto.Builder probed = g.toBuilder();
+        for (int i : nodeIndices) {
+            String value = g.getNode(i).getInput(0);
+            if (!graphInputs.contains(value) && outputs.add(value)) {
+                probed.addOutput(ValueInfoProto.newBuilder().setName(value).setType(TypeProto.newBuilder()
+                        .setTensorType(TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE))));
+            }
+        }
+        long[] sampleShape = data.filter(d -> !d.multiInput()).map(Dataset::sampleShape).orElse(null);
+        try (ModelRunner runner = new ModelRunner(model.toBuilder().setGraph(probed).build(), 1, sampleShape,
+                data.map(Dataset::inputs).orElse(List.of()))) {
+            float[] features = data.map(Dataset::features).orElseGet(() -> new float[runner.sampleElements()]);
+            Map<String, long[]> shapes = new HashMap<>(runner.outputShapes(features, 0, 1));
+            long[] first = new long[runner.sampleShape().length + 1];
+            first[0] = 1;
+            System.arraycopy(runner.sampleShape(), 0, first, 1, runner.sampleShape().length);
+            graphInputs.forEach(name -> shapes.putIfAbsent(name, first));
+            return new LayerSpeedCheck(model, shapes, batchSize);
+        }
+    }
+
+    /**
+     * @param faster whether the factorized form was faster at both batch sizes
+     * @param note   the measured ratios, for the layer's report
+     */
+    public record Verdict(boolean faster, String note) {
+    }
+
+    /** Times the replacement of its node against the node as it is. */
+    public Verdict check(FactorizedExport.Replacement r) {
+        NodeProto node = model.getGraph().getNode(r.nodeIndex());
+        long[] shape = inputShapes.get(node.getInput(0));
+        if (shape == null) {
+            return new Verdict(true, "not timed: its input's shape is unknown");
+        }
+        LayerTiming.Comparison one = compare(node, r, withBatch(shape, 1));
+        LayerTiming.Comparison many = compare(node, r, withBatch(shape, batchSize));
+        boolean faster = one.faster() && many.faster();
+        return new Verdict(faster, String.format(Locale.ROOT, "timed in ONNX Runtime (1 thread) at %.2fx the dense "
+                + "layer's time at batch %d and %.2fx at batch 1", many.medianRatio(), batchSize, one.medianRatio()));
+    }
+
+    private LayerTiming.Comparison compare(NodeProto node, FactorizedExport.Replacement r, long[] shape) {
+        ModelProto dense = alone(node, shape);
+        ModelProto factorized = new FactorizedExport(dense).apply(List.of(new FactorizedExport.Replacement(0,
+                r.nodeName(), r.first(), r.firstDims(), r.middle(), r.middleDims(), r.second(), r.secondDims())));
+        return LayerTiming.compare(dense, factorized, shape, 1, ROUNDS, RUNS_PER_ROUND);
+    }
+
+    /** The shape at another batch size, where its first dimension is the batch (1 in the probe run). */
+    private static long[] withBatch(long[] shape, int batch) {
+        long[] s = shape.clone();
+        if (s.length > 1 && s[0] == 1) {
+            s[0] = batch;
+        }
+        return s;
+    }
+
+    /** The node alone: its input as the graph input, its weights as initializers, its first output. */
+    private ModelProto alone(NodeProto node, long[] inputShape) {
+        TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+        for (long d : inputShape) {
+            shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+        }
+        GraphProto.Builder g = GraphProto.newBuilder().setName("layer")
+                .addInput(ValueInfoProto.newBuilder().setName(node.getInput(0)).setType(TypeProto.newBuilder()
+                        .setTensorType(TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE)
+                                .setShape(shape))))
+                .addNode(node.toBuilder().clearOutput().addOutput(node.getOutput(0)))
+                .addOutput(ValueInfoProto.newBuilder().setName(node.getOutput(0)).setType(TypeProto.newBuilder()
+                        .setTensorType(TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE))));
+        for (int i = 1; i < node.getInputCount(); i++) {
+            String name = node.getInput(i);
+            if (!name.isEmpty()) {
+                g.addInitializer(weights.get(name).orElseThrow(() -> new IllegalStateException(
+                        "node " + node.getName() + " reads '" + name + "', which is not a weight")).toBuilder()
+                        .setName(name));
+            }
+        }
+        return ModelProto.newBuilder().setIrVersion(model.getIrVersion()).addAllOpsetImport(model.getOpsetImportList())
+                .setGraph(g).build();
+    }
+}

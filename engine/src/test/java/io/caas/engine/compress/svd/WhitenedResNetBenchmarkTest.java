@@ -1,0 +1,76 @@
+package io.caas.engine.compress.svd;
+
+import io.caas.engine.compress.CompressionResult;
+import io.caas.engine.compress.CompressionTask;
+import io.caas.engine.compress.LayerReport;
+import io.caas.engine.compress.ProgressListener;
+import io.caas.engine.compress.TrainingBudget;
+import io.caas.engine.data.Dataset;
+import io.caas.engine.eval.EvaluationOptions;
+import io.caas.engine.eval.Evaluator;
+import io.caas.engine.eval.ModelMeasurements;
+import io.caas.engine.onnx.ModelInspector;
+import io.caas.engine.onnx.OnnxModels;
+import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import io.caas.engine.testing.FashionMnistModels;
+import io.caas.engine.testing.TestData;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The ResNet-style CNN exported from PyTorch 1.13 (scripts/export-fashion-models.sh: BatchNorm folded into 3x3
+ * convs at 32/64/128 channels, residual adds, top-1 0.918) through svd at several ratios, plain and whitened
+ * (sequential, 512 training samples), without and with fine-tuning: top-1 on the 10,000 test images and ONNX
+ * Runtime p50 at batch 1 and 32 (1 thread). Latency here is two absolute measurements apart, for orientation only;
+ * speed-ups are claimed from paired runs.
+ *
+ * <p>Run: {@code mvn -B -o -q -pl engine test -Pslow -Dtest=WhitenedResNetBenchmarkTest}
+ * ({@code -Dresnet.ratios=0.5,0.3}, {@code -Dresnet.fineTuneSteps=0} to skip fine-tuning).
+ */
+@Tag("slow")
+class WhitenedResNetBenchmarkTest {
+
+    @Test
+    void whitenedAgainstPlainOnTheResNet() throws Exception {
+        ModelProto resnet = OnnxModels.read(TestData.file("fashion-models/resnet-fashion.onnx"));
+        Dataset train = FashionMnistModels.load(true);
+        Dataset test = FashionMnistModels.load(false);
+        EvaluationOptions options = EvaluationOptions.defaults().withRuns(3, 15).withBatchSize(32);
+        long steps = Long.getLong("resnet.fineTuneSteps", 2000);
+        System.out.println(row("original", resnet, test, options, Double.NaN));
+        for (String ratio : System.getProperty("resnet.ratios", "0.5,0.3").split(",")) {
+            for (String whitening : List.of("none", "sequential")) {
+                for (boolean fineTune : steps > 0 ? List.of(false, true) : List.of(false)) {
+                    Map<String, Object> p = new LinkedHashMap<>();
+                    p.put("ratio", Double.parseDouble(ratio));
+                    p.put("whitening", whitening);
+                    p.put("fineTune", fineTune);
+                    long t0 = System.nanoTime();
+                    CompressionResult r = new TruncatedSvdMethod().compress(new CompressionTask(resnet, p,
+                            Optional.of(train), Optional.empty(), new TrainingBudget(null, steps, 64, null)),
+                            ProgressListener.NONE);
+                    double secs = (System.nanoTime() - t0) / 1e9;
+                    System.out.println(row("svd " + p, r.compressed(), test, options, secs));
+                    if (!fineTune) {
+                        for (LayerReport l : r.layers()) {
+                            System.out.println("    " + l.node() + " " + l.parametersBefore() + " -> "
+                                    + l.parametersAfter() + ": " + l.note());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static String row(String what, ModelProto m, Dataset test, EvaluationOptions options, double secs) {
+        ModelMeasurements mm = Evaluator.measure(m, Optional.of(test), options);
+        return String.format(Locale.ROOT, "| %s | %,d | %.4f | %.2f | %.2f | %s |", what,
+                ModelInspector.inspect(m).parameters(), mm.top1Accuracy(), mm.batch1().p50Ms(), mm.batchN().p50Ms(),
+                Double.isNaN(secs) ? "" : String.format(Locale.ROOT, "%.0f", secs));
+    }
+}
