@@ -29,6 +29,8 @@ public final class Calibration {
 
     /** Samples per forward pass: enough to keep the interpreter busy, few enough that conv patches stay small. */
     private static final int BATCH = 32;
+    /** The input by which BERT-style token models mark real tokens (1) and padding (0). */
+    private static final String ATTENTION_MASK = "attention_mask";
 
     private final Dataset data;
     private final int[] order;
@@ -80,12 +82,13 @@ public final class Calibration {
             for (int from = 0; from < order.length; from += BATCH) {
                 checkInterrupt();
                 try (NDManager batch = m.manager().newSubManager()) {
-                    NDList values = m.values(SampleInputs.of(m, data, order, from,
-                            Math.min(order.length, from + BATCH), batch), probed.values());
+                    NDList inputs = SampleInputs.of(m, data, order, from, Math.min(order.length, from + BATCH), batch);
+                    NDList values = m.values(inputs, probed.values());
+                    NDArray mask = tokenMask(m, inputs);
                     for (int i = 0; i < probes.size(); i++) {
-                        NDArray x = rows(values.get(i), probes.get(i));
-                        grams[i] = add(grams[i], x.transpose().matMul(x));
-                        rows[i] += x.getShape().get(0);
+                        Rows r = rows(values.get(i), probes.get(i), mask);
+                        grams[i] = add(grams[i], r.x().transpose().matMul(r.x()));
+                        rows[i] += r.count();
                     }
                 }
             }
@@ -117,13 +120,14 @@ public final class Calibration {
                     NDList inputs = SampleInputs.of(a, data, order, from, Math.min(order.length, from + BATCH), batch);
                     NDList was = a.values(inputs, probedOriginal.values());
                     NDList now = b.values(inputs, probedCurrent.values());
+                    NDArray mask = tokenMask(a, inputs);
                     for (int i = 0; i < probes.size(); i++) {
-                        NDArray x = rows(was.get(i), probes.get(i));
-                        NDArray xNow = rows(now.get(i), probes.get(i));
+                        Rows r = rows(was.get(i), probes.get(i), mask);
+                        NDArray xNow = rows(now.get(i), probes.get(i), mask).x();
                         NDArray nowT = xNow.transpose();
                         grams[i] = add(grams[i], nowT.matMul(xNow));
-                        cross[i] = add(cross[i], nowT.matMul(x));
-                        rows[i] += x.getShape().get(0);
+                        cross[i] = add(cross[i], nowT.matMul(r.x()));
+                        rows[i] += r.count();
                     }
                 }
             }
@@ -141,11 +145,27 @@ public final class Calibration {
         }
     }
 
-    /** The value as rows x (one per sample, position or patch), float32. */
-    private static NDArray rows(NDArray value, LayerProbe probe) {
+    /** A token model's attention mask for the batch ([batch, sequence]), or null for other models. */
+    private static NDArray tokenMask(InterpretedModel m, NDList inputs) {
+        int at = m.inputNames().indexOf(ATTENTION_MASK);
+        return at < 0 || inputs.get(at).getShape().dimension() != 2 ? null : inputs.get(at);
+    }
+
+    /**
+     * The value as rows x (one per sample, position or patch), float32. A token model's rows at padding positions
+     * are dropped: they are computed but never used, and in short sentences padded to a common length they would
+     * outnumber the real tokens and skew the statistics.
+     */
+    private static Rows rows(NDArray value, LayerProbe probe, NDArray mask) {
         NDArray v = value.getDataType() == DataType.FLOAT32 ? value : value.toType(DataType.FLOAT32, false);
+        if (mask != null && !probe.conv() && !probe.transposed() && v.getShape().dimension() == 3
+                && v.getShape().get(0) == mask.getShape().get(0) && v.getShape().get(1) == mask.getShape().get(1)) {
+            // a padding row zeroed adds nothing to the moments
+            NDArray keep = mask.reshape(-1, 1).neq(0).toType(DataType.FLOAT32, false);
+            return new Rows(v.reshape(-1, probe.width()).mul(keep), (long) keep.sum().getFloat());
+        }
         if (probe.transposed()) {
-            return v.reshape(probe.width(), -1).transpose();
+            return Rows.all(v.reshape(probe.width(), -1).transpose());
         }
         if (probe.conv()) {
             // (N, c·k, spatial...) → (N, spatial..., c·k): one row per output position
@@ -158,7 +178,15 @@ public final class Calibration {
             axes[rank - 1] = 1;
             v = v.transpose(axes);
         }
-        return v.reshape(-1, probe.width());
+        return Rows.all(v.reshape(-1, probe.width()));
+    }
+
+    /** Rows x, of which {@code count} are real (the rest zero). */
+    private record Rows(NDArray x, long count) {
+
+        static Rows all(NDArray x) {
+            return new Rows(x, x.getShape().get(0));
+        }
     }
 
     /** Adds a float32 moment matrix into a double sum: float32 within a batch, double across batches. */

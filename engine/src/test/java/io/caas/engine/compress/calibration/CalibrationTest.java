@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import io.caas.engine.data.Dataset;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
+import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import io.caas.engine.testing.OnnxModelBuilder;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -85,6 +86,52 @@ class CalibrationTest {
         List<LayerInputs> paired = calibration.pairedInputs(model, model, probes);
         assertClose(paired.get(0).cross(), patchGram);
         assertClose(paired.get(1).gram(), flatGram);
+    }
+
+    @Test
+    void aTokenModelsPaddingPositionsAreLeftOut() throws InterruptedException {
+        int vocab = 9;
+        int dim = 3;
+        SplittableRandom random = new SplittableRandom(5);
+        float[] emb = OnnxModelBuilder.randomWeights(random, vocab * dim, 1);
+        ModelProto model = new OnnxModelBuilder("tokens", 13)
+                .typedInput("input_ids", TensorProto.DataType.INT64_VALUE, -1, -1)
+                .typedInput("attention_mask", TensorProto.DataType.INT64_VALUE, -1, -1)
+                .initializer("emb", emb, vocab, dim)
+                .initializer("w", OnnxModelBuilder.randomWeights(random, dim * 2, dim), dim, 2)
+                .node("Gather", List.of("emb", "input_ids"), List.of("e"))
+                .node("MatMul", List.of("e", "w"), List.of("y"))
+                .output("y", -1, -1, 2).build();
+        // sentences of 1 to 6 tokens padded with id 0 to 6
+        int samples = 40;
+        int seq = 6;
+        float[] ids = new float[samples * seq];
+        for (int n = 0; n < samples; n++) {
+            int length = 1 + n % seq;
+            for (int t = 0; t < length; t++) {
+                ids[n * seq + t] = 1 + random.nextInt(vocab - 1);
+            }
+        }
+        Dataset data = new Dataset("sentences", new long[] {seq}, ids, null, 0);
+        List<LayerProbe> probes = List.of(LayerProbe.of("matmul", model.getGraph().getNode(1), List.of(
+                (long) dim, 2L), dim));
+
+        LayerInputs inputs = Calibration.of(data, samples, 1).inputs(model, probes).get(0);
+
+        double[] gram = new double[dim * dim];
+        long tokens = 0;
+        for (float id : ids) {
+            if (id != 0) {
+                double[] row = new double[dim];
+                for (int k = 0; k < dim; k++) {
+                    row[k] = emb[(int) id * dim + k];
+                }
+                accumulate(gram, row);
+                tokens++;
+            }
+        }
+        assertThat(inputs.rows()).isEqualTo(tokens).isLessThan((long) samples * seq);
+        assertClose(inputs.gram(), gram);
     }
 
     private static void accumulate(double[] gram, double[] row) {
