@@ -101,8 +101,7 @@ public final class LayerSpeedCheck {
 
     private LayerTiming.Comparison compare(NodeProto node, FactorizedExport.Replacement r, long[] shape) {
         ModelProto dense = alone(node, shape);
-        ModelProto factorized = new FactorizedExport(dense).apply(List.of(new FactorizedExport.Replacement(0,
-                r.nodeName(), r.first(), r.firstDims(), r.middle(), r.middleDims(), r.second(), r.secondDims())));
+        ModelProto factorized = new FactorizedExport(dense).apply(List.of(r.atNode(0)));
         return LayerTiming.compare(dense, factorized, shape, 1, ROUNDS, RUNS_PER_ROUND);
     }
 

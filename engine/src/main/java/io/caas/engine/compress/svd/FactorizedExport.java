@@ -23,14 +23,26 @@ public final class FactorizedExport {
      * One layer's replacement: the factors and the original node they stand for. Dense layers compute
      * x·first(·middle)·second with first (in × r), middle (r × r), second (r × out); conv layers run first as r
      * filters of the original kernel (r, in, kh, kw), then middle (r, r, 1, 1) and second (out, r, 1, 1) as 1×1
-     * convolutions. {@code middle} is null for the usual two-factor form.
+     * convolutions. {@code middle} is null for the usual two-factor form. A {@code spatial} conv replacement
+     * instead splits the kernel: first (r, in, kh, 1) with the original's vertical stride, padding and dilation,
+     * then second (out, r, 1, kw) with the horizontal ones (Jaderberg et al. 2014).
      */
     public record Replacement(int nodeIndex, String nodeName, float[] first, long[] firstDims, float[] middle,
-                              long[] middleDims, float[] second, long[] secondDims) {
+                              long[] middleDims, float[] second, long[] secondDims, boolean spatial) {
+
+        public Replacement(int nodeIndex, String nodeName, float[] first, long[] firstDims, float[] middle,
+                           long[] middleDims, float[] second, long[] secondDims) {
+            this(nodeIndex, nodeName, first, firstDims, middle, middleDims, second, secondDims, false);
+        }
 
         public Replacement(int nodeIndex, String nodeName, float[] first, long[] firstDims, float[] second,
                            long[] secondDims) {
-            this(nodeIndex, nodeName, first, firstDims, null, null, second, secondDims);
+            this(nodeIndex, nodeName, first, firstDims, null, null, second, secondDims, false);
+        }
+
+        /** The same factors for the node at another index (the layer cut out as a model of its own). */
+        public Replacement atNode(int index) {
+            return new Replacement(index, nodeName, first, firstDims, middle, middleDims, second, secondDims, spatial);
         }
     }
 
@@ -142,6 +154,9 @@ public final class FactorizedExport {
      * 1×1 Conv mixing them into the original output channels, with the original bias.
      */
     private List<NodeProto> conv(NodeProto node, Replacement r, String a, String s, String b) {
+        if (r.spatial()) {
+            return spatialConv(node, r, a, b);
+        }
         List<NodeProto> out = new ArrayList<>();
         String mid = unique(r.nodeName() + "/" + prefix + "_mid");
         out.add(NodeProto.newBuilder().setOpType("Conv").setName(unique(r.nodeName() + "/" + prefix + "_first"))
@@ -160,6 +175,53 @@ public final class FactorizedExport {
         }
         out.add(second.build());
         return out;
+    }
+
+    /**
+     * Conv W (out, in, kh, kw) ≈ H·V: a kh×1 conv of r filters carrying the vertical stride, padding and dilation,
+     * then a 1×kw conv into the original outputs carrying the horizontal ones, with the original bias.
+     */
+    private List<NodeProto> spatialConv(NodeProto node, Replacement r, String a, String b) {
+        long[] strides = ints(node, "strides", new long[] {1, 1});
+        long[] dilations = ints(node, "dilations", new long[] {1, 1});
+        long[] pads = ints(node, "pads", new long[] {0, 0, 0, 0});
+        String mid = unique(r.nodeName() + "/" + prefix + "_mid");
+        NodeProto.Builder vertical = NodeProto.newBuilder().setOpType("Conv")
+                .setName(unique(r.nodeName() + "/" + prefix + "_vertical"))
+                .addInput(node.getInput(0)).addInput(a).addOutput(mid)
+                .addAttribute(intsAttr("kernel_shape", r.firstDims()[2], 1))
+                .addAttribute(intsAttr("strides", strides[0], 1))
+                .addAttribute(intsAttr("dilations", dilations[0], 1))
+                .addAttribute(intsAttr("pads", pads[0], 0, pads[2], 0));
+        NodeProto.Builder horizontal = NodeProto.newBuilder().setOpType("Conv")
+                .setName(unique(r.nodeName() + "/" + prefix + "_horizontal"))
+                .addInput(mid).addInput(b).addAllOutput(node.getOutputList())
+                .addAttribute(intsAttr("kernel_shape", 1, r.secondDims()[3]))
+                .addAttribute(intsAttr("strides", 1, strides[1]))
+                .addAttribute(intsAttr("dilations", 1, dilations[1]))
+                .addAttribute(intsAttr("pads", 0, pads[1], 0, pads[3]));
+        if (node.getInputCount() > 2 && !node.getInput(2).isEmpty()) {
+            horizontal.addInput(node.getInput(2));
+        }
+        return List.of(vertical.build(), horizontal.build());
+    }
+
+    /** An INTS attribute of the node with exactly {@code fallback.length} values, else the fallback. */
+    static long[] ints(NodeProto node, String name, long[] fallback) {
+        for (AttributeProto a : node.getAttributeList()) {
+            if (a.getName().equals(name) && a.getIntsCount() == fallback.length) {
+                return a.getIntsList().stream().mapToLong(Long::longValue).toArray();
+            }
+        }
+        return fallback;
+    }
+
+    private static AttributeProto intsAttr(String name, long... values) {
+        AttributeProto.Builder b = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
+        for (long v : values) {
+            b.addInts(v);
+        }
+        return b.build();
     }
 
     private static AttributeProto oneByOne() {

@@ -25,10 +25,11 @@ import java.util.Set;
  * @param calibrationSamples how many training samples the whitening runs the model on
  * @param onlyIfFaster     leave a layer dense where its factorized form does not time faster in ONNX Runtime
  * @param timingBatchSize  the batch size a layer is timed at besides 1
+ * @param spatial          split a conv's kernel into kh×1 and 1×kw convs instead of into kh×kw and 1×1 ones
  */
 record SvdParameters(RankRule rule, double value, Set<String> layers, boolean skipFirstAndLast,
                      boolean onlyIfSmaller, boolean fineTune, Whitening whitening, int calibrationSamples,
-                     boolean onlyIfFaster, int timingBatchSize) {
+                     boolean onlyIfFaster, int timingBatchSize, boolean spatial) {
 
     /** DEFAULT_ENERGY: no size given, so the energy default of plain or whitened truncation, whichever runs. */
     enum RankRule { DEFAULT_ENERGY, ENERGY, RATIO, RANK, TARGET_PARAMETERS }
@@ -46,6 +47,9 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
     static final String ONLY_IF_FASTER = "onlyIfFaster";
     static final String TIMING_BATCH_SIZE = "timingBatchSize";
     static final int DEFAULT_TIMING_BATCH_SIZE = 32;
+    static final String CONV_FORM = "convForm";
+    static final String CHANNELS = "channels";
+    static final String SPATIAL = "spatial";
     /** Largest batch a layer is timed at: its input is held in memory once per comparison. */
     static final int MAX_TIMING_BATCH_SIZE = 1024;
     /** Most samples a job may calibrate on: each costs a forward pass per calibration pass. */
@@ -54,7 +58,7 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
     static final Set<String> SIZE_RULES = Collections.unmodifiableSet(new LinkedHashSet<>(List.of(ENERGY, RATIO,
             RANK, TARGET_PARAMETERS)));
     static final Set<String> KNOWN = new LinkedHashSet<>(List.of(ENERGY, RATIO, RANK, TARGET_PARAMETERS, LAYERS,
-            SKIP_FIRST_AND_LAST, ONLY_IF_SMALLER, FINE_TUNE, WHITENING, CALIBRATION_SAMPLES, ONLY_IF_FASTER, TIMING_BATCH_SIZE));
+            SKIP_FIRST_AND_LAST, ONLY_IF_SMALLER, FINE_TUNE, WHITENING, CALIBRATION_SAMPLES, ONLY_IF_FASTER, TIMING_BATCH_SIZE, CONV_FORM));
 
     static SvdParameters parse(Map<String, Object> params, ModelSummary model) {
         Map<String, Object> p = params == null ? Map.of() : params;
@@ -102,6 +106,19 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
             }
             samples = (int) Math.min(n, MAX_CALIBRATION_SAMPLES);
         }
+        boolean spatial = false;
+        Object form = p.get(CONV_FORM);
+        if (form != null) {
+            if (form instanceof String f && (f.strip().equalsIgnoreCase(SPATIAL) || f.strip().equalsIgnoreCase(CHANNELS))) {
+                spatial = f.strip().equalsIgnoreCase(SPATIAL);
+            } else {
+                problems.add(CONV_FORM + " must be one of [" + CHANNELS + ", " + SPATIAL + "], got " + form);
+            }
+        }
+        if (spatial && (whitening == Whitening.PARALLEL || whitening == Whitening.SEQUENTIAL)) {
+            problems.add(CONV_FORM + " 'spatial' truncates the plain kernel; whitening must be 'none' or 'auto' with "
+                    + "it, not '" + whitening.wireName() + "'");
+        }
         boolean onlyIfFaster = ParameterValues.bool(p.get(ONLY_IF_FASTER), ONLY_IF_FASTER, false, problems);
         int timingBatch = DEFAULT_TIMING_BATCH_SIZE;
         if (p.get(TIMING_BATCH_SIZE) != null) {
@@ -119,7 +136,7 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
             throw new InvalidParametersException(problems);
         }
         return new SvdParameters(rule, value, layers, skip, onlyIfSmaller, fineTune, whitening, samples, onlyIfFaster,
-                timingBatch);
+                timingBatch, spatial);
     }
 
     private static double positiveInteger(Object raw, List<String> problems) {

@@ -120,6 +120,13 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                     "fewer parameters do not make a layer faster: two thin layers can cost more than one"),
             new MethodParameter(SvdParameters.TIMING_BATCH_SIZE, "integer", SvdParameters.DEFAULT_TIMING_BATCH_SIZE,
                     1, SvdParameters.MAX_TIMING_BATCH_SIZE, "The batch size onlyIfFaster times at besides 1.", null),
+            new MethodParameter(SvdParameters.CONV_FORM, "string", SvdParameters.CHANNELS, null, null,
+                    "How a kh×kw convolution is split: 'channels' into r kh×kw filters then a 1×1 conv; "
+                            + "'spatial' into r kh×1 filters then a 1×kw conv (its kernel as a (in·kh) × (out·kw) "
+                            + "matrix), which costs r·(in·kh + out·kw) per position instead of r·(in·kh·kw + out). "
+                            + "Convs with a 1-wide kernel, groups or auto_pad keep the channel form. Spatial is "
+                            + "plain truncation: whitening 'auto' then means none.",
+                    "spatial SVD (Jaderberg et al. 2014; AIMET's spatial SVD)"),
             new MethodParameter(SvdParameters.FINE_TUNE, "boolean", false, null, null,
                     "After factorizing, fine-tune the whole factorized model (every factor, bias and dense layer) "
                             + "on the job's training data within its training budget: by cross-entropy with labels, "
@@ -205,7 +212,8 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         LayerSelection selection = LayerSelection.of(layers, params.layers(), params.skipFirstAndLast());
 
         double share = params.fineTune() && task.trainData().isPresent() ? 0.5 : 1.0;
-        Whitening whitening = params.whitening().resolve(task.trainData().isPresent());
+        Whitening whitening = params.spatial() ? Whitening.NONE
+                : params.whitening().resolve(task.trainData().isPresent());
         String noData = params.whitening().needsDataProblem(task.trainData().isPresent());
         if (noData != null) {
             throw new InvalidParametersException(List.of(noData));
@@ -334,8 +342,10 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         for (WeightedLayer layer : chosen) {
             checkInterrupt();
             int index = nodeIndex.get(layer);
-            factors.add(LayerFactors.of(layer, index, model.getGraph().getNode(index),
-                    weights.get(layer.weight()).orElseThrow()));
+            NodeProto node = model.getGraph().getNode(index);
+            TensorProto weight = weights.get(layer.weight()).orElseThrow();
+            factors.add(params.spatial() && SpatialFactors.applies(layer, node)
+                    ? SpatialFactors.of(layer, index, weight) : LayerFactors.of(layer, index, node, weight));
             progress.progress(share * factors.size() / (chosen.size() + 1), "decomposed " + factors.size() + " of "
                     + chosen.size() + " layers");
         }

@@ -1,0 +1,118 @@
+package io.caas.engine.compress.svd;
+
+import io.caas.engine.onnx.LayerKind;
+import io.caas.engine.onnx.Tensors;
+import io.caas.engine.onnx.WeightedLayer;
+import io.caas.engine.onnx.proto.Onnx.AttributeProto;
+import io.caas.engine.onnx.proto.Onnx.NodeProto;
+import io.caas.engine.onnx.proto.Onnx.TensorProto;
+
+/**
+ * A conv kernel W (out, in, kh, kw) as the (in·kh) × (out·kw) matrix M[(c,i), (o,j)] = W[o,c,i,j], whose rank-r
+ * truncation is a kh×1 conv of r filters followed by a 1×kw conv (spatial SVD, Jaderberg et al. 2014): the best
+ * such pair for the kernel in Frobenius norm.
+ */
+record SpatialFactors(LowRank svd, int in, int out, int kh, int kw, int nodeIndex, String name)
+        implements LayerTruncation {
+
+    /** An ungrouped 2-D conv with explicit (or no) padding and a kernel at least 2 wide both ways. */
+    static boolean applies(WeightedLayer layer, NodeProto node) {
+        if (layer.kind() != LayerKind.CONV || layer.weightShape().size() != 4 || layer.weightShape().get(2) < 2
+                || layer.weightShape().get(3) < 2) {
+            return false;
+        }
+        for (AttributeProto a : node.getAttributeList()) {
+            if (a.getName().equals("auto_pad") && !a.getS().toStringUtf8().equals("NOTSET")
+                    && !a.getS().toStringUtf8().isEmpty()) {
+                return false;
+            }
+            if (a.getName().equals("group") && a.getI() != 1) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static SpatialFactors of(WeightedLayer layer, int nodeIndex, TensorProto weight) {
+        float[] w = Tensors.toFloats(weight);
+        int out = Math.toIntExact(weight.getDims(0));
+        int in = Math.toIntExact(weight.getDims(1));
+        int kh = Math.toIntExact(weight.getDims(2));
+        int kw = Math.toIntExact(weight.getDims(3));
+        int rows = in * kh;
+        int cols = out * kw;
+        double[] m = new double[rows * cols];
+        for (int o = 0; o < out; o++) {
+            for (int c = 0; c < in; c++) {
+                for (int i = 0; i < kh; i++) {
+                    for (int j = 0; j < kw; j++) {
+                        m[(c * kh + i) * cols + o * kw + j] = w[((o * in + c) * kh + i) * kw + j];
+                    }
+                }
+            }
+        }
+        return new SpatialFactors(new LowRank(m, rows, cols), in, out, kh, kw, nodeIndex, layer.node());
+    }
+
+    @Override
+    public int rows() {
+        return in * kh;
+    }
+
+    @Override
+    public int cols() {
+        return out * kw;
+    }
+
+    @Override
+    public int fullRank() {
+        return svd.fullRank();
+    }
+
+    @Override
+    public double[] singularValues() {
+        return svd.singularValues();
+    }
+
+    @Override
+    public double energyAt(int r) {
+        return svd.energyAt(r);
+    }
+
+    @Override
+    public int rankForEnergy(double energy) {
+        return svd.rankForEnergy(energy);
+    }
+
+    @Override
+    public boolean whitened() {
+        return false;
+    }
+
+    @Override
+    public String energyOf() {
+        return "energy (spatial form)";
+    }
+
+    @Override
+    public FactorizedExport.Replacement replacement(int r) {
+        float[] left = svd.left(r, 1); // (in·kh) × r
+        float[] right = svd.right(r); // r × (out·kw)
+        float[] vertical = new float[r * in * kh]; // (r, in, kh, 1)
+        for (int k = 0; k < r; k++) {
+            for (int ci = 0; ci < in * kh; ci++) {
+                vertical[k * in * kh + ci] = left[ci * r + k];
+            }
+        }
+        float[] horizontal = new float[out * r * kw]; // (out, r, 1, kw)
+        for (int o = 0; o < out; o++) {
+            for (int k = 0; k < r; k++) {
+                for (int j = 0; j < kw; j++) {
+                    horizontal[(o * r + k) * kw + j] = right[k * out * kw + o * kw + j];
+                }
+            }
+        }
+        return new FactorizedExport.Replacement(nodeIndex, name, vertical, new long[] {r, in, kh, 1}, null, null,
+                horizontal, new long[] {out, r, 1, kw}, true);
+    }
+}
