@@ -8,6 +8,7 @@ import io.caas.engine.compress.TrainingBudget;
 import io.caas.engine.data.Dataset;
 import io.caas.engine.eval.EvaluationOptions;
 import io.caas.engine.eval.Evaluator;
+import io.caas.engine.eval.LayerTiming;
 import io.caas.engine.eval.ModelMeasurements;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.OnnxModels;
@@ -30,7 +31,9 @@ import org.junit.jupiter.api.Test;
  * speed-ups are claimed from paired runs.
  *
  * <p>Run: {@code mvn -B -o -q -pl engine test -Pslow -Dtest=WhitenedResNetBenchmarkTest}
- * ({@code -Dresnet.ratios=0.5,0.3}, {@code -Dresnet.fineTuneSteps=0} to skip fine-tuning).
+ * ({@code -Dresnet.ratios=0.5,0.3}, {@code -Dresnet.whitening=none,sequential}, {@code -Dresnet.fineTuneSteps=0}
+ * to skip fine-tuning, {@code -Dresnet.fineTunedOnly=true} to skip the rows without it). Columns: setting,
+ * parameters, top-1, p50 ms at batch 1 and 32, paired speed-up at batch 1 and 32, compression seconds.
  */
 @Tag("slow")
 class WhitenedResNetBenchmarkTest {
@@ -42,10 +45,12 @@ class WhitenedResNetBenchmarkTest {
         Dataset test = FashionMnistModels.load(false);
         EvaluationOptions options = EvaluationOptions.defaults().withRuns(3, 15).withBatchSize(32);
         long steps = Long.getLong("resnet.fineTuneSteps", 2000);
-        System.out.println(row("original", resnet, test, options, Double.NaN));
+        System.out.println(row("original", resnet, resnet, test, options, Double.NaN));
+        List<Boolean> tuning = steps == 0 ? List.of(false)
+                : Boolean.getBoolean("resnet.fineTunedOnly") ? List.of(true) : List.of(false, true);
         for (String ratio : System.getProperty("resnet.ratios", "0.5,0.3").split(",")) {
-            for (String whitening : List.of("none", "sequential")) {
-                for (boolean fineTune : steps > 0 ? List.of(false, true) : List.of(false)) {
+            for (String whitening : System.getProperty("resnet.whitening", "none,sequential").split(",")) {
+                for (boolean fineTune : tuning) {
                     Map<String, Object> p = new LinkedHashMap<>();
                     p.put("ratio", Double.parseDouble(ratio));
                     p.put("whitening", whitening);
@@ -55,7 +60,7 @@ class WhitenedResNetBenchmarkTest {
                             Optional.of(train), Optional.empty(), new TrainingBudget(null, steps, 64, null)),
                             ProgressListener.NONE);
                     double secs = (System.nanoTime() - t0) / 1e9;
-                    System.out.println(row("svd " + p, r.compressed(), test, options, secs));
+                    System.out.println(row("svd " + p, resnet, r.compressed(), test, options, secs));
                     if (!fineTune) {
                         for (LayerReport l : r.layers()) {
                             System.out.println("    " + l.node() + " " + l.parametersBefore() + " -> "
@@ -67,10 +72,18 @@ class WhitenedResNetBenchmarkTest {
         }
     }
 
-    private static String row(String what, ModelProto m, Dataset test, EvaluationOptions options, double secs) {
+    /**
+     * Parameters, top-1, ONNX Runtime p50 at batch 1 and 32, and the paired speed-up over the original at both
+     * (median of per-round ratios, 15 alternating rounds of 5 runs, 1 thread).
+     */
+    private static String row(String what, ModelProto original, ModelProto m, Dataset test,
+                              EvaluationOptions options, double secs) {
         ModelMeasurements mm = Evaluator.measure(m, Optional.of(test), options);
-        return String.format(Locale.ROOT, "| %s | %,d | %.4f | %.2f | %.2f | %s |", what,
+        LayerTiming.Comparison one = LayerTiming.compare(original, m, new long[] {1, 1, 28, 28}, 1, 15, 5);
+        LayerTiming.Comparison many = LayerTiming.compare(original, m, new long[] {32, 1, 28, 28}, 1, 15, 5);
+        return String.format(Locale.ROOT, "| %s | %,d | %.4f | %.2f | %.2f | %.2fx | %.2fx | %s |", what,
                 ModelInspector.inspect(m).parameters(), mm.top1Accuracy(), mm.batch1().p50Ms(), mm.batchN().p50Ms(),
+                1 / one.medianRatio(), 1 / many.medianRatio(),
                 Double.isNaN(secs) ? "" : String.format(Locale.ROOT, "%.0f", secs));
     }
 }

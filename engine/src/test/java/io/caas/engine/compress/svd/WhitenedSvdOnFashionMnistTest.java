@@ -19,8 +19,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Whitened against plain truncation on a CNN trained by the engine on real Fashion-MNIST (Conv 1→16, Conv 16→32,
- * Gemm 1568→128, Gemm 128→10), no fine-tuning: at the same ranks, keeping what matters for each layer's output on
+ * Whitened against plain truncation on a CNN trained by the engine on real Fashion-MNIST (Conv 1→8, Conv 8→16,
+ * Gemm 784→64, Gemm 64→10), no fine-tuning: at the same ranks, keeping what matters for each layer's output on
  * calibration data loses far less accuracy than keeping each weight's largest singular values.
  */
 class WhitenedSvdOnFashionMnistTest {
@@ -35,7 +35,7 @@ class WhitenedSvdOnFashionMnistTest {
     static void trainCnn() throws InterruptedException {
         train = FashionMnistModels.slice(FashionMnistModels.load(true), 0, 10_000, true);
         test = FashionMnistModels.slice(FashionMnistModels.load(false), 0, 2_000, true);
-        cnn = FashionMnistModels.train(FashionMnistModels.deepCnn(4, 16, 32, 128), train, 2e-3f, 64, 400);
+        cnn = FashionMnistModels.train(FashionMnistModels.deepCnn(4, 8, 16, 64), train, 2e-3f, 64, 300);
         original = accuracy(cnn);
     }
 
@@ -61,8 +61,10 @@ class WhitenedSvdOnFashionMnistTest {
         }
         assertThat(parameters.get("parallel")).isEqualTo(parameters.get("none"));
         assertThat(parameters.get("sequential")).isEqualTo(parameters.get("none"));
-        assertThat(accuracy.get("parallel")).isGreaterThan(accuracy.get("none"));
-        assertThat(accuracy.get("sequential")).isGreaterThan(accuracy.get("none"));
+        // measured: plain 0.398, parallel 0.794, sequential 0.830 of 0.8645
+        assertThat(accuracy.get("parallel")).isGreaterThan(accuracy.get("none") + 0.1);
+        assertThat(accuracy.get("sequential")).isGreaterThan(accuracy.get("none") + 0.1);
+        assertThat(accuracy.get("sequential")).isGreaterThan(original - 0.1);
     }
 
     private static double accuracy(ModelProto model) {
