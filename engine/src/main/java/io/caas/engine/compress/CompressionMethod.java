@@ -65,5 +65,14 @@ public interface CompressionMethod {
         return Optional.of(budgeted);
     }
 
+    /**
+     * The parameters with a per-layer speed check turned on, for callers given a speed target: a layer is then
+     * kept compressed only where its compressed form times faster than its dense form at {@code batchSize} (and at
+     * batch 1). Empty where the method has no such check; the user's own setting of it wins.
+     */
+    default Optional<Map<String, Object>> withSpeedCheck(Map<String, Object> parameters, int batchSize) {
+        return Optional.empty();
+    }
+
     CompressionResult compress(CompressionTask task, ProgressListener progress) throws InterruptedException;
 }

@@ -38,8 +38,16 @@ public record JobRequest(@NotNull UUID modelId,
      * @param maxAccuracyDrop  largest acceptable top-1 drop, as a fraction (0.01 = one point)
      * @param compressionRatio the whole model's parameters after / before to aim for; methods that take a parameter
      *                         budget (targetParameters) are steered to it, the others are checked against it
+     * @param speedup          how many times faster than the original the compressed model should run in ONNX
+     *                         Runtime at the evaluation batch size (paired rounds, median); methods with a per-layer
+     *                         speed check (svd's onlyIfFaster) keep no layer in a form that times slower than dense
      */
     public record Target(@DecimalMin("0") @DecimalMax("1") Double maxAccuracyDrop,
-                         @DecimalMin(value = "0", inclusive = false) @DecimalMax("1") Double compressionRatio) {
+                         @DecimalMin(value = "0", inclusive = false) @DecimalMax("1") Double compressionRatio,
+                         @DecimalMin("1") @DecimalMax("1000") Double speedup) {
+
+        public Target(Double maxAccuracyDrop, Double compressionRatio) {
+            this(maxAccuracyDrop, compressionRatio, null);
+        }
     }
 }

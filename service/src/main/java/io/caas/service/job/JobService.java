@@ -50,10 +50,13 @@ public class JobService {
     private final DurableCommits durableCommits;
     private final long maxTrainingSteps;
     private final int maxActiveJobsPerTenant;
+    private final int evaluationBatchSize;
 
     public JobService(JobRepository jobs, JobEventRepository events, JobStateMachine stateMachine, JobQueue queue,
                       ModelService models, DatasetService datasets, MethodCatalog methods, ModelChecks modelChecks,
-                      JobMetrics metrics, Json json, CaasProperties properties, DurableCommits durableCommits) {
+                      JobMetrics metrics, Json json, CaasProperties properties, DurableCommits durableCommits,
+                      ModelMeasurer measurer) {
+        this.evaluationBatchSize = measurer.batchSize();
         this.maxTrainingSteps = properties.limits().maxTrainingSteps();
         this.maxActiveJobsPerTenant = properties.limits().maxActiveJobsPerTenant();
         this.jobs = jobs;
@@ -143,6 +146,7 @@ public class JobService {
         if (model != null && method.isPresent()) {
             requireRunnable(model, method.get(), request.parameters());
             parameters = steerToTarget(method.get(), parameters, request.target(), model.summary());
+            parameters = steerToSpeed(method.get(), parameters, request.target(), evaluationBatchSize);
             try {
                 method.get().validate(parameters, model.summary());
             } catch (InvalidParametersException e) {
@@ -182,6 +186,18 @@ public class JobService {
         }
         long budget = (long) Math.floor(target.compressionRatio() * model.parameters());
         return method.withParameterBudget(parameters, Math.max(1, budget)).orElse(parameters);
+    }
+
+    /**
+     * A speed target turns on the method's per-layer speed check at the batch size the job's report measures, so
+     * that no layer is kept in a form that times slower than its dense form.
+     */
+    private static Map<String, Object> steerToSpeed(CompressionMethod method, Map<String, Object> parameters,
+                                                    JobRequest.Target target, int batchSize) {
+        if (target == null || target.speedup() == null) {
+            return parameters;
+        }
+        return method.withSpeedCheck(parameters, batchSize).orElse(parameters);
     }
 
     /**

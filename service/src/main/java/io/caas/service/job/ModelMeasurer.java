@@ -33,6 +33,11 @@ class ModelMeasurer {
         this.options = EvaluationOptions.defaults().withRuns(warmup, timed).withBatchSize(batch).withMaxSamples(maxSamples);
     }
 
+    /** The batch size latency is measured at besides 1, which a job's speed target refers to. */
+    int batchSize() {
+        return options.batchSize();
+    }
+
     record Measured(ModelMeasurements original, ModelMeasurements compressed, OutputAgreement agreement,
                     JobReport.InterpreterLatency interpreter, String note) {
     }

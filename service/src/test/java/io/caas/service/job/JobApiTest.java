@@ -112,6 +112,45 @@ class JobApiTest extends H2ServiceTest {
     }
 
     @Test
+    void aSpeedTargetKeepsNoLayerInAFormThatTimesSlowerThanDense() throws Exception {
+        String model = uploadWakeWordHead();
+        Api.Response submitted = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd",
+                "parameters", Map.of("rank", 4, "skipFirstAndLast", false), "target", Map.of("speedup", 1.2)));
+        assertThat(submitted.status()).as(new String(submitted.body())).isEqualTo(201);
+        // the job shows what it runs with: svd's per-layer speed check, at the batch size the report measures
+        JsonNode parameters = submitted.json().get("parameters");
+        assertThat(parameters.get("onlyIfFaster").asBoolean()).isTrue();
+        assertThat(parameters.get("timingBatchSize").asInt()).isPositive();
+        JsonNode job = api.awaitJob(submitted.json().get("id").asText(), Duration.ofSeconds(120), FINAL);
+        assertThat(job.get("status").asText()).as(job.toString()).isEqualTo("succeeded");
+        JsonNode layers = api.get("/v1/jobs/" + job.get("id").asText() + "/report").json().get("layers");
+        assertThat(layers).isNotEmpty();
+        java.util.regex.Pattern ratios = java.util.regex.Pattern.compile("at ([0-9.]+)x .* and ([0-9.]+)x at batch 1");
+        for (JsonNode layer : layers) {
+            String note = layer.get("note").asText();
+            java.util.regex.Matcher m = ratios.matcher(note);
+            if (!m.find()) {
+                // not timed: rank 4 would not shrink it, so it stays dense anyway
+                assertThat(note).contains("would not shrink");
+                assertThat(layer.get("factorized").asBoolean()).isFalse();
+                continue;
+            }
+            boolean faster = Double.parseDouble(m.group(1)) < 1 && Double.parseDouble(m.group(2)) < 1;
+            assertThat(layer.get("factorized").asBoolean()).as(note).isEqualTo(faster);
+        }
+
+        // a setting the user chose wins
+        Api.Response own = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd",
+                "parameters", Map.of("onlyIfFaster", false), "target", Map.of("speedup", 1.2)));
+        assertThat(own.status()).isEqualTo(201);
+        assertThat(own.json().get("parameters").get("onlyIfFaster").asBoolean()).isFalse();
+        assertThat(own.json().get("parameters").has("timingBatchSize")).isFalse();
+        // below 1 is not a speed-up
+        assertThat(api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd",
+                "target", Map.of("speedup", 0.5))).status()).isEqualTo(400);
+    }
+
+    @Test
     void badMethodParametersAreAllReportedAtSubmission() throws Exception {
         String model = uploadWakeWordHead();
         Api.Response r = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd",

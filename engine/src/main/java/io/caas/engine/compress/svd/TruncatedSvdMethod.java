@@ -33,6 +33,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
 
@@ -189,6 +190,17 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         if ((long) params.value() < fixed + least) {
             throw new InvalidParametersException(List.of(unreachable((long) params.value(), fixed + least, fixed)));
         }
+    }
+
+    @Override
+    public Optional<Map<String, Object>> withSpeedCheck(Map<String, Object> parameters, int batchSize) {
+        if (parameters.containsKey(SvdParameters.ONLY_IF_FASTER)) {
+            return Optional.empty();
+        }
+        Map<String, Object> checked = new LinkedHashMap<>(parameters);
+        checked.put(SvdParameters.ONLY_IF_FASTER, true);
+        checked.putIfAbsent(SvdParameters.TIMING_BATCH_SIZE, batchSize);
+        return Optional.of(checked);
     }
 
     @Override
