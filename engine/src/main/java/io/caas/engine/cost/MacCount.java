@@ -15,7 +15,7 @@ import java.util.List;
  */
 public record MacCount(long[] sampleShape, List<LayerMacs> layers, Long layersTotal, Long total, String note) {
 
-    static MacCount notCounted(String why) {
+    public static MacCount notCounted(String why) {
         return new MacCount(null, List.of(), null, null, "MACs not counted: " + why);
     }
 }
