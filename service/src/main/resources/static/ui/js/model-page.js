@@ -34,6 +34,10 @@ function showModel(m) {
     ['Nodes', count(m.nodeCount)], ['Opset', m.opsetVersion], ['Producer', m.producer || '–'],
     ['Inputs', tensors(m.inputs)], ['Outputs', tensors(m.outputs)], ['Uploaded', time(m.createdAt)],
   ];
+  if (m.macs) {
+    facts.push(['MACs per sample', m.macs.total != null
+      ? `${count(m.macs.total)} at input [${(m.macs.sampleShape || []).join(', ')}] (batch 1)` : m.macs.note]);
+  }
   if (m.unsupportedOperators?.length) {
     facts.push(['Not fine-tunable', `operators the interpreter lacks: ${m.unsupportedOperators.join(', ')}`]);
   }
@@ -53,10 +57,11 @@ function showLayers(m) {
   const rows = m.layers.map((l) => [
     el('label', {}, el('input', { type: 'checkbox', name: 'layer', value: l.node }), ' ', l.node),
     l.opType, l.kind, `[${l.weightShape.join(' × ')}]`, count(l.parameters),
-    `${((l.parameters / total) * 100).toFixed(1)} %`, l.methods.length ? l.methods.join(', ') : 'none',
+    `${((l.parameters / total) * 100).toFixed(1)} %`, count(l.macs), l.methods.length ? l.methods.join(', ') : 'none',
   ]);
   document.getElementById('layer-table').replaceChildren(
-    table(['Layer', 'Op', 'Kind', 'Weight', 'Parameters', 'Share', 'Methods'], rows, { id: 'layers-table', class: 'figures' }));
+    table(['Layer', 'Op', 'Kind', 'Weight', 'Parameters', 'Share', 'MACs', 'Methods'], rows,
+      { id: 'layers-table', class: 'figures' }));
   return () => [...section.querySelectorAll('input[name=layer]:checked')].map((c) => c.value);
 }
 

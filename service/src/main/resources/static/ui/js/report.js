@@ -25,8 +25,12 @@ function renderSummary(container, r) {
     [`Latency, batch ${o.batchN?.batchSize ?? 'N'} (p50)`, ms(o.batchN?.p50Ms), ms(c.batchN?.p50Ms),
       change(o.batchN?.p50Ms, c.batchN?.p50Ms)],
     ['Top-1 accuracy', percent(o.top1Accuracy, 2), percent(c.top1Accuracy, 2), signedPoints(r.accuracyDelta)],
+    ['MACs per sample', count(r.macs?.totalBefore), count(r.macs?.totalAfter),
+      change(r.macs?.totalBefore, r.macs?.totalAfter)],
   ];
   const notes = [];
+  // Paired rounds say plainly whether the compressed model is slower; a reader must not miss it.
+  if (r.speed) notes.push(r.speed.verdict);
   if (r.agreement) {
     notes.push(`Outputs agree with the original's argmax on ${percent(r.agreement.argmaxAgreement, 2)} of `
       + `${count(r.agreement.samples)} samples (mean cosine ${r.agreement.meanCosine?.toFixed(4)}).`);
@@ -34,6 +38,7 @@ function renderSummary(container, r) {
   if (o.evaluatedSamples) notes.push(`Accuracy measured on ${count(o.evaluatedSamples)} samples.`);
   if (r.target?.met != null) notes.push(`Target ${r.target.met ? 'met' : 'not met'}.`);
   if (r.measurementNote) notes.push(r.measurementNote);
+  if (r.macs?.note) notes.push(r.macs.note);
   container.replaceChildren(
     table(['', 'Original', 'Compressed', 'Change'], rows, { id: 'summary-table', class: 'figures' }),
     ...notes.map((n) => el('p', { class: 'note' }, n)));

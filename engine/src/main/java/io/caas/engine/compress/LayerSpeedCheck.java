@@ -69,7 +69,7 @@ public final class LayerSpeedCheck {
         try (ModelRunner runner = new ModelRunner(model.toBuilder().setGraph(probed).build(), 1, sampleShape,
                 data.map(Dataset::inputs).orElse(List.of()))) {
             float[] features = data.map(Dataset::features).orElseGet(() -> new float[runner.sampleElements()]);
-            Map<String, long[]> shapes = new HashMap<>(runner.outputShapes(features, 0, 1));
+            Map<String, long[]> shapes = new HashMap<>(runner.runOutputShapes(features));
             long[] first = new long[runner.sampleShape().length + 1];
             first[0] = 1;
             System.arraycopy(runner.sampleShape(), 0, first, 1, runner.sampleShape().length);

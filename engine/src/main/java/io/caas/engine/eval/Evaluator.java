@@ -6,7 +6,7 @@ import io.caas.engine.data.DatasetInput;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.TensorSpec;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
-import java.util.Arrays;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
@@ -16,6 +16,12 @@ public final class Evaluator {
 
     static final int SYNTHETIC_TOKEN_IDS = 1000;
 
+    /** Rounds per model in {@link #measurePair}: enough for quartiles of the round ratios. */
+    public static final int PAIRED_ROUNDS = 10;
+
+    /** Runs per batch size that {@link #profile} averages. */
+    public static final int PROFILED_RUNS = 10;
+
     private Evaluator() {
     }
 
@@ -24,19 +30,12 @@ public final class Evaluator {
         long parameters = ModelInspector.inspect(model).parameters();
         try (ModelRunner runner = new ModelRunner(model, options.intraOpThreads(), sampleShape(model, data, options),
                 parts(data))) {
-            int n = options.batchSize();
-            float[] inputs = data.map(d -> d.features())
-                    .orElseGet(() -> random(runner.sampleElements() * n, options.seed(), runner.integerInput()));
+            float[] inputs = inputs(runner, data, options);
             int available = inputs.length / runner.sampleElements();
             LatencyStats one = latency(runner, inputs, 1, options);
-            LatencyStats many = latency(runner, inputs, Math.min(n, available), options);
-            Double accuracy = null;
-            int evaluated = 0;
-            if (data.isPresent() && data.get().labelled()) {
-                Dataset d = data.get();
-                evaluated = options.maxSamples() == 0 ? d.size() : Math.min(d.size(), options.maxSamples());
-                accuracy = accuracy(runner, d, evaluated, n);
-            }
+            LatencyStats many = latency(runner, inputs, Math.min(options.batchSize(), available), options);
+            int evaluated = evaluatedSamples(data, options);
+            Double accuracy = evaluated == 0 ? null : accuracy(runner, data.get(), evaluated, options.batchSize());
             return new ModelMeasurements(parameters, model.getSerializedSize(), one, many, runner.batchFixedToOne(),
                     accuracy, evaluated);
         }
@@ -51,46 +50,72 @@ public final class Evaluator {
         long[] shape = sampleShape(original, data, options);
         try (ModelRunner a = new ModelRunner(original, options.intraOpThreads(), shape, parts(data));
              ModelRunner b = new ModelRunner(compressed, options.intraOpThreads(), shape, parts(data))) {
-            int per = a.sampleElements();
-            float[] inputs;
-            int samples;
-            if (data.isPresent()) {
-                inputs = data.get().features();
-                samples = options.maxSamples() == 0 ? data.get().size() : Math.min(data.get().size(), options.maxSamples());
-            } else {
-                samples = options.syntheticSamples();
-                inputs = random(per * samples, options.seed(), a.integerInput());
-            }
-            int agree = 0;
-            double cosine = 0;
-            double relative = 0;
-            double maxAbs = 0;
-            for (int start = 0; start < samples; start += options.batchSize()) {
-                int batch = Math.min(options.batchSize(), samples - start);
-                float[][] ya = a.run(inputs, start, batch);
-                float[][] yb = b.run(inputs, start, batch);
-                for (int i = 0; i < batch; i++) {
-                    if (argmax(ya[i]) == argmax(yb[i])) {
-                        agree++;
+            return agreement(a, b, data, options);
+        }
+    }
+
+    /**
+     * {@link #measure} and {@link #compare} for an original and its compressed version in one process, with the
+     * latency taken in alternating rounds ({@link PairedLatency}) rather than one model after the other, so that a
+     * change in the machine's load between the two does not pass for a difference between the models.
+     */
+    public static PairedMeasurements measurePair(ModelProto original, ModelProto compressed, Optional<Dataset> data,
+                                                 EvaluationOptions options) {
+        long[] shape = sampleShape(original, data, options);
+        try (ModelRunner a = new ModelRunner(original, options.intraOpThreads(), shape, parts(data));
+             ModelRunner b = new ModelRunner(compressed, options.intraOpThreads(), shape, parts(data))) {
+            float[] inputs = inputs(a, data, options);
+            int n = Math.min(options.batchSize(), inputs.length / a.sampleElements());
+            PairedLatency one = pairedLatency(a, b, inputs, 1, options);
+            PairedLatency many = pairedLatency(a, b, inputs, n, options);
+            int evaluated = evaluatedSamples(data, options);
+            Double accuracyA = evaluated == 0 ? null : accuracy(a, data.get(), evaluated, options.batchSize());
+            Double accuracyB = evaluated == 0 ? null : accuracy(b, data.get(), evaluated, options.batchSize());
+            return new PairedMeasurements(
+                    new ModelMeasurements(ModelInspector.inspect(original).parameters(), original.getSerializedSize(),
+                            one.original(), many.original(), a.batchFixedToOne(), accuracyA, evaluated),
+                    new ModelMeasurements(ModelInspector.inspect(compressed).parameters(),
+                            compressed.getSerializedSize(), one.compressed(), many.compressed(), b.batchFixedToOne(),
+                            accuracyB, evaluated),
+                    one, many, agreement(a, b, data, options));
+        }
+    }
+
+    /**
+     * Per-node time in ONNX Runtime from its profiler, at batch 1 and at the evaluation batch size: after the warm-up
+     * runs, {@link #PROFILED_RUNS} runs each, on a session of its own (profiling slows every node, so these runs are
+     * not the latency figures). The profile file goes to a private temporary folder and is deleted.
+     */
+    public static ModelProfile profile(ModelProto model, Optional<Dataset> data, EvaluationOptions options) {
+        Path folder = ProfileFolder.create();
+        try {
+            Path file;
+            int n;
+            int callsPerBatch;
+            try (ModelRunner runner = new ModelRunner(model, options.intraOpThreads(),
+                    sampleShape(model, data, options), parts(data), folder.resolve("ort"))) {
+                float[] inputs = inputs(runner, data, options);
+                n = Math.min(options.batchSize(), inputs.length / runner.sampleElements());
+                callsPerBatch = runner.batchFixedToOne() ? n : 1;
+                for (int batch : new int[] {1, n}) {
+                    for (int i = 0; i < options.warmupRuns() + PROFILED_RUNS; i++) {
+                        runner.run(inputs, 0, batch);
                     }
-                    double dot = 0;
-                    double na = 0;
-                    double nb = 0;
-                    double diff = 0;
-                    for (int k = 0; k < ya[i].length; k++) {
-                        dot += (double) ya[i][k] * yb[i][k];
-                        na += (double) ya[i][k] * ya[i][k];
-                        nb += (double) yb[i][k] * yb[i][k];
-                        double d = ya[i][k] - yb[i][k];
-                        diff += d * d;
-                        maxAbs = Math.max(maxAbs, Math.abs(d));
-                    }
-                    // Two all-zero outputs agree perfectly; one zero output against another is orthogonal.
-                    cosine += na == 0 && nb == 0 ? 1 : na == 0 || nb == 0 ? 0 : dot / Math.sqrt(na * nb);
-                    relative += na == 0 ? Math.sqrt(diff) : Math.sqrt(diff / na);
                 }
+                file = runner.endProfiling();
             }
-            return new OutputAgreement(samples, (double) agree / samples, cosine / samples, relative / samples, maxAbs);
+            ProfileFile profile = ProfileFile.read(file);
+            int warm = options.warmupRuns();
+            int batch1End = warm + PROFILED_RUNS;
+            int expected = batch1End + (warm + PROFILED_RUNS) * callsPerBatch;
+            if (profile.calls() != expected) {
+                throw new EvaluationException("ONNX Runtime's profile holds " + profile.calls() + " runs, not "
+                        + expected);
+            }
+            return new ModelProfile(profile.profile(warm, batch1End, PROFILED_RUNS, 1),
+                    profile.profile(batch1End + warm * callsPerBatch, expected, PROFILED_RUNS, n));
+        } finally {
+            ProfileFolder.delete(folder);
         }
     }
 
@@ -112,19 +137,106 @@ public final class Evaluator {
         return data.map(Dataset::inputs).orElse(List.of());
     }
 
+    /** The dataset's samples, or seeded random ones for a batch of the evaluation size. */
+    private static float[] inputs(ModelRunner runner, Optional<Dataset> data, EvaluationOptions options) {
+        return data.map(Dataset::features).orElseGet(() -> random(runner.sampleElements() * options.batchSize(),
+                options.seed(), runner.integerInput()));
+    }
+
+    /** Labelled samples accuracy is taken over; 0 without labels. */
+    private static int evaluatedSamples(Optional<Dataset> data, EvaluationOptions options) {
+        if (data.isEmpty() || !data.get().labelled()) {
+            return 0;
+        }
+        int size = data.get().size();
+        return options.maxSamples() == 0 ? size : Math.min(size, options.maxSamples());
+    }
+
     private static LatencyStats latency(ModelRunner runner, float[] inputs, int batch, EvaluationOptions options) {
         for (int i = 0; i < options.warmupRuns(); i++) {
             runner.run(inputs, 0, batch);
         }
         double[] ms = new double[options.timedRuns()];
         for (int i = 0; i < ms.length; i++) {
-            long t0 = System.nanoTime();
-            runner.run(inputs, 0, batch);
-            ms[i] = (System.nanoTime() - t0) / 1e6;
+            ms[i] = timedRun(runner, inputs, batch);
         }
-        Arrays.sort(ms);
-        return new LatencyStats(batch, runner.batchFixedToOne() && batch > 1, ms.length, percentile(ms, 0.50),
-                percentile(ms, 0.95), Arrays.stream(ms).average().orElse(0));
+        return LatencyStats.of(batch, runner.batchFixedToOne() && batch > 1, ms);
+    }
+
+    /**
+     * {@link EvaluationOptions#timedRuns()} runs of each model (at least), in up to {@link #PAIRED_ROUNDS} rounds
+     * that alternate between them, after each model's warm-up runs.
+     */
+    private static PairedLatency pairedLatency(ModelRunner a, ModelRunner b, float[] inputs, int batch,
+                                               EvaluationOptions options) {
+        for (ModelRunner runner : List.of(a, b)) {
+            for (int i = 0; i < options.warmupRuns(); i++) {
+                runner.run(inputs, 0, batch);
+            }
+        }
+        int rounds = Math.min(PAIRED_ROUNDS, options.timedRuns());
+        int perRound = (options.timedRuns() + rounds - 1) / rounds;
+        double[][] msA = new double[rounds][perRound];
+        double[][] msB = new double[rounds][perRound];
+        for (int r = 0; r < rounds; r++) {
+            for (int i = 0; i < perRound; i++) {
+                msA[r][i] = timedRun(a, inputs, batch);
+            }
+            for (int i = 0; i < perRound; i++) {
+                msB[r][i] = timedRun(b, inputs, batch);
+            }
+        }
+        return PairedLatency.of(batch, a.batchFixedToOne() && batch > 1, b.batchFixedToOne() && batch > 1, msA, msB);
+    }
+
+    private static double timedRun(ModelRunner runner, float[] inputs, int batch) {
+        long t0 = System.nanoTime();
+        runner.run(inputs, 0, batch);
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
+    private static OutputAgreement agreement(ModelRunner a, ModelRunner b, Optional<Dataset> data,
+                                             EvaluationOptions options) {
+        int per = a.sampleElements();
+        float[] inputs;
+        int samples;
+        if (data.isPresent()) {
+            inputs = data.get().features();
+            samples = options.maxSamples() == 0 ? data.get().size() : Math.min(data.get().size(), options.maxSamples());
+        } else {
+            samples = options.syntheticSamples();
+            inputs = random(per * samples, options.seed(), a.integerInput());
+        }
+        int agree = 0;
+        double cosine = 0;
+        double relative = 0;
+        double maxAbs = 0;
+        for (int start = 0; start < samples; start += options.batchSize()) {
+            int batch = Math.min(options.batchSize(), samples - start);
+            float[][] ya = a.run(inputs, start, batch);
+            float[][] yb = b.run(inputs, start, batch);
+            for (int i = 0; i < batch; i++) {
+                if (argmax(ya[i]) == argmax(yb[i])) {
+                    agree++;
+                }
+                double dot = 0;
+                double na = 0;
+                double nb = 0;
+                double diff = 0;
+                for (int k = 0; k < ya[i].length; k++) {
+                    dot += (double) ya[i][k] * yb[i][k];
+                    na += (double) ya[i][k] * ya[i][k];
+                    nb += (double) yb[i][k] * yb[i][k];
+                    double d = ya[i][k] - yb[i][k];
+                    diff += d * d;
+                    maxAbs = Math.max(maxAbs, Math.abs(d));
+                }
+                // Two all-zero outputs agree perfectly; one zero output against another is orthogonal.
+                cosine += na == 0 && nb == 0 ? 1 : na == 0 || nb == 0 ? 0 : dot / Math.sqrt(na * nb);
+                relative += na == 0 ? Math.sqrt(diff) : Math.sqrt(diff / na);
+            }
+        }
+        return new OutputAgreement(samples, (double) agree / samples, cosine / samples, relative / samples, maxAbs);
     }
 
     /** Nearest-rank percentile of sorted values. */

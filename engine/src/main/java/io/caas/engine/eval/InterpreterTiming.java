@@ -69,9 +69,7 @@ public final class InterpreterTiming {
             run(m, x, calls);
             ms[i] = (System.nanoTime() - t0) / 1e6;
         }
-        Arrays.sort(ms);
-        return new LatencyStats(batchSize, calls > 1, ms.length, Evaluator.percentile(ms, 0.50),
-                Evaluator.percentile(ms, 0.95), Arrays.stream(ms).average().orElse(0));
+        return LatencyStats.of(batchSize, calls > 1, ms);
     }
 
     private static void run(InterpretedModel m, NDArray x, int calls) {

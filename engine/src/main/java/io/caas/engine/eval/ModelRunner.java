@@ -13,8 +13,10 @@ import io.caas.engine.onnx.TensorSpec;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -29,7 +31,7 @@ public final class ModelRunner implements AutoCloseable {
     private final OrtEnvironment env = OrtEnvironment.getEnvironment();
     private final OrtSession session;
     private final TensorSpec input;
-    private final List<String> otherInputs;
+    private final List<TensorSpec> otherInputs;
     private final long[] sampleShape;
     private final boolean batchFixedToOne;
     private final List<DatasetInput> parts;
@@ -46,6 +48,15 @@ public final class ModelRunner implements AutoCloseable {
      * @param parts how each sample splits into the model's inputs, by name; empty to feed the first input alone
      */
     public ModelRunner(ModelProto model, int intraOpThreads, long[] sampleShape, List<DatasetInput> parts) {
+        this(model, intraOpThreads, sampleShape, parts, null);
+    }
+
+    /**
+     * @param profilePrefix where ONNX Runtime's profiler writes its JSON file (it appends a date and ".json"); null
+     *                      for no profiling, which costs time on every node
+     */
+    ModelRunner(ModelProto model, int intraOpThreads, long[] sampleShape, List<DatasetInput> parts,
+                Path profilePrefix) {
         this.parts = List.copyOf(parts);
         List<TensorSpec> inputs = ModelInspector.inspect(model).inputs();
         if (inputs.isEmpty()) {
@@ -56,13 +67,16 @@ public final class ModelRunner implements AutoCloseable {
             throw new EvaluationException("model input '" + input.name() + "' is " + input.elementType()
                     + "; the evaluator feeds float, int64 or int32 inputs");
         }
-        this.otherInputs = inputs.subList(1, inputs.size()).stream().map(TensorSpec::name).toList();
+        this.otherInputs = List.copyOf(inputs.subList(1, inputs.size()));
         this.batchFixedToOne = !input.shape().isEmpty() && Long.valueOf(1L).equals(input.shape().get(0));
         this.sampleShape = sampleShape != null ? sampleShape.clone() : modelSampleShape(input);
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setIntraOpNumThreads(intraOpThreads);
             options.setInterOpNumThreads(1);
             options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            if (profilePrefix != null) {
+                options.enableProfiling(profilePrefix.toString());
+            }
             this.session = env.createSession(model.toByteArray(), options);
         } catch (OrtException e) {
             throw new EvaluationException("ONNX Runtime cannot load the model: " + e.getMessage(), e);
@@ -100,7 +114,6 @@ public final class ModelRunner implements AutoCloseable {
      * output, one flattened row per sample. A model fixed to batch 1 is run once per sample.
      */
     public float[][] run(float[] features, int offset, int batch) {
-        int per = sampleElements();
         if (batchFixedToOne && batch > 1) {
             float[][] rows = new float[batch][];
             for (int i = 0; i < batch; i++) {
@@ -111,35 +124,9 @@ public final class ModelRunner implements AutoCloseable {
         long[] shape = batchShape(batch);
         Map<String, OnnxTensor> feed = new HashMap<>();
         try {
-            feed(feed, features, offset, batch, per, shape);
+            feed(feed, features, offset, batch);
             try (OrtSession.Result result = session.run(feed)) {
                 return rows(result.get(0), batch);
-            }
-        } catch (OrtException e) {
-            throw new EvaluationException("ONNX Runtime failed to run the model on input shape "
-                    + Arrays.toString(shape) + ": " + e.getMessage(), e);
-        } finally {
-            feed.values().forEach(OnnxTensor::close);
-        }
-    }
-
-    /**
-     * Runs {@code batch} samples as {@link #run} does and returns the shape of every output, by name: for a model
-     * given extra outputs to learn the shapes of values inside it.
-     */
-    public Map<String, long[]> outputShapes(float[] features, int offset, int batch) {
-        long[] shape = batchShape(batch);
-        Map<String, OnnxTensor> feed = new HashMap<>();
-        try {
-            feed(feed, features, offset, batch, sampleElements(), shape);
-            try (OrtSession.Result result = session.run(feed)) {
-                Map<String, long[]> shapes = new java.util.LinkedHashMap<>();
-                for (Map.Entry<String, OnnxValue> e : result) {
-                    if (e.getValue() instanceof OnnxTensor t) {
-                        shapes.put(e.getKey(), t.getInfo().getShape());
-                    }
-                }
-                return shapes;
             }
         } catch (OrtException e) {
             throw new EvaluationException("ONNX Runtime failed to run the model on input shape "
@@ -156,12 +143,14 @@ public final class ModelRunner implements AutoCloseable {
         return shape;
     }
 
-    private void feed(Map<String, OnnxTensor> feed, float[] features, int offset, int batch, int per, long[] shape)
-            throws OrtException {
+    /** Every input's tensor for {@code batch} samples from {@code offset}, into {@code feed} (closed by the caller). */
+    private void feed(Map<String, OnnxTensor> feed, float[] features, int offset, int batch) throws OrtException {
+        int per = sampleElements();
         if (parts.isEmpty()) {
+            long[] shape = batchShape(batch);
             feed.put(input.name(), tensor(features, offset * per, batch * per, shape));
-            for (String other : otherInputs) {
-                feed.put(other, ones(other, shape));
+            for (TensorSpec other : otherInputs) {
+                feed.put(other.name(), ones(other, shape));
             }
         } else {
             feedParts(feed, features, offset, batch, per);
@@ -206,18 +195,26 @@ public final class ModelRunner implements AutoCloseable {
         };
     }
 
-    /** Ones shaped like the main input where the ranks agree (an attention mask), else its batch and 1s. */
-    private OnnxTensor ones(String name, long[] mainShape) throws OrtException {
-        TensorInfo info = (TensorInfo) session.getInputInfo().get(name).getInfo();
-        long[] shape = info.getShape().clone();
-        if (shape.length == mainShape.length) {
-            shape = mainShape.clone();
-        } else if (shape.length > 0) {
-            shape[0] = mainShape[0];
-            for (int i = 1; i < shape.length; i++) {
-                shape[i] = Math.max(shape[i], 1);
-            }
+    /**
+     * The shape a further input is fed at: the main input's where the ranks agree (an attention mask), else the
+     * main input's batch and the declared dims, symbolic ones as 1.
+     */
+    static long[] otherInputShape(TensorSpec other, long[] mainShape) {
+        if (other.shape().size() == mainShape.length) {
+            return mainShape.clone();
         }
+        long[] shape = new long[other.shape().size()];
+        for (int i = 0; i < shape.length; i++) {
+            shape[i] = i == 0 ? mainShape[0] : other.shape().get(i) instanceof Long l ? Math.max(l, 1) : 1;
+        }
+        return shape;
+    }
+
+    /** Ones of {@link #otherInputShape}: attention masks attend everywhere, token types are all 1. */
+    private OnnxTensor ones(TensorSpec other, long[] mainShape) throws OrtException {
+        String name = other.name();
+        TensorInfo info = (TensorInfo) session.getInputInfo().get(name).getInfo();
+        long[] shape = otherInputShape(other, mainShape);
         int n = (int) Arrays.stream(shape).reduce(1, Math::multiplyExact);
         return switch (info.type) {
             case INT64 -> {
@@ -238,6 +235,49 @@ public final class ModelRunner implements AutoCloseable {
             default -> throw new EvaluationException("model input '" + name + "' is " + info.type
                     + "; the evaluator can fill only float, int64 and int32 inputs");
         };
+    }
+
+    /**
+     * Each output's shape as ONNX Runtime inferred it when it loaded the model, by name; a dim it could not tell
+     * (one that depends on values) is -1.
+     */
+    Map<String, long[]> inferredOutputShapes() {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        try {
+            session.getOutputInfo().forEach((name, info) -> shapes.put(name,
+                    info.getInfo() instanceof TensorInfo t ? t.getShape() : null));
+        } catch (OrtException e) {
+            throw new EvaluationException("ONNX Runtime cannot describe the model's outputs: " + e.getMessage(), e);
+        }
+        return shapes;
+    }
+
+    /** Runs one sample (the first of {@code sample}) and returns every output's actual shape, by name. */
+    public Map<String, long[]> runOutputShapes(float[] sample) {
+        Map<String, OnnxTensor> feed = new HashMap<>();
+        try {
+            feed(feed, sample, 0, 1);
+            Map<String, long[]> shapes = new LinkedHashMap<>();
+            try (OrtSession.Result result = session.run(feed)) {
+                result.forEach(e -> shapes.put(e.getKey(),
+                        e.getValue() instanceof OnnxTensor t ? t.getInfo().getShape() : null));
+            }
+            return shapes;
+        } catch (OrtException e) {
+            throw new EvaluationException("ONNX Runtime failed to run the model on input shape "
+                    + Arrays.toString(batchShape(1)) + ": " + e.getMessage(), e);
+        } finally {
+            feed.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    /** Ends profiling and returns the file ONNX Runtime wrote; only for a runner made with a profile prefix. */
+    Path endProfiling() {
+        try {
+            return Path.of(session.endProfiling());
+        } catch (OrtException e) {
+            throw new EvaluationException("ONNX Runtime could not end profiling: " + e.getMessage(), e);
+        }
     }
 
     private static float[][] rows(OnnxValue value, int batch) {

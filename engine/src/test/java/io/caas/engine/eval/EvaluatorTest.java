@@ -118,6 +118,81 @@ class EvaluatorTest {
     }
 
     @Test
+    void aPairedMeasurementTimesBothModelsInAlternatingRounds() {
+        ModelProto original = OnnxModelBuilder.gemmMlp(1, 64, 48, 10);
+        ModelProto smaller = OnnxModelBuilder.gemmMlp(1, 64, 8, 10);
+        PairedMeasurements m = Evaluator.measurePair(original, smaller, Optional.empty(), FAST);
+
+        for (PairedLatency paired : List.of(m.batch1(), m.batchN())) {
+            assertThat(paired.rounds()).isEqualTo(10);
+            assertThat(paired.runsPerRound()).isEqualTo(1);
+            assertThat(paired.original().runs()).isEqualTo(10);
+            assertThat(paired.compressed().runs()).isEqualTo(10);
+            assertThat(paired.original().p50Ms()).isPositive().isLessThanOrEqualTo(paired.original().p95Ms());
+            assertThat(paired.compressed().p50Ms()).isPositive().isLessThanOrEqualTo(paired.compressed().p95Ms());
+            assertThat(paired.medianRatio()).isPositive().isBetween(paired.ratioQ1(), paired.ratioQ3());
+        }
+        assertThat(m.batchN().batchSize()).isEqualTo(8);
+        // each model's latency in its measurements is its side of the pairs
+        assertThat(m.original().batch1()).isSameAs(m.batch1().original());
+        assertThat(m.compressed().batchN()).isSameAs(m.batchN().compressed());
+        assertThat(m.compressed().parameters()).isEqualTo(64 * 8 + 8 + 8 * 10 + 10);
+        assertThat(m.agreement().samples()).isEqualTo(64);
+    }
+
+    @Test
+    void roundsDisagreeWhenTheirRatiosSpreadMoreThanTenPercentOfTheMedian() {
+        // four rounds of one run: ratios 1.0, 1.05, 1.1, 1.2 (Q1 1.0, median 1.05, Q3 1.1: spread 0.1 < 0.105)
+        double[][] original = {{10}, {10}, {10}, {10}};
+        PairedLatency steady = PairedLatency.of(1, false, false, original, new double[][] {{10}, {10.5}, {11}, {12}});
+        assertThat(steady.medianRatio()).isCloseTo(1.05, within(1e-12));
+        assertThat(steady.ratioQ1()).isCloseTo(1.0, within(1e-12));
+        assertThat(steady.ratioQ3()).isCloseTo(1.1, within(1e-12));
+        assertThat(steady.roundsDisagree()).isFalse();
+
+        // ratios 0.8, 1.0, 1.1, 1.3: spread 0.3 > 0.1
+        PairedLatency noisy = PairedLatency.of(1, false, false, original, new double[][] {{8}, {10}, {11}, {13}});
+        assertThat(noisy.roundsDisagree()).isTrue();
+
+        // a round's figure is the median of its runs, so one slow run does not move it
+        PairedLatency outlier = PairedLatency.of(1, false, false, new double[][] {{10, 10, 90}, {10, 10, 10}},
+                new double[][] {{5, 5, 5}, {5, 5, 5}});
+        assertThat(outlier.medianRatio()).isCloseTo(0.5, within(1e-12));
+        assertThat(outlier.original().runs()).isEqualTo(6);
+        assertThat(outlier.original().p95Ms()).isEqualTo(90);
+    }
+
+    @Test
+    void theProfileListsTheModelsNodesAndDeletesItsFile() throws Exception {
+        ModelProto cnn = OnnxModelBuilder.cnn(1, 12, 10, 3, 8, 8);
+        long before = profileFolders();
+        ModelProfile profile = Evaluator.profile(cnn, Optional.empty(), FAST);
+
+        for (NodeProfile p : List.of(profile.batch1(), profile.batchN())) {
+            assertThat(p.runs()).isEqualTo(Evaluator.PROFILED_RUNS);
+            assertThat(p.nodeMicros()).isPositive();
+            assertThat(p.runMicros()).isGreaterThanOrEqualTo(p.nodeMicros() * 0.99);
+            assertThat(p.top()).extracting(NodeTime::opType).contains("Conv", "MatMul", "GlobalAveragePool");
+            // ORT names the convs after their fused Relu's output ("a0_nchwc"); the others keep the model's names
+            assertThat(p.top()).extracting(NodeTime::node).contains("matmul_6", "globalaveragepool_4");
+            assertThat(p.operators()).extracting(OperatorTime::opType).contains("Conv", "MatMul");
+            assertThat(p.operators()).filteredOn(o -> o.opType().equals("Conv")).singleElement()
+                    .extracting(OperatorTime::nodes).isEqualTo(2);
+            assertThat(p.top().stream().mapToDouble(NodeTime::share).sum()).isCloseTo(1.0, within(1e-9));
+            assertThat(p.otherNodes()).isZero();
+        }
+        assertThat(profile.batch1().batchSize()).isEqualTo(1);
+        assertThat(profile.batchN().batchSize()).isEqualTo(8);
+        assertThat(profileFolders()).isEqualTo(before);
+    }
+
+    private static long profileFolders() throws java.io.IOException {
+        try (var files = java.nio.file.Files.list(java.nio.file.Path.of(System.getProperty("java.io.tmpdir")))) {
+            return files.filter(f -> f.getFileName().toString().startsWith("caas-profile-")).count();
+        }
+    }
+
+    @Test
     void refusesADatasetThatDoesNotFitTheInput() {
         ModelProto mlp = OnnxModelBuilder.gemmMlp(1, 20, 4);
         Dataset images = new Dataset("img", new long[] {1, 28, 28}, new float[784], new int[] {0}, 1);

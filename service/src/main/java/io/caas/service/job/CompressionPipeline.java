@@ -81,17 +81,17 @@ class CompressionPipeline {
         Double accBefore = m.original().top1Accuracy();
         Double accAfter = m.compressed().top1Accuracy();
         Double accDelta = accBefore != null && accAfter != null ? accAfter - accBefore : null;
-        JobReport.TargetCheck target = JobReport.TargetCheck.of(job.target(), ratio, accDelta);
+        JobReport.TargetCheck target = JobReport.TargetCheck.of(job.target(), ratio, accDelta, m.speed());
         JobReport report = new JobReport(job.id(), job.modelId(), job.method(), job.parameters(), m.original(),
                 m.compressed(), m.agreement(), m.interpreter(), ratio, accDelta, target, m.note(), result.layers(),
-                result.curves());
+                result.curves(), m.speed(), m.macs(), m.profile());
         // Stored last, just before the job's row names it: an artifact no row names is an orphan the storage
         // sweeper removes, and a job that fails while measuring leaves none behind.
         progress.progress(0.95, "storing compressed model");
         StoredObject artifact = storeArtifact(job, result.compressed());
         JobSummary summary = new JobSummary(m.original().parameters(), m.compressed().parameters(), model.sizeBytes(),
                 artifact.sizeBytes(), ratio, accBefore, accAfter, accDelta, p50(m.original()), p50(m.compressed()),
-                target == null ? null : target.met());
+                target == null ? null : target.met(), m.speed() == null ? null : m.speed().slower());
         progress.progress(1.0, "done");
         return new JobOutcome(artifact, summary, json.write(summary), json.write(report));
     }

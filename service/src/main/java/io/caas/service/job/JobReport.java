@@ -1,16 +1,22 @@
 package io.caas.service.job;
 
 import io.caas.engine.compress.LayerReport;
+import io.caas.engine.cost.MacComparison;
 import io.caas.engine.eval.InterpreterTiming;
 import io.caas.engine.eval.ModelMeasurements;
+import io.caas.engine.eval.ModelProfile;
 import io.caas.engine.eval.OutputAgreement;
+import io.caas.engine.eval.PairedLatency;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 
 /**
  * Everything measured about a finished job, served by GET /v1/jobs/{id}/report. Both models are measured by the
- * same evaluator (ONNX Runtime, same inputs, same threads), so the figures compare.
+ * same evaluator (ONNX Runtime, same inputs, same threads, their latency in alternating rounds), so the figures
+ * compare.
  *
  * @param original          the uploaded model
  * @param compressed        the artifact
@@ -22,32 +28,90 @@ import java.util.UUID;
  * @param target            the job's target and whether the result meets it
  * @param measurementNote   why a figure is missing, when one is
  * @param curves            named series over steps ("loss", "rank:layer"...), each a list of [step, value]
+ * @param speed             the two models' latency from paired rounds, and whether the compressed one is slower;
+ *                          null where latency could not be measured ({@code measurementNote} says why)
+ * @param macs              multiply-accumulates per layer and in all, before and after, for one sample
+ * @param profile           where each model's time goes in ONNX Runtime, node by node
  */
 public record JobReport(UUID jobId, UUID modelId, String method, Map<String, Object> parameters,
                         ModelMeasurements original, ModelMeasurements compressed, OutputAgreement agreement,
                         InterpreterLatency interpreter, double compressionRatio, Double accuracyDelta,
                         TargetCheck target, String measurementNote, List<LayerReport> layers,
-                        Map<String, List<double[]>> curves) {
+                        Map<String, List<double[]>> curves, Speed speed, MacComparison macs, Profiles profile) {
+
+    /**
+     * The original and the compressed model timed in alternating rounds in one process ({@link PairedLatency}); the
+     * {@code batch1} and {@code batchN} of {@link JobReport#original()} and {@link JobReport#compressed()} are the
+     * two sides of these pairs.
+     *
+     * @param slower  the compressed model is slower than the original at batch 1 or at batch N: its median round
+     *                ratio (compressed / original) is above 1
+     * @param verdict the same in words, with each batch size's factor, e.g. "The compressed model is 1.12x slower at
+     *                batch 32 and 1.30x faster at batch 1 (median of 10 paired rounds at each batch size).", and which
+     *                figures are uncertain because their rounds disagree (see {@link PairedLatency#roundsDisagree()})
+     */
+    public record Speed(PairedLatency batch1, PairedLatency batchN, boolean slower, String verdict) {
+
+        static Speed of(PairedLatency batch1, PairedLatency batchN) {
+            List<PairedLatency> sides = batchN.batchSize() == batch1.batchSize() ? List.of(batch1)
+                    : List.of(batch1, batchN);
+            boolean slower = sides.stream().anyMatch(p -> p.medianRatio() > 1);
+            // slower first: it is what a reader must not miss
+            List<String> phrases = sides.stream().sorted(Comparator.comparing(p -> p.medianRatio() <= 1))
+                    .map(p -> factor(p.medianRatio()) + " at batch " + p.batchSize()).toList();
+            String verdict = "The compressed model is " + String.join(" and ", phrases) + " (median of "
+                    + batch1.rounds() + " paired rounds" + (sides.size() > 1 ? " at each batch size" : "") + ").";
+            List<String> uncertain = sides.stream().filter(PairedLatency::roundsDisagree)
+                    .map(p -> String.valueOf(p.batchSize())).toList();
+            if (!uncertain.isEmpty()) {
+                verdict += " The rounds disagree by more than " + Math.round(PairedLatency.DISAGREEMENT * 100)
+                        + " % at batch " + String.join(" and ", uncertain) + ", so "
+                        + (uncertain.size() > 1 ? "these figures are" : "that figure is") + " uncertain.";
+            }
+            return new Speed(batch1, batchN, slower, verdict);
+        }
+
+        /** "1.12x slower", "1.30x faster"; a factor within 1 % keeps three decimals so it does not read 1.00x. */
+        private static String factor(double ratio) {
+            if (ratio == 1) {
+                return "as fast as the original";
+            }
+            double f = ratio > 1 ? ratio : 1 / ratio;
+            String digits = String.format(Locale.ROOT, f < 1.01 ? "%.3f" : "%.2f", f);
+            return digits + "x " + (ratio > 1 ? "slower" : "faster");
+        }
+    }
+
+    /** @param note why a profile is missing, when one is */
+    public record Profiles(ModelProfile original, ModelProfile compressed, String note) {
+    }
 
     /**
      * The target is checked against the measured result, not yet steered toward: methods take their own parameters
      * (rank, energy, cut-off). A null verdict means the target was not set or could not be measured (no labelled
      * evaluation data for an accuracy target).
      *
+     * @param speedupMet      the paired median speed-up at the evaluation batch size (original / compressed time,
+     *                        {@link Speed#batchN()}) reaches the target's speedup; null without one or without
+     *                        latency
+     * @param speedupReached  that speed-up, so a missed target says how near it came; null without latency
      * @param met every verdict that could be given is true
      */
     public record TargetCheck(JobRequest.Target requested, Boolean compressionRatioMet, Boolean accuracyDropMet,
-                              Boolean met) {
+                              Boolean speedupMet, Double speedupReached, Boolean met) {
 
-        static TargetCheck of(JobRequest.Target target, double compressionRatio, Double accuracyDelta) {
+        static TargetCheck of(JobRequest.Target target, double compressionRatio, Double accuracyDelta, Speed speed) {
             if (target == null) {
                 return null;
             }
             Boolean ratio = target.compressionRatio() == null ? null : compressionRatio <= target.compressionRatio();
             Boolean drop = target.maxAccuracyDrop() == null || accuracyDelta == null ? null
                     : -accuracyDelta <= target.maxAccuracyDrop();
-            Boolean met = ratio == null && drop == null ? null : !Boolean.FALSE.equals(ratio) && !Boolean.FALSE.equals(drop);
-            return new TargetCheck(target, ratio, drop, met);
+            Double reached = speed == null ? null : 1 / speed.batchN().medianRatio();
+            Boolean fast = target.speedup() == null || reached == null ? null : reached >= target.speedup();
+            Boolean met = ratio == null && drop == null && fast == null ? null
+                    : !Boolean.FALSE.equals(ratio) && !Boolean.FALSE.equals(drop) && !Boolean.FALSE.equals(fast);
+            return new TargetCheck(target, ratio, drop, fast, reached, met);
         }
     }
 

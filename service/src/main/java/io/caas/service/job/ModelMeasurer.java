@@ -1,25 +1,30 @@
 package io.caas.service.job;
 
-import io.caas.engine.data.Dataset;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import io.caas.engine.cost.MacComparison;
+import io.caas.engine.cost.MacCounter;
+import io.caas.engine.data.Dataset;
 import io.caas.engine.eval.EvaluationException;
-import io.caas.engine.eval.InterpreterTiming;
-import io.caas.engine.runtime.OnnxInterpreter;
 import io.caas.engine.eval.EvaluationOptions;
 import io.caas.engine.eval.Evaluator;
+import io.caas.engine.eval.InterpreterTiming;
 import io.caas.engine.eval.ModelMeasurements;
 import io.caas.engine.eval.OutputAgreement;
+import io.caas.engine.eval.PairedMeasurements;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import io.caas.engine.runtime.OnnxInterpreter;
+import java.util.List;
 import java.util.Optional;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
- * Measures the original and the compressed model alike. A model ONNX Runtime cannot feed from what it declares
- * (symbolic shapes, integer inputs) still gets its size measured; the report then says why latency is missing
- * rather than failing a compression that worked.
+ * Measures the original and the compressed model alike: size, accuracy and agreement, latency in alternating
+ * rounds, MACs per layer, time per node. A model ONNX Runtime cannot feed from what it declares (symbolic shapes,
+ * integer inputs) still gets its size measured; the report then says why latency is missing rather than failing a
+ * compression that worked.
  */
 @Component
 class ModelMeasurer {
@@ -39,19 +44,32 @@ class ModelMeasurer {
     }
 
     record Measured(ModelMeasurements original, ModelMeasurements compressed, OutputAgreement agreement,
-                    JobReport.InterpreterLatency interpreter, String note) {
+                    JobReport.InterpreterLatency interpreter, JobReport.Speed speed, MacComparison macs,
+                    JobReport.Profiles profile, String note) {
     }
 
     Measured measure(ModelProto original, ModelProto compressed, Optional<Dataset> eval) {
         JobReport.InterpreterLatency interpreter = interpreterLatency(original, compressed, eval);
+        // the evaluation data's sample shape where there is one, so MACs count what accuracy was measured on
+        MacComparison macs = MacCounter.compare(original, compressed, eval.map(Dataset::sampleShape).orElse(null),
+                eval.map(Dataset::inputs).orElse(List.of()));
         try {
-            ModelMeasurements before = Evaluator.measure(original, eval, options);
-            ModelMeasurements after = Evaluator.measure(compressed, eval, options);
-            OutputAgreement agreement = Evaluator.compare(original, compressed, eval, options);
-            return new Measured(before, after, agreement, interpreter, null);
+            PairedMeasurements m = Evaluator.measurePair(original, compressed, eval, options);
+            return new Measured(m.original(), m.compressed(), m.agreement(), interpreter,
+                    JobReport.Speed.of(m.batch1(), m.batchN()), macs, profiles(original, compressed, eval), null);
         } catch (EvaluationException e) {
-            return new Measured(sizeOnly(original), sizeOnly(compressed), null, interpreter,
+            return new Measured(sizeOnly(original), sizeOnly(compressed), null, interpreter, null, macs,
+                    new JobReport.Profiles(null, null, "not profiled: " + e.getMessage()),
                     "latency and accuracy not measured: " + e.getMessage());
+        }
+    }
+
+    private JobReport.Profiles profiles(ModelProto original, ModelProto compressed, Optional<Dataset> eval) {
+        try {
+            return new JobReport.Profiles(Evaluator.profile(original, eval, options),
+                    Evaluator.profile(compressed, eval, options), null);
+        } catch (EvaluationException e) {
+            return new JobReport.Profiles(null, null, "not profiled: " + e.getMessage());
         }
     }
 

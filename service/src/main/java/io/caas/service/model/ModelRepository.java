@@ -2,6 +2,7 @@ package io.caas.service.model;
 
 import io.caas.service.storage.StoredObjectOwner;
 import io.caas.service.storage.ObjectReference;
+import io.caas.engine.cost.MacCount;
 import io.caas.engine.onnx.ModelSummary;
 import io.caas.service.persistence.KeysetPages;
 import io.caas.service.web.Cursor;
@@ -29,11 +30,13 @@ public class ModelRepository implements StoredObjectOwner {
 
     public void insert(ModelRecord m) {
         jdbc.sql("""
-                insert into models (id, tenant_id, name, filename, size_bytes, sha256, storage_key, summary, created_at)
-                values (:id, :tenant, :name, :filename, :size, :sha, :key, :summary, :created)""")
+                insert into models (id, tenant_id, name, filename, size_bytes, sha256, storage_key, summary, macs,
+                                    created_at)
+                values (:id, :tenant, :name, :filename, :size, :sha, :key, :summary, :macs, :created)""")
                 .param("id", m.id()).param("tenant", m.tenantId()).param("name", m.name()).param("filename", m.filename())
                 .param("size", m.sizeBytes()).param("sha", m.sha256()).param("key", m.storageKey())
-                .param("summary", json.write(m.summary())).param("created", m.createdAt())
+                .param("summary", json.write(m.summary()))
+                .param("macs", json.write(m.macs())).param("created", m.createdAt())
                 .update();
     }
 
@@ -59,6 +62,7 @@ public class ModelRepository implements StoredObjectOwner {
                 rs.getString("name"), rs.getString("filename"),
                 rs.getLong("size_bytes"), rs.getString("sha256"), rs.getString("storage_key"),
                 json.read(rs.getString("summary"), ModelSummary.class),
+                json.read(rs.getString("macs"), MacCount.class),
                 rs.getObject("created_at", OffsetDateTime.class));
     }
 

@@ -1,32 +1,60 @@
 package io.caas.service.model;
 
+import io.caas.engine.cost.MacCount;
+import io.caas.engine.cost.MacCounter;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelSummary;
 import io.caas.engine.onnx.TensorSpec;
 import java.time.OffsetDateTime;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.Function;
 
-/** A registered model as the API shows it. */
+/**
+ * A registered model as the API shows it.
+ *
+ * @param macs the model's multiply-accumulates for one sample; null for a model registered before they were counted
+ */
 public record ModelResource(UUID id, String name, String filename, long sizeBytes, String sha256,
                             OffsetDateTime createdAt, long irVersion, long opsetVersion, String producer,
                             List<TensorSpec> inputs, List<TensorSpec> outputs, long parameters, long weightBytes,
                             int nodeCount, Map<String, Integer> operators, List<Layer> layers,
-                            List<String> unsupportedOperators) {
+                            List<String> unsupportedOperators, MacTotals macs) {
 
-    /** @param methods the compression methods that can rewrite this layer */
+    /**
+     * @param macs    multiply-accumulates of this layer for one sample ({@link MacTotals#sampleShape()}); null where they
+     *                were not counted
+     * @param methods the compression methods that can rewrite this layer
+     */
     public record Layer(String node, String opType, LayerKind kind, String weight, List<Long> weightShape,
-                        long parameters, List<String> methods) {
+                        long parameters, Long macs, List<String> methods) {
+    }
+
+    /**
+     * @param sampleShape the sample counted for, without the batch dim: the model's declared input shape, each
+     *                    symbolic dim other than the batch taken as {@value MacCounter#SYMBOLIC_DIM}
+     * @param layersTotal the layers' MACs together
+     * @param total       every Conv, ConvTranspose, Gemm, MatMul and Einsum of the graph (also products of two
+     *                    activations, such as attention scores)
+     * @param note        what was not counted, and why
+     */
+    public record MacTotals(long[] sampleShape, Long layersTotal, Long total, String note) {
     }
 
     static ModelResource of(ModelRecord m, Function<io.caas.engine.onnx.WeightedLayer, List<String>> methodsFor) {
         ModelSummary s = m.summary();
+        MacCount macs = m.macs();
+        Map<String, Long> byLayer = new HashMap<>();
+        if (macs != null) {
+            macs.layers().stream().filter(l -> l.macs() != null).forEach(l -> byLayer.putIfAbsent(l.node(), l.macs()));
+        }
         List<Layer> layers = s.layers().stream().map(l -> new Layer(l.node(), l.opType(), l.kind(), l.weight(),
-                l.weightShape(), l.parameters(), methodsFor.apply(l))).toList();
+                l.weightShape(), l.parameters(), byLayer.get(l.node()), methodsFor.apply(l))).toList();
         return new ModelResource(m.id(), m.name(), m.filename(), m.sizeBytes(), m.sha256(), m.createdAt(),
                 s.irVersion(), s.opsetVersion(), s.producer(), s.inputs(), s.outputs(), s.parameters(),
-                s.weightBytes(), s.nodeCount(), s.operatorCounts(), layers, s.unsupportedOperators());
+                s.weightBytes(), s.nodeCount(), s.operatorCounts(), layers, s.unsupportedOperators(),
+                macs == null ? null : new MacTotals(macs.sampleShape(), macs.layersTotal(), macs.total(), macs.note()));
     }
 }

@@ -1,9 +1,12 @@
 package io.caas.service.model;
 
+import io.caas.engine.cost.MacCount;
+import io.caas.engine.cost.MacCounter;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.ModelSummary;
 import io.caas.engine.onnx.OnnxFormatException;
 import io.caas.engine.onnx.OnnxModels;
+import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.service.storage.ArtifactStore;
 import io.caas.service.storage.UploadIntake;
 import io.caas.service.web.Cursor;
@@ -23,6 +26,8 @@ public class ModelService {
 
     private static final Logger log = LoggerFactory.getLogger(ModelService.class);
 
+    static final int MAX_BYTES_TO_COUNT_MACS = 256 << 20;
+
     private final ModelRepository repository;
     private final ArtifactStore store;
     private final UploadIntake intake;
@@ -41,8 +46,10 @@ public class ModelService {
         String key = "models/" + id + ".onnx";
         String displayName = UploadIntake.displayName(name, upload.filename(), "model-" + id);
         return intake.accept(upload, key, "model", stored -> {
-            ModelSummary summary = inspect(key);
-            ModelRecord record = new ModelRecord(id, tenantId, displayName, upload.filename(), stored.sizeBytes(), stored.sha256(), key, summary, Times.now());
+            Inspected inspected = inspect(key);
+            ModelSummary summary = inspected.summary();
+            ModelRecord record = new ModelRecord(id, tenantId, displayName, upload.filename(), stored.sizeBytes(),
+                    stored.sha256(), key, summary, inspected.macs(), Times.now());
             repository.insert(record);
             log.info("model {} registered: {} bytes, {} parameters, {} compressible layers", id, stored.sizeBytes(),
                     summary.parameters(), summary.layers().size());
@@ -50,14 +57,39 @@ public class ModelService {
         });
     }
 
-    private ModelSummary inspect(String key) {
+    private record Inspected(ModelSummary summary, MacCount macs) {
+    }
+
+    private Inspected inspect(String key) {
+        ModelProto model;
+        ModelSummary summary;
         try (ArtifactStore.LocalCopy copy = store.localCopy(key)) {
-            return ModelInspector.inspect(OnnxModels.read(copy.path()));
+            model = OnnxModels.read(copy.path());
+            summary = ModelInspector.inspect(model);
         } catch (OnnxFormatException e) {
             throw e;
         } catch (ArithmeticException | IllegalArgumentException | IndexOutOfBoundsException e) {
             // A structurally valid protobuf whose numbers make no sense (overflowing dims, bad indices).
             throw new OnnxFormatException("inconsistent ONNX model: " + e.getMessage(), e);
+        }
+        return new Inspected(summary, macs(model));
+    }
+
+    /**
+     * MACs per layer at the model's declared input shape. Counting needs ONNX Runtime to load the model (to infer
+     * its inner sizes), which costs a few times the model's size in memory on the API node: above
+     * {@link #MAX_BYTES_TO_COUNT_MACS} only a job's report counts them. Never a reason to refuse a model that parsed.
+     */
+    private static MacCount macs(ModelProto model) {
+        if (model.getSerializedSize() > MAX_BYTES_TO_COUNT_MACS) {
+            return MacCount.notCounted("models over " + (MAX_BYTES_TO_COUNT_MACS >> 20) + " MiB are counted in a "
+                    + "job's report, not at upload");
+        }
+        try {
+            return MacCounter.count(model, null, List.of());
+        } catch (RuntimeException e) {
+            log.info("MACs not counted at upload: {}", e.toString());
+            return MacCount.notCounted(e.getMessage());
         }
     }
 

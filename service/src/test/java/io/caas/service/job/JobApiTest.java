@@ -66,6 +66,7 @@ class JobApiTest extends H2ServiceTest {
         assertThat(report.get("agreement").get("samples").asInt()).isPositive();
         // the wake-word head's If/GreaterOrEqual nodes keep it out of the interpreter; the report says why
         assertThat(report.get("interpreter").get("note").asText()).contains("not supported by the interpreter");
+        assertCostIsReported(report, result);
 
         List<String> transitions = new ArrayList<>();
         api.get("/v1/jobs/" + id + "/events").json().get("items").forEach(e -> {
@@ -80,6 +81,60 @@ class JobApiTest extends H2ServiceTest {
                 .contains("caas_jobs_finished_total{application=\"caas\",method=\"svd\",status=\"succeeded\"}")
                 .contains("caas_job_duration_seconds_bucket").contains("caas_compression_ratio")
                 .contains("caas_jobs_queued").contains("caas_jobs_running").contains("caas_upload_bytes");
+    }
+
+    /** MACs before and after per layer, paired latency with its verdict, and where the time goes. */
+    private static void assertCostIsReported(JsonNode report, JsonNode result) {
+        JsonNode macs = report.get("macs");
+        assertThat(macs.get("sampleShape").toString()).isEqualTo("[16,96]");
+        assertThat(macs.get("layers")).hasSize(3);
+        assertThat(macs.get("layers").get(0).get("macsBefore").asLong()).isEqualTo(1536L * 128); // Gemm 1536→128
+        for (JsonNode layer : report.get("layers")) {
+            JsonNode cost = null;
+            for (JsonNode m : macs.get("layers")) {
+                cost = m.get("node").asText().equals(layer.get("node").asText()) ? m : cost;
+            }
+            assertThat(cost).as(layer.toString()).isNotNull();
+            long rows = layer.get("matrixShape").get(0).asLong();
+            long cols = layer.get("matrixShape").get(1).asLong();
+            assertThat(cost.get("macsBefore").asLong()).isEqualTo(rows * cols);
+            // counted on the compressed graph: a factorized dense layer's two factors cost r·(in + out)
+            assertThat(cost.get("macsAfter").asLong()).as(cost.toString()).isEqualTo(layer.get("factorized").asBoolean()
+                    ? layer.get("finalRank").asLong() * (rows + cols) : rows * cols);
+            assertThat(cost.get("nodesAfter")).hasSize(layer.get("factorized").asBoolean() ? 2 : 1);
+        }
+        assertThat(macs.get("layersAfter").asLong()).isLessThan(macs.get("layersBefore").asLong());
+        assertThat(macs.get("totalBefore").asLong()).isEqualTo(macs.get("layersBefore").asLong());
+
+        JsonNode speed = report.get("speed");
+        boolean slower = false;
+        for (String batch : List.of("batch1", "batchN")) {
+            JsonNode paired = speed.get(batch);
+            assertThat(paired.get("rounds").asInt()).isEqualTo(10);
+            assertThat(paired.get("original").get("runs").asInt()).isEqualTo(30);
+            assertThat(paired.get("compressed").get("p50Ms").asDouble()).isPositive()
+                    .isLessThanOrEqualTo(paired.get("compressed").get("p95Ms").asDouble());
+            assertThat(paired.get("medianRatio").asDouble()).isPositive();
+            assertThat(paired.has("roundsDisagree")).isTrue();
+            // the report's latency figures are the two sides of these pairs
+            assertThat(report.get("original").get(batch)).isEqualTo(paired.get("original"));
+            slower |= paired.get("medianRatio").asDouble() > 1;
+        }
+        assertThat(speed.get("slower").asBoolean()).isEqualTo(slower);
+        assertThat(result.get("slower").asBoolean()).isEqualTo(slower);
+        assertThat(speed.get("verdict").asText()).startsWith("The compressed model is ").contains("at batch 1")
+                .contains("at batch 32").contains(slower ? "slower" : "faster");
+
+        JsonNode profile = report.get("profile");
+        for (String model : List.of("original", "compressed")) {
+            JsonNode batchN = profile.get(model).get("batchN");
+            assertThat(batchN.get("batchSize").asInt()).isEqualTo(32);
+            assertThat(batchN.get("nodeMicros").asDouble()).isPositive();
+            assertThat(batchN.get("top").size()).isBetween(1, 20);
+            assertThat(batchN.get("operators").toString()).containsAnyOf("\"Gemm\"", "\"FusedGemm\"");
+        }
+        // the factorized first layer runs as MatMul nodes
+        assertThat(profile.get("compressed").get("batch1").get("operators").toString()).contains("\"MatMul\"");
     }
 
     @Test
@@ -123,7 +178,13 @@ class JobApiTest extends H2ServiceTest {
         assertThat(parameters.get("timingBatchSize").asInt()).isPositive();
         JsonNode job = api.awaitJob(submitted.json().get("id").asText(), Duration.ofSeconds(120), FINAL);
         assertThat(job.get("status").asText()).as(job.toString()).isEqualTo("succeeded");
-        JsonNode layers = api.get("/v1/jobs/" + job.get("id").asText() + "/report").json().get("layers");
+        JsonNode report = api.get("/v1/jobs/" + job.get("id").asText() + "/report").json();
+        // the report says whether the model reached the speed-up, and how near it came
+        double reached = report.get("target").get("speedupReached").asDouble();
+        assertThat(reached).isEqualTo(1 / report.get("speed").get("batchN").get("medianRatio").asDouble(),
+                org.assertj.core.api.Assertions.within(1e-9));
+        assertThat(report.get("target").get("speedupMet").asBoolean()).isEqualTo(reached >= 1.2);
+        JsonNode layers = report.get("layers");
         assertThat(layers).isNotEmpty();
         java.util.regex.Pattern ratios = java.util.regex.Pattern.compile("at ([0-9.]+)x .* and ([0-9.]+)x at batch 1");
         for (JsonNode layer : layers) {

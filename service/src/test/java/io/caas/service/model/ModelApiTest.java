@@ -40,6 +40,14 @@ class ModelApiTest extends H2ServiceTest {
         assertThat(m.get("layers").get(0).get("kind").asText()).isEqualTo("DENSE");
         assertThat(m.get("parameters").asLong()).isGreaterThan(128L * 1536 + 128L * 128);
         assertThat(m.get("operators").get("Gemm").asInt()).isEqualTo(3);
+        // one sample through Gemm 1536→128 costs 1536·128 multiply-accumulates
+        assertThat(m.get("layers").get(0).get("macs").asLong()).isEqualTo(1536L * 128);
+        assertThat(m.get("macs").get("sampleShape").toString()).isEqualTo("[16,96]");
+        long layers = 0;
+        for (JsonNode layer : m.get("layers")) {
+            layers += layer.get("macs").asLong();
+        }
+        assertThat(m.get("macs").get("layersTotal").asLong()).isEqualTo(layers);
     }
 
     @Test

@@ -80,6 +80,7 @@ class PagesEndToEndTest extends H2ServiceTest {
             JsonNode layer = model.get("layers").get(i);
             assertThat(layerRows.get(i)).contains(layer.get("node").asText())
                     .contains(String.format("%,d", layer.get("parameters").asLong()))
+                    .contains(String.format("%,d", layer.get("macs").asLong()))
                     .contains("svd").contains("oialr");
         }
 
