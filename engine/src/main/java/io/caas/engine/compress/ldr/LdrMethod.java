@@ -108,7 +108,8 @@ public final class LdrMethod implements CompressionMethod {
             new MethodParameter(LdrParameters.LAYERS, "string[]", null, null, null,
                     "Replace only these Gemm/MatMul layers (node names from the model summary).", null),
             new MethodParameter(LdrParameters.SKIP_FIRST_AND_LAST, "boolean", true, null, null,
-                    "Leave the last weighted layer (the classifier) dense.",
+                    "Leave the last weighted layer (the classifier) dense, and a small input projection (a "
+                            + "first dense layer under 5 % of the parameters, in a model without convolutions).",
                     "the paper keeps the output layer unstructured"),
             new MethodParameter(LdrParameters.FIT, "string", LdrParameters.Fit.DATA.wireName(), null, null,
                     "weight: generators fitted in closed form to the dense weight only (the default without "

@@ -123,7 +123,8 @@ public final class OialrMethod implements CompressionMethod {
                             + "target. A job's target.compressionRatio sets this when it is not given.",
                     "OIALR's relative cut-off with τ found from the budget; the half-way ramp is chosen"),
             new MethodParameter(OialrParameters.SKIP_FIRST_AND_LAST, "boolean", true, null, null,
-                    "Leave the first convolution and the last weighted layer (the classifier) dense.",
+                    "Leave the first convolution (or, without one, a small input projection: a first dense "
+                            + "layer under 5 % of the parameters) and the last weighted layer (the classifier) dense.",
                     "Coquelin et al. 2024 keep the first and last layers full rank; common practice since "
                             + "Denton et al. 2014")));
 

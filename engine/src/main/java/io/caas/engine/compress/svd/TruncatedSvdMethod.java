@@ -92,8 +92,9 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             new MethodParameter(SvdParameters.LAYERS, "string[]", null, null, null,
                     "Factorize only these layers (node names from the model summary).", null),
             new MethodParameter(SvdParameters.SKIP_FIRST_AND_LAST, "boolean", true, null, null,
-                    "Leave the first convolution and the last weighted layer (the classifier) dense: they hold "
-                            + "few parameters and their error reaches the output undamped.",
+                    "Leave the first convolution (or, without one, a small input projection: a first dense "
+                            + "layer under 5 % of the parameters) and the last weighted layer (the classifier) dense: "
+                            + "they hold few parameters and their error reaches the output undamped.",
                     "common practice in low-rank CNN compression (Denton et al. 2014, Zhang et al. 2015)"),
             new MethodParameter(SvdParameters.ONLY_IF_SMALLER, "boolean", true, null, null,
                     "Leave a layer dense where r·(m+n) ≥ m·n, since factorizing it would not shrink it.", null),
