@@ -24,43 +24,48 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * The ResNet-style CNN exported from PyTorch 1.13 (scripts/export-fashion-models.sh: BatchNorm folded into 3x3
- * convs at 32/64/128 channels, residual adds, top-1 0.918) through svd at several ratios, plain and whitened
- * (sequential, 512 training samples), without and with fine-tuning: top-1 on the 10,000 test images and ONNX
+ * The models exported from PyTorch 1.13 by scripts/export-fashion-models.sh (the ResNet-style CNN: BatchNorm folded
+ * into 3x3 convs at 32/64/128 channels, residual adds, top-1 0.918; or the 2-layer Transformer encoder classifier,
+ * 0.894) through svd at several ratios, plain and whitened (sequential, 512 training samples), without and with
+ * fine-tuning: top-1 on the 10,000 test images and ONNX
  * Runtime p50 at batch 1 and 32 (1 thread). Latency here is two absolute measurements apart, for orientation only;
  * speed-ups are claimed from paired runs.
  *
- * <p>Run: {@code mvn -B -o -q -pl engine test -Pslow -Dtest=WhitenedResNetBenchmarkTest}
- * ({@code -Dresnet.ratios=0.5,0.3}, {@code -Dresnet.whitening=none,sequential}, {@code -Dresnet.fineTuneSteps=0}
- * to skip fine-tuning, {@code -Dresnet.fineTunedOnly=true} to skip the rows without it). Columns: setting,
+ * <p>Run: {@code mvn -B -o -q -pl engine test -Pslow -Dtest=WhitenedFashionExportsBenchmarkTest}
+ * ({@code -Dfashion.model=transformer-fashion.onnx} for the Transformer; default resnet-fashion.onnx)
+ * ({@code -Dfashion.ratios=0.5,0.3}, "default" for svd's own size rule, {@code -Dfashion.whitening=none,sequential}, {@code -Dfashion.fineTuneSteps=0}
+ * to skip fine-tuning, {@code -Dfashion.fineTunedOnly=true} to skip the rows without it). Columns: setting,
  * parameters, top-1, p50 ms at batch 1 and 32, paired speed-up at batch 1 and 32, compression seconds.
  */
 @Tag("slow")
-class WhitenedResNetBenchmarkTest {
+class WhitenedFashionExportsBenchmarkTest {
 
     @Test
-    void whitenedAgainstPlainOnTheResNet() throws Exception {
-        ModelProto resnet = OnnxModels.read(TestData.file("fashion-models/resnet-fashion.onnx"));
+    void whitenedAgainstPlainOnAnExportedModel() throws Exception {
+        ModelProto model = OnnxModels.read(TestData.file("fashion-models/"
+                + System.getProperty("fashion.model", "resnet-fashion.onnx")));
         Dataset train = FashionMnistModels.load(true);
         Dataset test = FashionMnistModels.load(false);
         EvaluationOptions options = EvaluationOptions.defaults().withRuns(3, 15).withBatchSize(32);
-        long steps = Long.getLong("resnet.fineTuneSteps", 2000);
-        System.out.println(row("original", resnet, resnet, test, options, Double.NaN));
+        long steps = Long.getLong("fashion.fineTuneSteps", 2000);
+        System.out.println(row("original", model, model, test, options, Double.NaN));
         List<Boolean> tuning = steps == 0 ? List.of(false)
-                : Boolean.getBoolean("resnet.fineTunedOnly") ? List.of(true) : List.of(false, true);
-        for (String ratio : System.getProperty("resnet.ratios", "0.5,0.3").split(",")) {
-            for (String whitening : System.getProperty("resnet.whitening", "none,sequential").split(",")) {
+                : Boolean.getBoolean("fashion.fineTunedOnly") ? List.of(true) : List.of(false, true);
+        for (String ratio : System.getProperty("fashion.ratios", "0.5,0.3").split(",")) {
+            for (String whitening : System.getProperty("fashion.whitening", "none,sequential").split(",")) {
                 for (boolean fineTune : tuning) {
                     Map<String, Object> p = new LinkedHashMap<>();
-                    p.put("ratio", Double.parseDouble(ratio));
+                    if (!ratio.equals("default")) {
+                        p.put("ratio", Double.parseDouble(ratio));
+                    }
                     p.put("whitening", whitening);
                     p.put("fineTune", fineTune);
                     long t0 = System.nanoTime();
-                    CompressionResult r = new TruncatedSvdMethod().compress(new CompressionTask(resnet, p,
+                    CompressionResult r = new TruncatedSvdMethod().compress(new CompressionTask(model, p,
                             Optional.of(train), Optional.empty(), new TrainingBudget(null, steps, 64, null)),
                             ProgressListener.NONE);
                     double secs = (System.nanoTime() - t0) / 1e9;
-                    System.out.println(row("svd " + p, resnet, r.compressed(), test, options, secs));
+                    System.out.println(row("svd " + p, model, r.compressed(), test, options, secs));
                     if (!fineTune) {
                         for (LayerReport l : r.layers()) {
                             System.out.println("    " + l.node() + " " + l.parametersBefore() + " -> "
