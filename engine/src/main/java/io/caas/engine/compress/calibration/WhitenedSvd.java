@@ -16,7 +16,7 @@ import org.ejml.interfaces.decomposition.CholeskyDecomposition_F64;
  *
  * <p>When the layer's inputs come from a model whose earlier layers were already replaced (X' instead of X), the
  * weight to approximate is first moved to the least-squares answer to those inputs, T = (X'ᵀX')⁻¹·X'ᵀX·W, which
- * minimises ‖X'·T − X·W‖; then ‖X'·W' − X·W‖² = ‖X'·(W' − T)‖² + a constant, and T is truncated whitened by X'ᵀX'.
+ * minimises ‖X'·T − X·W‖ (with damping, the ridge answer that stays nearest W); then ‖X'·W' − X·W‖² = ‖X'·(W' − T)‖² + a constant, and T is truncated whitened by X'ᵀX'.
  * This is the closed-form correction that stops errors compounding from layer to layer.
  *
  * <p>XᵀX is singular wherever an input never varies (image borders, dead units) or samples are fewer than inputs,
@@ -75,13 +75,17 @@ public final class WhitenedSvd {
         zeroUpper(lowerInverse);
         DMatrixRMaj target = w;
         if (inputs.cross() != null) {
-            // T = (X'ᵀX' + δI)⁻¹·(X'ᵀX)·W = L⁻ᵀ·L⁻¹·C·W
-            DMatrixRMaj cw = new DMatrixRMaj(in, out);
-            CommonOps_DDRM.mult(DMatrixRMaj.wrap(in, in, inputs.cross()), w, cw);
+            // T = W + (X'ᵀX' + δI)⁻¹·X'ᵀ(X − X')·W = W + L⁻ᵀ·L⁻¹·(C − G')·W: the damping pulls T towards W, not
+            // towards 0, so inputs that did not change leave the weight exactly as it was
+            DMatrixRMaj change = DMatrixRMaj.wrap(in, in, inputs.cross().clone());
+            CommonOps_DDRM.subtractEquals(change, DMatrixRMaj.wrap(in, in, inputs.gram()));
+            DMatrixRMaj dw = new DMatrixRMaj(in, out);
+            CommonOps_DDRM.mult(change, w, dw);
             DMatrixRMaj half = new DMatrixRMaj(in, out);
-            CommonOps_DDRM.mult(lowerInverse, cw, half);
+            CommonOps_DDRM.mult(lowerInverse, dw, half);
             target = new DMatrixRMaj(in, out);
             CommonOps_DDRM.multTransA(lowerInverse, half, target);
+            CommonOps_DDRM.addEquals(target, w);
         }
         DMatrixRMaj whitened = new DMatrixRMaj(in, out);
         CommonOps_DDRM.multTransA(lower, target, whitened);

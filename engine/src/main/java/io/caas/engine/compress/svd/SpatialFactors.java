@@ -1,5 +1,6 @@
 package io.caas.engine.compress.svd;
 
+import io.caas.engine.compress.calibration.LayerInputs;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.WeightedLayer;
@@ -34,14 +35,23 @@ record SpatialFactors(LowRank svd, int in, int out, int kh, int kw, int nodeInde
     }
 
     static SpatialFactors of(WeightedLayer layer, int nodeIndex, TensorProto weight) {
+        int out = Math.toIntExact(weight.getDims(0));
+        int in = Math.toIntExact(weight.getDims(1));
+        int kh = Math.toIntExact(weight.getDims(2));
+        int kw = Math.toIntExact(weight.getDims(3));
+        return new SpatialFactors(new LowRank(kernelMatrix(weight), in * kh, out * kw), in, out, kh, kw, nodeIndex,
+                layer.node());
+    }
+
+    /** The kernel (out, in, kh, kw) as M[(c,i), (o,j)], (in·kh) × (out·kw), row-major. */
+    static double[] kernelMatrix(TensorProto weight) {
         float[] w = Tensors.toFloats(weight);
         int out = Math.toIntExact(weight.getDims(0));
         int in = Math.toIntExact(weight.getDims(1));
         int kh = Math.toIntExact(weight.getDims(2));
         int kw = Math.toIntExact(weight.getDims(3));
-        int rows = in * kh;
         int cols = out * kw;
-        double[] m = new double[rows * cols];
+        double[] m = new double[in * kh * cols];
         for (int o = 0; o < out; o++) {
             for (int c = 0; c < in; c++) {
                 for (int i = 0; i < kh; i++) {
@@ -51,7 +61,47 @@ record SpatialFactors(LowRank svd, int in, int out, int kh, int kw, int nodeInde
                 }
             }
         }
-        return new SpatialFactors(new LowRank(m, rows, cols), in, out, kh, kw, nodeIndex, layer.node());
+        return m;
+    }
+
+    /**
+     * The moments of a conv's input patches (rows (c, i, j)) reduced to those of its kh×1 column patches (rows
+     * (c, i)): the diagonal blocks j = j' summed. The spatial form's output error is ‖Lᵀ·ΔM‖² exactly when patch
+     * columns are uncorrelated, and this keeps the rest of each block's weight.
+     */
+    static LayerInputs columns(LayerInputs patches, int in, int kh, int kw) {
+        int width = in * kh;
+        int full = in * kh * kw;
+        double[] gram = reduce(patches.gram(), in, kh, kw, width, full);
+        double[] cross = patches.cross() == null ? null : reduce(patches.cross(), in, kh, kw, width, full);
+        return new LayerInputs(width, gram, cross, patches.rows() * kw);
+    }
+
+    private static double[] reduce(double[] m, int in, int kh, int kw, int width, int full) {
+        double[] out = new double[width * width];
+        for (int a = 0; a < width; a++) {
+            for (int b = 0; b < width; b++) {
+                double sum = 0;
+                for (int j = 0; j < kw; j++) {
+                    sum += m[(a * kw + j) * full + b * kw + j];
+                }
+                out[a * width + b] = sum;
+            }
+        }
+        return out;
+    }
+
+    /** The replacement for factors of M: first (in·kh) × r, second r × (out·kw), row-major. */
+    FactorizedExport.Replacement replacement(int r, double[] first, double[] second) {
+        float[] left = new float[first.length];
+        float[] right = new float[second.length];
+        for (int i = 0; i < first.length; i++) {
+            left[i] = (float) first[i];
+        }
+        for (int i = 0; i < second.length; i++) {
+            right[i] = (float) second[i];
+        }
+        return laidOut(r, left, right);
     }
 
     @Override
@@ -96,8 +146,11 @@ record SpatialFactors(LowRank svd, int in, int out, int kh, int kw, int nodeInde
 
     @Override
     public FactorizedExport.Replacement replacement(int r) {
-        float[] left = svd.left(r, 1); // (in·kh) × r
-        float[] right = svd.right(r); // r × (out·kw)
+        return laidOut(r, svd.left(r, 1), svd.right(r));
+    }
+
+    /** left (in·kh) × r and right r × (out·kw) as the kh×1 and 1×kw convs' weights. */
+    private FactorizedExport.Replacement laidOut(int r, float[] left, float[] right) {
         float[] vertical = new float[r * in * kh]; // (r, in, kh, 1)
         for (int k = 0; k < r; k++) {
             for (int ci = 0; ci < in * kh; ci++) {

@@ -115,10 +115,6 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
                 problems.add(CONV_FORM + " must be one of [" + CHANNELS + ", " + SPATIAL + "], got " + form);
             }
         }
-        if (spatial && (whitening == Whitening.PARALLEL || whitening == Whitening.SEQUENTIAL)) {
-            problems.add(CONV_FORM + " 'spatial' truncates the plain kernel; whitening must be 'none' or 'auto' with "
-                    + "it, not '" + whitening.wireName() + "'");
-        }
         boolean onlyIfFaster = ParameterValues.bool(p.get(ONLY_IF_FASTER), ONLY_IF_FASTER, false, problems);
         int timingBatch = DEFAULT_TIMING_BATCH_SIZE;
         if (p.get(TIMING_BATCH_SIZE) != null) {

@@ -126,8 +126,9 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                     "How a kh×kw convolution is split: 'channels' into r kh×kw filters then a 1×1 conv; "
                             + "'spatial' into r kh×1 filters then a 1×kw conv (its kernel as a (in·kh) × (out·kw) "
                             + "matrix), which costs r·(in·kh + out·kw) per position instead of r·(in·kh·kw + out). "
-                            + "Convs with a 1-wide kernel, groups or auto_pad keep the channel form. Spatial is "
-                            + "plain truncation: whitening 'auto' then means none.",
+                            + "Convs with a 1-wide kernel, groups or auto_pad keep the channel form. Whitened, "
+                            + "each kh×1 column of the input patches weighs the truncation (correlations across "
+                            + "columns are left out).",
                     "spatial SVD (Jaderberg et al. 2014; AIMET's spatial SVD)"),
             new MethodParameter(SvdParameters.FINE_TUNE, "boolean", false, null, null,
                     "After factorizing, fine-tune the whole factorized model (every factor, bias and dense layer) "
@@ -225,8 +226,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         LayerSelection selection = LayerSelection.of(layers, params.layers(), params.skipFirstAndLast());
 
         double share = params.fineTune() && task.trainData().isPresent() ? 0.5 : 1.0;
-        Whitening whitening = params.spatial() ? Whitening.NONE
-                : params.whitening().resolve(task.trainData().isPresent());
+        Whitening whitening = params.whitening().resolve(task.trainData().isPresent());
         String noData = params.whitening().needsDataProblem(task.trainData().isPresent());
         if (noData != null) {
             throw new InvalidParametersException(List.of(noData));
@@ -392,12 +392,16 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                                        LayerSpeedCheck speed, ProgressListener progress, double share)
             throws InterruptedException {
         List<LayerMatrix> matrices = new ArrayList<>();
+        List<SpatialFactors> spatial = new ArrayList<>(); // the spatial form's layout, where it applies; else null
         List<LayerProbe> probes = new ArrayList<>();
         for (WeightedLayer layer : chosen) {
             int index = nodeIndex.get(layer);
             NodeProto node = model.getGraph().getNode(index);
-            LayerMatrix m = LayerMatrix.of(layer, index, node, weights.get(layer.weight()).orElseThrow());
+            TensorProto weight = weights.get(layer.weight()).orElseThrow();
+            LayerMatrix m = LayerMatrix.of(layer, index, node, weight);
             matrices.add(m);
+            spatial.add(params.spatial() && SpatialFactors.applies(layer, node)
+                    ? SpatialFactors.of(layer, index, weight) : null);
             probes.add(LayerProbe.of(layer.node(), node, layer.weightShape(), m.in()));
         }
         String how = String.format(Locale.ROOT, "whitened (%s) on %d samples of '%s'", whitening.wireName(),
@@ -409,7 +413,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             progress.progress(0, "calibrating " + chosen.size() + " layers on " + calibration.samples() + " samples");
             List<LayerInputs> inputs = calibration.inputs(model, probes);
             for (int i = 0; i < matrices.size(); i++) {
-                factors.add(WhitenedLayer.of(matrices.get(i), inputs.get(i), how));
+                factors.add(whitenedLayer(matrices.get(i), spatial.get(i), weights, chosen.get(i), inputs.get(i), how));
             }
             ranks = ranks(params, summary, chosen, factors);
             if (whitening == Whitening.PARALLEL) {
@@ -430,7 +434,8 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             }
             List<LayerInputs> inputs = calibration.pairedInputs(model, current, probes.subList(from, to));
             for (int i = from; i < to; i++) {
-                LayerTruncation f = WhitenedLayer.of(matrices.get(i), inputs.get(i - from), how);
+                LayerTruncation f = whitenedLayer(matrices.get(i), spatial.get(i), weights, chosen.get(i),
+                        inputs.get(i - from), how);
                 int rank = ranks != null ? ranks[i] : chooseRank(f, params);
                 sequential.add(f);
                 sequentialRanks[i] = rank;
@@ -448,6 +453,19 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             from = to;
         }
         return new Factorized(sequential, sequentialRanks, verdicts);
+    }
+
+    /** The layer's whitened truncation, in the spatial form where {@code spatial} lays it out. */
+    private static LayerTruncation whitenedLayer(LayerMatrix m, SpatialFactors spatial, Weights weights,
+                                                 WeightedLayer layer, LayerInputs inputs, String how) {
+        if (spatial == null) {
+            return WhitenedLayer.of(m, inputs, how);
+        }
+        TensorProto weight = weights.get(layer.weight()).orElseThrow();
+        int in = spatial.in() * spatial.kh();
+        int out = spatial.out() * spatial.kw();
+        return new WhitenedSpatial(spatial, WhitenedSvd.of(SpatialFactors.kernelMatrix(weight), in, out,
+                SpatialFactors.columns(inputs, spatial.in(), spatial.kh(), spatial.kw()), WhitenedSvd.DAMPING), how);
     }
 
     private static int[] ranks(SvdParameters params, ModelSummary summary, List<WeightedLayer> chosen,
@@ -643,6 +661,58 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         @Override
         public FactorizedExport.Replacement replacement(int r) {
             return matrix.twoFactors(r, svd.first(r), svd.second(r));
+        }
+    }
+
+    /**
+     * A conv in the spatial form whitened by its kh×1 column patches (see {@link SpatialFactors#columns}): the SVD
+     * of its kernel matrix M weighted by what each column of the input carries.
+     */
+    private record WhitenedSpatial(SpatialFactors layout, WhitenedSvd svd, String how) implements LayerTruncation {
+
+        @Override
+        public int rows() {
+            return layout.rows();
+        }
+
+        @Override
+        public int cols() {
+            return layout.cols();
+        }
+
+        @Override
+        public int fullRank() {
+            return svd.fullRank();
+        }
+
+        @Override
+        public double[] singularValues() {
+            return svd.singularValues();
+        }
+
+        @Override
+        public double energyAt(int r) {
+            return svd.energyAt(r);
+        }
+
+        @Override
+        public int rankForEnergy(double energy) {
+            return svd.rankForEnergy(energy);
+        }
+
+        @Override
+        public boolean whitened() {
+            return true;
+        }
+
+        @Override
+        public String energyOf() {
+            return "output energy (spatial form), " + how;
+        }
+
+        @Override
+        public FactorizedExport.Replacement replacement(int r) {
+            return layout.replacement(r, svd.first(r), svd.second(r));
         }
     }
 }

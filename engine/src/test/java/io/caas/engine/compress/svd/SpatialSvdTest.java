@@ -96,12 +96,27 @@ class SpatialSvdTest {
     }
 
     @Test
-    void spatialIsPlainTruncationAndRefusesAskedForWhitening() {
-        TruncatedSvdMethod svd = new TruncatedSvdMethod();
-        assertThatThrownBy(() -> svd.validate(Map.of("convForm", "spatial", "whitening", "parallel"),
-                ModelInspector.inspect(conv))).hasMessageContaining("convForm 'spatial' truncates the plain kernel");
-        assertThatThrownBy(() -> svd.validate(Map.of("convForm", "diagonal"), ModelInspector.inspect(conv)))
-                .hasMessageContaining("convForm must be one of [channels, spatial], got diagonal");
+    void whitenedByItsColumnPatchesItIsStillExactAtFullRank() throws InterruptedException {
+        int samples = 40;
+        float[] x = new float[samples * IN * 9 * 11];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) random.nextGaussian();
+        }
+        io.caas.engine.data.Dataset data = new io.caas.engine.data.Dataset("random", SAMPLE, x, null, 0);
+        for (String whitening : List.of("parallel", "sequential")) {
+            CompressionResult r = new TruncatedSvdMethod().compress(new CompressionTask(conv, Map.of("rank", 9,
+                    "convForm", "spatial", "whitening", whitening, "skipFirstAndLast", false, "onlyIfSmaller", false),
+                    Optional.of(data), Optional.empty()), ProgressListener.NONE);
+            assertThat(r.layers().get(0).note()).contains("output energy (spatial form), whitened (" + whitening);
+            float[][] expected = run(conv, x);
+            float[][] actual = run(r.compressed(), x);
+            for (int n = 0; n < 2; n++) {
+                assertThat(actual[n]).containsExactly(expected[n], within(1e-3f));
+            }
+        }
+        assertThatThrownBy(() -> new TruncatedSvdMethod().validate(Map.of("convForm", "diagonal"),
+                ModelInspector.inspect(conv))).hasMessageContaining("convForm must be one of [channels, spatial], "
+                + "got diagonal");
     }
 
     private CompressionResult compress(int rank) {

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
  *
  * <p>Run: {@code mvn -B -o -q -pl engine test -Pslow -Dtest=WhitenedFashionExportsBenchmarkTest}
  * ({@code -Dfashion.model=transformer-fashion.onnx} for the Transformer; default resnet-fashion.onnx)
- * ({@code -Dfashion.ratios=0.5,0.3}, "default" for svd's own size rule, {@code -Dfashion.whitening=none,sequential}, {@code -Dfashion.fineTuneSteps=0}
+ * ({@code -Dfashion.ratios=0.5,0.3}, "default" for svd's own size rule, {@code -Dfashion.convForm=spatial}, {@code -Dfashion.whitening=none,sequential}, {@code -Dfashion.fineTuneSteps=0}
  * to skip fine-tuning, {@code -Dfashion.fineTunedOnly=true} to skip the rows without it). Columns: setting,
  * parameters, top-1, p50 ms at batch 1 and 32, paired speed-up at batch 1 and 32, compression seconds.
  */
@@ -59,6 +59,7 @@ class WhitenedFashionExportsBenchmarkTest {
                         p.put("ratio", Double.parseDouble(ratio));
                     }
                     p.put("whitening", whitening);
+                    p.put("convForm", System.getProperty("fashion.convForm", "channels"));
                     p.put("fineTune", fineTune);
                     long t0 = System.nanoTime();
                     CompressionResult r = new TruncatedSvdMethod().compress(new CompressionTask(model, p,
