@@ -67,6 +67,11 @@ public record CompactSvd(DMatrixRMaj u, double[] sigma, DMatrixRMaj v) {
 
     /** Fraction of Σσ² the first r singular values hold. */
     public double energyAt(int r) {
+        return energyAt(sigma, r);
+    }
+
+    /** As {@link #energyAt(int)}, for singular values kept apart from their decomposition. */
+    public static double energyAt(double[] sigma, int r) {
         double total = 0;
         double kept = 0;
         for (int i = 0; i < sigma.length; i++) {

@@ -138,4 +138,23 @@ public final class GraphEdits {
         return ValueInfoProto.newBuilder().setName(t.getName()).setType(TypeProto.newBuilder().setTensorType(
                 TypeProto.Tensor.newBuilder().setElemType(t.getDataType()).setShape(shape))).build();
     }
+
+    /** A node's INTS attribute, or {@code fallback} where it has none (or an empty one). */
+    public static long[] ints(NodeProto node, String name, long[] fallback) {
+        for (AttributeProto a : node.getAttributeList()) {
+            if (a.getName().equals(name) && a.getIntsCount() > 0) {
+                return a.getIntsList().stream().mapToLong(Long::longValue).toArray();
+            }
+        }
+        return fallback;
+    }
+
+    /** An INTS attribute, for new nodes. */
+    public static AttributeProto intsAttribute(String name, long... values) {
+        AttributeProto.Builder b = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
+        for (long v : values) {
+            b.addInts(v);
+        }
+        return b.build();
+    }
 }

@@ -216,7 +216,7 @@ public final class LayerMatrix {
         return t;
     }
 
-    static float[] floats(double[] d) {
+    public static float[] floats(double[] d) {
         float[] f = new float[d.length];
         for (int i = 0; i < d.length; i++) {
             f[i] = (float) d[i];

@@ -111,22 +111,9 @@ public final class WhitenedSvd {
         }
     }
 
-    public int fullRank() {
-        return svd.fullRank();
-    }
-
     /** Singular values of Lᵀ·T, descending: σᵢ² is the output error that dropping term i adds. */
     public double[] singularValues() {
         return svd.sigma().clone();
-    }
-
-    /** Fraction of the (whitened) output energy the first r terms keep. */
-    public double energyAt(int r) {
-        return svd.energyAt(r);
-    }
-
-    public int rankForEnergy(double energy) {
-        return svd.rankForEnergy(energy);
     }
 
     /** The input-side factor L⁻ᵀ·U_r·√Σ_r (in × r), row-major. */

@@ -182,47 +182,31 @@ public final class FactorizedExport {
      * then a 1×kw conv into the original outputs carrying the horizontal ones, with the original bias.
      */
     private List<NodeProto> spatialConv(NodeProto node, Replacement r, String a, String b) {
-        long[] strides = ints(node, "strides", new long[] {1, 1});
-        long[] dilations = ints(node, "dilations", new long[] {1, 1});
-        long[] pads = ints(node, "pads", new long[] {0, 0, 0, 0});
+        long[] strides = GraphEdits.ints(node, "strides", new long[] {1, 1});
+        long[] dilations = GraphEdits.ints(node, "dilations", new long[] {1, 1});
+        long[] pads = GraphEdits.ints(node, "pads", new long[] {0, 0, 0, 0});
         String mid = unique(r.nodeName() + "/" + prefix + "_mid");
         NodeProto.Builder vertical = NodeProto.newBuilder().setOpType("Conv")
                 .setName(unique(r.nodeName() + "/" + prefix + "_vertical"))
                 .addInput(node.getInput(0)).addInput(a).addOutput(mid)
-                .addAttribute(intsAttr("kernel_shape", r.firstDims()[2], 1))
-                .addAttribute(intsAttr("strides", strides[0], 1))
-                .addAttribute(intsAttr("dilations", dilations[0], 1))
-                .addAttribute(intsAttr("pads", pads[0], 0, pads[2], 0));
+                .addAttribute(GraphEdits.intsAttribute("kernel_shape", r.firstDims()[2], 1))
+                .addAttribute(GraphEdits.intsAttribute("strides", strides[0], 1))
+                .addAttribute(GraphEdits.intsAttribute("dilations", dilations[0], 1))
+                .addAttribute(GraphEdits.intsAttribute("pads", pads[0], 0, pads[2], 0));
         NodeProto.Builder horizontal = NodeProto.newBuilder().setOpType("Conv")
                 .setName(unique(r.nodeName() + "/" + prefix + "_horizontal"))
                 .addInput(mid).addInput(b).addAllOutput(node.getOutputList())
-                .addAttribute(intsAttr("kernel_shape", 1, r.secondDims()[3]))
-                .addAttribute(intsAttr("strides", 1, strides[1]))
-                .addAttribute(intsAttr("dilations", 1, dilations[1]))
-                .addAttribute(intsAttr("pads", 0, pads[1], 0, pads[3]));
+                .addAttribute(GraphEdits.intsAttribute("kernel_shape", 1, r.secondDims()[3]))
+                .addAttribute(GraphEdits.intsAttribute("strides", 1, strides[1]))
+                .addAttribute(GraphEdits.intsAttribute("dilations", 1, dilations[1]))
+                .addAttribute(GraphEdits.intsAttribute("pads", 0, pads[1], 0, pads[3]));
         if (node.getInputCount() > 2 && !node.getInput(2).isEmpty()) {
             horizontal.addInput(node.getInput(2));
         }
         return List.of(vertical.build(), horizontal.build());
     }
 
-    /** An INTS attribute of the node with exactly {@code fallback.length} values, else the fallback. */
-    static long[] ints(NodeProto node, String name, long[] fallback) {
-        for (AttributeProto a : node.getAttributeList()) {
-            if (a.getName().equals(name) && a.getIntsCount() == fallback.length) {
-                return a.getIntsList().stream().mapToLong(Long::longValue).toArray();
-            }
-        }
-        return fallback;
-    }
 
-    private static AttributeProto intsAttr(String name, long... values) {
-        AttributeProto.Builder b = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
-        for (long v : values) {
-            b.addInts(v);
-        }
-        return b.build();
-    }
 
     private static AttributeProto oneByOne() {
         return AttributeProto.newBuilder().setName("kernel_shape").setType(AttributeProto.AttributeType.INTS)

@@ -1,32 +1,38 @@
 package io.caas.engine.compress.svd;
 
+import io.caas.engine.compress.CompactSvd;
+import java.util.function.IntFunction;
+
 /**
- * One layer's weight decomposed for truncation, plainly or whitened by its inputs: its spectrum, from which a rank
- * is chosen, and the two factors at a rank, laid out as the layers that replace it.
+ * One layer's weight decomposed for truncation, plainly or whitened by its inputs, in the channel or the spatial
+ * form: its spectrum, from which a rank is chosen, and the two factors at a rank, laid out as the layers that
+ * replace it.
+ *
+ * @param rows           the factorized matrix's first side; a rank costs rows + cols parameters
+ * @param cols           its second side
+ * @param singularValues descending; only read
+ * @param whitened       the spectrum is of the weight whitened by its inputs, so its energy is the output's
+ * @param energyOf       what the energy measures, for notes: the weight's, or its output's on calibration data
+ * @param factors        the replacement at a rank
  */
-interface LayerTruncation {
+record LayerTruncation(int rows, int cols, double[] singularValues, boolean whitened, String energyOf,
+                       IntFunction<FactorizedExport.Replacement> factors) {
 
-    /** The two sides of the factorized matrix, whose sum a rank costs per rank. */
-    int rows();
-
-    int cols();
-
-    int fullRank();
-
-    /** Descending. */
-    double[] singularValues();
+    int fullRank() {
+        return singularValues.length;
+    }
 
     /** Fraction of Σσ² the first r singular values hold. */
-    double energyAt(int r);
+    double energyAt(int r) {
+        return CompactSvd.energyAt(singularValues, r);
+    }
 
     /** Smallest r whose singular values hold at least {@code energy} of Σσ². */
-    int rankForEnergy(double energy);
+    int rankForEnergy(double energy) {
+        return CompactSvd.rankForEnergy(singularValues, energy);
+    }
 
-    /** Whether the spectrum is of the weight whitened by its inputs, whose energy is the output's. */
-    boolean whitened();
-
-    /** What the energy measures, for notes: the weight's, or its output's on calibration data. */
-    String energyOf();
-
-    FactorizedExport.Replacement replacement(int r);
+    FactorizedExport.Replacement replacement(int r) {
+        return factors.apply(r);
+    }
 }

@@ -20,22 +20,8 @@ final class LowRank {
         this.svd = CompactSvd.of(DMatrixRMaj.wrap(rows, cols, matrix));
     }
 
-    int fullRank() {
-        return svd.fullRank();
-    }
-
     double[] singularValues() {
         return svd.sigma().clone();
-    }
-
-    /** Smallest r whose singular values hold at least {@code energy} of the total Σσ². */
-    int rankForEnergy(double energy) {
-        return svd.rankForEnergy(energy);
-    }
-
-    /** Fraction of Σσ² the first r singular values hold. */
-    double energyAt(int r) {
-        return svd.energyAt(r);
     }
 
     /**

@@ -1,6 +1,8 @@
 package io.caas.engine.compress.svd;
 
+import io.caas.engine.compress.LayerMatrix;
 import io.caas.engine.compress.calibration.LayerInputs;
+import io.caas.engine.compress.calibration.WhitenedSvd;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.WeightedLayer;
@@ -11,10 +13,9 @@ import io.caas.engine.onnx.proto.Onnx.TensorProto;
 /**
  * A conv kernel W (out, in, kh, kw) as the (in·kh) × (out·kw) matrix M[(c,i), (o,j)] = W[o,c,i,j], whose rank-r
  * truncation is a kh×1 conv of r filters followed by a 1×kw conv (spatial SVD, Jaderberg et al. 2014): the best
- * such pair for the kernel in Frobenius norm.
+ * such pair for the kernel in Frobenius norm, or, whitened, for the layer's output on calibration data.
  */
-record SpatialFactors(LowRank svd, int in, int out, int kh, int kw, int nodeIndex, String name)
-        implements LayerTruncation {
+record SpatialFactors(int in, int out, int kh, int kw, int nodeIndex, String name) {
 
     /** An ungrouped 2-D conv with explicit (or no) padding and a kernel at least 2 wide both ways. */
     static boolean applies(WeightedLayer layer, NodeProto node) {
@@ -34,13 +35,31 @@ record SpatialFactors(LowRank svd, int in, int out, int kh, int kw, int nodeInde
         return true;
     }
 
-    static SpatialFactors of(WeightedLayer layer, int nodeIndex, TensorProto weight) {
-        int out = Math.toIntExact(weight.getDims(0));
-        int in = Math.toIntExact(weight.getDims(1));
-        int kh = Math.toIntExact(weight.getDims(2));
-        int kw = Math.toIntExact(weight.getDims(3));
-        return new SpatialFactors(new LowRank(kernelMatrix(weight), in * kh, out * kw), in, out, kh, kw, nodeIndex,
-                layer.node());
+    /** The plain spatial truncation of a conv's kernel. */
+    static LayerTruncation of(WeightedLayer layer, int nodeIndex, TensorProto weight) {
+        SpatialFactors f = layout(layer, nodeIndex, weight);
+        LowRank svd = new LowRank(kernelMatrix(weight), f.rows(), f.cols());
+        return new LayerTruncation(f.rows(), f.cols(), svd.singularValues(), false, "energy (spatial form)",
+                r -> f.laidOut(r, svd.left(r, 1), svd.right(r)));
+    }
+
+    /**
+     * The spatial truncation whitened by the moments of the conv's kh×1 column patches ({@link #columns}): the SVD
+     * of its kernel matrix weighted by what each column of the input carries.
+     */
+    static LayerTruncation whitened(WeightedLayer layer, int nodeIndex, TensorProto weight, LayerInputs patches,
+                                    String how) {
+        SpatialFactors f = layout(layer, nodeIndex, weight);
+        WhitenedSvd svd = WhitenedSvd.of(kernelMatrix(weight), f.rows(), f.cols(),
+                columns(patches, f.in(), f.kh(), f.kw()), WhitenedSvd.DAMPING);
+        return new LayerTruncation(f.rows(), f.cols(), svd.singularValues(), true,
+                "output energy (spatial form), " + how,
+                r -> f.laidOut(r, LayerMatrix.floats(svd.first(r)), LayerMatrix.floats(svd.second(r))));
+    }
+
+    private static SpatialFactors layout(WeightedLayer layer, int nodeIndex, TensorProto weight) {
+        return new SpatialFactors(Math.toIntExact(weight.getDims(1)), Math.toIntExact(weight.getDims(0)),
+                Math.toIntExact(weight.getDims(2)), Math.toIntExact(weight.getDims(3)), nodeIndex, layer.node());
     }
 
     /** The kernel (out, in, kh, kw) as M[(c,i), (o,j)], (in·kh) × (out·kw), row-major. */
@@ -91,62 +110,12 @@ record SpatialFactors(LowRank svd, int in, int out, int kh, int kw, int nodeInde
         return out;
     }
 
-    /** The replacement for factors of M: first (in·kh) × r, second r × (out·kw), row-major. */
-    FactorizedExport.Replacement replacement(int r, double[] first, double[] second) {
-        float[] left = new float[first.length];
-        float[] right = new float[second.length];
-        for (int i = 0; i < first.length; i++) {
-            left[i] = (float) first[i];
-        }
-        for (int i = 0; i < second.length; i++) {
-            right[i] = (float) second[i];
-        }
-        return laidOut(r, left, right);
-    }
-
-    @Override
-    public int rows() {
+    int rows() {
         return in * kh;
     }
 
-    @Override
-    public int cols() {
+    int cols() {
         return out * kw;
-    }
-
-    @Override
-    public int fullRank() {
-        return svd.fullRank();
-    }
-
-    @Override
-    public double[] singularValues() {
-        return svd.singularValues();
-    }
-
-    @Override
-    public double energyAt(int r) {
-        return svd.energyAt(r);
-    }
-
-    @Override
-    public int rankForEnergy(double energy) {
-        return svd.rankForEnergy(energy);
-    }
-
-    @Override
-    public boolean whitened() {
-        return false;
-    }
-
-    @Override
-    public String energyOf() {
-        return "energy (spatial form)";
-    }
-
-    @Override
-    public FactorizedExport.Replacement replacement(int r) {
-        return laidOut(r, svd.left(r, 1), svd.right(r));
     }
 
     /** left (in·kh) × r and right r × (out·kw) as the kh×1 and 1×kw convs' weights. */

@@ -358,7 +358,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             NodeProto node = model.getGraph().getNode(index);
             TensorProto weight = weights.get(layer.weight()).orElseThrow();
             factors.add(params.spatial() && SpatialFactors.applies(layer, node)
-                    ? SpatialFactors.of(layer, index, weight) : LayerFactors.of(layer, index, node, weight));
+                    ? SpatialFactors.of(layer, index, weight) : plainTruncation(layer, index, node, weight));
             progress.progress(share * factors.size() / (chosen.size() + 1), "decomposed " + factors.size() + " of "
                     + chosen.size() + " layers");
         }
@@ -392,7 +392,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                                        LayerSpeedCheck speed, ProgressListener progress, double share)
             throws InterruptedException {
         List<LayerMatrix> matrices = new ArrayList<>();
-        List<SpatialFactors> spatial = new ArrayList<>(); // the spatial form's layout, where it applies; else null
+        List<Boolean> spatial = new ArrayList<>(); // whether the layer takes the spatial form
         List<LayerProbe> probes = new ArrayList<>();
         for (WeightedLayer layer : chosen) {
             int index = nodeIndex.get(layer);
@@ -400,8 +400,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             TensorProto weight = weights.get(layer.weight()).orElseThrow();
             LayerMatrix m = LayerMatrix.of(layer, index, node, weight);
             matrices.add(m);
-            spatial.add(params.spatial() && SpatialFactors.applies(layer, node)
-                    ? SpatialFactors.of(layer, index, weight) : null);
+            spatial.add(params.spatial() && SpatialFactors.applies(layer, node));
             probes.add(LayerProbe.of(layer.node(), node, layer.weightShape(), m.in()));
         }
         String how = String.format(Locale.ROOT, "whitened (%s) on %d samples of '%s'", whitening.wireName(),
@@ -440,10 +439,11 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                 sequential.add(f);
                 sequentialRanks[i] = rank;
                 if (!leavesDense(params, rank, f, chosen.get(i))) {
+                    FactorizedExport.Replacement replacement = f.replacement(rank);
                     // a layer left dense for speed must be dense before the next layer is calibrated
-                    verdicts[i] = speed == null ? null : speed.check(f.replacement(rank));
+                    verdicts[i] = speed == null ? null : speed.check(replacement);
                     if (verdicts[i] == null || verdicts[i].faster()) {
-                        done.add(f.replacement(rank));
+                        done.add(replacement);
                     }
                 }
             }
@@ -455,17 +455,11 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         return new Factorized(sequential, sequentialRanks, verdicts);
     }
 
-    /** The layer's whitened truncation, in the spatial form where {@code spatial} lays it out. */
-    private static LayerTruncation whitenedLayer(LayerMatrix m, SpatialFactors spatial, Weights weights,
+    /** The layer's whitened truncation, in the spatial form where {@code spatial} says so. */
+    private static LayerTruncation whitenedLayer(LayerMatrix m, boolean spatial, Weights weights,
                                                  WeightedLayer layer, LayerInputs inputs, String how) {
-        if (spatial == null) {
-            return WhitenedLayer.of(m, inputs, how);
-        }
-        TensorProto weight = weights.get(layer.weight()).orElseThrow();
-        int in = spatial.in() * spatial.kh();
-        int out = spatial.out() * spatial.kw();
-        return new WhitenedSpatial(spatial, WhitenedSvd.of(SpatialFactors.kernelMatrix(weight), in, out,
-                SpatialFactors.columns(inputs, spatial.in(), spatial.kh(), spatial.kw()), WhitenedSvd.DAMPING), how);
+        return spatial ? SpatialFactors.whitened(layer, m.nodeIndex(), weights.get(layer.weight()).orElseThrow(),
+                inputs, how) : whitenedTruncation(m, inputs, how);
     }
 
     private static int[] ranks(SvdParameters params, ModelSummary summary, List<WeightedLayer> chosen,
@@ -541,178 +535,39 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                         : params.rule().name().toLowerCase(Locale.ROOT), 100 * svd.energyAt(rank), svd.energyOf());
     }
 
-    /** A layer's weight as the matrix to factorize, oriented so that the factors map directly onto layers. */
-    private record LayerFactors(LowRank svd, int rows, int cols, long[] weightShape, int nodeIndex, String name)
-            implements LayerTruncation {
-
-        static LayerFactors of(WeightedLayer layer, int nodeIndex, NodeProto node, TensorProto weight) {
+    /**
+     * A layer's own SVD, oriented so that the factors map directly onto layers: a conv's kernel as (out, in·kh·kw),
+     * whose first factor's rows become r filters of the original kernel size; a dense weight as {@link LayerMatrix}
+     * lays it out.
+     */
+    private static LayerTruncation plainTruncation(WeightedLayer layer, int nodeIndex, NodeProto node,
+                                                   TensorProto weight) {
+        if (layer.kind() == LayerKind.CONV) {
             float[] w = Tensors.toFloats(weight);
-            List<Long> dims = weight.getDimsList();
-            if (layer.kind() == LayerKind.CONV) {
-                // (out, in·kh·kw): the first factor's rows become r filters of the original kernel size
-                int out = Math.toIntExact(dims.get(0));
-                int rest = w.length / out;
-                return new LayerFactors(new LowRank(toDouble(w), out, rest), out, rest,
-                        dims.stream().mapToLong(Long::longValue).toArray(), nodeIndex, layer.node());
-            }
-            LayerMatrix m = LayerMatrix.of(layer, nodeIndex, node, weight);
-            return new LayerFactors(new LowRank(m.matrix(), m.in(), m.out()), m.in(), m.out(),
-                    new long[] {m.in(), m.out()}, nodeIndex, layer.node());
-        }
-
-        @Override
-        public int fullRank() {
-            return svd.fullRank();
-        }
-
-        @Override
-        public double[] singularValues() {
-            return svd.singularValues();
-        }
-
-        @Override
-        public double energyAt(int r) {
-            return svd.energyAt(r);
-        }
-
-        @Override
-        public int rankForEnergy(double energy) {
-            return svd.rankForEnergy(energy);
-        }
-
-        @Override
-        public boolean whitened() {
-            return false;
-        }
-
-        @Override
-        public String energyOf() {
-            return "energy";
-        }
-
-        @Override
-        public FactorizedExport.Replacement replacement(int r) {
-            if (weightShape.length == 4) {
-                // first: r filters (r, in, kh, kw) from √Σ·Vᵀ; second: 1×1 conv (out, r, 1, 1) from U·√Σ
-                return new FactorizedExport.Replacement(nodeIndex, name, svd.right(r),
-                        new long[] {r, weightShape[1], weightShape[2], weightShape[3]}, svd.left(r, 1),
-                        new long[] {rows, r, 1, 1});
-            }
-            return new FactorizedExport.Replacement(nodeIndex, name, svd.left(r, 1),
-                    new long[] {rows, r}, svd.right(r), new long[] {r, cols});
-        }
-
-        private static double[] toDouble(float[] w) {
-            double[] d = new double[w.length];
+            long[] dims = weight.getDimsList().stream().mapToLong(Long::longValue).toArray();
+            int out = Math.toIntExact(dims[0]);
+            int rest = w.length / out;
+            double[] m = new double[w.length];
             for (int i = 0; i < w.length; i++) {
-                d[i] = w[i];
+                m[i] = w[i];
             }
-            return d;
+            LowRank svd = new LowRank(m, out, rest);
+            // first: r filters (r, in, kh, kw) from √Σ·Vᵀ; second: 1×1 conv (out, r, 1, 1) from U·√Σ
+            return new LayerTruncation(out, rest, svd.singularValues(), false, "energy",
+                    r -> new FactorizedExport.Replacement(nodeIndex, layer.node(), svd.right(r),
+                            new long[] {r, dims[1], dims[2], dims[3]}, svd.left(r, 1), new long[] {out, r, 1, 1}));
         }
+        LayerMatrix m = LayerMatrix.of(layer, nodeIndex, node, weight);
+        LowRank svd = new LowRank(m.matrix(), m.in(), m.out());
+        return new LayerTruncation(m.in(), m.out(), svd.singularValues(), false, "energy",
+                r -> new FactorizedExport.Replacement(nodeIndex, layer.node(), svd.left(r, 1),
+                        new long[] {m.in(), r}, svd.right(r), new long[] {r, m.out()}));
     }
 
     /** A layer's weight whitened by its inputs: W (in × out) as {@link LayerMatrix} lays it out. */
-    private record WhitenedLayer(LayerMatrix matrix, WhitenedSvd svd, String how) implements LayerTruncation {
-
-        static WhitenedLayer of(LayerMatrix m, LayerInputs inputs, String how) {
-            return new WhitenedLayer(m, WhitenedSvd.of(m.matrix(), m.in(), m.out(), inputs, WhitenedSvd.DAMPING), how);
-        }
-
-        @Override
-        public int rows() {
-            return matrix.in();
-        }
-
-        @Override
-        public int cols() {
-            return matrix.out();
-        }
-
-        @Override
-        public int fullRank() {
-            return svd.fullRank();
-        }
-
-        @Override
-        public double[] singularValues() {
-            return svd.singularValues();
-        }
-
-        @Override
-        public double energyAt(int r) {
-            return svd.energyAt(r);
-        }
-
-        @Override
-        public int rankForEnergy(double energy) {
-            return svd.rankForEnergy(energy);
-        }
-
-        @Override
-        public boolean whitened() {
-            return true;
-        }
-
-        @Override
-        public String energyOf() {
-            return "output energy, " + how;
-        }
-
-        @Override
-        public FactorizedExport.Replacement replacement(int r) {
-            return matrix.twoFactors(r, svd.first(r), svd.second(r));
-        }
-    }
-
-    /**
-     * A conv in the spatial form whitened by its kh×1 column patches (see {@link SpatialFactors#columns}): the SVD
-     * of its kernel matrix M weighted by what each column of the input carries.
-     */
-    private record WhitenedSpatial(SpatialFactors layout, WhitenedSvd svd, String how) implements LayerTruncation {
-
-        @Override
-        public int rows() {
-            return layout.rows();
-        }
-
-        @Override
-        public int cols() {
-            return layout.cols();
-        }
-
-        @Override
-        public int fullRank() {
-            return svd.fullRank();
-        }
-
-        @Override
-        public double[] singularValues() {
-            return svd.singularValues();
-        }
-
-        @Override
-        public double energyAt(int r) {
-            return svd.energyAt(r);
-        }
-
-        @Override
-        public int rankForEnergy(double energy) {
-            return svd.rankForEnergy(energy);
-        }
-
-        @Override
-        public boolean whitened() {
-            return true;
-        }
-
-        @Override
-        public String energyOf() {
-            return "output energy (spatial form), " + how;
-        }
-
-        @Override
-        public FactorizedExport.Replacement replacement(int r) {
-            return layout.replacement(r, svd.first(r), svd.second(r));
-        }
+    private static LayerTruncation whitenedTruncation(LayerMatrix m, LayerInputs inputs, String how) {
+        WhitenedSvd svd = WhitenedSvd.of(m.matrix(), m.in(), m.out(), inputs, WhitenedSvd.DAMPING);
+        return new LayerTruncation(m.in(), m.out(), svd.singularValues(), true, "output energy, " + how,
+                r -> m.twoFactors(r, svd.first(r), svd.second(r)));
     }
 }

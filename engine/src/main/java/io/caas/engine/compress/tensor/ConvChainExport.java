@@ -65,12 +65,12 @@ final class ConvChainExport {
 
     /** The stage's kernel_shape and group, and the part of the original's strides, pads and dilations it takes. */
     private static List<AttributeProto> attributes(NodeProto node, ConvStage stage) {
-        long[] strides = ints(node, "strides", new long[] {1, 1});
-        long[] dilations = ints(node, "dilations", new long[] {1, 1});
-        long[] pads = ints(node, "pads", new long[] {0, 0, 0, 0});
+        long[] strides = GraphEdits.ints(node, "strides", new long[] {1, 1});
+        long[] dilations = GraphEdits.ints(node, "dilations", new long[] {1, 1});
+        long[] pads = GraphEdits.ints(node, "pads", new long[] {0, 0, 0, 0});
         String autoPad = autoPad(node);
         List<AttributeProto> out = new ArrayList<>();
-        out.add(intsAttr("kernel_shape", stage.dims()[2], stage.dims()[3]));
+        out.add(GraphEdits.intsAttribute("kernel_shape", stage.dims()[2], stage.dims()[3]));
         if (stage.group() != 1) {
             out.add(AttributeProto.newBuilder().setName("group").setType(AttributeProto.AttributeType.INT)
                     .setI(stage.group()).build());
@@ -80,18 +80,18 @@ final class ConvChainExport {
                 return out;
             }
             case ORIGINAL -> {
-                out.add(intsAttr("strides", strides));
-                out.add(intsAttr("dilations", dilations));
+                out.add(GraphEdits.intsAttribute("strides", strides));
+                out.add(GraphEdits.intsAttribute("dilations", dilations));
                 padding(out, autoPad, pads);
             }
             case VERTICAL -> {
-                out.add(intsAttr("strides", strides[0], 1));
-                out.add(intsAttr("dilations", dilations[0], 1));
+                out.add(GraphEdits.intsAttribute("strides", strides[0], 1));
+                out.add(GraphEdits.intsAttribute("dilations", dilations[0], 1));
                 padding(out, autoPad, new long[] {pads[0], 0, pads[2], 0});
             }
             case HORIZONTAL -> {
-                out.add(intsAttr("strides", 1, strides[1]));
-                out.add(intsAttr("dilations", 1, dilations[1]));
+                out.add(GraphEdits.intsAttribute("strides", 1, strides[1]));
+                out.add(GraphEdits.intsAttribute("dilations", 1, dilations[1]));
                 padding(out, autoPad, new long[] {0, pads[1], 0, pads[3]});
             }
         }
@@ -104,7 +104,7 @@ final class ConvChainExport {
             out.add(AttributeProto.newBuilder().setName("auto_pad").setType(AttributeProto.AttributeType.STRING)
                     .setS(com.google.protobuf.ByteString.copyFromUtf8(autoPad)).build());
         } else {
-            out.add(intsAttr("pads", pads));
+            out.add(GraphEdits.intsAttribute("pads", pads));
         }
     }
 
@@ -117,22 +117,7 @@ final class ConvChainExport {
         return "";
     }
 
-    private static long[] ints(NodeProto node, String name, long[] fallback) {
-        for (AttributeProto a : node.getAttributeList()) {
-            if (a.getName().equals(name) && a.getIntsCount() > 0) {
-                return a.getIntsList().stream().mapToLong(Long::longValue).toArray();
-            }
-        }
-        return fallback;
-    }
 
-    private static AttributeProto intsAttr(String name, long... values) {
-        AttributeProto.Builder b = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
-        for (long v : values) {
-            b.addInts(v);
-        }
-        return b.build();
-    }
 
     private String unique(String base) {
         return GraphEdits.unique(names, base);
