@@ -273,6 +273,13 @@ class TruncatedSvdMethodTest {
         assertThatThrownBy(() -> svd.validate(Map.of("calibrationSamples", 100_001), summary))
                 .hasMessageContaining("calibrationSamples must be at most 100000");
         svd.validate(Map.of("whitening", "Sequential", "calibrationSamples", 64), summary);
+        assertThatThrownBy(() -> svd.validate(Map.of("onlyIfFaster", "sometimes", "timingBatchSize", 0), summary))
+                .isInstanceOfSatisfying(InvalidParametersException.class, e -> assertThat(e.problems())
+                        .containsExactlyInAnyOrder("onlyIfFaster must be true or false, got sometimes",
+                                "timingBatchSize must be a whole number ≥ 1, got 0"));
+        assertThatThrownBy(() -> svd.validate(Map.of("timingBatchSize", 1025), summary))
+                .hasMessageContaining("timingBatchSize must be at most 1024");
+        svd.validate(Map.of("onlyIfFaster", true, "timingBatchSize", 8), summary);
     }
 
     @Test
