@@ -37,12 +37,16 @@ public record CaasProperties(String dataDir, List<String> roles, Storage storage
      * @param authFailuresPerMinute  rate at which one client address may keep presenting invalid tokens
      * @param authFailureBurst       invalid tokens one client address may present at once before it is refused
      *                               429 without the key being looked up
+     * @param minRequestBytesPerSecond pace below which a request body is cut off (408) once a window of waiting
+     *                               for it has passed; 0 turns the check off
+     * @param requestRateWindow      waiting time over which a request body's pace is judged
      */
     public record Limits(long maxUploadBytes, long maxTrainingSteps, java.time.Duration jobTimeout,
                          int maxActiveJobsPerTenant, int requestsPerMinute, int requestBurst,
                          long maxJsonBytes, int maxUploadsPerKey, int maxUploads,
                          int maxEventStreamsPerKey, int maxEventStreams,
-                         int authFailuresPerMinute, int authFailureBurst) {
+                         int authFailuresPerMinute, int authFailureBurst,
+                         long minRequestBytesPerSecond, java.time.Duration requestRateWindow) {
     }
 
     /**

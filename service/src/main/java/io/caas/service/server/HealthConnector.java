@@ -39,7 +39,6 @@ public class HealthConnector implements WebServerFactoryCustomizer<TomcatServlet
 
     @Override
     public void customize(TomcatServletWebServerFactory factory) {
-        factory.addContextValves(new DiscardUnreadBodyValve());
         if (port < 0) {
             return;
         }
