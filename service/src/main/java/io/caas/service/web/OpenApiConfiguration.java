@@ -68,6 +68,11 @@ class OpenApiConfiguration {
             op.getResponses().addApiResponse("413", problem("The JSON body is over caas.limits.max-json-bytes "
                     + "(request-too-large; limitBytes is the limit)"));
         }
+        if (!bodyTypes.isEmpty()) {
+            op.getResponses().addApiResponse("408", problem("The body arrived slower than "
+                    + "caas.limits.min-request-bytes-per-second over a window of waiting for it (request-timeout; "
+                    + "minimumBytesPerSecond is the minimum); the connection is closed"));
+        }
         String cap = null;
         if (bodyTypes.contains("multipart/form-data") || bodyTypes.contains("application/octet-stream")) {
             cap = "this API key or the service has as many uploads in progress as allowed (too-many-uploads)";
@@ -105,6 +110,8 @@ class OpenApiConfiguration {
                 .addProperty("limitBytes", new IntegerSchema().format("int64"))
                 .addProperty("operators", new io.swagger.v3.oas.models.media.ArraySchema().items(new StringSchema()))
                 .addProperty("reference", new StringSchema())
+                .addProperty("minimumBytesPerSecond", new IntegerSchema().format("int64")
+                        .description("the pace a request body must keep (request-timeout)"))
                 .addProperty("limit", new IntegerSchema().description("the limit that was reached (too-many-jobs, "
                         + "too-many-uploads, too-many-streams)"));
     }
