@@ -59,7 +59,7 @@ class BearerTokenFilter extends OncePerRequestFilter {
         Optional<Authentication> caller = operator(token);
         if (caller.isEmpty() && !token.isEmpty()) {
             String address = request.getRemoteAddr();
-            long waitNanos = failures.waitNanos(address);
+            long waitNanos = failures.waitNanos(address, token);
             if (waitNanos > 0) {
                 throttle(request, response, waitNanos);
                 return;
@@ -75,7 +75,9 @@ class BearerTokenFilter extends OncePerRequestFilter {
                 return;
             }
             if (caller.isEmpty()) {
-                failures.failed(address);
+                failures.failed(address, token);
+            } else {
+                failures.succeeded(token);
             }
         }
         if (caller.isEmpty()) {
@@ -109,8 +111,8 @@ class BearerTokenFilter extends OncePerRequestFilter {
         long seconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(waitNanos + 999_999_999L));
         response.setHeader(HttpHeaders.RETRY_AFTER, String.valueOf(seconds));
         ProblemResponses.write(request, response, HttpStatus.TOO_MANY_REQUESTS, ProblemTypes.RATE_LIMITED,
-                "Too many requests", "too many invalid tokens from this address; no token from it is checked "
-                        + "for " + seconds + " s");
+                "Too many requests", "too many invalid tokens from this address; no new token from it is "
+                        + "checked for " + seconds + " s");
     }
 
     private static Authentication as(Object principal, String role) {

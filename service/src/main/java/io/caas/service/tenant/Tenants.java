@@ -95,7 +95,8 @@ public class Tenants {
                 .map(k -> new Caller(k.tenantId(), k.id(), k.name()));
     }
 
-    static String hash(String secret) {
+    /** The SHA-256 of a key, as stored: what may be kept in memory of a key instead of the key itself. */
+    public static String hash(String secret) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                     .digest(secret.getBytes(StandardCharsets.UTF_8)));

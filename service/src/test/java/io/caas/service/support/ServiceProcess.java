@@ -109,7 +109,7 @@ public final class ServiceProcess implements AutoCloseable {
         }
     }
 
-    private static int freePort() {
+    public static int freePort() {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         } catch (IOException e) {
