@@ -22,7 +22,15 @@ final class ElementwiseOps {
         r.put("Pow", ElementwiseOps::pow);
         r.put("Neg", unary(NDArray::neg));
         r.put("Sqrt", unary(NDArray::sqrt));
+        r.put("Exp", unary(NDArray::exp));
+        r.put("Log", unary(NDArray::log));
+        r.put("Abs", unary(NDArray::abs));
+        r.put("Reciprocal", unary(x -> x.getManager().ones(new ai.djl.ndarray.types.Shape(), x.getDataType(),
+                x.getDevice()).div(x)));
+        r.put("Floor", unary(NDArray::floor));
+        r.put("Ceil", unary(NDArray::ceil));
         r.put("Max", ElementwiseOps::max);
+        r.put("Min", ElementwiseOps::min);
         r.put("Relu", unary(Activation::relu));
         r.put("Sigmoid", unary(Activation::sigmoid));
         r.put("Tanh", unary(NDArray::tanh));
@@ -76,6 +84,14 @@ final class ElementwiseOps {
         NDArray y = c.in(0);
         for (int i = 1; i < c.inputCount(); i++) {
             y = y.maximum(c.in(i));
+        }
+        return new NDList(y);
+    }
+
+    private static NDList min(OpCall c) {
+        NDArray y = c.in(0);
+        for (int i = 1; i < c.inputCount(); i++) {
+            y = y.minimum(c.in(i));
         }
         return new NDList(y);
     }

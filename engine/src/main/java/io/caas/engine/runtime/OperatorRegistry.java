@@ -15,6 +15,8 @@ public final class OperatorRegistry {
         NeuralOps.register(r);
         ShapeOps.register(r);
         TensorOps.register(r);
+        ReductionOps.register(r);
+        LogicOps.register(r);
         ResamplingOps.register(r);
         EinsumOp.register(r);
         DftOp.register(r);

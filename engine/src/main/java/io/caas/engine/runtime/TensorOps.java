@@ -12,7 +12,7 @@ import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import java.util.Arrays;
 import java.util.Map;
 
-/** Selection, type conversion, reductions, constants and the inference-time no-ops. */
+/** Selection, type conversion, constants and the inference-time no-ops. */
 final class TensorOps {
 
     private TensorOps() {
@@ -21,8 +21,6 @@ final class TensorOps {
     static void register(Map<String, Operator> r) {
         r.put("Where", c -> new NDList(NDArrays.where(c.in(0).toType(DataType.BOOLEAN, false), c.in(1), c.in(2))));
         r.put("Cast", TensorOps::cast);
-        r.put("ReduceMean", c -> reduce(c, true));
-        r.put("ReduceSum", c -> reduce(c, false));
         r.put("Dropout", TensorOps::dropout);
         r.put("Identity", c -> new NDList(c.in(0)));
         r.put("Constant", TensorOps::constant);
@@ -33,31 +31,6 @@ final class TensorOps {
         DataType to = NDTensors.toDjl((int) c.attrInt("to", 0));
         NDArray x = c.in(0);
         return new NDList(x.getDataType() == to ? x : x.toType(to, false));
-    }
-
-    /** Axes: attribute, except ReduceSum from opset 13 (and ReduceMean from 18) where they are an input. */
-    private static NDList reduce(OpCall c, boolean mean) {
-        NDArray x = c.in(0);
-        int rank = x.getShape().dimension();
-        long since = mean ? 18 : 13;
-        long[] axes = c.opset() < since ? c.attrInts("axes") : (c.has(1) ? c.longs(1) : null);
-        boolean keep = c.attrInt("keepdims", 1) != 0;
-        if (axes == null || axes.length == 0) {
-            if (c.attrInt("noop_with_empty_axes", 0) != 0) {
-                return new NDList(x);
-            }
-            axes = Arrays.stream(Axes.all(rank)).asLongStream().toArray();
-        }
-        int[] a = Axes.normalize(axes, rank);
-        if (a.length == 0) {
-            return new NDList(x);
-        }
-        if (mean) {
-            boolean integer = x.getDataType().isInteger();
-            NDArray y = Axes.mean(integer ? x.toType(DataType.FLOAT64, false) : x, a, keep);
-            return new NDList(integer ? y.toType(x.getDataType(), false) : y);
-        }
-        return new NDList(x.sum(a, keep));
     }
 
     /**

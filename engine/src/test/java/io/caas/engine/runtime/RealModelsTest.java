@@ -189,16 +189,20 @@ class RealModelsTest {
         ModelProto embedding = OnnxModels.read(TestData.require(WAKEWORD + "embedding_model.onnx"));
         float[] audio = audio(56000);
         List<Input> melInput = List.of(Input.of("input", audio, 1, audio.length));
-        List<String> unsupported = unsupportedOps(mel);
-        if (unsupported.isEmpty()) {
-            assertThat(compare("openWakeWord melspectrogram", mel, melInput)).isLessThanOrEqualTo(1e-3);
-        } else {
-            System.out.println("openWakeWord melspectrogram uses unsupported operators " + unsupported);
-            assertThatThrownBy(() -> OnnxInterpreter.load(mel, Device.cpu()))
-                    .isInstanceOf(UnsupportedOperatorException.class).hasMessageContaining("is not supported");
+        assertThat(unsupportedOps(mel)).as("melspectrogram's operators (Log, ReduceMax among them)").isEmpty();
+        // Its output is in decibels (tens in magnitude), so float32 rounding alone is ~1e-5 absolute: within 1e-4
+        // of the output's scale, as the other models are within 1e-4 of theirs (of order 1).
+        List<float[]> ort = runOrt(mel, melInput);
+        double scale = 0;
+        for (float v : ort.get(0)) {
+            scale = Math.max(scale, Math.abs(v));
         }
-        // The mel frames come from ONNX Runtime either way, so both sides see the same embedding input.
-        float[] spec = runOrt(mel, melInput).get(0);
+        double melDiff = compare("openWakeWord melspectrogram", mel, melInput);
+        System.out.printf("openWakeWord melspectrogram: outputs up to %.1f in magnitude, diff %.2e of that%n", scale,
+                melDiff / scale);
+        assertThat(melDiff).isLessThanOrEqualTo(TOLERANCE * Math.max(1, scale));
+        // The mel frames come from ONNX Runtime, so both sides see the same embedding input.
+        float[] spec = ort.get(0);
         int frames = spec.length / 32;
         int windows = 34;
         float[] emb = new float[windows * 76 * 32];
@@ -223,7 +227,7 @@ class RealModelsTest {
         }
         // hey_jarvis wraps its head in an If node (control flow), which the interpreter refuses by name.
         ModelProto jarvis = OnnxModels.read(TestData.require(WAKEWORD + "hey_jarvis_v0.1.onnx"));
-        assertThat(unsupportedOps(jarvis)).containsExactly("GreaterOrEqual", "If");
+        assertThat(unsupportedOps(jarvis)).containsExactly("If");
         assertThatThrownBy(() -> OnnxInterpreter.load(jarvis, Device.cpu()))
                 .isInstanceOf(UnsupportedOperatorException.class).hasMessageContaining("is not supported");
     }
