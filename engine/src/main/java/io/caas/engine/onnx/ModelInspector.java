@@ -44,9 +44,7 @@ public final class ModelInspector {
         for (int i = 0; i < graph.getNodeCount(); i++) {
             NodeProto node = graph.getNode(i);
             opCounts.merge(node.getOpType(), 1, Integer::sum);
-            if (!SupportedOperators.isSupported(node.getDomain(), node.getOpType())) {
-                unsupported.add(node.getDomain().isEmpty() ? node.getOpType() : node.getDomain() + "." + node.getOpType());
-            }
+            addUnsupported(node, unsupported);
             BilinearForm form = bilinear.get(i);
             if (form != null) {
                 // a bilinear MatMul pattern's projection is not a dense layer of its own: it is listed once, whole
@@ -70,6 +68,18 @@ public final class ModelInspector {
         return new ModelSummary(model.getIrVersion(), defaultOpset(model), model.getProducerName(), graph.getName(),
                 inputs, outputs, parameters, weightBytes, graph.getNodeCount(), opCounts, layers,
                 List.copyOf(unsupported));
+    }
+
+    /** The node's operator and those of its subgraphs (If branches, Loop bodies), where the interpreter lacks them. */
+    private static void addUnsupported(NodeProto node, Set<String> unsupported) {
+        if (!SupportedOperators.isSupported(node.getDomain(), node.getOpType())) {
+            unsupported.add(node.getDomain().isEmpty() ? node.getOpType() : node.getDomain() + "." + node.getOpType());
+        }
+        for (var attribute : node.getAttributeList()) {
+            if (attribute.hasG()) {
+                attribute.getG().getNodeList().forEach(n -> addUnsupported(n, unsupported));
+            }
+        }
     }
 
     /** The name a node is known by in reports and method parameters; exporters often leave names empty. */

@@ -52,8 +52,16 @@ public final class OnnxBlock extends AbstractBlock {
     private final int[] outputSlots;
     private final List<String> outputNames;
 
-    /** One node to run: slot -1 for an omitted optional input or output (an empty name). */
-    private record Step(OnnxNode node, Operator operator, long opset, int[] inputs, int[] outputs) {
+    /**
+     * One node to run: slot -1 for an omitted optional input or output (an empty name); the plans of its
+     * subgraphs by attribute name.
+     */
+    private record Step(OnnxNode node, Operator operator, long opset, int[] inputs, int[] outputs,
+                        Map<String, Plan> subplans) {
+    }
+
+    /** A subgraph resolved like the main graph: its steps, and the slots of its formal inputs and of its outputs. */
+    private record Plan(List<Step> steps, int[] inputs, int[] outputs) {
     }
 
     OnnxBlock(OnnxGraph graph, NDManager manager) {
@@ -76,20 +84,29 @@ public final class OnnxBlock extends AbstractBlock {
         inputSlots = slots.of(graph.inputs().stream().map(ValueInfo::name).toList());
         constantSlots = slots.of(constants.keySet());
         parameterSlots = slots.of(parameters.keySet());
-        for (OnnxNode node : graph.nodes()) {
-            if (!graph.isFolded(node)) {
-                long opset = graph.opsets().getOrDefault(node.domain().equals("ai.onnx") ? "" : node.domain(), graph.opset());
-                plan.add(new Step(node, OperatorRegistry.forNode(node), opset, slots.of(node.inputs()),
-                        slots.of(node.outputs())));
-            }
-        }
+        plan.addAll(steps(graph.nodes()));
         outputNames = graph.outputs().stream().map(ValueInfo::name).toList();
         outputSlots = slots.of(outputNames);
     }
 
+    private List<Step> steps(List<OnnxNode> nodes) {
+        List<Step> steps = new ArrayList<>();
+        for (OnnxNode node : nodes) {
+            if (!graph.isFolded(node)) {
+                long opset = graph.opsets().getOrDefault(node.domain().equals("ai.onnx") ? "" : node.domain(), graph.opset());
+                Map<String, Plan> subplans = new HashMap<>();
+                node.subgraphs().forEach((attribute, g) -> subplans.put(attribute,
+                        new Plan(steps(g.nodes()), slots.of(g.inputs()), slots.of(g.outputs()))));
+                steps.add(new Step(node, OperatorRegistry.forNode(node), opset, slots.of(node.inputs()),
+                        slots.of(node.outputs()), Map.copyOf(subplans)));
+            }
+        }
+        return steps;
+    }
+
     private static Set<String> learnableWeights(OnnxGraph graph) {
         Map<String, Boolean> dataUse = new HashMap<>();
-        for (OnnxNode node : graph.nodes()) {
+        for (OnnxNode node : (Iterable<OnnxNode>) graph.allNodes()::iterator) {
             Set<Integer> fixed = STATIC_INPUTS.getOrDefault(node.opType(), Set.of());
             for (int i = 0; i < node.inputs().size(); i++) {
                 dataUse.merge(node.inputs().get(i), !fixed.contains(i), Boolean::logicalOr);
@@ -206,7 +223,8 @@ public final class OnnxBlock extends AbstractBlock {
         }
         NDList out;
         try {
-            out = step.operator().apply(new OpCall(node, step.opset(), Arrays.asList(args), scratch));
+            out = step.operator().apply(new OpCall(node, step.opset(), Arrays.asList(args), scratch,
+                    (attribute, inputs) -> runPlan(step.subplans().get(attribute), inputs, values, scratch)));
         } catch (UnsupportedOperatorException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -217,6 +235,31 @@ public final class OnnxBlock extends AbstractBlock {
                 values[step.outputs()[i]] = out.get(i);
             }
         }
+    }
+
+    /**
+     * A subgraph's pass: it writes into the same slots as the graph around it (its values are named apart), so
+     * it reads outer values directly, and gradients flow through it like through any node.
+     */
+    private NDList runPlan(Plan plan, List<NDArray> inputs, NDArray[] values, NDManager scratch) {
+        if (inputs.size() != plan.inputs().length) {
+            throw new IllegalArgumentException("the subgraph takes " + plan.inputs().length + " inputs, got "
+                    + inputs.size());
+        }
+        for (int i = 0; i < inputs.size(); i++) {
+            values[plan.inputs()[i]] = inputs.get(i);
+        }
+        for (Step step : plan.steps()) {
+            run(step, values, scratch);
+        }
+        NDList out = new NDList();
+        for (int slot : plan.outputs()) {
+            if (slot < 0 || values[slot] == null) {
+                throw new IllegalStateException("a subgraph output is not computed");
+            }
+            out.add(values[slot]);
+        }
+        return out;
     }
 
     /** Shapes by running the graph once on zeros: ONNX shapes are often symbolic, so this is the reliable way. */

@@ -19,11 +19,7 @@ public final class OnnxInterpreter {
      */
     public static InterpretedModel load(ModelProto model, Device device) {
         OnnxGraph graph = OnnxGraph.of(model);
-        for (OnnxNode node : graph.nodes()) {
-            if (!graph.isFolded(node)) {
-                OperatorRegistry.forNode(node);
-            }
-        }
+        graph.allNodes().filter(node -> !graph.isFolded(node)).forEach(OperatorRegistry::forNode);
         ConvolutionBackend.ensureCorrect(device);
         NDManager manager = NDManager.newBaseManager(device, ENGINE);
         try {

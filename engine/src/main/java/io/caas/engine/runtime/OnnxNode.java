@@ -9,18 +9,30 @@ import java.util.Map;
 
 /**
  * One node of the graph. Input names may be empty: ONNX marks an omitted optional input that way.
+ *
+ * @param subgraphs the graphs in its attributes (an If's branches, a Loop's body), by attribute name
  */
 public record OnnxNode(String name, String opType, String domain, List<String> inputs, List<String> outputs,
-                       Map<String, AttributeProto> attributes) {
+                       Map<String, AttributeProto> attributes, Map<String, OnnxSubgraph> subgraphs) {
 
     static OnnxNode of(NodeProto n, int index) {
         Map<String, AttributeProto> attrs = new LinkedHashMap<>();
+        Map<String, OnnxSubgraph> subgraphs = new LinkedHashMap<>();
         for (AttributeProto a : n.getAttributeList()) {
             attrs.put(a.getName(), a);
+            if (a.hasG()) {
+                subgraphs.put(a.getName(), OnnxSubgraph.of(a.getG()));
+            }
         }
         String name = n.getName().isEmpty() ? "#" + index + " (" + n.getOpType() + ")" : n.getName();
         return new OnnxNode(name, n.getOpType(), n.getDomain(), List.copyOf(n.getInputList()),
-                List.copyOf(n.getOutputList()), attrs);
+                List.copyOf(n.getOutputList()), attrs, Map.copyOf(subgraphs));
+    }
+
+    /** This node and every node of its subgraphs, at any depth. */
+    public java.util.stream.Stream<OnnxNode> withNested() {
+        return java.util.stream.Stream.concat(java.util.stream.Stream.of(this), subgraphs.values().stream()
+                .flatMap(g -> g.nodes().stream()).flatMap(OnnxNode::withNested));
     }
 
     public boolean has(String attr) {

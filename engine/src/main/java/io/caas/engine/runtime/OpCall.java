@@ -1,6 +1,7 @@
 package io.caas.engine.runtime;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import java.util.List;
 
@@ -11,12 +12,37 @@ public final class OpCall {
     private final long opset;
     private final List<NDArray> inputs;
     private final NDManager manager;
+    private final SubgraphRunner subgraphs;
+
+    /** Runs one of the node's subgraphs in the scope of the node: its formal inputs bound, its outputs returned. */
+    @FunctionalInterface
+    interface SubgraphRunner {
+        NDList run(String attribute, List<NDArray> inputs);
+    }
 
     OpCall(OnnxNode node, long opset, List<NDArray> inputs, NDManager manager) {
+        this(node, opset, inputs, manager, (attribute, in) -> {
+            throw new IllegalStateException(node.describe() + " has no subgraph runner");
+        });
+    }
+
+    OpCall(OnnxNode node, long opset, List<NDArray> inputs, NDManager manager, SubgraphRunner subgraphs) {
         this.node = node;
         this.opset = opset;
         this.inputs = inputs;
         this.manager = manager;
+        this.subgraphs = subgraphs;
+    }
+
+    /**
+     * Runs the subgraph in attribute {@code attribute} on the autograd tape of this pass: its nodes see every
+     * value computed so far, its formal inputs are {@code inputs}; returns its outputs in order.
+     */
+    public NDList runSubgraph(String attribute, List<NDArray> inputs) {
+        if (!node.subgraphs().containsKey(attribute)) {
+            throw new IllegalArgumentException(node.describe() + " has no graph attribute '" + attribute + "'");
+        }
+        return subgraphs.run(attribute, inputs);
     }
 
     public OnnxNode node() {

@@ -17,6 +17,7 @@ public final class OperatorRegistry {
         TensorOps.register(r);
         ReductionOps.register(r);
         LogicOps.register(r);
+        ControlFlowOps.register(r);
         ResamplingOps.register(r);
         EinsumOp.register(r);
         DftOp.register(r);

@@ -93,15 +93,28 @@ class ConformanceTest {
         assertThat(unexplained).as("failing cases without a reason in expected-fail.txt").isEmpty();
     }
 
-    /** All nodes in the default domain with a registered operator; every graph input and output a tensor. */
+    /** All nodes, subgraphs' too, in the default domain with a registered operator; graph inputs and outputs tensors. */
     static boolean eligible(ModelProto model) {
-        for (NodeProto n : model.getGraph().getNodeList()) {
-            if (!SupportedOperators.isSupported(n.getDomain(), n.getOpType())) {
-                return false;
-            }
+        if (!allSupported(model.getGraph())) {
+            return false;
         }
         return model.getGraph().getInputList().stream().allMatch(v -> v.getType().hasTensorType())
                 && model.getGraph().getOutputList().stream().allMatch(v -> v.getType().hasTensorType());
+    }
+
+    /** Subgraphs (If branches, Loop bodies) included. */
+    private static boolean allSupported(io.caas.engine.onnx.proto.Onnx.GraphProto graph) {
+        for (NodeProto n : graph.getNodeList()) {
+            if (!SupportedOperators.isSupported(n.getDomain(), n.getOpType())) {
+                return false;
+            }
+            for (var a : n.getAttributeList()) {
+                if (a.hasG() && !allSupported(a.getG())) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     private static Outcome runCase(String name, Path dir, ModelProto model, NDManager parent) throws IOException {

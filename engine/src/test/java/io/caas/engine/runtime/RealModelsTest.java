@@ -225,12 +225,32 @@ class RealModelsTest {
             assertThat(compare("openWakeWord " + head, model, List.of(Input.of(in.getName(), last, 1, frameCount, 96))))
                     .isLessThanOrEqualTo(TOLERANCE);
         }
-        // hey_jarvis wraps its head in an If node (control flow), which the interpreter refuses by name.
+        // hey_jarvis runs a verifier head in an If branch when its first head fires: both branches compared.
         ModelProto jarvis = OnnxModels.read(TestData.require(WAKEWORD + "hey_jarvis_v0.1.onnx"));
-        assertThat(unsupportedOps(jarvis)).containsExactly("If");
-        assertThatThrownBy(() -> OnnxInterpreter.load(jarvis, Device.cpu()))
-                .isInstanceOf(UnsupportedOperatorException.class).hasMessageContaining("is not supported");
+        long jarvisFrames = jarvis.getGraph().getInput(0).getType().getTensorType().getShape().getDim(1).getDimValue();
+        float[] last = java.util.Arrays.copyOfRange(features, (int) ((windows - jarvisFrames) * 96), windows * 96);
+        java.util.Set<Boolean> taken = new java.util.HashSet<>();
+        for (float factor : new float[] {1, 40, -40}) { // far from the data, the first head goes to 0 or 1
+            float[] in = last.clone();
+            for (int i = 0; i < in.length; i++) {
+                in[i] *= factor;
+            }
+            List<Input> input = List.of(Input.of("x.1", in, 1, jarvisFrames, 96));
+            assertThat(compare("openWakeWord hey_jarvis, features x " + factor, jarvis, input))
+                    .isLessThanOrEqualTo(TOLERANCE);
+            taken.add(firstHeadFires(jarvis, in, jarvisFrames));
+        }
+        assertThat(taken).as("both branches of the If taken").containsExactlyInAnyOrder(true, false);
     }
+
+    /** The If's condition, read from the interpreter's intermediate values. */
+    private static boolean firstHeadFires(ModelProto jarvis, float[] in, long frames) {
+        try (InterpretedModel m = OnnxInterpreter.load(jarvis, Device.cpu()); NDManager sub = nd.newSubManager()) {
+            NDArray cond = m.values(new NDList(sub.create(in, new Shape(1, frames, 96))), List.of("onnx::If_52")).get(0);
+            return cond.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray()[0] != 0;
+        }
+    }
+
 
     static List<String> unsupportedOps(ModelProto model) {
         TreeSet<String> ops = new TreeSet<>();

@@ -1,0 +1,89 @@
+package io.caas.engine.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import io.caas.engine.TestData;
+import io.caas.engine.onnx.OnnxModels;
+import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Gradients through control flow, on openWakeWord's hey_jarvis: its verifier head (two Gemms and their layer
+ * norms) exists only inside the then-branch of an If that the first head's score decides. Fine-tuning must reach
+ * the verifier's weights when that branch is taken, and leave them alone when it is not.
+ */
+class ControlFlowTest {
+
+    private static final String JARVIS = "openwakeword/package/models/hey_jarvis_v0.1.onnx";
+    private static final String VERIFIER_WEIGHT = "verifier_model.1.weight";
+    private static final String FIRST_HEAD_WEIGHT = "model.1.weight";
+
+    @Test
+    void weightsInsideABranchAreParametersAndGetGradientsExactlyWhenItIsTaken() throws Exception {
+        ModelProto jarvis = OnnxModels.read(TestData.require(JARVIS));
+        long frames = jarvis.getGraph().getInput(0).getType().getTensorType().getShape().getDim(1).getDimValue();
+        try (InterpretedModel m = OnnxInterpreter.load(jarvis, Device.cpu());
+             NDManager nd = NDManager.newBaseManager(Device.cpu(), OnnxInterpreter.ENGINE)) {
+            assertThat(m.block().weightParameters()).as("weights read only inside the branch are learnable")
+                    .containsKeys(VERIFIER_WEIGHT, FIRST_HEAD_WEIGHT);
+            NDArray fires = null;
+            NDArray quiet = null;
+            Random rnd = new Random(7);
+            for (int tries = 0; tries < 200 && (fires == null || quiet == null); tries++) {
+                float[] x = new float[(int) frames * 96];
+                float scale = (float) Math.pow(10, rnd.nextInt(4)) * (rnd.nextBoolean() ? 1 : -1);
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) rnd.nextGaussian() * scale;
+                }
+                NDArray input = nd.create(x, new Shape(1, frames, 96));
+                boolean cond = m.values(new NDList(input), List.of("onnx::If_52")).get(0)
+                        .toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray()[0] != 0;
+                if (cond && fires == null) {
+                    fires = input;
+                } else if (!cond && quiet == null) {
+                    quiet = input;
+                }
+            }
+            assertThat(fires).as("an input that takes the then-branch").isNotNull();
+            assertThat(quiet).as("an input that takes the else-branch").isNotNull();
+
+            assertThat(gradientNorms(m, fires)).as("then-branch: [verifier, first head]")
+                    .satisfies(g -> assertThat(g[0]).isPositive());
+            double[] elseBranch = gradientNorms(m, quiet);
+            assertThat(elseBranch[0]).as("else-branch: the verifier took no part").isZero();
+            assertThat(elseBranch[1]).as("else-branch: the first head's weights are the output").isPositive();
+        }
+    }
+
+    /** |grad| of the verifier's and the first head's first weight after one backward pass of the output. */
+    private static double[] gradientNorms(InterpretedModel m, NDArray input) {
+        Parameter verifier = m.block().weightParameters().get(VERIFIER_WEIGHT);
+        Parameter first = m.block().weightParameters().get(FIRST_HEAD_WEIGHT);
+        for (Parameter p : List.of(verifier, first)) {
+            if (p.getArray().hasGradient()) {
+                p.getArray().getGradient().subi(p.getArray().getGradient());
+            }
+        }
+        try (GradientCollector gc = Engine.getEngine(OnnxInterpreter.ENGINE).newGradientCollector()) {
+            NDArray y = m.block().forward(new ParameterStore(input.getManager(), false), new NDList(input), true)
+                    .singletonOrThrow();
+            gc.backward(y.sum());
+        }
+        return new double[] {norm(verifier), norm(first)};
+    }
+
+    private static double norm(Parameter p) {
+        return p.getArray().hasGradient() ? p.getArray().getGradient().abs().sum().getFloat() : 0;
+    }
+}
