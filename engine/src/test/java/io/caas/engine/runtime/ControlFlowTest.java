@@ -13,6 +13,10 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.caas.engine.TestData;
 import io.caas.engine.onnx.OnnxModels;
+import io.caas.engine.onnx.Tensors;
+import io.caas.engine.onnx.proto.Onnx.AttributeProto;
+import io.caas.engine.onnx.proto.Onnx.GraphProto;
+import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import java.util.List;
 import java.util.Random;
@@ -85,5 +89,51 @@ class ControlFlowTest {
 
     private static double norm(Parameter p) {
         return p.getArray().hasGradient() ? p.getArray().getGradient().abs().sum().getFloat() : 0;
+    }
+
+    /**
+     * y = x·W·W·W through a Loop of three trips whose body multiplies its carried value by the outer-scope W:
+     * the gradient W gets through the loop equals the one PyTorch computes for the unrolled product.
+     */
+    @Test
+    void gradientsFlowThroughEveryIterationOfALoop() {
+        Random rnd = new Random(3);
+        GraphProto body = GraphProto.newBuilder().setName("body")
+                .addNode(TinyModels.node("MatMul", new String[] {"v_in", "W"}, new String[] {"v_out"}))
+                .addNode(TinyModels.node("Identity", new String[] {"cond_in"}, new String[] {"cond_out"}))
+                .addInput(TinyModels.tensor("i", TensorProto.DataType.INT64_VALUE))
+                .addInput(TinyModels.tensor("cond_in", TensorProto.DataType.BOOL_VALUE))
+                .addInput(TinyModels.floatTensor("v_in", 2, 3))
+                .addOutput(TinyModels.tensor("cond_out", TensorProto.DataType.BOOL_VALUE))
+                .addOutput(TinyModels.floatTensor("v_out", 2, 3)).build();
+        GraphProto g = GraphProto.newBuilder().setName("loop")
+                .addNode(TinyModels.node("Loop", new String[] {"trips", "", "x"}, new String[] {"y"},
+                        AttributeProto.newBuilder().setName("body").setType(AttributeProto.AttributeType.GRAPH)
+                                .setG(body).build()))
+                .addInitializer(TinyModels.floats("W", rnd, 3, 3))
+                .addInitializer(Tensors.int64Tensor("trips", new long[] {3}))
+                .addInput(TinyModels.floatTensor("x", 2, 3)).addOutput(TinyModels.floatTensor("y", 2, 3)).build();
+        try (InterpretedModel m = OnnxInterpreter.load(TinyModels.model(g, 13), Device.cpu());
+             NDManager nd = NDManager.newBaseManager(Device.cpu(), OnnxInterpreter.ENGINE)) {
+            Parameter w = m.block().weightParameters().get("W");
+            assertThat(w).as("a weight read only inside the body is a parameter").isNotNull();
+            NDArray x = nd.create(new float[] {1, 2, 3, -1, 0.5f, 2}, new Shape(2, 3));
+            NDArray y;
+            try (GradientCollector gc = Engine.getEngine(OnnxInterpreter.ENGINE).newGradientCollector()) {
+                y = m.block().forward(new ParameterStore(nd, false), new NDList(x), true).singletonOrThrow();
+                gc.backward(y.sum());
+            }
+            NDArray unrolledW = w.getArray().duplicate();
+            unrolledW.setRequiresGradient(true);
+            try (GradientCollector gc = Engine.getEngine(OnnxInterpreter.ENGINE).newGradientCollector()) {
+                NDArray unrolled = x.matMul(unrolledW).matMul(unrolledW).matMul(unrolledW);
+                assertThat(y.toFloatArray()).containsExactly(unrolled.toFloatArray(), org.assertj.core.data.Offset
+                        .offset(1e-5f));
+                gc.backward(unrolled.sum());
+            }
+            assertThat(w.getArray().getGradient().toFloatArray()).containsExactly(
+                    unrolledW.getGradient().toFloatArray(), org.assertj.core.data.Offset.offset(1e-5f));
+            assertThat(unrolledW.getGradient().abs().sum().getFloat()).isPositive();
+        }
     }
 }
