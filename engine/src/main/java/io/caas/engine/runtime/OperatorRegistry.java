@@ -18,6 +18,7 @@ public final class OperatorRegistry {
         ReductionOps.register(r);
         LogicOps.register(r);
         ControlFlowOps.register(r);
+        RecurrentOps.register(r);
         ResamplingOps.register(r);
         EinsumOp.register(r);
         DftOp.register(r);

@@ -23,7 +23,7 @@ public final class SupportedOperators {
             "ReduceSumSquare", "ReduceLogSum", "ReduceLogSumExp",
             // comparisons and logic: the conditions of scripted models' data-dependent branches
             "Equal", "Greater", "GreaterOrEqual", "Less", "LessOrEqual", "Not", "And", "Or", "Xor",
-            "If", "Loop", "Scan",
+            "If", "Loop", "Scan", "LSTM", "GRU", "RNN",
             "Dropout", "Identity", "Constant", "ConstantOfShape", "Pad", "Resize")));
 
     private SupportedOperators() {
