@@ -29,7 +29,8 @@ public final class ModelInspector {
 
         long parameters = 0;
         long weightBytes = 0;
-        for (TensorProto t : weights.all().values()) {
+        // Weights inside If branches and Loop bodies count too: a model may hold all of them there.
+        for (TensorProto t : Weights.inAllScopes(graph).all().values()) {
             if (Tensors.isFloating(t)) {
                 long n = Tensors.elementCount(t);
                 parameters += n;

@@ -6,7 +6,8 @@ import java.util.Map;
 /**
  * What a user needs to know about an uploaded model before compressing it.
  *
- * @param parameters            elements in all floating-point weights (initializers and Constant nodes)
+ * @param parameters            elements in all floating-point weights (initializers and Constant nodes, those
+ *                              inside subgraphs included)
  * @param operatorCounts        node count per op_type, in first-seen order
  * @param layers                layers a compression method could rewrite
  * @param unsupportedOperators  op_types the engine's interpreter cannot run (fine-tuning needs it)

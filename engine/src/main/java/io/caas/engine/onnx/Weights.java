@@ -37,6 +37,22 @@ public final class Weights {
         return new Weights(map);
     }
 
+    /**
+     * The graph's weights and those of every subgraph in its nodes' attributes (If branches, Loop and Scan
+     * bodies), at any depth: ONNX value names are unique across a model's scopes, so one map holds them all.
+     */
+    public static Weights inAllScopes(GraphProto graph) {
+        Map<String, TensorProto> map = new LinkedHashMap<>(of(graph).all());
+        for (NodeProto node : graph.getNodeList()) {
+            for (AttributeProto a : node.getAttributeList()) {
+                if (a.hasG()) {
+                    map.putAll(inAllScopes(a.getG()).all());
+                }
+            }
+        }
+        return new Weights(map);
+    }
+
     public Optional<TensorProto> get(String valueName) {
         return Optional.ofNullable(byName.get(valueName));
     }

@@ -24,8 +24,7 @@ public record OnnxGraph(String name, List<ValueInfo> inputs, List<ValueInfo> out
 
     public static OnnxGraph of(ModelProto model) {
         GraphProto g = model.getGraph();
-        Map<String, TensorProto> weights = new LinkedHashMap<>(Weights.of(g).all());
-        addSubgraphWeights(g, weights);
+        Map<String, TensorProto> weights = new LinkedHashMap<>(Weights.inAllScopes(g).all());
         List<ValueInfo> inputs = new ArrayList<>();
         for (var in : g.getInputList()) {
             if (!weights.containsKey(in.getName())) {
@@ -43,18 +42,6 @@ public record OnnxGraph(String name, List<ValueInfo> inputs, List<ValueInfo> out
             opsets.put(domain, o.getVersion());
         }
         return new OnnxGraph(g.getName(), List.copyOf(inputs), outputs, List.copyOf(nodes), weights, Map.copyOf(opsets));
-    }
-
-    /** Initializers and Constant tensors inside subgraphs, at any depth: names are unique across scopes. */
-    private static void addSubgraphWeights(GraphProto g, Map<String, TensorProto> weights) {
-        for (var node : g.getNodeList()) {
-            for (var a : node.getAttributeList()) {
-                if (a.hasG()) {
-                    weights.putAll(Weights.of(a.getG()).all());
-                    addSubgraphWeights(a.getG(), weights);
-                }
-            }
-        }
     }
 
     /** Every node, those inside subgraphs included, at any depth. */

@@ -136,4 +136,40 @@ class ControlFlowTest {
             assertThat(unrolledW.getGradient().abs().sum().getFloat()).isPositive();
         }
     }
+
+    /**
+     * A model whose every weight sits inside the branches of an If (as Silero VAD's do): an initializer of one
+     * branch and a Constant node of the other are counted, and an operator the interpreter lacks inside a branch
+     * is named before anything runs.
+     */
+    @Test
+    void weightsAndOperatorsInsideBranchesAreSeen() {
+        Random rnd = new Random(5);
+        GraphProto then = GraphProto.newBuilder().setName("then")
+                .addNode(TinyModels.node("MatMul", new String[] {"x", "Wt"}, new String[] {"yt"}))
+                .addInitializer(TinyModels.floats("Wt", rnd, 3, 2))
+                .addOutput(TinyModels.floatTensor("yt", 1, 2)).build();
+        GraphProto otherwise = GraphProto.newBuilder().setName("else")
+                .addNode(TinyModels.node("Constant", new String[0], new String[] {"We"},
+                        AttributeProto.newBuilder().setName("value").setType(AttributeProto.AttributeType.TENSOR)
+                                .setT(TinyModels.floats("We", rnd, 3, 2)).build()))
+                .addNode(TinyModels.node("MatMul", new String[] {"x", "We"}, new String[] {"ye"}))
+                .addNode(TinyModels.node("Hardmax", new String[] {"ye"}, new String[] {"he"}))
+                .addOutput(TinyModels.floatTensor("he", 1, 2)).build();
+        GraphProto g = GraphProto.newBuilder().setName("branches")
+                .addNode(TinyModels.node("If", new String[] {"cond"}, new String[] {"y"},
+                        AttributeProto.newBuilder().setName("then_branch").setType(AttributeProto.AttributeType.GRAPH)
+                                .setG(then).build(),
+                        AttributeProto.newBuilder().setName("else_branch").setType(AttributeProto.AttributeType.GRAPH)
+                                .setG(otherwise).build()))
+                .addInput(TinyModels.floatTensor("x", 1, 3))
+                .addInput(TinyModels.tensor("cond", TensorProto.DataType.BOOL_VALUE))
+                .addOutput(TinyModels.floatTensor("y", 1, 2)).build();
+        ModelProto model = TinyModels.model(g, 13);
+        var summary = io.caas.engine.onnx.ModelInspector.inspect(model);
+        assertThat(summary.parameters()).as("the two branches' 3x2 weights").isEqualTo(12);
+        assertThat(summary.unsupportedOperators()).containsExactly("Hardmax");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> OnnxInterpreter.load(model, Device.cpu()))
+                .isInstanceOf(UnsupportedOperatorException.class).hasMessageContaining("Hardmax");
+    }
 }
