@@ -212,9 +212,14 @@ public class JobService {
         List<String> unsupported = model.summary().unsupportedOperators().stream()
                 .filter(op -> !SupportedOperators.isSupported("", op)).toList();
         if (!unsupported.isEmpty()) {
+            // svd without fine-tuning is advised only where svd would find a layer to factorize
+            String advice = model.summary().layers().isEmpty()
+                    ? "; nor can a method without fine-tuning help: the model has no Gemm, MatMul or Conv layer "
+                    + "outside its control flow (If/Loop/Scan) and recurrent nodes"
+                    : "; use svd without fineTune, or export the model without them";
             throw new UnsupportedOperatorsException("method '" + method.descriptor().name() + "' fine-tunes the model, "
-                    + "and the engine cannot run its operator(s) " + String.join(", ", unsupported)
-                    + "; use a method without fine-tuning (svd) or export the model without them", unsupported);
+                    + "and the engine cannot run its operator(s) " + String.join(", ", unsupported) + advice,
+                    unsupported);
         }
     }
 

@@ -243,7 +243,9 @@ class JobApiTest extends H2ServiceTest {
         assertThat(r.status()).isEqualTo(422);
         assertThat(r.json().get("type").asText()).isEqualTo("urn:caas:problem:unsupported-operator");
         assertThat(r.json().get("operators").toString()).isEqualTo("[\"LSTM\"]");
-        assertThat(r.json().get("detail").asText()).contains("LSTM");
+        assertThat(r.json().get("detail").asText()).contains("LSTM")
+                .as("svd would be refused too: its Convs are inside the If").doesNotContain("use svd")
+                .contains("no Gemm, MatMul or Conv layer outside its control flow");
     }
 
     @Test
