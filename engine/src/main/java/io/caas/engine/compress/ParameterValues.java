@@ -170,4 +170,27 @@ public final class ParameterValues {
         }
         return new LinkedHashSet<>(names);
     }
+
+    /**
+     * Why a method that factorizes Gemm, MatMul and Conv layers finds none: said of the model as it is, naming
+     * what holds its weights instead where that is control flow or recurrent nodes, which no method reaches yet.
+     */
+    public static String noFactorizableLayer(ModelSummary model, String method) {
+        StringBuilder why = new StringBuilder("the model has no Gemm, MatMul or Conv layer with a float weight for "
+                + method + " to factorize");
+        java.util.List<String> controlFlow = java.util.stream.Stream.of("If", "Loop", "Scan")
+                .filter(model.operatorCounts()::containsKey).toList();
+        java.util.List<String> recurrent = java.util.stream.Stream.of("LSTM", "GRU", "RNN")
+                .filter(op -> model.operatorCounts().containsKey(op) || model.unsupportedOperators().contains(op))
+                .toList();
+        if (!controlFlow.isEmpty()) {
+            why.append(" outside its ").append(String.join("/", controlFlow))
+                    .append(" nodes; layers inside their subgraphs are not reached yet");
+        }
+        if (!recurrent.isEmpty()) {
+            why.append("; its ").append(String.join("/", recurrent))
+                    .append(" weights are not factorized yet");
+        }
+        return why.toString();
+    }
 }

@@ -46,4 +46,22 @@ class ParameterValuesTest {
         assertThat(problems).hasSize(1);
         assertThat(problems.get(0)).hasSizeLessThan(500).contains("1000000 characters");
     }
+
+    /** A model of one LSTM and nothing else: the refusal names what holds the weights. */
+    @org.junit.jupiter.api.Test
+    void noFactorizableLayerNamesRecurrentNodes() {
+        java.util.Random rnd = new java.util.Random(1);
+        var g = io.caas.engine.onnx.proto.Onnx.GraphProto.newBuilder().setName("lstm")
+                .addNode(io.caas.engine.runtime.TinyModels.node("LSTM", new String[] {"x", "W", "R"},
+                        new String[] {"y"}, io.caas.engine.runtime.TinyModels.intAttr("hidden_size", 2)))
+                .addInitializer(io.caas.engine.runtime.TinyModels.floats("W", rnd, 1, 8, 3))
+                .addInitializer(io.caas.engine.runtime.TinyModels.floats("R", rnd, 1, 8, 2))
+                .addInput(io.caas.engine.runtime.TinyModels.floatTensor("x", 4, 1, 3))
+                .addOutput(io.caas.engine.runtime.TinyModels.floatTensor("y", 4, 1, 1, 2)).build();
+        var summary = io.caas.engine.onnx.ModelInspector.inspect(io.caas.engine.runtime.TinyModels.model(g, 14));
+        assertThat(summary.parameters()).isEqualTo(24 + 16);
+        assertThat(ParameterValues.noFactorizableLayer(summary, "svd"))
+                .isEqualTo("the model has no Gemm, MatMul or Conv layer with a float weight for svd to factorize; "
+                        + "its LSTM weights are not factorized yet");
+    }
 }

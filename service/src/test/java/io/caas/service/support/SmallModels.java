@@ -28,6 +28,28 @@ public final class SmallModels {
     }
 
     /**
+     * {@link #fashionMlp} with its logits passed through Hardmax, an operator the interpreter does not have: a
+     * model svd can compress but not fine-tune.
+     */
+    public static byte[] fashionMlpEndingInHardmax(long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        int hidden = 16;
+        Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder().setName("fashion_mlp_hardmax")
+                .addInput(valueInfo("image", "batch", 1, 28, 28))
+                .addOutput(valueInfo("onehot", "batch", 10))
+                .addInitializer(Tensors.floatTensor("w1", randoms(random, hidden * 784, 784), hidden, 784))
+                .addInitializer(Tensors.floatTensor("b1", new float[hidden], hidden))
+                .addInitializer(Tensors.floatTensor("w2", randoms(random, 10 * hidden, hidden), 10, hidden))
+                .addInitializer(Tensors.floatTensor("b2", new float[10], 10))
+                .addNode(node("Flatten", "flatten", new String[] {"image"}, "flat"))
+                .addNode(gemm("fc1", new String[] {"flat", "w1", "b1"}, "h"))
+                .addNode(node("Relu", "relu", new String[] {"h"}, "a"))
+                .addNode(gemm("fc2", new String[] {"a", "w2", "b2"}, "logits"))
+                .addNode(node("Hardmax", "hardmax", new String[] {"logits"}, "onehot"));
+        return model(g);
+    }
+
+    /**
      * Flatten, then Gemm 784→128, Relu, a bottleneck block Gemm 128→512, Relu, Gemm 512→128, Relu, then Gemm
      * 128→10; seeded random weights. The block is a d→h→d pair for weight tying.
      */

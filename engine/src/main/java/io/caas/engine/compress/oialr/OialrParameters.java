@@ -53,7 +53,7 @@ record OialrParameters(int frequency, double sigmaCutoff, int minRank, Set<Strin
         long target = p.get(TARGET_PARAMETERS) == null ? 0
                 : ParameterValues.count(p.get(TARGET_PARAMETERS), TARGET_PARAMETERS, problems);
         if (model.layers().stream().noneMatch(TruncatedSvdMethod::factorizable)) {
-            problems.add("the model has no Gemm, MatMul or Conv layer with a float weight for oialr to factorize");
+            problems.add(ParameterValues.noFactorizableLayer(model, "oialr"));
         }
         if (!problems.isEmpty()) {
             throw new InvalidParametersException(problems);

@@ -126,7 +126,7 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
         }
         Set<String> layers = ParameterValues.layerNames(p.get(LAYERS), model, "svd", problems);
         if (model.layers().stream().noneMatch(TruncatedSvdMethod::factorizable)) {
-            problems.add("the model has no Gemm, MatMul or Conv layer with a float weight for svd to factorize");
+            problems.add(ParameterValues.noFactorizableLayer(model, "svd"));
         }
         if (!problems.isEmpty()) {
             throw new InvalidParametersException(problems);
