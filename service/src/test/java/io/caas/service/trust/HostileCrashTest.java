@@ -86,7 +86,10 @@ class HostileCrashTest {
         Map<String, String> acknowledged = new LinkedHashMap<>();
         List<Long> gapsMicros = new ArrayList<>();
         String key = null;
-        for (int round = 0; round < rounds; round++) {
+        // A round counts when its kill came within 50 ms of the 201; on a loaded machine the test's own thread is
+        // sometimes descheduled longer, and such a round is run again (its upload must survive all the same).
+        int counted = 0;
+        for (int round = 0; counted < rounds && round < 2 * rounds; round++) {
             ServiceProcess node = ServiceProcess.onDefaults(dataDir, log, database).awaitUp(Duration.ofSeconds(180));
             if (key == null) {
                 key = TestTenants.create(node.port(), "crash").key();
@@ -110,6 +113,9 @@ class HostileCrashTest {
                 gapsMicros.add((node.kill() - answered) / 1000);
             }
             assertThat(up.statusCode()).as(up.body()).isEqualTo(201);
+            if (gapsMicros.get(gapsMicros.size() - 1) < 50_000) {
+                counted++;
+            }
             JsonNode created = JSON.readTree(up.body());
             acknowledged.put(created.get("id").asText(), created.get("sha256").asText());
         }
@@ -125,9 +131,12 @@ class HostileCrashTest {
             }
         }
         long slowest = gapsMicros.stream().mapToLong(Long::longValue).max().orElseThrow();
-        System.out.printf("crash rounds%s: %d, acknowledged uploads lost: 0, slowest 201-to-SIGKILL gap: %.1f ms "
-                + "(all, µs: %s)%n", postgres == null ? "" : " (PostgreSQL killed too)", rounds, slowest / 1000.0, gapsMicros);
-        assertThat(slowest).as("every kill within 50 ms of its 201").isLessThan(50_000);
+        long median = gapsMicros.stream().sorted().skip(gapsMicros.size() / 2).findFirst().orElseThrow();
+        System.out.printf("crash rounds%s: %d within 50 ms of the 201 (of %d run), acknowledged uploads lost: 0, "
+                + "201-to-SIGKILL gap median %.1f ms, slowest %.1f ms (all, µs: %s)%n",
+                postgres == null ? "" : " (PostgreSQL killed too)", counted, gapsMicros.size(), median / 1000.0,
+                slowest / 1000.0, gapsMicros);
+        assertThat(counted).as("rounds whose kill came within 50 ms of the 201").isEqualTo(rounds);
     }
 
     private static void assertAllThere(ServiceProcess node, String key, Map<String, String> acknowledged, String when) {
