@@ -115,7 +115,7 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
                 problems.add(CONV_FORM + " must be one of [" + CHANNELS + ", " + SPATIAL + "], got " + form);
             }
         }
-        boolean onlyIfFaster = ParameterValues.bool(p.get(ONLY_IF_FASTER), ONLY_IF_FASTER, false, problems);
+        boolean onlyIfFaster = ParameterValues.bool(p.get(ONLY_IF_FASTER), ONLY_IF_FASTER, true, problems);
         int timingBatch = DEFAULT_TIMING_BATCH_SIZE;
         if (p.get(TIMING_BATCH_SIZE) != null) {
             long n = ParameterValues.count(p.get(TIMING_BATCH_SIZE), TIMING_BATCH_SIZE, problems);
