@@ -82,6 +82,19 @@ public final class Evaluator {
     }
 
     /**
+     * Top-1 accuracy alone, on the first {@code samples} samples of a labelled dataset, in batches of {@code batchSize}
+     * (ONNX Runtime, 1 thread).
+     */
+    public static double top1(ModelProto model, Dataset data, int samples, int batchSize) {
+        if (!data.labelled()) {
+            throw new IllegalArgumentException("top-1 needs labels; dataset '" + data.name() + "' has none");
+        }
+        try (ModelRunner runner = new ModelRunner(model, 1, data.sampleShape(), parts(Optional.of(data)))) {
+            return accuracy(runner, data, Math.min(samples, data.size()), batchSize);
+        }
+    }
+
+    /**
      * The latency half of {@link #measurePair} alone: the two models timed in alternating rounds at batch 1 and at
      * the options' batch size (the dataset's samples, else seeded random ones), without accuracy or agreement.
      *

@@ -18,6 +18,8 @@ import io.caas.engine.compress.calibration.LayerInputs;
 import io.caas.engine.compress.calibration.LayerProbe;
 import io.caas.engine.compress.calibration.WhitenedSvd;
 import io.caas.engine.compress.calibration.Whitening;
+import io.caas.engine.data.Dataset;
+import io.caas.engine.eval.Evaluator;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.ModelSummary;
@@ -46,6 +48,8 @@ public final class TruncatedSvdMethod implements CompressionMethod {
     public static final String NAME = "svd";
 
     private static final String KEPT_DENSE = "kept dense";
+    static final String NEEDS_LABELS = "maxAccuracyDrop measures top-1 on the job's training dataset, and it needs "
+            + "labels: give a labelled trainDatasetId, or another size rule";
 
     /**
      * Kept energy Σ_{i≤r}σ_i² / Σσ_i² by default. Truncation leaves a relative Frobenius error of √(1 − energy)
@@ -89,6 +93,17 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                             + "alone count as they are. A job's target.compressionRatio sets this when no rank "
                             + "rule is given.",
                     "the relative cut-off of OIALR (Coquelin et al. 2024), with τ found from the budget"),
+            new MethodParameter(SvdParameters.MAX_ACCURACY_DROP, "number", null, 0.0, 1.0,
+                    "Instead of energy: the largest top-1 drop to allow, as a fraction (0.01 = one point), measured "
+                            + "against the original on the first " + AccuracyRanks.SAMPLES + " samples of the job's "
+                            + "labelled training dataset. Each layer alone is factorized at 10, 20, 30, 50 and 70 % "
+                            + "of its parameters, smallest first, and takes the smallest whose drop is at most half "
+                            + "the budget (else stays dense); then, while the layers together drop more than the "
+                            + "budget, the one whose own drop is largest takes its next size. A job's "
+                            + "target.maxAccuracyDrop sets this when no size rule is given. Training samples, so "
+                            + "the job's evaluation dataset still measures the result independently.",
+                    "sensitivity-based rank selection, as in per-layer sensitivity analysis for low-rank and "
+                            + "pruning (e.g. AMC's and AIMET's); the half-budget split is chosen"),
             new MethodParameter(SvdParameters.LAYERS, "string[]", null, null, null,
                     "Factorize only these layers (node names from the model summary).", null),
             new MethodParameter(SvdParameters.SKIP_FIRST_AND_LAST, "boolean", true, null, null,
@@ -186,6 +201,9 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         if (noData != null) {
             throw new InvalidParametersException(List.of(noData));
         }
+        if (params.rule() == SvdParameters.RankRule.ACCURACY_DROP && !hasTrainingData) {
+            throw new InvalidParametersException(List.of(NEEDS_LABELS));
+        }
         requireReachable(params, summary, layer -> isFloat(weights, layer));
     }
 
@@ -224,6 +242,16 @@ public final class TruncatedSvdMethod implements CompressionMethod {
     @Override
     public Set<String> sizeParameters() {
         return SvdParameters.SIZE_RULES;
+    }
+
+    @Override
+    public Optional<Map<String, Object>> withAccuracyBudget(Map<String, Object> parameters, double maxDrop) {
+        if (SvdParameters.SIZE_RULES.stream().anyMatch(parameters::containsKey)) {
+            return Optional.empty();
+        }
+        Map<String, Object> budgeted = new LinkedHashMap<>(parameters);
+        budgeted.put(SvdParameters.MAX_ACCURACY_DROP, maxDrop);
+        return Optional.of(budgeted);
     }
 
     /** Layers svd can rewrite: the inspector's DENSE and CONV layers (2-D or ungrouped 4-D float weights). */
@@ -271,11 +299,18 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         SpeedCheck speed = params.onlyIfFaster() && params.rule() != SvdParameters.RankRule.TARGET_PARAMETERS
                 && !chosenLayers.isEmpty() ? speedCheck.of(model, chosenLayers.stream().map(nodeIndex::get)
                         .toList(), task.trainData().or(task::evalData), params.timingBatchSize()) : null;
+        AccuracyBudget accuracy = null;
+        if (params.rule() == SvdParameters.RankRule.ACCURACY_DROP) {
+            Dataset labelled = task.trainData().filter(Dataset::labelled).orElseThrow(
+                    () -> new InvalidParametersException(List.of(NEEDS_LABELS)));
+            double at = share / (chosenLayers.size() + 1);
+            accuracy = new AccuracyBudget(model, labelled, (fraction, message) -> progress.progress(at, message));
+        }
         Factorized factorized = whitening == Whitening.NONE
-                ? plain(model, chosenLayers, nodeIndex, weights, params, summary, speed, progress, share)
+                ? plain(model, chosenLayers, nodeIndex, weights, params, summary, speed, progress, share, accuracy)
                 : whitened(model, chosenLayers, nodeIndex, weights, params, summary, whitening,
                         Calibration.of(task.trainData().orElseThrow(), params.calibrationSamples(), CALIBRATION_SEED),
-                        speed, progress, share);
+                        speed, progress, share, accuracy);
         List<LayerTruncation> factors = factorized.layers();
         int[] ranks = factorized.ranks();
 
@@ -295,6 +330,9 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             int rank = ranks[c];
             long after = (long) rank * (f.rows() + f.cols());
             String how = describe(params, f, rank);
+            if (accuracy != null && !accuracy.choice.note(c).isEmpty()) {
+                how += " (" + accuracy.choice.note(c) + ")";
+            }
             SpeedCheck.Verdict verdict = factorized.verdicts()[c];
             if (verdict != null) {
                 how += "; " + verdict.note();
@@ -302,6 +340,11 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             if (verdict != null && !verdict.faster()) {
                 reports.add(new LayerReport(layer.node(), layer.opType(), layer.matrixShape(), full, full,
                         layer.parameters(), layer.parameters(), false, "left dense: " + how + ", not faster"));
+            } else if (accuracy != null && accuracy.choice.ranks()[c] == AccuracyRanks.DENSE) {
+                reports.add(new LayerReport(layer.node(), layer.opType(), layer.matrixShape(), full, full,
+                        layer.parameters(), layer.parameters(), false, "left dense by the accuracy budget: no "
+                        + "candidate rank (" + java.util.Arrays.toString(AccuracyRanks.candidates(f)) + ") kept the "
+                        + "drop within it"));
             } else if (leavesDense(params, rank, f, layer)) {
                 reports.add(new LayerReport(layer.node(), layer.opType(), layer.matrixShape(), full, full,
                         layer.parameters(), layer.parameters(), false, "left dense: " + how + " would not shrink it ("
@@ -347,8 +390,15 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                 progress.progress(1.0, "fineTune is set but the job has no training data: not fine-tuned");
             }
         }
+        String measured = "";
+        if (accuracy != null) {
+            // the model returned, after the sequential correction and the speed check, on the samples that chose it
+            double top1 = Evaluator.top1(compressed, accuracy.data, accuracy.choice.samples(), 250);
+            measured = String.format(Locale.ROOT, "; %s; the model returned: top-1 %.4f", accuracy.choice.summary(),
+                    top1);
+        }
         progress.progress(1.0, replacements.size() + " layers factorized"
-                + (curves.containsKey("loss") ? " and fine-tuned" : ""));
+                + (curves.containsKey("loss") ? " and fine-tuned" : "") + measured);
         return new CompressionResult(compressed, reports, curves);
     }
 
@@ -391,8 +441,8 @@ public final class TruncatedSvdMethod implements CompressionMethod {
     /** Each chosen layer's own SVD, ranks by the rule. */
     private static Factorized plain(ModelProto model, List<WeightedLayer> chosen, Map<WeightedLayer, Integer> nodeIndex,
                                     Weights weights, SvdParameters params, ModelSummary summary,
-                                    SpeedCheck speed, ProgressListener progress, double share)
-            throws InterruptedException {
+                                    SpeedCheck speed, ProgressListener progress, double share,
+                                    AccuracyBudget accuracy) throws InterruptedException {
         List<LayerTruncation> factors = new ArrayList<>();
         for (WeightedLayer layer : chosen) {
             checkInterrupt();
@@ -404,7 +454,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             progress.progress(share * factors.size() / (chosen.size() + 1), "decomposed " + factors.size() + " of "
                     + chosen.size() + " layers");
         }
-        int[] ranks = ranks(params, summary, chosen, factors);
+        int[] ranks = ranks(params, summary, chosen, factors, accuracy);
         return new Factorized(factors, ranks, timed(speed, params, chosen, factors, ranks));
     }
 
@@ -431,8 +481,8 @@ public final class TruncatedSvdMethod implements CompressionMethod {
     private static Factorized whitened(ModelProto model, List<WeightedLayer> chosen,
                                        Map<WeightedLayer, Integer> nodeIndex, Weights weights, SvdParameters params,
                                        ModelSummary summary, Whitening whitening, Calibration calibration,
-                                       SpeedCheck speed, ProgressListener progress, double share)
-            throws InterruptedException {
+                                       SpeedCheck speed, ProgressListener progress, double share,
+                                       AccuracyBudget accuracy) throws InterruptedException {
         List<LayerMatrix> matrices = new ArrayList<>();
         List<Boolean> spatial = new ArrayList<>(); // whether the layer takes the spatial form
         List<LayerProbe> probes = new ArrayList<>();
@@ -447,7 +497,8 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         }
         String how = String.format(Locale.ROOT, "whitened (%s) on %d samples of '%s'", whitening.wireName(),
                 calibration.samples(), calibration.datasetName());
-        boolean budget = params.rule() == SvdParameters.RankRule.TARGET_PARAMETERS;
+        boolean budget = params.rule() == SvdParameters.RankRule.TARGET_PARAMETERS
+                || params.rule() == SvdParameters.RankRule.ACCURACY_DROP;
         List<LayerTruncation> factors = new ArrayList<>();
         int[] ranks = null;
         if (whitening == Whitening.PARALLEL || budget) {
@@ -456,7 +507,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             for (int i = 0; i < matrices.size(); i++) {
                 factors.add(whitenedLayer(matrices.get(i), spatial.get(i), weights, chosen.get(i), inputs.get(i), how));
             }
-            ranks = ranks(params, summary, chosen, factors);
+            ranks = ranks(params, summary, chosen, factors, accuracy);
             if (whitening == Whitening.PARALLEL) {
                 progress.progress(share * chosen.size() / (chosen.size() + 1), "decomposed " + chosen.size()
                         + " layers");
@@ -505,15 +556,47 @@ public final class TruncatedSvdMethod implements CompressionMethod {
     }
 
     private static int[] ranks(SvdParameters params, ModelSummary summary, List<WeightedLayer> chosen,
-                               List<LayerTruncation> factors) {
+                               List<LayerTruncation> factors, AccuracyBudget accuracy) throws InterruptedException {
+        if (params.rule() == SvdParameters.RankRule.ACCURACY_DROP) {
+            accuracy.choice = AccuracyRanks.choose(accuracy.model, factors, accuracy.data, params.value(),
+                    accuracy.progress);
+            int[] ranks = accuracy.choice.ranks().clone();
+            for (int i = 0; i < ranks.length; i++) {
+                if (ranks[i] == AccuracyRanks.DENSE) {
+                    ranks[i] = factors.get(i).fullRank(); // which does not shrink it, so it stays dense
+                }
+            }
+            return ranks;
+        }
         return params.rule() == SvdParameters.RankRule.TARGET_PARAMETERS
                 ? budgetRanks(summary, chosen, factors, (long) params.value())
                 : factors.stream().mapToInt(f -> chooseRank(f, params)).toArray();
     }
 
-    /** A budget counts a layer that would not shrink as dense, so it is left dense whatever onlyIfSmaller says. */
+    /**
+     * For the maxAccuracyDrop rule: the original, the labelled samples top-1 is measured on, where its messages go,
+     * and the choice once made.
+     */
+    private static final class AccuracyBudget {
+        final ModelProto model;
+        final Dataset data;
+        final ProgressListener progress;
+        AccuracyRanks.Choice choice;
+
+        AccuracyBudget(ModelProto model, Dataset data, ProgressListener progress) {
+            this.model = model;
+            this.data = data;
+            this.progress = progress;
+        }
+    }
+
+    /**
+     * A budget (of parameters or of accuracy) counts a layer that would not shrink as dense, so it is left dense
+     * whatever onlyIfSmaller says.
+     */
     private static boolean leavesDense(SvdParameters params, int rank, LayerTruncation f, WeightedLayer layer) {
-        return (params.onlyIfSmaller() || params.rule() == SvdParameters.RankRule.TARGET_PARAMETERS)
+        return (params.onlyIfSmaller() || params.rule() == SvdParameters.RankRule.TARGET_PARAMETERS
+                || params.rule() == SvdParameters.RankRule.ACCURACY_DROP)
                 && (long) rank * (f.rows() + f.cols()) >= layer.parameters();
     }
 
@@ -565,7 +648,8 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             case DEFAULT_ENERGY -> svd.rankForEnergy(svd.whitened() ? DEFAULT_WHITENED_ENERGY : DEFAULT_ENERGY);
             case RATIO -> (int) Math.floor(params.value() * rows * (double) cols / (rows + cols));
             case RANK -> (int) Math.min(params.value(), full);
-            case TARGET_PARAMETERS -> throw new IllegalStateException("budget ranks are chosen for all layers at once");
+            case TARGET_PARAMETERS, ACCURACY_DROP ->
+                    throw new IllegalStateException("budget ranks are chosen for all layers at once");
         };
         return Math.max(1, Math.min(rank, full));
     }
@@ -574,6 +658,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         return String.format(Locale.ROOT, "rank %d of %d by %s, keeping %.2f%% of the %s", rank,
                 svd.fullRank(), params.rule() == SvdParameters.RankRule.TARGET_PARAMETERS ? "the parameter budget"
                         : params.rule() == SvdParameters.RankRule.DEFAULT_ENERGY ? "the default energy"
+                        : params.rule() == SvdParameters.RankRule.ACCURACY_DROP ? "the accuracy budget"
                         : params.rule().name().toLowerCase(Locale.ROOT), 100 * svd.energyAt(rank), svd.energyOf());
     }
 
