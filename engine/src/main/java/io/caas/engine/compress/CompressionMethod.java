@@ -66,6 +66,15 @@ public interface CompressionMethod {
     }
 
     /**
+     * The parameters with a top-1 budget added, for callers given the largest accuracy drop to accept (a job's
+     * target.maxAccuracyDrop, a fraction): the method then chooses its sizes to stay within it. Empty where the
+     * method takes no such budget or the parameters already choose the size.
+     */
+    default Optional<Map<String, Object>> withAccuracyBudget(Map<String, Object> parameters, double maxDrop) {
+        return Optional.empty();
+    }
+
+    /**
      * The parameters with a per-layer speed check turned on, for callers given a speed target: a layer is then
      * kept compressed only where its compressed form times faster than its dense form at {@code batchSize} (and at
      * batch 1). Empty where the method has no such check; the user's own setting of it wins.

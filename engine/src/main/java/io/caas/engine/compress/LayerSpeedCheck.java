@@ -2,8 +2,11 @@ package io.caas.engine.compress;
 
 import io.caas.engine.compress.svd.FactorizedExport;
 import io.caas.engine.data.Dataset;
+import io.caas.engine.eval.EvaluationOptions;
+import io.caas.engine.eval.Evaluator;
 import io.caas.engine.eval.LayerTiming;
 import io.caas.engine.eval.ModelRunner;
+import io.caas.engine.eval.PairedLatency;
 import io.caas.engine.onnx.Weights;
 import io.caas.engine.onnx.proto.Onnx.GraphProto;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
@@ -26,19 +29,25 @@ import java.util.Set;
  * batch 1 and at a larger batch. Fewer parameters do not make a layer faster: two small convolutions or matrix
  * products can cost more than one larger one, and a model whose layers each shrink can still run slower.
  */
-public final class LayerSpeedCheck {
+public final class LayerSpeedCheck implements SpeedCheck {
 
     /** Alternating rounds per comparison and runs of each form per round: enough for a stable median ratio. */
     private static final int ROUNDS = 9;
     private static final int RUNS_PER_ROUND = 3;
+    /** The whole models: warm-up runs of each, then timed runs split into {@link Evaluator#PAIRED_ROUNDS} rounds. */
+    private static final int MODEL_WARMUP_RUNS = 3;
+    private static final int MODEL_TIMED_RUNS = 30;
 
     private final ModelProto model;
     private final Weights weights;
     private final Map<String, long[]> inputShapes;
     private final int batchSize;
+    private final Optional<Dataset> data;
 
-    private LayerSpeedCheck(ModelProto model, Map<String, long[]> inputShapes, int batchSize) {
+    private LayerSpeedCheck(ModelProto model, Map<String, long[]> inputShapes, int batchSize,
+                            Optional<Dataset> data) {
         this.model = model;
+        this.data = data;
         this.weights = Weights.of(model.getGraph());
         this.inputShapes = inputShapes;
         this.batchSize = batchSize;
@@ -74,18 +83,12 @@ public final class LayerSpeedCheck {
             first[0] = 1;
             System.arraycopy(runner.sampleShape(), 0, first, 1, runner.sampleShape().length);
             graphInputs.forEach(name -> shapes.putIfAbsent(name, first));
-            return new LayerSpeedCheck(model, shapes, batchSize);
+            return new LayerSpeedCheck(model, shapes, batchSize, data);
         }
     }
 
-    /**
-     * @param faster whether the factorized form was faster at both batch sizes
-     * @param note   the measured ratios, for the layer's report
-     */
-    public record Verdict(boolean faster, String note) {
-    }
-
     /** Times the replacement of its node against the node as it is. */
+    @Override
     public Verdict check(FactorizedExport.Replacement r) {
         NodeProto node = model.getGraph().getNode(r.nodeIndex());
         long[] shape = inputShapes.get(node.getInput(0));
@@ -97,6 +100,24 @@ public final class LayerSpeedCheck {
         boolean faster = one.faster() && many.faster();
         return new Verdict(faster, String.format(Locale.ROOT, "timed in ONNX Runtime (1 thread) at %.2fx the dense "
                 + "layer's time at batch %d and %.2fx at batch 1", many.medianRatio(), batchSize, one.medianRatio()));
+    }
+
+    /**
+     * Times the compressed model against the original in paired rounds ({@link Evaluator#timePair}), 1 thread, on
+     * the samples the input shapes were learnt from (or seeded random ones): faster where its median round ratio is
+     * below 1 at batch 1 and at the larger batch.
+     */
+    @Override
+    public Verdict checkModel(ModelProto compressed) {
+        EvaluationOptions options = EvaluationOptions.defaults().withRuns(MODEL_WARMUP_RUNS, MODEL_TIMED_RUNS)
+                .withBatchSize(batchSize);
+        List<PairedLatency> paired = Evaluator.timePair(model, compressed, data, options);
+        PairedLatency one = paired.get(0);
+        PairedLatency many = paired.get(1);
+        boolean faster = one.medianRatio() < 1 && many.medianRatio() < 1;
+        return new Verdict(faster, String.format(Locale.ROOT, "the whole compressed model timed in ONNX Runtime "
+                + "(1 thread, %d paired rounds) at %.2fx the original's time at batch %d and %.2fx at batch 1",
+                many.rounds(), many.medianRatio(), many.batchSize(), one.medianRatio()));
     }
 
     private LayerTiming.Comparison compare(NodeProto node, FactorizedExport.Replacement r, long[] shape) {

@@ -82,6 +82,36 @@ public final class Evaluator {
     }
 
     /**
+     * Top-1 accuracy alone, on the first {@code samples} samples of a labelled dataset, in batches of {@code batchSize}
+     * (ONNX Runtime, 1 thread).
+     */
+    public static double top1(ModelProto model, Dataset data, int samples, int batchSize) {
+        if (!data.labelled()) {
+            throw new IllegalArgumentException("top-1 needs labels; dataset '" + data.name() + "' has none");
+        }
+        try (ModelRunner runner = new ModelRunner(model, 1, data.sampleShape(), parts(Optional.of(data)))) {
+            return accuracy(runner, data, Math.min(samples, data.size()), batchSize);
+        }
+    }
+
+    /**
+     * The latency half of {@link #measurePair} alone: the two models timed in alternating rounds at batch 1 and at
+     * the options' batch size (the dataset's samples, else seeded random ones), without accuracy or agreement.
+     *
+     * @return the paired latency at batch 1, then at batch N
+     */
+    public static List<PairedLatency> timePair(ModelProto original, ModelProto compressed, Optional<Dataset> data,
+                                               EvaluationOptions options) {
+        long[] shape = sampleShape(original, data, options);
+        try (ModelRunner a = new ModelRunner(original, options.intraOpThreads(), shape, parts(data));
+             ModelRunner b = new ModelRunner(compressed, options.intraOpThreads(), shape, parts(data))) {
+            float[] inputs = inputs(a, data, options);
+            int n = Math.min(options.batchSize(), inputs.length / a.sampleElements());
+            return List.of(pairedLatency(a, b, inputs, 1, options), pairedLatency(a, b, inputs, n, options));
+        }
+    }
+
+    /**
      * Per-node time in ONNX Runtime from its profiler, at batch 1 and at the evaluation batch size: after the warm-up
      * runs, {@link #PROFILED_RUNS} runs each, on a session of its own (profiling slows every node, so these runs are
      * not the latency figures). The profile file goes to a private temporary folder and is deleted.

@@ -73,7 +73,7 @@ class MethodComparisonBenchmarkTest {
                 .collect(Collectors.toSet());
 
         List<Setting> settings = List.of(
-                new Setting("svd ratio 0.5", "svd", Map.of("ratio", 0.5, "fineTune", true)),
+                new Setting("svd ratio 0.5", "svd", Map.of("ratio", 0.5, "fineTune", true, "onlyIfFaster", false)),
                 new Setting("tucker ratio 0.5", "tucker", Map.of("ratio", 0.5, "skipFirstAndLast", false,
                         "fineTune", true)),
                 new Setting("cp ratio 0.5", "cp", Map.of("ratio", 0.5, "skipFirstAndLast", false, "fineTune", true)),

@@ -39,7 +39,7 @@ class WhitenedMiniLmBenchmarkTest {
         Map<String, Double> cosine = new LinkedHashMap<>();
         for (String whitening : System.getProperty("minilm.whitening", "none,parallel,sequential").split(",")) {
             Map<String, Object> p = Map.of("ratio", 0.7, "skipFirstAndLast", false, "whitening", whitening,
-                    "calibrationSamples", samples);
+                    "calibrationSamples", samples, "onlyIfFaster", false);
             long t0 = System.nanoTime();
             CompressionResult r = CompressionMethods.get("svd").compress(new CompressionTask(original, p,
                     Optional.of(train), Optional.empty()), ProgressListener.NONE);

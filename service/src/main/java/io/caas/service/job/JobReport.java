@@ -53,13 +53,9 @@ public record JobReport(UUID jobId, UUID modelId, String method, Map<String, Obj
     public record Speed(PairedLatency batch1, PairedLatency batchN, boolean slower, String verdict) {
 
         static Speed of(PairedLatency batch1, PairedLatency batchN) {
-            List<PairedLatency> sides = batchN.batchSize() == batch1.batchSize() ? List.of(batch1)
-                    : List.of(batch1, batchN);
+            List<PairedLatency> sides = sides(batch1, batchN);
             boolean slower = sides.stream().anyMatch(p -> p.medianRatio() > 1);
-            // slower first: it is what a reader must not miss
-            List<String> phrases = sides.stream().sorted(Comparator.comparing(p -> p.medianRatio() <= 1))
-                    .map(p -> factor(p.medianRatio()) + " at batch " + p.batchSize()).toList();
-            String verdict = "The compressed model is " + String.join(" and ", phrases) + " (median of "
+            String verdict = "The compressed model is " + phrases(sides) + " (median of "
                     + batch1.rounds() + " paired rounds" + (sides.size() > 1 ? " at each batch size" : "") + ").";
             List<String> uncertain = sides.stream().filter(PairedLatency::roundsDisagree)
                     .map(p -> String.valueOf(p.batchSize())).toList();
@@ -69,6 +65,29 @@ public record JobReport(UUID jobId, UUID modelId, String method, Map<String, Obj
                         + (uncertain.size() > 1 ? "these figures are" : "that figure is") + " uncertain.";
             }
             return new Speed(batch1, batchN, slower, verdict);
+        }
+
+        /**
+         * For a compressed model whose graph is the original's (the same operators on weights of the same shapes: the
+         * method kept every layer dense): it costs what the original costs, so it is not called slower, and the
+         * measured ratios are given as what they are, the machine's noise.
+         */
+        static Speed unchanged(PairedLatency batch1, PairedLatency batchN) {
+            List<PairedLatency> sides = sides(batch1, batchN);
+            return new Speed(batch1, batchN, false, "The compressed model has the original's graph (the same "
+                    + "operators on weights of the same shapes: every layer was kept dense), so it runs as fast as "
+                    + "the original; the " + batch1.rounds() + " paired rounds measured it " + phrases(sides)
+                    + ", which is the measurement's noise.");
+        }
+
+        private static List<PairedLatency> sides(PairedLatency batch1, PairedLatency batchN) {
+            return batchN.batchSize() == batch1.batchSize() ? List.of(batch1) : List.of(batch1, batchN);
+        }
+
+        /** Each batch size's factor, slower first: it is what a reader must not miss. */
+        private static String phrases(List<PairedLatency> sides) {
+            return String.join(" and ", sides.stream().sorted(Comparator.comparing(p -> p.medianRatio() <= 1))
+                    .map(p -> factor(p.medianRatio()) + " at batch " + p.batchSize()).toList());
         }
 
         /** "1.12x slower", "1.30x faster"; a factor within 1 % keeps three decimals so it does not read 1.00x. */

@@ -146,6 +146,7 @@ public class JobService {
         if (model != null && method.isPresent()) {
             requireRunnable(model, method.get(), request.parameters());
             parameters = steerToTarget(method.get(), parameters, request.target(), model.summary());
+            parameters = steerToAccuracy(method.get(), parameters, request.target(), train);
             parameters = steerToSpeed(method.get(), parameters, request.target(), evaluationBatchSize);
             try {
                 method.get().validate(parameters, model.summary());
@@ -186,6 +187,20 @@ public class JobService {
         }
         long budget = (long) Math.floor(target.compressionRatio() * model.parameters());
         return method.withParameterBudget(parameters, Math.max(1, budget)).orElse(parameters);
+    }
+
+    /**
+     * An accuracy target becomes the method's top-1 budget (svd's maxAccuracyDrop), which it measures on the job's
+     * labelled training data, where the job has some and the parameters do not choose the size already; otherwise
+     * the target is only checked against the result.
+     */
+    private static Map<String, Object> steerToAccuracy(CompressionMethod method, Map<String, Object> parameters,
+                                                       JobRequest.Target target, Optional<DatasetRecord> train) {
+        if (target == null || target.maxAccuracyDrop() == null || target.maxAccuracyDrop() <= 0
+                || train.filter(DatasetRecord::labelled).isEmpty()) {
+            return parameters;
+        }
+        return method.withAccuracyBudget(parameters, target.maxAccuracyDrop()).orElse(parameters);
     }
 
     /**

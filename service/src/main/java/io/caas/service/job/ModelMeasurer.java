@@ -13,7 +13,10 @@ import io.caas.engine.eval.ModelMeasurements;
 import io.caas.engine.eval.OutputAgreement;
 import io.caas.engine.eval.PairedMeasurements;
 import io.caas.engine.onnx.ModelInspector;
+import io.caas.engine.onnx.proto.Onnx.GraphProto;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import io.caas.engine.onnx.proto.Onnx.NodeProto;
+import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import io.caas.engine.runtime.OnnxInterpreter;
 import java.util.List;
 import java.util.Optional;
@@ -55,13 +58,55 @@ class ModelMeasurer {
                 eval.map(Dataset::inputs).orElse(List.of()));
         try {
             PairedMeasurements m = Evaluator.measurePair(original, compressed, eval, options);
-            return new Measured(m.original(), m.compressed(), m.agreement(), interpreter,
-                    JobReport.Speed.of(m.batch1(), m.batchN()), macs, profiles(original, compressed, eval), null);
+            JobReport.Speed speed = sameGraph(original, compressed) ? JobReport.Speed.unchanged(m.batch1(), m.batchN())
+                    : JobReport.Speed.of(m.batch1(), m.batchN());
+            return new Measured(m.original(), m.compressed(), m.agreement(), interpreter, speed, macs,
+                    profiles(original, compressed, eval), null);
         } catch (EvaluationException e) {
             return new Measured(sizeOnly(original), sizeOnly(compressed), null, interpreter, null, macs,
                     new JobReport.Profiles(null, null, "not profiled: " + e.getMessage()),
                     "latency and accuracy not measured: " + e.getMessage());
         }
+    }
+
+    /**
+     * Whether two models compute with the same graph: the same nodes (operator, inputs, outputs, attributes; a
+     * Constant's tensor by its type and shape) and initializers of the same names, types and shapes. Their weights'
+     * values may differ (a method that trained a layer and wrote it back dense); what each run costs does not.
+     */
+    static boolean sameGraph(ModelProto a, ModelProto b) {
+        GraphProto ga = a.getGraph();
+        GraphProto gb = b.getGraph();
+        if (ga.getNodeCount() != gb.getNodeCount() || ga.getInitializerCount() != gb.getInitializerCount()
+                || !ga.getInputList().equals(gb.getInputList()) || !ga.getOutputList().equals(gb.getOutputList())) {
+            return false;
+        }
+        for (int i = 0; i < ga.getNodeCount(); i++) {
+            if (!withoutValues(ga.getNode(i)).equals(withoutValues(gb.getNode(i)))) {
+                return false;
+            }
+        }
+        for (int i = 0; i < ga.getInitializerCount(); i++) {
+            if (!withoutValues(ga.getInitializer(i)).equals(withoutValues(gb.getInitializer(i)))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static NodeProto withoutValues(NodeProto node) {
+        NodeProto.Builder n = node.toBuilder();
+        for (int i = 0; i < n.getAttributeCount(); i++) {
+            if (n.getAttribute(i).hasT()) {
+                n.setAttribute(i, n.getAttribute(i).toBuilder().setT(withoutValues(n.getAttribute(i).getT())));
+            }
+        }
+        return n.build();
+    }
+
+    private static TensorProto withoutValues(TensorProto t) {
+        return TensorProto.newBuilder().setName(t.getName()).setDataType(t.getDataType()).addAllDims(t.getDimsList())
+                .build();
     }
 
     private JobReport.Profiles profiles(ModelProto original, ModelProto compressed, Optional<Dataset> eval) {

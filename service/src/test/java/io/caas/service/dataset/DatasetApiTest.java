@@ -135,6 +135,46 @@ class DatasetApiTest extends H2ServiceTest {
         assertThat(api.get("/v1/datasets/" + dataset).status()).isEqualTo(404);
     }
 
+    @Test
+    void anAccuracyTargetWithLabelledTrainingDataChoosesSvdsRanksAndIsOnlyCheckedWithout() throws Exception {
+        String train = api.postMultipart("/v1/datasets", "fashion-train-2000.zip",
+                FashionMnistFiles.trainSplitIdxZip(2000)).json().get("id").asText();
+        String test = api.postMultipart("/v1/datasets", "fashion-t10k.zip", FashionMnistFiles.testSplitIdxZip())
+                .json().get("id").asText();
+        String model = api.postRaw("/v1/models?name=mlp", SmallModels.fashionMlp(64, 7),
+                MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
+
+        Api.Response steered = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd",
+                "trainDatasetId", train, "evalDatasetId", test, "parameters", Map.of("skipFirstAndLast", false),
+                "target", Map.of("maxAccuracyDrop", 0.05)));
+        assertThat(steered.status()).as(new String(steered.body())).isEqualTo(201);
+        // the job shows what it runs with: svd's accuracy budget, measured on the training data
+        assertThat(steered.json().get("parameters").get("maxAccuracyDrop").asDouble()).isEqualTo(0.05);
+        JsonNode done = api.awaitJob(steered.json().get("id").asText(), Duration.ofMinutes(3),
+                Set.of("succeeded", "failed", "cancelled"));
+        assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("succeeded");
+        JsonNode report = api.get("/v1/jobs/" + done.get("id").asText() + "/report").json();
+        for (JsonNode layer : report.get("layers")) {
+            if (layer.get("factorized").asBoolean()) {
+                assertThat(layer.get("note").asText()).contains("by the accuracy budget");
+            }
+        }
+        JsonNode events = api.get("/v1/jobs/" + done.get("id").asText() + "/events?limit=5000").json().get("items");
+        assertThat(events.toString()).contains("ranks chosen for the accuracy budget");
+
+        // a size the request chose wins, and without training data the target is only checked
+        Api.Response sized = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd",
+                "trainDatasetId", train, "parameters", Map.of("rank", 8), "target", Map.of("maxAccuracyDrop", 0.05)));
+        assertThat(sized.json().get("parameters").has("maxAccuracyDrop")).isFalse();
+        Api.Response checked = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd",
+                "evalDatasetId", test, "target", Map.of("maxAccuracyDrop", 0.05)));
+        assertThat(checked.status()).isEqualTo(201);
+        assertThat(checked.json().get("parameters").has("maxAccuracyDrop")).isFalse();
+        for (Api.Response r : List.of(sized, checked)) {
+            api.awaitJob(r.json().get("id").asText(), Duration.ofMinutes(3), Set.of("succeeded", "failed", "cancelled"));
+        }
+    }
+
     static List<Path> stored() throws IOException {
         Path dir = DATA_DIR.resolve("artifacts/datasets");
         if (!Files.isDirectory(dir)) {

@@ -37,7 +37,7 @@ class JobApiTest extends H2ServiceTest {
     void anSvdJobRunsToASmallerModelThatOnnxRuntimeRuns() throws Exception {
         String model = uploadWakeWordHead();
         Api.Response submitted = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd",
-                "parameters", Map.of("energy", 0.9, "skipFirstAndLast", false)));
+                "parameters", Map.of("energy", 0.9, "skipFirstAndLast", false, "onlyIfFaster", false)));
         assertThat(submitted.status()).as(new String(submitted.body())).isEqualTo(201);
         String id = submitted.json().get("id").asText();
         assertThat(submitted.json().get("status").asText()).isEqualTo("queued");
@@ -370,8 +370,22 @@ class JobApiTest extends H2ServiceTest {
             }
         }
         assertThat(svd).isNotNull();
-        assertThat(svd.get("parameters").findValuesAsText("name")).contains("energy", "ratio", "rank", "layers");
+        assertThat(svd.get("parameters").findValuesAsText("name")).contains("energy", "ratio", "rank", "layers",
+                "maxAccuracyDrop");
         assertThat(svd.get("layerKinds").toString()).contains("DENSE").contains("CONV");
+        // the defaults never keep a slower model: the speed check is on unless a request turns it off
+        for (JsonNode m : methods) {
+            if (m.get("name").asText().equals("svd") || m.get("name").asText().equals("oialr")) {
+                JsonNode check = null;
+                for (JsonNode p : m.get("parameters")) {
+                    if (p.get("name").asText().equals("onlyIfFaster")) {
+                        check = p;
+                    }
+                }
+                assertThat(check).as(m.get("name").asText()).isNotNull();
+                assertThat(check.get("defaultValue").asBoolean()).isTrue();
+            }
+        }
     }
 
     static float[] runInOnnxRuntime(byte[] model, long[] shape) throws Exception {

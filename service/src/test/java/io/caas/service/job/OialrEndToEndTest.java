@@ -30,8 +30,11 @@ class OialrEndToEndTest extends H2ServiceTest {
                 FashionMnistFiles.trainSplitIdxZip(8000)).json().get("id").asText();
         String test = api.postMultipart("/v1/datasets", "fashion-t10k.zip", FashionMnistFiles.testSplitIdxZip())
                 .json().get("id").asText();
+        // every layer's two factors exported where smaller, whatever their speed, so that the cut shows
+        Map<String, Object> untimed = new java.util.LinkedHashMap<>(parameters);
+        untimed.put("onlyIfFaster", false);
         Api.Response submitted = api.postJson("/v1/jobs", Map.of("modelId", modelId, "method", "oialr",
-                "parameters", parameters, "trainDatasetId", train, "evalDatasetId", test,
+                "parameters", untimed, "trainDatasetId", train, "evalDatasetId", test,
                 "budget", Map.of("maxSteps", 300, "batchSize", 64, "learningRate", 1e-3)));
         assertThat(submitted.status()).as(new String(submitted.body())).isEqualTo(201);
         String id = submitted.json().get("id").asText();

@@ -41,4 +41,33 @@ class SpeedVerdictTest {
         assertThat(speed.verdict()).isEqualTo("The compressed model is 1.004x slower at batch 1 (median of 10 paired "
                 + "rounds).");
     }
+
+    @Test
+    void aModelWithTheOriginalsGraphIsNotCalledSlowerAndTheRatiosAreCalledNoise() {
+        JobReport.Speed speed = JobReport.Speed.unchanged(paired(1, 0.97, false), paired(32, 1.03, false));
+
+        assertThat(speed.slower()).isFalse();
+        assertThat(speed.batchN().medianRatio()).isEqualTo(1.03);
+        assertThat(speed.verdict()).isEqualTo("The compressed model has the original's graph (the same operators on "
+                + "weights of the same shapes: every layer was kept dense), so it runs as fast as the original; the 10 "
+                + "paired rounds measured it 1.03x slower at batch 32 and 1.03x faster at batch 1, which is the "
+                + "measurement's noise.");
+    }
+
+    @Test
+    void theSameGraphIsTheSameOperatorsOnWeightsOfTheSameShapesWhateverTheirValues() {
+        io.caas.engine.onnx.proto.Onnx.ModelProto mlp = io.caas.engine.testing.OnnxModelBuilder.gemmMlp(1, 8, 6, 2);
+        io.caas.engine.onnx.proto.Onnx.ModelProto.Builder retrained = mlp.toBuilder();
+        var w0 = retrained.getGraph().getInitializer(0);
+        float[] values = io.caas.engine.onnx.Tensors.toFloats(w0);
+        values[0] += 1;
+        retrained.getGraphBuilder().setInitializer(0, io.caas.engine.onnx.Tensors.floatTensor(w0.getName(),
+                values, w0.getDimsList().stream().mapToLong(Long::longValue).toArray()));
+        assertThat(ModelMeasurer.sameGraph(mlp, mlp)).isTrue();
+        assertThat(ModelMeasurer.sameGraph(mlp, retrained.build())).isTrue();
+        assertThat(ModelMeasurer.sameGraph(mlp, io.caas.engine.testing.OnnxModelBuilder.gemmMlp(1, 8, 5, 2))).isFalse();
+        io.caas.engine.onnx.proto.Onnx.ModelProto.Builder relabelled = mlp.toBuilder();
+        relabelled.getGraphBuilder().setNode(0, mlp.getGraph().getNode(0).toBuilder().setOpType("MatMul"));
+        assertThat(ModelMeasurer.sameGraph(mlp, relabelled.build())).isFalse();
+    }
 }

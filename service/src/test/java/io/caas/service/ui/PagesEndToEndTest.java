@@ -86,6 +86,7 @@ class PagesEndToEndTest extends H2ServiceTest {
 
         new Select(pages.find("#job-method")).selectByValue("oialr");
         pages.find("#param-frequency").sendKeys("30");
+        pages.find("#param-onlyIfFaster").click(); // two factors wherever smaller, so the cut shows in the charts
         pages.find("#param-skipFirstAndLast").click();
         new Select(pages.find("#train-dataset")).selectByValue(train);
         new Select(pages.find("#eval-dataset")).selectByValue(test);
@@ -98,7 +99,7 @@ class PagesEndToEndTest extends H2ServiceTest {
         String jobId = pages.driver().getCurrentUrl().replaceAll(".*[?&]id=", "");
         JsonNode job = api.get("/v1/jobs/" + jobId).json();
         assertThat(job.get("method").asText()).isEqualTo("oialr");
-        assertThat(job.get("parameters").toString()).isEqualTo("{\"frequency\":30,\"skipFirstAndLast\":false}");
+        assertThat(job.get("parameters").toString()).isEqualTo("{\"frequency\":30,\"onlyIfFaster\":false,\"skipFirstAndLast\":false}");
         assertThat(job.get("budget").get("maxSteps").asLong()).isEqualTo(150);
         assertThat(job.get("trainDatasetId").asText()).isEqualTo(train);
 
@@ -201,7 +202,8 @@ class PagesEndToEndTest extends H2ServiceTest {
         pages.saveApiKey(key);
         for (double energy : new double[] {0.9, 0.6}) {
             energyOf.put(api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd", "evalDatasetId", test,
-                    "parameters", Map.of("energy", energy, "skipFirstAndLast", false))).json().get("id").asText(), energy);
+                    "parameters", Map.of("energy", energy, "skipFirstAndLast", false, "onlyIfFaster", false))).json()
+                    .get("id").asText(), energy);
         }
         Map<String, JsonNode> reportOf = new java.util.HashMap<>();
         for (String id : energyOf.keySet()) {

@@ -13,6 +13,7 @@ import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.compress.RankBudget;
+import io.caas.engine.compress.SpeedCheck;
 import io.caas.engine.compress.TrainingBudget;
 import io.caas.engine.compress.svd.FactorizedExport;
 import io.caas.engine.compress.svd.TruncatedSvdMethod;
@@ -38,6 +39,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -122,15 +124,49 @@ public final class OialrMethod implements CompressionMethod {
                             + "the allowance), and σ cutoff still cuts further. The second half trains at the "
                             + "target. A job's target.compressionRatio sets this when it is not given.",
                     "OIALR's relative cut-off with τ found from the budget; the half-way ramp is chosen"),
+            new MethodParameter(OialrParameters.ONLY_IF_FASTER, "boolean", true, null, null,
+                    "After training, time each layer's two factors against its dense form in ONNX Runtime (1 "
+                            + "thread, the layer alone on its real input shape, alternating rounds, median ratio) at "
+                            + "batch 1 and timingBatchSize, and write the trained layer back dense (the product of "
+                            + "its factors: the same function) unless they are faster at both; then time the model "
+                            + "against the original the same way and write every layer back dense unless it is "
+                            + "faster. On by default, so that oialr never makes a model slower unless asked; false "
+                            + "exports every layer in two factors where they are smaller. Not applied with "
+                            + "targetParameters, which asks for a size.",
+                    "fewer parameters do not make a layer faster: two thin layers can cost more than one"),
+            new MethodParameter(OialrParameters.TIMING_BATCH_SIZE, "integer", OialrParameters.DEFAULT_TIMING_BATCH_SIZE,
+                    1, OialrParameters.MAX_TIMING_BATCH_SIZE, "The batch size onlyIfFaster times at besides 1.", null),
             new MethodParameter(OialrParameters.SKIP_FIRST_AND_LAST, "boolean", true, null, null,
                     "Leave the first convolution (or, without one, a small input projection: a first dense "
                             + "layer under 5 % of the parameters) and the last weighted layer (the classifier) dense.",
                     "Coquelin et al. 2024 keep the first and last layers full rank; common practice since "
                             + "Denton et al. 2014")));
 
+    private final SpeedCheck.Factory speedCheck;
+
+    public OialrMethod() {
+        this(SpeedCheck.Factory.ONNX_RUNTIME);
+    }
+
+    /** @param speedCheck what judges a factorized layer, and the factorized model, faster or not (onlyIfFaster) */
+    public OialrMethod(SpeedCheck.Factory speedCheck) {
+        this.speedCheck = speedCheck;
+    }
+
     @Override
     public MethodDescriptor descriptor() {
         return DESCRIPTOR;
+    }
+
+    @Override
+    public Optional<Map<String, Object>> withSpeedCheck(Map<String, Object> parameters, int batchSize) {
+        if (parameters.containsKey(OialrParameters.ONLY_IF_FASTER)) {
+            return Optional.empty();
+        }
+        Map<String, Object> checked = new LinkedHashMap<>(parameters);
+        checked.put(OialrParameters.ONLY_IF_FASTER, true);
+        checked.putIfAbsent(OialrParameters.TIMING_BATCH_SIZE, batchSize);
+        return Optional.of(checked);
     }
 
     @Override
@@ -332,29 +368,67 @@ public final class OialrMethod implements CompressionMethod {
             }
         }
 
-        // Export: two factors where that is smaller, else the dense product back in the original layout.
+        // Export: two factors where that is smaller (and, with onlyIfFaster, times faster), else the dense product
+        // back in the original layout: the same function as the trained low-rank layer, at the dense layer's cost.
         ModelProto finalFactorized = new FactorizedExport(base, NAME).apply(trained.stream()
                 .map(t -> t.threeFactors()).toList());
+        SpeedCheck speed = params.onlyIfFaster() && params.targetParameters() == 0
+                ? speedCheck.of(original, trained.stream().map(t -> t.matrix().nodeIndex()).toList(),
+                        Optional.of(data), params.timingBatchSize()) : null;
         List<FactorizedExport.Replacement> replacements = new ArrayList<>();
+        List<Trained> exported = new ArrayList<>();
         Map<String, LayerReport> reports = new LinkedHashMap<>();
         for (Trained t : trained) {
             WeightedLayer layer = t.matrix().layer();
             int r = t.factors().rank();
             long after = t.factors().factorizedParameters();
-            if (after < t.matrix().parameters()) {
+            String trainedTo = "rank " + r + " of " + t.originalRank() + " after " + step + " steps of low-rank "
+                    + "training";
+            SpeedCheck.Verdict verdict = null;
+            if (after < t.matrix().parameters() && speed != null) {
+                if (Thread.interrupted()) {
+                    throw new InterruptedException("oialr cancelled while timing its layers");
+                }
+                verdict = speed.check(t.twoFactors());
+            }
+            if (after < t.matrix().parameters() && (verdict == null || verdict.faster())) {
                 replacements.add(t.twoFactors());
+                exported.add(t);
                 reports.put(layer.node(), new LayerReport(layer.node(), layer.opType(), layer.matrixShape(),
                         t.originalRank(), r, layer.parameters(), after, true,
-                        "rank " + r + " of " + t.originalRank() + " after " + step + " steps of low-rank training"));
+                        trainedTo + (verdict == null ? "" : "; " + verdict.note())));
             } else {
                 base = replaceWeight(base, t.matrix().denseWeight(t.factors().product()));
                 reports.put(layer.node(), new LayerReport(layer.node(), layer.opType(), layer.matrixShape(),
                         t.originalRank(), t.originalRank(), layer.parameters(), layer.parameters(), false,
-                        "trained to rank " + r + ", written back dense: two factors (" + after + " parameters) "
-                                + "would not be smaller than " + layer.parameters()));
+                        after >= t.matrix().parameters() ? "trained to rank " + r + ", written back dense: two "
+                                + "factors (" + after + " parameters) would not be smaller than " + layer.parameters()
+                                : "trained to " + trainedTo + ", written back dense: " + verdict.note()
+                                + ", not faster"));
             }
         }
         ModelProto compressed = new FactorizedExport(base, NAME).apply(replacements);
+        if (speed != null && !replacements.isEmpty()) {
+            // each layer faster alone does not make the model faster: it is timed as a whole too, and every
+            // layer written back dense (the trained function, at the original's cost) unless it is faster
+            progress.progress(0.96, "timing the factorized model against the original");
+            SpeedCheck.Verdict whole = speed.checkModel(compressed);
+            if (!whole.faster()) {
+                for (Trained t : exported) {
+                    WeightedLayer layer = t.matrix().layer();
+                    base = replaceWeight(base, t.matrix().denseWeight(t.factors().product()));
+                    LayerReport was = reports.get(layer.node());
+                    reports.put(layer.node(), new LayerReport(layer.node(), layer.opType(), layer.matrixShape(),
+                            t.originalRank(), t.originalRank(), layer.parameters(), layer.parameters(), false,
+                            "trained to " + was.note() + ", written back dense: " + whole.note() + ", not faster, "
+                                    + "so every layer was written back dense"));
+                }
+                replacements.clear();
+                compressed = base;
+            } else {
+                progress.progress(0.96, whole.note());
+            }
+        }
         List<LayerReport> ordered = new ArrayList<>();
         for (WeightedLayer layer : layers) {
             ordered.add(reports.containsKey(layer.node()) ? reports.get(layer.node()) : denseReports.get(layer.node()));

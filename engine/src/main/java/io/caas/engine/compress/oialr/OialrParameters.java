@@ -20,9 +20,12 @@ import java.util.Set;
  * @param layers           layers named by the user, or empty for every eligible layer
  * @param skipFirstAndLast leave the first conv and the last weighted layer dense (ignored when layers are named)
  * @param targetParameters the whole model's parameter count to reach by the end, or 0 for none
+ * @param onlyIfFaster     export a layer in two factors only where that times faster than dense, and the model so
+ *                         only where it is faster than the original
+ * @param timingBatchSize  the batch size onlyIfFaster times at besides 1
  */
 record OialrParameters(int frequency, double sigmaCutoff, int minRank, Set<String> layers,
-                       boolean skipFirstAndLast, long targetParameters) {
+                       boolean skipFirstAndLast, long targetParameters, boolean onlyIfFaster, int timingBatchSize) {
 
     static final String FREQUENCY = "frequency";
     static final String SIGMA_CUTOFF = "sigmaCutoff";
@@ -30,8 +33,13 @@ record OialrParameters(int frequency, double sigmaCutoff, int minRank, Set<Strin
     static final String LAYERS = "layers";
     static final String SKIP_FIRST_AND_LAST = "skipFirstAndLast";
     static final String TARGET_PARAMETERS = RankBudget.TARGET_PARAMETERS;
+    static final String ONLY_IF_FASTER = "onlyIfFaster";
+    static final String TIMING_BATCH_SIZE = "timingBatchSize";
+    static final int DEFAULT_TIMING_BATCH_SIZE = 32;
+    /** Largest batch a layer is timed at, as for svd. */
+    static final int MAX_TIMING_BATCH_SIZE = 1024;
     static final Set<String> KNOWN = new LinkedHashSet<>(List.of(FREQUENCY, SIGMA_CUTOFF, MIN_RANK, LAYERS,
-            SKIP_FIRST_AND_LAST, TARGET_PARAMETERS));
+            SKIP_FIRST_AND_LAST, TARGET_PARAMETERS, ONLY_IF_FASTER, TIMING_BATCH_SIZE));
 
     static OialrParameters parse(Map<String, Object> params, ModelSummary model) {
         Map<String, Object> p = params == null ? Map.of() : params;
@@ -52,13 +60,23 @@ record OialrParameters(int frequency, double sigmaCutoff, int minRank, Set<Strin
         Set<String> layers = ParameterValues.layerNames(p.get(LAYERS), model, "oialr", problems);
         long target = p.get(TARGET_PARAMETERS) == null ? 0
                 : ParameterValues.count(p.get(TARGET_PARAMETERS), TARGET_PARAMETERS, problems);
+        boolean onlyIfFaster = ParameterValues.bool(p.get(ONLY_IF_FASTER), ONLY_IF_FASTER, true, problems);
+        int timingBatch = DEFAULT_TIMING_BATCH_SIZE;
+        if (p.get(TIMING_BATCH_SIZE) != null) {
+            long n = ParameterValues.count(p.get(TIMING_BATCH_SIZE), TIMING_BATCH_SIZE, problems);
+            if (n > MAX_TIMING_BATCH_SIZE) {
+                problems.add(TIMING_BATCH_SIZE + " must be at most " + MAX_TIMING_BATCH_SIZE + ", got " + n);
+            }
+            timingBatch = (int) Math.max(1, Math.min(n, MAX_TIMING_BATCH_SIZE));
+        }
         if (model.layers().stream().noneMatch(TruncatedSvdMethod::factorizable)) {
             problems.add(ParameterValues.noFactorizableLayer(model, "oialr"));
         }
         if (!problems.isEmpty()) {
             throw new InvalidParametersException(problems);
         }
-        return new OialrParameters(frequency, cutoff, minRank, layers, skip, Math.max(0, target));
+        return new OialrParameters(frequency, cutoff, minRank, layers, skip, Math.max(0, target), onlyIfFaster,
+                timingBatch);
     }
 
     private static int integer(Object raw, String name, int fallback, int min, List<String> problems) {

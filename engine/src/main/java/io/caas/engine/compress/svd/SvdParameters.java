@@ -32,12 +32,13 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
                      boolean onlyIfFaster, int timingBatchSize, boolean spatial) {
 
     /** DEFAULT_ENERGY: no size given, so the energy default of plain or whitened truncation, whichever runs. */
-    enum RankRule { DEFAULT_ENERGY, ENERGY, RATIO, RANK, TARGET_PARAMETERS }
+    enum RankRule { DEFAULT_ENERGY, ENERGY, RATIO, RANK, TARGET_PARAMETERS, ACCURACY_DROP }
 
     static final String ENERGY = "energy";
     static final String RATIO = "ratio";
     static final String RANK = "rank";
     static final String TARGET_PARAMETERS = RankBudget.TARGET_PARAMETERS;
+    static final String MAX_ACCURACY_DROP = "maxAccuracyDrop";
     static final String LAYERS = "layers";
     static final String SKIP_FIRST_AND_LAST = "skipFirstAndLast";
     static final String ONLY_IF_SMALLER = "onlyIfSmaller";
@@ -56,8 +57,9 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
     static final int MAX_CALIBRATION_SAMPLES = 100_000;
     /** The alternative ways to choose the size, of which a request gives at most one. */
     static final Set<String> SIZE_RULES = Collections.unmodifiableSet(new LinkedHashSet<>(List.of(ENERGY, RATIO,
-            RANK, TARGET_PARAMETERS)));
-    static final Set<String> KNOWN = new LinkedHashSet<>(List.of(ENERGY, RATIO, RANK, TARGET_PARAMETERS, LAYERS,
+            RANK, TARGET_PARAMETERS, MAX_ACCURACY_DROP)));
+    static final Set<String> KNOWN = new LinkedHashSet<>(List.of(ENERGY, RATIO, RANK, TARGET_PARAMETERS,
+            MAX_ACCURACY_DROP, LAYERS,
             SKIP_FIRST_AND_LAST, ONLY_IF_SMALLER, FINE_TUNE, WHITENING, CALIBRATION_SAMPLES, ONLY_IF_FASTER, TIMING_BATCH_SIZE, CONV_FORM));
 
     static SvdParameters parse(Map<String, Object> params, ModelSummary model) {
@@ -66,7 +68,7 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
         ParameterValues.unknownKeys(p, KNOWN, "svd", problems);
         List<String> rules = SIZE_RULES.stream().filter(k -> p.get(k) != null).toList();
         if (rules.size() > 1) {
-            problems.add("give only one of energy, ratio, rank and targetParameters, not "
+            problems.add("give only one of energy, ratio, rank, targetParameters and maxAccuracyDrop, not "
                     + String.join(" and ", rules));
         }
         RankRule rule = RankRule.DEFAULT_ENERGY;
@@ -83,6 +85,9 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
         } else if (p.get(TARGET_PARAMETERS) != null) {
             rule = RankRule.TARGET_PARAMETERS;
             value = ParameterValues.count(p.get(TARGET_PARAMETERS), TARGET_PARAMETERS, problems);
+        } else if (p.get(MAX_ACCURACY_DROP) != null) {
+            rule = RankRule.ACCURACY_DROP;
+            value = ParameterValues.fraction(p.get(MAX_ACCURACY_DROP), MAX_ACCURACY_DROP, problems);
         }
         // the other rules are still checked so that every problem is reported at once
         for (String other : rules.stream().skip(1).toList()) {
@@ -115,7 +120,7 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
                 problems.add(CONV_FORM + " must be one of [" + CHANNELS + ", " + SPATIAL + "], got " + form);
             }
         }
-        boolean onlyIfFaster = ParameterValues.bool(p.get(ONLY_IF_FASTER), ONLY_IF_FASTER, false, problems);
+        boolean onlyIfFaster = ParameterValues.bool(p.get(ONLY_IF_FASTER), ONLY_IF_FASTER, true, problems);
         int timingBatch = DEFAULT_TIMING_BATCH_SIZE;
         if (p.get(TIMING_BATCH_SIZE) != null) {
             long n = ParameterValues.count(p.get(TIMING_BATCH_SIZE), TIMING_BATCH_SIZE, problems);

@@ -7,17 +7,19 @@ import io.caas.engine.compress.CompressionTask;
 import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.LayerMatrix;
 import io.caas.engine.compress.LayerSelection;
-import io.caas.engine.compress.LayerSpeedCheck;
 import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.compress.RankBudget;
+import io.caas.engine.compress.SpeedCheck;
 import io.caas.engine.compress.calibration.Calibration;
 import io.caas.engine.compress.calibration.LayerInputs;
 import io.caas.engine.compress.calibration.LayerProbe;
 import io.caas.engine.compress.calibration.WhitenedSvd;
 import io.caas.engine.compress.calibration.Whitening;
+import io.caas.engine.data.Dataset;
+import io.caas.engine.eval.Evaluator;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.ModelSummary;
@@ -46,6 +48,8 @@ public final class TruncatedSvdMethod implements CompressionMethod {
     public static final String NAME = "svd";
 
     private static final String KEPT_DENSE = "kept dense";
+    static final String NEEDS_LABELS = "maxAccuracyDrop measures top-1 on the job's training dataset, and it needs "
+            + "labels: give a labelled trainDatasetId, or another size rule";
 
     /**
      * Kept energy Σ_{i≤r}σ_i² / Σσ_i² by default. Truncation leaves a relative Frobenius error of √(1 − energy)
@@ -89,6 +93,17 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                             + "alone count as they are. A job's target.compressionRatio sets this when no rank "
                             + "rule is given.",
                     "the relative cut-off of OIALR (Coquelin et al. 2024), with τ found from the budget"),
+            new MethodParameter(SvdParameters.MAX_ACCURACY_DROP, "number", null, 0.0, 1.0,
+                    "Instead of energy: the largest top-1 drop to allow, as a fraction (0.01 = one point), measured "
+                            + "against the original on the first " + AccuracyRanks.SAMPLES + " samples of the job's "
+                            + "labelled training dataset. Each layer alone is factorized at 10, 20, 30, 50 and 70 % "
+                            + "of its parameters, smallest first, and takes the smallest whose drop is at most half "
+                            + "the budget (else stays dense); then, while the layers together drop more than the "
+                            + "budget, the one whose own drop is largest takes its next size. A job's "
+                            + "target.maxAccuracyDrop sets this when no size rule is given. Training samples, so "
+                            + "the job's evaluation dataset still measures the result independently.",
+                    "sensitivity-based rank selection, as in per-layer sensitivity analysis for low-rank and "
+                            + "pruning (e.g. AMC's and AIMET's); the half-budget split is chosen"),
             new MethodParameter(SvdParameters.LAYERS, "string[]", null, null, null,
                     "Factorize only these layers (node names from the model summary).", null),
             new MethodParameter(SvdParameters.SKIP_FIRST_AND_LAST, "boolean", true, null, null,
@@ -114,12 +129,17 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                     SvdParameters.MAX_CALIBRATION_SAMPLES,
                     "Training samples drawn (seeded, without replacement) to calibrate the whitening on.",
                     "SVD-LLM calibrates on 256 sequences; a conv layer sees every position of each sample"),
-            new MethodParameter(SvdParameters.ONLY_IF_FASTER, "boolean", false, null, null,
+            new MethodParameter(SvdParameters.ONLY_IF_FASTER, "boolean", true, null, null,
                     "Time each layer's factorized form against its dense form in ONNX Runtime (1 thread, the "
                             + "layer alone on its real input shape, alternating rounds, median ratio) at batch 1 "
-                            + "and timingBatchSize, and leave it dense unless it is faster at both. Not applied "
-                            + "with targetParameters, which asks for a size.",
-                    "fewer parameters do not make a layer faster: two thin layers can cost more than one"),
+                            + "and timingBatchSize, and leave it dense unless it is faster at both; then time the "
+                            + "factorized model against the original the same way (paired rounds) and return the "
+                            + "original unchanged, every layer noted dense, unless it is faster at both. On by "
+                            + "default, so that svd never makes a model slower unless asked: false factorizes "
+                            + "every chosen layer that shrinks, whatever its speed. Not applied with "
+                            + "targetParameters, which asks for a size.",
+                    "fewer parameters do not make a layer faster: two thin layers can cost more than one (the "
+                            + "default svd job ran a Fashion-MNIST ResNet 1.23x slower at batch 32 without it)"),
             new MethodParameter(SvdParameters.TIMING_BATCH_SIZE, "integer", SvdParameters.DEFAULT_TIMING_BATCH_SIZE,
                     1, SvdParameters.MAX_TIMING_BATCH_SIZE, "The batch size onlyIfFaster times at besides 1.", null),
             new MethodParameter(SvdParameters.CONV_FORM, "string", SvdParameters.CHANNELS, null, null,
@@ -149,6 +169,17 @@ public final class TruncatedSvdMethod implements CompressionMethod {
     /** Chosen. */
     public static final int DEFAULT_FINE_TUNE_BATCH_SIZE = 64;
 
+    private final SpeedCheck.Factory speedCheck;
+
+    public TruncatedSvdMethod() {
+        this(SpeedCheck.Factory.ONNX_RUNTIME);
+    }
+
+    /** @param speedCheck what judges a factorized layer, and the factorized model, faster or not (onlyIfFaster) */
+    public TruncatedSvdMethod(SpeedCheck.Factory speedCheck) {
+        this.speedCheck = speedCheck;
+    }
+
     @Override
     public MethodDescriptor descriptor() {
         return DESCRIPTOR;
@@ -169,6 +200,9 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         String noData = params.whitening().needsDataProblem(hasTrainingData);
         if (noData != null) {
             throw new InvalidParametersException(List.of(noData));
+        }
+        if (params.rule() == SvdParameters.RankRule.ACCURACY_DROP && !hasTrainingData) {
+            throw new InvalidParametersException(List.of(NEEDS_LABELS));
         }
         requireReachable(params, summary, layer -> isFloat(weights, layer));
     }
@@ -208,6 +242,16 @@ public final class TruncatedSvdMethod implements CompressionMethod {
     @Override
     public Set<String> sizeParameters() {
         return SvdParameters.SIZE_RULES;
+    }
+
+    @Override
+    public Optional<Map<String, Object>> withAccuracyBudget(Map<String, Object> parameters, double maxDrop) {
+        if (SvdParameters.SIZE_RULES.stream().anyMatch(parameters::containsKey)) {
+            return Optional.empty();
+        }
+        Map<String, Object> budgeted = new LinkedHashMap<>(parameters);
+        budgeted.put(SvdParameters.MAX_ACCURACY_DROP, maxDrop);
+        return Optional.of(budgeted);
     }
 
     /** Layers svd can rewrite: the inspector's DENSE and CONV layers (2-D or ungrouped 4-D float weights). */
@@ -252,20 +296,28 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             chosen.add(li);
         }
         List<WeightedLayer> chosenLayers = chosen.stream().map(layers::get).toList();
-        LayerSpeedCheck speed = params.onlyIfFaster() && params.rule() != SvdParameters.RankRule.TARGET_PARAMETERS
-                && !chosenLayers.isEmpty() ? LayerSpeedCheck.of(model, chosenLayers.stream().map(nodeIndex::get)
+        SpeedCheck speed = params.onlyIfFaster() && params.rule() != SvdParameters.RankRule.TARGET_PARAMETERS
+                && !chosenLayers.isEmpty() ? speedCheck.of(model, chosenLayers.stream().map(nodeIndex::get)
                         .toList(), task.trainData().or(task::evalData), params.timingBatchSize()) : null;
+        AccuracyBudget accuracy = null;
+        if (params.rule() == SvdParameters.RankRule.ACCURACY_DROP) {
+            Dataset labelled = task.trainData().filter(Dataset::labelled).orElseThrow(
+                    () -> new InvalidParametersException(List.of(NEEDS_LABELS)));
+            double at = share / (chosenLayers.size() + 1);
+            accuracy = new AccuracyBudget(model, labelled, (fraction, message) -> progress.progress(at, message));
+        }
         Factorized factorized = whitening == Whitening.NONE
-                ? plain(model, chosenLayers, nodeIndex, weights, params, summary, speed, progress, share)
+                ? plain(model, chosenLayers, nodeIndex, weights, params, summary, speed, progress, share, accuracy)
                 : whitened(model, chosenLayers, nodeIndex, weights, params, summary, whitening,
                         Calibration.of(task.trainData().orElseThrow(), params.calibrationSamples(), CALIBRATION_SEED),
-                        speed, progress, share);
+                        speed, progress, share, accuracy);
         List<LayerTruncation> factors = factorized.layers();
         int[] ranks = factorized.ranks();
 
         List<LayerReport> reports = new ArrayList<>();
         Map<String, List<double[]>> curves = new LinkedHashMap<>();
         List<FactorizedExport.Replacement> replacements = new ArrayList<>();
+        List<Runnable> rankMetrics = new ArrayList<>(); // sent once the factorized model is kept
         for (int li = 0; li < layers.size(); li++) {
             int c = factorOf[li];
             if (c < 0) {
@@ -278,13 +330,21 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             int rank = ranks[c];
             long after = (long) rank * (f.rows() + f.cols());
             String how = describe(params, f, rank);
-            LayerSpeedCheck.Verdict verdict = factorized.verdicts()[c];
+            if (accuracy != null && !accuracy.choice.note(c).isEmpty()) {
+                how += " (" + accuracy.choice.note(c) + ")";
+            }
+            SpeedCheck.Verdict verdict = factorized.verdicts()[c];
             if (verdict != null) {
                 how += "; " + verdict.note();
             }
             if (verdict != null && !verdict.faster()) {
                 reports.add(new LayerReport(layer.node(), layer.opType(), layer.matrixShape(), full, full,
                         layer.parameters(), layer.parameters(), false, "left dense: " + how + ", not faster"));
+            } else if (accuracy != null && accuracy.choice.ranks()[c] == AccuracyRanks.DENSE) {
+                reports.add(new LayerReport(layer.node(), layer.opType(), layer.matrixShape(), full, full,
+                        layer.parameters(), layer.parameters(), false, "left dense by the accuracy budget: no "
+                        + "candidate rank (" + java.util.Arrays.toString(AccuracyRanks.candidates(f)) + ") kept the "
+                        + "drop within it"));
             } else if (leavesDense(params, rank, f, layer)) {
                 reports.add(new LayerReport(layer.node(), layer.opType(), layer.matrixShape(), full, full,
                         layer.parameters(), layer.parameters(), false, "left dense: " + how + " would not shrink it ("
@@ -294,10 +354,35 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                 curves.put("energy:" + layer.node(), energyCurve(f));
                 reports.add(new LayerReport(layer.node(), layer.opType(), layer.matrixShape(), full, rank,
                         layer.parameters(), after, true, how));
-                progress.metric("rank:" + layer.node(), li, rank);
+                long step = li;
+                rankMetrics.add(() -> progress.metric("rank:" + layer.node(), step, rank));
             }
         }
         ModelProto compressed = new FactorizedExport(model).apply(replacements);
+        if (speed != null && !replacements.isEmpty()) {
+            // Layers each faster alone can still make a slower model (a fused conv and activation split, many
+            // small wins under the noise): the whole model is timed too, and returned as it was unless faster.
+            checkInterrupt();
+            progress.progress(share, "timing the factorized model against the original");
+            SpeedCheck.Verdict whole = speed.checkModel(compressed);
+            if (!whole.faster()) {
+                for (int i = 0; i < reports.size(); i++) {
+                    LayerReport l = reports.get(i);
+                    if (l.factorized()) {
+                        reports.set(i, new LayerReport(l.node(), l.opType(), l.matrixShape(), l.originalRank(),
+                                l.originalRank(), l.parametersBefore(), l.parametersBefore(), false,
+                                "left dense: " + l.note() + "; " + whole.note() + ", not faster, so every layer "
+                                        + "was left dense"));
+                    }
+                }
+                curves.keySet().removeIf(k -> k.startsWith("energy:"));
+                progress.progress(1.0, "no layer factorized: " + whole.note() + ", not faster; the model is "
+                        + "returned as it was");
+                return new CompressionResult(model, reports, curves);
+            }
+            progress.progress(share, whole.note());
+        }
+        rankMetrics.forEach(Runnable::run);
         if (params.fineTune() && !replacements.isEmpty()) {
             if (task.trainData().isPresent()) {
                 compressed = fineTune(model, compressed, task, progress, curves);
@@ -305,8 +390,15 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                 progress.progress(1.0, "fineTune is set but the job has no training data: not fine-tuned");
             }
         }
+        String measured = "";
+        if (accuracy != null) {
+            // the model returned, after the sequential correction and the speed check, on the samples that chose it
+            double top1 = Evaluator.top1(compressed, accuracy.data, accuracy.choice.samples(), 250);
+            measured = String.format(Locale.ROOT, "; %s; the model returned: top-1 %.4f", accuracy.choice.summary(),
+                    top1);
+        }
         progress.progress(1.0, replacements.size() + " layers factorized"
-                + (curves.containsKey("loss") ? " and fine-tuned" : ""));
+                + (curves.containsKey("loss") ? " and fine-tuned" : "") + measured);
         return new CompressionResult(compressed, reports, curves);
     }
 
@@ -343,14 +435,14 @@ public final class TruncatedSvdMethod implements CompressionMethod {
     }
 
     /** The chosen layers' truncations and the rank each keeps, in the order of the chosen layers. */
-    private record Factorized(List<LayerTruncation> layers, int[] ranks, LayerSpeedCheck.Verdict[] verdicts) {
+    private record Factorized(List<LayerTruncation> layers, int[] ranks, SpeedCheck.Verdict[] verdicts) {
     }
 
     /** Each chosen layer's own SVD, ranks by the rule. */
     private static Factorized plain(ModelProto model, List<WeightedLayer> chosen, Map<WeightedLayer, Integer> nodeIndex,
                                     Weights weights, SvdParameters params, ModelSummary summary,
-                                    LayerSpeedCheck speed, ProgressListener progress, double share)
-            throws InterruptedException {
+                                    SpeedCheck speed, ProgressListener progress, double share,
+                                    AccuracyBudget accuracy) throws InterruptedException {
         List<LayerTruncation> factors = new ArrayList<>();
         for (WeightedLayer layer : chosen) {
             checkInterrupt();
@@ -362,15 +454,15 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             progress.progress(share * factors.size() / (chosen.size() + 1), "decomposed " + factors.size() + " of "
                     + chosen.size() + " layers");
         }
-        int[] ranks = ranks(params, summary, chosen, factors);
+        int[] ranks = ranks(params, summary, chosen, factors, accuracy);
         return new Factorized(factors, ranks, timed(speed, params, chosen, factors, ranks));
     }
 
     /** The speed verdict of each layer that would be factorized, where onlyIfFaster asks for one; else nulls. */
-    private static LayerSpeedCheck.Verdict[] timed(LayerSpeedCheck speed, SvdParameters params,
+    private static SpeedCheck.Verdict[] timed(SpeedCheck speed, SvdParameters params,
                                                    List<WeightedLayer> chosen, List<LayerTruncation> factors,
                                                    int[] ranks) throws InterruptedException {
-        LayerSpeedCheck.Verdict[] verdicts = new LayerSpeedCheck.Verdict[chosen.size()];
+        SpeedCheck.Verdict[] verdicts = new SpeedCheck.Verdict[chosen.size()];
         for (int i = 0; speed != null && i < chosen.size(); i++) {
             checkInterrupt();
             if (!leavesDense(params, ranks[i], factors.get(i), chosen.get(i))) {
@@ -389,8 +481,8 @@ public final class TruncatedSvdMethod implements CompressionMethod {
     private static Factorized whitened(ModelProto model, List<WeightedLayer> chosen,
                                        Map<WeightedLayer, Integer> nodeIndex, Weights weights, SvdParameters params,
                                        ModelSummary summary, Whitening whitening, Calibration calibration,
-                                       LayerSpeedCheck speed, ProgressListener progress, double share)
-            throws InterruptedException {
+                                       SpeedCheck speed, ProgressListener progress, double share,
+                                       AccuracyBudget accuracy) throws InterruptedException {
         List<LayerMatrix> matrices = new ArrayList<>();
         List<Boolean> spatial = new ArrayList<>(); // whether the layer takes the spatial form
         List<LayerProbe> probes = new ArrayList<>();
@@ -405,7 +497,8 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         }
         String how = String.format(Locale.ROOT, "whitened (%s) on %d samples of '%s'", whitening.wireName(),
                 calibration.samples(), calibration.datasetName());
-        boolean budget = params.rule() == SvdParameters.RankRule.TARGET_PARAMETERS;
+        boolean budget = params.rule() == SvdParameters.RankRule.TARGET_PARAMETERS
+                || params.rule() == SvdParameters.RankRule.ACCURACY_DROP;
         List<LayerTruncation> factors = new ArrayList<>();
         int[] ranks = null;
         if (whitening == Whitening.PARALLEL || budget) {
@@ -414,7 +507,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             for (int i = 0; i < matrices.size(); i++) {
                 factors.add(whitenedLayer(matrices.get(i), spatial.get(i), weights, chosen.get(i), inputs.get(i), how));
             }
-            ranks = ranks(params, summary, chosen, factors);
+            ranks = ranks(params, summary, chosen, factors, accuracy);
             if (whitening == Whitening.PARALLEL) {
                 progress.progress(share * chosen.size() / (chosen.size() + 1), "decomposed " + chosen.size()
                         + " layers");
@@ -423,7 +516,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         }
         List<LayerTruncation> sequential = new ArrayList<>();
         int[] sequentialRanks = new int[chosen.size()];
-        LayerSpeedCheck.Verdict[] verdicts = new LayerSpeedCheck.Verdict[chosen.size()];
+        SpeedCheck.Verdict[] verdicts = new SpeedCheck.Verdict[chosen.size()];
         List<FactorizedExport.Replacement> done = new ArrayList<>();
         ModelProto current = model;
         for (int from = 0; from < chosen.size(); ) {
@@ -463,15 +556,47 @@ public final class TruncatedSvdMethod implements CompressionMethod {
     }
 
     private static int[] ranks(SvdParameters params, ModelSummary summary, List<WeightedLayer> chosen,
-                               List<LayerTruncation> factors) {
+                               List<LayerTruncation> factors, AccuracyBudget accuracy) throws InterruptedException {
+        if (params.rule() == SvdParameters.RankRule.ACCURACY_DROP) {
+            accuracy.choice = AccuracyRanks.choose(accuracy.model, factors, accuracy.data, params.value(),
+                    accuracy.progress);
+            int[] ranks = accuracy.choice.ranks().clone();
+            for (int i = 0; i < ranks.length; i++) {
+                if (ranks[i] == AccuracyRanks.DENSE) {
+                    ranks[i] = factors.get(i).fullRank(); // which does not shrink it, so it stays dense
+                }
+            }
+            return ranks;
+        }
         return params.rule() == SvdParameters.RankRule.TARGET_PARAMETERS
                 ? budgetRanks(summary, chosen, factors, (long) params.value())
                 : factors.stream().mapToInt(f -> chooseRank(f, params)).toArray();
     }
 
-    /** A budget counts a layer that would not shrink as dense, so it is left dense whatever onlyIfSmaller says. */
+    /**
+     * For the maxAccuracyDrop rule: the original, the labelled samples top-1 is measured on, where its messages go,
+     * and the choice once made.
+     */
+    private static final class AccuracyBudget {
+        final ModelProto model;
+        final Dataset data;
+        final ProgressListener progress;
+        AccuracyRanks.Choice choice;
+
+        AccuracyBudget(ModelProto model, Dataset data, ProgressListener progress) {
+            this.model = model;
+            this.data = data;
+            this.progress = progress;
+        }
+    }
+
+    /**
+     * A budget (of parameters or of accuracy) counts a layer that would not shrink as dense, so it is left dense
+     * whatever onlyIfSmaller says.
+     */
     private static boolean leavesDense(SvdParameters params, int rank, LayerTruncation f, WeightedLayer layer) {
-        return (params.onlyIfSmaller() || params.rule() == SvdParameters.RankRule.TARGET_PARAMETERS)
+        return (params.onlyIfSmaller() || params.rule() == SvdParameters.RankRule.TARGET_PARAMETERS
+                || params.rule() == SvdParameters.RankRule.ACCURACY_DROP)
                 && (long) rank * (f.rows() + f.cols()) >= layer.parameters();
     }
 
@@ -523,7 +648,8 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             case DEFAULT_ENERGY -> svd.rankForEnergy(svd.whitened() ? DEFAULT_WHITENED_ENERGY : DEFAULT_ENERGY);
             case RATIO -> (int) Math.floor(params.value() * rows * (double) cols / (rows + cols));
             case RANK -> (int) Math.min(params.value(), full);
-            case TARGET_PARAMETERS -> throw new IllegalStateException("budget ranks are chosen for all layers at once");
+            case TARGET_PARAMETERS, ACCURACY_DROP ->
+                    throw new IllegalStateException("budget ranks are chosen for all layers at once");
         };
         return Math.max(1, Math.min(rank, full));
     }
@@ -532,6 +658,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         return String.format(Locale.ROOT, "rank %d of %d by %s, keeping %.2f%% of the %s", rank,
                 svd.fullRank(), params.rule() == SvdParameters.RankRule.TARGET_PARAMETERS ? "the parameter budget"
                         : params.rule() == SvdParameters.RankRule.DEFAULT_ENERGY ? "the default energy"
+                        : params.rule() == SvdParameters.RankRule.ACCURACY_DROP ? "the accuracy budget"
                         : params.rule().name().toLowerCase(Locale.ROOT), 100 * svd.energyAt(rank), svd.energyOf());
     }
 

@@ -71,12 +71,13 @@ class LdrBenchmarkTest {
             }
         }
         for (double cutoff : new double[] {0.7}) {
-            Run r = run(new OialrMethod(), mlp, Map.of("sigmaCutoff", cutoff), train, budget);
+            Run r = run(new OialrMethod(), mlp, Map.of("sigmaCutoff", cutoff, "onlyIfFaster", false), train, budget);
             rows.add(row("oialr sigmaCutoff " + cutoff, Evaluator.measure(r.result().compressed(), Optional.of(test),
                     OPTIONS), r.seconds(), describe(r.result().layers())));
         }
         double ratio = (double) ldrAfter / ldrBefore; // ldr rank 2's share of the two hidden layers
-        Run svd = run(new TruncatedSvdMethod(), mlp, Map.of("ratio", ratio, "fineTune", true), train, budget);
+        Run svd = run(new TruncatedSvdMethod(), mlp, Map.of("ratio", ratio, "fineTune", true, "onlyIfFaster", false), train,
+                budget);
         rows.add(row(String.format(Locale.ROOT, "svd ratio %.4f + fine-tune", ratio),
                 Evaluator.measure(svd.result().compressed(), Optional.of(test), OPTIONS), svd.seconds(),
                 describe(svd.result().layers())));

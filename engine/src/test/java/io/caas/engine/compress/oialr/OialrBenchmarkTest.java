@@ -59,7 +59,7 @@ class OialrBenchmarkTest {
                 // the same with a tenth of oialr's default rate, for comparison with svd's fine-tuning rate
                 long s1 = System.nanoTime();
                 OialrMethod.Outcome slow = new OialrMethod().run(new CompressionTask(mlp,
-                        Map.of("sigmaCutoff", cutoff), Optional.of(train), Optional.empty(),
+                        Map.of("sigmaCutoff", cutoff, "onlyIfFaster", false), Optional.of(train), Optional.empty(),
                         new TrainingBudget(2, null, 64, 1e-4)), ProgressListener.NONE);
                 double sec1 = (System.nanoTime() - s1) / 1e9;
                 rows.add(row(String.format(Locale.ROOT, "oialr cutoff %.1f lr 1e-4 (%d steps)", cutoff, slow.steps()),
@@ -67,7 +67,7 @@ class OialrBenchmarkTest {
                         + "  ranks " + ranks(slow.result().layers()));
             }
             long s = System.nanoTime();
-            OialrMethod.Outcome o = new OialrMethod().run(new CompressionTask(mlp, Map.of("sigmaCutoff", cutoff),
+            OialrMethod.Outcome o = new OialrMethod().run(new CompressionTask(mlp, Map.of("sigmaCutoff", cutoff, "onlyIfFaster", false),
                     Optional.of(train), Optional.empty(), budget), ProgressListener.NONE);
             double seconds = (System.nanoTime() - s) / 1e9;
             ModelMeasurements m = Evaluator.measure(o.result().compressed(), Optional.of(test), OPTIONS);
@@ -93,7 +93,7 @@ class OialrBenchmarkTest {
                 boolean fineTune = lr != null;
                 long s2 = System.nanoTime();
                 CompressionResult r = new TruncatedSvdMethod().compress(new CompressionTask(mlp,
-                        Map.of("ratio", ratio, "layers", names, "fineTune", fineTune), Optional.of(train),
+                        Map.of("ratio", ratio, "layers", names, "fineTune", fineTune, "onlyIfFaster", false), Optional.of(train),
                         Optional.empty(), new TrainingBudget(2, null, 64, lr)), ProgressListener.NONE);
                 double sec = (System.nanoTime() - s2) / 1e9;
                 ModelMeasurements m2 = Evaluator.measure(r.compressed(), Optional.of(test), OPTIONS);

@@ -80,7 +80,7 @@ class OialrOnFashionMnistTest {
         Recorder rec = new Recorder();
         long t0 = System.nanoTime();
         OialrMethod.Outcome out = new OialrMethod().run(new CompressionTask(mlp,
-                Map.of("frequency", 50, "sigmaCutoff", 0.3), Optional.of(train), Optional.of(test),
+                Map.of("frequency", 50, "sigmaCutoff", 0.3, "onlyIfFaster", false), Optional.of(train), Optional.of(test),
                 new TrainingBudget(null, 300L, 64, 1e-3)), rec);
         double seconds = (System.nanoTime() - t0) / 1e9;
         ModelProto compressed = out.result().compressed();
@@ -161,7 +161,7 @@ class OialrOnFashionMnistTest {
     void withoutLabelsItDistilsTheOriginal() throws Exception {
         Dataset unlabelled = FashionMnistModels.slice(train, 0, 5_000, false);
         OialrMethod.Outcome out = new OialrMethod().run(new CompressionTask(mlp,
-                Map.of("frequency", 40, "sigmaCutoff", 0.3), Optional.of(unlabelled), Optional.empty(),
+                Map.of("frequency", 40, "sigmaCutoff", 0.3, "onlyIfFaster", false), Optional.of(unlabelled), Optional.empty(),
                 new TrainingBudget(null, 120L, 64, 1e-3)), ProgressListener.NONE);
         EvaluationOptions options = EvaluationOptions.defaults().withRuns(1, 3).withBatchSize(500);
         double before = Evaluator.measure(mlp, Optional.of(test), options).top1Accuracy();
@@ -181,7 +181,7 @@ class OialrOnFashionMnistTest {
         EvaluationOptions options = EvaluationOptions.defaults().withRuns(1, 3).withBatchSize(500);
         double before = Evaluator.measure(cnn, Optional.of(test), options).top1Accuracy();
         OialrMethod.Outcome out = new OialrMethod().run(new CompressionTask(cnn,
-                Map.of("frequency", 40, "sigmaCutoff", 0.3), Optional.of(train), Optional.empty(),
+                Map.of("frequency", 40, "sigmaCutoff", 0.3, "onlyIfFaster", false), Optional.of(train), Optional.empty(),
                 new TrainingBudget(null, 120L, 64, 1e-3)), ProgressListener.NONE);
         ModelProto compressed = out.result().compressed();
         double after = Evaluator.measure(compressed, Optional.of(test), options).top1Accuracy();
@@ -200,7 +200,7 @@ class OialrOnFashionMnistTest {
 
         // a harder cut on the second conv alone, so that it is exported as r filters and a 1x1 conv
         OialrMethod.Outcome conv = new OialrMethod().run(new CompressionTask(cnn,
-                Map.of("frequency", 30, "sigmaCutoff", 0.5, "layers", List.of("conv_3")), Optional.of(train),
+                Map.of("frequency", 30, "sigmaCutoff", 0.5, "layers", List.of("conv_3"), "onlyIfFaster", false), Optional.of(train),
                 Optional.empty(), new TrainingBudget(null, 90L, 64, 1e-3)), ProgressListener.NONE);
         LayerReport c = conv.result().layers().get(1);
         System.out.printf("oialr conv_3 alone: rank %d -> %d, %d -> %d parameters, accuracy %.4f%n", c.originalRank(),

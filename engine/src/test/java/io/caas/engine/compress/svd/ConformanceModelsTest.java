@@ -38,7 +38,7 @@ class ConformanceModelsTest {
         float[] expected = Tensors.toFloats(tensor(dir.resolve("test_data_set_0/output_0.pb")));
 
         CompressionResult r = new TruncatedSvdMethod().compress(new CompressionTask(model,
-                Map.of("rank", 1000, "onlyIfSmaller", false, "skipFirstAndLast", false), Optional.empty(),
+                Map.of("rank", 1000, "onlyIfSmaller", false, "skipFirstAndLast", false, "onlyIfFaster", false), Optional.empty(),
                 Optional.empty()), ProgressListener.NONE);
         assertThat(r.layers()).hasSize(1);
         assertThat(r.layers().get(0).factorized()).isTrue();

@@ -105,7 +105,8 @@ class SpatialSvdTest {
         io.caas.engine.data.Dataset data = new io.caas.engine.data.Dataset("random", SAMPLE, x, null, 0);
         for (String whitening : List.of("parallel", "sequential")) {
             CompressionResult r = new TruncatedSvdMethod().compress(new CompressionTask(conv, Map.of("rank", 9,
-                    "convForm", "spatial", "whitening", whitening, "skipFirstAndLast", false, "onlyIfSmaller", false),
+                    "convForm", "spatial", "whitening", whitening, "skipFirstAndLast", false, "onlyIfSmaller", false,
+                    "onlyIfFaster", false),
                     Optional.of(data), Optional.empty()), ProgressListener.NONE);
             assertThat(r.layers().get(0).note()).contains("output energy (spatial form), whitened (" + whitening);
             float[][] expected = run(conv, x);
@@ -122,7 +123,7 @@ class SpatialSvdTest {
     private CompressionResult compress(int rank) {
         try {
             return new TruncatedSvdMethod().compress(new CompressionTask(conv, Map.of("rank", rank, "convForm",
-                    "spatial", "skipFirstAndLast", false, "onlyIfSmaller", false), Optional.empty(),
+                    "spatial", "skipFirstAndLast", false, "onlyIfSmaller", false, "onlyIfFaster", false), Optional.empty(),
                     Optional.empty()), ProgressListener.NONE);
         } catch (InterruptedException e) {
             throw new AssertionError(e);

@@ -37,13 +37,13 @@ class SvdFineTuneTest {
 
     @Test
     void fineTuningRecoversAccuracyAndKeepsTheExportedStructure() throws Exception {
-        Map<String, Object> rank8 = Map.of("rank", 8);
+        Map<String, Object> rank8 = Map.of("rank", 8, "onlyIfFaster", false);
         CompressionResult plain = new TruncatedSvdMethod().compress(new CompressionTask(mlp, rank8,
                 Optional.of(train), Optional.empty()), ProgressListener.NONE);
         List<Double> fractions = new ArrayList<>();
         ProgressListener listener = (f, m) -> fractions.add(f);
         CompressionResult tuned = new TruncatedSvdMethod().compress(new CompressionTask(mlp,
-                Map.of("rank", 8, "fineTune", true), Optional.of(train), Optional.empty(),
+                Map.of("rank", 8, "fineTune", true, "onlyIfFaster", false), Optional.of(train), Optional.empty(),
                 new TrainingBudget(null, 150L, 64, 1e-3)), listener);
         double original = Evaluator.measure(mlp, Optional.of(test), OPTIONS).top1Accuracy();
         double before = Evaluator.measure(plain.compressed(), Optional.of(test), OPTIONS).top1Accuracy();
@@ -61,13 +61,13 @@ class SvdFineTuneTest {
     @Test
     void withoutLabelsItDistilsAndWithoutDataItIsPlainSvd() throws Exception {
         Dataset unlabelled = FashionMnistModels.slice(train, 0, 5_000, false);
-        CompressionResult plain = new TruncatedSvdMethod().compress(new CompressionTask(mlp, Map.of("rank", 8),
+        CompressionResult plain = new TruncatedSvdMethod().compress(new CompressionTask(mlp, Map.of("rank", 8, "onlyIfFaster", false),
                 Optional.empty(), Optional.empty()), ProgressListener.NONE);
         CompressionResult noData = new TruncatedSvdMethod().compress(new CompressionTask(mlp,
-                Map.of("rank", 8, "fineTune", true), Optional.empty(), Optional.empty()), ProgressListener.NONE);
+                Map.of("rank", 8, "fineTune", true, "onlyIfFaster", false), Optional.empty(), Optional.empty()), ProgressListener.NONE);
         assertThat(noData.compressed()).isEqualTo(plain.compressed());
         CompressionResult distilled = new TruncatedSvdMethod().compress(new CompressionTask(mlp,
-                Map.of("rank", 8, "fineTune", "true"), Optional.of(unlabelled), Optional.empty(),
+                Map.of("rank", 8, "fineTune", "true", "onlyIfFaster", false), Optional.of(unlabelled), Optional.empty(),
                 new TrainingBudget(null, 100L, 64, 1e-3)), ProgressListener.NONE);
         double before = Evaluator.measure(plain.compressed(), Optional.of(test), OPTIONS).top1Accuracy();
         double after = Evaluator.measure(distilled.compressed(), Optional.of(test), OPTIONS).top1Accuracy();

@@ -41,7 +41,7 @@ class SvdOnFashionMnistTest {
         for (int rank : new int[] {2, 5, 10}) {
             // the classifier is the model's only (so last) layer: name it to factorize it
             CompressionResult r = new TruncatedSvdMethod().compress(new CompressionTask(centroids,
-                    Map.of("rank", rank, "layers", "gemm_1", "onlyIfSmaller", false), Optional.empty(),
+                    Map.of("rank", rank, "layers", "gemm_1", "onlyIfSmaller", false, "onlyIfFaster", false), Optional.empty(),
                     Optional.of(test)), ProgressListener.NONE);
             double accuracy = Evaluator.measure(r.compressed(), Optional.of(test), options).top1Accuracy();
             if (rank == 10) {

@@ -11,6 +11,7 @@ import io.caas.engine.compress.CompressionTask;
 import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.ProgressListener;
+import io.caas.engine.compress.SpeedCheck;
 import io.caas.engine.eval.EvaluationOptions;
 import io.caas.engine.eval.Evaluator;
 import io.caas.engine.eval.OutputAgreement;
@@ -24,10 +25,12 @@ import io.caas.engine.testing.OnnxModelBuilder;
 import io.caas.engine.testing.TestData;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,7 +39,7 @@ class TruncatedSvdMethodTest {
 
     /** Factorize every layer at full rank, even where that grows it: the rewrite must then be exact. */
     private static final Map<String, Object> FULL_RANK = Map.of("rank", 1_000_000, "onlyIfSmaller", false,
-            "skipFirstAndLast", false);
+            "skipFirstAndLast", false, "onlyIfFaster", false);
 
     private final TruncatedSvdMethod svd = new TruncatedSvdMethod();
 
@@ -255,8 +258,8 @@ class TruncatedSvdMethodTest {
         bad.put("colour", "blue");
         assertThatThrownBy(() -> svd.validate(bad, summary))
                 .isInstanceOfSatisfying(InvalidParametersException.class, e -> assertThat(e.problems()).containsExactlyInAnyOrder(
-                        "unknown parameter 'colour'; svd takes energy, ratio, rank, targetParameters, layers, skipFirstAndLast, onlyIfSmaller, fineTune, whitening, calibrationSamples, onlyIfFaster, timingBatchSize, convForm",
-                        "give only one of energy, ratio, rank and targetParameters, not energy and rank",
+                        "unknown parameter 'colour'; svd takes energy, ratio, rank, targetParameters, maxAccuracyDrop, layers, skipFirstAndLast, onlyIfSmaller, fineTune, whitening, calibrationSamples, onlyIfFaster, timingBatchSize, convForm",
+                        "give only one of energy, ratio, rank, targetParameters and maxAccuracyDrop, not energy and rank",
                         "energy must be a number in (0, 1], got 1.5",
                         "rank must be a positive integer, got -3",
                         "unknown layer 'nope'; factorizable layers are [gemm_0, gemm_2]"));
@@ -310,9 +313,138 @@ class TruncatedSvdMethodTest {
         }
         // without the check the small layer is factorized, since it shrinks
         CompressionResult unchecked = svd.compress(new CompressionTask(mlp, Map.of("rank", 4, "layers",
-                List.of("gemm_0", "gemm_4")), Optional.empty(), Optional.empty()), ProgressListener.NONE);
+                List.of("gemm_0", "gemm_4"), "onlyIfFaster", false), Optional.empty(), Optional.empty()),
+                ProgressListener.NONE);
         assertThat(unchecked.layers()).filteredOn(LayerReport::factorized).extracting(LayerReport::node)
                 .containsExactly("gemm_0", "gemm_4");
+    }
+
+    /**
+     * A speed check that times nothing: the layers named slower are judged slower, every other layer faster, and
+     * the whole model as {@code wholeFaster} says; it records what it was asked.
+     */
+    private static final class FixedSpeed implements SpeedCheck {
+        final Set<String> slower;
+        final boolean wholeFaster;
+        final List<String> layersAsked = new ArrayList<>();
+        final List<ModelProto> modelsAsked = new ArrayList<>();
+        final List<Integer> batchSizes = new ArrayList<>();
+
+        FixedSpeed(Set<String> slower, boolean wholeFaster) {
+            this.slower = slower;
+            this.wholeFaster = wholeFaster;
+        }
+
+        SpeedCheck.Factory factory() {
+            return (model, nodes, data, batch) -> {
+                batchSizes.add(batch);
+                return this;
+            };
+        }
+
+        @Override
+        public Verdict check(FactorizedExport.Replacement r) {
+            layersAsked.add(r.nodeName());
+            return new Verdict(!slower.contains(r.nodeName()), "judged " + (slower.contains(r.nodeName())
+                    ? "slower" : "faster") + " by the test");
+        }
+
+        @Override
+        public Verdict checkModel(ModelProto compressed) {
+            modelsAsked.add(compressed);
+            return new Verdict(wholeFaster, "the whole model judged " + (wholeFaster ? "faster" : "slower")
+                    + " by the test");
+        }
+    }
+
+    private static CompressionResult compressWith(FixedSpeed speed, ModelProto model, Map<String, Object> params)
+            throws InterruptedException {
+        return new TruncatedSvdMethod(speed.factory()).compress(new CompressionTask(model, params, Optional.empty(),
+                Optional.empty()), ProgressListener.NONE);
+    }
+
+    @Test
+    void byDefaultALayerJudgedSlowerIsKeptDenseAndOnlyIfFasterFalseOptsOut() throws InterruptedException {
+        ModelProto mlp = OnnxModelBuilder.gemmMlp(5, 64, 64, 64, 64, 10);
+        FixedSpeed speed = new FixedSpeed(Set.of("gemm_2"), true);
+        // onlyIfFaster not given: the check is on, at the default timing batch of 32
+        CompressionResult r = compressWith(speed, mlp, Map.of("rank", 4));
+
+        assertThat(speed.batchSizes).containsExactly(32);
+        assertThat(speed.layersAsked).containsExactly("gemm_0", "gemm_2", "gemm_4"); // not the skipped classifier
+        assertThat(r.layers()).extracting(LayerReport::factorized).containsExactly(true, false, true, false);
+        LayerReport slow = r.layers().get(1);
+        assertThat(slow.note()).startsWith("left dense: rank 4 of 64").contains("judged slower by the test")
+                .endsWith(", not faster");
+        assertThat(slow.finalRank()).isEqualTo(64);
+        assertThat(slow.parametersAfter()).isEqualTo(slow.parametersBefore());
+        assertThat(r.layers().get(0).note()).contains("judged faster by the test");
+        // the model kept is the one timed as a whole: gemm_2 still reads its dense weight
+        assertThat(speed.modelsAsked).containsExactly(r.compressed());
+        assertThat(initializerNames(r.compressed())).contains("w1").doesNotContain("w0", "w2");
+        assertThat(maxAbsDiff(mlp, r.compressed(), null)).isPositive();
+
+        // opting out: every chosen layer that shrinks is factorized, and nothing is timed
+        FixedSpeed unused = new FixedSpeed(Set.of("gemm_0", "gemm_2", "gemm_4"), false);
+        CompressionResult all = compressWith(unused, mlp, Map.of("rank", 4, "onlyIfFaster", false));
+        assertThat(all.layers()).extracting(LayerReport::factorized).containsExactly(true, true, true, false);
+        assertThat(unused.batchSizes).isEmpty();
+        assertThat(unused.layersAsked).isEmpty();
+        assertThat(unused.modelsAsked).isEmpty();
+
+        // the method alone (no parameters) is timed too, at the given timing batch when one is given
+        FixedSpeed methodOnly = new FixedSpeed(Set.of(), true);
+        compressWith(methodOnly, OnnxModels.read(TestData.openWakeWord("alexa_v0.1.onnx")), Map.of());
+        assertThat(methodOnly.batchSizes).containsExactly(32);
+        assertThat(methodOnly.layersAsked).isNotEmpty();
+        FixedSpeed batch8 = new FixedSpeed(Set.of(), true);
+        compressWith(batch8, mlp, Map.of("rank", 4, "timingBatchSize", 8));
+        assertThat(batch8.batchSizes).containsExactly(8);
+    }
+
+    @Test
+    void aFactorizedModelNotFasterAsAWholeIsReturnedUnchanged() throws InterruptedException {
+        ModelProto mlp = OnnxModelBuilder.gemmMlp(5, 64, 64, 64, 64, 10);
+        List<Double> fractions = new ArrayList<>();
+        List<String> messages = new ArrayList<>();
+        List<String> metrics = new ArrayList<>();
+        ProgressListener listener = new ProgressListener() {
+            @Override
+            public void progress(double fraction, String message) {
+                fractions.add(fraction);
+                messages.add(message);
+            }
+
+            @Override
+            public void metric(String name, long step, double value) {
+                metrics.add(name);
+            }
+        };
+        FixedSpeed speed = new FixedSpeed(Set.of(), false); // each layer faster alone, the whole model not
+        CompressionResult r = new TruncatedSvdMethod(speed.factory()).compress(new CompressionTask(mlp,
+                Map.of("rank", 4), Optional.empty(), Optional.empty()), listener);
+
+        assertThat(speed.modelsAsked).hasSize(1);
+        assertThat(r.compressed()).isEqualTo(mlp);
+        assertThat(r.layers()).noneMatch(LayerReport::factorized);
+        for (LayerReport l : r.layers().subList(0, 3)) {
+            assertThat(l.note()).startsWith("left dense: rank 4 of 64").contains("judged faster by the test",
+                    "the whole model judged slower by the test, not faster, so every layer was left dense");
+            assertThat(l.finalRank()).isEqualTo(l.originalRank());
+            assertThat(l.parametersAfter()).isEqualTo(l.parametersBefore());
+        }
+        assertThat(r.curves()).isEmpty();
+        assertThat(metrics).noneMatch(m -> m.startsWith("rank:"));
+        assertThat(messages.get(messages.size() - 1)).startsWith("no layer factorized")
+                .endsWith("the model is returned as it was");
+        assertThat(fractions).isSorted().last().isEqualTo(1.0);
+
+        // a parameter budget asks for a size: nothing is timed, whatever onlyIfFaster says
+        FixedSpeed budget = new FixedSpeed(Set.of("gemm_0", "gemm_2", "gemm_4"), false);
+        CompressionResult sized = compressWith(budget, mlp, Map.of("targetParameters",
+                ModelInspector.inspect(mlp).parameters() / 2, "onlyIfFaster", true));
+        assertThat(budget.batchSizes).isEmpty();
+        assertThat(sized.layers()).filteredOn(LayerReport::factorized).isNotEmpty();
     }
 
     @Test
@@ -345,8 +477,11 @@ class TruncatedSvdMethodTest {
         assertThatThrownBy(() -> compress(mlp, FULL_RANK)).isInstanceOf(InterruptedException.class);
     }
 
+    /** What svd makes of the model without timing it (onlyIfFaster false unless given), so the layers it picks are fixed. */
     private CompressionResult compress(ModelProto model, Map<String, Object> params) throws InterruptedException {
-        return svd.compress(new CompressionTask(model, params, Optional.empty(), Optional.empty()), ProgressListener.NONE);
+        Map<String, Object> untimed = new HashMap<>(params);
+        untimed.putIfAbsent("onlyIfFaster", false);
+        return svd.compress(new CompressionTask(model, untimed, Optional.empty(), Optional.empty()), ProgressListener.NONE);
     }
 
     private static double maxAbsDiff(ModelProto a, ModelProto b, long[] sampleShape) {

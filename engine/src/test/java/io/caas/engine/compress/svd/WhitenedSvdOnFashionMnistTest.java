@@ -46,7 +46,7 @@ class WhitenedSvdOnFashionMnistTest {
         for (String whitening : new String[] {"none", "parallel", "sequential"}) {
             long t0 = System.nanoTime();
             CompressionResult r = new TruncatedSvdMethod().compress(new CompressionTask(cnn,
-                    Map.of("ratio", 0.3, "whitening", whitening, "calibrationSamples", 256), Optional.of(train),
+                    Map.of("ratio", 0.3, "whitening", whitening, "calibrationSamples", 256, "onlyIfFaster", false), Optional.of(train),
                     Optional.empty()), ProgressListener.NONE);
             double seconds = (System.nanoTime() - t0) / 1e9;
             accuracy.put(whitening, accuracy(r.compressed()));
@@ -65,6 +65,26 @@ class WhitenedSvdOnFashionMnistTest {
         assertThat(accuracy.get("parallel")).isGreaterThan(accuracy.get("none") + 0.1);
         assertThat(accuracy.get("sequential")).isGreaterThan(accuracy.get("none") + 0.1);
         assertThat(accuracy.get("sequential")).isGreaterThan(original - 0.1);
+    }
+
+    @Test
+    void anAccuracyBudgetChoosesRanksThatKeepHeldOutTop1() throws InterruptedException {
+        long t0 = System.nanoTime();
+        CompressionResult r = new TruncatedSvdMethod().compress(new CompressionTask(cnn, Map.of("maxAccuracyDrop",
+                0.01, "calibrationSamples", 256, "onlyIfFaster", false), Optional.of(train), Optional.empty()),
+                ProgressListener.NONE);
+        double after = accuracy(r.compressed());
+        long before = ModelInspector.inspect(cnn).parameters();
+        long kept = ModelInspector.inspect(r.compressed()).parameters();
+        System.out.printf("svd maxAccuracyDrop 0.01 (whitened sequential): %d -> %d parameters, top-1 %.4f -> %.4f "
+                + "on the held-out test images (%.1f s)%n", before, kept, original, after, (System.nanoTime() - t0) / 1e9);
+        r.layers().forEach(l -> System.out.println("  " + l.node() + " " + l.parametersBefore() + " -> "
+                + l.parametersAfter() + ": " + l.note()));
+        assertThat(kept).isLessThan(before);
+        assertThat(r.layers()).filteredOn(LayerReport::factorized).isNotEmpty()
+                .allSatisfy(l -> assertThat(l.note()).contains("by the accuracy budget"));
+        // chosen on 2,000 training images, measured on 2,000 test images: within the budget plus their noise
+        assertThat(after).isGreaterThan(original - 0.02);
     }
 
     private static double accuracy(ModelProto model) {

@@ -66,7 +66,7 @@ class TensorBenchmarkTest {
 
         long s = System.nanoTime();
         OialrMethod.Outcome o = new OialrMethod().run(new CompressionTask(cnn, Map.of("layers", List.of(CONV),
-                "sigmaCutoff", 0.5, "frequency", 50),
+                "sigmaCutoff", 0.5, "frequency", 50, "onlyIfFaster", false),
                 Optional.of(train), Optional.empty(), budget), ProgressListener.NONE);
         LayerReport oialrConv = conv(o.result().layers());
         System.out.println(row(String.format(Locale.ROOT, "oialr (%d steps)", o.steps()),

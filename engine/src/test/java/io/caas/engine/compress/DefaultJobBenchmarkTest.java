@@ -1,0 +1,85 @@
+package io.caas.engine.compress;
+
+import io.caas.engine.data.Dataset;
+import io.caas.engine.eval.EvaluationOptions;
+import io.caas.engine.eval.Evaluator;
+import io.caas.engine.eval.LayerTiming;
+import io.caas.engine.onnx.ModelInspector;
+import io.caas.engine.onnx.OnnxModels;
+import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import io.caas.engine.testing.FashionMnistModels;
+import io.caas.engine.testing.TestData;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 20's rule for defaults, measured: the default job (the method alone, no parameters, the default training
+ * budget) on the Fashion-MNIST ResNet and Transformer exported from PyTorch and on the engine-trained comparison
+ * CNN ({@link MethodComparisonBenchmarkTest#pretrained}), svd without and with training data (all 60,000 training
+ * images) and oialr (which needs them). Each row: parameters, layers factorized, top-1 on the 10,000 test images
+ * against the original's, and the paired speed-up over the original at batch 1 and 32 (ONNX Runtime, 1 thread, 15
+ * alternating rounds of 5 runs, median of the per-round ratios, original time / compressed time: above 1 is
+ * faster), with the original timed against itself first as the noise control.
+ *
+ * <p>Run: {@code mvn -B -o -q -pl engine test -Pslow -Dtest=DefaultJobBenchmarkTest}
+ * ({@code -Ddefaults.models=cnn,transformer,resnet}, {@code -Ddefaults.jobs=svd,svd+data,oialr} to choose;
+ * {@code svd+drop0.01} is svd with training data and {@code maxAccuracyDrop} 0.01, a job's
+ * {@code target.maxAccuracyDrop}).
+ */
+@Tag("slow")
+class DefaultJobBenchmarkTest {
+
+    @Test
+    void theDefaultJobOnEachModel() throws Exception {
+        Dataset train = FashionMnistModels.load(true);
+        Dataset test = FashionMnistModels.load(false);
+        EvaluationOptions accuracy = EvaluationOptions.defaults().withRuns(1, 3).withBatchSize(500);
+        List<String> jobs = List.of(System.getProperty("defaults.jobs", "svd,svd+data,oialr").split(","));
+        for (String name : System.getProperty("defaults.models", "cnn,transformer,resnet").split(",")) {
+            ModelProto model = switch (name) {
+                case "cnn" -> MethodComparisonBenchmarkTest.pretrained(FashionMnistModels.slice(train, 0,
+                        MethodComparisonBenchmarkTest.TRAIN, true));
+                case "resnet" -> OnnxModels.read(TestData.file("fashion-models/resnet-fashion.onnx"));
+                case "transformer" -> OnnxModels.read(TestData.file("fashion-models/transformer-fashion.onnx"));
+                default -> throw new IllegalArgumentException("unknown model " + name);
+            };
+            double before = Evaluator.measure(model, Optional.of(test), accuracy).top1Accuracy();
+            System.out.println("defaults: " + row(name, "original against itself", model, model, before, before, 0));
+            for (String job : jobs) {
+                String method = job.startsWith("oialr") ? "oialr" : "svd";
+                Optional<Dataset> data = job.equals("svd") ? Optional.empty() : Optional.of(train);
+                Map<String, Object> parameters = job.startsWith("svd+drop")
+                        ? Map.of("maxAccuracyDrop", Double.parseDouble(job.substring("svd+drop".length()))) : Map.of();
+                long t0 = System.nanoTime();
+                CompressionResult r = CompressionMethods.get(method).compress(new CompressionTask(model, parameters,
+                        data, Optional.empty()), (fraction, message) -> {
+                            if (message.contains("whole compressed model") || message.contains("accuracy budget")) {
+                                System.out.println("defaults:     (" + message + ")");
+                            }
+                        });
+                double secs = (System.nanoTime() - t0) / 1e9;
+                double after = Evaluator.measure(r.compressed(), Optional.of(test), accuracy).top1Accuracy();
+                System.out.println("defaults: " + row(name, job, model, r.compressed(), before, after, secs));
+                for (LayerReport l : r.layers()) {
+                    System.out.println("defaults:     " + l.node() + " " + Arrays.toString(l.matrixShape()) + " "
+                            + l.parametersBefore() + " -> " + l.parametersAfter() + ": " + l.note());
+                }
+            }
+        }
+    }
+
+    /** A table row: model, job, parameters, top-1 before and after, paired speed-up at batch 1 and 32, seconds. */
+    private static String row(String model, String job, ModelProto original, ModelProto m, double before,
+                              double after, double secs) {
+        LayerTiming.Comparison one = LayerTiming.compare(original, m, new long[] {1, 1, 28, 28}, 1, 15, 5);
+        LayerTiming.Comparison many = LayerTiming.compare(original, m, new long[] {32, 1, 28, 28}, 1, 15, 5);
+        return String.format(Locale.ROOT, "| %s | %s | %,d → %,d | %.4f → %.4f (%+.2f points) | %.2fx | %.2fx | %.0f |",
+                model, job, ModelInspector.inspect(original).parameters(), ModelInspector.inspect(m).parameters(),
+                before, after, 100 * (after - before), 1 / one.medianRatio(), 1 / many.medianRatio(), secs);
+    }
+}
