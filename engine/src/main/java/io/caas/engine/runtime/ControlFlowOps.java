@@ -133,7 +133,9 @@ final class ControlFlowOps {
     /** A one-element condition, of any numeric type as ONNX Runtime accepts it: non-zero is true. */
     static boolean isTrue(NDArray cond) {
         if (cond.getShape().size() != 1) {
-            throw new IllegalArgumentException("the condition must hold one element, it has shape " + cond.getShape());
+            // A model exported for batch 1 computes one condition per sample: ONNX Runtime refuses it too.
+            throw new IllegalArgumentException("the condition must hold one element, it has shape " + cond.getShape()
+                    + "; a model exported for batch 1 runs one sample at a time");
         }
         return cond.getDataType() == DataType.BOOLEAN ? cond.toBooleanArray()[0]
                 : cond.toType(DataType.FLOAT64, false).toDoubleArray()[0] != 0;
