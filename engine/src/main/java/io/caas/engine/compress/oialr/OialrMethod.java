@@ -14,6 +14,7 @@ import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.compress.RankBudget;
 import io.caas.engine.compress.SpeedCheck;
+import io.caas.engine.compress.SpeedCheckParameters;
 import io.caas.engine.compress.TrainingBudget;
 import io.caas.engine.compress.svd.FactorizedExport;
 import io.caas.engine.compress.svd.TruncatedSvdMethod;
@@ -134,8 +135,7 @@ public final class OialrMethod implements CompressionMethod {
                             + "exports every layer in two factors where they are smaller. Not applied with "
                             + "targetParameters, which asks for a size.",
                     "fewer parameters do not make a layer faster: two thin layers can cost more than one"),
-            new MethodParameter(OialrParameters.TIMING_BATCH_SIZE, "integer", OialrParameters.DEFAULT_TIMING_BATCH_SIZE,
-                    1, OialrParameters.MAX_TIMING_BATCH_SIZE, "The batch size onlyIfFaster times at besides 1.", null),
+            SpeedCheckParameters.TIMING_BATCH_SIZE_PARAMETER,
             new MethodParameter(OialrParameters.SKIP_FIRST_AND_LAST, "boolean", true, null, null,
                     "Leave the first convolution (or, without one, a small input projection: a first dense "
                             + "layer under 5 % of the parameters) and the last weighted layer (the classifier) dense.",
@@ -160,13 +160,7 @@ public final class OialrMethod implements CompressionMethod {
 
     @Override
     public Optional<Map<String, Object>> withSpeedCheck(Map<String, Object> parameters, int batchSize) {
-        if (parameters.containsKey(OialrParameters.ONLY_IF_FASTER)) {
-            return Optional.empty();
-        }
-        Map<String, Object> checked = new LinkedHashMap<>(parameters);
-        checked.put(OialrParameters.ONLY_IF_FASTER, true);
-        checked.putIfAbsent(OialrParameters.TIMING_BATCH_SIZE, batchSize);
-        return Optional.of(checked);
+        return SpeedCheckParameters.withCheck(parameters, batchSize);
     }
 
     @Override

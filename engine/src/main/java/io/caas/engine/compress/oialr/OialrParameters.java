@@ -2,6 +2,7 @@ package io.caas.engine.compress.oialr;
 
 import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.ParameterValues;
+import io.caas.engine.compress.SpeedCheckParameters;
 import io.caas.engine.compress.RankBudget;
 import io.caas.engine.compress.svd.TruncatedSvdMethod;
 import io.caas.engine.onnx.ModelSummary;
@@ -33,11 +34,8 @@ record OialrParameters(int frequency, double sigmaCutoff, int minRank, Set<Strin
     static final String LAYERS = "layers";
     static final String SKIP_FIRST_AND_LAST = "skipFirstAndLast";
     static final String TARGET_PARAMETERS = RankBudget.TARGET_PARAMETERS;
-    static final String ONLY_IF_FASTER = "onlyIfFaster";
-    static final String TIMING_BATCH_SIZE = "timingBatchSize";
-    static final int DEFAULT_TIMING_BATCH_SIZE = 32;
-    /** Largest batch a layer is timed at, as for svd. */
-    static final int MAX_TIMING_BATCH_SIZE = 1024;
+    static final String ONLY_IF_FASTER = SpeedCheckParameters.ONLY_IF_FASTER;
+    static final String TIMING_BATCH_SIZE = SpeedCheckParameters.TIMING_BATCH_SIZE;
     static final Set<String> KNOWN = new LinkedHashSet<>(List.of(FREQUENCY, SIGMA_CUTOFF, MIN_RANK, LAYERS,
             SKIP_FIRST_AND_LAST, TARGET_PARAMETERS, ONLY_IF_FASTER, TIMING_BATCH_SIZE));
 
@@ -61,14 +59,7 @@ record OialrParameters(int frequency, double sigmaCutoff, int minRank, Set<Strin
         long target = p.get(TARGET_PARAMETERS) == null ? 0
                 : ParameterValues.count(p.get(TARGET_PARAMETERS), TARGET_PARAMETERS, problems);
         boolean onlyIfFaster = ParameterValues.bool(p.get(ONLY_IF_FASTER), ONLY_IF_FASTER, true, problems);
-        int timingBatch = DEFAULT_TIMING_BATCH_SIZE;
-        if (p.get(TIMING_BATCH_SIZE) != null) {
-            long n = ParameterValues.count(p.get(TIMING_BATCH_SIZE), TIMING_BATCH_SIZE, problems);
-            if (n > MAX_TIMING_BATCH_SIZE) {
-                problems.add(TIMING_BATCH_SIZE + " must be at most " + MAX_TIMING_BATCH_SIZE + ", got " + n);
-            }
-            timingBatch = (int) Math.max(1, Math.min(n, MAX_TIMING_BATCH_SIZE));
-        }
+        int timingBatch = SpeedCheckParameters.timingBatchSize(p.get(TIMING_BATCH_SIZE), problems);
         if (model.layers().stream().noneMatch(TruncatedSvdMethod::factorizable)) {
             problems.add(ParameterValues.noFactorizableLayer(model, "oialr"));
         }

@@ -2,6 +2,7 @@ package io.caas.engine.compress.svd;
 
 import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.ParameterValues;
+import io.caas.engine.compress.SpeedCheckParameters;
 import io.caas.engine.compress.RankBudget;
 import io.caas.engine.compress.calibration.Whitening;
 import io.caas.engine.onnx.ModelSummary;
@@ -45,14 +46,11 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
     static final String FINE_TUNE = "fineTune";
     static final String WHITENING = Whitening.PARAMETER;
     static final String CALIBRATION_SAMPLES = "calibrationSamples";
-    static final String ONLY_IF_FASTER = "onlyIfFaster";
-    static final String TIMING_BATCH_SIZE = "timingBatchSize";
-    static final int DEFAULT_TIMING_BATCH_SIZE = 32;
+    static final String ONLY_IF_FASTER = SpeedCheckParameters.ONLY_IF_FASTER;
+    static final String TIMING_BATCH_SIZE = SpeedCheckParameters.TIMING_BATCH_SIZE;
     static final String CONV_FORM = "convForm";
     static final String CHANNELS = "channels";
     static final String SPATIAL = "spatial";
-    /** Largest batch a layer is timed at: its input is held in memory once per comparison. */
-    static final int MAX_TIMING_BATCH_SIZE = 1024;
     /** Most samples a job may calibrate on: each costs a forward pass per calibration pass. */
     static final int MAX_CALIBRATION_SAMPLES = 100_000;
     /** The alternative ways to choose the size, of which a request gives at most one. */
@@ -121,14 +119,7 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
             }
         }
         boolean onlyIfFaster = ParameterValues.bool(p.get(ONLY_IF_FASTER), ONLY_IF_FASTER, true, problems);
-        int timingBatch = DEFAULT_TIMING_BATCH_SIZE;
-        if (p.get(TIMING_BATCH_SIZE) != null) {
-            long n = ParameterValues.count(p.get(TIMING_BATCH_SIZE), TIMING_BATCH_SIZE, problems);
-            if (n > MAX_TIMING_BATCH_SIZE) {
-                problems.add(TIMING_BATCH_SIZE + " must be at most " + MAX_TIMING_BATCH_SIZE + ", got " + n);
-            }
-            timingBatch = (int) Math.min(n, MAX_TIMING_BATCH_SIZE);
-        }
+        int timingBatch = SpeedCheckParameters.timingBatchSize(p.get(TIMING_BATCH_SIZE), problems);
         Set<String> layers = ParameterValues.layerNames(p.get(LAYERS), model, "svd", problems);
         if (model.layers().stream().noneMatch(TruncatedSvdMethod::factorizable)) {
             problems.add(ParameterValues.noFactorizableLayer(model, "svd"));

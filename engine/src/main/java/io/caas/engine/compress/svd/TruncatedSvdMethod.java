@@ -13,6 +13,7 @@ import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.compress.RankBudget;
 import io.caas.engine.compress.SpeedCheck;
+import io.caas.engine.compress.SpeedCheckParameters;
 import io.caas.engine.compress.calibration.Calibration;
 import io.caas.engine.compress.calibration.LayerInputs;
 import io.caas.engine.compress.calibration.LayerProbe;
@@ -140,8 +141,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                             + "targetParameters, which asks for a size.",
                     "fewer parameters do not make a layer faster: two thin layers can cost more than one (the "
                             + "default svd job ran a Fashion-MNIST ResNet 1.23x slower at batch 32 without it)"),
-            new MethodParameter(SvdParameters.TIMING_BATCH_SIZE, "integer", SvdParameters.DEFAULT_TIMING_BATCH_SIZE,
-                    1, SvdParameters.MAX_TIMING_BATCH_SIZE, "The batch size onlyIfFaster times at besides 1.", null),
+            SpeedCheckParameters.TIMING_BATCH_SIZE_PARAMETER,
             new MethodParameter(SvdParameters.CONV_FORM, "string", SvdParameters.CHANNELS, null, null,
                     "How a kh×kw convolution is split: 'channels' into r kh×kw filters then a 1×1 conv; "
                             + "'spatial' into r kh×1 filters then a 1×kw conv (its kernel as a (in·kh) × (out·kw) "
@@ -230,13 +230,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
 
     @Override
     public Optional<Map<String, Object>> withSpeedCheck(Map<String, Object> parameters, int batchSize) {
-        if (parameters.containsKey(SvdParameters.ONLY_IF_FASTER)) {
-            return Optional.empty();
-        }
-        Map<String, Object> checked = new LinkedHashMap<>(parameters);
-        checked.put(SvdParameters.ONLY_IF_FASTER, true);
-        checked.putIfAbsent(SvdParameters.TIMING_BATCH_SIZE, batchSize);
-        return Optional.of(checked);
+        return SpeedCheckParameters.withCheck(parameters, batchSize);
     }
 
     @Override

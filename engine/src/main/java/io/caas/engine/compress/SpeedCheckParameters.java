@@ -1,0 +1,51 @@
+package io.caas.engine.compress;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The parameters by which a request asks a method for the {@link SpeedCheck} ({@code onlyIfFaster}, and the
+ * batch it times at besides 1), the same for every method that offers the check.
+ */
+public final class SpeedCheckParameters {
+
+    public static final String ONLY_IF_FASTER = "onlyIfFaster";
+    public static final String TIMING_BATCH_SIZE = "timingBatchSize";
+    public static final int DEFAULT_TIMING_BATCH_SIZE = 32;
+    /** Largest batch a layer is timed at: its input is held in memory once per comparison. */
+    public static final int MAX_TIMING_BATCH_SIZE = 1024;
+    public static final MethodParameter TIMING_BATCH_SIZE_PARAMETER = new MethodParameter(TIMING_BATCH_SIZE,
+            "integer", DEFAULT_TIMING_BATCH_SIZE, 1, MAX_TIMING_BATCH_SIZE,
+            "The batch size onlyIfFaster times at besides 1.", null);
+
+    private SpeedCheckParameters() {
+    }
+
+    /** The timing batch a request gives (the default when it gives none); what is wrong with it goes to problems. */
+    public static int timingBatchSize(Object raw, List<String> problems) {
+        if (raw == null) {
+            return DEFAULT_TIMING_BATCH_SIZE;
+        }
+        long n = ParameterValues.count(raw, TIMING_BATCH_SIZE, problems);
+        if (n > MAX_TIMING_BATCH_SIZE) {
+            problems.add(TIMING_BATCH_SIZE + " must be at most " + MAX_TIMING_BATCH_SIZE + ", got " + n);
+        }
+        return (int) Math.max(1, Math.min(n, MAX_TIMING_BATCH_SIZE));
+    }
+
+    /**
+     * The parameters with the check on at {@code batchSize} (unless they give a timing batch of their own), or
+     * empty where they already say whether to check: a job's speed target does not overrule the request.
+     */
+    public static Optional<Map<String, Object>> withCheck(Map<String, Object> parameters, int batchSize) {
+        if (parameters.containsKey(ONLY_IF_FASTER)) {
+            return Optional.empty();
+        }
+        Map<String, Object> checked = new LinkedHashMap<>(parameters);
+        checked.put(ONLY_IF_FASTER, true);
+        checked.putIfAbsent(TIMING_BATCH_SIZE, batchSize);
+        return Optional.of(checked);
+    }
+}
