@@ -64,10 +64,9 @@ public final class Evaluator {
         long[] shape = sampleShape(original, data, options);
         try (ModelRunner a = new ModelRunner(original, options.intraOpThreads(), shape, parts(data));
              ModelRunner b = new ModelRunner(compressed, options.intraOpThreads(), shape, parts(data))) {
-            float[] inputs = inputs(a, data, options);
-            int n = Math.min(options.batchSize(), inputs.length / a.sampleElements());
-            PairedLatency one = pairedLatency(a, b, inputs, 1, options);
-            PairedLatency many = pairedLatency(a, b, inputs, n, options);
+            List<PairedLatency> latency = pairedLatencies(a, b, data, options);
+            PairedLatency one = latency.get(0);
+            PairedLatency many = latency.get(1);
             int evaluated = evaluatedSamples(data, options);
             Double accuracyA = evaluated == 0 ? null : accuracy(a, data.get(), evaluated, options.batchSize());
             Double accuracyB = evaluated == 0 ? null : accuracy(b, data.get(), evaluated, options.batchSize());
@@ -105,10 +104,16 @@ public final class Evaluator {
         long[] shape = sampleShape(original, data, options);
         try (ModelRunner a = new ModelRunner(original, options.intraOpThreads(), shape, parts(data));
              ModelRunner b = new ModelRunner(compressed, options.intraOpThreads(), shape, parts(data))) {
-            float[] inputs = inputs(a, data, options);
-            int n = Math.min(options.batchSize(), inputs.length / a.sampleElements());
-            return List.of(pairedLatency(a, b, inputs, 1, options), pairedLatency(a, b, inputs, n, options));
+            return pairedLatencies(a, b, data, options);
         }
+    }
+
+    /** The two models in alternating rounds at batch 1, then at the options' batch size (as far as inputs go). */
+    private static List<PairedLatency> pairedLatencies(ModelRunner a, ModelRunner b, Optional<Dataset> data,
+                                                       EvaluationOptions options) {
+        float[] inputs = inputs(a, data, options);
+        int n = Math.min(options.batchSize(), inputs.length / a.sampleElements());
+        return List.of(pairedLatency(a, b, inputs, 1, options), pairedLatency(a, b, inputs, n, options));
     }
 
     /**
