@@ -39,13 +39,11 @@ public final class ModelInspector {
         }
 
         Map<String, Integer> opCounts = new LinkedHashMap<>();
-        Set<String> unsupported = new LinkedHashSet<>();
         List<WeightedLayer> layers = new ArrayList<>();
         Map<Integer, BilinearForm> bilinear = BilinearLayers.byNode(graph);
         for (int i = 0; i < graph.getNodeCount(); i++) {
             NodeProto node = graph.getNode(i);
             opCounts.merge(node.getOpType(), 1, Integer::sum);
-            addUnsupported(node, unsupported);
             BilinearForm form = bilinear.get(i);
             if (form != null) {
                 // a bilinear MatMul pattern's projection is not a dense layer of its own: it is listed once, whole
@@ -68,19 +66,26 @@ public final class ModelInspector {
 
         return new ModelSummary(model.getIrVersion(), defaultOpset(model), model.getProducerName(), graph.getName(),
                 inputs, outputs, parameters, weightBytes, graph.getNodeCount(), opCounts, layers,
-                List.copyOf(unsupported));
+                List.copyOf(unsupportedOperators(graph)));
     }
 
-    /** The node's operator and those of its subgraphs (If branches, Loop bodies), where the interpreter lacks them. */
-    private static void addUnsupported(NodeProto node, Set<String> unsupported) {
-        if (!SupportedOperators.isSupported(node.getDomain(), node.getOpType())) {
-            unsupported.add(node.getDomain().isEmpty() ? node.getOpType() : node.getDomain() + "." + node.getOpType());
-        }
-        for (var attribute : node.getAttributeList()) {
-            if (attribute.hasG()) {
-                attribute.getG().getNodeList().forEach(n -> addUnsupported(n, unsupported));
+    /**
+     * The op_types of the graph the engine's interpreter cannot run, those inside its subgraphs (If branches, Loop
+     * and Scan bodies) included, in first-seen order; an op of another domain is named with its domain.
+     */
+    public static Set<String> unsupportedOperators(GraphProto graph) {
+        Set<String> unsupported = new LinkedHashSet<>();
+        for (NodeProto node : graph.getNodeList()) {
+            if (!SupportedOperators.isSupported(node.getDomain(), node.getOpType())) {
+                unsupported.add(node.getDomain().isEmpty() ? node.getOpType() : node.getDomain() + "." + node.getOpType());
+            }
+            for (AttributeProto attribute : node.getAttributeList()) {
+                if (attribute.hasG()) {
+                    unsupported.addAll(unsupportedOperators(attribute.getG()));
+                }
             }
         }
+        return unsupported;
     }
 
     /** The name a node is known by in reports and method parameters; exporters often leave names empty. */

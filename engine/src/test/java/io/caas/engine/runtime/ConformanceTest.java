@@ -8,7 +8,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import io.caas.engine.TestData;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
-import io.caas.engine.onnx.proto.Onnx.NodeProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import java.io.IOException;
 import java.io.InputStream;
@@ -95,26 +94,11 @@ class ConformanceTest {
 
     /** All nodes, subgraphs' too, in the default domain with a registered operator; graph inputs and outputs tensors. */
     static boolean eligible(ModelProto model) {
-        if (!allSupported(model.getGraph())) {
+        if (!io.caas.engine.onnx.ModelInspector.unsupportedOperators(model.getGraph()).isEmpty()) {
             return false;
         }
         return model.getGraph().getInputList().stream().allMatch(v -> v.getType().hasTensorType())
                 && model.getGraph().getOutputList().stream().allMatch(v -> v.getType().hasTensorType());
-    }
-
-    /** Subgraphs (If branches, Loop bodies) included. */
-    private static boolean allSupported(io.caas.engine.onnx.proto.Onnx.GraphProto graph) {
-        for (NodeProto n : graph.getNodeList()) {
-            if (!SupportedOperators.isSupported(n.getDomain(), n.getOpType())) {
-                return false;
-            }
-            for (var a : n.getAttributeList()) {
-                if (a.hasG() && !allSupported(a.getG())) {
-                    return false;
-                }
-            }
-        }
-        return true;
     }
 
     private static Outcome runCase(String name, Path dir, ModelProto model, NDManager parent) throws IOException {

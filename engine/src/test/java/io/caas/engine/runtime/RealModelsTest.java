@@ -15,7 +15,6 @@ import ai.onnxruntime.OrtSession;
 import io.caas.engine.TestData;
 import io.caas.engine.onnx.OnnxModels;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
-import io.caas.engine.onnx.proto.Onnx.NodeProto;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.FloatBuffer;
@@ -25,7 +24,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.TreeSet;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -189,7 +187,7 @@ class RealModelsTest {
         ModelProto embedding = OnnxModels.read(TestData.require(WAKEWORD + "embedding_model.onnx"));
         float[] audio = audio(56000);
         List<Input> melInput = List.of(Input.of("input", audio, 1, audio.length));
-        assertThat(unsupportedOps(mel)).as("melspectrogram's operators (Log, ReduceMax among them)").isEmpty();
+        assertThat(io.caas.engine.onnx.ModelInspector.unsupportedOperators(mel.getGraph())).as("melspectrogram's operators (Log, ReduceMax among them)").isEmpty();
         // Its output is in decibels (tens in magnitude), so float32 rounding alone is ~1e-5 absolute: within 1e-4
         // of the output's scale, as the other models are within 1e-4 of theirs (of order 1).
         List<float[]> ort = runOrt(mel, melInput);
@@ -252,15 +250,6 @@ class RealModelsTest {
     }
 
 
-    static List<String> unsupportedOps(ModelProto model) {
-        TreeSet<String> ops = new TreeSet<>();
-        for (NodeProto n : model.getGraph().getNodeList()) {
-            if (!SupportedOperators.isSupported(n.getDomain(), n.getOpType())) {
-                ops.add(n.getOpType());
-            }
-        }
-        return List.copyOf(ops);
-    }
 
     @Test
     void allMiniLmMatchesOnnxRuntime() throws Exception {
