@@ -76,7 +76,7 @@ final class RecurrentOps {
         List<NDArray> cs = new ArrayList<>();
         for (int d = 0; d < directions; d++) {
             boolean reverse = direction.equals("reverse") || d == 1;
-            Weights weights = new Weights(w.get(d), rw.get(d), c.has(3) ? c.in(3).get(d) : null,
+            DirectionWeights weights = new DirectionWeights(w.get(d), rw.get(d), c.has(3) ? c.in(3).get(d) : null,
                     kind == Kind.LSTM && c.has(7) ? c.in(7).get(d) : null);
             NDArray h = h0 != null ? h0.get(d) : c.manager().zeros(new Shape(batch, hidden), x.getDataType(), x.getDevice());
             NDArray cell = kind != Kind.LSTM ? null
@@ -133,14 +133,14 @@ final class RecurrentOps {
     }
 
     /** One direction's weights: W and R with their gate blocks as rows, the two biases, LSTM's peepholes. */
-    private static final class Weights {
+    private static final class DirectionWeights {
         final NDArray w;
         final NDArray r;
         final NDArray wb;
         final NDArray rb;
         final NDArray[] peepholes;
 
-        Weights(NDArray w, NDArray r, NDArray bias, NDArray peephole) {
+        DirectionWeights(NDArray w, NDArray r, NDArray bias, NDArray peephole) {
             this.w = w;
             this.r = r;
             if (bias != null) {
@@ -155,13 +155,13 @@ final class RecurrentOps {
         }
     }
 
-    private static NDArray recurrent(NDArray h, Weights weights) {
+    private static NDArray recurrent(NDArray h, DirectionWeights weights) {
         NDArray hr = h.matMul(weights.r.transpose());
         return weights.rb == null ? hr : hr.add(weights.rb);
     }
 
     /** Gates in ONNX's order i, o, f, c; peepholes i, o, f. */
-    private static NDArray[] lstmStep(OpCall c, NDArray xt, NDArray h, NDArray cell, Weights weights,
+    private static NDArray[] lstmStep(OpCall c, NDArray xt, NDArray h, NDArray cell, DirectionWeights weights,
                                       List<UnaryOperator<NDArray>> fns, float clip) {
         NDList gates = xt.add(recurrent(h, weights)).split(4, 1);
         NDArray i = gates.get(0);
@@ -184,7 +184,7 @@ final class RecurrentOps {
     }
 
     /** Gates in ONNX's order z, r, h. */
-    private static NDArray gruStep(OpCall c, NDArray xt, NDArray h, Weights weights,
+    private static NDArray gruStep(OpCall c, NDArray xt, NDArray h, DirectionWeights weights,
                                    List<UnaryOperator<NDArray>> fns, float clip) {
         NDList xg = xt.split(3, 1);
         NDList rw = weights.r.split(3, 0);

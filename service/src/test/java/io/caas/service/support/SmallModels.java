@@ -12,10 +12,24 @@ public final class SmallModels {
 
     /** Flatten, then Gemm 784→hidden, Relu, Gemm hidden→10; seeded random weights (an untrained classifier). */
     public static byte[] fashionMlp(int hidden, long seed) {
+        return model(mlp("fashion_mlp", hidden, seed, "logits"));
+    }
+
+    /**
+     * {@link #fashionMlp} with its logits passed through Hardmax, an operator the interpreter does not have: a
+     * model svd can compress but not fine-tune.
+     */
+    public static byte[] fashionMlpEndingInHardmax(long seed) {
+        return model(mlp("fashion_mlp_hardmax", 16, seed, "onehot")
+                .addNode(node("Hardmax", "hardmax", new String[] {"logits"}, "onehot")));
+    }
+
+    /** The MLP computing "logits"; the graph's output is {@code output}, which a caller's last node may compute. */
+    private static Onnx.GraphProto.Builder mlp(String name, int hidden, long seed, String output) {
         SplittableRandom random = new SplittableRandom(seed);
-        Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder().setName("fashion_mlp")
+        return Onnx.GraphProto.newBuilder().setName(name)
                 .addInput(valueInfo("image", "batch", 1, 28, 28))
-                .addOutput(valueInfo("logits", "batch", 10))
+                .addOutput(valueInfo(output, "batch", 10))
                 .addInitializer(Tensors.floatTensor("w1", randoms(random, hidden * 784, 784), hidden, 784))
                 .addInitializer(Tensors.floatTensor("b1", new float[hidden], hidden))
                 .addInitializer(Tensors.floatTensor("w2", randoms(random, 10 * hidden, hidden), 10, hidden))
@@ -24,29 +38,6 @@ public final class SmallModels {
                 .addNode(gemm("fc1", new String[] {"flat", "w1", "b1"}, "h"))
                 .addNode(node("Relu", "relu", new String[] {"h"}, "a"))
                 .addNode(gemm("fc2", new String[] {"a", "w2", "b2"}, "logits"));
-        return model(g);
-    }
-
-    /**
-     * {@link #fashionMlp} with its logits passed through Hardmax, an operator the interpreter does not have: a
-     * model svd can compress but not fine-tune.
-     */
-    public static byte[] fashionMlpEndingInHardmax(long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
-        int hidden = 16;
-        Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder().setName("fashion_mlp_hardmax")
-                .addInput(valueInfo("image", "batch", 1, 28, 28))
-                .addOutput(valueInfo("onehot", "batch", 10))
-                .addInitializer(Tensors.floatTensor("w1", randoms(random, hidden * 784, 784), hidden, 784))
-                .addInitializer(Tensors.floatTensor("b1", new float[hidden], hidden))
-                .addInitializer(Tensors.floatTensor("w2", randoms(random, 10 * hidden, hidden), 10, hidden))
-                .addInitializer(Tensors.floatTensor("b2", new float[10], 10))
-                .addNode(node("Flatten", "flatten", new String[] {"image"}, "flat"))
-                .addNode(gemm("fc1", new String[] {"flat", "w1", "b1"}, "h"))
-                .addNode(node("Relu", "relu", new String[] {"h"}, "a"))
-                .addNode(gemm("fc2", new String[] {"a", "w2", "b2"}, "logits"))
-                .addNode(node("Hardmax", "hardmax", new String[] {"logits"}, "onehot"));
-        return model(g);
     }
 
     /**

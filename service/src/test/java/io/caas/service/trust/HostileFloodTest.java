@@ -69,7 +69,7 @@ class HostileFloodTest {
                     "method", "svd")).json().get("id").asText();
             List<String> uploadKeys = List.of(TestTenants.create(port, "uploader-a").key(),
                     TestTenants.create(port, "uploader-b").key());
-            Process.settle();
+            settle();
             Sample before = Sample.of(node.pid());
 
             AtomicBoolean flooding = new AtomicBoolean(true);
@@ -122,7 +122,7 @@ class HostileFloodTest {
                 clients.awaitTermination(60, TimeUnit.SECONDS);
                 held.forEach(HeldConnection::close);
             }
-            Process.settle();
+            settle();
             monitor.stop();
             monitoring.join();
             Sample after = Sample.of(node.pid());
@@ -281,9 +281,7 @@ class HostileFloodTest {
     }
 
     /** Lets the node finish what the last requests started (threads ending, GC) before a sample. */
-    private static final class Process {
-        static void settle() {
-            sleep(3000);
-        }
+    private static void settle() {
+        sleep(3000);
     }
 }
