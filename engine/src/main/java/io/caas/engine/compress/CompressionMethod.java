@@ -83,5 +83,16 @@ public interface CompressionMethod {
         return Optional.empty();
     }
 
+    /**
+     * The parameters for a speed target (a job's target.speedup, times faster than the original at
+     * {@code batchSize}): a method that can choose its sizes for a speed-up does so where the parameters do not
+     * choose the size already; otherwise the per-layer speed check ({@link #withSpeedCheck}). Empty where neither
+     * applies.
+     */
+    default Optional<Map<String, Object>> withSpeedTarget(Map<String, Object> parameters, double speedup,
+                                                          int batchSize) {
+        return withSpeedCheck(parameters, batchSize);
+    }
+
     CompressionResult compress(CompressionTask task, ProgressListener progress) throws InterruptedException;
 }

@@ -99,7 +99,8 @@ public final class LayerSpeedCheck implements SpeedCheck {
         LayerTiming.Comparison many = compare(node, r, withBatch(shape, batchSize));
         boolean faster = one.faster() && many.faster();
         return new Verdict(faster, String.format(Locale.ROOT, "timed in ONNX Runtime (1 thread) at %.2fx the dense "
-                + "layer's time at batch %d and %.2fx at batch 1", many.medianRatio(), batchSize, one.medianRatio()));
+                + "layer's time at batch %d and %.2fx at batch 1", many.medianRatio(), batchSize, one.medianRatio()),
+                one.medianRatio(), many.medianRatio(), many.denseP50Ms());
     }
 
     /**
@@ -117,7 +118,8 @@ public final class LayerSpeedCheck implements SpeedCheck {
         boolean faster = one.medianRatio() < 1 && many.medianRatio() < 1;
         return new Verdict(faster, String.format(Locale.ROOT, "the whole compressed model timed in ONNX Runtime "
                 + "(1 thread, %d paired rounds) at %.2fx the original's time at batch %d and %.2fx at batch 1",
-                many.rounds(), many.medianRatio(), many.batchSize(), one.medianRatio()));
+                many.rounds(), many.medianRatio(), many.batchSize(), one.medianRatio()), one.medianRatio(),
+                many.medianRatio(), many.original().p50Ms());
     }
 
     private LayerTiming.Comparison compare(NodeProto node, FactorizedExport.Replacement r, long[] shape) {

@@ -14,10 +14,26 @@ import java.util.Optional;
 public interface SpeedCheck {
 
     /**
-     * @param faster whether the compressed form was faster at batch 1 and at the larger batch
-     * @param note   the measured ratios, for the layer's report
+     * @param faster        whether the compressed form was faster at batch 1 and at the larger batch
+     * @param note          the measured ratios, for the layer's report
+     * @param ratioAtOne    the compressed form's time over the dense form's at batch 1 (median of paired rounds);
+     *                      NaN where not timed
+     * @param ratioAtBatch  the same at the larger batch
+     * @param denseMillis   the dense form's median time at the larger batch (a layer alone, or the whole original);
+     *                      NaN where not timed
      */
-    record Verdict(boolean faster, String note) {
+    record Verdict(boolean faster, String note, double ratioAtOne, double ratioAtBatch, double denseMillis) {
+
+        /** A verdict without figures (a test's, or a layer that could not be timed). */
+        public Verdict(boolean faster, String note) {
+            this(faster, note, Double.NaN, Double.NaN, Double.NaN);
+        }
+
+        /** The dense form's time saved at the larger batch, in ms; 0 where not timed or not faster. */
+        public double savedMillis() {
+            return Double.isNaN(denseMillis) || Double.isNaN(ratioAtBatch) ? 0
+                    : Math.max(0, denseMillis * (1 - ratioAtBatch));
+        }
     }
 
     /** The replacement of its node timed against the node as it is. */
@@ -25,6 +41,11 @@ public interface SpeedCheck {
 
     /** The compressed model timed against the original, in paired rounds. */
     Verdict checkModel(ModelProto compressed);
+
+    /** The same check, answering again from memory for a replacement of the same node and factor shapes. */
+    static SpeedCheck remembering(SpeedCheck check) {
+        return new RememberedSpeedCheck(check);
+    }
 
     /** Makes the check for one model, its layers at the given node indices, at batch 1 and {@code batchSize}. */
     @FunctionalInterface

@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Test;
  * <p>Run: {@code mvn -B -o -q -pl engine test -Pslow -Dtest=DefaultJobBenchmarkTest}
  * ({@code -Ddefaults.models=cnn,transformer,resnet}, {@code -Ddefaults.jobs=svd,svd+data,oialr} to choose;
  * {@code svd+drop0.01} is svd with training data and {@code maxAccuracyDrop} 0.01, a job's
- * {@code target.maxAccuracyDrop}).
+ * {@code target.maxAccuracyDrop}; {@code svd+speed2} targetSpeedup 2 at batch 32, a job's {@code target.speedup},
+ * with {@code +ft2000} fine-tuning for at most 2,000 steps; see {@link #parameters}).
  */
 @Tag("slow")
 class DefaultJobBenchmarkTest {
@@ -53,12 +54,14 @@ class DefaultJobBenchmarkTest {
             for (String job : jobs) {
                 String method = job.startsWith("oialr") ? "oialr" : "svd";
                 Optional<Dataset> data = job.equals("svd") ? Optional.empty() : Optional.of(train);
-                Map<String, Object> parameters = job.startsWith("svd+drop")
-                        ? Map.of("maxAccuracyDrop", Double.parseDouble(job.substring("svd+drop".length()))) : Map.of();
+                Map<String, Object> parameters = parameters(job);
+                TrainingBudget budget = job.contains("+ft") ? new TrainingBudget(null,
+                        Long.parseLong(job.substring(job.indexOf("+ft") + 3)), null, null) : TrainingBudget.DEFAULTS;
                 long t0 = System.nanoTime();
                 CompressionResult r = CompressionMethods.get(method).compress(new CompressionTask(model, parameters,
-                        data, Optional.empty()), (fraction, message) -> {
-                            if (message.contains("whole compressed model") || message.contains("accuracy budget")) {
+                        data, Optional.empty(), budget), (fraction, message) -> {
+                            if (message.contains("whole compressed model") || message.contains("accuracy budget")
+                                    || message.contains("speed target") || message.contains("factorized")) {
                                 System.out.println("defaults:     (" + message + ")");
                             }
                         });
@@ -71,6 +74,32 @@ class DefaultJobBenchmarkTest {
                 }
             }
         }
+    }
+
+    /**
+     * The job's parameters: none; {@code svd+drop0.01} maxAccuracyDrop 0.01; {@code svd+speed2} targetSpeedup 2 (a
+     * job's target.speedup at the evaluation batch of 32), {@code +spatial}/{@code +channels} fixing the conv form
+     * and {@code +ft2000} fine-tuning for at most 2,000 steps (a job's budget.maxSteps).
+     */
+    private static Map<String, Object> parameters(String job) {
+        Map<String, Object> p = new java.util.LinkedHashMap<>();
+        if (job.startsWith("svd+drop")) {
+            p.put("maxAccuracyDrop", Double.parseDouble(job.substring("svd+drop".length())));
+        }
+        java.util.regex.Matcher speed = java.util.regex.Pattern.compile("\\+speed([0-9.]+)").matcher(job);
+        if (speed.find()) {
+            p.put("targetSpeedup", Double.parseDouble(speed.group(1)));
+            p.put("timingBatchSize", 32);
+        }
+        if (job.contains("+spatial")) {
+            p.put("convForm", "spatial");
+        } else if (job.contains("+channels")) {
+            p.put("convForm", "channels");
+        }
+        if (job.contains("+ft")) {
+            p.put("fineTune", true);
+        }
+        return p;
     }
 
     /** A table row: model, job, parameters, top-1 before and after, paired speed-up at batch 1 and 32, seconds. */

@@ -146,8 +146,8 @@ public class JobService {
         if (model != null && method.isPresent()) {
             requireRunnable(model, method.get(), request.parameters());
             parameters = steerToTarget(method.get(), parameters, request.target(), model.summary());
-            parameters = steerToAccuracy(method.get(), parameters, request.target(), train);
             parameters = steerToSpeed(method.get(), parameters, request.target(), evaluationBatchSize);
+            parameters = steerToAccuracy(method.get(), parameters, request.target(), train);
             try {
                 method.get().validate(parameters, model.summary());
             } catch (InvalidParametersException e) {
@@ -204,15 +204,17 @@ public class JobService {
     }
 
     /**
-     * A speed target turns on the method's per-layer speed check at the batch size the job's report measures, so
-     * that no layer is kept in a form that times slower than its dense form.
+     * A speed target, at the batch size the job's report measures, chooses the method's sizes where it can (svd's
+     * targetSpeedup; the accuracy target is then what fine-tuning and the report answer to) and the parameters do
+     * not choose the size already; otherwise it turns on the per-layer speed check, so that no layer is kept in a
+     * form that times slower than its dense form.
      */
     private static Map<String, Object> steerToSpeed(CompressionMethod method, Map<String, Object> parameters,
                                                     JobRequest.Target target, int batchSize) {
         if (target == null || target.speedup() == null) {
             return parameters;
         }
-        return method.withSpeedCheck(parameters, batchSize).orElse(parameters);
+        return method.withSpeedTarget(parameters, target.speedup(), batchSize).orElse(parameters);
     }
 
     /**

@@ -26,20 +26,45 @@ import java.util.Set;
  * @param calibrationSamples how many training samples the whitening runs the model on
  * @param onlyIfFaster     leave a layer dense where its factorized form does not time faster in ONNX Runtime
  * @param timingBatchSize  the batch size a layer is timed at besides 1
- * @param spatial          split a conv's kernel into kh×1 and 1×kw convs instead of into kh×kw and 1×1 ones
+ * @param convForm         how a conv's kernel is split: kh×kw then 1×1 (channels), kh×1 then 1×kw (spatial), or
+ *                         whichever the speed target measures better (auto)
  */
 record SvdParameters(RankRule rule, double value, Set<String> layers, boolean skipFirstAndLast,
                      boolean onlyIfSmaller, boolean fineTune, Whitening whitening, int calibrationSamples,
-                     boolean onlyIfFaster, int timingBatchSize, boolean spatial) {
+                     boolean onlyIfFaster, int timingBatchSize, ConvForm convForm) {
 
-    /** DEFAULT_ENERGY: no size given, so the energy default of plain or whitened truncation, whichever runs. */
-    enum RankRule { DEFAULT_ENERGY, ENERGY, RATIO, RANK, TARGET_PARAMETERS, ACCURACY_DROP }
+    /**
+     * DEFAULT_ENERGY: no size given, so the energy default of plain or whitened truncation, whichever runs.
+     * SPEEDUP: ranks chosen for a speed-up of the whole model (targetSpeedup).
+     */
+    enum RankRule { DEFAULT_ENERGY, ENERGY, RATIO, RANK, TARGET_PARAMETERS, ACCURACY_DROP, SPEEDUP }
+
+    /** How a kh×kw conv is split; AUTO is the channel form except where a speed target times both. */
+    enum ConvForm { CHANNELS, SPATIAL, AUTO }
+
+    /** Whether every eligible conv takes the spatial form. */
+    boolean spatial() {
+        return convForm == ConvForm.SPATIAL;
+    }
+
+    /** Whether the rank chooser weighs both forms of each eligible conv against each other. */
+    boolean bothConvForms() {
+        return convForm == ConvForm.AUTO && rule == RankRule.SPEEDUP;
+    }
+
+    /** Rules that choose every layer's rank at once, from a budget: a layer that would not shrink is left dense. */
+    boolean budgeted() {
+        return rule == RankRule.TARGET_PARAMETERS || rule == RankRule.ACCURACY_DROP || rule == RankRule.SPEEDUP;
+    }
 
     static final String ENERGY = "energy";
     static final String RATIO = "ratio";
     static final String RANK = "rank";
     static final String TARGET_PARAMETERS = RankBudget.TARGET_PARAMETERS;
     static final String MAX_ACCURACY_DROP = "maxAccuracyDrop";
+    static final String TARGET_SPEEDUP = "targetSpeedup";
+    /** The largest speed-up a request may ask for; more is no target but a typo. */
+    static final double MAX_TARGET_SPEEDUP = 1000;
     static final String LAYERS = "layers";
     static final String SKIP_FIRST_AND_LAST = "skipFirstAndLast";
     static final String ONLY_IF_SMALLER = "onlyIfSmaller";
@@ -51,13 +76,14 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
     static final String CONV_FORM = "convForm";
     static final String CHANNELS = "channels";
     static final String SPATIAL = "spatial";
+    static final String AUTO = "auto";
     /** Most samples a job may calibrate on: each costs a forward pass per calibration pass. */
     static final int MAX_CALIBRATION_SAMPLES = 100_000;
     /** The alternative ways to choose the size, of which a request gives at most one. */
     static final Set<String> SIZE_RULES = Collections.unmodifiableSet(new LinkedHashSet<>(List.of(ENERGY, RATIO,
-            RANK, TARGET_PARAMETERS, MAX_ACCURACY_DROP)));
+            RANK, TARGET_PARAMETERS, MAX_ACCURACY_DROP, TARGET_SPEEDUP)));
     static final Set<String> KNOWN = new LinkedHashSet<>(List.of(ENERGY, RATIO, RANK, TARGET_PARAMETERS,
-            MAX_ACCURACY_DROP, LAYERS,
+            MAX_ACCURACY_DROP, TARGET_SPEEDUP, LAYERS,
             SKIP_FIRST_AND_LAST, ONLY_IF_SMALLER, FINE_TUNE, WHITENING, CALIBRATION_SAMPLES, ONLY_IF_FASTER, TIMING_BATCH_SIZE, CONV_FORM));
 
     static SvdParameters parse(Map<String, Object> params, ModelSummary model) {
@@ -66,7 +92,7 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
         ParameterValues.unknownKeys(p, KNOWN, "svd", problems);
         List<String> rules = SIZE_RULES.stream().filter(k -> p.get(k) != null).toList();
         if (rules.size() > 1) {
-            problems.add("give only one of energy, ratio, rank, targetParameters and maxAccuracyDrop, not "
+            problems.add("give only one of energy, ratio, rank, targetParameters, maxAccuracyDrop and targetSpeedup, not "
                     + String.join(" and ", rules));
         }
         RankRule rule = RankRule.DEFAULT_ENERGY;
@@ -86,10 +112,15 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
         } else if (p.get(MAX_ACCURACY_DROP) != null) {
             rule = RankRule.ACCURACY_DROP;
             value = ParameterValues.fraction(p.get(MAX_ACCURACY_DROP), MAX_ACCURACY_DROP, problems);
+        } else if (p.get(TARGET_SPEEDUP) != null) {
+            rule = RankRule.SPEEDUP;
+            value = speedup(p.get(TARGET_SPEEDUP), problems);
         }
         // the other rules are still checked so that every problem is reported at once
         for (String other : rules.stream().skip(1).toList()) {
-            if (other.equals(RANK)) {
+            if (other.equals(TARGET_SPEEDUP)) {
+                speedup(p.get(other), problems);
+            } else if (other.equals(RANK)) {
                 positiveInteger(p.get(RANK), problems);
             } else if (other.equals(TARGET_PARAMETERS)) {
                 ParameterValues.count(p.get(other), other, problems);
@@ -109,16 +140,23 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
             }
             samples = (int) Math.min(n, MAX_CALIBRATION_SAMPLES);
         }
-        boolean spatial = false;
+        ConvForm convForm = ConvForm.AUTO;
         Object form = p.get(CONV_FORM);
         if (form != null) {
-            if (form instanceof String f && (f.strip().equalsIgnoreCase(SPATIAL) || f.strip().equalsIgnoreCase(CHANNELS))) {
-                spatial = f.strip().equalsIgnoreCase(SPATIAL);
-            } else {
-                problems.add(CONV_FORM + " must be one of [" + CHANNELS + ", " + SPATIAL + "], got " + form);
+            String f = form instanceof String text ? text.strip().toLowerCase(java.util.Locale.ROOT) : "";
+            switch (f) {
+                case CHANNELS -> convForm = ConvForm.CHANNELS;
+                case SPATIAL -> convForm = ConvForm.SPATIAL;
+                case AUTO -> convForm = ConvForm.AUTO;
+                default -> problems.add(CONV_FORM + " must be one of [" + AUTO + ", " + CHANNELS + ", " + SPATIAL
+                        + "], got " + form);
             }
         }
         boolean onlyIfFaster = ParameterValues.bool(p.get(ONLY_IF_FASTER), ONLY_IF_FASTER, true, problems);
+        if (rule == RankRule.SPEEDUP && !onlyIfFaster) {
+            problems.add(TARGET_SPEEDUP + " chooses ranks from each layer's measured time and keeps no layer in a form "
+                    + "that times slower than its dense form; it cannot run with " + ONLY_IF_FASTER + " false");
+        }
         int timingBatch = SpeedCheckParameters.timingBatchSize(p.get(TIMING_BATCH_SIZE), problems);
         Set<String> layers = ParameterValues.layerNames(p.get(LAYERS), model, "svd", problems);
         if (model.layers().stream().noneMatch(TruncatedSvdMethod::factorizable)) {
@@ -128,7 +166,17 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
             throw new InvalidParametersException(problems);
         }
         return new SvdParameters(rule, value, layers, skip, onlyIfSmaller, fineTune, whitening, samples, onlyIfFaster,
-                timingBatch, spatial);
+                timingBatch, convForm);
+    }
+
+    private static double speedup(Object raw, List<String> problems) {
+        Double v = ParameterValues.number(raw);
+        if (v == null || !(v > 1 && v <= MAX_TARGET_SPEEDUP)) {
+            problems.add(TARGET_SPEEDUP + " must be a number above 1 and at most " + (int) MAX_TARGET_SPEEDUP
+                    + " (times faster than the original), got " + raw);
+            return Double.NaN;
+        }
+        return v;
     }
 
     private static double positiveInteger(Object raw, List<String> problems) {

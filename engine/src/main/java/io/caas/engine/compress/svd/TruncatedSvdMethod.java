@@ -20,6 +20,7 @@ import io.caas.engine.compress.calibration.LayerProbe;
 import io.caas.engine.compress.calibration.WhitenedSvd;
 import io.caas.engine.compress.calibration.Whitening;
 import io.caas.engine.data.Dataset;
+import io.caas.engine.eval.EvaluationOptions;
 import io.caas.engine.eval.Evaluator;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelInspector;
@@ -71,6 +72,8 @@ public final class TruncatedSvdMethod implements CompressionMethod {
     public static final double DEFAULT_WHITENED_ENERGY = 0.999;
     /** Calibration samples by default: a conv sees every position of each, a dense layer one row per sample. */
     public static final int DEFAULT_CALIBRATION_SAMPLES = 512;
+    /** Samples each candidate of the speed target is scored on: 0.1 point of top-1 per sample at 1,000. */
+    static final int SPEED_SCORE_SAMPLES = 1000;
     /** The calibration draw's seed, fixed so that a job gives the same factors each time it runs. */
     private static final long CALIBRATION_SEED = 20240311L;
 
@@ -105,6 +108,20 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                             + "the job's evaluation dataset still measures the result independently.",
                     "sensitivity-based rank selection, as in per-layer sensitivity analysis for low-rank and "
                             + "pruning (e.g. AMC's and AIMET's); the half-budget split is chosen"),
+            new MethodParameter(SvdParameters.TARGET_SPEEDUP, "number", null, 1.0, SvdParameters.MAX_TARGET_SPEEDUP,
+                    "Instead of energy: how many times faster than the original the model should run in ONNX Runtime "
+                            + "(1 thread) at timingBatchSize (exclusive lower bound 1). Each layer's forms (for a "
+                            + "kh×kw conv with convForm auto, both the channel and the spatial form) at 5, 10, 20, 30 "
+                            + "and 50 % of its parameters are timed alone against the dense layer, those not faster "
+                            + "at batch 1 and at timingBatchSize dropped, the rest scored alone in the model (top-1 "
+                            + "on the first " + SPEED_SCORE_SAMPLES + " labelled training samples, else agreement "
+                            + "with the original's outputs). Under one drop threshold each layer takes its fastest "
+                            + "form; the lowest threshold predicted to reach the target is timed as a whole model, "
+                            + "and raised while the whole falls short (at most " + SpeedRanks.MODEL_CHECKS
+                            + " timings), keeping the fastest measured where none reaches it. A job's "
+                            + "target.speedup sets this when no size rule is given; fineTune then recovers accuracy.",
+                    "per-layer measured cost and sensitivity under one threshold, as AIMET's greedy rank "
+                            + "selection; measured time, not MACs, because MACs do not predict ONNX Runtime's time"),
             new MethodParameter(SvdParameters.LAYERS, "string[]", null, null, null,
                     "Factorize only these layers (node names from the model summary).", null),
             new MethodParameter(SvdParameters.SKIP_FIRST_AND_LAST, "boolean", true, null, null,
@@ -142,8 +159,10 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                     "fewer parameters do not make a layer faster: two thin layers can cost more than one (the "
                             + "default svd job ran a Fashion-MNIST ResNet 1.23x slower at batch 32 without it)"),
             SpeedCheckParameters.TIMING_BATCH_SIZE_PARAMETER,
-            new MethodParameter(SvdParameters.CONV_FORM, "string", SvdParameters.CHANNELS, null, null,
-                    "How a kh×kw convolution is split: 'channels' into r kh×kw filters then a 1×1 conv; "
+            new MethodParameter(SvdParameters.CONV_FORM, "string", SvdParameters.AUTO, null, null,
+                    "How a kh×kw convolution is split: 'auto' is 'channels', except with targetSpeedup, which times "
+                            + "both forms of each conv and keeps the better; 'channels' into r kh×kw filters then a "
+                            + "1×1 conv; "
                             + "'spatial' into r kh×1 filters then a 1×kw conv (its kernel as a (in·kh) × (out·kw) "
                             + "matrix), which costs r·(in·kh + out·kw) per position instead of r·(in·kh·kw + out). "
                             + "Convs with a 1-wide kernel, groups or auto_pad keep the channel form. Whitened, "
@@ -234,6 +253,19 @@ public final class TruncatedSvdMethod implements CompressionMethod {
     }
 
     @Override
+    public Optional<Map<String, Object>> withSpeedTarget(Map<String, Object> parameters, double speedup,
+                                                         int batchSize) {
+        if (speedup <= 1 || SvdParameters.SIZE_RULES.stream().anyMatch(parameters::containsKey)
+                || Boolean.FALSE.equals(parameters.get(SvdParameters.ONLY_IF_FASTER))) {
+            return withSpeedCheck(parameters, batchSize);
+        }
+        Map<String, Object> targeted = new LinkedHashMap<>(parameters);
+        targeted.put(SvdParameters.TARGET_SPEEDUP, speedup);
+        targeted.putIfAbsent(SvdParameters.TIMING_BATCH_SIZE, batchSize);
+        return Optional.of(targeted);
+    }
+
+    @Override
     public Set<String> sizeParameters() {
         return SvdParameters.SIZE_RULES;
     }
@@ -291,8 +323,9 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         }
         List<WeightedLayer> chosenLayers = chosen.stream().map(layers::get).toList();
         SpeedCheck speed = params.onlyIfFaster() && params.rule() != SvdParameters.RankRule.TARGET_PARAMETERS
-                && !chosenLayers.isEmpty() ? speedCheck.of(model, chosenLayers.stream().map(nodeIndex::get)
-                        .toList(), task.trainData().or(task::evalData), params.timingBatchSize()) : null;
+                && !chosenLayers.isEmpty() ? SpeedCheck.remembering(speedCheck.of(model, chosenLayers.stream()
+                        .map(nodeIndex::get).toList(), task.trainData().or(task::evalData),
+                        params.timingBatchSize())) : null;
         AccuracyBudget accuracy = null;
         if (params.rule() == SvdParameters.RankRule.ACCURACY_DROP) {
             Dataset labelled = task.trainData().filter(Dataset::labelled).orElseThrow(
@@ -300,10 +333,15 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             double at = share / (chosenLayers.size() + 1);
             accuracy = new AccuracyBudget(model, labelled, (fraction, message) -> progress.progress(at, message));
         }
-        Factorized factorized = whitening == Whitening.NONE
+        SpeedTarget speedTarget = params.rule() == SvdParameters.RankRule.SPEEDUP ? new SpeedTarget() : null;
+        Calibration calibration = whitening == Whitening.NONE ? null
+                : Calibration.of(task.trainData().orElseThrow(), params.calibrationSamples(), CALIBRATION_SEED);
+        Factorized factorized = speedTarget != null
+                ? forSpeed(model, chosenLayers, nodeIndex, weights, params, whitening, calibration, speed,
+                        speedScore(model, task), progress, share, speedTarget)
+                : whitening == Whitening.NONE
                 ? plain(model, chosenLayers, nodeIndex, weights, params, summary, speed, progress, share, accuracy)
-                : whitened(model, chosenLayers, nodeIndex, weights, params, summary, whitening,
-                        Calibration.of(task.trainData().orElseThrow(), params.calibrationSamples(), CALIBRATION_SEED),
+                : whitened(model, chosenLayers, nodeIndex, weights, params, summary, whitening, calibration,
                         speed, progress, share, accuracy);
         List<LayerTruncation> factors = factorized.layers();
         int[] ranks = factorized.ranks();
@@ -327,6 +365,9 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             if (accuracy != null && !accuracy.choice.note(c).isEmpty()) {
                 how += " (" + accuracy.choice.note(c) + ")";
             }
+            if (speedTarget != null && speedTarget.choice.rank(c) != SpeedRanks.DENSE) {
+                how += " (" + speedTarget.choice.notes()[c] + ")";
+            }
             SpeedCheck.Verdict verdict = factorized.verdicts()[c];
             if (verdict != null) {
                 how += "; " + verdict.note();
@@ -339,6 +380,9 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                         layer.parameters(), layer.parameters(), false, "left dense by the accuracy budget: no "
                         + "candidate rank (" + java.util.Arrays.toString(AccuracyRanks.candidates(f)) + ") kept the "
                         + "drop within it"));
+            } else if (speedTarget != null && speedTarget.choice.rank(c) == SpeedRanks.DENSE) {
+                reports.add(new LayerReport(layer.node(), layer.opType(), layer.matrixShape(), full, full,
+                        layer.parameters(), layer.parameters(), false, speedTarget.choice.notes()[c]));
             } else if (leavesDense(params, rank, f, layer)) {
                 reports.add(new LayerReport(layer.node(), layer.opType(), layer.matrixShape(), full, full,
                         layer.parameters(), layer.parameters(), false, "left dense: " + how + " would not shrink it ("
@@ -390,6 +434,9 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             double top1 = Evaluator.top1(compressed, accuracy.data, accuracy.choice.samples(), 250);
             measured = String.format(Locale.ROOT, "; %s; the model returned: top-1 %.4f", accuracy.choice.summary(),
                     top1);
+        }
+        if (speedTarget != null) {
+            measured = "; " + speedTarget.choice.summary();
         }
         progress.progress(1.0, replacements.size() + " layers factorized"
                 + (curves.containsKey("loss") ? " and fine-tuned" : "") + measured);
@@ -491,8 +538,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         }
         String how = String.format(Locale.ROOT, "whitened (%s) on %d samples of '%s'", whitening.wireName(),
                 calibration.samples(), calibration.datasetName());
-        boolean budget = params.rule() == SvdParameters.RankRule.TARGET_PARAMETERS
-                || params.rule() == SvdParameters.RankRule.ACCURACY_DROP;
+        boolean budget = params.budgeted();
         List<LayerTruncation> factors = new ArrayList<>();
         int[] ranks = null;
         if (whitening == Whitening.PARALLEL || budget) {
@@ -508,6 +554,21 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                 return new Factorized(factors, ranks, timed(speed, params, chosen, factors, ranks));
             }
         }
+        return sequential(model, chosen, matrices, spatial, probes, weights, params, calibration, how, ranks, speed,
+                progress, share);
+    }
+
+    /**
+     * The sequential pass: layers in graph order, those reading the same value together, each calibrated on the
+     * model with the layers before it already replaced and corrected towards the original's output.
+     *
+     * @param ranks per layer, its rank, or null to choose each by the rule from its own spectrum
+     */
+    private static Factorized sequential(ModelProto model, List<WeightedLayer> chosen, List<LayerMatrix> matrices,
+                                         List<Boolean> spatial, List<LayerProbe> probes, Weights weights,
+                                         SvdParameters params, Calibration calibration, String how, int[] ranks,
+                                         SpeedCheck speed, ProgressListener progress, double share)
+            throws InterruptedException {
         List<LayerTruncation> sequential = new ArrayList<>();
         int[] sequentialRanks = new int[chosen.size()];
         SpeedCheck.Verdict[] verdicts = new SpeedCheck.Verdict[chosen.size()];
@@ -540,6 +601,115 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             from = to;
         }
         return new Factorized(sequential, sequentialRanks, verdicts);
+    }
+
+    /**
+     * Ranks and conv forms chosen for a speed-up ({@link SpeedRanks}): each layer's forms (plain, or whitened from
+     * one parallel calibration pass) timed and scored, the choice made on them; with sequential whitening the chosen
+     * ranks and forms are then refitted in a sequential pass. The speed check remembers each form's timing, so the
+     * refitted layers are judged by the timings that chose them.
+     */
+    private static Factorized forSpeed(ModelProto model, List<WeightedLayer> chosen,
+                                       Map<WeightedLayer, Integer> nodeIndex, Weights weights, SvdParameters params,
+                                       Whitening whitening, Calibration calibration, SpeedCheck speed,
+                                       SpeedRanks.Score score, ProgressListener progress, double share,
+                                       SpeedTarget target) throws InterruptedException {
+        List<LayerMatrix> matrices = new ArrayList<>();
+        List<LayerProbe> probes = new ArrayList<>();
+        List<List<Boolean>> spatialForms = new ArrayList<>();
+        for (WeightedLayer layer : chosen) {
+            int index = nodeIndex.get(layer);
+            NodeProto node = model.getGraph().getNode(index);
+            LayerMatrix m = LayerMatrix.of(layer, index, node, weights.get(layer.weight()).orElseThrow());
+            matrices.add(m);
+            probes.add(LayerProbe.of(layer.node(), node, layer.weightShape(), m.in()));
+            boolean spatialApplies = SpatialFactors.applies(layer, node);
+            spatialForms.add(params.spatial() && spatialApplies ? List.of(true)
+                    : params.bothConvForms() && spatialApplies ? List.of(false, true) : List.of(false));
+        }
+        String how = whitening == Whitening.NONE ? "" : String.format(Locale.ROOT, "whitened (%s) on %d samples of "
+                + "'%s'", whitening.wireName(), calibration.samples(), calibration.datasetName());
+        List<LayerInputs> inputs = null;
+        if (whitening != Whitening.NONE) {
+            progress.progress(0, "calibrating " + chosen.size() + " layers on " + calibration.samples() + " samples");
+            inputs = calibration.inputs(model, probes);
+        }
+        List<List<LayerTruncation>> forms = new ArrayList<>();
+        for (int i = 0; i < chosen.size(); i++) {
+            WeightedLayer layer = chosen.get(i);
+            int index = nodeIndex.get(layer);
+            TensorProto weight = weights.get(layer.weight()).orElseThrow();
+            List<LayerTruncation> layerForms = new ArrayList<>();
+            for (boolean spatial : spatialForms.get(i)) {
+                layerForms.add(inputs != null
+                        ? whitenedLayer(matrices.get(i), spatial, weights, layer, inputs.get(i), how)
+                        : spatial ? SpatialFactors.of(layer, index, weight)
+                        : plainTruncation(layer, index, model.getGraph().getNode(index), weight));
+            }
+            forms.add(layerForms);
+        }
+        double at = share / (chosen.size() + 1);
+        target.choice = SpeedRanks.choose(model, forms, speed, score, params.value(),
+                (fraction, message) -> progress.progress(at, message));
+        int[] ranks = new int[chosen.size()];
+        List<Boolean> spatial = new ArrayList<>();
+        List<LayerTruncation> picked = new ArrayList<>();
+        for (int i = 0; i < chosen.size(); i++) {
+            LayerTruncation f = forms.get(i).get(target.choice.form(i));
+            picked.add(f);
+            spatial.add(spatialForms.get(i).get(target.choice.form(i)));
+            // a dense layer's full rank does not shrink it, so the budget leaves it dense
+            ranks[i] = target.choice.rank(i) == SpeedRanks.DENSE ? f.fullRank() : target.choice.rank(i);
+        }
+        if (whitening == Whitening.SEQUENTIAL) {
+            return sequential(model, chosen, matrices, spatial, probes, weights, params, calibration, how, ranks,
+                    speed, progress, share);
+        }
+        return new Factorized(picked, ranks, timed(speed, params, chosen, picked, ranks));
+    }
+
+    /**
+     * What a layer's candidate form costs in accuracy for the speed target: top-1 on the first labelled training
+     * samples where the job has labels, else the outputs' agreement with the original's (1 − mean relative error) on
+     * the training samples or, without any, on seeded random inputs.
+     */
+    private static SpeedRanks.Score speedScore(ModelProto original, CompressionTask task) {
+        Optional<Dataset> labelled = task.trainData().filter(Dataset::labelled);
+        if (labelled.isPresent()) {
+            Dataset data = labelled.get();
+            int samples = Math.min(SPEED_SCORE_SAMPLES, data.size());
+            return new SpeedRanks.Score() {
+                @Override
+                public double of(ModelProto m) {
+                    return Evaluator.top1(m, data, samples, 250);
+                }
+
+                @Override
+                public String describe() {
+                    return String.format(Locale.ROOT, "top-1 on %,d labelled training samples", samples);
+                }
+            };
+        }
+        Optional<Dataset> data = task.trainData();
+        EvaluationOptions options = EvaluationOptions.defaults().withMaxSamples(SPEED_SCORE_SAMPLES);
+        return new SpeedRanks.Score() {
+            @Override
+            public double of(ModelProto m) {
+                return 1 - Evaluator.compare(original, m, data, options).meanRelativeError();
+            }
+
+            @Override
+            public String describe() {
+                return "output agreement with the original (1 − mean relative error) on " + data.map(
+                        d -> Math.min(SPEED_SCORE_SAMPLES, d.size()) + " training samples").orElse(
+                        options.syntheticSamples() + " random inputs");
+            }
+        };
+    }
+
+    /** For the targetSpeedup rule: the choice once made, for the layers' notes and the job's summary. */
+    private static final class SpeedTarget {
+        SpeedRanks.Choice choice;
     }
 
     /** The layer's whitened truncation, in the spatial form where {@code spatial} says so. */
@@ -589,8 +759,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
      * whatever onlyIfSmaller says.
      */
     private static boolean leavesDense(SvdParameters params, int rank, LayerTruncation f, WeightedLayer layer) {
-        return (params.onlyIfSmaller() || params.rule() == SvdParameters.RankRule.TARGET_PARAMETERS
-                || params.rule() == SvdParameters.RankRule.ACCURACY_DROP)
+        return (params.onlyIfSmaller() || params.budgeted())
                 && (long) rank * (f.rows() + f.cols()) >= layer.parameters();
     }
 
@@ -642,7 +811,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             case DEFAULT_ENERGY -> svd.rankForEnergy(svd.whitened() ? DEFAULT_WHITENED_ENERGY : DEFAULT_ENERGY);
             case RATIO -> (int) Math.floor(params.value() * rows * (double) cols / (rows + cols));
             case RANK -> (int) Math.min(params.value(), full);
-            case TARGET_PARAMETERS, ACCURACY_DROP ->
+            case TARGET_PARAMETERS, ACCURACY_DROP, SPEEDUP ->
                     throw new IllegalStateException("budget ranks are chosen for all layers at once");
         };
         return Math.max(1, Math.min(rank, full));
@@ -653,6 +822,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                 svd.fullRank(), params.rule() == SvdParameters.RankRule.TARGET_PARAMETERS ? "the parameter budget"
                         : params.rule() == SvdParameters.RankRule.DEFAULT_ENERGY ? "the default energy"
                         : params.rule() == SvdParameters.RankRule.ACCURACY_DROP ? "the accuracy budget"
+                        : params.rule() == SvdParameters.RankRule.SPEEDUP ? "the speed target"
                         : params.rule().name().toLowerCase(Locale.ROOT), 100 * svd.energyAt(rank), svd.energyOf());
     }
 

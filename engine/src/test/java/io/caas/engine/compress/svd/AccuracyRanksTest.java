@@ -147,7 +147,7 @@ class AccuracyRanksTest {
                 .hasMessageContaining("needs labels");
         assertThatThrownBy(() -> svd.validate(Map.of("maxAccuracyDrop", 0.01, "ratio", 0.5),
                 ModelInspector.inspect(MLP))).hasMessageContaining(
-                "give only one of energy, ratio, rank, targetParameters and maxAccuracyDrop, not ratio and "
+                "give only one of energy, ratio, rank, targetParameters, maxAccuracyDrop and targetSpeedup, not ratio and "
                         + "maxAccuracyDrop");
         assertThatThrownBy(() -> svd.validate(Map.of("maxAccuracyDrop", 0), ModelInspector.inspect(MLP)))
                 .hasMessageContaining("maxAccuracyDrop must be a number in (0, 1]");

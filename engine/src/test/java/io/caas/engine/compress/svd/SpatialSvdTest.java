@@ -116,7 +116,7 @@ class SpatialSvdTest {
             }
         }
         assertThatThrownBy(() -> new TruncatedSvdMethod().validate(Map.of("convForm", "diagonal"),
-                ModelInspector.inspect(conv))).hasMessageContaining("convForm must be one of [channels, spatial], "
+                ModelInspector.inspect(conv))).hasMessageContaining("convForm must be one of [auto, channels, spatial], "
                 + "got diagonal");
     }
 
