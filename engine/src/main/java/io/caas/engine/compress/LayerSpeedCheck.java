@@ -40,22 +40,25 @@ public final class LayerSpeedCheck implements SpeedCheck {
 
     private final ModelProto model;
     private final Weights weights;
-    private final Map<String, long[]> inputShapes;
+    private final Map<String, long[]> shapesAtOne;
+    private final Map<String, long[]> shapesAtBatch;
     private final int batchSize;
     private final Optional<Dataset> data;
 
-    private LayerSpeedCheck(ModelProto model, Map<String, long[]> inputShapes, int batchSize,
-                            Optional<Dataset> data) {
+    private LayerSpeedCheck(ModelProto model, Map<String, long[]> shapesAtOne, Map<String, long[]> shapesAtBatch,
+                            int batchSize, Optional<Dataset> data) {
         this.model = model;
         this.data = data;
         this.weights = Weights.of(model.getGraph());
-        this.inputShapes = inputShapes;
+        this.shapesAtOne = shapesAtOne;
+        this.shapesAtBatch = shapesAtBatch;
         this.batchSize = batchSize;
     }
 
     /**
-     * Learns the input shape of each of the given nodes by running the model once on one sample (the dataset's
-     * first, or zeros shaped as the model declares).
+     * Learns the input shape of each of the given nodes by running the model at batch 1 and at the larger batch
+     * (the dataset's first samples, or zeros shaped as the model declares). Run, not guessed: where the batch sits
+     * in a layer's input depends on the model (a Transformer exported sequence-first carries it on the second axis).
      *
      * @param batchSize the larger batch to time at, besides 1
      */
@@ -77,26 +80,43 @@ public final class LayerSpeedCheck implements SpeedCheck {
         long[] sampleShape = data.filter(d -> !d.multiInput()).map(Dataset::sampleShape).orElse(null);
         try (ModelRunner runner = new ModelRunner(model.toBuilder().setGraph(probed).build(), 1, sampleShape,
                 data.map(Dataset::inputs).orElse(List.of()))) {
-            float[] features = data.map(Dataset::features).orElseGet(() -> new float[runner.sampleElements()]);
-            Map<String, long[]> shapes = new HashMap<>(runner.runOutputShapes(features));
-            long[] first = new long[runner.sampleShape().length + 1];
-            first[0] = 1;
-            System.arraycopy(runner.sampleShape(), 0, first, 1, runner.sampleShape().length);
-            graphInputs.forEach(name -> shapes.putIfAbsent(name, first));
-            return new LayerSpeedCheck(model, shapes, batchSize, data);
+            int batch = runner.batchFixedToOne() ? 1 : batchSize;
+            int per = runner.sampleElements();
+            float[] features = new float[per * batch];
+            data.ifPresent(d -> {
+                // the dataset's first samples, repeated where it holds fewer than the batch
+                for (int i = 0; i < batch; i++) {
+                    System.arraycopy(d.features(), (i % d.size()) * per, features, i * per, per);
+                }
+            });
+            Map<String, long[]> atOne = shapes(runner.runOutputShapes(features, 1), graphInputs, runner, 1);
+            Map<String, long[]> atBatch = batch == 1 ? atOne
+                    : shapes(runner.runOutputShapes(features, batch), graphInputs, runner, batch);
+            return new LayerSpeedCheck(model, atOne, atBatch, batchSize, data);
         }
+    }
+
+    private static Map<String, long[]> shapes(Map<String, long[]> outputs, Set<String> graphInputs,
+                                              ModelRunner runner, int batch) {
+        Map<String, long[]> shapes = new HashMap<>(outputs);
+        long[] input = new long[runner.sampleShape().length + 1];
+        input[0] = batch;
+        System.arraycopy(runner.sampleShape(), 0, input, 1, runner.sampleShape().length);
+        graphInputs.forEach(name -> shapes.putIfAbsent(name, input));
+        return shapes;
     }
 
     /** Times the replacement of its node against the node as it is. */
     @Override
     public Verdict check(FactorizedExport.Replacement r) {
         NodeProto node = model.getGraph().getNode(r.nodeIndex());
-        long[] shape = inputShapes.get(node.getInput(0));
-        if (shape == null) {
+        long[] atOne = shapesAtOne.get(node.getInput(0));
+        long[] atBatch = shapesAtBatch.get(node.getInput(0));
+        if (atOne == null || atBatch == null) {
             return new Verdict(true, "not timed: its input's shape is unknown");
         }
-        LayerTiming.Comparison one = compare(node, r, withBatch(shape, 1));
-        LayerTiming.Comparison many = compare(node, r, withBatch(shape, batchSize));
+        LayerTiming.Comparison one = compare(node, r, atOne);
+        LayerTiming.Comparison many = compare(node, r, atBatch);
         boolean faster = one.faster() && many.faster();
         return new Verdict(faster, String.format(Locale.ROOT, "timed in ONNX Runtime (1 thread) at %.2fx the dense "
                 + "layer's time at batch %d and %.2fx at batch 1", many.medianRatio(), batchSize, one.medianRatio()),
@@ -126,15 +146,6 @@ public final class LayerSpeedCheck implements SpeedCheck {
         ModelProto dense = alone(node, shape);
         ModelProto factorized = new FactorizedExport(dense).apply(List.of(r.atNode(0)));
         return LayerTiming.compare(dense, factorized, shape, 1, ROUNDS, RUNS_PER_ROUND);
-    }
-
-    /** The shape at another batch size, where its first dimension is the batch (1 in the probe run). */
-    private static long[] withBatch(long[] shape, int batch) {
-        long[] s = shape.clone();
-        if (s.length > 1 && s[0] == 1) {
-            s[0] = batch;
-        }
-        return s;
     }
 
     /** The node alone: its input as the graph input, its weights as initializers, its first output. */

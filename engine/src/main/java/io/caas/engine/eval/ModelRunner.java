@@ -254,9 +254,14 @@ public final class ModelRunner implements AutoCloseable {
 
     /** Runs one sample (the first of {@code sample}) and returns every output's actual shape, by name. */
     public Map<String, long[]> runOutputShapes(float[] sample) {
+        return runOutputShapes(sample, 1);
+    }
+
+    /** As {@link #runOutputShapes(float[])}, for a batch of the first {@code batch} samples of {@code samples}. */
+    public Map<String, long[]> runOutputShapes(float[] samples, int batch) {
         Map<String, OnnxTensor> feed = new HashMap<>();
         try {
-            feed(feed, sample, 0, 1);
+            feed(feed, samples, 0, batch);
             Map<String, long[]> shapes = new LinkedHashMap<>();
             try (OrtSession.Result result = session.run(feed)) {
                 result.forEach(e -> shapes.put(e.getKey(),
@@ -265,7 +270,7 @@ public final class ModelRunner implements AutoCloseable {
             return shapes;
         } catch (OrtException e) {
             throw new EvaluationException("ONNX Runtime failed to run the model on input shape "
-                    + Arrays.toString(batchShape(1)) + ": " + e.getMessage(), e);
+                    + Arrays.toString(batchShape(batch)) + ": " + e.getMessage(), e);
         } finally {
             feed.values().forEach(OnnxTensor::close);
         }

@@ -175,6 +175,41 @@ class DatasetApiTest extends H2ServiceTest {
         }
     }
 
+    @Test
+    void aSpeedTargetChoosesSvdsRanksAndTheAccuracyTargetIsThenChecked() throws Exception {
+        String train = api.postMultipart("/v1/datasets", "fashion-train-2000.zip",
+                FashionMnistFiles.trainSplitIdxZip(2000)).json().get("id").asText();
+        String model = api.postRaw("/v1/models?name=mlp", SmallModels.fashionMlp(256, 7),
+                MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
+
+        Api.Response steered = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd",
+                "trainDatasetId", train, "evalDatasetId", train, "parameters", Map.of("skipFirstAndLast", false),
+                "target", Map.of("speedup", 1.3, "maxAccuracyDrop", 0.05)));
+        assertThat(steered.status()).as(new String(steered.body())).isEqualTo(201);
+        // the job shows what it runs with: the speed target chooses the ranks, at the batch the report times
+        JsonNode parameters = steered.json().get("parameters");
+        assertThat(parameters.get("targetSpeedup").asDouble()).isEqualTo(1.3);
+        assertThat(parameters.get("timingBatchSize").asInt()).isEqualTo(32);
+        assertThat(parameters.has("maxAccuracyDrop")).isFalse();
+        JsonNode done = api.awaitJob(steered.json().get("id").asText(), Duration.ofMinutes(5),
+                Set.of("succeeded", "failed", "cancelled"));
+        assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("succeeded");
+        JsonNode report = api.get("/v1/jobs/" + done.get("id").asText() + "/report").json();
+        for (JsonNode layer : report.get("layers")) {
+            String note = layer.get("note").asText();
+            if (layer.get("factorized").asBoolean()) {
+                assertThat(note).contains("by the speed target").contains("timed in ONNX Runtime");
+            } else {
+                assertThat(note).containsAnyOf("by the speed target", "not faster");
+            }
+        }
+        // both targets are answered: the speed-up as timed in the report, the accuracy on the evaluation data
+        assertThat(report.get("target").get("speedupMet").isBoolean()).isTrue();
+        assertThat(report.get("target").get("accuracyDropMet").isBoolean()).isTrue();
+        JsonNode events = api.get("/v1/jobs/" + done.get("id").asText() + "/events?limit=5000").json().get("items");
+        assertThat(events.toString()).contains("ranks chosen for a 1.30x speed-up");
+    }
+
     static List<Path> stored() throws IOException {
         Path dir = DATA_DIR.resolve("artifacts/datasets");
         if (!Files.isDirectory(dir)) {
