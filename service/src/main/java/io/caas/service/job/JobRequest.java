@@ -39,9 +39,10 @@ public record JobRequest(@NotNull UUID modelId,
      * @param compressionRatio the whole model's parameters after / before to aim for; methods that take a parameter
      *                         budget (targetParameters) are steered to it, the others are checked against it
      * @param speedup          how many times faster than the original the compressed model should run in ONNX
-     *                         Runtime at the evaluation batch size (paired rounds, median); methods with a per-layer
-     *                         speed check (svd's and oialr's onlyIfFaster, on by default) time it at that batch size
-     *                         and keep no layer in a form that times slower than dense
+     *                         Runtime at the evaluation batch size (paired rounds, median); svd chooses its ranks for
+     *                         it (targetSpeedup) where the parameters do not choose the size, and methods with a
+     *                         per-layer speed check (svd's and oialr's onlyIfFaster, on by default) time it at that
+     *                         batch size and keep no layer in a form that times slower than dense
      */
     public record Target(@DecimalMin("0") @DecimalMax("1") Double maxAccuracyDrop,
                          @DecimalMin(value = "0", inclusive = false) @DecimalMax("1") Double compressionRatio,

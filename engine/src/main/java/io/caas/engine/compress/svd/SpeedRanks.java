@@ -6,29 +6,31 @@ import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 
 /**
  * Ranks, and for a convolution its form, chosen for a speed-up of the whole model (targetSpeedup): measured cost and
- * measured sensitivity, allocated under one threshold, as AIMET's greedy rank selection does with MACs.
+ * measured sensitivity under one threshold, as AIMET's greedy rank selection does with MACs.
  *
  * <p>Each layer's candidate forms (each conv form at a few sizes) are timed alone against the dense layer in ONNX
  * Runtime ({@link SpeedCheck}); a candidate that is not faster at batch 1 and at the timing batch is dropped, so no
  * layer can be kept in a form slower than dense. Each remaining candidate is then scored alone in the model (top-1
  * on labelled samples, or agreement with the original's outputs) as its drop from the original. For a drop
- * threshold τ every layer takes the candidate that saves the most time among those that drop at most τ; the
- * smallest τ whose predicted whole-model time meets the target is tried first, and the whole model is timed against
- * the original (paired rounds). Where the measured speed-up falls short of the prediction (time outside the layers,
- * fused activations split), the next threshold is tried, up to {@link #MODEL_CHECKS} whole-model timings; the
- * fastest configuration measured is the nearest result where none meets the target.
+ * threshold τ every layer takes the candidate that saves the most time among those that drop at most τ. The smallest
+ * τ whose whole model times at least the target against the original (paired rounds) is found by bisection over the
+ * measured drops, a whole-model timing per step: layers timed alone do not add up to the model's time (the
+ * Transformer's projections took several times their alone-time share of the model), so only the whole model is
+ * trusted for the target. Where even the largest τ falls short, that choice, the fastest, is the nearest result.
  */
 final class SpeedRanks {
 
     /** Candidate sizes, as the share of the dense layer's parameters the two factors hold. */
     static final double[] CANDIDATE_RATIOS = {0.05, 0.1, 0.2, 0.3, 0.5};
-    /** Whole-model timings at most: each is 10 paired rounds at two batch sizes. */
-    static final int MODEL_CHECKS = 5;
+    /** Whole-model timings at most (each 10 paired rounds at two batch sizes): bisection over 512 thresholds. */
+    static final int MODEL_CHECKS = 10;
     /** Rank of a layer left dense. */
     static final int DENSE = 0;
 
@@ -58,7 +60,6 @@ final class SpeedRanks {
 
     /**
      * @param options   per layer, its option, or null where left dense
-     * @param predicted the whole-model speed-up the layers' timings predict at the timing batch
      * @param measured  the whole-model speed-up timed (original / compressed time, paired rounds) at the timing batch
      * @param atOne     the same at batch 1
      * @param target    the speed-up asked for
@@ -66,7 +67,7 @@ final class SpeedRanks {
      * @param score     the chosen model's score (before any sequential correction or fine-tuning)
      * @param notes     per layer, why it is dense or how its option measured
      */
-    record Choice(Option[] options, double predicted, double measured, double atOne, double target, double baseline,
+    record Choice(Option[] options, double measured, double atOne, double target, double baseline,
                   double score, String scoreName, String[] notes) {
 
         boolean met() {
@@ -83,8 +84,8 @@ final class SpeedRanks {
 
         String summary() {
             return String.format(Locale.ROOT, "ranks chosen for a %.2fx speed-up: the whole model timed %.2fx faster "
-                    + "at the timing batch and %.2fx at batch 1 (%.2fx predicted from the layers' timings), target "
-                    + "%s; %s %.4f against the original's %.4f", target, measured, atOne, predicted,
+                    + "at the timing batch and %.2fx at batch 1, target %s; %s %.4f against the original's %.4f",
+                    target, measured, atOne,
                     met() ? "met" : "not met, the nearest reached", scoreName, score, baseline);
         }
     }
@@ -107,21 +108,16 @@ final class SpeedRanks {
                          double target, ProgressListener progress) throws InterruptedException {
         int n = forms.size();
         double baseline = score.of(model);
-        double[] denseMillis = new double[n];
         List<List<Option>> options = new ArrayList<>();
         String[] notes = new String[n];
         for (int l = 0; l < n; l++) {
             List<Option> layerOptions = new ArrayList<>();
             int slower = 0;
-            denseMillis[l] = Double.NaN;
             for (int f = 0; f < forms.get(l).size(); f++) {
                 LayerTruncation form = forms.get(l).get(f);
                 for (int rank : candidates(form)) {
                     checkInterrupt();
                     SpeedCheck.Verdict timing = speed.check(form.replacement(rank));
-                    if (!Double.isNaN(timing.denseMillis())) {
-                        denseMillis[l] = timing.denseMillis();
-                    }
                     if (!timing.faster()) {
                         slower++;
                         continue;
@@ -139,43 +135,40 @@ final class SpeedRanks {
             progress.progress(0.6 * (l + 1) / n, String.format(Locale.ROOT, "timed and scored layer %d of %d: %d "
                     + "faster candidate forms", l + 1, n, layerOptions.size()));
         }
-        SpeedCheck.Verdict original = speed.checkModel(model);
-        double layersMillis = Arrays.stream(denseMillis).filter(d -> !Double.isNaN(d)).sum();
-        double modelMillis = Double.isNaN(original.denseMillis()) ? layersMillis : original.denseMillis();
-        // Layers cut out alone carry a session's fixed cost each, so their times can add up to more than the model's.
-        double scale = layersMillis > modelMillis ? modelMillis / layersMillis : 1;
-
         double[] thresholds = options.stream().flatMap(List::stream).mapToDouble(Option::drop).distinct().sorted()
                 .toArray();
-        List<Option[]> tried = new ArrayList<>();
-        Option[] best = new Option[n];
-        double bestMeasured = 1;
-        double bestAtOne = 1;
-        double bestPredicted = 1;
-        int t = firstMeeting(options, thresholds, 0, target, modelMillis, scale);
-        while (t < thresholds.length && tried.size() < MODEL_CHECKS) {
-            checkInterrupt();
-            Option[] config = pick(options, thresholds[t]);
-            tried.add(config);
+        Map<Integer, double[]> timed = new HashMap<>(); // threshold index → {speed-up at the batch, at batch 1}
+        Timing timing = t -> timed.computeIfAbsent(t, i -> {
+            Option[] config = pick(options, thresholds[i]);
             SpeedCheck.Verdict whole = speed.checkModel(new FactorizedExport(model).apply(replacements(forms, config)));
-            double predicted = predicted(config, modelMillis, scale);
-            double measured = Double.isNaN(whole.ratioAtBatch()) ? predicted : 1 / whole.ratioAtBatch();
-            progress.progress(0.6 + 0.3 * tried.size() / MODEL_CHECKS, String.format(Locale.ROOT, "speed target "
-                    + "%.2fx: %d layers factorized, %.2fx predicted, %.2fx measured at the timing batch", target,
-                    Arrays.stream(config).filter(o -> o != null).count(), predicted, measured));
-            if (measured > bestMeasured) {
-                best = config;
-                bestMeasured = measured;
-                bestAtOne = Double.isNaN(whole.ratioAtOne()) ? measured : 1 / whole.ratioAtOne();
-                bestPredicted = predicted;
+            double[] speedup = {1 / whole.ratioAtBatch(), 1 / whole.ratioAtOne()};
+            progress.progress(0.6 + 0.3 * timed.size() / MODEL_CHECKS, String.format(Locale.ROOT, "speed target "
+                    + "%.2fx: %d layers factorized, %.2fx measured at the timing batch", target,
+                    Arrays.stream(config).filter(o -> o != null).count(), speedup[0]));
+            return speedup;
+        });
+        int chosen = -1;
+        if (thresholds.length > 0) {
+            checkInterrupt();
+            int hi = thresholds.length - 1;
+            if (timing.of(hi)[0] >= target) {
+                int lo = 0;
+                while (lo < hi && timed.size() < MODEL_CHECKS) {
+                    checkInterrupt();
+                    int mid = (lo + hi) / 2;
+                    if (timing.of(mid)[0] >= target) {
+                        hi = mid;
+                    } else {
+                        lo = mid + 1;
+                    }
+                }
             }
-            if (measured >= target || t == thresholds.length - 1) {
-                break;
-            }
-            // The prediction overshot by predicted/measured; the next try asks the layers for that much more.
-            double needed = target * predicted / Math.max(measured, 1e-9);
-            t = Math.max(t + 1, firstMeeting(options, thresholds, t + 1, needed, modelMillis, scale));
+            // never a model measured slower than the original
+            chosen = timing.of(hi)[0] > 1 ? hi : -1;
         }
+        Option[] best = chosen < 0 ? new Option[n] : pick(options, thresholds[chosen]);
+        double bestMeasured = chosen < 0 ? 1 : timed.get(chosen)[0];
+        double bestAtOne = chosen < 0 ? 1 : timed.get(chosen)[1];
         for (int l = 0; l < n; l++) {
             if (notes[l] == null) {
                 notes[l] = best[l] == null ? "left dense by the speed target: the target was reached without it"
@@ -188,21 +181,8 @@ final class SpeedRanks {
         boolean changed = Arrays.stream(best).anyMatch(o -> o != null);
         double chosenScore = changed ? score.of(new FactorizedExport(model).apply(replacements(forms, best)))
                 : baseline;
-        return new Choice(best, bestPredicted, bestMeasured, bestAtOne, target, baseline, chosenScore,
+        return new Choice(best, bestMeasured, bestAtOne, target, baseline, chosenScore,
                 score.describe(), notes);
-    }
-
-    /**
-     * The first threshold from {@code from} on whose choice is predicted to reach {@code speedup}, or the last one
-     * (the fastest choice, the nearest where none reaches it).
-     */
-    private static int firstMeeting(List<List<Option>> options, double[] thresholds, int from, double speedup,
-                                    double modelMillis, double scale) {
-        int t = from;
-        while (t < thresholds.length - 1 && predicted(pick(options, thresholds[t]), modelMillis, scale) < speedup) {
-            t++;
-        }
-        return t;
     }
 
     /** Per layer, the option that saves the most time among those whose drop is at most {@code threshold}. */
@@ -215,9 +195,10 @@ final class SpeedRanks {
         return config;
     }
 
-    private static double predicted(Option[] config, double modelMillis, double scale) {
-        double saved = scale * Arrays.stream(config).filter(o -> o != null).mapToDouble(Option::saved).sum();
-        return modelMillis / Math.max(modelMillis - saved, 1e-9 * modelMillis);
+    /** The whole model at a threshold's choice, timed against the original: its speed-ups at the batch and at 1. */
+    @FunctionalInterface
+    private interface Timing {
+        double[] of(int threshold);
     }
 
     static List<FactorizedExport.Replacement> replacements(List<List<LayerTruncation>> forms, Option[] config) {

@@ -1,5 +1,6 @@
 package io.caas.engine.compress.svd;
 
+import io.caas.engine.compress.AccuracyGuard;
 import io.caas.engine.compress.CompressedFineTuning;
 import io.caas.engine.compress.CompressionMethod;
 import io.caas.engine.compress.CompressionResult;
@@ -404,19 +405,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             progress.progress(share, "timing the factorized model against the original");
             SpeedCheck.Verdict whole = speed.checkModel(compressed);
             if (!whole.faster()) {
-                for (int i = 0; i < reports.size(); i++) {
-                    LayerReport l = reports.get(i);
-                    if (l.factorized()) {
-                        reports.set(i, new LayerReport(l.node(), l.opType(), l.matrixShape(), l.originalRank(),
-                                l.originalRank(), l.parametersBefore(), l.parametersBefore(), false,
-                                "left dense: " + l.note() + "; " + whole.note() + ", not faster, so every layer "
-                                        + "was left dense"));
-                    }
-                }
-                curves.keySet().removeIf(k -> k.startsWith("energy:"));
-                progress.progress(1.0, "no layer factorized: " + whole.note() + ", not faster; the model is "
-                        + "returned as it was");
-                return new CompressionResult(model, reports, curves);
+                return unchanged(model, reports, curves, whole.note() + ", not faster", progress);
             }
             progress.progress(share, whole.note());
         }
@@ -427,6 +416,16 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             } else {
                 progress.progress(1.0, "fineTune is set but the job has no training data: not fine-tuned");
             }
+        }
+        if (params.rule() == SvdParameters.RankRule.DEFAULT_ENERGY && !replacements.isEmpty()) {
+            // the default size rule is the method's choice, not the request's: it may not cost more than 2 points
+            progress.progress(1.0, "measuring what the default size cost");
+            AccuracyGuard.Verdict kept = AccuracyGuard.check(model, compressed, task.trainData(),
+                    AccuracyGuard.DEFAULT_MAX_DROP);
+            if (!kept.within()) {
+                return unchanged(model, reports, curves, "the default size lost too much: " + kept.note(), progress);
+            }
+            progress.progress(1.0, "the default size's cost: " + kept.note());
         }
         String measured = "";
         if (accuracy != null) {
@@ -441,6 +440,26 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         progress.progress(1.0, replacements.size() + " layers factorized"
                 + (curves.containsKey("loss") ? " and fine-tuned" : "") + measured);
         return new CompressionResult(compressed, reports, curves);
+    }
+
+    /**
+     * The original back, every factorized layer's report saying it was left dense and why: all or nothing, since the
+     * sequential correction fits each layer to the layers before it as factorized.
+     */
+    private static CompressionResult unchanged(ModelProto model, List<LayerReport> reports,
+                                               Map<String, List<double[]>> curves, String why,
+                                               ProgressListener progress) {
+        for (int i = 0; i < reports.size(); i++) {
+            LayerReport l = reports.get(i);
+            if (l.factorized()) {
+                reports.set(i, new LayerReport(l.node(), l.opType(), l.matrixShape(), l.originalRank(),
+                        l.originalRank(), l.parametersBefore(), l.parametersBefore(), false,
+                        "left dense: " + l.note() + "; " + why + ", so every layer was left dense"));
+            }
+        }
+        curves.keySet().removeIf(k -> k.startsWith("energy:") || k.equals("loss"));
+        progress.progress(1.0, "no layer factorized: " + why + "; the model is returned as it was");
+        return new CompressionResult(model, reports, curves);
     }
 
     /**

@@ -47,10 +47,12 @@ class SpeedTargetTest {
             assertThat(l.note()).contains("by the speed target").contains("chosen for the speed target: alone");
             assertThat(speed.ratioOf(l.node(), l.finalRank())).isLessThan(1);
         }
-        // the first whole-model timing is the original's; the prediction overshot by 10 %, so a second choice
-        // asked the layers for more, and the model returned times at least the target in the cost model
+        // bisection over the thresholds, a whole-model timing each, then the final check of the model returned,
+        // which times at least the target in the cost model, and at the smallest threshold that does
         assertThat(speed.modelsTimed).isGreaterThanOrEqualTo(3);
         assertThat(speed.ratio(r.compressed())).isLessThanOrEqualTo(1 / 1.6);
+        assertThat(speed.fasterChoicesThan(r.compressed())).as("a cheaper choice that also meets the target")
+                .isEmpty();
     }
 
     @Test
@@ -131,6 +133,7 @@ class SpeedTargetTest {
         final Map<String, Integer> asked = new HashMap<>();
         final Map<String, Double> ratios = new HashMap<>();
         int modelsTimed;
+        final List<ModelProto> timedModels = new ArrayList<>();
 
         CostModel(ModelProto original, Set<String> slower, double penalty) {
             this.original = original;
@@ -168,9 +171,17 @@ class SpeedTargetTest {
         @Override
         public Verdict checkModel(ModelProto compressed) {
             modelsTimed++;
+            timedModels.add(compressed);
             double ratio = ratio(compressed);
             return new Verdict(ratio < 1, "the whole model at " + ratio + "x by the cost model", ratio, ratio,
                     millis(original));
+        }
+
+        /** The models timed that met the target with fewer parameters cut than {@code chosen}: none, if minimal. */
+        List<ModelProto> fasterChoicesThan(ModelProto chosen) {
+            long kept = ModelInspector.inspect(chosen).parameters();
+            return timedModels.stream().filter(m -> ratio(m) <= 1 / 1.6
+                    && ModelInspector.inspect(m).parameters() > kept).toList();
         }
 
         double ratio(ModelProto compressed) {

@@ -1,0 +1,78 @@
+package io.caas.engine.compress;
+
+import io.caas.engine.data.Dataset;
+import io.caas.engine.eval.EvaluationOptions;
+import io.caas.engine.eval.Evaluator;
+import io.caas.engine.eval.OutputAgreement;
+import io.caas.engine.onnx.ModelInspector;
+import io.caas.engine.onnx.TensorSpec;
+import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Whether a compressed model stays within a top-1 drop of the original, measured before it is returned: on the
+ * first {@link #SAMPLES} labelled training samples where the job has labels; else by how often the two models'
+ * top classes differ on the job's samples (or seeded random inputs), which bounds the drop, since top-1 can only
+ * fall where the prediction changes. A method's defaults answer to {@link #DEFAULT_MAX_DROP} (a request that names
+ * a size asks for what it costs), and a request's own maxAccuracyDrop to itself.
+ */
+public final class AccuracyGuard {
+
+    /** The most a method's defaults may cost: 2 points of top-1. */
+    public static final double DEFAULT_MAX_DROP = 0.02;
+    /** Samples measured (the dataset's first): 0.05 point of top-1 per sample. */
+    public static final int SAMPLES = 2000;
+    private static final int BATCH = 250;
+
+    /**
+     * @param within whether the drop (or the disagreement bounding it) is at most the bound, or cannot be judged
+     * @param note   what was measured, for the layers' notes and the job's events
+     */
+    public record Verdict(boolean within, String note) {
+    }
+
+    private AccuracyGuard() {
+    }
+
+    public static Verdict check(ModelProto original, ModelProto compressed, Optional<Dataset> data, double maxDrop) {
+        Optional<Dataset> labelled = data.filter(Dataset::labelled);
+        if (labelled.isPresent()) {
+            int samples = Math.min(SAMPLES, labelled.get().size());
+            double before = Evaluator.top1(original, labelled.get(), samples, BATCH);
+            double after = Evaluator.top1(compressed, labelled.get(), samples, BATCH);
+            double drop = before - after;
+            return new Verdict(drop <= maxDrop, String.format(Locale.ROOT, "top-1 %.4f against the original's %.4f "
+                    + "on %,d labelled training samples (%.2f points lost, at most %.2f allowed)", after, before,
+                    samples, 100 * drop, 100 * maxDrop));
+        }
+        if (oneValuePerSample(original)) {
+            return new Verdict(true, "not judged: the model outputs one value per sample, so there is no top "
+                    + "class to compare and no labels to measure top-1 on");
+        }
+        EvaluationOptions options = EvaluationOptions.defaults().withBatchSize(BATCH).withMaxSamples(SAMPLES);
+        OutputAgreement agreement = Evaluator.compare(original, compressed, data, options);
+        double changed = 1 - agreement.argmaxAgreement();
+        return new Verdict(changed <= maxDrop, String.format(Locale.ROOT, "the top class changed on %.2f %% of %,d "
+                + "%s (top-1 can fall by at most that much; at most %.2f allowed)", 100 * changed,
+                agreement.samples(), data.isPresent() ? "training samples" : "random inputs", 100 * maxDrop));
+    }
+
+    /** Whether the first output holds a single value per sample (a score), as far as its declared shape says. */
+    private static boolean oneValuePerSample(ModelProto model) {
+        List<TensorSpec> outputs = ModelInspector.inspect(model).outputs();
+        if (outputs.isEmpty()) {
+            return false;
+        }
+        List<Object> shape = outputs.get(0).shape();
+        long values = 1;
+        for (Object d : shape.subList(Math.min(1, shape.size()), shape.size())) {
+            if (!(d instanceof Number n)) {
+                return false;
+            }
+            values *= n.longValue();
+        }
+        return values == 1;
+    }
+}
