@@ -13,9 +13,10 @@ import java.util.Optional;
 
 /**
  * Whether a compressed model stays within a top-1 drop of the original, measured before it is returned: on the
- * first {@link #SAMPLES} labelled training samples where the job has labels; else by how often the two models'
- * top classes differ on the job's samples (or seeded random inputs), which bounds the drop, since top-1 can only
- * fall where the prediction changes. A method's defaults answer to {@link #DEFAULT_MAX_DROP} (a request that names
+ * first {@link #SAMPLES} labelled training samples where the job has labels; else, for a classifier's output
+ * ([batch, classes]), by how often the two models' top classes differ on the job's samples (or seeded random
+ * inputs), which bounds the drop, since top-1 can only fall where the prediction changes; other outputs (an
+ * embedding, a single score) are not judged without labels. A method's defaults answer to {@link #DEFAULT_MAX_DROP} (a request that names
  * a size asks for what it costs), and a request's own maxAccuracyDrop to itself.
  */
 public final class AccuracyGuard {
@@ -47,9 +48,9 @@ public final class AccuracyGuard {
                     + "on %,d labelled training samples (%.2f points lost, at most %.2f allowed)", after, before,
                     samples, 100 * drop, 100 * maxDrop));
         }
-        if (oneValuePerSample(original)) {
-            return new Verdict(true, "not judged: the model outputs one value per sample, so there is no top "
-                    + "class to compare and no labels to measure top-1 on");
+        if (!scoresPerClass(original)) {
+            return new Verdict(true, "not judged: without labels the bound is read from changed top classes, and "
+                    + "the model's first output is not one score per class ([batch, classes])");
         }
         EvaluationOptions options = EvaluationOptions.defaults().withBatchSize(BATCH).withMaxSamples(SAMPLES);
         OutputAgreement agreement = Evaluator.compare(original, compressed, data, options);
@@ -59,20 +60,12 @@ public final class AccuracyGuard {
                 agreement.samples(), data.isPresent() ? "training samples" : "random inputs", 100 * maxDrop));
     }
 
-    /** Whether the first output holds a single value per sample (a score), as far as its declared shape says. */
-    private static boolean oneValuePerSample(ModelProto model) {
+    /** Whether the first output is declared [batch, classes] with at least two classes: a classifier's scores. */
+    private static boolean scoresPerClass(ModelProto model) {
         List<TensorSpec> outputs = ModelInspector.inspect(model).outputs();
-        if (outputs.isEmpty()) {
+        if (outputs.isEmpty() || outputs.get(0).shape().size() != 2) {
             return false;
         }
-        List<Object> shape = outputs.get(0).shape();
-        long values = 1;
-        for (Object d : shape.subList(Math.min(1, shape.size()), shape.size())) {
-            if (!(d instanceof Number n)) {
-                return false;
-            }
-            values *= n.longValue();
-        }
-        return values == 1;
+        return outputs.get(0).shape().get(1) instanceof Number classes && classes.longValue() >= 2;
     }
 }

@@ -2,6 +2,7 @@ package io.caas.engine.compress.oialr;
 
 import ai.djl.Device;
 import ai.djl.nn.Parameter;
+import io.caas.engine.compress.AccuracyGuard;
 import io.caas.engine.compress.CompressionMethod;
 import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
@@ -125,6 +126,16 @@ public final class OialrMethod implements CompressionMethod {
                             + "the allowance), and σ cutoff still cuts further. The second half trains at the "
                             + "target. A job's target.compressionRatio sets this when it is not given.",
                     "OIALR's relative cut-off with τ found from the budget; the half-way ramp is chosen"),
+            new MethodParameter(OialrParameters.MAX_ACCURACY_DROP, "number", AccuracyGuard.DEFAULT_MAX_DROP, 0.0,
+                    1.0, "The most top-1 the trained model may lose, as a fraction (0.01 = one point): measured "
+                            + "after training on the first " + AccuracyGuard.SAMPLES + " training samples (with "
+                            + "labels; without, the share whose top class changed, which bounds the drop), and the "
+                            + "original is returned unchanged where the loss is larger. The default 0.02 applies "
+                            + "only where the request names no size (targetParameters or sigmaCutoff), which asks "
+                            + "for what it costs. A job's target.maxAccuracyDrop sets it.",
+                    "the service's rule that defaults never lose more than 2 points unless asked; training samples "
+                            + "(the model's own), so the job's evaluation dataset still measures the result "
+                            + "independently"),
             new MethodParameter(OialrParameters.ONLY_IF_FASTER, "boolean", true, null, null,
                     "After training, time each layer's two factors against its dense form in ONNX Runtime (1 "
                             + "thread, the layer alone on its real input shape, alternating rounds, median ratio) at "
@@ -228,6 +239,17 @@ public final class OialrMethod implements CompressionMethod {
     @Override
     public Set<String> sizeParameters() {
         return Set.of(OialrParameters.TARGET_PARAMETERS);
+    }
+
+    /** A job's accuracy target bounds what training may cost, unless the request sets the bound itself. */
+    @Override
+    public Optional<Map<String, Object>> withAccuracyBudget(Map<String, Object> parameters, double maxDrop) {
+        if (parameters.containsKey(OialrParameters.MAX_ACCURACY_DROP)) {
+            return Optional.empty();
+        }
+        Map<String, Object> bounded = new LinkedHashMap<>(parameters);
+        bounded.put(OialrParameters.MAX_ACCURACY_DROP, maxDrop);
+        return Optional.of(bounded);
     }
 
     @Override
@@ -426,6 +448,25 @@ public final class OialrMethod implements CompressionMethod {
         List<LayerReport> ordered = new ArrayList<>();
         for (WeightedLayer layer : layers) {
             ordered.add(reports.containsKey(layer.node()) ? reports.get(layer.node()) : denseReports.get(layer.node()));
+        }
+        if (!Double.isNaN(params.maxAccuracyDrop())) {
+            if (Thread.interrupted()) {
+                throw new InterruptedException("oialr cancelled while measuring what training cost");
+            }
+            progress.progress(0.98, "measuring what low-rank training cost against the original");
+            AccuracyGuard.Verdict kept = AccuracyGuard.check(original, compressed, Optional.of(data),
+                    params.maxAccuracyDrop());
+            if (!kept.within()) {
+                // the trained dense parameters moved too, so only the original as a whole undoes the loss
+                List<LayerReport> unchanged = ordered.stream().map(l -> new LayerReport(l.node(), l.opType(),
+                        l.matrixShape(), l.originalRank(), l.originalRank(), l.parametersBefore(),
+                        l.parametersBefore(), false, l.factorized() || reports.containsKey(l.node())
+                        ? "trained, then returned as it was: " + kept.note() : l.note())).toList();
+                progress.progress(1.0, "the trained model lost too much (" + kept.note() + "); the original is "
+                        + "returned unchanged");
+                return new Outcome(new CompressionResult(original, unchanged, curves), finalFactorized, step);
+            }
+            progress.progress(0.99, "what training cost: " + kept.note());
         }
         progress.progress(1.0, replacements.size() + " of " + layers.size() + " layers exported in factorized form, "
                 + "total rank " + totalRank(trained));

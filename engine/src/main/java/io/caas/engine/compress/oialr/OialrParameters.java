@@ -1,5 +1,6 @@
 package io.caas.engine.compress.oialr;
 
+import io.caas.engine.compress.AccuracyGuard;
 import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.ParameterValues;
 import io.caas.engine.compress.SpeedCheckParameters;
@@ -24,9 +25,13 @@ import java.util.Set;
  * @param onlyIfFaster     export a layer in two factors only where that times faster than dense, and the model so
  *                         only where it is faster than the original
  * @param timingBatchSize  the batch size onlyIfFaster times at besides 1
+ * @param maxAccuracyDrop  the most top-1 the trained model may lose before the original is returned instead: the
+ *                         request's, else {@link AccuracyGuard#DEFAULT_MAX_DROP} where it names no size (neither
+ *                         targetParameters nor sigmaCutoff), else NaN for no bound
  */
 record OialrParameters(int frequency, double sigmaCutoff, int minRank, Set<String> layers,
-                       boolean skipFirstAndLast, long targetParameters, boolean onlyIfFaster, int timingBatchSize) {
+                       boolean skipFirstAndLast, long targetParameters, boolean onlyIfFaster, int timingBatchSize,
+                       double maxAccuracyDrop) {
 
     static final String FREQUENCY = "frequency";
     static final String SIGMA_CUTOFF = "sigmaCutoff";
@@ -36,8 +41,9 @@ record OialrParameters(int frequency, double sigmaCutoff, int minRank, Set<Strin
     static final String TARGET_PARAMETERS = RankBudget.TARGET_PARAMETERS;
     static final String ONLY_IF_FASTER = SpeedCheckParameters.ONLY_IF_FASTER;
     static final String TIMING_BATCH_SIZE = SpeedCheckParameters.TIMING_BATCH_SIZE;
+    static final String MAX_ACCURACY_DROP = "maxAccuracyDrop";
     static final Set<String> KNOWN = new LinkedHashSet<>(List.of(FREQUENCY, SIGMA_CUTOFF, MIN_RANK, LAYERS,
-            SKIP_FIRST_AND_LAST, TARGET_PARAMETERS, ONLY_IF_FASTER, TIMING_BATCH_SIZE));
+            SKIP_FIRST_AND_LAST, TARGET_PARAMETERS, MAX_ACCURACY_DROP, ONLY_IF_FASTER, TIMING_BATCH_SIZE));
 
     static OialrParameters parse(Map<String, Object> params, ModelSummary model) {
         Map<String, Object> p = params == null ? Map.of() : params;
@@ -63,11 +69,15 @@ record OialrParameters(int frequency, double sigmaCutoff, int minRank, Set<Strin
         if (model.layers().stream().noneMatch(TruncatedSvdMethod::factorizable)) {
             problems.add(ParameterValues.noFactorizableLayer(model, "oialr"));
         }
+        double maxDrop = p.get(MAX_ACCURACY_DROP) != null
+                ? ParameterValues.fraction(p.get(MAX_ACCURACY_DROP), MAX_ACCURACY_DROP, problems)
+                : p.get(TARGET_PARAMETERS) == null && p.get(SIGMA_CUTOFF) == null ? AccuracyGuard.DEFAULT_MAX_DROP
+                : Double.NaN;
         if (!problems.isEmpty()) {
             throw new InvalidParametersException(problems);
         }
         return new OialrParameters(frequency, cutoff, minRank, layers, skip, Math.max(0, target), onlyIfFaster,
-                timingBatch);
+                timingBatch, maxDrop);
     }
 
     private static int integer(Object raw, String name, int fallback, int min, List<String> problems) {
