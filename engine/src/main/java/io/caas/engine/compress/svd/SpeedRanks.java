@@ -18,18 +18,21 @@ import java.util.Locale;
  * <p>Each layer's candidate forms (each conv form at a few sizes) are timed alone against the dense layer in ONNX
  * Runtime ({@link SpeedCheck}); a candidate that is not faster at batch 1 and at the timing batch is dropped, so no
  * layer can be kept in a form slower than dense. Each remaining candidate is then scored alone in the model (top-1
- * on labelled samples, or agreement with the original's outputs) as its drop from the original. For a drop
- * threshold τ every layer takes the candidate that saves the most time among those that drop at most τ. The smallest
- * τ whose whole model times at least the target against the original (paired rounds) is found by bisection over the
- * measured drops, a whole-model timing per step: layers timed alone do not add up to the model's time (the
- * Transformer's projections took several times their alone-time share of the model), so only the whole model is
- * trusted for the target. Where even the largest τ falls short, that choice, the fastest, is the nearest result.
+ * on labelled samples, or agreement with the original's outputs) as its drop from the original. A greedy path
+ * ({@link #path}) leads from the dense model to every layer at its fastest form, each step moving the layer whose
+ * next form buys the most time per point of drop. The first step whose whole model times at least the target
+ * against the original (paired rounds) is found by bisection along the path, a whole-model timing per probe: layers
+ * timed alone do not add up to the model's time (the Transformer's projections took several times their alone-time
+ * share of the model), so only the whole model is trusted for the target. Where even the path's end falls short,
+ * that choice, the fastest, is the nearest result. An earlier form of this chose under one common drop threshold
+ * (AIMET's greedy selection); on the ResNet that let a 1×1 shortcut take rank 1 at 9 points alone because another
+ * layer needed that threshold.
  */
 final class SpeedRanks {
 
     /** Candidate sizes, as the share of the dense layer's parameters the two factors hold. */
     static final double[] CANDIDATE_RATIOS = {0.05, 0.1, 0.2, 0.3, 0.5};
-    /** Whole-model timings at most (each 10 paired rounds at two batch sizes): bisection over 512 thresholds. */
+    /** Whole-model timings at most (each 10 paired rounds at two batch sizes): bisection over a 512-step path. */
     static final int MODEL_CHECKS = 10;
     /** Rank of a layer left dense. */
     static final int DENSE = 0;
@@ -135,22 +138,21 @@ final class SpeedRanks {
             progress.progress(0.6 * (l + 1) / n, String.format(Locale.ROOT, "timed and scored layer %d of %d: %d "
                     + "faster candidate forms", l + 1, n, layerOptions.size()));
         }
-        double[] thresholds = options.stream().flatMap(List::stream).mapToDouble(Option::drop).distinct().sorted()
-                .toArray();
-        Map<Integer, double[]> timed = new HashMap<>(); // threshold index → {speed-up at the batch, at batch 1}
+        List<Option[]> path = path(options);
+        Map<Integer, double[]> timed = new HashMap<>(); // step on the path → {speed-up at the batch, at batch 1}
         Timing timing = t -> timed.computeIfAbsent(t, i -> {
-            Option[] config = pick(options, thresholds[i]);
+            Option[] config = path.get(i);
             SpeedCheck.Verdict whole = speed.checkModel(new FactorizedExport(model).apply(replacements(forms, config)));
             double[] speedup = {1 / whole.ratioAtBatch(), 1 / whole.ratioAtOne()};
             progress.progress(0.6 + 0.3 * timed.size() / MODEL_CHECKS, String.format(Locale.ROOT, "speed target "
-                    + "%.2fx: %d layers factorized, %.2fx measured at the timing batch", target,
-                    Arrays.stream(config).filter(o -> o != null).count(), speedup[0]));
+                    + "%.2fx: step %d of %d, %d layers factorized, %.2fx measured at the timing batch", target, i + 1,
+                    path.size(), Arrays.stream(config).filter(o -> o != null).count(), speedup[0]));
             return speedup;
         });
         int chosen = -1;
-        if (thresholds.length > 0) {
+        if (!path.isEmpty()) {
             checkInterrupt();
-            int hi = thresholds.length - 1;
+            int hi = path.size() - 1;
             if (timing.of(hi)[0] >= target) {
                 int lo = 0;
                 while (lo < hi && timed.size() < MODEL_CHECKS) {
@@ -166,7 +168,7 @@ final class SpeedRanks {
             // never a model measured slower than the original
             chosen = timing.of(hi)[0] > 1 ? hi : -1;
         }
-        Option[] best = chosen < 0 ? new Option[n] : pick(options, thresholds[chosen]);
+        Option[] best = chosen < 0 ? new Option[n] : path.get(chosen);
         double bestMeasured = chosen < 0 ? 1 : timed.get(chosen)[0];
         double bestAtOne = chosen < 0 ? 1 : timed.get(chosen)[1];
         for (int l = 0; l < n; l++) {
@@ -185,20 +187,50 @@ final class SpeedRanks {
                 score.describe(), notes);
     }
 
-    /** Per layer, the option that saves the most time among those whose drop is at most {@code threshold}. */
-    private static Option[] pick(List<List<Option>> options, double threshold) {
-        Option[] config = new Option[options.size()];
-        for (int l = 0; l < options.size(); l++) {
-            config[l] = options.get(l).stream().filter(o -> o.drop() <= threshold)
-                    .max(Comparator.comparingDouble(Option::saved).thenComparing(o -> -o.drop())).orElse(null);
+    /**
+     * From every layer dense to every layer at its fastest form, one move at a time: each step moves the one layer
+     * whose next faster form buys the most time per point of drop (moves that cost nothing first, the largest gain
+     * among them), as a greedy knapsack over measured time and measured sensitivity. Each step saves more time than
+     * the one before, so the whole model's speed-up grows along the path and can be bisected.
+     */
+    static List<Option[]> path(List<List<Option>> options) {
+        int n = options.size();
+        Option[] current = new Option[n];
+        List<Option[]> path = new ArrayList<>();
+        while (true) {
+            Option move = null;
+            double bestValue = Double.NEGATIVE_INFINITY;
+            double bestGain = 0;
+            for (int l = 0; l < n; l++) {
+                double saved = current[l] == null ? 0 : current[l].saved();
+                double drop = current[l] == null ? 0 : current[l].drop();
+                for (Option o : options.get(l)) {
+                    double gain = o.saved() - saved;
+                    if (gain <= 0) {
+                        continue;
+                    }
+                    double cost = o.drop() - drop;
+                    double value = cost <= 0 ? Double.POSITIVE_INFINITY : gain / cost;
+                    if (value > bestValue || value == bestValue && gain > bestGain) {
+                        move = o;
+                        bestValue = value;
+                        bestGain = gain;
+                    }
+                }
+            }
+            if (move == null) {
+                return path;
+            }
+            current = current.clone();
+            current[move.layer()] = move;
+            path.add(current);
         }
-        return config;
     }
 
-    /** The whole model at a threshold's choice, timed against the original: its speed-ups at the batch and at 1. */
+    /** The whole model at a step's choice, timed against the original: its speed-ups at the batch and at 1. */
     @FunctionalInterface
     private interface Timing {
-        double[] of(int threshold);
+        double[] of(int step);
     }
 
     static List<FactorizedExport.Replacement> replacements(List<List<LayerTruncation>> forms, Option[] config) {
