@@ -7,6 +7,7 @@ import io.caas.engine.eval.Evaluator;
 import io.caas.engine.eval.LayerTiming;
 import io.caas.engine.eval.ModelRunner;
 import io.caas.engine.eval.PairedLatency;
+import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.Weights;
 import io.caas.engine.onnx.proto.Onnx.GraphProto;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
@@ -95,8 +96,9 @@ public final class LayerSpeedCheck implements SpeedCheck {
         if (shape == null) {
             return new Verdict(true, "not timed: its input's shape is unknown");
         }
-        LayerTiming.Comparison one = compare(node, r, withBatch(shape, 1));
-        LayerTiming.Comparison many = compare(node, r, withBatch(shape, batchSize));
+        int axis = batchAxis(node);
+        LayerTiming.Comparison one = compare(node, r, withBatch(shape, axis, 1));
+        LayerTiming.Comparison many = compare(node, r, withBatch(shape, axis, batchSize));
         boolean faster = one.faster() && many.faster();
         return new Verdict(faster, String.format(Locale.ROOT, "timed in ONNX Runtime (1 thread) at %.2fx the dense "
                 + "layer's time at batch %d and %.2fx at batch 1", many.medianRatio(), batchSize, one.medianRatio()));
@@ -126,17 +128,46 @@ public final class LayerSpeedCheck implements SpeedCheck {
         return LayerTiming.compare(dense, factorized, shape, 1, ROUNDS, RUNS_PER_ROUND);
     }
 
-    /** The shape at another batch size, where its first dimension is the batch (1 in the probe run). */
-    private static long[] withBatch(long[] shape, int batch) {
+    /** The node with each input that is not a stored weight (its first, the activation, aside) left empty. */
+    private NodeProto storedInputsOnly(NodeProto node) {
+        NodeProto.Builder stored = node.toBuilder();
+        for (int i = 1; i < node.getInputCount(); i++) {
+            if (!node.getInput(i).isEmpty() && weights.get(node.getInput(i)).isEmpty()) {
+                stored.setInput(i, "");
+            }
+        }
+        return stored.build();
+    }
+
+    /**
+     * The shape at another batch size, where its dimension {@code axis} is the batch (1 in the probe run) and the
+     * shape has more than that one dimension.
+     */
+    private static long[] withBatch(long[] shape, int axis, int batch) {
         long[] s = shape.clone();
-        if (s.length > 1 && s[0] == 1) {
-            s[0] = batch;
+        if (s.length > 1 && axis < s.length && s[axis] == 1) {
+            s[axis] = batch;
         }
         return s;
     }
 
-    /** The node alone: its input as the graph input, its weights as initializers, its first output. */
-    private ModelProto alone(NodeProto node, long[] inputShape) {
+    /**
+     * Where a node's input holds the batch: first, but second in an LSTM/GRU/RNN's [steps, batch, in] (ONNX's
+     * default layout 0; layout 1 puts the batch first).
+     */
+    private static int batchAxis(NodeProto node) {
+        return ModelInspector.RECURRENT_OPS.contains(node.getOpType())
+                && ModelInspector.intAttribute(node, "layout", 0) == 0 ? 1 : 0;
+    }
+
+    /**
+     * The node alone: its input as the graph input, its weights as initializers, its first output. A recurrent
+     * node's optional inputs that are computed, not stored (initial states made from the input's shape, sequence
+     * lengths), are left out: zero states and full sequences take as long.
+     */
+    private ModelProto alone(NodeProto layerNode, long[] inputShape) {
+        NodeProto node = ModelInspector.RECURRENT_OPS.contains(layerNode.getOpType()) ? storedInputsOnly(layerNode)
+                : layerNode;
         TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
         for (long d : inputShape) {
             shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
