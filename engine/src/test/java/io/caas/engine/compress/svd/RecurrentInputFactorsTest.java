@@ -134,6 +134,48 @@ class RecurrentInputFactorsTest {
     }
 
     /**
+     * With training data svd whitens by default: each projection keeps what matters for the node's gate inputs on
+     * the calibration sequences (the first layer's inputs are the model's, the second's the first layer's outputs
+     * with the first already replaced), and the result is no further from the original than the plain truncation.
+     */
+    @Test
+    void whitenedOnCalibrationSequencesTheProjectionIsNoWorseThanPlain() throws Exception {
+        ModelProto original = model("lstm-2layer-bi");
+        Map<String, Object> p = Map.of("ratio", 0.3, "onlyIfFaster", false, "calibrationSamples", 48,
+                "layers", recurrentLayers(original).stream().map(WeightedLayer::node).toList());
+        CompressionResult whitened = new TruncatedSvdMethod().compress(new CompressionTask(original, p,
+                Optional.of(DATA), Optional.empty()), ProgressListener.NONE);
+        assertThat(whitened.layers()).filteredOn(LayerReport::factorized).hasSize(2)
+                .allSatisfy(l -> assertThat(l.note()).contains("whitened (sequential)"));
+        CompressionResult plain = svd(original, Map.of("ratio", 0.3));
+        EvaluationOptions options = EvaluationOptions.defaults().withBatchSize(16);
+        double whitenedDiff = Evaluator.compare(original, whitened.compressed(), Optional.of(DATA), options)
+                .maxAbsDiff();
+        double plainDiff = Evaluator.compare(original, plain.compressed(), Optional.of(DATA), options).maxAbsDiff();
+        System.out.printf("lstm-2layer-bi at ratio 0.3: max abs diff vs the original, whitened %.3e, plain %.3e%n",
+                whitenedDiff, plainDiff);
+        assertThat(whitenedDiff).isLessThanOrEqualTo(plainDiff * 1.05);
+    }
+
+    /**
+     * A recurrent layer's MACs are its W and R products at every step of a sample, before and after: the projection
+     * to r features plus the node's smaller W.
+     */
+    @Test
+    void macsCountTheRecurrentProductsBeforeAndTheProjectionAfter() throws Exception {
+        ModelProto original = model("lstm-1layer");
+        ModelProto rewritten = svd(original, Map.of("rank", 5)).compressed();
+        var macs = io.caas.engine.cost.MacCounter.compare(original, rewritten, SAMPLE, List.of());
+        var layer = macs.layers().get(0);
+        assertThat(layer.opType()).isEqualTo("LSTM");
+        // 7 steps; W (1, 96, 12) and R (1, 96, 24)
+        assertThat(layer.macsBefore()).isEqualTo(7L * (96 * 12 + 96 * 24));
+        // x·A (12 × 5) at each step, then W' (1, 96, 5) and R
+        assertThat(layer.macsAfter()).isEqualTo(7L * 12 * 5 + 7L * (96 * 5 + 96 * 24));
+        assertThat(layer.nodesAfter()).hasSize(2);
+    }
+
+    /**
      * The speed check judges the recurrent layer as any other: timed alone in ONNX Runtime (its initial states,
      * which the export computes from the input's shape, left to their zero default), and left dense when slower.
      */
