@@ -264,7 +264,7 @@ class JobApiTest extends H2ServiceTest {
                     "method", method, "parameters", Map.of("fineTune", true)));
             assertThat(r.status()).isEqualTo(422);
             assertThat(r.json().get("errors").toString()).as(method)
-                    .contains("no Gemm, MatMul or Conv layer with a float weight for " + method)
+                    .contains("no layer for " + method + " to factorize")
                     .contains("outside its If nodes; layers inside their subgraphs are not reached yet");
         }
     }
