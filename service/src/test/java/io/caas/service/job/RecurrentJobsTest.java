@@ -9,23 +9,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.OnnxModels;
 import io.caas.service.support.Api;
+import io.caas.service.support.FloatNpz;
 import io.caas.service.support.H2ServiceTest;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.SplittableRandom;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -46,7 +39,7 @@ class RecurrentJobsTest extends H2ServiceTest {
     private static final int STEPS = 7;
     private static final int FEATURES = 12;
     private static final int SAMPLES = 64;
-    private static final float[] SEQUENCES = sequences();
+    private static final float[] SEQUENCES = FloatNpz.gaussian(15, SAMPLES, STEPS, FEATURES);
 
     /** Two layers bidirectional, and a GRU; the other exports run with -Pslow ({@link #svdOnTheOtherExports}). */
     @ParameterizedTest
@@ -171,36 +164,10 @@ class RecurrentJobsTest extends H2ServiceTest {
 
     /** The sequences as an unlabelled npz: x.npy, float32 [SAMPLES, STEPS, FEATURES]. */
     private String dataset() throws IOException {
-        ByteBuffer data = ByteBuffer.allocate(SEQUENCES.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        for (float v : SEQUENCES) {
-            data.putFloat(v);
-        }
-        String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + SAMPLES + ", " + STEPS + ", "
-                + FEATURES + "), }";
-        int pad = (64 - (10 + dict.length() + 1) % 64) % 64;
-        String header = dict + " ".repeat(pad) + "\n";
-        ByteArrayOutputStream npz = new ByteArrayOutputStream();
-        try (ZipOutputStream zip = new ZipOutputStream(npz)) {
-            zip.putNextEntry(new ZipEntry("x.npy"));
-            zip.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0});
-            zip.write(header.length() & 0xff);
-            zip.write(header.length() >> 8);
-            zip.write(header.getBytes(StandardCharsets.US_ASCII));
-            zip.write(data.array());
-            zip.closeEntry();
-        }
-        Api.Response up = api.postMultipart("/v1/datasets", "sequences.npz", npz.toByteArray());
+        Api.Response up = api.postMultipart("/v1/datasets", "sequences.npz",
+                FloatNpz.of(SEQUENCES, SAMPLES, STEPS, FEATURES));
         assertThat(up.status()).as(new String(up.body())).isEqualTo(201);
         return up.json().get("id").asText();
-    }
-
-    private static float[] sequences() {
-        SplittableRandom r = new SplittableRandom(15);
-        float[] x = new float[SAMPLES * STEPS * FEATURES];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) r.nextGaussian();
-        }
-        return x;
     }
 
     private static byte[] export(String name) throws IOException {
