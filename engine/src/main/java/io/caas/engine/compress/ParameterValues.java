@@ -11,6 +11,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Reading method parameters as they arrive from JSON (numbers, strings, lists), adding a readable problem for each
@@ -144,7 +145,7 @@ public final class ParameterValues {
      * As {@link #layerNames(Object, ModelSummary, String, List)}, each name a layer {@code eligible} accepts.
      */
     public static Set<String> layerNames(Object raw, ModelSummary model, String method,
-                                         java.util.function.Predicate<WeightedLayer> eligible,
+                                         Predicate<WeightedLayer> eligible,
                                          List<String> problems) {
         if (raw == null) {
             return Set.of();

@@ -118,8 +118,8 @@ class RecurrentJobsTest extends H2ServiceTest {
         JsonNode report = api.get("/v1/jobs/" + id + "/report").json();
         List<JsonNode> cut = new ArrayList<>();
         for (JsonNode layer : report.get("layers")) {
-            boolean recurrent = layer.get("opType").asText().equals("LSTM") || layer.get("opType").asText().equals("GRU");
-            if (recurrent && layer.get("factorized").asBoolean()) {
+            String op = layer.get("opType").asText();
+            if ((op.equals("LSTM") || op.equals("GRU")) && layer.get("factorized").asBoolean()) {
                 assertThat(layer.get("finalRank").asInt()).as(layer.toString())
                         .isLessThan(layer.get("originalRank").asInt());
                 cut.add(layer);

@@ -106,7 +106,7 @@ public final class FactorizedExport {
     /**
      * An LSTM/GRU/RNN whose input weights W (directions, gates·hidden, in) = (A·B)ᵀ per direction: X·A (in × r), one
      * MatMul for every step and both directions, which read the same X, then the node itself on r features with B
-     * as its W (directions, gates·hidden, r). R, B, initial states and every attribute stay as they were: the
+     * as its W (directions, gates·hidden, r). R, the biases, initial states and every attribute stay as they were: the
      * node's hidden state does not depend on the width of its input.
      */
     private List<NodeProto> recurrent(NodeProto node, Replacement r, String a, String s, String b) {

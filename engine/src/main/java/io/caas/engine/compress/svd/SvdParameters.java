@@ -120,8 +120,8 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
         }
         boolean onlyIfFaster = ParameterValues.bool(p.get(ONLY_IF_FASTER), ONLY_IF_FASTER, true, problems);
         int timingBatch = SpeedCheckParameters.timingBatchSize(p.get(TIMING_BATCH_SIZE), problems);
-        Set<String> layers = ParameterValues.layerNames(p.get(LAYERS), model, "svd", TruncatedSvdMethod::lowRankEligible,
-                problems);
+        Set<String> layers = ParameterValues.layerNames(p.get(LAYERS), model, "svd",
+                TruncatedSvdMethod::lowRankEligible, problems);
         if (model.layers().stream().noneMatch(TruncatedSvdMethod::lowRankEligible)) {
             problems.add(ParameterValues.noFactorizableLayer(model, "svd"));
         }
