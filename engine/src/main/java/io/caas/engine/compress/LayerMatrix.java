@@ -11,7 +11,9 @@ import io.caas.engine.onnx.proto.Onnx.TensorProto;
 /**
  * How one layer's stored weight maps to the matrix the low-rank methods work on, W (in × out) with y = x·W, and
  * back: Gemm transB and alpha are resolved (alpha is folded into W), a conv kernel (out, c, kh, kw) becomes its
- * transposed reshape (c·kh·kw × out). Also lays factors out as the weights of the layers that replace the node.
+ * transposed reshape (c·kh·kw × out), a recurrent node's input weights (directions, gates·hidden, in) their
+ * directions stacked and transposed (in × directions·gates·hidden): the node's input projection of each step. Also
+ * lays factors out as the weights of the layers that replace the node.
  */
 public final class LayerMatrix {
 
@@ -19,18 +21,21 @@ public final class LayerMatrix {
     private final int nodeIndex;
     private final long[] weightDims;
     private final boolean conv;
+    /** A recurrent node's W: stored out-major as a conv kernel is, factorized into a MatMul before the node. */
+    private final boolean recurrent;
     private final boolean transposed;
     private final double alpha;
     private final int in;
     private final int out;
     private final double[] matrix;
 
-    private LayerMatrix(WeightedLayer layer, int nodeIndex, long[] weightDims, boolean conv, boolean transposed,
-                        double alpha, int in, int out, double[] matrix) {
+    private LayerMatrix(WeightedLayer layer, int nodeIndex, long[] weightDims, boolean conv, boolean recurrent,
+                        boolean transposed, double alpha, int in, int out, double[] matrix) {
         this.layer = layer;
         this.nodeIndex = nodeIndex;
         this.weightDims = weightDims;
         this.conv = conv;
+        this.recurrent = recurrent;
         this.transposed = transposed;
         this.alpha = alpha;
         this.in = in;
@@ -41,8 +46,10 @@ public final class LayerMatrix {
     public static LayerMatrix of(WeightedLayer layer, int nodeIndex, NodeProto node, TensorProto weight) {
         float[] w = Tensors.toFloats(weight);
         long[] dims = weight.getDimsList().stream().mapToLong(Long::longValue).toArray();
-        if (layer.kind() == LayerKind.CONV) {
-            int out = Math.toIntExact(dims[0]);
+        if (layer.kind() == LayerKind.CONV || layer.kind() == LayerKind.RECURRENT) {
+            // both out-major: a conv kernel's out channels, a recurrent W's directions·gates·hidden rows
+            boolean recurrent = layer.kind() == LayerKind.RECURRENT;
+            int out = Math.toIntExact(recurrent ? dims[0] * dims[1] : dims[0]);
             int in = w.length / out;
             double[] m = new double[w.length];
             for (int o = 0; o < out; o++) {
@@ -50,7 +57,7 @@ public final class LayerMatrix {
                     m[i * out + o] = w[o * in + i];
                 }
             }
-            return new LayerMatrix(layer, nodeIndex, dims, true, false, 1, in, out, m);
+            return new LayerMatrix(layer, nodeIndex, dims, !recurrent, recurrent, false, 1, in, out, m);
         }
         int d0 = Math.toIntExact(dims[0]);
         int d1 = Math.toIntExact(dims[1]);
@@ -72,7 +79,7 @@ public final class LayerMatrix {
                 m[i * out + j] = alpha * (transposed ? w[j * d1 + i] : w[i * d1 + j]);
             }
         }
-        return new LayerMatrix(layer, nodeIndex, dims, false, transposed, alpha, in, out, m);
+        return new LayerMatrix(layer, nodeIndex, dims, false, false, transposed, alpha, in, out, m);
     }
 
     public WeightedLayer layer() {
@@ -101,9 +108,13 @@ public final class LayerMatrix {
 
     /**
      * The training form of W ≈ A·S·B (A in × r, S r × r, B r × out, row-major): three layers, S as a 1×1 conv for
-     * convolutions.
+     * convolutions; for a recurrent node A and S as MatMuls before it and B as its smaller W.
      */
     public FactorizedExport.Replacement threeFactors(int r, double[] a, double[] s, double[] b) {
+        if (recurrent) {
+            return new FactorizedExport.Replacement(nodeIndex, layer.node(), floats(a), new long[] {in, r},
+                    floats(s), new long[] {r, r}, floats(transpose(b, r, out)), recurrentDims(r));
+        }
         if (conv) {
             return new FactorizedExport.Replacement(nodeIndex, layer.node(),
                     floats(transpose(a, in, r)), new long[] {r, weightDims[1], weightDims[2], weightDims[3]},
@@ -147,11 +158,29 @@ public final class LayerMatrix {
         return twoFactors(r, first, second);
     }
 
+    /** As {@link #twoFactors(int, double[], double[])}, from factors in single precision. */
+    public FactorizedExport.Replacement twoFactors(int r, float[] first, float[] second) {
+        double[] a = new double[first.length];
+        double[] b = new double[second.length];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = first[i];
+        }
+        for (int i = 0; i < b.length; i++) {
+            b[i] = second[i];
+        }
+        return twoFactors(r, a, b);
+    }
+
     /**
      * W ≈ first·second (first in × r, second r × out, row-major) as two layers: for a dense layer two MatMuls (or
-     * MatMul then Gemm with the bias), for a conv r filters of the original kernel, then a 1×1 conv.
+     * MatMul then Gemm with the bias), for a conv r filters of the original kernel, then a 1×1 conv, for a recurrent
+     * node a MatMul to r features, then the node with second as its W (directions, gates·hidden, r).
      */
     public FactorizedExport.Replacement twoFactors(int r, double[] first, double[] second) {
+        if (recurrent) {
+            return new FactorizedExport.Replacement(nodeIndex, layer.node(), floats(first), new long[] {in, r},
+                    floats(transpose(second, r, out)), recurrentDims(r));
+        }
         if (conv) {
             return new FactorizedExport.Replacement(nodeIndex, layer.node(), floats(transpose(first, in, r)),
                     new long[] {r, weightDims[1], weightDims[2], weightDims[3]}, floats(transpose(second, r, out)),
@@ -173,7 +202,7 @@ public final class LayerMatrix {
     /** W (in × out) written back in the layer's own layout and name, alpha taken out again. */
     public TensorProto denseWeight(double[] w) {
         float[] stored = new float[w.length];
-        if (conv) {
+        if (conv || recurrent) {
             for (int o = 0; o < out; o++) {
                 for (int i = 0; i < in; i++) {
                     stored[o * in + i] = (float) w[i * out + o];
@@ -193,6 +222,11 @@ public final class LayerMatrix {
             }
         }
         return Tensors.floatTensor(layer.weight(), stored, weightDims);
+    }
+
+    /** A recurrent node's W at input width r: (directions, gates·hidden, r). */
+    private long[] recurrentDims(int r) {
+        return new long[] {weightDims[0], weightDims[1], r};
     }
 
     private static boolean diagonal(double[] s, int r) {

@@ -7,6 +7,7 @@ import io.caas.engine.eval.Evaluator;
 import io.caas.engine.eval.LayerTiming;
 import io.caas.engine.eval.ModelRunner;
 import io.caas.engine.eval.PairedLatency;
+import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.Weights;
 import io.caas.engine.onnx.proto.Onnx.GraphProto;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
@@ -148,8 +149,25 @@ public final class LayerSpeedCheck implements SpeedCheck {
         return LayerTiming.compare(dense, factorized, shape, 1, ROUNDS, RUNS_PER_ROUND);
     }
 
-    /** The node alone: its input as the graph input, its weights as initializers, its first output. */
-    private ModelProto alone(NodeProto node, long[] inputShape) {
+    /** The node with each input that is not a stored weight (its first, the activation, aside) left empty. */
+    private NodeProto storedInputsOnly(NodeProto node) {
+        NodeProto.Builder stored = node.toBuilder();
+        for (int i = 1; i < node.getInputCount(); i++) {
+            if (!node.getInput(i).isEmpty() && weights.get(node.getInput(i)).isEmpty()) {
+                stored.setInput(i, "");
+            }
+        }
+        return stored.build();
+    }
+
+    /**
+     * The node alone: its input as the graph input, its weights as initializers, its first output. A recurrent
+     * node's optional inputs that are computed, not stored (initial states made from the input's shape, sequence
+     * lengths), are left out: zero states and full sequences take as long.
+     */
+    private ModelProto alone(NodeProto layerNode, long[] inputShape) {
+        NodeProto node = ModelInspector.RECURRENT_OPS.contains(layerNode.getOpType()) ? storedInputsOnly(layerNode)
+                : layerNode;
         TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
         for (long d : inputShape) {
             shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));

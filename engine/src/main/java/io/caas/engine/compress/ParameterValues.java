@@ -11,6 +11,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Reading method parameters as they arrive from JSON (numbers, strings, lists), adding a readable problem for each
@@ -137,6 +138,15 @@ public final class ParameterValues {
      * methods can factorize. Empty when not given (meaning: every eligible layer).
      */
     public static Set<String> layerNames(Object raw, ModelSummary model, String method, List<String> problems) {
+        return layerNames(raw, model, method, TruncatedSvdMethod::factorizable, problems);
+    }
+
+    /**
+     * As {@link #layerNames(Object, ModelSummary, String, List)}, each name a layer {@code eligible} accepts.
+     */
+    public static Set<String> layerNames(Object raw, ModelSummary model, String method,
+                                         Predicate<WeightedLayer> eligible,
+                                         List<String> problems) {
         if (raw == null) {
             return Set.of();
         }
@@ -155,13 +165,13 @@ public final class ParameterValues {
             WeightedLayer layer = byNode.get(name);
             if (layer == null) {
                 unknown.add(name);
-            } else if (!TruncatedSvdMethod.factorizable(layer)) {
+            } else if (!eligible.test(layer)) {
                 notFactorizable.add(name);
             }
         }
         if (!unknown.isEmpty()) {
             problems.add("unknown layer" + (unknown.size() == 1 ? " " : "s ") + quoted(unknown)
-                    + "; factorizable layers are " + model.layers().stream().filter(TruncatedSvdMethod::factorizable)
+                    + "; factorizable layers are " + model.layers().stream().filter(eligible)
                     .map(WeightedLayer::node).limit(20).toList());
         }
         if (!notFactorizable.isEmpty()) {
@@ -172,24 +182,18 @@ public final class ParameterValues {
     }
 
     /**
-     * Why a method that factorizes Gemm, MatMul and Conv layers finds none: said of the model as it is, naming
-     * what holds its weights instead where that is control flow or recurrent nodes, which no method reaches yet.
+     * Why a method that factorizes Gemm, MatMul and Conv layers and recurrent nodes' input weights finds none: said
+     * of the model as it is, naming what holds its weights instead where that is control flow, which no method
+     * reaches yet.
      */
     public static String noFactorizableLayer(ModelSummary model, String method) {
-        StringBuilder why = new StringBuilder("the model has no Gemm, MatMul or Conv layer with a float weight for "
-                + method + " to factorize");
+        StringBuilder why = new StringBuilder("the model has no layer for " + method + " to factorize (a Gemm, "
+                + "MatMul or Conv with a float weight, or the input weights of an LSTM, GRU or RNN)");
         java.util.List<String> controlFlow = java.util.stream.Stream.of("If", "Loop", "Scan")
                 .filter(model.operatorCounts()::containsKey).toList();
-        java.util.List<String> recurrent = java.util.stream.Stream.of("LSTM", "GRU", "RNN")
-                .filter(op -> model.operatorCounts().containsKey(op) || model.unsupportedOperators().contains(op))
-                .toList();
         if (!controlFlow.isEmpty()) {
             why.append(" outside its ").append(String.join("/", controlFlow))
                     .append(" nodes; layers inside their subgraphs are not reached yet");
-        }
-        if (!recurrent.isEmpty()) {
-            why.append("; its ").append(String.join("/", recurrent))
-                    .append(" weights are not factorized yet");
         }
         return why.toString();
     }

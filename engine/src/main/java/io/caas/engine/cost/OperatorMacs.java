@@ -16,14 +16,15 @@ import java.util.function.ToLongFunction;
 
 /**
  * Multiply-accumulates of one node, from its operands' shapes. Only the operators whose cost is products summed
- * over a weight or a second activation are counted: elementwise operators, pooling, normalisation and DFT count
+ * over a weight or a second activation are counted (recurrent nodes: their W and R products at every step; the
+ * gates' elementwise work is not counted): elementwise operators, pooling, normalisation and DFT count
  * nothing, so a layer applied through FFTs (ldr's {@code apply: fft}) shows fewer MACs than it costs. Its time is in
  * the profile.
  */
 final class OperatorMacs {
 
     private static final Set<String> COUNTED = Set.of("Conv", "ConvInteger", "ConvTranspose", "Gemm", "MatMul",
-            "MatMulInteger", "Einsum");
+            "MatMulInteger", "Einsum", "LSTM", "GRU", "RNN");
 
     private OperatorMacs() {
     }
@@ -60,11 +61,26 @@ final class OperatorMacs {
                 case "MatMul", "MatMulInteger" ->
                         times(out, input(node, 0, shapes).filter(a -> a.length > 0), a -> a[a.length - 1]);
                 case "Einsum" -> einsum(node, shapes, out);
+                // every step of every sample projects its input by W (dirs, gates·hidden, in) and its state by R
+                // (dirs, gates·hidden, hidden): X's elements over its width are the steps times the batch
+                case "LSTM", "GRU", "RNN" -> recurrent(node, shapes);
                 default -> OptionalLong.of(0);
             };
         } catch (ArithmeticException e) {
             return OptionalLong.empty();
         }
+    }
+
+    private static OptionalLong recurrent(NodeProto node, ValueShapes shapes) {
+        Optional<long[]> x = input(node, 0, shapes).filter(s -> s.length == 3);
+        Optional<long[]> w = input(node, 1, shapes);
+        Optional<long[]> r = input(node, 2, shapes);
+        if (x.isEmpty() || w.isEmpty() || r.isEmpty()) {
+            return OptionalLong.empty();
+        }
+        long stepsTimesBatch = x.get()[0] * x.get()[1];
+        return OptionalLong.of(Math.multiplyExact(stepsTimesBatch,
+                Math.addExact(elements(w.get(), 0), elements(r.get(), 0))));
     }
 
     /** Output elements times the product of the sizes summed over (the letters the output does not keep). */

@@ -20,6 +20,9 @@ import java.util.Set;
 /** Summarises a model: its interface, its size and the layers a compression method could rewrite. */
 public final class ModelInspector {
 
+    /** The recurrent operators whose input weights W (input 1) are listed as {@link LayerKind#RECURRENT} layers. */
+    public static final Set<String> RECURRENT_OPS = Set.of("LSTM", "GRU", "RNN");
+
     private ModelInspector() {
     }
 
@@ -102,7 +105,10 @@ public final class ModelInspector {
         return 0;
     }
 
-    /** A dense or conv layer (bilinear layers span several nodes and are found by {@link BilinearLayers}). */
+    /**
+     * A dense, conv or recurrent layer (bilinear layers span several nodes and are found by
+     * {@link BilinearLayers}).
+     */
     static Optional<WeightedLayer> weightedLayer(NodeProto node, String name, Weights weights) {
         String op = node.getOpType();
         if (!node.getDomain().isEmpty() || node.getInputCount() < 2) {
@@ -119,6 +125,10 @@ public final class ModelInspector {
         }
         if (op.equals("Conv") && dims.size() == 4 && intAttribute(node, "group", 1) == 1) {
             return Optional.of(new WeightedLayer(name, op, LayerKind.CONV, node.getInput(1), dims,
+                    Tensors.elementCount(dims)));
+        }
+        if (RECURRENT_OPS.contains(op) && dims.size() == 3) {
+            return Optional.of(new WeightedLayer(name, op, LayerKind.RECURRENT, node.getInput(1), dims,
                     Tensors.elementCount(dims)));
         }
         return Optional.empty();

@@ -15,13 +15,15 @@ public record WeightedLayer(String node, String opType, LayerKind kind, String w
                             long parameters) {
 
     /**
-     * Rows × columns of the matrix a low-rank method factorizes (conv: out × in·kh·kw); for a bilinear layer the
-     * weight's three sides, out × in_x × in_y.
+     * Rows × columns of the matrix a low-rank method factorizes (conv: out × in·kh·kw; recurrent: the directions'
+     * W stacked, num_directions·gates·hidden × input); for a bilinear layer the weight's three sides,
+     * out × in_x × in_y.
      */
     public long[] matrixShape() {
         return switch (kind) {
             case DENSE -> new long[] {weightShape.get(0), weightShape.get(1)};
             case CONV -> new long[] {weightShape.get(0), weightShape.get(1) * weightShape.get(2) * weightShape.get(3)};
+            case RECURRENT -> new long[] {weightShape.get(0) * weightShape.get(1), weightShape.get(2)};
             case BILINEAR -> new long[] {weightShape.get(0), weightShape.get(1), weightShape.get(2)};
         };
     }

@@ -25,7 +25,9 @@ import java.util.Random;
  * distillation against a teacher (normally the model before compression). Single-input models, models with several
  * inputs fed from a dataset with one part per input ({@link Dataset#inputs()}), and token models
  * such as BERT encoders: there the dataset carries the token ids (as floats, padded with id 0) and the other
- * inputs are derived, see {@link TokenInputs}; their distillation loss is the MSE over non-padding positions.
+ * inputs are derived, see {@link TokenInputs}; their distillation loss is the MSE over non-padding positions. A model
+ * that declares a batch of 1 trains one sample at a time, its gradients added up over each batch: the same step as a
+ * batch would give, at one forward and backward pass per sample.
  * Cancellation follows the engine's convention: the thread's interrupt flag, checked before every step.
  */
 public final class FineTuner {
@@ -49,6 +51,11 @@ public final class FineTuner {
             throw new IllegalArgumentException("every parameter is frozen: nothing to fine-tune");
         }
         Optimizer optimizer = optimizer(cfg);
+        boolean oneAtATime = runsOneSampleAtATime(student.block().graph());
+        if (oneAtATime && cfg.batchSize() > 1) {
+            listener.progress(0, "the model declares a batch of 1: each step runs its " + cfg.batchSize()
+                    + " samples one at a time and adds up their gradients");
+        }
 
         int n = data.size();
         int batchesPerEpoch = (n + cfg.batchSize() - 1) / cfg.batchSize();
@@ -74,35 +81,45 @@ public final class FineTuner {
                         throw new InterruptedException("fine-tuning cancelled after " + step + " steps");
                     }
                     int to = Math.min(n, from + cfg.batchSize());
-                    double loss;
-                    try (NDManager batch = student.manager().newSubManager()) {
-                        NDList inputs;
-                        NDArray x;
-                        if (data.multiInput()) {
-                            inputs = Batches.inputs(batch, data, student.inputNames(), order, from, to);
-                            x = inputs.head();
-                        } else {
-                            x = Batches.features(batch, data, order, from, to);
-                            inputs = tokens == null ? new NDList(x) : tokens.inputs(x);
+                    // one pass over the whole batch, or one per sample for a model that runs one at a time, each
+                    // sample's loss weighted 1/batch so that the gradients add up to the batch mean's
+                    int passes = oneAtATime ? to - from : 1;
+                    double loss = 0;
+                    for (int pass = 0; pass < passes; pass++) {
+                        int a = oneAtATime ? from + pass : from;
+                        int b = oneAtATime ? a + 1 : to;
+                        try (NDManager batch = student.manager().newSubManager()) {
+                            NDList inputs;
+                            NDArray x;
+                            if (data.multiInput()) {
+                                inputs = Batches.inputs(batch, data, student.inputNames(), order, a, b);
+                                x = inputs.head();
+                            } else {
+                                x = Batches.features(batch, data, order, a, b);
+                                inputs = tokens == null ? new NDList(x) : tokens.inputs(x);
+                            }
+                            NDArray target = objective == TrainingConfig.Objective.CROSS_ENTROPY
+                                    ? Batches.labels(batch, data, order, a, b)
+                                    : teacher.forward(inputs).head().toDevice(x.getDevice(), false);
+                            try (GradientCollector gc = engine.newGradientCollector()) {
+                                NDArray out = student.block().forward(ps, inputs, true).head();
+                                Losses.ScaledLoss l = switch (objective) {
+                                    case CROSS_ENTROPY -> Losses.crossEntropy(out, isProbability, target);
+                                    case KL_DIVERGENCE -> Losses.ScaledLoss.of(
+                                            Losses.kl(out, target, isProbability, cfg.temperature()));
+                                    default -> Losses.ScaledLoss.of(tokens != null && out.getShape().dimension() == 3
+                                            ? Losses.maskedMse(out, target, tokens.mask(x))
+                                            : Losses.mse(out, target));
+                                };
+                                if (passes > 1) {
+                                    l = new Losses.ScaledLoss(l.unscaled(), l.scale() / passes);
+                                }
+                                backward.run(l);
+                                loss += l.value();
+                            }
                         }
-                        NDArray target = objective == TrainingConfig.Objective.CROSS_ENTROPY
-                                ? Batches.labels(batch, data, order, from, to)
-                                : teacher.forward(inputs).head().toDevice(x.getDevice(), false);
-                        try (GradientCollector gc = engine.newGradientCollector()) {
-                            NDArray out = student.block().forward(ps, inputs, true).head();
-                            Losses.ScaledLoss l = switch (objective) {
-                                case CROSS_ENTROPY -> Losses.crossEntropy(out, isProbability, target);
-                                case KL_DIVERGENCE -> Losses.ScaledLoss.of(
-                                        Losses.kl(out, target, isProbability, cfg.temperature()));
-                                default -> Losses.ScaledLoss.of(tokens != null && out.getShape().dimension() == 3
-                                        ? Losses.maskedMse(out, target, tokens.mask(x))
-                                        : Losses.mse(out, target));
-                            };
-                            backward.run(l);
-                            loss = l.value();
-                        }
-                        params.update(optimizer);
                     }
+                    params.update(optimizer);
                     if (!Double.isFinite(loss)) {
                         throw new IllegalStateException("training diverged: loss is " + loss + " at step " + step);
                     }
@@ -140,6 +157,16 @@ public final class FineTuner {
             throw new IllegalArgumentException("distillation (" + o + ") needs the teacher model's outputs");
         }
         return o;
+    }
+
+    /**
+     * A model whose every input declares a batch of exactly 1 (openWakeWord's heads: [1, 16, 96]) is meant to run one
+     * sample at a time: ONNX Runtime refuses a larger batch, and a model whose If condition is computed from the
+     * sample (hey_jarvis's verifier branch) has one condition per sample, which no If takes.
+     */
+    static boolean runsOneSampleAtATime(OnnxGraph graph) {
+        return !graph.inputs().isEmpty() && graph.inputs().stream()
+                .allMatch(v -> v.dims() != null && !v.dims().isEmpty() && v.dims().get(0) == 1);
     }
 
     /** A model whose first output comes straight from a Softmax gives probabilities, not logits. */

@@ -1,12 +1,14 @@
 package io.caas.engine.compress;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.ModelSummary;
 import io.caas.engine.testing.OnnxModelBuilder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Name lists as requests send them: repeated names refused, many unknown ones answered in one bounded problem. */
@@ -47,9 +49,12 @@ class ParameterValuesTest {
         assertThat(problems.get(0)).hasSizeLessThan(500).contains("1000000 characters");
     }
 
-    /** A model of one LSTM and nothing else: the refusal names what holds the weights. */
+    /**
+     * A model of one LSTM and nothing else: its input weights W are a recurrent layer that svd and oialr take (R is
+     * not listed: it stays dense), so neither refuses the model, and a request may name the layer.
+     */
     @org.junit.jupiter.api.Test
-    void noFactorizableLayerNamesRecurrentNodes() {
+    void anLstmsInputWeightsAreALayerForSvdAndOialr() {
         java.util.Random rnd = new java.util.Random(1);
         var g = io.caas.engine.onnx.proto.Onnx.GraphProto.newBuilder().setName("lstm")
                 .addNode(io.caas.engine.runtime.TinyModels.node("LSTM", new String[] {"x", "W", "R"},
@@ -60,8 +65,20 @@ class ParameterValuesTest {
                 .addOutput(io.caas.engine.runtime.TinyModels.floatTensor("y", 4, 1, 1, 2)).build();
         var summary = io.caas.engine.onnx.ModelInspector.inspect(io.caas.engine.runtime.TinyModels.model(g, 14));
         assertThat(summary.parameters()).isEqualTo(24 + 16);
-        assertThat(ParameterValues.noFactorizableLayer(summary, "svd"))
-                .isEqualTo("the model has no Gemm, MatMul or Conv layer with a float weight for svd to factorize; "
-                        + "its LSTM weights are not factorized yet");
+        assertThat(summary.layers()).singleElement().satisfies(layer -> {
+            assertThat(layer.kind()).isEqualTo(io.caas.engine.onnx.LayerKind.RECURRENT);
+            assertThat(layer.weight()).isEqualTo("W");
+            assertThat(layer.parameters()).isEqualTo(24);
+            assertThat(layer.matrixShape()).containsExactly(8, 3);
+        });
+        String node = summary.layers().get(0).node();
+        assertThatCode(() -> new io.caas.engine.compress.svd.TruncatedSvdMethod()
+                .validate(Map.of("layers", List.of(node)), summary)).doesNotThrowAnyException();
+        assertThatCode(() -> new io.caas.engine.compress.oialr.OialrMethod()
+                .validate(Map.of("layers", List.of(node)), summary)).doesNotThrowAnyException();
+        // a method for Gemm, MatMul and Conv alone names it as a layer it cannot take
+        List<String> problems = new ArrayList<>();
+        ParameterValues.layerNames(List.of(node), summary, "ldr", problems);
+        assertThat(problems).singleElement().asString().contains("cannot be factorized by ldr");
     }
 }

@@ -100,13 +100,14 @@ public final class OialrMethod implements CompressionMethod {
     private static final long SEED = 17;
 
     private static final MethodDescriptor DESCRIPTOR = new MethodDescriptor(NAME, "OIALR low-rank training",
-            "Trains each Gemm/MatMul/Conv weight in SVD form with frozen orthonormal bases and a trainable core, "
+            "Trains each Gemm/MatMul/Conv weight, and the input weights W of LSTM/GRU/RNN nodes, in SVD form with "
+                    + "frozen orthonormal bases and a trainable core, "
                     + "periodically re-orthogonalising and dropping small singular values, so ranks fall while "
                     + "the model trains (Coquelin et al. 2024). Needs training data: with labels it trains by "
                     + "cross-entropy, without it distils the original model's outputs (MSE). Learning rate, "
                     + "epochs, steps and batch size come from the job's training budget (defaults: Adam 1e-3, batch 64, 1 "
                     + "epoch, or maxSteps alone where only that is set).",
-            Set.of(LayerKind.DENSE, LayerKind.CONV), true, List.of(
+            Set.of(LayerKind.DENSE, LayerKind.CONV, LayerKind.RECURRENT), true, List.of(
             new MethodParameter(OialrParameters.FREQUENCY, "integer", DEFAULT_FREQUENCY, 1, null,
                     "Optimizer steps between two re-orthogonalisations (and rank cuts).",
                     "chosen for fine-tuning budgets; the paper tunes it per task"),
@@ -179,7 +180,7 @@ public final class OialrMethod implements CompressionMethod {
         OialrParameters params = OialrParameters.parse(parameters, model);
         if (params.targetParameters() > 0) {
             // from names and shapes alone; the run checks again with what only the weights tell (dtype, sharing)
-            List<WeightedLayer> layers = model.layers().stream().filter(TruncatedSvdMethod::factorizable).toList();
+            List<WeightedLayer> layers = model.layers().stream().filter(TruncatedSvdMethod::lowRankEligible).toList();
             LayerSelection selection = LayerSelection.of(layers, params.layers(), params.skipFirstAndLast());
             List<WeightedLayer> lowRank = layers.stream()
                     .filter(l -> selection.skipReason(l, KEPT_DENSE) == null && skinny(l, params) == null).toList();
@@ -205,7 +206,7 @@ public final class OialrMethod implements CompressionMethod {
             throw new InvalidParametersException(List.of(NEEDS_DATA));
         }
         Weights weights = Weights.of(model.getGraph());
-        List<WeightedLayer> layers = summary.layers().stream().filter(TruncatedSvdMethod::factorizable).toList();
+        List<WeightedLayer> layers = summary.layers().stream().filter(TruncatedSvdMethod::lowRankEligible).toList();
         LayerSelection selection = LayerSelection.of(layers, params.layers(), params.skipFirstAndLast());
         Map<String, String> skipped = new LinkedHashMap<>();
         List<WeightedLayer> lowRank = new ArrayList<>();
@@ -294,7 +295,7 @@ public final class OialrMethod implements CompressionMethod {
         }
 
         Weights weights = Weights.of(original.getGraph());
-        List<WeightedLayer> layers = summary.layers().stream().filter(TruncatedSvdMethod::factorizable).toList();
+        List<WeightedLayer> layers = summary.layers().stream().filter(TruncatedSvdMethod::lowRankEligible).toList();
         Map<WeightedLayer, Integer> nodeIndex = TruncatedSvdMethod.nodeIndices(original, layers);
         LayerSelection selection = LayerSelection.of(layers, params.layers(), params.skipFirstAndLast());
         Map<String, LayerReport> denseReports = new LinkedHashMap<>();

@@ -25,7 +25,8 @@ public final class FactorizedExport {
      * filters of the original kernel (r, in, kh, kw), then middle (r, r, 1, 1) and second (out, r, 1, 1) as 1×1
      * convolutions. {@code middle} is null for the usual two-factor form. A {@code spatial} conv replacement
      * instead splits the kernel: first (r, in, kh, 1) with the original's vertical stride, padding and dilation,
-     * then second (out, r, 1, kw) with the horizontal ones (Jaderberg et al. 2014).
+     * then second (out, r, 1, kw) with the horizontal ones (Jaderberg et al. 2014). A recurrent node (LSTM, GRU,
+     * RNN) runs first (in × r) as a MatMul on its input and takes second (directions, gates·hidden, r) as its W.
      */
     public record Replacement(int nodeIndex, String nodeName, float[] first, long[] firstDims, float[] middle,
                               long[] middleDims, float[] second, long[] secondDims, boolean spatial) {
@@ -84,6 +85,7 @@ public final class FactorizedExport {
                 case "MatMul" -> matMul(node, r, a, s, b);
                 case "Gemm" -> gemm(node, r, a, s, b);
                 case "Conv" -> conv(node, r, a, s, b);
+                case "LSTM", "GRU", "RNN" -> recurrent(node, r, a, s, b);
                 default -> throw new IllegalArgumentException("cannot factorize a " + node.getOpType() + " node");
             });
         });
@@ -98,6 +100,22 @@ public final class FactorizedExport {
         mid = middleMatMul(r, s, mid, out);
         out.add(NodeProto.newBuilder().setOpType("MatMul").setName(unique(r.nodeName() + "/" + prefix + "_second"))
                 .addInput(mid).addInput(b).addAllOutput(node.getOutputList()).build());
+        return out;
+    }
+
+    /**
+     * An LSTM/GRU/RNN whose input weights W (directions, gates·hidden, in) = (A·B)ᵀ per direction: X·A (in × r), one
+     * MatMul for every step and both directions, which read the same X, then the node itself on r features with B
+     * as its W (directions, gates·hidden, r). R, the biases, initial states and every attribute stay as they were: the
+     * node's hidden state does not depend on the width of its input.
+     */
+    private List<NodeProto> recurrent(NodeProto node, Replacement r, String a, String s, String b) {
+        List<NodeProto> out = new ArrayList<>();
+        String mid = unique(r.nodeName() + "/" + prefix + "_projected_input");
+        out.add(NodeProto.newBuilder().setOpType("MatMul").setName(unique(r.nodeName() + "/" + prefix + "_projection"))
+                .addInput(node.getInput(0)).addInput(a).addOutput(mid).build());
+        mid = middleMatMul(r, s, mid, out);
+        out.add(node.toBuilder().setInput(0, mid).setInput(1, b).build());
         return out;
     }
 

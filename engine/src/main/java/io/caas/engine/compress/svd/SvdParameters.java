@@ -158,8 +158,9 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
                     + "that times slower than its dense form; it cannot run with " + ONLY_IF_FASTER + " false");
         }
         int timingBatch = SpeedCheckParameters.timingBatchSize(p.get(TIMING_BATCH_SIZE), problems);
-        Set<String> layers = ParameterValues.layerNames(p.get(LAYERS), model, "svd", problems);
-        if (model.layers().stream().noneMatch(TruncatedSvdMethod::factorizable)) {
+        Set<String> layers = ParameterValues.layerNames(p.get(LAYERS), model, "svd",
+                TruncatedSvdMethod::lowRankEligible, problems);
+        if (model.layers().stream().noneMatch(TruncatedSvdMethod::lowRankEligible)) {
             problems.add(ParameterValues.noFactorizableLayer(model, "svd"));
         }
         if (!problems.isEmpty()) {

@@ -79,9 +79,10 @@ public final class TruncatedSvdMethod implements CompressionMethod {
     private static final long CALIBRATION_SEED = 20240311L;
 
     private static final MethodDescriptor DESCRIPTOR = new MethodDescriptor(NAME, "Truncated SVD",
-            "Factorizes Gemm/MatMul weights into two thinner layers and Conv kernels into r filters followed by a "
-                    + "1x1 convolution, keeping the largest singular values. No training data needed.",
-            Set.of(LayerKind.DENSE, LayerKind.CONV), false, List.of(
+            "Factorizes Gemm/MatMul weights into two thinner layers, Conv kernels into r filters followed by a "
+                    + "1x1 convolution, and the input weights W of LSTM/GRU/RNN nodes into a MatMul to r features "
+                    + "before the node, keeping the largest singular values. No training data needed.",
+            Set.of(LayerKind.DENSE, LayerKind.CONV, LayerKind.RECURRENT), false, List.of(
             new MethodParameter(SvdParameters.ENERGY, "number", DEFAULT_ENERGY, 0.0, 1.0,
                     "Keep the smallest rank whose singular values hold this fraction of the squared Frobenius "
                             + "norm (exclusive lower bound 0): of the weight, or with whitening of the layer's output "
@@ -237,7 +238,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         if (params.rule() != SvdParameters.RankRule.TARGET_PARAMETERS) {
             return;
         }
-        List<WeightedLayer> layers = model.layers().stream().filter(TruncatedSvdMethod::factorizable).toList();
+        List<WeightedLayer> layers = model.layers().stream().filter(TruncatedSvdMethod::lowRankEligible).toList();
         LayerSelection selection = LayerSelection.of(layers, params.layers(), params.skipFirstAndLast());
         List<WeightedLayer> chosen = layers.stream()
                 .filter(l -> selection.skipReason(l, KEPT_DENSE) == null && usable.test(l)).toList();
@@ -281,9 +282,17 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         return Optional.of(budgeted);
     }
 
-    /** Layers svd can rewrite: the inspector's DENSE and CONV layers (2-D or ungrouped 4-D float weights). */
+    /** The inspector's DENSE and CONV layers (2-D or ungrouped 4-D float weights): Gemm, MatMul and Conv. */
     public static boolean factorizable(WeightedLayer layer) {
         return layer.kind() == LayerKind.DENSE || layer.kind() == LayerKind.CONV;
+    }
+
+    /**
+     * The layers svd and oialr rewrite, the kinds their descriptors name: Gemm, MatMul and Conv layers and the input
+     * weights of recurrent nodes.
+     */
+    public static boolean lowRankEligible(WeightedLayer layer) {
+        return DESCRIPTOR.layerKinds().contains(layer.kind());
     }
 
     @Override
@@ -292,7 +301,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         ModelSummary summary = ModelInspector.inspect(model);
         SvdParameters params = SvdParameters.parse(task.parameters(), summary);
         Weights weights = Weights.of(model.getGraph());
-        List<WeightedLayer> layers = summary.layers().stream().filter(TruncatedSvdMethod::factorizable).toList();
+        List<WeightedLayer> layers = summary.layers().stream().filter(TruncatedSvdMethod::lowRankEligible).toList();
         Map<WeightedLayer, Integer> nodeIndex = nodeIndices(model, layers);
         LayerSelection selection = LayerSelection.of(layers, params.layers(), params.skipFirstAndLast());
 
@@ -870,8 +879,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         LayerMatrix m = LayerMatrix.of(layer, nodeIndex, node, weight);
         LowRank svd = new LowRank(m.matrix(), m.in(), m.out());
         return new LayerTruncation(m.in(), m.out(), svd.singularValues(), false, "energy",
-                r -> new FactorizedExport.Replacement(nodeIndex, layer.node(), svd.left(r, 1),
-                        new long[] {m.in(), r}, svd.right(r), new long[] {r, m.out()}));
+                r -> m.twoFactors(r, svd.left(r, 1), svd.right(r)));
     }
 
     /** A layer's weight whitened by its inputs: W (in × out) as {@link LayerMatrix} lays it out. */
