@@ -58,4 +58,14 @@ public record OnnxGraph(String name, List<ValueInfo> inputs, List<ValueInfo> out
     public boolean isFolded(OnnxNode node) {
         return node.opType().equals("Constant") && node.outputs().size() == 1 && weights.containsKey(node.outputs().get(0));
     }
+
+    /**
+     * Whether every input declares a batch of exactly 1 (openWakeWord's heads: [1, 16, 96]): such a model is meant to
+     * run one sample at a time. ONNX Runtime refuses a larger batch, and a model whose If condition is computed from
+     * the sample (hey_jarvis's verifier branch) has one condition per sample, which no If takes.
+     */
+    public boolean declaresBatchOfOne() {
+        return !inputs.isEmpty() && inputs.stream()
+                .allMatch(v -> v.dims() != null && !v.dims().isEmpty() && v.dims().get(0) == 1);
+    }
 }

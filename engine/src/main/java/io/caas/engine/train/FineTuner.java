@@ -51,7 +51,7 @@ public final class FineTuner {
             throw new IllegalArgumentException("every parameter is frozen: nothing to fine-tune");
         }
         Optimizer optimizer = optimizer(cfg);
-        boolean oneAtATime = runsOneSampleAtATime(student.block().graph());
+        boolean oneAtATime = student.block().graph().declaresBatchOfOne();
         if (oneAtATime && cfg.batchSize() > 1) {
             listener.progress(0, "the model declares a batch of 1: each step runs its " + cfg.batchSize()
                     + " samples one at a time and adds up their gradients");
@@ -157,16 +157,6 @@ public final class FineTuner {
             throw new IllegalArgumentException("distillation (" + o + ") needs the teacher model's outputs");
         }
         return o;
-    }
-
-    /**
-     * A model whose every input declares a batch of exactly 1 (openWakeWord's heads: [1, 16, 96]) is meant to run one
-     * sample at a time: ONNX Runtime refuses a larger batch, and a model whose If condition is computed from the
-     * sample (hey_jarvis's verifier branch) has one condition per sample, which no If takes.
-     */
-    static boolean runsOneSampleAtATime(OnnxGraph graph) {
-        return !graph.inputs().isEmpty() && graph.inputs().stream()
-                .allMatch(v -> v.dims() != null && !v.dims().isEmpty() && v.dims().get(0) == 1);
     }
 
     /** A model whose first output comes straight from a Softmax gives probabilities, not logits. */

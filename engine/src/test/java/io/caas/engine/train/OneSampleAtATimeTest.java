@@ -84,6 +84,25 @@ class OneSampleAtATimeTest {
         assertThat(diff).isLessThan(1e-4);
     }
 
+    /**
+     * svd's whitening calibrates hey_jarvis one sample at a time too: at its batch of 32 the If was handed 32
+     * conditions and the job failed as an internal error.
+     */
+    @Test
+    void whitenedSvdCalibratesHeyJarvisOneSampleAtATime() throws Exception {
+        ModelProto jarvis = OnnxModels.read(TestData.openWakeWord("hey_jarvis_v0.1.onnx"));
+        Dataset data = gaussian(40, new long[] {16, 96}, 12, 0);
+        for (String whitening : new String[] {"parallel", "sequential"}) {
+            var r = new io.caas.engine.compress.svd.TruncatedSvdMethod().compress(new CompressionTask(jarvis,
+                    Map.of("whitening", whitening, "ratio", 0.5, "onlyIfFaster", false), Optional.of(data),
+                    Optional.empty()), ProgressListener.NONE);
+            assertThat(r.layers()).filteredOn(LayerReport::factorized).isNotEmpty()
+                    .allSatisfy(l -> assertThat(l.note()).contains("whitened (" + whitening + ") on 40 samples"));
+            assertThat(ModelInspector.inspect(r.compressed()).parameters())
+                    .isLessThan(ModelInspector.inspect(jarvis).parameters());
+        }
+    }
+
     private static ModelProto trained(ModelProto model, Dataset data, TrainingConfig cfg) throws Exception {
         try (InterpretedModel m = OnnxInterpreter.load(model, Device.cpu())) {
             FineTuner.train(m, data, null, cfg, ProgressListener.NONE);

@@ -79,10 +79,11 @@ public final class Calibration {
         double[][] grams = new double[probes.size()][];
         long[] rows = new long[probes.size()];
         try (InterpretedModel m = OnnxInterpreter.load(probed.model(), Device.cpu())) {
-            for (int from = 0; from < order.length; from += BATCH) {
+            int step = batchOf(m);
+            for (int from = 0; from < order.length; from += step) {
                 checkInterrupt();
                 try (NDManager batch = m.manager().newSubManager()) {
-                    NDList inputs = SampleInputs.of(m, data, order, from, Math.min(order.length, from + BATCH), batch);
+                    NDList inputs = SampleInputs.of(m, data, order, from, Math.min(order.length, from + step), batch);
                     NDList values = m.values(inputs, probed.values());
                     NDArray mask = tokenMask(m, inputs);
                     for (int i = 0; i < probes.size(); i++) {
@@ -114,10 +115,11 @@ public final class Calibration {
         long[] rows = new long[probes.size()];
         try (InterpretedModel a = OnnxInterpreter.load(probedOriginal.model(), Device.cpu());
              InterpretedModel b = OnnxInterpreter.load(probedCurrent.model(), Device.cpu())) {
-            for (int from = 0; from < order.length; from += BATCH) {
+            int step = batchOf(a);
+            for (int from = 0; from < order.length; from += step) {
                 checkInterrupt();
                 try (NDManager batch = a.manager().newSubManager()) {
-                    NDList inputs = SampleInputs.of(a, data, order, from, Math.min(order.length, from + BATCH), batch);
+                    NDList inputs = SampleInputs.of(a, data, order, from, Math.min(order.length, from + step), batch);
                     NDList was = a.values(inputs, probedOriginal.values());
                     NDList now = b.values(inputs, probedCurrent.values());
                     NDArray mask = tokenMask(a, inputs);
@@ -143,6 +145,11 @@ public final class Calibration {
         if (Thread.interrupted()) {
             throw new InterruptedException("calibration cancelled");
         }
+    }
+
+    /** Samples per pass: one where the model declares a batch of 1 (it may not run on more), else {@link #BATCH}. */
+    private static int batchOf(InterpretedModel m) {
+        return m.block().graph().declaresBatchOfOne() ? 1 : BATCH;
     }
 
     /** A token model's attention mask for the batch ([batch, sequence]), or null for other models. */
