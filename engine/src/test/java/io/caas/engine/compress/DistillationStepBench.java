@@ -2,11 +2,14 @@ package io.caas.engine.compress;
 
 import io.caas.engine.data.Dataset;
 import io.caas.engine.text.WordPieceTokenizer;
+import io.caas.engine.train.TrainableGroup;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Step time of oialr's distillation on all-MiniLM-L6-v2 (issue 16): the teacher's forward pass, the student's in
@@ -19,7 +22,8 @@ import java.util.Optional;
  * {@code --warmup} steps are left out. The run happens on a thread of its own, as on a service worker (libtorch's
  * gradient mode is per thread, and only the thread that started the engine begins with it off).
  *
- * <p>Arguments: {@code [--batch 8] [--warmup 2] [--steps 5]}.
+ * <p>Arguments: {@code [--batch 8] [--warmup 2] [--steps 5] [--train default|all|compressed,other,...]}, where
+ * {@code --train} is the budget's list of weight kinds to train ("default" leaves it unset).
  */
 public final class DistillationStepBench {
 
@@ -42,7 +46,7 @@ public final class DistillationStepBench {
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("frequency", total + 1);
         p.put("onlyIfFaster", false);
-        TrainingBudget budget = new TrainingBudget(null, (long) total, batch, null);
+        TrainingBudget budget = new TrainingBudget(null, (long) total, batch, null, groups(a.get("train")));
         long[] stamps = new long[total + 1];
         StringBuilder messages = new StringBuilder();
         ProgressListener listener = new ProgressListener() {
@@ -87,5 +91,17 @@ public final class DistillationStepBench {
                         + "\"max_ms\": %.1f, \"step_ms\": %s}%n", batch, MiniLmBenchmarkTest.TRAIN_SEQ, a.get("train"),
                 warmup, steps, sorted[steps / 2] / 2 + sorted[(steps - 1) / 2] / 2, sorted[0], sorted[steps - 1],
                 Arrays.toString(Arrays.stream(ms).map(v -> Math.round(v)).toArray()));
+    }
+
+    private static Set<TrainableGroup> groups(String train) {
+        if (train.equals("default")) {
+            return null;
+        }
+        if (train.equals("all")) {
+            return EnumSet.allOf(TrainableGroup.class);
+        }
+        return Arrays.stream(train.split(",")).map(n -> TrainableGroup.ofWireName(n).orElseThrow(
+                () -> new IllegalArgumentException("--train: no group '" + n + "'"))).collect(
+                        java.util.stream.Collectors.toSet());
     }
 }

@@ -34,8 +34,11 @@ import io.caas.engine.runtime.InterpretedModel;
 import io.caas.engine.runtime.OnnxInterpreter;
 import io.caas.engine.runtime.WeightExport;
 import io.caas.engine.train.FineTuner;
+import io.caas.engine.train.Teacher;
+import io.caas.engine.train.TrainedParameters;
 import io.caas.engine.train.TrainingConfig;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -310,7 +313,9 @@ public final class OialrMethod implements CompressionMethod {
         ModelProto base = original; // the original graph, carrying the trained values of every dense parameter
         long step = 0;
         int chunk = 0;
-        InterpretedModel teacher = data.labelled() ? null : OnnxInterpreter.load(original, Device.cpu());
+        InterpretedModel teacherModel = data.labelled() ? null : OnnxInterpreter.load(original, Device.cpu());
+        // one teacher across the chunks, so that its outputs, once kept, serve every later chunk
+        Teacher teacher = teacherModel == null ? null : new Teacher(teacherModel);
         try {
             while (step < total) {
                 if (Thread.interrupted()) {
@@ -322,14 +327,21 @@ public final class OialrMethod implements CompressionMethod {
                         .toList());
                 try (InterpretedModel model = OnnxInterpreter.load(training, Device.cpu())) {
                     Map<String, Parameter> p = model.block().weightParameters();
+                    Set<String> factors = new HashSet<>();
                     for (Trained t : trained) {
                         List<String> names = graph.factorNames().get(t.matrix().nodeIndex());
                         freeze(p.get(names.get(0)));
                         freeze(p.get(names.get(2)));
+                        factors.addAll(names);
+                    }
+                    TrainedParameters scope = TrainedParameters.select(model.block(), factors, b.train());
+                    if (chunk == 0) {
+                        progress.progress(0, scope.describe());
                     }
                     TrainingConfig cfg = new TrainingConfig(TrainingConfig.OptimizerKind.ADAM, (float) lr, batch,
                             Integer.MAX_VALUE, steps, TrainingConfig.Objective.AUTO, 1f, SEED + chunk);
-                    FineTuner.train(model, data, teacher, cfg, chunkListener(progress, lossCurve, step, steps, total));
+                    FineTuner.trainWithTeacher(model, data, teacher, cfg,
+                            chunkListener(progress, lossCurve, step, steps, total));
                     base = WeightExport.withTrainedWeights(base, model.block());
                     Weights after = Weights.of(WeightExport.withTrainedWeights(training, model.block()).getGraph());
                     for (Trained t : trained) {
@@ -357,8 +369,8 @@ public final class OialrMethod implements CompressionMethod {
                         totalRank(trained)));
             }
         } finally {
-            if (teacher != null) {
-                teacher.close();
+            if (teacherModel != null) {
+                teacherModel.close();
             }
         }
 
