@@ -107,7 +107,8 @@ public final class OialrMethod implements CompressionMethod {
                     + "the model trains (Coquelin et al. 2024). Needs training data: with labels it trains by "
                     + "cross-entropy, without it distils the original model's outputs (MSE). Learning rate, "
                     + "epochs, steps and batch size come from the job's training budget (defaults: Adam 1e-3, batch 64, 1 "
-                    + "epoch, or maxSteps alone where only that is set).",
+                    + "epoch, or maxSteps alone where only that is set). What trains besides the cores is the budget's "
+                    + "train: by default the other layers and biases, with embedding tables and normalisation frozen.",
             Set.of(LayerKind.DENSE, LayerKind.CONV), true, List.of(
             new MethodParameter(OialrParameters.FREQUENCY, "integer", DEFAULT_FREQUENCY, 1, null,
                     "Optimizer steps between two re-orthogonalisations (and rank cuts).",
