@@ -3,13 +3,17 @@ package io.caas.engine.compress;
 import ai.djl.Device;
 import ai.djl.nn.Parameter;
 import io.caas.engine.data.Dataset;
+import io.caas.engine.onnx.Weights;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import io.caas.engine.runtime.InterpretedModel;
 import io.caas.engine.runtime.OnnxInterpreter;
 import io.caas.engine.runtime.WeightExport;
 import io.caas.engine.train.FineTuner;
+import io.caas.engine.train.TrainedParameters;
 import io.caas.engine.train.TrainingConfig;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -17,7 +21,9 @@ import java.util.Set;
 /**
  * Fine-tuning of a compressed model as exported, the step most methods end with: the compressed graph is loaded
  * into the interpreter and trained with Adam, by cross-entropy where the job's data has labels, else by
- * distilling the original model's outputs; the trained weights are written back into the same graph.
+ * distilling the original model's outputs; the trained weights are written back into the same graph. What trains
+ * is the budget's {@code train}: by default the weights the method wrote (those not in the original, or changed)
+ * and the other layers, with embeddings and normalisation frozen; the job's log says which and how many.
  *
  * @param batchSize the method's default, used where the job's budget leaves it open (likewise the next two)
  * @param learningRate the method's default Adam rate
@@ -72,9 +78,29 @@ public record CompressedFineTuning(int batchSize, double learningRate, int epoch
                     }
                 }
             }
+            TrainedParameters scope = TrainedParameters.select(student.block(), written(original, compressed),
+                    b.train());
+            if (scope.trainedWeights() == 0) {
+                progress.progress(progressFrom + progressWidth, "fine-tuning skipped: nothing to train, "
+                        + scope.describe());
+                return compressed;
+            }
+            progress.progress(progressFrom, "fine-tuning: " + scope.describe());
             FineTuner.train(student, data, teacher, cfg, scaled(progress, loss));
             return WeightExport.withTrainedWeights(compressed, student.block());
         }
+    }
+
+    /** The weights of {@code compressed} that the method wrote: not in {@code original}, or with other values. */
+    static Set<String> written(ModelProto original, ModelProto compressed) {
+        Map<String, TensorProto> before = Weights.inAllScopes(original.getGraph()).all();
+        Set<String> out = new HashSet<>();
+        Weights.inAllScopes(compressed.getGraph()).all().forEach((name, t) -> {
+            if (!t.equals(before.get(name))) {
+                out.add(name);
+            }
+        });
+        return out;
     }
 
     private ProgressListener scaled(ProgressListener progress, List<double[]> loss) {

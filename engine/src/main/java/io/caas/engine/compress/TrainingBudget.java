@@ -1,17 +1,35 @@
 package io.caas.engine.compress;
 
+import io.caas.engine.train.TrainableGroup;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * How much fine-tuning a job may do, as the user set it. Null fields mean "the method's default": each method
  * documents its own, since a sensible learning rate for training Σ alone differs from one for a whole network.
  *
  * @param maxSteps cap on optimizer steps across all epochs
+ * @param train    the kinds of weights fine-tuning trains; null for {@link TrainableGroup#DEFAULT}
  */
-public record TrainingBudget(Integer epochs, Long maxSteps, Integer batchSize, Double learningRate) {
+public record TrainingBudget(Integer epochs, Long maxSteps, Integer batchSize, Double learningRate,
+                             Set<TrainableGroup> train) {
 
     public static final TrainingBudget DEFAULTS = new TrainingBudget(null, null, null, null);
+
+    public TrainingBudget {
+        train = train == null ? null : Set.copyOf(train);
+    }
+
+    /** A budget that trains the {@link TrainableGroup#DEFAULT} weights. */
+    public TrainingBudget(Integer epochs, Long maxSteps, Integer batchSize, Double learningRate) {
+        this(epochs, maxSteps, batchSize, learningRate, null);
+    }
+
+    /** The kinds of weights to train: as asked, or {@link TrainableGroup#DEFAULT}. */
+    public Set<TrainableGroup> trainOrDefault() {
+        return train != null ? train : TrainableGroup.DEFAULT;
+    }
 
     public int epochsOr(int fallback) {
         return epochs != null ? epochs : fallback;
@@ -34,8 +52,9 @@ public record TrainingBudget(Integer epochs, Long maxSteps, Integer batchSize, D
      *
      * @param epochs {@link Integer#MAX_VALUE} when only maxSteps was given: the step cap alone then ends training
      * @param maxSteps 0 for no cap beyond the epochs
+     * @param train the kinds of weights to train
      */
-    public record Resolved(int batchSize, int epochs, double learningRate, long maxSteps) {
+    public record Resolved(int batchSize, int epochs, double learningRate, long maxSteps, Set<TrainableGroup> train) {
     }
 
     public Resolved resolve(int defaultBatchSize, double defaultLearningRate, int defaultEpochs) {
@@ -56,9 +75,12 @@ public record TrainingBudget(Integer epochs, Long maxSteps, Integer batchSize, D
         if (steps < 0) {
             problems.add("max steps must not be negative, got " + steps);
         }
+        if (train != null && train.isEmpty()) {
+            problems.add("train must name at least one of " + TrainableGroup.wireNames() + ", got none");
+        }
         if (!problems.isEmpty()) {
             throw new InvalidParametersException(problems);
         }
-        return new Resolved(batch, ep, lr, steps);
+        return new Resolved(batch, ep, lr, steps, trainOrDefault());
     }
 }

@@ -106,6 +106,10 @@ final class ElementwiseOps {
             NDArray inner = x.add(x.pow(3).mul(0.044715f)).mul((float) Math.sqrt(2 / Math.PI));
             return new NDList(x.mul(0.5f).mul(inner.tanh().add(1)));
         }
+        if (x.getDataType() == DataType.FLOAT32) {
+            // libtorch's exact gelu: one kernel forward and one backward
+            return new NDList(x.getNDArrayInternal().gelu());
+        }
         return new NDList(x.mul(0.5f).mul(x.div((float) Math.sqrt(2)).erf().add(1)));
     }
 

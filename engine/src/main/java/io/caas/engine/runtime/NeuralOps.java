@@ -2,6 +2,7 @@ package io.caas.engine.runtime;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 import java.util.Map;
@@ -294,6 +295,13 @@ final class NeuralOps {
         int axis = Axes.normalize(c.attrInt("axis", -1), rank);
         int[] axes = Arrays.copyOfRange(Axes.all(rank), axis, rank);
         float eps = c.attrFloat("epsilon", 1e-5f);
+        Shape normalized = x.getShape().slice(axis);
+        if (!c.wantsOutput(1) && !c.wantsOutput(2) && x.getDataType() == DataType.FLOAT32
+                && c.in(1).getShape().equals(normalized) && (!c.has(2) || c.in(2).getShape().equals(normalized))) {
+            // libtorch's layer_norm: one kernel forward and one backward, instead of the eight operators below
+            NDArray beta = c.has(2) ? c.in(2) : c.in(1).zerosLike();
+            return new NDList(x.getNDArrayInternal().layerNorm(x, normalized, c.in(1), beta, eps).head());
+        }
         NDArray mean = Axes.mean(x, axes, true);
         NDArray centered = x.sub(mean);
         NDArray invStd = Axes.mean(centered.square(), axes, true).add(eps).sqrt().pow(-1);

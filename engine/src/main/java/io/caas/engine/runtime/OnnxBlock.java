@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -65,6 +66,11 @@ public final class OnnxBlock extends AbstractBlock {
     }
 
     OnnxBlock(OnnxGraph graph, NDManager manager) {
+        this(graph, manager, true);
+    }
+
+    /** @param fused whether the main graph runs the operator chains {@link FusedPatterns} knows as one operator each */
+    OnnxBlock(OnnxGraph graph, NDManager manager, boolean fused) {
         this.graph = graph;
         this.device = manager.getDevice();
         Set<String> learnable = learnableWeights(graph);
@@ -84,8 +90,9 @@ public final class OnnxBlock extends AbstractBlock {
         inputSlots = slots.of(graph.inputs().stream().map(ValueInfo::name).toList());
         constantSlots = slots.of(constants.keySet());
         parameterSlots = slots.of(parameters.keySet());
-        plan.addAll(steps(graph.nodes()));
         outputNames = graph.outputs().stream().map(ValueInfo::name).toList();
+        plan.addAll(steps(fused ? FusedPatterns.fuse(graph.nodes(), graph.weights(), new HashSet<>(outputNames))
+                : graph.nodes()));
         outputSlots = slots.of(outputNames);
     }
 
@@ -134,6 +141,11 @@ public final class OnnxBlock extends AbstractBlock {
     /** How the small learnable weights share one array (see {@link PackedWeights}). */
     public PackedWeights packedWeights() {
         return packed;
+    }
+
+    /** The operator of each step the main graph runs, in order (fused chains as their one operator). */
+    List<String> plannedOperators() {
+        return plan.stream().map(s -> s.node().opType()).toList();
     }
 
     public Map<String, NDArray> constants() {

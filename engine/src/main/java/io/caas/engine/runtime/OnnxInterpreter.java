@@ -18,12 +18,20 @@ public final class OnnxInterpreter {
      * unsupported operator fails here, naming it, before any weight is copied.
      */
     public static InterpretedModel load(ModelProto model, Device device) {
+        return load(model, device, true);
+    }
+
+    /**
+     * @param fused whether exported LayerNorm and GELU chains run as one operator each (see {@link FusedPatterns});
+     *              off only to compare against the graph as written
+     */
+    static InterpretedModel load(ModelProto model, Device device, boolean fused) {
         OnnxGraph graph = OnnxGraph.of(model);
         graph.allNodes().filter(node -> !graph.isFolded(node)).forEach(OperatorRegistry::forNode);
         ConvolutionBackend.ensureCorrect(device);
         NDManager manager = NDManager.newBaseManager(device, ENGINE);
         try {
-            OnnxBlock block = new OnnxBlock(graph, manager);
+            OnnxBlock block = new OnnxBlock(graph, manager, fused);
             // Parameters already hold their arrays; initialize only marks them as requiring gradients.
             block.getParameters().values().forEach(p -> p.initialize(manager, DataType.FLOAT32));
             return new InterpretedModel(manager, block);

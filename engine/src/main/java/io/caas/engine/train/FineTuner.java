@@ -37,6 +37,15 @@ public final class FineTuner {
 
     public static TrainingResult train(InterpretedModel student, Dataset data, InterpretedModel teacher,
                                        TrainingConfig cfg, ProgressListener listener) throws InterruptedException {
+        return trainWithTeacher(student, data, teacher == null ? null : new Teacher(teacher), cfg, listener);
+    }
+
+    /**
+     * As {@link #train(InterpretedModel, Dataset, InterpretedModel, TrainingConfig, ProgressListener)}, with a
+     * teacher whose outputs may already be kept from an earlier run on the same data.
+     */
+    public static TrainingResult trainWithTeacher(InterpretedModel student, Dataset data, Teacher teacher,
+                                       TrainingConfig cfg, ProgressListener listener) throws InterruptedException {
         TokenInputs tokens = student.inputNames().size() == 1 || data.multiInput() ? null
                 : TokenInputs.of(student.block().graph());
         TrainingConfig.Objective objective = resolve(cfg.objective(), data, teacher);
@@ -100,7 +109,7 @@ public final class FineTuner {
                             }
                             NDArray target = objective == TrainingConfig.Objective.CROSS_ENTROPY
                                     ? Batches.labels(batch, data, order, a, b)
-                                    : teacher.forward(inputs).head().toDevice(x.getDevice(), false);
+                                    : teacher.outputs(inputs, data, order, a, b);
                             try (GradientCollector gc = engine.newGradientCollector()) {
                                 NDArray out = student.block().forward(ps, inputs, true).head();
                                 Losses.ScaledLoss l = switch (objective) {
@@ -146,7 +155,7 @@ public final class FineTuner {
                 : Optimizer.sgd().setLearningRateTracker(Tracker.fixed(cfg.learningRate())).optMomentum(0.9f).build();
     }
 
-    private static TrainingConfig.Objective resolve(TrainingConfig.Objective o, Dataset data, InterpretedModel teacher) {
+    private static TrainingConfig.Objective resolve(TrainingConfig.Objective o, Dataset data, Teacher teacher) {
         if (o == TrainingConfig.Objective.AUTO) {
             o = data.labelled() ? TrainingConfig.Objective.CROSS_ENTROPY : TrainingConfig.Objective.MSE;
         }

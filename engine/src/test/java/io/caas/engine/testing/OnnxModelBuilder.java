@@ -52,6 +52,11 @@ public final class OnnxModelBuilder {
         return this;
     }
 
+    public OnnxModelBuilder int64Initializer(String name, long[] values, long... dims) {
+        graph.addInitializer(Tensors.int64Tensor(name, values, dims));
+        return this;
+    }
+
     /** A weight stored the PaddlePaddle way: as the output of a Constant node. */
     public OnnxModelBuilder constant(String name, float[] values, long... dims) {
         graph.addNode(NodeProto.newBuilder().setOpType("Constant").setName("const_" + name).addOutput(name)

@@ -98,7 +98,8 @@ class CompressionPipeline {
 
     private static TrainingBudget budget(JobRequest.Budget b) {
         return b == null ? TrainingBudget.DEFAULTS
-                : new TrainingBudget(b.epochs(), b.maxSteps(), b.batchSize(), b.learningRate());
+                : new TrainingBudget(b.epochs(), b.maxSteps(), b.batchSize(), b.learningRate(),
+                        TrainedWeights.groups(b.train()));
     }
 
     private static Double p50(ModelMeasurements m) {

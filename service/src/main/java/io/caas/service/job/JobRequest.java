@@ -1,5 +1,7 @@
 package io.caas.service.job;
 
+import io.swagger.v3.oas.annotations.media.ArraySchema;
+import io.swagger.v3.oas.annotations.media.Schema;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.DecimalMax;
 import jakarta.validation.constraints.DecimalMin;
@@ -7,6 +9,7 @@ import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -25,11 +28,25 @@ public record JobRequest(@NotNull UUID modelId,
                          @Valid Budget budget,
                          @Valid Target target) {
 
-    /** How much fine-tuning a job may do. */
+    /**
+     * How much fine-tuning a job may do, and what it trains: {@code train} names the kinds of weights (see
+     * {@link io.caas.engine.train.TrainableGroup}); absent, the weights the method wrote and the other layers train,
+     * embeddings and normalisation stay frozen.
+     */
     public record Budget(@Positive @Max(1000) Integer epochs,
                          @Positive Long maxSteps,
                          @Positive @Max(65536) Integer batchSize,
-                         @Positive @DecimalMax("10") Double learningRate) {
+                         @Positive @DecimalMax("10") Double learningRate,
+                         @ArraySchema(arraySchema = @Schema(description = "The kinds of weights fine-tuning trains: "
+                                 + "compressed (what the method wrote), other (every other layer and bias), "
+                                 + "normalization (scale and shift of LayerNorm, BatchNorm and the like), embeddings "
+                                 + "(tables read through Gather). Default: compressed and other."),
+                                 schema = @Schema(allowableValues = {"compressed", "other", "normalization",
+                                         "embeddings"})) List<String> train) {
+
+        public Budget(Integer epochs, Long maxSteps, Integer batchSize, Double learningRate) {
+            this(epochs, maxSteps, batchSize, learningRate, null);
+        }
     }
 
     /**

@@ -141,6 +141,9 @@ public class JobService {
                 && request.budget().maxSteps() > maxTrainingSteps) {
             errors.add("budget.maxSteps: at most " + maxTrainingSteps + " steps per job on this service");
         }
+        if (request.budget() != null) {
+            errors.addAll(TrainedWeights.problems(request.budget().train()));
+        }
         Optional<DatasetRecord> train = dataset(tenant, "trainDatasetId", request.trainDatasetId(), errors);
         Optional<DatasetRecord> eval = dataset(tenant, "evalDatasetId", request.evalDatasetId(), errors);
         if (model != null && method.isPresent()) {

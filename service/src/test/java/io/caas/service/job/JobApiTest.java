@@ -330,6 +330,20 @@ class JobApiTest extends H2ServiceTest {
     }
 
     @Test
+    void unknownKindsOfWeightsToTrainAreRefused() throws Exception {
+        String model = uploadWakeWordHead();
+        Api.Response r = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd",
+                "budget", Map.of("train", List.of("compressed", "everything"))));
+        assertThat(r.status()).isEqualTo(422);
+        assertThat(r.contentType()).isEqualTo("application/problem+json");
+        assertThat(r.json().get("errors").toString()).contains("budget.train").contains("'everything'")
+                .contains("compressed, other, normalization, embeddings");
+        r = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd", "budget", Map.of("train", List.of())));
+        assertThat(r.status()).isEqualTo(422);
+        assertThat(r.json().get("errors").toString()).contains("budget.train: name at least one");
+    }
+
+    @Test
     void malformedJsonIsABadRequest() {
         Api.Response r = api.postRaw("/v1/jobs", "{not json".getBytes(), MediaType.APPLICATION_JSON);
         assertThat(r.status()).isEqualTo(400);

@@ -35,8 +35,11 @@ import io.caas.engine.runtime.InterpretedModel;
 import io.caas.engine.runtime.OnnxInterpreter;
 import io.caas.engine.runtime.WeightExport;
 import io.caas.engine.train.FineTuner;
+import io.caas.engine.train.Teacher;
+import io.caas.engine.train.TrainedParameters;
 import io.caas.engine.train.TrainingConfig;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -106,7 +109,8 @@ public final class OialrMethod implements CompressionMethod {
                     + "the model trains (Coquelin et al. 2024). Needs training data: with labels it trains by "
                     + "cross-entropy, without it distils the original model's outputs (MSE). Learning rate, "
                     + "epochs, steps and batch size come from the job's training budget (defaults: Adam 1e-3, batch 64, 1 "
-                    + "epoch, or maxSteps alone where only that is set).",
+                    + "epoch, or maxSteps alone where only that is set). What trains besides the cores is the budget's "
+                    + "train: by default the other layers and biases, with embedding tables and normalisation frozen.",
             Set.of(LayerKind.DENSE, LayerKind.CONV, LayerKind.RECURRENT), true, List.of(
             new MethodParameter(OialrParameters.FREQUENCY, "integer", DEFAULT_FREQUENCY, 1, null,
                     "Optimizer steps between two re-orthogonalisations (and rank cuts).",
@@ -333,7 +337,9 @@ public final class OialrMethod implements CompressionMethod {
         ModelProto base = original; // the original graph, carrying the trained values of every dense parameter
         long step = 0;
         int chunk = 0;
-        InterpretedModel teacher = data.labelled() ? null : OnnxInterpreter.load(original, Device.cpu());
+        InterpretedModel teacherModel = data.labelled() ? null : OnnxInterpreter.load(original, Device.cpu());
+        // one teacher across the chunks, so that its outputs, once kept, serve every later chunk
+        Teacher teacher = teacherModel == null ? null : new Teacher(teacherModel);
         try {
             while (step < total) {
                 if (Thread.interrupted()) {
@@ -345,14 +351,21 @@ public final class OialrMethod implements CompressionMethod {
                         .toList());
                 try (InterpretedModel model = OnnxInterpreter.load(training, Device.cpu())) {
                     Map<String, Parameter> p = model.block().weightParameters();
+                    Set<String> factors = new HashSet<>();
                     for (Trained t : trained) {
                         List<String> names = graph.factorNames().get(t.matrix().nodeIndex());
                         freeze(p.get(names.get(0)));
                         freeze(p.get(names.get(2)));
+                        factors.addAll(names);
+                    }
+                    TrainedParameters scope = TrainedParameters.select(model.block(), factors, b.train());
+                    if (chunk == 0) {
+                        progress.progress(0, scope.describe());
                     }
                     TrainingConfig cfg = new TrainingConfig(TrainingConfig.OptimizerKind.ADAM, (float) lr, batch,
                             Integer.MAX_VALUE, steps, TrainingConfig.Objective.AUTO, 1f, SEED + chunk);
-                    FineTuner.train(model, data, teacher, cfg, chunkListener(progress, lossCurve, step, steps, total));
+                    FineTuner.trainWithTeacher(model, data, teacher, cfg,
+                            chunkListener(progress, lossCurve, step, steps, total));
                     base = WeightExport.withTrainedWeights(base, model.block());
                     Weights after = Weights.of(WeightExport.withTrainedWeights(training, model.block()).getGraph());
                     for (Trained t : trained) {
@@ -380,8 +393,8 @@ public final class OialrMethod implements CompressionMethod {
                         totalRank(trained)));
             }
         } finally {
-            if (teacher != null) {
-                teacher.close();
+            if (teacherModel != null) {
+                teacherModel.close();
             }
         }
 

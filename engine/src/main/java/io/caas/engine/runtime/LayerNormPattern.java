@@ -1,0 +1,154 @@
+package io.caas.engine.runtime;
+
+import io.caas.engine.onnx.Tensors;
+import io.caas.engine.onnx.proto.Onnx.TensorProto;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Layer normalisation over the last axis as exporters write it without ONNX's LayerNormalization (PyTorch before
+ * opset 17, as in all-MiniLM-L6-v2): {@code d = x - ReduceMean(x)}, {@code y = d / Sqrt(ReduceMean(Pow(d, 2)) + eps)
+ * * gamma + beta}, gamma and beta weights, in either operand order of the Mul and the Adds.
+ *
+ * <p>A match requires every value between x and the final Add to be read by the pattern alone and to be no graph
+ * output, so that running it as one operator computes exactly what the graph's other nodes see. Anything else
+ * (epsilon added after the square root, a mean over another axis, an exponent other than 2) is not this pattern.
+ */
+public final class LayerNormPattern {
+
+    /**
+     * @param nodes  the nine nodes it covers, in graph order
+     * @param input  x
+     * @param gamma  the scale weight
+     * @param beta   the shift weight
+     * @param output the final Add's output
+     */
+    public record Match(List<OnnxNode> nodes, String input, String gamma, String beta, float epsilon, String output) {
+    }
+
+    private final Map<String, OnnxNode> producers = new HashMap<>();
+    private final Map<String, Integer> readers = new HashMap<>();
+    private final Map<String, TensorProto> weights;
+    private final Set<String> graphOutputs;
+
+    private LayerNormPattern(List<OnnxNode> nodes, Map<String, TensorProto> weights, Set<String> graphOutputs) {
+        this.weights = weights;
+        this.graphOutputs = graphOutputs;
+        for (OnnxNode n : nodes) {
+            n.outputs().forEach(o -> producers.put(o, n));
+        }
+        nodes.stream().flatMap(OnnxNode::withNested).forEach(n ->
+                n.inputs().forEach(i -> readers.merge(i, 1, Integer::sum)));
+    }
+
+    /** Every match among {@code nodes} (one graph level; subgraphs are read only to count who reads a value). */
+    public static List<Match> find(List<OnnxNode> nodes, Map<String, TensorProto> weights, Set<String> graphOutputs) {
+        LayerNormPattern p = new LayerNormPattern(nodes, weights, graphOutputs);
+        List<Match> out = new ArrayList<>();
+        for (OnnxNode n : nodes) {
+            if (isOp(n, "Add")) {
+                p.matchAt(n).ifPresent(out::add);
+            }
+        }
+        return out;
+    }
+
+    public static List<Match> find(OnnxGraph graph) {
+        return find(graph.nodes(), graph.weights(),
+                Set.copyOf(graph.outputs().stream().map(ValueInfo::name).toList()));
+    }
+
+    private Optional<Match> matchAt(OnnxNode shift) {
+        String[] mulAndBeta = operandAndWeight(shift);
+        if (mulAndBeta == null) {
+            return Optional.empty();
+        }
+        OnnxNode scale = internal(mulAndBeta[0], "Mul");
+        String[] divAndGamma = scale == null ? null : operandAndWeight(scale);
+        if (divAndGamma == null) {
+            return Optional.empty();
+        }
+        OnnxNode div = internal(divAndGamma[0], "Div");
+        if (div == null || div.inputs().size() != 2) {
+            return Optional.empty();
+        }
+        OnnxNode sqrt = internal(div.inputs().get(1), "Sqrt");
+        OnnxNode addEps = sqrt == null ? null : internal(sqrt.inputs().get(0), "Add");
+        if (addEps == null || addEps.inputs().size() != 2) {
+            return Optional.empty();
+        }
+        int epsAt = scalar(addEps.inputs().get(1)) != null ? 1 : 0;
+        Float eps = scalar(addEps.inputs().get(epsAt));
+        OnnxNode variance = eps == null ? null : internal(addEps.inputs().get(1 - epsAt), "ReduceMean");
+        OnnxNode pow = variance == null || !lastAxisMean(variance) ? null : internal(variance.inputs().get(0), "Pow");
+        if (pow == null || pow.inputs().size() != 2 || !Float.valueOf(2f).equals(scalar(pow.inputs().get(1)))) {
+            return Optional.empty();
+        }
+        String centered = div.inputs().get(0);
+        OnnxNode sub = producers.get(centered);
+        // The centred value is read twice inside the pattern (Pow and Div), by nothing else.
+        if (!pow.inputs().get(0).equals(centered) || sub == null || !isOp(sub, "Sub") || sub.inputs().size() != 2
+                || readers.getOrDefault(centered, 0) != 2 || graphOutputs.contains(centered)) {
+            return Optional.empty();
+        }
+        String x = sub.inputs().get(0);
+        OnnxNode mean = internal(sub.inputs().get(1), "ReduceMean");
+        if (mean == null || !lastAxisMean(mean) || !mean.inputs().get(0).equals(x)) {
+            return Optional.empty();
+        }
+        return Optional.of(new Match(List.of(mean, sub, pow, variance, addEps, sqrt, div, scale, shift), x,
+                divAndGamma[1], mulAndBeta[1], eps, shift.outputs().get(0)));
+    }
+
+    /** The node producing {@code value} when it is {@code op} and {@code value} is read once, by the pattern. */
+    private OnnxNode internal(String value, String op) {
+        OnnxNode n = producers.get(value);
+        if (n == null || !isOp(n, op) || n.outputs().size() != 1 || readers.getOrDefault(value, 0) != 1
+                || graphOutputs.contains(value)) {
+            return null;
+        }
+        return n;
+    }
+
+    /** For a binary node with one float weight of rank 1: {operand, weight}; else null. */
+    private String[] operandAndWeight(OnnxNode n) {
+        if (n.inputs().size() != 2 || n.outputs().size() != 1) {
+            return null;
+        }
+        for (int w = 0; w < 2; w++) {
+            TensorProto t = weights.get(n.inputs().get(w));
+            if (t != null && Tensors.isFloating(t) && t.getDimsCount() == 1 && !weights.containsKey(n.inputs().get(1 - w))) {
+                return new String[] {n.inputs().get(1 - w), n.inputs().get(w)};
+            }
+        }
+        return null;
+    }
+
+    private Float scalar(String value) {
+        TensorProto t = weights.get(value);
+        if (t == null || !Tensors.isFloating(t) || Tensors.elementCount(t) != 1) {
+            return null;
+        }
+        return Tensors.toFloats(t)[0];
+    }
+
+    /** A ReduceMean keeping dims over the last axis alone, axes as attribute (before opset 18) or input. */
+    private boolean lastAxisMean(OnnxNode n) {
+        if (n.attrInt("keepdims", 1) != 1 || n.inputs().isEmpty()) {
+            return false;
+        }
+        long[] axes = n.attrInts("axes");
+        if (axes == null && n.inputs().size() > 1 && weights.containsKey(n.inputs().get(1))) {
+            axes = Tensors.toLongs(weights.get(n.inputs().get(1)));
+        }
+        return axes != null && axes.length == 1 && axes[0] == -1;
+    }
+
+    private static boolean isOp(OnnxNode n, String op) {
+        return n.opType().equals(op) && (n.domain().isEmpty() || n.domain().equals("ai.onnx"));
+    }
+}

@@ -1,0 +1,116 @@
+package io.caas.engine.compress;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.caas.engine.data.Dataset;
+import io.caas.engine.onnx.Tensors;
+import io.caas.engine.onnx.Weights;
+import io.caas.engine.onnx.proto.Onnx.GraphProto;
+import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import io.caas.engine.onnx.proto.Onnx.TensorProto;
+import io.caas.engine.testing.NormalizationModels;
+import io.caas.engine.train.TrainableGroup;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** What a compressed model's fine-tuning trains: by default what the method wrote and the other layers. */
+class CompressedFineTuningTest {
+
+    private static final int VOCAB = 30;
+    private static final int SEQ = 6;
+    private static final int DIM = 8;
+    private static final int OUT = 4;
+
+    private static final ModelProto ORIGINAL = NormalizationModels.tokenModelWithNorm(1, VOCAB, SEQ, DIM, OUT);
+    /** As a method would leave it: the projection "w" rewritten (here scaled), every other weight as it was. */
+    private static final ModelProto COMPRESSED = scaled(ORIGINAL, "w", 0.8f);
+
+    @Test
+    void theMethodsWeightsAreTheOnesItWrote() {
+        assertThat(CompressedFineTuning.written(ORIGINAL, COMPRESSED)).containsExactly("w");
+    }
+
+    @Test
+    void byDefaultEmbeddingsAndNormalizationStayAsTheyWere() throws Exception {
+        List<String> log = new ArrayList<>();
+        ModelProto tuned = fineTune(null, log);
+        assertThat(changed(COMPRESSED, tuned)).containsExactlyInAnyOrder("w", "w_bias");
+        assertThat(log).contains("fine-tuning: training 36 parameters in 2 weights (compressed 32 in 1, other 4 in 1); "
+                + "frozen: normalization 16 in 2, embeddings 288 in 2");
+    }
+
+    @Test
+    void whatTheBudgetNamesTrains() throws Exception {
+        ModelProto tuned = fineTune(EnumSet.allOf(TrainableGroup.class), new ArrayList<>());
+        assertThat(changed(COMPRESSED, tuned)).containsExactlyInAnyOrder("w", "w_bias", "word_embeddings",
+                "position_embeddings", "ln_gamma", "ln_beta");
+        tuned = fineTune(EnumSet.of(TrainableGroup.COMPRESSED), new ArrayList<>());
+        assertThat(changed(COMPRESSED, tuned)).containsExactly("w");
+    }
+
+    @Test
+    void nothingToTrainSkipsFineTuningSayingSo() throws Exception {
+        List<String> log = new ArrayList<>();
+        ModelProto same = new CompressedFineTuning(8, 1e-2, 1, 1, 0, 1, Set.of()).run(ORIGINAL, ORIGINAL,
+                task(EnumSet.of(TrainableGroup.COMPRESSED)), listener(log), new LinkedHashMap<>());
+        assertThat(same).isSameAs(ORIGINAL);
+        assertThat(log).anyMatch(m -> m.startsWith("fine-tuning skipped: nothing to train"));
+    }
+
+    private static ModelProto fineTune(Set<TrainableGroup> train, List<String> log) throws InterruptedException {
+        return new CompressedFineTuning(8, 1e-2, 1, 1, 0, 1, Set.of()).run(ORIGINAL, COMPRESSED, task(train),
+                listener(log), new LinkedHashMap<>());
+    }
+
+    private static CompressionTask task(Set<TrainableGroup> train) {
+        SplittableRandom r = new SplittableRandom(5);
+        int n = 32;
+        float[] ids = new float[n * SEQ];
+        for (int i = 0; i < n; i++) {
+            int len = 2 + r.nextInt(SEQ - 1);
+            for (int t = 0; t < len; t++) {
+                ids[i * SEQ + t] = 1 + r.nextInt(VOCAB - 1);
+            }
+        }
+        return new CompressionTask(COMPRESSED, Map.of(), Optional.of(new Dataset("ids", new long[] {SEQ}, ids, null,
+                0)), Optional.empty(), new TrainingBudget(null, null, null, null, train));
+    }
+
+    private static ProgressListener listener(List<String> log) {
+        return (fraction, message) -> log.add(message);
+    }
+
+    private static List<String> changed(ModelProto before, ModelProto after) {
+        Map<String, TensorProto> a = Weights.of(before.getGraph()).all();
+        List<String> out = new ArrayList<>();
+        Weights.of(after.getGraph()).all().forEach((name, t) -> {
+            if (Tensors.isFloating(t) && !java.util.Arrays.equals(Tensors.toFloats(t), Tensors.toFloats(a.get(name)))) {
+                out.add(name);
+            }
+        });
+        return out;
+    }
+
+    private static ModelProto scaled(ModelProto model, String weight, float factor) {
+        GraphProto.Builder g = model.getGraph().toBuilder();
+        for (int i = 0; i < g.getInitializerCount(); i++) {
+            TensorProto t = g.getInitializer(i);
+            if (t.getName().equals(weight)) {
+                float[] v = Tensors.toFloats(t);
+                for (int k = 0; k < v.length; k++) {
+                    v[k] *= factor;
+                }
+                g.setInitializer(i, Tensors.floatTensor(weight, v, t.getDimsList().stream().mapToLong(Long::longValue)
+                        .toArray()));
+            }
+        }
+        return model.toBuilder().setGraph(g).build();
+    }
+}
