@@ -97,20 +97,30 @@ class DefaultAccuracyBoundTest {
         ModelProto rankOne = new TruncatedSvdMethod().compress(new CompressionTask(model, Map.of("skipFirstAndLast",
                 false, "onlyIfFaster", false, "rank", 1), Optional.empty(), Optional.empty()), ProgressListener.NONE)
                 .compressed();
-        AccuracyGuard.Verdict judged = AccuracyGuard.check(model, rankOne, Optional.empty(), 0.02);
+        Dataset unlabelled = new Dataset("random", new long[] {IN}, randomInputs(500), null, 0);
+        AccuracyGuard.Verdict judged = AccuracyGuard.check(model, rankOne, Optional.of(unlabelled), 0.02);
         assertThat(judged.within()).isFalse();
-        assertThat(judged.note()).startsWith("the top class changed on").contains("64 random inputs");
-        AccuracyGuard.Verdict self = AccuracyGuard.check(model, model, Optional.empty(), 0.02);
+        assertThat(judged.note()).startsWith("the top class changed on").contains("500 training samples");
+        AccuracyGuard.Verdict self = AccuracyGuard.check(model, model, Optional.of(unlabelled), 0.02);
         assertThat(self.within()).isTrue();
         assertThat(self.note()).startsWith("the top class changed on 0.00 %");
+        // without samples of the job there is nothing to measure on: random inputs are not the model's data
+        AccuracyGuard.Verdict none = AccuracyGuard.check(model, rankOne, Optional.empty(), 0.02);
+        assertThat(none.within()).isTrue();
+        assertThat(none.note()).isEqualTo("not judged: the job has no samples to measure on");
     }
 
-    private static Dataset labelledByTheModel(ModelProto model, int n) {
+    private static float[] randomInputs(int n) {
         SplittableRandom r = new SplittableRandom(5);
         float[] x = new float[n * IN];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) r.nextDouble();
         }
+        return x;
+    }
+
+    private static Dataset labelledByTheModel(ModelProto model, int n) {
+        float[] x = randomInputs(n);
         float[][] y;
         try (ModelRunner runner = new ModelRunner(model, 1, new long[] {IN}, List.of())) {
             y = runner.run(x, 0, n);

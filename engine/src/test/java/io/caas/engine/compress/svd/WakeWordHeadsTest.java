@@ -29,7 +29,7 @@ class WakeWordHeadsTest {
                 new CompressionTask(head, Map.of("onlyIfFaster", false), Optional.empty(), Optional.empty()), ProgressListener.NONE);
 
         long factorized = r.layers().stream().filter(LayerReport::factorized).count();
-        assertThat(factorized).isPositive();
+        assertThat(factorized).as(r.layers().toString()).isPositive();
         assertThat(ModelInspector.inspect(r.compressed()).parameters())
                 .isLessThan(ModelInspector.inspect(head).parameters());
         assertThat(r.compressed().getSerializedSize()).isLessThan(head.getSerializedSize());
