@@ -54,9 +54,7 @@ final class AccuracyRanks {
 
     /** The candidate ranks of a layer, ascending and distinct, each smaller than the dense layer. */
     static int[] candidates(LayerTruncation f) {
-        double breakEven = (double) f.rows() * f.cols() / (f.rows() + f.cols());
-        return java.util.Arrays.stream(CANDIDATE_RATIOS).mapToInt(q -> Math.max(1, (int) Math.floor(q * breakEven)))
-                .filter(r -> r < breakEven && r <= f.fullRank()).distinct().sorted().toArray();
+        return f.ranksAtShares(CANDIDATE_RATIOS);
     }
 
     /**

@@ -35,4 +35,14 @@ record LayerTruncation(int rows, int cols, double[] singularValues, boolean whit
     FactorizedExport.Replacement replacement(int r) {
         return factors.apply(r);
     }
+
+    /**
+     * The ranks at which the two factors hold each of {@code shares} of the dense layer's parameters (rank =
+     * share·rows·cols/(rows+cols), at least 1), ascending and distinct, each smaller than the dense layer.
+     */
+    int[] ranksAtShares(double[] shares) {
+        double breakEven = (double) rows * cols / (rows + cols);
+        return java.util.Arrays.stream(shares).mapToInt(q -> Math.max(1, (int) Math.floor(q * breakEven)))
+                .filter(r -> r < breakEven && r <= fullRank()).distinct().sorted().toArray();
+    }
 }

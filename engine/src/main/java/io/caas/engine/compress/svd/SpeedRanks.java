@@ -98,9 +98,7 @@ final class SpeedRanks {
 
     /** The candidate ranks of one form of a layer, ascending and distinct, each smaller than the dense layer. */
     static int[] candidates(LayerTruncation f) {
-        double breakEven = (double) f.rows() * f.cols() / (f.rows() + f.cols());
-        return Arrays.stream(CANDIDATE_RATIOS).mapToInt(q -> Math.max(1, (int) Math.floor(q * breakEven)))
-                .filter(r -> r < breakEven && r <= f.fullRank()).distinct().sorted().toArray();
+        return f.ranksAtShares(CANDIDATE_RATIOS);
     }
 
     /**
