@@ -55,6 +55,11 @@ class OialrAccuracyBoundTest {
         OialrMethod oialr = new OialrMethod();
         assertThat(oialr.withAccuracyBudget(Map.of(), 0.01)).contains(Map.of("maxAccuracyDrop", 0.01));
         assertThat(oialr.withAccuracyBudget(Map.of("maxAccuracyDrop", 0.05), 0.01)).isEmpty();
+        var summary = io.caas.engine.onnx.ModelInspector.inspect(MLP);
+        for (Object bad : new Object[] {1.5, 0, "a lot"}) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> oialr.validate(Map.of("maxAccuracyDrop", bad),
+                    summary)).hasMessageContaining("maxAccuracyDrop must be a number in (0, 1], got " + bad);
+        }
     }
 
     /** Random inputs labelled by the model's own predictions, so it scores 1.0 on them. */
