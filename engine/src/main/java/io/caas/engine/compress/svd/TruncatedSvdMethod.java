@@ -445,6 +445,14 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         }
         if (speedTarget != null) {
             measured = "; " + speedTarget.choice.summary();
+            Optional<Dataset> labelled = task.trainData().filter(Dataset::labelled);
+            if (labelled.isPresent()) {
+                // the choice was scored before the sequential correction and fine-tuning: say what is returned
+                int samples = Math.min(SPEED_SCORE_SAMPLES, labelled.get().size());
+                measured += String.format(Locale.ROOT, "; the model returned: top-1 %.4f against the original's "
+                        + "%.4f on the same samples", Evaluator.top1(compressed, labelled.get(), samples, 250),
+                        Evaluator.top1(model, labelled.get(), samples, 250));
+            }
         }
         progress.progress(1.0, replacements.size() + " layers factorized"
                 + (curves.containsKey("loss") ? " and fine-tuned" : "") + measured);
@@ -709,12 +717,19 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             return new SpeedRanks.Score() {
                 @Override
                 public double of(ModelProto m) {
-                    return Evaluator.top1(m, data, samples, 250);
+                    return Evaluator.meanLogLikelihood(m, data, samples, 250);
                 }
 
                 @Override
                 public String describe() {
-                    return String.format(Locale.ROOT, "top-1 on %,d labelled training samples", samples);
+                    return String.format(Locale.ROOT, "mean log-likelihood of the true class on %,d labelled "
+                            + "training samples", samples);
+                }
+
+                @Override
+                public String drop(double drop) {
+                    return String.format(Locale.ROOT, "its mean log-likelihood of the true class %.4f below the "
+                            + "original's", drop);
                 }
             };
         }
@@ -724,6 +739,11 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             @Override
             public double of(ModelProto m) {
                 return 1 - Evaluator.compare(original, m, data, options).meanRelativeError();
+            }
+
+            @Override
+            public String drop(double drop) {
+                return String.format(Locale.ROOT, "%.2f %% of output agreement below the original", 100 * drop);
             }
 
             @Override
