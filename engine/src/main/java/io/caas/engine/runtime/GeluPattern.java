@@ -1,9 +1,7 @@
 package io.caas.engine.runtime;
 
-import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -26,26 +24,17 @@ public final class GeluPattern {
     public record Match(List<OnnxNode> nodes, String input, String output) {
     }
 
-    private final Map<String, OnnxNode> producers = new HashMap<>();
-    private final Map<String, Integer> readers = new HashMap<>();
-    private final Map<String, TensorProto> weights;
-    private final Set<String> graphOutputs;
+    private final NodeChains graph;
 
     private GeluPattern(List<OnnxNode> nodes, Map<String, TensorProto> weights, Set<String> graphOutputs) {
-        this.weights = weights;
-        this.graphOutputs = graphOutputs;
-        for (OnnxNode n : nodes) {
-            n.outputs().forEach(o -> producers.put(o, n));
-        }
-        nodes.stream().flatMap(OnnxNode::withNested).forEach(n ->
-                n.inputs().forEach(i -> readers.merge(i, 1, Integer::sum)));
+        this.graph = new NodeChains(nodes, weights, graphOutputs);
     }
 
     public static List<Match> find(List<OnnxNode> nodes, Map<String, TensorProto> weights, Set<String> graphOutputs) {
         GeluPattern p = new GeluPattern(nodes, weights, graphOutputs);
         List<Match> out = new ArrayList<>();
         for (OnnxNode n : nodes) {
-            if (isOp(n, "Mul")) {
+            if (NodeChains.isOp(n, "Mul")) {
                 p.matchAt(n).ifPresent(out::add);
             }
         }
@@ -59,7 +48,7 @@ public final class GeluPattern {
         // x * (erf + 1) * 0.5: the last Mul takes a half and the product x * (erf + 1)
         for (int h = 0; h < 2; h++) {
             if (isConstant(last.inputs().get(h), 0.5)) {
-                OnnxNode product = internal(last.inputs().get(1 - h), "Mul");
+                OnnxNode product = graph.internal(last.inputs().get(1 - h), "Mul");
                 if (product != null && product.inputs().size() == 2) {
                     for (int s = 0; s < 2; s++) {
                         String x = product.inputs().get(s);
@@ -76,7 +65,7 @@ public final class GeluPattern {
         }
         // x * 0.5 * (erf + 1): the last Mul takes the half of x and erf + 1
         for (int s = 0; s < 2; s++) {
-            OnnxNode half = internal(last.inputs().get(1 - s), "Mul");
+            OnnxNode half = graph.internal(last.inputs().get(1 - s), "Mul");
             if (half == null || half.inputs().size() != 2) {
                 continue;
             }
@@ -98,45 +87,29 @@ public final class GeluPattern {
 
     /** {@code value} = Erf(x / √2) + 1 (or Erf(x · 1/√2) + 1): its Div or Mul, Erf and Add nodes. */
     private Optional<List<OnnxNode>> erfPlusOne(String value, String x) {
-        OnnxNode add = internal(value, "Add");
+        OnnxNode add = graph.internal(value, "Add");
         if (add == null || add.inputs().size() != 2) {
             return Optional.empty();
         }
         int one = isConstant(add.inputs().get(0), 1.0) ? 0 : isConstant(add.inputs().get(1), 1.0) ? 1 : -1;
-        OnnxNode erf = one < 0 ? null : internal(add.inputs().get(1 - one), "Erf");
+        OnnxNode erf = one < 0 ? null : graph.internal(add.inputs().get(1 - one), "Erf");
         if (erf == null || erf.inputs().size() != 1) {
             return Optional.empty();
         }
-        OnnxNode scale = producers.get(erf.inputs().get(0));
-        if (internal(erf.inputs().get(0), scale == null ? "" : scale.opType()) == null || scale.inputs().size() != 2) {
+        OnnxNode scale = graph.producer(erf.inputs().get(0));
+        if (graph.internal(erf.inputs().get(0), scale == null ? "" : scale.opType()) == null || scale.inputs().size() != 2) {
             return Optional.empty();
         }
-        boolean byRoot = isOp(scale, "Div") && scale.inputs().get(0).equals(x)
+        boolean byRoot = NodeChains.isOp(scale, "Div") && scale.inputs().get(0).equals(x)
                 && isConstant(scale.inputs().get(1), Math.sqrt(2));
-        boolean byInverse = isOp(scale, "Mul") && (scale.inputs().get(0).equals(x)
+        boolean byInverse = NodeChains.isOp(scale, "Mul") && (scale.inputs().get(0).equals(x)
                 && isConstant(scale.inputs().get(1), Math.sqrt(0.5))
                 || scale.inputs().get(1).equals(x) && isConstant(scale.inputs().get(0), Math.sqrt(0.5)));
         return byRoot || byInverse ? Optional.of(List.of(scale, erf, add)) : Optional.empty();
     }
 
-    private OnnxNode internal(String value, String op) {
-        OnnxNode n = producers.get(value);
-        if (n == null || !isOp(n, op) || n.outputs().size() != 1 || readers.getOrDefault(value, 0) != 1
-                || graphOutputs.contains(value)) {
-            return null;
-        }
-        return n;
-    }
-
     private boolean isConstant(String value, double expected) {
-        TensorProto t = weights.get(value);
-        if (t == null || !Tensors.isFloating(t) || Tensors.elementCount(t) != 1) {
-            return false;
-        }
-        return Math.abs(Tensors.toFloats(t)[0] - expected) <= TOLERANCE * Math.abs(expected);
-    }
-
-    private static boolean isOp(OnnxNode n, String op) {
-        return n.opType().equals(op) && (n.domain().isEmpty() || n.domain().equals("ai.onnx"));
+        Float v = graph.scalar(value);
+        return v != null && Math.abs(v - expected) <= TOLERANCE * Math.abs(expected);
     }
 }

@@ -3,7 +3,6 @@ package io.caas.engine.runtime;
 import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -30,19 +29,10 @@ public final class LayerNormPattern {
     public record Match(List<OnnxNode> nodes, String input, String gamma, String beta, float epsilon, String output) {
     }
 
-    private final Map<String, OnnxNode> producers = new HashMap<>();
-    private final Map<String, Integer> readers = new HashMap<>();
-    private final Map<String, TensorProto> weights;
-    private final Set<String> graphOutputs;
+    private final NodeChains graph;
 
     private LayerNormPattern(List<OnnxNode> nodes, Map<String, TensorProto> weights, Set<String> graphOutputs) {
-        this.weights = weights;
-        this.graphOutputs = graphOutputs;
-        for (OnnxNode n : nodes) {
-            n.outputs().forEach(o -> producers.put(o, n));
-        }
-        nodes.stream().flatMap(OnnxNode::withNested).forEach(n ->
-                n.inputs().forEach(i -> readers.merge(i, 1, Integer::sum)));
+        this.graph = new NodeChains(nodes, weights, graphOutputs);
     }
 
     /** Every match among {@code nodes} (one graph level; subgraphs are read only to count who reads a value). */
@@ -50,7 +40,7 @@ public final class LayerNormPattern {
         LayerNormPattern p = new LayerNormPattern(nodes, weights, graphOutputs);
         List<Match> out = new ArrayList<>();
         for (OnnxNode n : nodes) {
-            if (isOp(n, "Add")) {
+            if (NodeChains.isOp(n, "Add")) {
                 p.matchAt(n).ifPresent(out::add);
             }
         }
@@ -67,51 +57,41 @@ public final class LayerNormPattern {
         if (mulAndBeta == null) {
             return Optional.empty();
         }
-        OnnxNode scale = internal(mulAndBeta[0], "Mul");
+        OnnxNode scale = graph.internal(mulAndBeta[0], "Mul");
         String[] divAndGamma = scale == null ? null : operandAndWeight(scale);
         if (divAndGamma == null) {
             return Optional.empty();
         }
-        OnnxNode div = internal(divAndGamma[0], "Div");
+        OnnxNode div = graph.internal(divAndGamma[0], "Div");
         if (div == null || div.inputs().size() != 2) {
             return Optional.empty();
         }
-        OnnxNode sqrt = internal(div.inputs().get(1), "Sqrt");
-        OnnxNode addEps = sqrt == null ? null : internal(sqrt.inputs().get(0), "Add");
+        OnnxNode sqrt = graph.internal(div.inputs().get(1), "Sqrt");
+        OnnxNode addEps = sqrt == null ? null : graph.internal(sqrt.inputs().get(0), "Add");
         if (addEps == null || addEps.inputs().size() != 2) {
             return Optional.empty();
         }
-        int epsAt = scalar(addEps.inputs().get(1)) != null ? 1 : 0;
-        Float eps = scalar(addEps.inputs().get(epsAt));
-        OnnxNode variance = eps == null ? null : internal(addEps.inputs().get(1 - epsAt), "ReduceMean");
-        OnnxNode pow = variance == null || !lastAxisMean(variance) ? null : internal(variance.inputs().get(0), "Pow");
-        if (pow == null || pow.inputs().size() != 2 || !Float.valueOf(2f).equals(scalar(pow.inputs().get(1)))) {
+        int epsAt = graph.scalar(addEps.inputs().get(1)) != null ? 1 : 0;
+        Float eps = graph.scalar(addEps.inputs().get(epsAt));
+        OnnxNode variance = eps == null ? null : graph.internal(addEps.inputs().get(1 - epsAt), "ReduceMean");
+        OnnxNode pow = variance == null || !lastAxisMean(variance) ? null : graph.internal(variance.inputs().get(0), "Pow");
+        if (pow == null || pow.inputs().size() != 2 || !Float.valueOf(2f).equals(graph.scalar(pow.inputs().get(1)))) {
             return Optional.empty();
         }
         String centered = div.inputs().get(0);
-        OnnxNode sub = producers.get(centered);
+        OnnxNode sub = graph.producer(centered);
         // The centred value is read twice inside the pattern (Pow and Div), by nothing else.
-        if (!pow.inputs().get(0).equals(centered) || sub == null || !isOp(sub, "Sub") || sub.inputs().size() != 2
-                || readers.getOrDefault(centered, 0) != 2 || graphOutputs.contains(centered)) {
+        if (!pow.inputs().get(0).equals(centered) || sub == null || !NodeChains.isOp(sub, "Sub") || sub.inputs().size() != 2
+                || graph.readers(centered) != 2 || graph.isGraphOutput(centered)) {
             return Optional.empty();
         }
         String x = sub.inputs().get(0);
-        OnnxNode mean = internal(sub.inputs().get(1), "ReduceMean");
+        OnnxNode mean = graph.internal(sub.inputs().get(1), "ReduceMean");
         if (mean == null || !lastAxisMean(mean) || !mean.inputs().get(0).equals(x)) {
             return Optional.empty();
         }
         return Optional.of(new Match(List.of(mean, sub, pow, variance, addEps, sqrt, div, scale, shift), x,
                 divAndGamma[1], mulAndBeta[1], eps, shift.outputs().get(0)));
-    }
-
-    /** The node producing {@code value} when it is {@code op} and {@code value} is read once, by the pattern. */
-    private OnnxNode internal(String value, String op) {
-        OnnxNode n = producers.get(value);
-        if (n == null || !isOp(n, op) || n.outputs().size() != 1 || readers.getOrDefault(value, 0) != 1
-                || graphOutputs.contains(value)) {
-            return null;
-        }
-        return n;
     }
 
     /** For a binary node with one float weight of rank 1: {operand, weight}; else null. */
@@ -120,20 +100,13 @@ public final class LayerNormPattern {
             return null;
         }
         for (int w = 0; w < 2; w++) {
-            TensorProto t = weights.get(n.inputs().get(w));
-            if (t != null && Tensors.isFloating(t) && t.getDimsCount() == 1 && !weights.containsKey(n.inputs().get(1 - w))) {
+            TensorProto t = graph.weight(n.inputs().get(w));
+            if (t != null && Tensors.isFloating(t) && t.getDimsCount() == 1
+                    && graph.weight(n.inputs().get(1 - w)) == null) {
                 return new String[] {n.inputs().get(1 - w), n.inputs().get(w)};
             }
         }
         return null;
-    }
-
-    private Float scalar(String value) {
-        TensorProto t = weights.get(value);
-        if (t == null || !Tensors.isFloating(t) || Tensors.elementCount(t) != 1) {
-            return null;
-        }
-        return Tensors.toFloats(t)[0];
     }
 
     /** A ReduceMean keeping dims over the last axis alone, axes as attribute (before opset 18) or input. */
@@ -142,13 +115,9 @@ public final class LayerNormPattern {
             return false;
         }
         long[] axes = n.attrInts("axes");
-        if (axes == null && n.inputs().size() > 1 && weights.containsKey(n.inputs().get(1))) {
-            axes = Tensors.toLongs(weights.get(n.inputs().get(1)));
+        if (axes == null && n.inputs().size() > 1 && graph.weight(n.inputs().get(1)) != null) {
+            axes = Tensors.toLongs(graph.weight(n.inputs().get(1)));
         }
         return axes != null && axes.length == 1 && axes[0] == -1;
-    }
-
-    private static boolean isOp(OnnxNode n, String op) {
-        return n.opType().equals(op) && (n.domain().isEmpty() || n.domain().equals("ai.onnx"));
     }
 }
