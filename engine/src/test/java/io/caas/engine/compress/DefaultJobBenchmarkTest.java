@@ -30,7 +30,8 @@ import org.junit.jupiter.api.Test;
  * ({@code -Ddefaults.models=cnn,transformer,resnet}, {@code -Ddefaults.jobs=svd,svd+data,oialr} to choose;
  * {@code svd+drop0.01} is svd with training data and {@code maxAccuracyDrop} 0.01, a job's
  * {@code target.maxAccuracyDrop}; {@code svd+speed2} targetSpeedup 2 at batch 32, a job's {@code target.speedup},
- * with {@code +ft2000} fine-tuning for at most 2,000 steps; see {@link #parameters}).
+ * with {@code +ft2000} fine-tuning for at most 2,000 steps, {@code +lr5e-4} at that Adam rate; see
+ * {@link #parameters}).
  */
 @Tag("slow")
 class DefaultJobBenchmarkTest {
@@ -55,8 +56,10 @@ class DefaultJobBenchmarkTest {
                 String method = job.startsWith("oialr") ? "oialr" : "svd";
                 Optional<Dataset> data = job.equals("svd") ? Optional.empty() : Optional.of(train);
                 Map<String, Object> parameters = parameters(job);
-                TrainingBudget budget = job.contains("+ft") ? new TrainingBudget(null,
-                        Long.parseLong(job.substring(job.indexOf("+ft") + 3)), null, null) : TrainingBudget.DEFAULTS;
+                java.util.regex.Matcher steps = java.util.regex.Pattern.compile("\\+ft([0-9]+)").matcher(job);
+                java.util.regex.Matcher rate = java.util.regex.Pattern.compile("\\+lr([0-9.eE-]+)").matcher(job);
+                TrainingBudget budget = steps.find() ? new TrainingBudget(null, Long.parseLong(steps.group(1)), null,
+                        rate.find() ? Double.parseDouble(rate.group(1)) : null) : TrainingBudget.DEFAULTS;
                 long t0 = System.nanoTime();
                 CompressionResult r = CompressionMethods.get(method).compress(new CompressionTask(model, parameters,
                         data, Optional.empty(), budget), (fraction, message) -> {
