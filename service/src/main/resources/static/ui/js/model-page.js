@@ -54,14 +54,17 @@ function showLayers(m) {
     return () => [];
   }
   const total = m.parameters || 1;
+  // layers inside If branches and Loop/Scan bodies come after the main graph's, grouped by subgraph
+  const nested = m.layers.some((l) => l.subgraph);
   const rows = m.layers.map((l) => [
+    ...(nested ? [l.subgraph || 'main graph'] : []),
     el('label', {}, el('input', { type: 'checkbox', name: 'layer', value: l.node }), ' ', l.node),
     l.opType, l.kind, `[${l.weightShape.join(' × ')}]`, count(l.parameters),
     `${((l.parameters / total) * 100).toFixed(1)} %`, count(l.macs), l.methods.length ? l.methods.join(', ') : 'none',
   ]);
   document.getElementById('layer-table').replaceChildren(
-    table(['Layer', 'Op', 'Kind', 'Weight', 'Parameters', 'Share', 'MACs', 'Methods'], rows,
-      { id: 'layers-table', class: 'figures' }));
+    table([...(nested ? ['Subgraph'] : []), 'Layer', 'Op', 'Kind', 'Weight', 'Parameters', 'Share', 'MACs',
+      'Methods'], rows, { id: 'layers-table', class: 'figures' }));
   return () => [...section.querySelectorAll('input[name=layer]:checked')].map((c) => c.value);
 }
 

@@ -19,6 +19,14 @@ public interface CompressionMethod {
     }
 
     /**
+     * Whether this method can rewrite the layer where it sits inside an If branch or a Loop/Scan body, for listings;
+     * by default none does.
+     */
+    default boolean appliesInsideSubgraph(WeightedLayer layer) {
+        return false;
+    }
+
+    /**
      * Checks parameters against the method's documented ranges and against the model (layer names exist, ...),
      * before any work is queued.
      *

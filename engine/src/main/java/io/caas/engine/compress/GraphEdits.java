@@ -74,6 +74,19 @@ public final class GraphEdits {
         return names;
     }
 
+    /** {@link #takenNames} of the graph and of every subgraph in it, at any depth. */
+    public static Set<String> takenNamesInAllScopes(GraphProto g) {
+        Set<String> names = takenNames(g);
+        for (NodeProto n : g.getNodeList()) {
+            for (AttributeProto a : n.getAttributeList()) {
+                if (a.hasG()) {
+                    names.addAll(takenNamesInAllScopes(a.getG()));
+                }
+            }
+        }
+        return names;
+    }
+
     /** {@code base}, or {@code base_1}, {@code base_2}… where taken; the result is taken from then on. */
     public static String unique(Set<String> taken, String base) {
         String name = base;

@@ -147,6 +147,16 @@ public final class ParameterValues {
     public static Set<String> layerNames(Object raw, ModelSummary model, String method,
                                          Predicate<WeightedLayer> eligible,
                                          List<String> problems) {
+        return layerNames(raw, model, method, eligible, false, problems);
+    }
+
+    /**
+     * As {@link #layerNames(Object, ModelSummary, String, Predicate, List)}; with {@code subgraphs}, for a method that
+     * reaches them, the layers inside If/Loop/Scan subgraphs may be named too (by their path).
+     */
+    public static Set<String> layerNames(Object raw, ModelSummary model, String method,
+                                         Predicate<WeightedLayer> eligible, boolean subgraphs,
+                                         List<String> problems) {
         if (raw == null) {
             return Set.of();
         }
@@ -159,6 +169,9 @@ public final class ParameterValues {
         }
         Map<String, WeightedLayer> byNode = new HashMap<>();
         model.layers().forEach(l -> byNode.putIfAbsent(l.node(), l));
+        if (subgraphs) {
+            model.subgraphLayers().forEach(l -> byNode.putIfAbsent(l.layer().node(), l.layer()));
+        }
         Set<String> unknown = new LinkedHashSet<>();
         Set<String> notFactorizable = new LinkedHashSet<>();
         for (String name : names) {
@@ -183,8 +196,8 @@ public final class ParameterValues {
 
     /**
      * Why a method that factorizes Gemm, MatMul and Conv layers and recurrent nodes' input weights finds none: said
-     * of the model as it is, naming what holds its weights instead where that is control flow, which no method
-     * reaches yet.
+     * of the model as it is, naming the layers inside its control flow where it has them, and, for a method that
+     * does not reach into subgraphs, svd, which does.
      */
     public static String noFactorizableLayer(ModelSummary model, String method) {
         StringBuilder why = new StringBuilder("the model has no layer for " + method + " to factorize (a Gemm, "
@@ -192,8 +205,17 @@ public final class ParameterValues {
         java.util.List<String> controlFlow = java.util.stream.Stream.of("If", "Loop", "Scan")
                 .filter(model.operatorCounts()::containsKey).toList();
         if (!controlFlow.isEmpty()) {
-            why.append(" outside its ").append(String.join("/", controlFlow))
-                    .append(" nodes; layers inside their subgraphs are not reached yet");
+            why.append(" outside its ").append(String.join("/", controlFlow)).append(" nodes");
+            java.util.List<String> inside = model.subgraphLayers().stream()
+                    .map(l -> l.layer().node()).limit(10).toList();
+            if (!inside.isEmpty()) {
+                why.append("; ").append(method).append(" does not reach the ").append(model.subgraphLayers().size())
+                        .append(" layers inside their subgraphs (").append(String.join(", ", inside))
+                        .append(model.subgraphLayers().size() > inside.size() ? ", …" : "").append(")");
+                if (!method.equals("svd")) {
+                    why.append(", which svd truncates");
+                }
+            }
         }
         return why.toString();
     }

@@ -69,7 +69,7 @@ public final class ModelInspector {
 
         return new ModelSummary(model.getIrVersion(), defaultOpset(model), model.getProducerName(), graph.getName(),
                 inputs, outputs, parameters, weightBytes, graph.getNodeCount(), opCounts, layers,
-                List.copyOf(unsupportedOperators(graph)));
+                Subgraphs.layers(graph), List.copyOf(unsupportedOperators(graph)));
     }
 
     /**
@@ -109,7 +109,7 @@ public final class ModelInspector {
      * A dense, conv or recurrent layer (bilinear layers span several nodes and are found by
      * {@link BilinearLayers}).
      */
-    static Optional<WeightedLayer> weightedLayer(NodeProto node, String name, Weights weights) {
+    public static Optional<WeightedLayer> weightedLayer(NodeProto node, String name, Weights weights) {
         String op = node.getOpType();
         if (!node.getDomain().isEmpty() || node.getInputCount() < 2) {
             return Optional.empty();

@@ -2,6 +2,7 @@ package io.caas.service.method;
 
 import io.caas.engine.compress.CompressionMethod;
 import io.caas.engine.compress.MethodDescriptor;
+import io.caas.engine.onnx.SubgraphLayer;
 import io.caas.engine.onnx.WeightedLayer;
 import java.util.LinkedHashMap;
 import java.util.Collection;
@@ -37,5 +38,11 @@ public class MethodCatalog {
     /** Methods that can rewrite this layer. */
     public List<String> applicableTo(WeightedLayer layer) {
         return byName.values().stream().filter(m -> m.appliesTo(layer)).map(m -> m.descriptor().name()).toList();
+    }
+
+    /** The methods that can rewrite a layer inside an If branch or a Loop/Scan body. */
+    public List<String> applicableInside(SubgraphLayer layer) {
+        return byName.values().stream().filter(m -> m.appliesInsideSubgraph(layer.layer()))
+                .map(m -> m.descriptor().name()).toList();
     }
 }

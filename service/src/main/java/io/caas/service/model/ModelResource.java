@@ -4,13 +4,17 @@ import io.caas.engine.cost.MacCount;
 import io.caas.engine.cost.MacCounter;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelSummary;
+import io.caas.engine.onnx.SubgraphLayer;
+import io.caas.engine.onnx.WeightedLayer;
+import io.caas.service.method.MethodCatalog;
 import io.caas.engine.onnx.TensorSpec;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.function.Function;
 
 /**
  * A registered model as the API shows it.
@@ -26,10 +30,34 @@ public record ModelResource(UUID id, String name, String filename, long sizeByte
     /**
      * @param macs    multiply-accumulates of this layer for one sample ({@link MacTotals#sampleShape()}); null where they
      *                were not counted
-     * @param methods the compression methods that can rewrite this layer
+     * @param methods  the compression methods that can rewrite this layer
+     * @param subgraph for a layer inside an If branch or a Loop/Scan body, that subgraph's path
+     *                 ({@code /If[then_branch]}); null in the main graph
      */
     public record Layer(String node, String opType, LayerKind kind, String weight, List<Long> weightShape,
-                        long parameters, Long macs, List<String> methods) {
+                        long parameters, Long macs, List<String> methods, String subgraph) {
+    }
+
+    /**
+     * Each layer with the methods that can rewrite it and its MACs where counted (not inside subgraphs, which run
+     * only when taken).
+     */
+    static List<Layer> layers(ModelRecord m, MethodCatalog methods) {
+        Map<String, Long> byLayer = new HashMap<>();
+        if (m.macs() != null) {
+            m.macs().layers().stream().filter(l -> l.macs() != null)
+                    .forEach(l -> byLayer.putIfAbsent(l.node(), l.macs()));
+        }
+        List<Layer> layers = new ArrayList<>();
+        m.summary().layers().forEach(l -> layers.add(new Layer(l.node(), l.opType(), l.kind(), l.weight(),
+                l.weightShape(), l.parameters(), byLayer.get(l.node()), methods.applicableTo(l), null)));
+        m.summary().subgraphLayers().stream().sorted(Comparator.comparing(SubgraphLayer::subgraph))
+                .forEach(sl -> {
+                    WeightedLayer l = sl.layer();
+                    layers.add(new Layer(l.node(), l.opType(), l.kind(), l.weight(), l.weightShape(), l.parameters(),
+                            null, methods.applicableInside(sl), sl.subgraph()));
+                });
+        return layers;
     }
 
     /**
@@ -43,15 +71,13 @@ public record ModelResource(UUID id, String name, String filename, long sizeByte
     public record MacTotals(long[] sampleShape, Long layersTotal, Long total, String note) {
     }
 
-    static ModelResource of(ModelRecord m, Function<io.caas.engine.onnx.WeightedLayer, List<String>> methodsFor) {
+    /**
+     * @param layers the API's view of the model's layers: those of the main graph, then those inside its subgraphs,
+     *               grouped by subgraph
+     */
+    static ModelResource of(ModelRecord m, List<Layer> layers) {
         ModelSummary s = m.summary();
         MacCount macs = m.macs();
-        Map<String, Long> byLayer = new HashMap<>();
-        if (macs != null) {
-            macs.layers().stream().filter(l -> l.macs() != null).forEach(l -> byLayer.putIfAbsent(l.node(), l.macs()));
-        }
-        List<Layer> layers = s.layers().stream().map(l -> new Layer(l.node(), l.opType(), l.kind(), l.weight(),
-                l.weightShape(), l.parameters(), byLayer.get(l.node()), methodsFor.apply(l))).toList();
         return new ModelResource(m.id(), m.name(), m.filename(), m.sizeBytes(), m.sha256(), m.createdAt(),
                 s.irVersion(), s.opsetVersion(), s.producer(), s.inputs(), s.outputs(), s.parameters(),
                 s.weightBytes(), s.nodeCount(), s.operatorCounts(), layers, s.unsupportedOperators(),

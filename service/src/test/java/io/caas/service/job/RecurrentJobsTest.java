@@ -2,18 +2,15 @@ package io.caas.service.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.OnnxModels;
 import io.caas.service.support.Api;
 import io.caas.service.support.FloatNpz;
 import io.caas.service.support.H2ServiceTest;
+import io.caas.service.support.OrtOutputs;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.FloatBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -130,12 +127,9 @@ class RecurrentJobsTest extends H2ServiceTest {
         byte[] artifact = api.get("/v1/jobs/" + id + "/artifact").body();
         assertThat(ModelInspector.inspect(OnnxModels.parse(artifact)).parameters())
                 .isEqualTo(result.get("parametersAfter").asLong());
-        float[] before = onnxRuntime(original);
-        float[] after = onnxRuntime(artifact);
-        double maxAbsDiff = 0;
-        for (int i = 0; i < before.length; i++) {
-            maxAbsDiff = Math.max(maxAbsDiff, Math.abs(before[i] - after[i]));
-        }
+        long[] shape = {SAMPLES, STEPS, FEATURES};
+        double maxAbsDiff = OrtOutputs.maxAbsDiff(OrtOutputs.firstOutput(original, SEQUENCES, shape),
+                OrtOutputs.firstOutput(artifact, SEQUENCES, shape));
         JsonNode agreement = report.get("agreement");
         assertThat(agreement.get("samples").asInt()).isEqualTo(SAMPLES);
         System.out.printf("%s: %d -> %d parameters, max abs diff %.3e (report: %.3e, cosine %.4f)%n",
@@ -146,21 +140,6 @@ class RecurrentJobsTest extends H2ServiceTest {
                 .isLessThanOrEqualTo(agreement.get("maxAbsDiff").asDouble() * (1 + 1e-4) + 1e-6);
     }
 
-    /** Every sample at once, [SAMPLES, STEPS, FEATURES]; the first output, flat. */
-    private static float[] onnxRuntime(byte[] model) throws Exception {
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
-        try (OrtSession session = env.createSession(model, new OrtSession.SessionOptions());
-             OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(SEQUENCES),
-                     new long[] {SAMPLES, STEPS, FEATURES});
-             OrtSession.Result out = session.run(Map.of(session.getInputNames().iterator().next(), x))) {
-            float[][] y = (float[][]) out.get(0).getValue();
-            float[] flat = new float[y.length * y[0].length];
-            for (int i = 0; i < y.length; i++) {
-                System.arraycopy(y[i], 0, flat, i * y[0].length, y[0].length);
-            }
-            return flat;
-        }
-    }
 
     /** The sequences as an unlabelled npz: x.npy, float32 [SAMPLES, STEPS, FEATURES]. */
     private String dataset() throws IOException {

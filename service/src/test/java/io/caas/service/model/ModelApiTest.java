@@ -35,7 +35,18 @@ class ModelApiTest extends H2ServiceTest {
         assertThat(m.get("producer").asText()).isEqualTo("pytorch");
         // openWakeWord heads flatten 16 x 96 embedding frames into a 3-layer Gemm MLP.
         assertThat(m.get("inputs").get(0).get("shape").toString()).isEqualTo("[1,16,96]");
-        assertThat(m.get("layers")).hasSize(3);
+        // three in the main graph, then the verifier head's three inside the then-branch of its If
+        assertThat(m.get("layers")).hasSize(6);
+        for (int i = 0; i < 6; i++) {
+            JsonNode layer = m.get("layers").get(i);
+            assertThat(layer.hasNonNull("subgraph")).as(layer.toString()).isEqualTo(i >= 3);
+            if (i >= 3) {
+                assertThat(layer.get("subgraph").asText()).isEqualTo("/If_32[then_branch]");
+                assertThat(layer.get("node").asText()).startsWith("/If_32[then_branch]/Gemm_");
+                assertThat(layer.get("methods").toString()).isEqualTo("[\"svd\"]");
+                assertThat(layer.hasNonNull("macs")).as("a branch's layers run only when it is taken").isFalse();
+            }
+        }
         assertThat(m.get("layers").get(0).get("weightShape").toString()).isEqualTo("[128,1536]");
         assertThat(m.get("layers").get(0).get("kind").asText()).isEqualTo("DENSE");
         assertThat(m.get("parameters").asLong()).isGreaterThan(128L * 1536 + 128L * 128);
@@ -45,7 +56,7 @@ class ModelApiTest extends H2ServiceTest {
         assertThat(m.get("macs").get("sampleShape").toString()).isEqualTo("[16,96]");
         long layers = 0;
         for (JsonNode layer : m.get("layers")) {
-            layers += layer.get("macs").asLong();
+            layers += layer.hasNonNull("subgraph") ? 0 : layer.get("macs").asLong();
         }
         assertThat(m.get("macs").get("layersTotal").asLong()).isEqualTo(layers);
     }

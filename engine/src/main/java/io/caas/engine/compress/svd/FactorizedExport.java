@@ -58,9 +58,17 @@ public final class FactorizedExport {
 
     /** @param prefix starts the names of the new nodes and weights ("svd" gives "node/svd_first_weight") */
     public FactorizedExport(ModelProto model, String prefix) {
+        this(model, prefix, GraphEdits.takenNames(model.getGraph()));
+    }
+
+    /**
+     * @param taken the names new ones must avoid, added to as they are given: a subgraph's rewrite passes those of
+     *              every scope, since ONNX value names are unique across a model's scopes
+     */
+    FactorizedExport(ModelProto model, String prefix, Set<String> taken) {
         this.model = model;
         this.prefix = prefix;
-        this.names = GraphEdits.takenNames(model.getGraph());
+        this.names = taken;
     }
 
     /** Weight names given to each replaced node's factors by the last {@link #apply}, first to second. */

@@ -159,8 +159,9 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
         }
         int timingBatch = SpeedCheckParameters.timingBatchSize(p.get(TIMING_BATCH_SIZE), problems);
         Set<String> layers = ParameterValues.layerNames(p.get(LAYERS), model, "svd",
-                TruncatedSvdMethod::lowRankEligible, problems);
-        if (model.layers().stream().noneMatch(TruncatedSvdMethod::lowRankEligible)) {
+                TruncatedSvdMethod::lowRankEligible, true, problems);
+        if (model.layers().stream().noneMatch(TruncatedSvdMethod::lowRankEligible) && model.subgraphLayers()
+                .stream().noneMatch(l -> TruncatedSvdMethod.lowRankEligible(l.layer()))) {
             problems.add(ParameterValues.noFactorizableLayer(model, "svd"));
         }
         if (!problems.isEmpty()) {

@@ -282,6 +282,12 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         return Optional.of(budgeted);
     }
 
+    /** Every layer kind svd rewrites, truncated in place inside its subgraph ({@link SubgraphTruncation}). */
+    @Override
+    public boolean appliesInsideSubgraph(WeightedLayer layer) {
+        return lowRankEligible(layer);
+    }
+
     /** The inspector's DENSE and CONV layers (2-D or ungrouped 4-D float weights): Gemm, MatMul and Conv. */
     public static boolean factorizable(WeightedLayer layer) {
         return layer.kind() == LayerKind.DENSE || layer.kind() == LayerKind.CONV;
@@ -304,9 +310,9 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         List<WeightedLayer> layers = summary.layers().stream().filter(TruncatedSvdMethod::lowRankEligible).toList();
         Map<WeightedLayer, Integer> nodeIndex = nodeIndices(model, layers);
         LayerSelection selection = LayerSelection.of(layers, params.layers(), params.skipFirstAndLast());
-
         double share = params.fineTune() && task.trainData().isPresent() ? 0.5 : 1.0;
         Whitening whitening = params.whitening().resolve(task.trainData().isPresent());
+        SubgraphTruncation.Plan nested = SubgraphTruncation.plan(model, params, whitening);
         String noData = params.whitening().needsDataProblem(task.trainData().isPresent());
         if (noData != null) {
             throw new InvalidParametersException(List.of(noData));
@@ -406,8 +412,10 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                 rankMetrics.add(() -> progress.metric("rank:" + layer.node(), step, rank));
             }
         }
-        ModelProto compressed = new FactorizedExport(model).apply(replacements);
-        if (speed != null && !replacements.isEmpty()) {
+        reports.addAll(nested.reports());
+        ModelProto compressed = nested.applyTo(new FactorizedExport(model).apply(replacements));
+        int factorizedLayers = replacements.size() + nested.factorized();
+        if (speed != null && factorizedLayers > 0) {
             // Layers each faster alone can still make a slower model (a fused conv and activation split, many
             // small wins under the noise): the whole model is timed too, and returned as it was unless faster.
             checkInterrupt();
@@ -419,14 +427,14 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             progress.progress(share, whole.note());
         }
         rankMetrics.forEach(Runnable::run);
-        if (params.fineTune() && !replacements.isEmpty()) {
+        if (params.fineTune() && factorizedLayers > 0) {
             if (task.trainData().isPresent()) {
                 compressed = fineTune(model, compressed, task, progress, curves);
             } else {
                 progress.progress(1.0, "fineTune is set but the job has no training data: not fine-tuned");
             }
         }
-        if (params.rule() == SvdParameters.RankRule.DEFAULT_ENERGY && !replacements.isEmpty()) {
+        if (params.rule() == SvdParameters.RankRule.DEFAULT_ENERGY && factorizedLayers > 0) {
             // the default size rule is the method's choice, not the request's: it may not cost more than 2 points
             progress.progress(1.0, "measuring what the default size cost");
             AccuracyGuard.Verdict kept = AccuracyGuard.check(model, compressed, task.trainData(),
@@ -454,7 +462,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                         Evaluator.top1(model, labelled.get(), samples, 250));
             }
         }
-        progress.progress(1.0, replacements.size() + " layers factorized"
+        progress.progress(1.0, factorizedLayers + " layers factorized"
                 + (curves.containsKey("loss") ? " and fine-tuned" : "") + measured);
         return new CompressionResult(compressed, reports, curves);
     }
@@ -806,7 +814,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
      * A budget (of parameters or of accuracy) counts a layer that would not shrink as dense, so it is left dense
      * whatever onlyIfSmaller says.
      */
-    private static boolean leavesDense(SvdParameters params, int rank, LayerTruncation f, WeightedLayer layer) {
+    static boolean leavesDense(SvdParameters params, int rank, LayerTruncation f, WeightedLayer layer) {
         return (params.onlyIfSmaller() || params.budgeted())
                 && (long) rank * (f.rows() + f.cols()) >= layer.parameters();
     }
@@ -865,7 +873,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         return Math.max(1, Math.min(rank, full));
     }
 
-    private static String describe(SvdParameters params, LayerTruncation svd, int rank) {
+    static String describe(SvdParameters params, LayerTruncation svd, int rank) {
         return String.format(Locale.ROOT, "rank %d of %d by %s, keeping %.2f%% of the %s", rank,
                 svd.fullRank(), params.rule() == SvdParameters.RankRule.TARGET_PARAMETERS ? "the parameter budget"
                         : params.rule() == SvdParameters.RankRule.DEFAULT_ENERGY ? "the default energy"
@@ -879,7 +887,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
      * whose first factor's rows become r filters of the original kernel size; a dense weight as {@link LayerMatrix}
      * lays it out.
      */
-    private static LayerTruncation plainTruncation(WeightedLayer layer, int nodeIndex, NodeProto node,
+    static LayerTruncation plainTruncation(WeightedLayer layer, int nodeIndex, NodeProto node,
                                                    TensorProto weight) {
         if (layer.kind() == LayerKind.CONV) {
             float[] w = Tensors.toFloats(weight);

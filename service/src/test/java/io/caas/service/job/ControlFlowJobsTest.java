@@ -1,0 +1,94 @@
+package io.caas.service.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.caas.engine.onnx.ModelInspector;
+import io.caas.engine.onnx.OnnxModels;
+import io.caas.service.support.Api;
+import io.caas.service.support.FloatNpz;
+import io.caas.service.support.H2ServiceTest;
+import io.caas.service.support.OrtOutputs;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.springframework.http.MediaType;
+
+/**
+ * An svd job through the REST API on the torch.jit.script model PyTorch 1.13 exported with a data-dependent if and
+ * a loop (engine test resources, scripts/export-recurrent-models.sh): the Linear of the else-branch and the Linear
+ * of the loop body are listed by their subgraph, truncated where they sit, and the artifact keeps its If and Loop
+ * and runs in ONNX Runtime as the report says it agrees with the original. The inputs lie below 0 on average, so the
+ * else-branch, with its truncated layer, is the one taken.
+ */
+class ControlFlowJobsTest extends H2ServiceTest {
+
+    private static final Set<String> FINAL = Set.of("succeeded", "failed", "cancelled");
+    private static final int SAMPLES = 32;
+    private static final long[] SHAPE = {SAMPLES, 4, 8};
+    private static final float[] INPUTS = shifted(FloatNpz.gaussian(21, SHAPE), -1f);
+
+    @Test
+    void svdTruncatesTheLinearLayersInsideTheIfAndTheLoop() throws Exception {
+        byte[] original;
+        try (InputStream in = getClass().getClassLoader().getResourceAsStream(
+                "pytorch-exports/scripted-branches.onnx")) {
+            original = in.readAllBytes();
+        }
+        Api.Response up = api.postRaw("/v1/models?name=scripted", original, MediaType.APPLICATION_OCTET_STREAM);
+        assertThat(up.status()).as(new String(up.body())).isEqualTo(201);
+        Map<String, String> subgraphOf = new java.util.LinkedHashMap<>();
+        up.json().get("layers").forEach(l -> subgraphOf.put(l.get("node").asText(), l.hasNonNull("subgraph")
+                ? l.get("subgraph").asText() : "main graph"));
+        assertThat(subgraphOf).containsExactly(Map.entry("/head/Gemm", "main graph"),
+                Map.entry("/If[else_branch]/wide/Gemm", "/If[else_branch]"),
+                Map.entry("/Loop[body]/inner/Gemm", "/Loop[body]"));
+        up.json().get("layers").forEach(l -> assertThat(l.get("methods").toString()).contains("\"svd\""));
+
+        Api.Response data = api.postMultipart("/v1/datasets", "inputs.npz", FloatNpz.of(INPUTS, SHAPE));
+        assertThat(data.status()).as(new String(data.body())).isEqualTo(201);
+        Api.Response submitted = api.postJson("/v1/jobs", Map.of("modelId", up.json().get("id").asText(),
+                "method", "svd", "evalDatasetId", data.json().get("id").asText(),
+                "parameters", Map.of("rank", 4, "onlyIfFaster", false)));
+        assertThat(submitted.status()).as(new String(submitted.body())).isEqualTo(201);
+        String id = submitted.json().get("id").asText();
+        JsonNode job = api.awaitJob(id, Duration.ofMinutes(3), FINAL);
+        assertThat(job.get("status").asText()).as(job.toString()).isEqualTo("succeeded");
+
+        JsonNode report = api.get("/v1/jobs/" + id + "/report").json();
+        List<String> cut = new ArrayList<>();
+        report.get("layers").forEach(l -> {
+            if (l.get("factorized").asBoolean()) {
+                cut.add(l.get("node").asText());
+                assertThat(l.get("finalRank").asInt()).isEqualTo(4);
+            }
+        });
+        // the head is the last layer, kept dense by skipFirstAndLast; the two inside control flow are cut
+        assertThat(cut).containsExactlyInAnyOrder("/If[else_branch]/wide/Gemm", "/Loop[body]/inner/Gemm");
+
+        byte[] artifact = api.get("/v1/jobs/" + id + "/artifact").body();
+        var compressed = OnnxModels.parse(artifact);
+        assertThat(compressed.getGraph().getNodeList()).extracting(n -> n.getOpType()).contains("If", "Loop");
+        assertThat(ModelInspector.inspect(compressed).parameters())
+                .isEqualTo(job.get("result").get("parametersAfter").asLong())
+                .isLessThan(job.get("result").get("parametersBefore").asLong());
+        // every sample at once: the scripted model's if reads the batch's mean, as the report's agreement run does
+        double maxAbsDiff = OrtOutputs.maxAbsDiff(OrtOutputs.firstOutput(original, INPUTS, SHAPE),
+                OrtOutputs.firstOutput(artifact, INPUTS, SHAPE));
+        JsonNode agreement = report.get("agreement");
+        assertThat(agreement.get("samples").asInt()).isEqualTo(SAMPLES);
+        assertThat(maxAbsDiff).as("the truncated layers are on the path taken").isPositive()
+                .isLessThanOrEqualTo(agreement.get("maxAbsDiff").asDouble() * (1 + 1e-4) + 1e-6);
+    }
+
+    private static float[] shifted(float[] values, float by) {
+        for (int i = 0; i < values.length; i++) {
+            values[i] += by;
+        }
+        return values;
+    }
+}
