@@ -115,17 +115,20 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                             + "(1 thread) at timingBatchSize (exclusive lower bound 1). Each layer's forms (for a "
                             + "kh×kw conv with convForm auto, both the channel and the spatial form) at 5, 10, 20, 30 "
                             + "and 50 % of its parameters are timed alone against the dense layer, those not faster "
-                            + "at batch 1 and at timingBatchSize dropped, the rest scored alone in the model (top-1 "
-                            + "on the first " + SPEED_SCORE_SAMPLES + " labelled training samples, else agreement "
-                            + "with the original's outputs). Under one drop threshold each layer takes its fastest "
-                            + "form; the lowest threshold predicted to reach the target is timed as a whole model, "
-                            + "and raised while the whole falls short (at most " + SpeedRanks.MODEL_CHECKS
-                            + " timings), keeping the fastest measured where none reaches it. A job's "
-                            + "target.speedup sets this when no size rule is given; fineTune then recovers accuracy.",
-                    "per-layer measured cost and sensitivity under one threshold, as AIMET's greedy rank "
+                            + "at batch 1 and at timingBatchSize dropped, the rest scored alone in the model (the "
+                            + "true class's mean log-likelihood on the first " + SPEED_SCORE_SAMPLES + " labelled "
+                            + "training samples, else agreement with the original's outputs). A greedy path moves "
+                            + "one layer at a time to its next faster form, the one that buys the most time per unit "
+                            + "of score lost; the first step whose whole model times the target (3 % over, for the "
+                            + "noise) against the original is found by bisection (at most " + SpeedRanks.MODEL_CHECKS
+                            + " timings), the path's end, the fastest, being the nearest result where none reaches "
+                            + "it. A job's target.speedup sets this when no size rule is given; fineTune then "
+                            + "recovers accuracy.",
+                    "per-layer measured cost and sensitivity along one greedy path, as AIMET's greedy rank "
                             + "selection; measured time, not MACs, because MACs do not predict ONNX Runtime's time"),
             new MethodParameter(SvdParameters.LAYERS, "string[]", null, null, null,
-                    "Factorize only these layers (node names from the model summary).", null),
+                    "Factorize only these layers (node names from the model summary; a layer inside an If "
+                            + "branch or a Loop/Scan body by its path, e.g. /If[else_branch]/wide/Gemm).", null),
             new MethodParameter(SvdParameters.SKIP_FIRST_AND_LAST, "boolean", true, null, null,
                     "Leave the first convolution (or, without one, a small input projection: a first dense "
                             + "layer under 5 % of the parameters) and the last weighted layer (the classifier) dense: "
