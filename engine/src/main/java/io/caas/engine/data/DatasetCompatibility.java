@@ -86,9 +86,29 @@ public final class DatasetCompatibility {
         if (fits) {
             return Optional.empty();
         }
-        return Optional.of("dataset '" + datasetName + "' has samples of shape " + Arrays.toString(sample)
-                + " but model input '" + input.name() + "' has shape " + shape + " (expected [batch, "
-                + String.join(", ", Arrays.stream(sample).mapToObj(Long::toString).toList()) + "] to match)");
+        List<Object> wanted = shape.subList(1, shape.size());
+        String fix = sameValues(sample, wanted)
+                ? "; the values per sample are as many, so reshaping each sample to " + wanted + " fixes it"
+                : "; give the dataset samples of shape " + wanted + " (a symbolic dim takes any size)";
+        return Optional.of("dataset '" + datasetName + "' holds samples of shape " + Arrays.toString(sample)
+                + ", but model input '" + input.name() + "' takes " + shape + ", the first dim being the batch: "
+                + "samples of shape " + wanted + fix);
+    }
+
+    /** Whether a sample of {@code sample} holds as many values as one of {@code wanted} (all dims known). */
+    private static boolean sameValues(long[] sample, List<Object> wanted) {
+        long have = 1;
+        for (long d : sample) {
+            have *= d;
+        }
+        long want = 1;
+        for (Object d : wanted) {
+            if (!(d instanceof Number n)) {
+                return false;
+            }
+            want *= n.longValue();
+        }
+        return have == want;
     }
 
     /** Labels must name classes the model's output has (its last dimension), where that size is known. */

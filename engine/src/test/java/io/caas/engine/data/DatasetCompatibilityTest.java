@@ -30,6 +30,23 @@ class DatasetCompatibilityTest {
                 .singleElement().asString().contains("int64");
     }
 
+    /**
+     * Said the right way round: what the file holds, what the model takes after its batch dim, and how to get
+     * there (before, "expected [batch, 28, 28] to match" named the dataset's shape as if the model wanted it).
+     */
+    @Test
+    void aShapeMismatchSaysWhatTheModelTakesAndHowToFixIt() {
+        Dataset flat = new Dataset("fm", new long[] {28, 28}, new float[2 * 784], new int[] {0, 9}, 10);
+        assertThat(DatasetCompatibility.problems(flat, new TensorSpec("image", "float", List.of("batch", 1L, 28L,
+                28L)))).singleElement().asString()
+                .contains("holds samples of shape [28, 28], but model input 'image' takes [batch, 1, 28, 28]")
+                .contains("samples of shape [1, 28, 28]")
+                .contains("reshaping each sample to [1, 28, 28] fixes it")
+                .doesNotContain("expected [batch, 28, 28]");
+        assertThat(DatasetCompatibility.problems(images, new TensorSpec("x", "float", List.of("N", 16L, 96L))))
+                .singleElement().asString().contains("give the dataset samples of shape [16, 96]");
+    }
+
     @Test
     void aDatasetWithSeveralInputsIsCheckedInputByInput() {
         Dataset two = new Dataset("pairs", new long[] {5}, new float[10], new int[] {0, 1}, 2,
