@@ -39,6 +39,10 @@ import org.springframework.web.multipart.MultipartFile;
 @Tag(name = "datasets")
 class DatasetController {
 
+    private static final String LABELLED = "Whether the dataset carries labels: true refuses a file without them; "
+            + "false accepts IDX images uploaded without their labels file (refused otherwise, since jobs would then "
+            + "distil the original's outputs instead of measuring top-1)";
+
     private final DatasetService datasets;
 
     DatasetController(DatasetService datasets) {
@@ -54,8 +58,9 @@ class DatasetController {
     ResponseEntity<DatasetRecord> uploadMultipart(@AuthenticationPrincipal Caller caller,
                                                   @Parameter(hidden = true) @RequestPart("file") MultipartFile file,
                                                   @RequestParam(required = false) String name,
-                                                  @RequestParam(required = false) String format) {
-        return created(datasets.register(caller.tenantId(), UploadRequests.fromPart(file), name, format));
+                                                  @RequestParam(required = false) String format,
+                                                  @Parameter(description = LABELLED) @RequestParam(required = false) Boolean labelled) {
+        return created(datasets.register(caller.tenantId(), UploadRequests.fromPart(file), name, format, labelled));
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_OCTET_STREAM_VALUE)
@@ -69,8 +74,10 @@ class DatasetController {
                                             @RequestParam(required = false) String name,
                                             @RequestParam(required = false) String filename,
                                             @RequestParam(required = false) String format,
+                                            @Parameter(description = LABELLED) @RequestParam(required = false) Boolean labelled,
                                             @Parameter(hidden = true) @RequestHeader(value = HttpHeaders.CONTENT_LENGTH, required = false) Long length) {
-        return created(datasets.register(caller.tenantId(), UploadRequests.fromBody(body, filename, length), name, format));
+        return created(datasets.register(caller.tenantId(), UploadRequests.fromBody(body, filename, length), name,
+                format, labelled));
     }
 
     @GetMapping

@@ -11,6 +11,7 @@ import io.caas.service.web.NotFoundException;
 import io.caas.service.web.Page;
 import io.caas.service.web.Times;
 import io.caas.service.web.Upload;
+import io.caas.service.web.InvalidDatasetException;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -35,7 +36,11 @@ public class DatasetService {
         this.deletionGuards = deletionGuards;
     }
 
-    public DatasetRecord register(UUID tenantId, Upload upload, String name, String format) {
+    /**
+     * @param labelled what the uploader says of labels: true requires them, false accepts IDX images without their
+     *                 labels file, null (unsaid) refuses such images, which look labelled to a user and are not
+     */
+    public DatasetRecord register(UUID tenantId, Upload upload, String name, String format, Boolean labelled) {
         UUID id = UUID.randomUUID();
         // The loaders tell formats by content, and by extension where content cannot tell (CSV is plain text).
         String key = "datasets/" + id + DatasetFileNames.extension(upload.filename());
@@ -45,6 +50,9 @@ public class DatasetService {
             try (ArtifactStore.LocalCopy copy = store.localCopy(key)) {
                 info = reader.inspect(copy.path(), upload.filename(), format);
             }
+            LabelExpectation.problem(info, upload.filename(), labelled).ifPresent(problem -> {
+                throw new InvalidDatasetException(problem);
+            });
             DatasetRecord record = new DatasetRecord(id, tenantId, displayName, upload.filename(), info.format(), stored.sizeBytes(), stored.sha256(), key, info.samples(),
                     info.sampleShape(), info.inputs(), info.classes(), info.labelled(), Times.now());
             repository.insert(record);
