@@ -223,7 +223,7 @@ public final class OialrMethod implements CompressionMethod {
             }
         }
         if (lowRank.isEmpty()) {
-            throw new InvalidParametersException(List.of(nothingToTrain(skipped)));
+            throw new InvalidParametersException(List.of(nothingToTrain(skipped) + insideSubgraphs(summary)));
         }
         if (params.targetParameters() > 0) {
             long fixed = summary.parameters() - lowRank.stream().mapToLong(WeightedLayer::parameters).sum();
@@ -234,6 +234,17 @@ public final class OialrMethod implements CompressionMethod {
                         params.minRank())));
             }
         }
+    }
+
+    /** Where the model has layers inside control flow, which oialr does not reach: which, and what does. */
+    private static String insideSubgraphs(ModelSummary summary) {
+        if (summary.subgraphLayers().isEmpty()) {
+            return "";
+        }
+        List<String> names = summary.subgraphLayers().stream().map(l -> l.layer().node()).limit(10).toList();
+        return "; oialr does not reach the " + summary.subgraphLayers().size() + " layers inside If/Loop/Scan "
+                + "subgraphs (" + String.join(", ", names) + (summary.subgraphLayers().size() > names.size() ? ", …"
+                : "") + "), which svd truncates";
     }
 
     private static String nothingToTrain(Map<String, String> skipped) {

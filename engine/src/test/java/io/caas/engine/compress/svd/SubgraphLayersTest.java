@@ -128,6 +128,11 @@ class SubgraphLayersTest {
                 .isInstanceOf(InvalidParametersException.class)
                 .hasMessageContaining("/Loop[body]/inner/Gemm").hasMessageContaining("which svd truncates");
         new TruncatedSvdMethod().validate(Map.of(), ModelInspector.inspect(branchesOnly));
+
+        // the whole model: the head, oialr's only layer, is the last layer and stays dense, so nothing is left
+        assertThatThrownBy(() -> new OialrMethod().check(Map.of(), model, ModelInspector.inspect(model), true))
+                .isInstanceOf(InvalidParametersException.class).hasMessageContaining("/head/Gemm (last layer")
+                .hasMessageContaining("the 2 layers inside If/Loop/Scan subgraphs").hasMessageContaining("svd");
     }
 
     private static GraphProto subgraph(ModelProto m, String op, String attribute) {
