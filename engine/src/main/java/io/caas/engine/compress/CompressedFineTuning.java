@@ -20,8 +20,8 @@ import java.util.Set;
 
 /**
  * Fine-tuning of a compressed model as exported, the step most methods end with: the compressed graph is loaded
- * into the interpreter and trained with Adam, by cross-entropy where the job's data has labels, else by
- * distilling the original model's outputs; the trained weights are written back into the same graph. What trains
+ * into the interpreter and trained with Adam, by cross-entropy where the job's data has labels (or, where the method
+ * asks, by distilling the original's class scores), else by distilling the original model's outputs; the trained weights are written back into the same graph. What trains
  * is the budget's {@code train}: by default the weights the method wrote (those not in the original, or changed)
  * and the other layers, with embeddings and normalisation frozen; the job's log says which and how many.
  *
@@ -32,28 +32,42 @@ import java.util.Set;
  * @param progressFrom where fine-tuning's share of the job's progress starts
  * @param progressWidth how much of the job's progress fine-tuning fills
  * @param onlyWeights train only these weights, every other one frozen; empty: train all
+ * @param distil      with labelled data too, distil the original's class scores (KL divergence at
+ *                    {@link #DISTILLATION_TEMPERATURE}) instead of fitting the labels
  */
 public record CompressedFineTuning(int batchSize, double learningRate, int epochs, long seed, double progressFrom,
-                                   double progressWidth, Set<String> onlyWeights) {
+                                   double progressWidth, Set<String> onlyWeights, boolean distil) {
+
+    /**
+     * Softens both models' class scores before they are compared, as Hinton et al. (2015) do: the original's
+     * ranking of the wrong classes, which labels do not carry, is what a cut model has lost.
+     */
+    public static final float DISTILLATION_TEMPERATURE = 2f;
 
     /** The method's defaults, seed 1; fills the whole progress bar until {@link #progress} says otherwise. */
     public static CompressedFineTuning withDefaults(int batchSize, double learningRate, int epochs) {
-        return new CompressedFineTuning(batchSize, learningRate, epochs, 1L, 0, 1, Set.of());
+        return new CompressedFineTuning(batchSize, learningRate, epochs, 1L, 0, 1, Set.of(), false);
     }
 
     public CompressedFineTuning seed(long newSeed) {
         return new CompressedFineTuning(batchSize, learningRate, epochs, newSeed, progressFrom, progressWidth,
-                onlyWeights);
+                onlyWeights, distil);
     }
 
     /** Fine-tuning reports progress from {@code from} to {@code from + width} of the job. */
     public CompressedFineTuning progress(double from, double width) {
-        return new CompressedFineTuning(batchSize, learningRate, epochs, seed, from, width, onlyWeights);
+        return new CompressedFineTuning(batchSize, learningRate, epochs, seed, from, width, onlyWeights, distil);
     }
 
     public CompressedFineTuning trainingOnly(Set<String> weights) {
         return new CompressedFineTuning(batchSize, learningRate, epochs, seed, progressFrom, progressWidth,
-                Set.copyOf(weights));
+                Set.copyOf(weights), distil);
+    }
+
+    /** Distils the original's class scores even where the data has labels ({@link #distil}). */
+    public CompressedFineTuning distilling(boolean distilling) {
+        return new CompressedFineTuning(batchSize, learningRate, epochs, seed, progressFrom, progressWidth,
+                onlyWeights, distilling);
     }
 
     /**
@@ -67,9 +81,12 @@ public record CompressedFineTuning(int batchSize, double learningRate, int epoch
                 .resolve(batchSize, learningRate, epochs);
         List<double[]> loss = new ArrayList<>();
         curves.put("loss", loss);
+        boolean soft = distil && data.labelled();
         TrainingConfig cfg = new TrainingConfig(TrainingConfig.OptimizerKind.ADAM, (float) b.learningRate(),
-                b.batchSize(), b.epochs(), b.maxSteps(), TrainingConfig.Objective.AUTO, 1f, seed);
-        try (InterpretedModel teacher = data.labelled() ? null : OnnxInterpreter.load(original, Device.cpu());
+                b.batchSize(), b.epochs(), b.maxSteps(), soft ? TrainingConfig.Objective.KL_DIVERGENCE
+                : TrainingConfig.Objective.AUTO, soft ? DISTILLATION_TEMPERATURE : 1f, seed);
+        try (InterpretedModel teacher = data.labelled() && !soft ? null : OnnxInterpreter.load(original,
+                Device.cpu());
              InterpretedModel student = OnnxInterpreter.load(compressed, Device.cpu())) {
             if (!onlyWeights.isEmpty()) {
                 for (Map.Entry<String, Parameter> e : student.block().weightParameters().entrySet()) {
@@ -85,7 +102,9 @@ public record CompressedFineTuning(int batchSize, double learningRate, int epoch
                         + scope.describe());
                 return compressed;
             }
-            progress.progress(progressFrom, "fine-tuning: " + scope.describe());
+            progress.progress(progressFrom, "fine-tuning: " + scope.describe() + (soft ? String.format(
+                    java.util.Locale.ROOT, "; distilling the original's class scores (KL divergence at temperature "
+                    + "%.0f) rather than fitting the labels", DISTILLATION_TEMPERATURE) : ""));
             FineTuner.train(student, data, teacher, cfg, scaled(progress, loss));
             return WeightExport.withTrainedWeights(compressed, student.block());
         }

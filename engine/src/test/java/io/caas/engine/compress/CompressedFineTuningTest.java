@@ -58,14 +58,50 @@ class CompressedFineTuningTest {
     @Test
     void nothingToTrainSkipsFineTuningSayingSo() throws Exception {
         List<String> log = new ArrayList<>();
-        ModelProto same = new CompressedFineTuning(8, 1e-2, 1, 1, 0, 1, Set.of()).run(ORIGINAL, ORIGINAL,
+        ModelProto same = new CompressedFineTuning(8, 1e-2, 1, 1, 0, 1, Set.of(), false).run(ORIGINAL, ORIGINAL,
                 task(EnumSet.of(TrainableGroup.COMPRESSED)), listener(log), new LinkedHashMap<>());
         assertThat(same).isSameAs(ORIGINAL);
         assertThat(log).anyMatch(m -> m.startsWith("fine-tuning skipped: nothing to train"));
     }
 
+    /**
+     * With labels that disagree with the original (every sample labelled class 0), distillation still fits the
+     * original's class scores, moving the compressed model back towards them, while fitting the labels pulls it away.
+     */
+    @Test
+    void distillationFitsTheOriginalsScoresWhereLabelsPullElsewhere() throws Exception {
+        ModelProto original = io.caas.engine.testing.OnnxModelBuilder.gemmMlp(3, 8, 16, OUT);
+        ModelProto compressed = scaled(original, "w0", 0.5f);
+        SplittableRandom r = new SplittableRandom(9);
+        int n = 64;
+        float[] x = new float[n * 8];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        Dataset zeros = new Dataset("gaussian", new long[] {8}, x, new int[n], OUT);
+        CompressionTask task = new CompressionTask(compressed, Map.of(), Optional.of(zeros), Optional.empty(),
+                new TrainingBudget(5, null, null, null));
+        List<String> log = new ArrayList<>();
+        ModelProto distilled = new CompressedFineTuning(8, 1e-2, 5, 1, 0, 1, Set.of(), true).run(original,
+                compressed, task, listener(log), new LinkedHashMap<>());
+        ModelProto byLabels = new CompressedFineTuning(8, 1e-2, 5, 1, 0, 1, Set.of(), false).run(original,
+                compressed, task, listener(new ArrayList<>()), new LinkedHashMap<>());
+
+        var options = io.caas.engine.eval.EvaluationOptions.defaults().withBatchSize(8);
+        double before = io.caas.engine.eval.Evaluator.compare(original, compressed, Optional.of(zeros), options)
+                .meanRelativeError();
+        double afterDistil = io.caas.engine.eval.Evaluator.compare(original, distilled, Optional.of(zeros), options)
+                .meanRelativeError();
+        double afterLabels = io.caas.engine.eval.Evaluator.compare(original, byLabels, Optional.of(zeros), options)
+                .meanRelativeError();
+        assertThat(afterDistil).as("distilled: nearer the original than the compressed model was").isLessThan(before);
+        assertThat(afterLabels).as("fitted to labels the original disagrees with").isGreaterThan(afterDistil);
+        assertThat(log).anyMatch(m -> m.contains("distilling the original's class scores (KL divergence at "
+                + "temperature 2)"));
+    }
+
     private static ModelProto fineTune(Set<TrainableGroup> train, List<String> log) throws InterruptedException {
-        return new CompressedFineTuning(8, 1e-2, 1, 1, 0, 1, Set.of()).run(ORIGINAL, COMPRESSED, task(train),
+        return new CompressedFineTuning(8, 1e-2, 1, 1, 0, 1, Set.of(), false).run(ORIGINAL, COMPRESSED, task(train),
                 listener(log), new LinkedHashMap<>());
     }
 

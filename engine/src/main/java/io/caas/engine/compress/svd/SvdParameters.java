@@ -22,6 +22,7 @@ import java.util.Set;
  * @param skipFirstAndLast leave the first conv and the last weighted layer dense (ignored when layers are named)
  * @param onlyIfSmaller    leave a layer dense where the factors would not be smaller than the weight
  * @param fineTune         fine-tune the factorized model on the job's training data, if it has any
+ * @param distil           fine-tune labelled data by distilling the original's class scores rather than the labels
  * @param whitening        whether truncation is weighted by the layers' inputs on calibration samples
  * @param calibrationSamples how many training samples the whitening runs the model on
  * @param onlyIfFaster     leave a layer dense where its factorized form does not time faster in ONNX Runtime
@@ -31,7 +32,7 @@ import java.util.Set;
  */
 record SvdParameters(RankRule rule, double value, Set<String> layers, boolean skipFirstAndLast,
                      boolean onlyIfSmaller, boolean fineTune, Whitening whitening, int calibrationSamples,
-                     boolean onlyIfFaster, int timingBatchSize, ConvForm convForm) {
+                     boolean onlyIfFaster, int timingBatchSize, ConvForm convForm, boolean distil) {
 
     /**
      * DEFAULT_ENERGY: no size given, so the energy default of plain or whitened truncation, whichever runs.
@@ -69,6 +70,9 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
     static final String SKIP_FIRST_AND_LAST = "skipFirstAndLast";
     static final String ONLY_IF_SMALLER = "onlyIfSmaller";
     static final String FINE_TUNE = "fineTune";
+    static final String FINE_TUNE_BY = "fineTuneBy";
+    static final String BY_DISTILLATION = "distillation";
+    static final String BY_LABELS = "labels";
     static final String WHITENING = Whitening.PARAMETER;
     static final String CALIBRATION_SAMPLES = "calibrationSamples";
     static final String ONLY_IF_FASTER = SpeedCheckParameters.ONLY_IF_FASTER;
@@ -84,7 +88,7 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
             RANK, TARGET_PARAMETERS, MAX_ACCURACY_DROP, TARGET_SPEEDUP)));
     static final Set<String> KNOWN = new LinkedHashSet<>(List.of(ENERGY, RATIO, RANK, TARGET_PARAMETERS,
             MAX_ACCURACY_DROP, TARGET_SPEEDUP, LAYERS,
-            SKIP_FIRST_AND_LAST, ONLY_IF_SMALLER, FINE_TUNE, WHITENING, CALIBRATION_SAMPLES, ONLY_IF_FASTER, TIMING_BATCH_SIZE, CONV_FORM));
+            SKIP_FIRST_AND_LAST, ONLY_IF_SMALLER, FINE_TUNE, FINE_TUNE_BY, WHITENING, CALIBRATION_SAMPLES, ONLY_IF_FASTER, TIMING_BATCH_SIZE, CONV_FORM));
 
     static SvdParameters parse(Map<String, Object> params, ModelSummary model) {
         Map<String, Object> p = params == null ? Map.of() : params;
@@ -131,6 +135,15 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
         boolean skip = ParameterValues.bool(p.get(SKIP_FIRST_AND_LAST), SKIP_FIRST_AND_LAST, true, problems);
         boolean onlyIfSmaller = ParameterValues.bool(p.get(ONLY_IF_SMALLER), ONLY_IF_SMALLER, true, problems);
         boolean fineTune = ParameterValues.bool(p.get(FINE_TUNE), FINE_TUNE, false, problems);
+        boolean distil = true;
+        Object by = p.get(FINE_TUNE_BY);
+        if (by != null) {
+            if (BY_LABELS.equals(by)) {
+                distil = false;
+            } else if (!BY_DISTILLATION.equals(by)) {
+                problems.add(FINE_TUNE_BY + " must be one of [" + BY_DISTILLATION + ", " + BY_LABELS + "], got " + by);
+            }
+        }
         Whitening whitening = Whitening.parse(p.get(WHITENING), Whitening.AUTO, problems);
         int samples = TruncatedSvdMethod.DEFAULT_CALIBRATION_SAMPLES;
         if (p.get(CALIBRATION_SAMPLES) != null) {
@@ -168,7 +181,7 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
             throw new InvalidParametersException(problems);
         }
         return new SvdParameters(rule, value, layers, skip, onlyIfSmaller, fineTune, whitening, samples, onlyIfFaster,
-                timingBatch, convForm);
+                timingBatch, convForm, distil);
     }
 
     private static double speedup(Object raw, List<String> problems) {

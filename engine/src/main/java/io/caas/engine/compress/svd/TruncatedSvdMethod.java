@@ -176,12 +176,21 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                     "spatial SVD (Jaderberg et al. 2014; AIMET's spatial SVD)"),
             new MethodParameter(SvdParameters.FINE_TUNE, "boolean", false, null, null,
                     "After factorizing, fine-tune the whole factorized model (every factor, bias and dense layer) "
-                            + "on the job's training data within its training budget: by cross-entropy with labels, "
-                            + "else by distilling the original model's outputs (MSE). Budget defaults: Adam 1e-4, "
+                            + "on the job's training data within its training budget: see fineTuneBy; without labels "
+                            + "by distilling the original model's outputs (MSE). Budget defaults: Adam 1e-4, "
                             + "batch 64, 1 epoch (or maxSteps alone where only that is set). Ignored without "
                             + "training data. The exported structure is the same as without it.",
                     "learning rate 1e-4 measured on Fashion-MNIST (1e-3 lost accuracy); fine-tuning after "
-                            + "truncation as in Denton et al. 2014")));
+                            + "truncation as in Denton et al. 2014"),
+            new MethodParameter(SvdParameters.FINE_TUNE_BY, "string", SvdParameters.BY_DISTILLATION, null, null,
+                    "What fineTune fits where the training data has labels: '" + SvdParameters.BY_DISTILLATION
+                            + "' the original model's class scores (KL divergence at temperature "
+                            + (int) CompressedFineTuning.DISTILLATION_TEMPERATURE + ", Hinton et al. 2015), or '"
+                            + SvdParameters.BY_LABELS + "' the labels (cross-entropy). Without labels it always "
+                            + "distils the original's outputs.",
+                    "distillation measured on the Fashion-MNIST ResNet after a 2x speed target, 2,000 steps at "
+                            + "Adam 1e-4: 0.53 points below the original, against several points by the labels "
+                            + "(BENCHMARKS.md, 'A speed target')")));
 
     /**
      * Adam's rate for fine-tuning the factors, measured (OialrBenchmarkTest: a trained 784-512-256-10 MLP on
@@ -432,7 +441,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         rankMetrics.forEach(Runnable::run);
         if (params.fineTune() && factorizedLayers > 0) {
             if (task.trainData().isPresent()) {
-                compressed = fineTune(model, compressed, task, progress, curves);
+                compressed = fineTune(model, compressed, task, params.distil(), progress, curves);
             } else {
                 progress.progress(1.0, "fineTune is set but the job has no training data: not fine-tuned");
             }
@@ -495,10 +504,10 @@ public final class TruncatedSvdMethod implements CompressionMethod {
      * original. Progress continues from where factorizing left it; the loss goes to the "loss" curve.
      */
     private static ModelProto fineTune(ModelProto original, ModelProto factorized, CompressionTask task,
-                                       ProgressListener progress, Map<String, List<double[]>> curves)
-            throws InterruptedException {
+                                       boolean distil, ProgressListener progress,
+                                       Map<String, List<double[]>> curves) throws InterruptedException {
         return CompressedFineTuning.withDefaults(DEFAULT_FINE_TUNE_BATCH_SIZE, DEFAULT_FINE_TUNE_LEARNING_RATE, 1)
-                .progress(0.5, 0.5).run(original, factorized, task, progress, curves);
+                .distilling(distil).progress(0.5, 0.5).run(original, factorized, task, progress, curves);
     }
 
     /**

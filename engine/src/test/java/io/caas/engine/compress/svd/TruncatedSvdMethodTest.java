@@ -258,7 +258,7 @@ class TruncatedSvdMethodTest {
         bad.put("colour", "blue");
         assertThatThrownBy(() -> svd.validate(bad, summary))
                 .isInstanceOfSatisfying(InvalidParametersException.class, e -> assertThat(e.problems()).containsExactlyInAnyOrder(
-                        "unknown parameter 'colour'; svd takes energy, ratio, rank, targetParameters, maxAccuracyDrop, targetSpeedup, layers, skipFirstAndLast, onlyIfSmaller, fineTune, whitening, calibrationSamples, onlyIfFaster, timingBatchSize, convForm",
+                        "unknown parameter 'colour'; svd takes energy, ratio, rank, targetParameters, maxAccuracyDrop, targetSpeedup, layers, skipFirstAndLast, onlyIfSmaller, fineTune, fineTuneBy, whitening, calibrationSamples, onlyIfFaster, timingBatchSize, convForm",
                         "give only one of energy, ratio, rank, targetParameters, maxAccuracyDrop and targetSpeedup, not energy and rank",
                         "energy must be a number in (0, 1], got 1.5",
                         "rank must be a positive integer, got -3",
@@ -268,6 +268,9 @@ class TruncatedSvdMethodTest {
         assertThatThrownBy(() -> svd.validate(Map.of("skipFirstAndLast", "maybe"), summary))
                 .hasMessageContaining("true or false");
         svd.validate(Map.of("energy", 1, "layers", "gemm_0, gemm_2"), summary);
+        assertThatThrownBy(() -> svd.validate(Map.of("fineTuneBy", "vibes"), summary))
+                .hasMessageContaining("fineTuneBy must be one of [distillation, labels], got vibes");
+        svd.validate(Map.of("fineTune", true, "fineTuneBy", "labels"), summary);
         assertThatThrownBy(() -> svd.validate(Map.of("whitening", "sideways", "calibrationSamples", 0), summary))
                 .isInstanceOfSatisfying(InvalidParametersException.class, e -> assertThat(e.problems())
                         .containsExactlyInAnyOrder(
