@@ -23,7 +23,8 @@ import java.util.Locale;
  * ({@link #path}) leads from the dense model to every layer at its fastest form, each step moving the layer whose
  * next form buys the most time per point of drop. The first step whose whole model times at least the target, with
  * {@link #TARGET_MARGIN}, against the original (paired rounds) is found by bisection along the path, a whole-model
- * timing per probe: layers
+ * timing per probe, and the steps just before it timed again while timings are left, since one low reading sends
+ * the bisection past the step that meets the target: layers
  * timed alone do not add up to the model's time (the Transformer's projections took several times their alone-time
  * share of the model), so only the whole model is trusted for the target. Where even the path's end falls short,
  * that choice, the fastest, is the nearest result. An earlier form of this chose under one common drop threshold
@@ -152,15 +153,18 @@ final class SpeedRanks {
         }
         List<Option[]> path = path(options);
         Map<Integer, double[]> timed = new HashMap<>(); // step on the path → {speed-up at the batch, at batch 1}
-        Timing timing = t -> timed.computeIfAbsent(t, i -> {
+        int[] checks = {0};
+        Timing fresh = i -> {
             Option[] config = path.get(i);
             SpeedCheck.Verdict whole = speed.checkModel(new FactorizedExport(model).apply(replacements(forms, config)));
             double[] speedup = {1 / whole.ratioAtBatch(), 1 / whole.ratioAtOne()};
-            progress.progress(0.6 + 0.3 * timed.size() / MODEL_CHECKS, String.format(Locale.ROOT, "speed target "
-                    + "%.2fx: step %d of %d, %d layers factorized, %.2fx measured at the timing batch", target, i + 1,
-                    path.size(), Arrays.stream(config).filter(o -> o != null).count(), speedup[0]));
+            checks[0]++;
+            progress.progress(0.6 + 0.3 * Math.min(1, (double) checks[0] / MODEL_CHECKS), String.format(Locale.ROOT,
+                    "speed target %.2fx: step %d of %d, %d layers factorized, %.2fx measured at the timing batch",
+                    target, i + 1, path.size(), Arrays.stream(config).filter(o -> o != null).count(), speedup[0]));
             return speedup;
-        });
+        };
+        Timing timing = t -> timed.computeIfAbsent(t, fresh::of);
         int chosen = -1;
         if (!path.isEmpty()) {
             checkInterrupt();
@@ -168,7 +172,7 @@ final class SpeedRanks {
             double aim = target * TARGET_MARGIN;
             if (timing.of(hi)[0] >= aim) {
                 int lo = 0;
-                while (lo < hi && timed.size() < MODEL_CHECKS) {
+                while (lo < hi && checks[0] < MODEL_CHECKS) {
                     checkInterrupt();
                     int mid = (lo + hi) / 2;
                     if (timing.of(mid)[0] >= aim) {
@@ -177,6 +181,17 @@ final class SpeedRanks {
                         lo = mid + 1;
                     }
                 }
+            }
+            // A step timed low by noise sends the bisection past the first step that meets the target: with the
+            // timings left, the steps before the chosen one are timed again, and the earliest that meets it is kept.
+            while (hi > 0 && checks[0] < MODEL_CHECKS && timing.of(hi)[0] >= aim) {
+                checkInterrupt();
+                double[] again = fresh.of(hi - 1);
+                if (again[0] < aim) {
+                    break;
+                }
+                timed.put(hi - 1, again);
+                hi--;
             }
             // never a model measured slower than the original
             chosen = timing.of(hi)[0] > 1 ? hi : -1;
