@@ -233,10 +233,13 @@ public class JobService {
                 .filter(op -> !SupportedOperators.isSupported("", op)).toList();
         if (!unsupported.isEmpty()) {
             // svd without fine-tuning is advised only where svd would find a layer to factorize
-            String advice = model.summary().layers().isEmpty()
-                    ? "; nor can a method without fine-tuning help: the model has no Gemm, MatMul or Conv layer "
-                    + "outside its control flow (If/Loop/Scan) and recurrent nodes"
-                    : "; use svd without fineTune, or export the model without them";
+            String advice = !model.summary().layers().isEmpty()
+                    ? "; use svd without fineTune, or export the model without them"
+                    : !model.summary().subgraphLayers().isEmpty()
+                    ? "; use svd without fineTune and with onlyIfFaster false, which truncates the layers inside its "
+                    + "If/Loop/Scan subgraphs, or export the model without them"
+                    : "; nor can a method without fine-tuning help: the model has no Gemm, MatMul or Conv layer and "
+                    + "no recurrent node";
             throw new UnsupportedOperatorsException("method '" + method.descriptor().name() + "' fine-tunes the model, "
                     + "and the engine cannot run its operator(s) " + String.join(", ", unsupported) + advice,
                     unsupported);
