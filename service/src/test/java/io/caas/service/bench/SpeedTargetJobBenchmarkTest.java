@@ -1,0 +1,63 @@
+package io.caas.service.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.caas.service.support.Api;
+import io.caas.service.support.FashionMnistFiles;
+import io.caas.service.support.H2ServiceTest;
+import io.caas.service.support.TestMaterial;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.springframework.http.MediaType;
+
+/**
+ * Issue 20's acceptance as a user runs it: one REST job whose request states the targets (2x faster at the report's
+ * batch of 32, at most one point of top-1 lost) and the fine-tuning budget (2,000 steps), on the Fashion-MNIST ResNet
+ * exported by PyTorch 1.13 (scripts/export-fashion-models.sh) with the 60,000 training images and the 10,000 test
+ * images. Prints what the report says; asserts that the job ran and that the report answers both targets.
+ *
+ * <p>Run: {@code mvn -B -o -q -pl service test -Pslow -Dtest=SpeedTargetJobBenchmarkTest -Dexec.skip=true}
+ * (about 20 minutes on the 2-core VM).
+ */
+@Tag("slow")
+class SpeedTargetJobBenchmarkTest extends H2ServiceTest {
+
+    @Test
+    void theResNetTwiceAsFastWithinAPointThroughOneJob() throws Exception {
+        String model = api.postRaw("/v1/models?name=resnet", Files.readAllBytes(TestMaterial.file(
+                "fashion-models/resnet-fashion.onnx")), MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
+        String train = upload("fashion-train.zip", FashionMnistFiles.trainSplitIdxZip(60_000));
+        String test = upload("fashion-test.zip", FashionMnistFiles.testSplitIdxZip());
+
+        Api.Response submitted = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd",
+                "trainDatasetId", train, "evalDatasetId", test, "parameters", Map.of("fineTune", true),
+                "target", Map.of("speedup", 2, "maxAccuracyDrop", 0.01), "budget", Map.of("maxSteps", 2000)));
+        assertThat(submitted.status()).as(new String(submitted.body())).isEqualTo(201);
+        long t0 = System.nanoTime();
+        JsonNode done = api.awaitJob(submitted.json().get("id").asText(), Duration.ofMinutes(90),
+                Set.of("succeeded", "failed", "cancelled"));
+        assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("succeeded");
+        JsonNode report = api.get("/v1/jobs/" + done.get("id").asText() + "/report").json();
+        JsonNode target = report.get("target");
+        System.out.printf("speed-target job: %s -> %s parameters, top-1 %.4f -> %.4f (%+.2f points), speed-up "
+                        + "%.2fx at batch 32 (met: %s), accuracy target met: %s, %.0f s%n%s%n",
+                report.get("original").get("parameters"), report.get("compressed").get("parameters"),
+                report.get("original").get("top1Accuracy").asDouble(),
+                report.get("compressed").get("top1Accuracy").asDouble(), 100 * report.get("accuracyDelta").asDouble(),
+                target.get("speedupReached").asDouble(), target.get("speedupMet"), target.get("accuracyDropMet"),
+                (System.nanoTime() - t0) / 1e9, report.get("speed").get("verdict").asText());
+        assertThat(target.get("speedupMet").isBoolean()).isTrue();
+        assertThat(target.get("accuracyDropMet").isBoolean()).isTrue();
+    }
+
+    private String upload(String name, byte[] zip) {
+        Api.Response r = api.postMultipart("/v1/datasets", name, zip);
+        assertThat(r.status()).as(new String(r.body())).isEqualTo(201);
+        return r.json().get("id").asText();
+    }
+}
