@@ -1,5 +1,6 @@
 package io.caas.service.web;
 
+import io.caas.service.config.CaasProperties;
 import io.caas.engine.onnx.OnnxFormatException;
 import io.caas.service.storage.UploadBrokenOffException;
 import io.caas.service.storage.UploadTooLargeException;
@@ -42,6 +43,12 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
     static final int MAX_ERRORS_LISTED = 100;
     /** A detail longer than this (one that joins many errors) is replaced by a count; the list has them. */
     private static final int MAX_DETAIL_CHARS = 2000;
+
+    private final long maxUploadBytes;
+
+    public ApiExceptionHandler(CaasProperties properties) {
+        this.maxUploadBytes = properties.limits().maxUploadBytes();
+    }
 
     @ExceptionHandler(NotFoundException.class)
     ProblemDetail notFound(NotFoundException e) {
@@ -158,9 +165,11 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
     @Override
     protected ResponseEntity<Object> handleMaxUploadSizeExceededException(MaxUploadSizeExceededException ex,
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        // a multipart part over the limit reaches here without it (-1): the limit is the configured one
+        long limit = ex.getMaxUploadSize() > 0 ? ex.getMaxUploadSize() : maxUploadBytes;
         ProblemDetail p = problem(HttpStatus.PAYLOAD_TOO_LARGE, ProblemTypes.UPLOAD_TOO_LARGE, "Upload too large",
-                "upload exceeds the limit of " + ex.getMaxUploadSize() + " bytes");
-        p.setProperty("limitBytes", ex.getMaxUploadSize());
+                "upload exceeds the limit of " + limit + " bytes (caas.limits.max-upload-bytes)");
+        p.setProperty("limitBytes", limit);
         return ResponseEntity.status(HttpStatus.PAYLOAD_TOO_LARGE).body(p);
     }
 

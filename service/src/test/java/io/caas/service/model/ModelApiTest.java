@@ -189,6 +189,9 @@ class ModelApiTest extends H2ServiceTest {
         Api.Response multipart = api.postFile("/v1/models", big);
         assertThat(multipart.status()).isEqualTo(413);
         assertThat(multipart.contentType()).isEqualTo("application/problem+json");
+        // the multipart path used to say "the limit of -1 bytes"
+        assertThat(multipart.json().get("limitBytes").asLong()).isEqualTo(UPLOAD_LIMIT);
+        assertThat(multipart.json().get("detail").asText()).contains("limit of " + UPLOAD_LIMIT + " bytes");
 
         assertThat(storedModels()).isEqualTo(before);
     }
