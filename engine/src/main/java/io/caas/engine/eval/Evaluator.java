@@ -85,12 +85,7 @@ public final class Evaluator {
      * (ONNX Runtime, 1 thread).
      */
     public static double top1(ModelProto model, Dataset data, int samples, int batchSize) {
-        if (!data.labelled()) {
-            throw new IllegalArgumentException("top-1 needs labels; dataset '" + data.name() + "' has none");
-        }
-        try (ModelRunner runner = new ModelRunner(model, 1, data.sampleShape(), parts(Optional.of(data)))) {
-            return accuracy(runner, data, Math.min(samples, data.size()), batchSize);
-        }
+        return meanOverLabelled(model, data, samples, batchSize, "top-1", Evaluator::hit);
     }
 
     /**
@@ -101,22 +96,24 @@ public final class Evaluator {
      * anything else as logits.
      */
     public static double meanLogLikelihood(ModelProto model, Dataset data, int samples, int batchSize) {
+        return meanOverLabelled(model, data, samples, batchSize, "a log-likelihood",
+                ClassLikelihood::logProbability);
+    }
+
+    /** What one sample's output scores against its label. */
+    @FunctionalInterface
+    private interface PerSample {
+        double of(float[] output, int label);
+    }
+
+    private static double meanOverLabelled(ModelProto model, Dataset data, int samples, int batchSize, String what,
+                                           PerSample perSample) {
         if (!data.labelled()) {
-            throw new IllegalArgumentException("a log-likelihood needs labels; dataset '" + data.name()
-                    + "' has none");
+            throw new IllegalArgumentException(what + " needs labels; dataset '" + data.name() + "' has none");
         }
-        int n = Math.min(samples, data.size());
-        double sum = 0;
         try (ModelRunner runner = new ModelRunner(model, 1, data.sampleShape(), parts(Optional.of(data)))) {
-            for (int start = 0; start < n; start += batchSize) {
-                int batch = Math.min(batchSize, n - start);
-                float[][] out = runner.run(data.features(), start, batch);
-                for (int i = 0; i < batch; i++) {
-                    sum += ClassLikelihood.logProbability(out[i], data.labels()[start + i]);
-                }
-            }
+            return mean(runner, data, Math.min(samples, data.size()), batchSize, perSample);
         }
-        return sum / n;
     }
 
     /**
@@ -307,17 +304,24 @@ public final class Evaluator {
     }
 
     private static double accuracy(ModelRunner runner, Dataset d, int samples, int batchSize) {
-        int correct = 0;
+        return mean(runner, d, samples, batchSize, Evaluator::hit);
+    }
+
+    private static double hit(float[] output, int label) {
+        return predictedClass(output) == label ? 1 : 0;
+    }
+
+    /** The mean of {@code perSample} over the first {@code samples} labelled samples, run in batches. */
+    private static double mean(ModelRunner runner, Dataset d, int samples, int batchSize, PerSample perSample) {
+        double sum = 0;
         for (int start = 0; start < samples; start += batchSize) {
             int batch = Math.min(batchSize, samples - start);
             float[][] out = runner.run(d.features(), start, batch);
             for (int i = 0; i < batch; i++) {
-                if (predictedClass(out[i]) == d.labels()[start + i]) {
-                    correct++;
-                }
+                sum += perSample.of(out[i], d.labels()[start + i]);
             }
         }
-        return (double) correct / samples;
+        return sum / samples;
     }
 
     /** Argmax; a single output is read as a binary classifier's probability of class 1 (sigmoid heads). */
