@@ -31,14 +31,7 @@ public final class GeluPattern {
     }
 
     public static List<Match> find(List<OnnxNode> nodes, Map<String, TensorProto> weights, Set<String> graphOutputs) {
-        GeluPattern p = new GeluPattern(nodes, weights, graphOutputs);
-        List<Match> out = new ArrayList<>();
-        for (OnnxNode n : nodes) {
-            if (NodeChains.isOp(n, "Mul")) {
-                p.matchAt(n).ifPresent(out::add);
-            }
-        }
-        return out;
+        return NodeChains.matches(nodes, "Mul", new GeluPattern(nodes, weights, graphOutputs)::matchAt);
     }
 
     private Optional<Match> matchAt(OnnxNode last) {

@@ -2,7 +2,6 @@ package io.caas.engine.runtime;
 
 import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,14 +36,7 @@ public final class LayerNormPattern {
 
     /** Every match among {@code nodes} (one graph level; subgraphs are read only to count who reads a value). */
     public static List<Match> find(List<OnnxNode> nodes, Map<String, TensorProto> weights, Set<String> graphOutputs) {
-        LayerNormPattern p = new LayerNormPattern(nodes, weights, graphOutputs);
-        List<Match> out = new ArrayList<>();
-        for (OnnxNode n : nodes) {
-            if (NodeChains.isOp(n, "Add")) {
-                p.matchAt(n).ifPresent(out::add);
-            }
-        }
-        return out;
+        return NodeChains.matches(nodes, "Add", new LayerNormPattern(nodes, weights, graphOutputs)::matchAt);
     }
 
     public static List<Match> find(OnnxGraph graph) {

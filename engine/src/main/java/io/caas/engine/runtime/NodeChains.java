@@ -2,10 +2,13 @@ package io.caas.engine.runtime;
 
 import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * One graph level indexed for matching operator chains backwards from their last node ({@link LayerNormPattern},
@@ -65,6 +68,17 @@ final class NodeChains {
             return null;
         }
         return Tensors.toFloats(t)[0];
+    }
+
+    /** Every chain a pattern finds ending at a node of {@code lastOp}, in graph order. */
+    static <M> List<M> matches(List<OnnxNode> nodes, String lastOp, Function<OnnxNode, Optional<M>> matchAt) {
+        List<M> out = new ArrayList<>();
+        for (OnnxNode n : nodes) {
+            if (isOp(n, lastOp)) {
+                matchAt.apply(n).ifPresent(out::add);
+            }
+        }
+        return out;
     }
 
     static boolean isOp(OnnxNode n, String op) {
