@@ -15,6 +15,12 @@ public final class Subgraphs {
     private Subgraphs() {
     }
 
+    /** Reads one subgraph, given its path. */
+    @FunctionalInterface
+    public interface Visit {
+        void accept(String path, GraphProto subgraph);
+    }
+
     /** Rewrites one subgraph, given its path; returns it unchanged where there is nothing to do. */
     @FunctionalInterface
     public interface Rewrite {
@@ -38,15 +44,25 @@ public final class Subgraphs {
     public static List<SubgraphLayer> layers(GraphProto graph) {
         Weights weights = Weights.inAllScopes(graph); // a branch may read a weight of any enclosing scope
         List<SubgraphLayer> out = new ArrayList<>();
-        rewrite(graph, (path, g) -> {
+        forEach(graph, (path, g) -> {
             for (int i = 0; i < g.getNodeCount(); i++) {
                 NodeProto node = g.getNode(i);
                 ModelInspector.weightedLayer(node, nodePath(path, node, i), weights)
                         .ifPresent(l -> out.add(new SubgraphLayer(path, l)));
             }
-            return g;
         });
         return out;
+    }
+
+    /**
+     * Every subgraph of {@code graph}, at any depth, a subgraph's own subgraphs before it: the layers of one
+     * subgraph are visited together, so listings come grouped by subgraph.
+     */
+    public static void forEach(GraphProto graph, Visit visit) {
+        rewrite(graph, (path, g) -> {
+            visit.accept(path, g);
+            return g;
+        });
     }
 
     /**

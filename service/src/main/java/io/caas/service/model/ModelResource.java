@@ -10,7 +10,6 @@ import io.caas.service.method.MethodCatalog;
 import io.caas.engine.onnx.TensorSpec;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,12 +50,12 @@ public record ModelResource(UUID id, String name, String filename, long sizeByte
         List<Layer> layers = new ArrayList<>();
         m.summary().layers().forEach(l -> layers.add(new Layer(l.node(), l.opType(), l.kind(), l.weight(),
                 l.weightShape(), l.parameters(), byLayer.get(l.node()), methods.applicableTo(l), null)));
-        m.summary().subgraphLayers().stream().sorted(Comparator.comparing(SubgraphLayer::subgraph))
-                .forEach(sl -> {
-                    WeightedLayer l = sl.layer();
-                    layers.add(new Layer(l.node(), l.opType(), l.kind(), l.weight(), l.weightShape(), l.parameters(),
-                            null, methods.applicableInside(sl), sl.subgraph()));
-                });
+        // the inspector lists a subgraph's layers together (Subgraphs.forEach), so they come grouped
+        for (SubgraphLayer sl : m.summary().subgraphLayers()) {
+            WeightedLayer l = sl.layer();
+            layers.add(new Layer(l.node(), l.opType(), l.kind(), l.weight(), l.weightShape(), l.parameters(), null,
+                    methods.applicableInside(sl), sl.subgraph()));
+        }
         return layers;
     }
 

@@ -31,8 +31,9 @@ final class SubgraphTruncation {
 
     /**
      * @param reports one per layer inside a subgraph, factorized or not, with why
-     * @param rewrite the factorized layers' rewrite, for the model the main graph's layers were replaced in (their
-     *                replacement keeps every control-flow node and its subgraphs as they were)
+     * @param replacements the factors of each layer to factorize, by its path; {@link #applyTo} writes them into the
+     *                     model the main graph's layers were replaced in (that replacement keeps every control-flow
+     *                     node and its subgraphs as they were)
      */
     record Plan(List<LayerReport> reports, Map<String, FactorizedExport.Replacement> replacements) {
 
@@ -77,7 +78,7 @@ final class SubgraphTruncation {
         Weights weights = Weights.inAllScopes(model.getGraph());
         List<LayerReport> reports = new ArrayList<>();
         Map<String, FactorizedExport.Replacement> replacements = new java.util.LinkedHashMap<>();
-        Subgraphs.rewrite(model.getGraph(), (path, g) -> {
+        Subgraphs.forEach(model.getGraph(), (path, g) -> {
             for (int i = 0; i < g.getNodeCount(); i++) {
                 NodeProto node = g.getNode(i);
                 String name = Subgraphs.nodePath(path, node, i);
@@ -107,7 +108,6 @@ final class SubgraphTruncation {
                 reports.add(new LayerReport(name, layer.opType(), layer.matrixShape(), full, rank,
                         layer.parameters(), after, true, how));
             }
-            return g;
         });
         return new Plan(reports, replacements);
     }
