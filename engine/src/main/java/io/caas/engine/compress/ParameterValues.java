@@ -195,6 +195,14 @@ public final class ParameterValues {
     }
 
     /**
+     * The paths of the model's layers inside subgraphs, ten at most, for a message: "(/If[else_branch]/wide/Gemm, …)".
+     */
+    public static String subgraphLayerNames(ModelSummary model) {
+        List<String> names = model.subgraphLayers().stream().map(l -> l.layer().node()).limit(10).toList();
+        return "(" + String.join(", ", names) + (model.subgraphLayers().size() > names.size() ? ", …" : "") + ")";
+    }
+
+    /**
      * Why a method that factorizes Gemm, MatMul and Conv layers and recurrent nodes' input weights finds none: said
      * of the model as it is, naming the layers inside its control flow where it has them, and, for a method that
      * does not reach into subgraphs, svd, which does.
@@ -206,12 +214,9 @@ public final class ParameterValues {
                 .filter(model.operatorCounts()::containsKey).toList();
         if (!controlFlow.isEmpty()) {
             why.append(" outside its ").append(String.join("/", controlFlow)).append(" nodes");
-            java.util.List<String> inside = model.subgraphLayers().stream()
-                    .map(l -> l.layer().node()).limit(10).toList();
-            if (!inside.isEmpty()) {
+            if (!model.subgraphLayers().isEmpty()) {
                 why.append("; ").append(method).append(" does not reach the ").append(model.subgraphLayers().size())
-                        .append(" layers inside their subgraphs (").append(String.join(", ", inside))
-                        .append(model.subgraphLayers().size() > inside.size() ? ", …" : "").append(")");
+                        .append(" layers inside their subgraphs ").append(subgraphLayerNames(model));
                 if (!method.equals("svd")) {
                     why.append(", which svd truncates");
                 }

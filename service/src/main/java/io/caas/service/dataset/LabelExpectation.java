@@ -1,5 +1,6 @@
 package io.caas.service.dataset;
 
+import io.caas.engine.data.DatasetFormat;
 import java.util.Optional;
 
 /**
@@ -15,25 +16,26 @@ final class LabelExpectation {
     /** Why the dataset is refused, if it is. */
     static Optional<String> problem(DatasetInfo info, String filename, Boolean labelled) {
         String file = filename == null ? "the file" : "'" + filename + "'";
+        DatasetFormat format = EngineDatasetReader.parse(info.format());
         if (Boolean.TRUE.equals(labelled) && !info.labelled()) {
             return Optional.of("labelled=true, but " + file + " holds no labels (" + info.format() + ": "
-                    + where(info.format()) + ")");
+                    + where(format) + ")");
         }
-        if (labelled == null && !info.labelled() && info.format().equals("idx")) {
-            return Optional.of(file + " holds images without their labels: " + where("idx") + ". Upload a zip "
+        if (labelled == null && !info.labelled() && format == DatasetFormat.IDX) {
+            return Optional.of(file + " holds images without their labels: " + where(format) + ". Upload a zip "
                     + "holding both files, or add labelled=false to use the images without labels (jobs then distil "
                     + "the original model's outputs instead of measuring top-1)");
         }
         return Optional.empty();
     }
 
-    private static String where(String format) {
+    private static String where(DatasetFormat format) {
         return switch (format) {
-            case "idx" -> "IDX keeps labels in a file of their own, named as the images file with labels-idx1 for "
+            case IDX -> "IDX keeps labels in a file of their own, named as the images file with labels-idx1 for "
                     + "images-idx3 (t10k-labels-idx1-ubyte.gz for t10k-images-idx3-ubyte.gz), beside it in a zip";
-            case "npz" -> "labels are the array y (or labels) beside x";
-            case "csv" -> "a CSV's last column is always its label";
-            default -> "an image-folder zip takes each image's class from its folder";
+            case NPZ -> "labels are the array y (or labels) beside x";
+            case CSV -> "a CSV's last column is always its label";
+            case IMAGE_ZIP -> "an image-folder zip takes each image's class from its folder";
         };
     }
 }

@@ -12,6 +12,7 @@ import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.LayerSelection;
 import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.compress.MethodParameter;
+import io.caas.engine.compress.ParameterValues;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.compress.RankBudget;
 import io.caas.engine.compress.SpeedCheck;
@@ -241,10 +242,8 @@ public final class OialrMethod implements CompressionMethod {
         if (summary.subgraphLayers().isEmpty()) {
             return "";
         }
-        List<String> names = summary.subgraphLayers().stream().map(l -> l.layer().node()).limit(10).toList();
         return "; oialr does not reach the " + summary.subgraphLayers().size() + " layers inside If/Loop/Scan "
-                + "subgraphs (" + String.join(", ", names) + (summary.subgraphLayers().size() > names.size() ? ", …"
-                : "") + "), which svd truncates";
+                + "subgraphs " + ParameterValues.subgraphLayerNames(summary) + ", which svd truncates";
     }
 
     private static String nothingToTrain(Map<String, String> skipped) {
