@@ -1,5 +1,9 @@
 package io.caas.engine.compress.bilinear;
 
+import io.caas.engine.compress.hadamard.HadamardExport;
+import io.caas.engine.compress.hadamard.HadamardTruncation;
+import io.caas.engine.compress.hadamard.FittedTensor;
+import io.caas.engine.compress.hadamard.CpDecomposition;
 import io.caas.engine.compress.CompressedFineTuning;
 import io.caas.engine.compress.CompressionMethod;
 import io.caas.engine.compress.CompressionResult;
@@ -18,7 +22,6 @@ import io.caas.engine.onnx.Weights;
 import io.caas.engine.onnx.WeightedLayer;
 import io.caas.engine.onnx.proto.Onnx.GraphProto;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
-import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,8 +49,7 @@ public final class BilinearMethod implements CompressionMethod {
      * BENCHMARKS.md).
      */
     public static final double DEFAULT_RATIO = 0.1;
-    /** Chosen: ALS on these small tensors settles within tens of sweeps; it also stops once the error stalls. */
-    public static final int DEFAULT_SWEEPS = 50;
+    public static final int DEFAULT_SWEEPS = HadamardTruncation.SWEEPS;
     /** Chosen: Adam at the usual 1e-3; the factors start from a fit, not from a trained optimum. */
     public static final double DEFAULT_LEARNING_RATE = 1e-3;
     /** Chosen: a common small-batch size that fits CPU fine-tuning. */
@@ -202,8 +204,7 @@ public final class BilinearMethod implements CompressionMethod {
                 continue;
             }
             CpDecomposition.Factors f = tensor.fit(rank, params.sweeps(), SEED);
-            replacements.add(new HadamardExport.Replacement(layer.node(), form, rank, floats(f.u()), floats(f.v()),
-                    floats(f.p())));
+            replacements.add(HadamardExport.Replacement.fitted(layer.node(), form, f));
             String how = String.format(Locale.ROOT, "rank %d of %d: CP fit by %d ALS sweeps, relative error %.4f",
                     rank, exact, f.sweeps(), f.relativeError()) + budgetNote;
             reports.add(new LayerReport(layer.node(), layer.opType(), shape, exact, rank, layer.parameters(), after,
@@ -232,14 +233,7 @@ public final class BilinearMethod implements CompressionMethod {
         if (!params.layers().isEmpty() && !params.layers().contains(layer.node())) {
             return "not among the requested layers";
         }
-        if (weights.get(layer.weight()).map(TensorProto::getDataType).orElse(-1) != TensorProto.DataType.FLOAT_VALUE) {
-            return "weight is not float32";
-        }
-        long users = graph.getNodeList().stream().filter(n -> n.getInputList().contains(layer.weight())).count();
-        if (users > 1) {
-            return "weight shared by " + users + " nodes";
-        }
-        return null;
+        return HadamardTruncation.unfitReason(layer, weights, graph);
     }
 
     /**
@@ -251,13 +245,5 @@ public final class BilinearMethod implements CompressionMethod {
             throws InterruptedException {
         return CompressedFineTuning.withDefaults(DEFAULT_BATCH_SIZE, DEFAULT_LEARNING_RATE, DEFAULT_EPOCHS)
                 .seed(SEED).progress(from, 1 - from).run(original, factorized, task, progress, curves);
-    }
-
-    private static float[] floats(double[] d) {
-        float[] f = new float[d.length];
-        for (int i = 0; i < d.length; i++) {
-            f[i] = (float) d[i];
-        }
-        return f;
     }
 }

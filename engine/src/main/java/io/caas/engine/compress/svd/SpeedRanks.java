@@ -5,7 +5,6 @@ import io.caas.engine.compress.SpeedCheck;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,9 +14,10 @@ import java.util.Locale;
  * Ranks, and for a convolution its form, chosen for a speed-up of the whole model (targetSpeedup): measured cost and
  * measured sensitivity under one threshold, as AIMET's greedy rank selection does with MACs.
  *
- * <p>Each layer's candidate forms (each conv form at a few sizes) are timed alone against the dense layer in ONNX
- * Runtime ({@link SpeedCheck}); a candidate that is not faster at batch 1 and at the timing batch is dropped, so no
- * layer can be kept in a form slower than dense. Each remaining candidate is then scored alone in the model as its
+ * <p>Each layer's candidate forms (a few sizes of its one form; of a conv's channel and spatial forms, the one that
+ * makes the whole model faster, {@link #formInTheModel}) are timed against the dense layer in ONNX Runtime
+ * ({@link SpeedCheck}: alone, or a bilinear layer in the whole model); a candidate that is not faster at batch 1 and
+ * at the timing batch is dropped, so no layer can be kept in a form slower than dense. Each remaining candidate is then scored alone in the model as its
  * drop from the original: on labelled samples the true class's log-likelihood, which unlike top-1 moves with every
  * sample's confidence and so tells nearby forms apart, else agreement with the original's outputs. A greedy path
  * ({@link #path}) leads from the dense model to every layer at its fastest form, each step moving the layer whose
@@ -60,6 +60,48 @@ final class SpeedRanks {
 
         /** A layer's drop (the original's score minus the model's), said for its note. */
         String drop(double drop);
+    }
+
+    /**
+     * One form a layer can take (a matrix or conv truncation in the channel or the spatial form, or a bilinear
+     * layer's Hadamard form), at the sizes the target tries.
+     */
+    interface Form {
+
+        /** What the form is, for notes ("the spatial form"). */
+        String name();
+
+        /** The candidate ranks, ascending, each smaller than the dense layer. */
+        int[] candidates();
+
+        /** The layer in this form at {@code rank} against the layer dense: faster at both batch sizes or not. */
+        SpeedCheck.Verdict time(SpeedCheck speed, int rank);
+    }
+
+    /** The model with each layer of a choice in its chosen form at its chosen rank (null: dense). */
+    @FunctionalInterface
+    interface Models {
+        ModelProto at(Option[] choice);
+    }
+
+    /** A truncation's form: its ranks at {@link #CANDIDATE_RATIOS}, the factorized layer timed alone. */
+    static Form form(LayerTruncation truncation, String name) {
+        return new Form() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public int[] candidates() {
+                return truncation.ranksAtShares(CANDIDATE_RATIOS);
+            }
+
+            @Override
+            public SpeedCheck.Verdict time(SpeedCheck speed, int rank) {
+                return speed.check(truncation.replacement(rank));
+            }
+        };
     }
 
     /**
@@ -111,35 +153,37 @@ final class SpeedRanks {
     private SpeedRanks() {
     }
 
-    /** The candidate ranks of one form of a layer, ascending and distinct, each smaller than the dense layer. */
-    static int[] candidates(LayerTruncation f) {
-        return f.ranksAtShares(CANDIDATE_RATIOS);
-    }
-
     /**
-     * @param forms per layer, its truncations in each form it can take (the first, the channel or matrix form)
-     * @param speed times a replacement against its dense layer, and a model against the original
+     * @param forms  per layer, each form it can take (the first, the channel or matrix form)
+     * @param models the model at a choice
+     * @param speed  times a form against its dense layer, and a model against the original
      */
-    static Choice choose(ModelProto model, List<List<LayerTruncation>> forms, SpeedCheck speed, Score score,
+    static Choice choose(ModelProto model, List<List<Form>> forms, Models models, SpeedCheck speed, Score score,
                          double target, ProgressListener progress) throws InterruptedException {
         int n = forms.size();
         double baseline = score.of(model);
         List<List<Option>> options = new ArrayList<>();
         String[] notes = new String[n];
+        String[] formNotes = new String[n];
         for (int l = 0; l < n; l++) {
             List<Option> layerOptions = new ArrayList<>();
             int slower = 0;
+            int only = forms.get(l).size() > 1 ? formInTheModel(l, n, forms.get(l), models, speed, formNotes) : -1;
             for (int f = 0; f < forms.get(l).size(); f++) {
-                LayerTruncation form = forms.get(l).get(f);
-                for (int rank : candidates(form)) {
+                if (only >= 0 && f != only) {
+                    continue;
+                }
+                Form form = forms.get(l).get(f);
+                for (int rank : form.candidates()) {
                     checkInterrupt();
-                    SpeedCheck.Verdict timing = speed.check(form.replacement(rank));
+                    SpeedCheck.Verdict timing = form.time(speed, rank);
                     if (!timing.faster()) {
                         slower++;
                         continue;
                     }
-                    double drop = baseline - score.of(new FactorizedExport(model).apply(
-                            List.of(form.replacement(rank))));
+                    Option[] alone = new Option[n];
+                    alone[l] = new Option(l, f, rank, timing, 0);
+                    double drop = baseline - score.of(models.at(alone));
                     layerOptions.add(new Option(l, f, rank, timing, drop));
                 }
             }
@@ -156,7 +200,7 @@ final class SpeedRanks {
         int[] checks = {0};
         Timing fresh = i -> {
             Option[] config = path.get(i);
-            SpeedCheck.Verdict whole = speed.checkModel(new FactorizedExport(model).apply(replacements(forms, config)));
+            SpeedCheck.Verdict whole = speed.checkModel(models.at(config));
             double[] speedup = {1 / whole.ratioAtBatch(), 1 / whole.ratioAtOne()};
             checks[0]++;
             progress.progress(0.6 + 0.3 * Math.min(1, (double) checks[0] / MODEL_CHECKS), String.format(Locale.ROOT,
@@ -203,14 +247,51 @@ final class SpeedRanks {
             if (notes[l] == null) {
                 notes[l] = best[l] == null ? "left dense by the speed target: the target was reached without it"
                         : String.format(Locale.ROOT, "chosen for the speed target: alone %.2fx its dense time at "
-                        + "the timing batch, %s", best[l].timing().ratioAtBatch(), score.drop(best[l].drop()));
+                        + "the timing batch, %s", best[l].timing().ratioAtBatch(), score.drop(best[l].drop()))
+                        + (formNotes[l] == null ? "" : "; " + formNotes[l]);
             }
         }
         boolean changed = Arrays.stream(best).anyMatch(o -> o != null);
-        double chosenScore = changed ? score.of(new FactorizedExport(model).apply(replacements(forms, best)))
-                : baseline;
+        double chosenScore = changed ? score.of(models.at(best)) : baseline;
         return new Choice(best, bestMeasured, bestAtOne, target, baseline, chosenScore,
                 score.describe(), notes);
+    }
+
+    /**
+     * The one form of a layer worth trying, where it has several (a conv's channel and spatial forms): each form at
+     * its smallest candidate, the layer alone rewritten in the whole model, timed against the original; the form
+     * whose model is faster at the timing batch. Chosen in the model, not alone: timed alone, a conv's channel form
+     * (r filters then a 1×1 conv over r channels) reads faster than it runs among its neighbours, where ONNX
+     * Runtime's blocked channel layout adds reorders around its few channels. On the comparison CNN the path's end
+     * timed 1.72x with the forms chosen alone and 2.48x in the spatial form (BENCHMARKS.md).
+     *
+     * @return the form's index, or -1 where no form has a candidate
+     */
+    private static int formInTheModel(int layer, int n, List<Form> forms, Models models, SpeedCheck speed,
+                                      String[] formNotes) throws InterruptedException {
+        int best = -1;
+        double bestRatio = Double.POSITIVE_INFINITY;
+        List<String> timings = new ArrayList<>();
+        for (int f = 0; f < forms.size(); f++) {
+            int[] candidates = forms.get(f).candidates();
+            if (candidates.length == 0) {
+                continue;
+            }
+            checkInterrupt();
+            Option[] alone = new Option[n];
+            alone[layer] = new Option(layer, f, candidates[0], null, 0);
+            double ratio = speed.checkModel(models.at(alone)).ratioAtBatch();
+            timings.add(String.format(Locale.ROOT, "%s %.2fx", forms.get(f).name(), ratio));
+            if (ratio < bestRatio) {
+                best = f;
+                bestRatio = ratio;
+            }
+        }
+        if (timings.size() > 1) {
+            formNotes[layer] = "its form chosen in the whole model, each at its smallest candidate timed against the "
+                    + "original at the timing batch: " + String.join(", ", timings);
+        }
+        return best;
     }
 
     /**
@@ -257,16 +338,6 @@ final class SpeedRanks {
     @FunctionalInterface
     private interface Timing {
         double[] of(int step);
-    }
-
-    static List<FactorizedExport.Replacement> replacements(List<List<LayerTruncation>> forms, Option[] config) {
-        List<FactorizedExport.Replacement> all = new ArrayList<>();
-        for (Option o : config) {
-            if (o != null) {
-                all.add(forms.get(o.layer()).get(o.form()).replacement(o.rank()));
-            }
-        }
-        return all;
     }
 
     private static void checkInterrupt() throws InterruptedException {

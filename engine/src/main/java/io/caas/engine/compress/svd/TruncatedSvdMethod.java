@@ -20,6 +20,8 @@ import io.caas.engine.compress.calibration.LayerInputs;
 import io.caas.engine.compress.calibration.LayerProbe;
 import io.caas.engine.compress.calibration.WhitenedSvd;
 import io.caas.engine.compress.calibration.Whitening;
+import io.caas.engine.compress.hadamard.HadamardExport;
+import io.caas.engine.compress.hadamard.HadamardTruncation;
 import io.caas.engine.data.Dataset;
 import io.caas.engine.eval.EvaluationOptions;
 import io.caas.engine.eval.Evaluator;
@@ -112,18 +114,21 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                             + "pruning (e.g. AMC's and AIMET's); the half-budget split is chosen"),
             new MethodParameter(SvdParameters.TARGET_SPEEDUP, "number", null, 1.0, SvdParameters.MAX_TARGET_SPEEDUP,
                     "Instead of energy: how many times faster than the original the model should run in ONNX Runtime "
-                            + "(1 thread) at timingBatchSize (exclusive lower bound 1). Each layer's forms (for a "
-                            + "kh×kw conv with convForm auto, both the channel and the spatial form) at 5, 10, 20, 30 "
-                            + "and 50 % of its parameters are timed alone against the dense layer, those not faster "
-                            + "at batch 1 and at timingBatchSize dropped, the rest scored alone in the model (the "
+                            + "(1 thread) at timingBatchSize (exclusive lower bound 1). Each layer's form (for a "
+                            + "kh×kw conv with convForm auto, the channel or the spatial form, whichever makes the "
+                            + "whole model faster at its smallest size) at 5, 10, 20, 30 and 50 % of its parameters "
+                            + "is timed alone against the dense layer, sizes not faster at batch 1 and at "
+                            + "timingBatchSize dropped, the rest scored alone in the model (the "
                             + "true class's mean log-likelihood on the first " + SPEED_SCORE_SAMPLES + " labelled "
                             + "training samples, else agreement with the original's outputs). A greedy path moves "
                             + "one layer at a time to its next faster form, the one that buys the most time per unit "
                             + "of score lost; the first step whose whole model times the target (3 % over, for the "
                             + "noise) against the original is found by bisection (at most " + SpeedRanks.MODEL_CHECKS
                             + " timings), the path's end, the fastest, being the nearest result where none reaches "
-                            + "it. A job's target.speedup sets this when no size rule is given; fineTune then "
-                            + "recovers accuracy.",
+                            + "it. Unless layers are named, bilinear layers (an Einsum such as \"bi,kij,bj->bk\", "
+                            + "or PyTorch's MatMul patterns) join the path in the Hadamard form of the bilinear "
+                            + "method (a rank-d CP fit of the weight), timed in the whole model. A job's "
+                            + "target.speedup sets this when no size rule is given; fineTune then recovers accuracy.",
                     "per-layer measured cost and sensitivity along one greedy path, as AIMET's greedy rank "
                             + "selection; measured time, not MACs, because MACs do not predict ONNX Runtime's time"),
             new MethodParameter(SvdParameters.LAYERS, "string[]", null, null, null,
@@ -350,8 +355,11 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             chosen.add(li);
         }
         List<WeightedLayer> chosenLayers = chosen.stream().map(layers::get).toList();
+        SpeedTarget speedTarget = params.rule() == SvdParameters.RankRule.SPEEDUP ? new SpeedTarget(
+                params.layers().isEmpty() ? HadamardTruncation.of(model, summary) : List.of()) : null;
+        boolean anyToTime = !chosenLayers.isEmpty() || speedTarget != null && !speedTarget.bilinear.isEmpty();
         SpeedCheck speed = params.onlyIfFaster() && params.rule() != SvdParameters.RankRule.TARGET_PARAMETERS
-                && !chosenLayers.isEmpty() ? SpeedCheck.remembering(speedCheck.of(model, chosenLayers.stream()
+                && anyToTime ? SpeedCheck.remembering(speedCheck.of(model, chosenLayers.stream()
                         .map(nodeIndex::get).toList(), task.trainData().or(task::evalData),
                         params.timingBatchSize())) : null;
         AccuracyBudget accuracy = null;
@@ -361,7 +369,6 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             double at = share / (chosenLayers.size() + 1);
             accuracy = new AccuracyBudget(model, labelled, (fraction, message) -> progress.progress(at, message));
         }
-        SpeedTarget speedTarget = params.rule() == SvdParameters.RankRule.SPEEDUP ? new SpeedTarget() : null;
         Calibration calibration = whitening == Whitening.NONE ? null
                 : Calibration.of(task.trainData().orElseThrow(), params.calibrationSamples(), CALIBRATION_SEED);
         Factorized factorized = speedTarget != null
@@ -424,9 +431,32 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                 rankMetrics.add(() -> progress.metric("rank:" + layer.node(), step, rank));
             }
         }
+        List<HadamardExport.Replacement> hadamard = new ArrayList<>();
+        if (speedTarget != null) {
+            for (int b = 0; b < speedTarget.bilinear.size(); b++) {
+                HadamardTruncation h = speedTarget.bilinear.get(b);
+                WeightedLayer layer = h.layer();
+                SpeedRanks.Option o = speedTarget.choice.options()[chosen.size() + b];
+                String note = speedTarget.choice.notes()[chosen.size() + b];
+                if (o == null) {
+                    reports.add(new LayerReport(layer.node(), layer.opType(), layer.matrixShape(), h.exactRank(),
+                            h.exactRank(), layer.parameters(), layer.parameters(), false, note));
+                    continue;
+                }
+                hadamard.add(h.replacement(o.rank()));
+                reports.add(new LayerReport(layer.node(), layer.opType(), layer.matrixShape(), h.exactRank(),
+                        o.rank(), layer.parameters(), h.parametersAt(o.rank()), true, h.describe(o.rank()) + " ("
+                        + note + "); " + o.timing().note()));
+                long step = layers.size() + b;
+                rankMetrics.add(() -> progress.metric("rank:" + layer.node(), step, o.rank()));
+            }
+        }
         reports.addAll(nested.reports());
         ModelProto compressed = nested.applyTo(new FactorizedExport(model).apply(replacements));
-        int factorizedLayers = replacements.size() + nested.factorized();
+        if (!hadamard.isEmpty()) {
+            compressed = HadamardExport.apply(compressed, hadamard);
+        }
+        int factorizedLayers = replacements.size() + hadamard.size() + nested.factorized();
         if (speed != null && factorizedLayers > 0) {
             // Layers each faster alone can still make a slower model (a fused conv and activation split, many
             // small wins under the noise): the whole model is timed too, and returned as it was unless faster.
@@ -704,8 +734,31 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             }
             forms.add(layerForms);
         }
+        List<List<SpeedRanks.Form>> speedForms = new ArrayList<>();
+        for (int i = 0; i < forms.size(); i++) {
+            List<SpeedRanks.Form> layerForms = new ArrayList<>();
+            for (int f = 0; f < forms.get(i).size(); f++) {
+                layerForms.add(SpeedRanks.form(forms.get(i).get(f), !spatialForms.get(i).get(f) ? "the channel form"
+                        : "the spatial form"));
+            }
+            speedForms.add(layerForms);
+        }
+        target.bilinear.forEach(h -> speedForms.add(List.of(hadamardForm(model, h))));
+        SpeedRanks.Models models = choice -> {
+            List<FactorizedExport.Replacement> factorized = new ArrayList<>();
+            List<HadamardExport.Replacement> hadamard = new ArrayList<>();
+            for (SpeedRanks.Option o : choice) {
+                if (o != null && o.layer() < forms.size()) {
+                    factorized.add(forms.get(o.layer()).get(o.form()).replacement(o.rank()));
+                } else if (o != null) {
+                    hadamard.add(target.bilinear.get(o.layer() - forms.size()).replacement(o.rank()));
+                }
+            }
+            ModelProto m = new FactorizedExport(model).apply(factorized);
+            return hadamard.isEmpty() ? m : HadamardExport.apply(m, hadamard);
+        };
         double at = share / (chosen.size() + 1);
-        target.choice = SpeedRanks.choose(model, forms, speed, score, params.value(),
+        target.choice = SpeedRanks.choose(model, speedForms, models, speed, score, params.value(),
                 (fraction, message) -> progress.progress(at, message));
         int[] ranks = new int[chosen.size()];
         List<Boolean> spatial = new ArrayList<>();
@@ -775,9 +828,48 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         };
     }
 
-    /** For the targetSpeedup rule: the choice once made, for the layers' notes and the job's summary. */
+    /**
+     * A bilinear layer's Hadamard form for the speed target. It spans several nodes and reads two activations, so it
+     * is timed in the whole model (the original with this layer alone rewritten, against the original): the time it
+     * saves is then the whole model's, comparable with a layer's saving timed alone. The Hadamard form is a low-rank
+     * (CP) factorization of the bilinear weight; in ONNX Runtime it also replaces an Einsum that runs far slower per
+     * MAC than matrix products (BENCHMARKS.md).
+     */
+    private static SpeedRanks.Form hadamardForm(ModelProto model, HadamardTruncation h) {
+        return new SpeedRanks.Form() {
+            @Override
+            public String name() {
+                return "the Hadamard form";
+            }
+
+            @Override
+            public int[] candidates() {
+                return h.ranksAtShares(SpeedRanks.CANDIDATE_RATIOS);
+            }
+
+            @Override
+            public SpeedCheck.Verdict time(SpeedCheck speed, int rank) {
+                SpeedCheck.Verdict whole = speed.checkModel(HadamardExport.apply(model, List.of(h.replacement(rank))));
+                return new SpeedCheck.Verdict(whole.faster(), String.format(Locale.ROOT, "the model with this layer "
+                        + "alone in the Hadamard form timed in ONNX Runtime at %.2fx the original's time at the "
+                        + "timing batch and %.2fx at batch 1", whole.ratioAtBatch(), whole.ratioAtOne()),
+                        whole.ratioAtOne(), whole.ratioAtBatch(), whole.denseMillis());
+            }
+        };
+    }
+
+    /**
+     * For the targetSpeedup rule: the bilinear layers it may take to their Hadamard form (every one, unless the
+     * request names layers), and the choice once made, for the layers' notes and the job's summary. In the choice,
+     * the bilinear layers follow the chosen Gemm/MatMul/Conv layers.
+     */
     private static final class SpeedTarget {
+        final List<HadamardTruncation> bilinear;
         SpeedRanks.Choice choice;
+
+        SpeedTarget(List<HadamardTruncation> bilinear) {
+            this.bilinear = bilinear;
+        }
     }
 
     /** The layer's whitened truncation, in the spatial form where {@code spatial} says so. */

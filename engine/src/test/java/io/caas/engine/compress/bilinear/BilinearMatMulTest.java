@@ -1,5 +1,8 @@
 package io.caas.engine.compress.bilinear;
 
+import io.caas.engine.compress.hadamard.HadamardExport;
+import io.caas.engine.compress.hadamard.FittedTensor;
+import io.caas.engine.compress.hadamard.CpDecomposition;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,5 +1,6 @@
 package io.caas.engine.compress.bilinear;
 
+import io.caas.engine.compress.hadamard.CpDecomposition;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

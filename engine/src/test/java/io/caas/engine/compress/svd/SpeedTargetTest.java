@@ -12,6 +12,7 @@ import io.caas.engine.cost.MacCounter;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.WeightedLayer;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import io.caas.engine.testing.FusionModels;
 import io.caas.engine.testing.OnnxModelBuilder;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -73,6 +74,34 @@ class SpeedTargetTest {
                 assertThat(l.finalRank()).isEqualTo(smallest);
             }
         }
+    }
+
+    @Test
+    void aBilinearLayerTakesItsHadamardFormWhereThatBuysTheTarget() throws InterruptedException {
+        // the Einsum holds most of the fusion model's MACs: the target is out of reach without it
+        ModelProto fusion = FusionModels.model(23, 32, 64);
+        CostModel speed = new CostModel(fusion, Set.of(), 1.0);
+        CompressionResult r = new TruncatedSvdMethod(speed.factory()).compress(new CompressionTask(fusion,
+                Map.of("targetSpeedup", 2.0), Optional.empty(), Optional.empty()), ProgressListener.NONE);
+
+        LayerReport bilinear = layer(r, FusionModels.BILINEAR_NODE);
+        assertThat(bilinear.factorized()).as(bilinear.note()).isTrue();
+        assertThat(bilinear.note()).startsWith("Hadamard form of rank " + bilinear.finalRank())
+                .contains("chosen for the speed target").contains("the model with this layer alone in the Hadamard "
+                        + "form timed");
+        assertThat(bilinear.parametersAfter()).isEqualTo(bilinear.finalRank() * (32 + 32 + 64));
+        assertThat(r.compressed().getGraph().getNodeList()).extracting(n -> n.getOpType()).doesNotContain("Einsum");
+        assertThat(ModelInspector.inspect(r.compressed()).parameters()).isEqualTo(
+                ModelInspector.inspect(fusion).parameters() - r.layers().stream()
+                        .mapToLong(l -> l.parametersBefore() - l.parametersAfter()).sum());
+        assertThat(speed.ratio(r.compressed())).isLessThanOrEqualTo(1 / (2.0 * SpeedRanks.TARGET_MARGIN));
+
+        // a request that names its layers keeps to them: the bilinear layer is then not svd's to rewrite
+        CompressionResult named = new TruncatedSvdMethod(speed.factory()).compress(new CompressionTask(fusion,
+                Map.of("targetSpeedup", 2.0, "layers", List.of("gemm_0")), Optional.empty(), Optional.empty()),
+                ProgressListener.NONE);
+        assertThat(named.layers()).extracting(LayerReport::node).doesNotContain(FusionModels.BILINEAR_NODE);
+        assertThat(named.compressed().getGraph().getNodeList()).extracting(n -> n.getOpType()).contains("Einsum");
     }
 
     @Test

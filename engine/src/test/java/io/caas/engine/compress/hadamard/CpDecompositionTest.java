@@ -1,4 +1,4 @@
-package io.caas.engine.compress.bilinear;
+package io.caas.engine.compress.hadamard;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

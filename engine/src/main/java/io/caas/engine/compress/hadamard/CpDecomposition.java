@@ -1,4 +1,4 @@
-package io.caas.engine.compress.bilinear;
+package io.caas.engine.compress.hadamard;
 
 import java.util.SplittableRandom;
 import org.ejml.data.DMatrixRMaj;
@@ -17,7 +17,7 @@ import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
  * tensor's unfoldings (random columns beyond their rank); at d ≥ {@link #exactRank} it is the exact
  * slice-by-slice decomposition instead, so the full rank reproduces W.
  */
-final class CpDecomposition {
+public final class CpDecomposition {
 
     /** Relative error change below which ALS stops early. */
     private static final double TOLERANCE = 1e-9;
@@ -31,14 +31,14 @@ final class CpDecomposition {
      * @param relativeError ‖W − Ŵ‖ / ‖W‖ after the last sweep
      * @param sweeps        ALS sweeps run
      */
-    record Factors(int rank, double[] u, double[] v, double[] p, double relativeError, int sweeps) {
+    public record Factors(int rank, double[] u, double[] v, double[] p, double relativeError, int sweeps) {
     }
 
     /**
      * The rank at which an exact decomposition always exists: one term per (k, row of the smaller input side),
      * out · min(in1, in2).
      */
-    static int exactRank(int out, int in1, int in2) {
+    public static int exactRank(int out, int in1, int in2) {
         return Math.multiplyExact(out, Math.min(in1, in2));
     }
 
@@ -46,7 +46,7 @@ final class CpDecomposition {
      * @param w      the weight, [out, in1, in2] row-major
      * @param sweeps most ALS sweeps (each updates P, U and V once)
      */
-    static Factors fit(float[] w, int out, int in1, int in2, int rank, int sweeps, long seed) {
+    public static Factors fit(float[] w, int out, int in1, int in2, int rank, int sweeps, long seed) {
         DMatrixRMaj[] slices = new DMatrixRMaj[out];
         double norm = 0;
         for (int k = 0; k < out; k++) {

@@ -1,7 +1,9 @@
-package io.caas.engine.compress.bilinear;
+package io.caas.engine.compress.hadamard;
 
 import io.caas.engine.compress.GraphEdits;
 import io.caas.engine.onnx.BilinearForm;
+import io.caas.engine.onnx.BilinearLayers;
+import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.proto.Onnx.GraphProto;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
@@ -23,7 +25,7 @@ import java.util.Set;
  * weight, its Transpose/Reshape steps, the run-time reshape target's Shape/Gather/Concat, their constants) leaves
  * the graph with them; anything another node still reads stays. The same graph is trained and exported.
  */
-final class HadamardExport {
+public final class HadamardExport {
 
     private HadamardExport() {
     }
@@ -32,7 +34,12 @@ final class HadamardExport {
      * One layer to rewrite, with U (in1 × d), V (in2 × d) and P (d × out) row-major; where the layer's projection
      * has a bias, U has one more row, u₀, the bias of x·U ({@link FittedTensor}).
      */
-    record Replacement(String node, BilinearForm form, int rank, float[] u, float[] v, float[] p) {
+    public record Replacement(String node, BilinearForm form, int rank, float[] u, float[] v, float[] p) {
+
+        /** The layer at a CP fit's rank, its factors as float32. */
+        public static Replacement fitted(String node, BilinearForm form, CpDecomposition.Factors f) {
+            return new Replacement(node, form, f.rank(), floats(f.u()), floats(f.v()), floats(f.p()));
+        }
 
         /** Where the new nodes go: the place of the layer's last node, by which both activations exist. */
         int lastNode() {
@@ -41,21 +48,33 @@ final class HadamardExport {
     }
 
     /** The initializer names of a layer's factors, derived from its node name. */
-    static List<String> factorNames(String node) {
+    public static List<String> factorNames(String node) {
         return List.of(node + ".U", node + ".V", node + ".P");
     }
 
     /** The initializer name of u₀, the bias of x·U, for a layer whose projection had a bias. */
-    static String firstBiasName(String node) {
+    public static String firstBiasName(String node) {
         return node + ".Ubias";
     }
 
-    static ModelProto apply(ModelProto model, List<Replacement> replacements) {
+    /**
+     * Each replacement's layer is found again in {@code model} by its node name, so that a model whose other layers
+     * were rewritten first (node indices moved) takes the same replacements.
+     */
+    public static ModelProto apply(ModelProto model, List<Replacement> replacements) {
         GraphProto graph = model.getGraph();
+        Map<String, BilinearForm> here = new HashMap<>();
+        BilinearLayers.byNode(graph).forEach((i, form) -> here.put(ModelInspector.nodeName(graph.getNode(i), i),
+                form));
         Map<Integer, Replacement> atLast = new HashMap<>();
         Set<Integer> replaced = new HashSet<>();
         Set<String> readByReplaced = new HashSet<>();
-        for (Replacement r : replacements) {
+        for (Replacement given : replacements) {
+            BilinearForm form = here.get(given.node());
+            if (form == null) {
+                throw new IllegalArgumentException("no bilinear layer named '" + given.node() + "' in the model");
+            }
+            Replacement r = new Replacement(given.node(), form, given.rank(), given.u(), given.v(), given.p());
             atLast.put(r.lastNode(), r);
             replaced.addAll(r.form().nodes());
             r.form().nodes().forEach(i -> readByReplaced.addAll(graph.getNode(i).getInputList()));
@@ -97,6 +116,14 @@ final class HadamardExport {
         nodes.add(node(r.node() + "/project_second", "MatMul", List.of(f.second(), names.get(1)), second));
         nodes.add(node(r.node() + "/hadamard", "Mul", List.of(first, second), joint));
         nodes.add(node(r.node() + "/project_out", "MatMul", List.of(joint, names.get(2)), f.output()));
+    }
+
+    private static float[] floats(double[] d) {
+        float[] f = new float[d.length];
+        for (int i = 0; i < d.length; i++) {
+            f[i] = (float) d[i];
+        }
+        return f;
     }
 
     private static NodeProto node(String name, String op, List<String> inputs, String output) {

@@ -1,4 +1,4 @@
-package io.caas.engine.compress.bilinear;
+package io.caas.engine.compress.hadamard;
 
 import io.caas.engine.onnx.BilinearForm;
 import io.caas.engine.onnx.Weights;
@@ -12,9 +12,9 @@ import java.util.Optional;
  *
  * @param biasRow whether the last first-side row is the projection bias
  */
-record FittedTensor(float[] values, int out, int firstRows, int inSecond, boolean biasRow) {
+public record FittedTensor(float[] values, int out, int firstRows, int inSecond, boolean biasRow) {
 
-    static FittedTensor of(BilinearForm form, Weights weights) {
+    public static FittedTensor of(BilinearForm form, Weights weights) {
         int k = (int) form.out();
         int i = (int) form.inFirst();
         int j = (int) form.inSecond();
@@ -32,16 +32,16 @@ record FittedTensor(float[] values, int out, int firstRows, int inSecond, boolea
     }
 
     /** The rank at which the CP decomposition reproduces this tensor exactly. */
-    int exactRank() {
+    public int exactRank() {
         return CpDecomposition.exactRank(out, firstRows, inSecond);
     }
 
     /** Values the Hadamard form keeps at rank {@code d}: U, V, P and, with a bias row, u₀. */
-    long parametersAt(int d) {
+    public long parametersAt(int d) {
         return (long) d * (out + firstRows + inSecond);
     }
 
-    CpDecomposition.Factors fit(int rank, int sweeps, long seed) {
+    public CpDecomposition.Factors fit(int rank, int sweeps, long seed) {
         return CpDecomposition.fit(values, out, firstRows, inSecond, rank, sweeps, seed);
     }
 }
