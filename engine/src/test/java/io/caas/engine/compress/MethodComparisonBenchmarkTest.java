@@ -7,13 +7,10 @@ import io.caas.engine.eval.EvaluationOptions;
 import io.caas.engine.eval.Evaluator;
 import io.caas.engine.eval.ModelMeasurements;
 import io.caas.engine.onnx.ModelInspector;
-import io.caas.engine.onnx.OnnxModels;
 import io.caas.engine.onnx.WeightedLayer;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import io.caas.engine.testing.ComparisonCnn;
 import io.caas.engine.testing.FashionMnistModels;
-import io.caas.engine.testing.OnnxModelBuilder;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -22,7 +19,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.SplittableRandom;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -46,9 +42,8 @@ import org.junit.jupiter.api.Test;
 @Tag("slow")
 class MethodComparisonBenchmarkTest {
 
-    static final int TRAIN = 12_000;
+    static final int TRAIN = ComparisonCnn.TRAIN;
     static final int TEST = 2_000;
-    static final long PRETRAIN_STEPS = 1_500;
     /** Each method's own default rate, unless -Dcomparison.lr gives every run one rate. */
     static final TrainingBudget FINE_TUNE = new TrainingBudget(null, 400L, 64,
             System.getProperty("comparison.lr") == null ? null : Double.valueOf(System.getProperty("comparison.lr")));
@@ -154,72 +149,12 @@ class MethodComparisonBenchmarkTest {
 
     /** The model, trained once and kept under target/ so reruns skip the slowest part. */
     static ModelProto pretrained(Dataset train) throws Exception {
-        return pretrained("comparison-bilinear-cnn-seed5", comparisonModel(5), train);
+        return ComparisonCnn.pretrained(train);
     }
 
-    /** {@code untrained} after {@link #PRETRAIN_STEPS} Adam steps on {@code train}, cached as target/NAME-STEPS.onnx. */
+    /** {@code untrained} trained as the comparison model is, cached as target/NAME-STEPS.onnx. */
     static ModelProto pretrained(String name, ModelProto untrained, Dataset train) throws Exception {
-        Path cached = Path.of("target", name + "-" + PRETRAIN_STEPS + ".onnx");
-        if (Files.isRegularFile(cached)) {
-            return OnnxModels.read(cached);
-        }
-        ModelProto trained = FashionMnistModels.train(untrained, train, 1e-3f, 64, PRETRAIN_STEPS);
-        OnnxModels.write(trained, cached);
-        return trained;
-    }
-
-    /**
-     * Conv(16,3×3)-Relu-MaxPool-Conv(32,3×3)-Relu, then two paths from those features: MaxPool-Flatten-Gemm(128)-
-     * Relu-Gemm(512)-Relu-Gemm(128)-Relu (the dense path, x) and GlobalAveragePool-Flatten (32 channel means, y);
-     * a bilinear layer z_k = xᵀW_k y + b_k (Einsum "bi,kij,bj->bk", 64×128×32)-Relu, and Gemm(10). He-initialised;
-     * 600,202 parameters, 44 % of them in the bilinear weight.
-     */
-    static ModelProto comparisonModel(long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        OnnxModelBuilder b = new OnnxModelBuilder("comparison-bilinear-cnn", 13).input("x", -1, 1, 28, 28);
-        conv(b, r, "conv0", "x", 1, 16, "c0");
-        b.node("Relu", List.of("c0"), List.of("r0"))
-                .node("MaxPool", List.of("r0"), List.of("p0"), OnnxModelBuilder.ints("kernel_shape", 2, 2),
-                        OnnxModelBuilder.ints("strides", 2, 2));
-        conv(b, r, "conv1", "p0", 16, 32, "c1");
-        b.node("Relu", List.of("c1"), List.of("r1"))
-                .node("MaxPool", List.of("r1"), List.of("p1"), OnnxModelBuilder.ints("kernel_shape", 2, 2),
-                        OnnxModelBuilder.ints("strides", 2, 2))
-                .node("Flatten", List.of("p1"), List.of("f"), OnnxModelBuilder.integer("axis", 1))
-                .node("GlobalAveragePool", List.of("r1"), List.of("gp"))
-                .node("Flatten", List.of("gp"), List.of("g"), OnnxModelBuilder.integer("axis", 1));
-        String prev = "f";
-        int[] sizes = {32 * 7 * 7, 128, 512, 128};
-        for (int l = 0; l + 1 < sizes.length; l++) {
-            gemm(b, r, "fc" + l, prev, sizes[l], sizes[l + 1], "h" + l);
-            b.node("Relu", List.of("h" + l), List.of("a" + l));
-            prev = "a" + l;
-        }
-        int fused = 64;
-        b.initializer("bilinear.w", OnnxModelBuilder.randomWeights(r, fused * 128 * 32, 128 * 32), fused, 128, 32)
-                .initializer("bilinear.b", new float[fused], fused)
-                .namedNode("bilinear", "Einsum", List.of(prev, "bilinear.w", "g"), List.of("z"),
-                        OnnxModelBuilder.text("equation", "bi,kij,bj->bk"))
-                .node("Add", List.of("z", "bilinear.b"), List.of("zb"))
-                .node("Relu", List.of("zb"), List.of("za"));
-        gemm(b, r, "classifier", "za", fused, 10, "y");
-        return b.output("y", -1, 10).build();
-    }
-
-    private static void conv(OnnxModelBuilder b, SplittableRandom r, String name, String input, int in, int out,
-                             String output) {
-        b.initializer(name + ".w", OnnxModelBuilder.randomWeights(r, out * in * 9, in * 9), out, in, 3, 3)
-                .initializer(name + ".b", new float[out], out)
-                .node("Conv", List.of(input, name + ".w", name + ".b"), List.of(output),
-                        OnnxModelBuilder.ints("kernel_shape", 3, 3), OnnxModelBuilder.ints("pads", 1, 1, 1, 1));
-    }
-
-    private static void gemm(OnnxModelBuilder b, SplittableRandom r, String name, String input, int in, int out,
-                             String output) {
-        b.initializer(name + ".w", OnnxModelBuilder.randomWeights(r, in * out, in), out, in)
-                .initializer(name + ".b", new float[out], out)
-                .node("Gemm", List.of(input, name + ".w", name + ".b"), List.of(output),
-                        OnnxModelBuilder.integer("transB", 1));
+        return ComparisonCnn.pretrained(name, untrained, train);
     }
 
     static String share(long after, long before, List<String> layers) {
