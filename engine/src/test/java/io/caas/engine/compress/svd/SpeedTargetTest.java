@@ -105,6 +105,52 @@ class SpeedTargetTest {
     }
 
     @Test
+    void aConvTakesTheFormThatIsFasterInTheWholeModelNotAlone() throws InterruptedException {
+        ModelProto cnn = OnnxModelBuilder.cnn(7, 8, 4, 3, 32, 32, 32);
+        // alone, the channel form reads faster; in the model, each channel-form conv costs time (layout reorders
+        // around its few channels) and each spatial-form conv saves it, as ONNX Runtime measured on the comparison CNN
+        SpeedCheck layoutBound = new SpeedCheck() {
+            @Override
+            public Verdict check(FactorizedExport.Replacement r) {
+                double ratio = r.spatial() ? 0.6 : 0.3;
+                return new Verdict(true, "", ratio, ratio, 1.0);
+            }
+
+            @Override
+            public Verdict checkModel(ModelProto m) {
+                double ratio = 1 + channelForms(m) * 0.2 - spatialForms(m) * 0.2;
+                return new Verdict(ratio < 1, "", ratio, ratio, 2.0);
+            }
+        };
+        CompressionResult r = new TruncatedSvdMethod((model, nodes, data, batch) -> layoutBound).compress(
+                new CompressionTask(cnn, Map.of("targetSpeedup", 1.2), Optional.empty(), Optional.empty()),
+                ProgressListener.NONE);
+
+        List<LayerReport> factorized = r.layers().stream().filter(LayerReport::factorized).toList();
+        assertThat(factorized).isNotEmpty().allSatisfy(l -> assertThat(l.note())
+                .contains("its form chosen in the whole model").contains("the channel form 1.20x")
+                .contains("the spatial form 0.80x"));
+        assertThat(channelForms(r.compressed())).isZero();
+        assertThat(spatialForms(r.compressed())).isEqualTo(factorized.size());
+    }
+
+    /** Factorized convs whose second factor is a 1×1 conv (the channel form). */
+    private static long channelForms(ModelProto m) {
+        return secondConvFactors(m).filter(t -> t.getDims(2) == 1 && t.getDims(3) == 1).count();
+    }
+
+    /** Factorized convs whose second factor is a 1×kw conv (the spatial form). */
+    private static long spatialForms(ModelProto m) {
+        return secondConvFactors(m).filter(t -> t.getDims(2) == 1 && t.getDims(3) > 1).count();
+    }
+
+    private static java.util.stream.Stream<io.caas.engine.onnx.proto.Onnx.TensorProto> secondConvFactors(
+            ModelProto m) {
+        return m.getGraph().getInitializerList().stream()
+                .filter(t -> t.getName().endsWith("svd_second_weight") && t.getDimsCount() == 4);
+    }
+
+    @Test
     void realTimingsInOnnxRuntimeKeepOnlyFasterLayers() throws InterruptedException {
         // gemm_0 (1024→1024) has forms far faster than dense; gemm_4 (16→16) is kept only where its timing says so
         ModelProto mlp = OnnxModelBuilder.gemmMlp(3, 1024, 1024, 16, 16, 4);
