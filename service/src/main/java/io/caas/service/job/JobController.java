@@ -1,5 +1,6 @@
 package io.caas.service.job;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.caas.service.storage.ArtifactStore;
 import io.caas.service.tenant.Caller;
 import io.caas.service.web.ApiRole;
@@ -7,6 +8,7 @@ import io.caas.service.web.ConflictException;
 import io.caas.service.web.Json;
 import io.caas.service.web.Page;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
@@ -87,8 +89,10 @@ class JobController {
     @Operation(operationId = "getJobEvents", summary = "The job's log: state changes, progress phases and training metrics, oldest first")
     EventList events(@AuthenticationPrincipal Caller caller, @PathVariable UUID id, @RequestParam(defaultValue = "0") @Min(0) long after,
                      @RequestParam(defaultValue = "500") @Min(1) @Max(5000) int limit) {
-        List<JobEvent> events = jobs.events(caller.tenantId(), id, after, limit);
-        return new EventList(events, events.isEmpty() ? after : events.get(events.size() - 1).id());
+        JobService.EventPage page = jobs.eventPage(caller.tenantId(), id, after, limit);
+        List<JobEvent> events = page.items();
+        long last = events.isEmpty() ? after : events.get(events.size() - 1).id();
+        return new EventList(events, last, page.total(), page.more() ? last : null);
     }
 
     @GetMapping(value = "/{id}/events", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
@@ -102,8 +106,18 @@ class JobController {
         return eventStream.follow(caller.keyId(), id, lastEventId != null ? lastEventId : after);
     }
 
-    /** @param last pass as {@code after} to get only newer events */
-    record EventList(List<JobEvent> items, long last) {
+    /**
+     * @param last  pass as {@code after} to get only newer events
+     * @param total the events the job has written so far, this page's and the others
+     * @param next  pass as {@code after} for the next page: more events exist already; absent when this page
+     *              holds the newest (a running job may still write more, found later from {@code last})
+     */
+    record EventList(List<JobEvent> items,
+                     @Schema(description = "Pass as 'after' to get only newer events") long last,
+                     @Schema(description = "The events the job has written so far, on every page") long total,
+                     @Schema(description = "Pass as 'after' for the next page; absent when this page holds the "
+                             + "newest events written so far")
+                     @JsonInclude(JsonInclude.Include.NON_NULL) Long next) {
     }
 
     @PostMapping("/{id}/cancel")

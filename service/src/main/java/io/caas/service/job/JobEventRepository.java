@@ -41,6 +41,12 @@ public class JobEventRepository {
                 .param("job", jobId).param("after", afterId).param("limit", limit).query(this::map).list();
     }
 
+    /** How many events the job has written so far. */
+    public long count(UUID jobId) {
+        return jdbc.sql("select count(*) from job_events where job_id = :job").param("job", jobId)
+                .query(Long.class).single();
+    }
+
     private JobEvent map(ResultSet rs, int row) throws SQLException {
         return new JobEvent(rs.getLong("id"), rs.getObject("at", OffsetDateTime.class), rs.getString("type"),
                 rs.getString("message"), json.read(rs.getString("data"), MAP), rs.getString("actor"));

@@ -7,7 +7,8 @@ import java.util.UUID;
 
 /**
  * Turns a method's progress into job updates and events. Progress writes are throttled (a training loop reports
- * far more often than anyone polls); metrics are all kept, they make the loss curve. Each throttled write also
+ * far more often than anyone polls) and progress events thinned ({@link ProgressThinning}); metrics are all kept,
+ * they make the loss curve. Each throttled write also
  * checks whether the user asked to cancel, and if so interrupts the worker thread, which the method notices.
  */
 class JobProgressReporter implements ProgressListener {
@@ -17,6 +18,7 @@ class JobProgressReporter implements ProgressListener {
     private final UUID jobId;
     private final JobRepository jobs;
     private final JobEventRepository events;
+    private final ProgressThinning thinning = new ProgressThinning();
     private long lastWrite = System.nanoTime() - MIN_INTERVAL_NANOS;
     private String lastMessage;
 
@@ -38,7 +40,9 @@ class JobProgressReporter implements ProgressListener {
         jobs.progress(jobId, clamped, message, Times.now());
         if (newPhase) {
             lastMessage = message;
-            events.append(jobId, Times.now(), "progress", message, Map.of("progress", clamped), null);
+            if (thinning.record(clamped, message, now)) {
+                events.append(jobId, Times.now(), "progress", message, Map.of("progress", clamped), null);
+            }
         }
         if (jobs.isCancelRequested(jobId)) {
             Thread.currentThread().interrupt();

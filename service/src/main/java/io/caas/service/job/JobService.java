@@ -272,9 +272,19 @@ public class JobService {
         return Page.of(rows, limit, j -> new Cursor(j.createdAt(), j.id()));
     }
 
-    public List<JobEvent> events(UUID tenantId, UUID id, long afterId, int limit) {
+    /**
+     * One page of the job's events after {@code afterId}: at most {@code limit}, whether more were written after
+     * them, and how many the job has written in all.
+     */
+    public EventPage eventPage(UUID tenantId, UUID id, long afterId, int limit) {
         get(tenantId, id);
-        return events.list(id, afterId, limit);
+        List<JobEvent> found = events.list(id, afterId, limit + 1);
+        boolean more = found.size() > limit;
+        return new EventPage(more ? found.subList(0, limit) : found, more, events.count(id));
+    }
+
+    /** @param more whether events after these exist already; @param total the job's events so far */
+    public record EventPage(List<JobEvent> items, boolean more, long total) {
     }
 
     /**

@@ -78,12 +78,35 @@ class JobApiTest extends H2ServiceTest {
             }
         });
         assertThat(transitions).containsExactly("queued", "running", "succeeded");
+        assertEventsPageWithANextCursorAndATotal(id);
 
         String metrics = new String(Api.withToken(port, TestTenants.METRICS_TOKEN).get("/actuator/prometheus").body());
         assertThat(metrics).contains("caas_jobs_submitted_total{application=\"caas\",method=\"svd\"}")
                 .contains("caas_jobs_finished_total{application=\"caas\",method=\"svd\",status=\"succeeded\"}")
                 .contains("caas_job_duration_seconds_bucket").contains("caas_compression_ratio")
                 .contains("caas_jobs_queued").contains("caas_jobs_running").contains("caas_upload_bytes");
+    }
+
+    /** Pages of two events follow one another by their next cursor, each saying how many there are in all. */
+    private void assertEventsPageWithANextCursorAndATotal(String id) {
+        JsonNode all = api.get("/v1/jobs/" + id + "/events").json();
+        long total = all.get("total").asLong();
+        assertThat(all.get("items")).hasSize((int) total);
+        assertThat(all.has("next")).as("one page holds them all").isFalse();
+        assertThat(total).isGreaterThan(4);
+        List<Long> paged = new ArrayList<>();
+        long after = 0;
+        while (true) {
+            JsonNode page = api.get("/v1/jobs/" + id + "/events?limit=2&after=" + after).json();
+            assertThat(page.get("total").asLong()).isEqualTo(total);
+            page.get("items").forEach(e -> paged.add(e.get("id").asLong()));
+            if (!page.has("next")) {
+                break;
+            }
+            assertThat(page.get("items")).hasSize(2);
+            after = page.get("next").asLong();
+        }
+        assertThat(paged).hasSize((int) total).isSorted().doesNotHaveDuplicates();
     }
 
     /** MACs before and after per layer, paired latency with its verdict, and where the time goes. */
