@@ -117,9 +117,9 @@ public final class LayerMatrix {
         }
         if (conv) {
             return new FactorizedExport.Replacement(nodeIndex, layer.node(),
-                    floats(transpose(a, in, r)), new long[] {r, weightDims[1], weightDims[2], weightDims[3]},
-                    floats(transpose(s, r, r)), new long[] {r, r, 1, 1},
-                    floats(transpose(b, r, out)), new long[] {out, r, 1, 1});
+                    floats(transpose(a, in, r)), filterDims(r, weightDims),
+                    floats(transpose(s, r, r)), pointwiseDims(r, r, weightDims),
+                    floats(transpose(b, r, out)), pointwiseDims(out, r, weightDims));
         }
         return new FactorizedExport.Replacement(nodeIndex, layer.node(), floats(a), new long[] {in, r},
                 floats(s), new long[] {r, r}, floats(b), new long[] {r, out});
@@ -183,11 +183,26 @@ public final class LayerMatrix {
         }
         if (conv) {
             return new FactorizedExport.Replacement(nodeIndex, layer.node(), floats(transpose(first, in, r)),
-                    new long[] {r, weightDims[1], weightDims[2], weightDims[3]}, floats(transpose(second, r, out)),
-                    new long[] {out, r, 1, 1});
+                    filterDims(r, weightDims), floats(transpose(second, r, out)), pointwiseDims(out, r, weightDims));
         }
         return new FactorizedExport.Replacement(nodeIndex, layer.node(), floats(first), new long[] {in, r},
                 floats(second), new long[] {r, out});
+    }
+
+    /** A conv kernel's dims with {@code r} output channels: r filters of the original's input channels and size. */
+    public static long[] filterDims(long r, long[] kernel) {
+        long[] dims = kernel.clone();
+        dims[0] = r;
+        return dims;
+    }
+
+    /** A 1×1 (or, for a 1-D conv, size-1) kernel of the same spatial rank as {@code kernel}: out × in × 1 × …. */
+    public static long[] pointwiseDims(long out, long in, long[] kernel) {
+        long[] dims = new long[kernel.length];
+        java.util.Arrays.fill(dims, 1);
+        dims[0] = out;
+        dims[1] = in;
+        return dims;
     }
 
     /** The trained core read back from the training graph's S weight, in dense orientation (r × r). */

@@ -123,7 +123,8 @@ public final class ModelInspector {
             return Optional.of(new WeightedLayer(name, op, LayerKind.DENSE, node.getInput(1), dims,
                     Tensors.elementCount(dims)));
         }
-        if (op.equals("Conv") && dims.size() == 4 && intAttribute(node, "group", 1) == 1) {
+        // 2-D and 1-D convolutions (nn.Conv2d, nn.Conv1d); a grouped conv is no single matrix
+        if (op.equals("Conv") && (dims.size() == 4 || dims.size() == 3) && intAttribute(node, "group", 1) == 1) {
             return Optional.of(new WeightedLayer(name, op, LayerKind.CONV, node.getInput(1), dims,
                     Tensors.elementCount(dims)));
         }

@@ -22,7 +22,8 @@ public record WeightedLayer(String node, String opType, LayerKind kind, String w
     public long[] matrixShape() {
         return switch (kind) {
             case DENSE -> new long[] {weightShape.get(0), weightShape.get(1)};
-            case CONV -> new long[] {weightShape.get(0), weightShape.get(1) * weightShape.get(2) * weightShape.get(3)};
+            case CONV -> new long[] {weightShape.get(0),
+                    weightShape.stream().skip(1).reduce(1L, Math::multiplyExact)};
             case RECURRENT -> new long[] {weightShape.get(0) * weightShape.get(1), weightShape.get(2)};
             case BILINEAR -> new long[] {weightShape.get(0), weightShape.get(1), weightShape.get(2)};
         };

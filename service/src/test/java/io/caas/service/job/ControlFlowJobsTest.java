@@ -45,6 +45,7 @@ class ControlFlowJobsTest extends H2ServiceTest {
         up.json().get("layers").forEach(l -> subgraphOf.put(l.get("node").asText(), l.hasNonNull("subgraph")
                 ? l.get("subgraph").asText() : "main graph"));
         assertThat(subgraphOf).containsExactly(Map.entry("/head/Gemm", "main graph"),
+                Map.entry("/If[then_branch]/conv/Conv", "/If[then_branch]"),
                 Map.entry("/If[else_branch]/wide/Gemm", "/If[else_branch]"),
                 Map.entry("/Loop[body]/inner/Gemm", "/Loop[body]"));
         up.json().get("layers").forEach(l -> assertThat(l.get("methods").toString()).contains("\"svd\""));
@@ -67,7 +68,8 @@ class ControlFlowJobsTest extends H2ServiceTest {
                 assertThat(l.get("finalRank").asInt()).isEqualTo(4);
             }
         });
-        // the head is the last layer, kept dense by skipFirstAndLast; the two inside control flow are cut
+        // the head is the last layer, kept dense by skipFirstAndLast; the two Linear layers inside control flow are
+        // cut; the then-branch's Conv1d (4 → 4, kernel 3: rank 4 is its full rank) stays dense
         assertThat(cut).containsExactlyInAnyOrder("/If[else_branch]/wide/Gemm", "/Loop[body]/inner/Gemm");
 
         byte[] artifact = api.get("/v1/jobs/" + id + "/artifact").body();

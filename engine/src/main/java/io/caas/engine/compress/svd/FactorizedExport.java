@@ -190,12 +190,12 @@ public final class FactorizedExport {
         if (s != null) {
             String next = unique(r.nodeName() + "/" + prefix + "_mid");
             out.add(NodeProto.newBuilder().setOpType("Conv").setName(unique(r.nodeName() + "/" + prefix + "_middle"))
-                    .addInput(mid).addInput(s).addOutput(next).addAttribute(oneByOne()).build());
+                    .addInput(mid).addInput(s).addOutput(next).addAttribute(pointwise(r.middleDims())).build());
             mid = next;
         }
         NodeProto.Builder second = NodeProto.newBuilder().setOpType("Conv")
                 .setName(unique(r.nodeName() + "/" + prefix + "_second"))
-                .addInput(mid).addInput(b).addAllOutput(node.getOutputList()).addAttribute(oneByOne());
+                .addInput(mid).addInput(b).addAllOutput(node.getOutputList()).addAttribute(pointwise(r.secondDims()));
         if (node.getInputCount() > 2 && !node.getInput(2).isEmpty()) {
             second.addInput(node.getInput(2));
         }
@@ -234,9 +234,14 @@ public final class FactorizedExport {
 
 
 
-    private static AttributeProto oneByOne() {
-        return AttributeProto.newBuilder().setName("kernel_shape").setType(AttributeProto.AttributeType.INTS)
-                .addInts(1).addInts(1).build();
+    /** kernel_shape of a 1×1 conv (size 1 for a 1-D conv) with these kernel dims. */
+    private static AttributeProto pointwise(long[] kernelDims) {
+        AttributeProto.Builder shape = AttributeProto.newBuilder().setName("kernel_shape")
+                .setType(AttributeProto.AttributeType.INTS);
+        for (int i = 2; i < kernelDims.length; i++) {
+            shape.addInts(1);
+        }
+        return shape.build();
     }
 
     public static long intAttr(NodeProto node, String name) {

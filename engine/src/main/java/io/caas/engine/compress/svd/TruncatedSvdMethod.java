@@ -1003,10 +1003,11 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                 m[i] = w[i];
             }
             LowRank svd = new LowRank(m, out, rest);
-            // first: r filters (r, in, kh, kw) from √Σ·Vᵀ; second: 1×1 conv (out, r, 1, 1) from U·√Σ
+            // first: r filters (r, in, kh, kw) from √Σ·Vᵀ; second: 1×1 conv (out, r, 1, 1) from U·√Σ (one kernel
+            // axis fewer for a 1-D conv)
             return new LayerTruncation(out, rest, svd.singularValues(), false, "energy",
                     r -> new FactorizedExport.Replacement(nodeIndex, layer.node(), svd.right(r),
-                            new long[] {r, dims[1], dims[2], dims[3]}, svd.left(r, 1), new long[] {out, r, 1, 1}));
+                            LayerMatrix.filterDims(r, dims), svd.left(r, 1), LayerMatrix.pointwiseDims(out, r, dims)));
         }
         LayerMatrix m = LayerMatrix.of(layer, nodeIndex, node, weight);
         LowRank svd = new LowRank(m.matrix(), m.in(), m.out());

@@ -57,7 +57,8 @@ record TensorParameters(RankTarget target, OptionalLong targetParameters, Map<St
 
     /** Layers a kernel decomposition can split: ungrouped convs with a kernel larger than 1×1. */
     static boolean eligible(WeightedLayer layer) {
-        return layer.kind() == LayerKind.CONV && layer.weightShape().get(2) * layer.weightShape().get(3) > 1;
+        return layer.kind() == LayerKind.CONV && layer.weightShape().size() == 4
+                && layer.weightShape().get(2) * layer.weightShape().get(3) > 1;
     }
 
     static TensorParameters parse(Map<String, Object> params, ModelSummary model, TensorMethod.Variant variant) {

@@ -105,7 +105,7 @@ final class PairFinder {
             return false; // a weight shared with another node would change that node too
         }
         if (layer.kind() == LayerKind.CONV) {
-            return layer.weightShape().get(2) == 1 && layer.weightShape().get(3) == 1;
+            return layer.weightShape().stream().skip(2).allMatch(k -> k == 1);
         }
         if (node.getOpType().equals("Gemm")) {
             return node.getAttributeList().stream().noneMatch(a -> a.getName().equals("alpha") && a.getF() != 1f);

@@ -40,11 +40,11 @@ class SubgraphLayersTest {
         ModelSummary summary = ModelInspector.inspect(scripted());
         assertThat(summary.layers()).extracting(l -> l.node()).as("the main graph's layers: the head")
                 .containsExactly("/head/Gemm");
-        // the then-branch's Conv1d (a 3-D kernel) is no layer kind any method factorizes, there or in the main graph
+        // the then-branch's Conv1d (a 3-D kernel) is a conv layer like a 2-D one
         assertThat(summary.subgraphLayers()).extracting(l -> l.layer().node())
-                .containsExactly("/If[else_branch]/wide/Gemm", "/Loop[body]/inner/Gemm");
+                .containsExactly("/If[then_branch]/conv/Conv", "/If[else_branch]/wide/Gemm", "/Loop[body]/inner/Gemm");
         assertThat(summary.subgraphLayers()).extracting(SubgraphLayer::subgraph)
-                .containsExactly("/If[else_branch]", "/Loop[body]");
+                .containsExactly("/If[then_branch]", "/If[else_branch]", "/Loop[body]");
         for (SubgraphLayer l : summary.subgraphLayers()) {
             assertThat(l.layer().node()).startsWith(l.subgraph() + "/");
             assertThat(l.layer().weight()).as("read from the main graph").endsWith(".weight");
@@ -132,7 +132,7 @@ class SubgraphLayersTest {
         // the whole model: the head, oialr's only layer, is the last layer and stays dense, so nothing is left
         assertThatThrownBy(() -> new OialrMethod().check(Map.of(), model, ModelInspector.inspect(model), true))
                 .isInstanceOf(InvalidParametersException.class).hasMessageContaining("/head/Gemm (last layer")
-                .hasMessageContaining("the 2 layers inside If/Loop/Scan subgraphs").hasMessageContaining("svd");
+                .hasMessageContaining("the 3 layers inside If/Loop/Scan subgraphs").hasMessageContaining("svd");
     }
 
     private static GraphProto subgraph(ModelProto m, String op, String attribute) {
