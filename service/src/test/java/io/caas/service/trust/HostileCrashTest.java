@@ -42,7 +42,7 @@ class HostileCrashTest {
         rounds(Integer.getInteger("caas.trust.crash-rounds", 3));
     }
 
-    /** The figure in the README's trust table: {@code -Pslow -Dtest=HostileCrashTest}. */
+    /** The figure in the trust table (docs/trust.md): {@code -Pslow -Dtest=HostileCrashTest}. */
     @Test
     @Tag("slow")
     void aHundredRoundsLoseNothing() throws Exception {
@@ -62,7 +62,7 @@ class HostileCrashTest {
         }
     }
 
-    /** The PostgreSQL figure in the README's trust table: {@code -Pslow -Dtest=HostileCrashTest}. */
+    /** The PostgreSQL figure in the trust table (docs/trust.md): {@code -Pslow -Dtest=HostileCrashTest}. */
     @Test
     @Tag("slow")
     void onPostgresAHundredRoundsLoseNothing() throws Exception {
