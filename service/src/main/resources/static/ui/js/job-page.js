@@ -71,17 +71,34 @@ function showJob(job) {
     ['Model', el('span', {}, el('a', { href: `model.html?id=${job.modelId}` }, shortId(job.modelId)), ' (',
       el('a', { href: `compare.html?model=${job.modelId}` }, 'compare its jobs'), ')')],
     ['Method', job.method],
-    ['Parameters', parameters(job.parameters)],
-    ['Training data', job.trainDatasetId ? shortId(job.trainDatasetId) : 'none'],
-    ['Evaluation data', job.evalDatasetId ? shortId(job.evalDatasetId) : 'none'],
+    ['Method parameters', parameters(job.parameters)],
+    ['Training data', dataset(job.trainDatasetId)],
+    ['Evaluation data', dataset(job.evalDatasetId)],
     ['Created', time(job.createdAt)],
     ['Finished', time(job.finishedAt)],
   ];
   if (job.result) {
-    facts.push(['Parameters kept', percent(job.result.compressionRatio)],
-      ['Parameters', `${count(job.result.parametersBefore)} → ${count(job.result.parametersAfter)}`]);
+    facts.push(['Model parameters', `${count(job.result.parametersBefore)} → ${count(job.result.parametersAfter)} `
+      + `(${percent(job.result.compressionRatio)} kept)`]);
   }
   document.getElementById('job-facts').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
+}
+
+const datasetNames = new Map();
+
+/** A dataset by its name (fetched once; the id's start until it arrives, or where it is gone). */
+function dataset(id) {
+  if (!id) {
+    return 'none';
+  }
+  const span = el('span', { 'data-dataset': id }, datasetNames.get(id) || shortId(id));
+  if (!datasetNames.has(id)) {
+    getJson(`/v1/datasets/${id}`).then(d => {
+      datasetNames.set(id, `${d.name} (${shortId(id)})`);
+      document.querySelectorAll(`[data-dataset="${id}"]`).forEach(n => { n.textContent = datasetNames.get(id); });
+    }).catch(() => datasetNames.set(id, `${shortId(id)} (deleted)`));
+  }
+  return span;
 }
 
 async function showReport(job) {

@@ -115,6 +115,13 @@ class PagesEndToEndTest extends H2ServiceTest {
         events.forEach(e -> expected.add(e.get("type").asText()));
         assertThat(logged).isEqualTo(expected);
 
+        // each fact once (the method's parameters and the model's are two facts), the datasets by their names
+        List<String> facts = pages.findAll("#job-facts dt").stream().map(dt -> dt.getText()).toList();
+        assertThat(facts).doesNotHaveDuplicates().contains("Method parameters", "Model parameters");
+        new WebDriverWait(pages.driver(), Duration.ofSeconds(30)).withMessage("dataset names on the job page")
+                .until(d -> pages.find("#job-facts").getText().contains("fashion-train-4000")
+                        && pages.find("#job-facts").getText().contains("fashion-t10k"));
+
         pages.await("#chart-ranks", Duration.ofSeconds(30));
         JsonNode report = api.get("/v1/jobs/" + jobId + "/report").json();
         assertChartsCarryTheReport(report);
