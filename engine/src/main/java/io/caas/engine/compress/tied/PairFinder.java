@@ -96,6 +96,12 @@ final class PairFinder {
         return pairs;
     }
 
+    /** A layer whose shape can be tied: a dense layer, or a 1×1 conv (a dense layer over channels). */
+    static boolean shapeTies(WeightedLayer layer) {
+        return layer.kind() == LayerKind.DENSE
+                || layer.kind() == LayerKind.CONV && layer.weightShape().stream().skip(2).allMatch(k -> k == 1);
+    }
+
     /** A layer whose weight can become (or be replaced by) the shared matrix. */
     private static boolean tieable(WeightedLayer layer, NodeProto node, Weights weights,
                                    Map<String, Integer> weightUses) {
@@ -104,8 +110,8 @@ final class PairFinder {
                 || weightUses.getOrDefault(layer.weight(), 0) != 1) {
             return false; // a weight shared with another node would change that node too
         }
-        if (layer.kind() == LayerKind.CONV) {
-            return layer.weightShape().stream().skip(2).allMatch(k -> k == 1);
+        if (!shapeTies(layer)) {
+            return false;
         }
         if (node.getOpType().equals("Gemm")) {
             return node.getAttributeList().stream().noneMatch(a -> a.getName().equals("alpha") && a.getF() != 1f);

@@ -11,6 +11,7 @@ import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.ModelSummary;
+import io.caas.engine.onnx.WeightedLayer;
 import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.Weights;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
@@ -76,6 +77,12 @@ public final class TiedMethod implements CompressionMethod {
     @Override
     public MethodDescriptor descriptor() {
         return DESCRIPTOR;
+    }
+
+    /** Dense layers and 1×1 convs, the layers a pair can hold: not a 3×3 conv, which no pair takes. */
+    @Override
+    public boolean appliesTo(WeightedLayer layer) {
+        return PairFinder.shapeTies(layer);
     }
 
     @Override
