@@ -27,7 +27,17 @@ export function showError(container, error) {
   const items = (problem.errors || []).map((e) => el('li', {}, typeof e === 'string' ? e : JSON.stringify(e)));
   container.replaceChildren(el('div', { class: 'error', role: 'alert' },
     el('strong', {}, error.status ? `Refused (${error.status}): ` : 'Error: '), error.message,
-    items.length ? el('ul', {}, items) : null));
+    items.length ? el('ul', {}, items) : null,
+    error.status === 401 ? keyHint() : null));
+}
+
+/** What a 401 on a page means for someone who has no key yet, and how to get one. */
+function keyHint() {
+  return el('p', { class: 'hint' },
+    'The pages call the API with the key in the header above. No key yet? An operator makes one with the admin '
+    + 'token (in the data folder\'s secrets/admin-token, unless CAAS_ADMIN_TOKEN was set): POST /v1/admin/tenants '
+    + 'creates a tenant, POST /v1/admin/tenants/{id}/keys a key for it, shown once (the README\'s walk-through, '
+    + 'step 0). Paste it above and press Save.');
 }
 
 export function param(name) {

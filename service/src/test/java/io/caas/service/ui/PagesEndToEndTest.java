@@ -265,6 +265,14 @@ class PagesEndToEndTest extends H2ServiceTest {
     }
 
     @Test
+    void withoutAKeyAPageSaysHowToGetOne() {
+        pages.open("/ui/index.html");
+        String shown = pages.await("#messages .error", Duration.ofSeconds(30)).getText();
+        assertThat(shown).contains("Refused (401)").contains("admin-token").contains("POST /v1/admin/tenants")
+                .contains("/keys").contains("Save");
+    }
+
+    @Test
     void aJobTheServiceRefusesShowsItsReasonsOnTheForm() throws Exception {
         String model = api.postRaw("/v1/models?name=fashion-mlp", TrainedModels.fashionMlp(),
                 MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
