@@ -31,7 +31,13 @@ function renderSummary(container, r) {
   const notes = [];
   // Paired rounds say plainly whether the compressed model is slower; a reader must not miss it.
   if (r.speed) notes.push(r.speed.verdict);
-  if (r.agreement) {
+  if (r.agreement?.measure === 'correlation') {
+    // one value per sample: its argmax always agrees and its cosine is only its sign
+    const corr = r.agreement.correlation == null ? 'undefined (the outputs do not vary)'
+      : r.agreement.correlation.toFixed(4);
+    notes.push(`One output value per sample: it correlates with the original's at ${corr} over `
+      + `${count(r.agreement.samples)} samples, mean relative error ${r.agreement.meanRelativeError?.toFixed(4)}.`);
+  } else if (r.agreement) {
     notes.push(`Outputs agree with the original's argmax on ${percent(r.agreement.argmaxAgreement, 2)} of `
       + `${count(r.agreement.samples)} samples (mean cosine ${r.agreement.meanCosine?.toFixed(4)}).`);
   }

@@ -269,6 +269,8 @@ public final class Evaluator {
         double cosine = 0;
         double relative = 0;
         double maxAbs = 0;
+        int width = 0;
+        Correlation correlation = new Correlation();
         for (int start = 0; start < samples; start += options.batchSize()) {
             int batch = Math.min(options.batchSize(), samples - start);
             float[][] ya = a.run(inputs, start, batch);
@@ -281,7 +283,9 @@ public final class Evaluator {
                 double na = 0;
                 double nb = 0;
                 double diff = 0;
+                width = ya[i].length;
                 for (int k = 0; k < ya[i].length; k++) {
+                    correlation.add(ya[i][k], yb[i][k]);
                     dot += (double) ya[i][k] * yb[i][k];
                     na += (double) ya[i][k] * ya[i][k];
                     nb += (double) yb[i][k] * yb[i][k];
@@ -294,7 +298,40 @@ public final class Evaluator {
                 relative += na == 0 ? Math.sqrt(diff) : Math.sqrt(diff / na);
             }
         }
-        return new OutputAgreement(samples, (double) agree / samples, cosine / samples, relative / samples, maxAbs);
+        return new OutputAgreement(samples, (double) agree / samples, cosine / samples, relative / samples, maxAbs,
+                width, correlation.value(), width > 1 ? OutputAgreement.BY_ARGMAX : OutputAgreement.BY_CORRELATION);
+    }
+
+    /** Pearson's correlation of paired values, accumulated one pair at a time. */
+    private static final class Correlation {
+        private long n;
+        private double sa;
+        private double sb;
+        private double saa;
+        private double sbb;
+        private double sab;
+
+        void add(double a, double b) {
+            n++;
+            sa += a;
+            sb += b;
+            saa += a * a;
+            sbb += b * b;
+            sab += a * b;
+        }
+
+        /** Null where either side does not vary (or nothing was added). */
+        Double value() {
+            if (n < 2) {
+                return null;
+            }
+            double va = saa - sa * sa / n;
+            double vb = sbb - sb * sb / n;
+            if (va <= 0 || vb <= 0) {
+                return null;
+            }
+            return Math.max(-1, Math.min(1, (sab - sa * sb / n) / Math.sqrt(va * vb)));
+        }
     }
 
     /** Nearest-rank percentile of sorted values. */

@@ -7,7 +7,17 @@ package io.caas.engine.eval;
  * @param meanCosine        mean over samples of the cosine similarity of the two output vectors
  * @param meanRelativeError mean over samples of ||compressed - original|| / ||original||
  * @param maxAbsDiff        largest absolute difference of any output element
+ * @param outputsPerSample  values per sample in the output compared (the first)
+ * @param correlation       Pearson correlation of the two models' output values, over every sample and element;
+ *                          null where either model's outputs do not vary
+ * @param measure           which figures say how closely the outputs follow: {@link #BY_ARGMAX} for several values
+ *                          per sample (a classifier's scores: argmaxAgreement and meanCosine), {@link
+ *                          #BY_CORRELATION} for one value per sample (a score or a regression), where the argmax of
+ *                          one value always agrees and the cosine of two numbers is only their signs' agreement
  */
 public record OutputAgreement(int samples, double argmaxAgreement, double meanCosine, double meanRelativeError,
-                              double maxAbsDiff) {
+                              double maxAbsDiff, int outputsPerSample, Double correlation, String measure) {
+
+    public static final String BY_ARGMAX = "argmax";
+    public static final String BY_CORRELATION = "correlation";
 }

@@ -103,6 +103,31 @@ class EvaluatorTest {
         assertThat(diff.meanCosine()).isLessThan(0.999);
         assertThat(diff.meanRelativeError()).isGreaterThan(0.01);
         assertThat(diff.maxAbsDiff()).isPositive();
+        assertThat(same.measure()).isEqualTo(OutputAgreement.BY_ARGMAX);
+        assertThat(same.outputsPerSample()).isEqualTo(5);
+        assertThat(same.correlation()).isCloseTo(1.0, within(1e-9));
+        assertThat(diff.correlation()).isLessThan(same.correlation());
+    }
+
+    @Test
+    void aModelWithOneOutputValueIsJudgedByCorrelationNotByItsArgmax() {
+        // a wake-word score: one value per sample, whose argmax always agrees and whose cosine is its sign
+        ModelProto score = OnnxModelBuilder.gemmMlp(4, 12, 8, 1);
+        TensorProto w0 = score.getGraph().getInitializer(0);
+        float[] noisy = Tensors.toFloats(w0);
+        for (int i = 0; i < noisy.length; i += 2) {
+            noisy[i] = -noisy[i];
+        }
+        ModelProto perturbed = score.toBuilder().setGraph(score.getGraph().toBuilder().setInitializer(0,
+                Tensors.floatTensor(w0.getName(), noisy, 8, 12))).build();
+        OutputAgreement diff = Evaluator.compare(score, perturbed, Optional.empty(), FAST);
+        assertThat(diff.argmaxAgreement()).as("one value: argmax says nothing").isEqualTo(1.0);
+        assertThat(diff.measure()).isEqualTo(OutputAgreement.BY_CORRELATION);
+        assertThat(diff.outputsPerSample()).isEqualTo(1);
+        assertThat(diff.correlation()).isLessThan(0.95);
+        assertThat(diff.meanRelativeError()).isGreaterThan(0.05);
+        assertThat(Evaluator.compare(score, score, Optional.empty(), FAST).correlation())
+                .isCloseTo(1.0, within(1e-9));
     }
 
     @Test

@@ -66,6 +66,11 @@ class JobApiTest extends H2ServiceTest {
         assertThat(report.get("original").get("batch1").get("p50Ms").asDouble()).isPositive();
         assertThat(report.get("compressed").get("parameters").asLong()).isEqualTo(result.get("parametersAfter").asLong());
         assertThat(report.get("agreement").get("samples").asInt()).isPositive();
+        // one wake-word score per sample: argmax and cosine say nothing there, correlation and relative error do
+        assertThat(report.get("agreement").get("outputsPerSample").asInt()).isEqualTo(1);
+        assertThat(report.get("agreement").get("measure").asText()).isEqualTo("correlation");
+        assertThat(report.get("agreement").get("meanRelativeError").isNumber()).isTrue();
+        assertThat(report.get("agreement").has("correlation")).isTrue();
         // the wake-word head's If (a verifier head in its then-branch) runs in the interpreter too
         assertThat(report.get("interpreter").get("original").get("batch1").get("p50Ms").asDouble()).isPositive();
         assertThat(report.get("interpreter").get("compressed").get("batch1").get("p50Ms").asDouble()).isPositive();
