@@ -302,35 +302,35 @@ public final class Evaluator {
                 width, correlation.value(), width > 1 ? OutputAgreement.BY_ARGMAX : OutputAgreement.BY_CORRELATION);
     }
 
-    /** Pearson's correlation of paired values, accumulated one pair at a time. */
+    /**
+     * Pearson's correlation of paired values, accumulated one pair at a time around running means (Welford), so
+     * that outputs with a large mean and a small spread, logits near 10 say, do not lose their spread to rounding.
+     */
     private static final class Correlation {
         private long n;
-        private double sa;
-        private double sb;
-        private double saa;
-        private double sbb;
-        private double sab;
+        private double meanA;
+        private double meanB;
+        private double varA;
+        private double varB;
+        private double cov;
 
         void add(double a, double b) {
             n++;
-            sa += a;
-            sb += b;
-            saa += a * a;
-            sbb += b * b;
-            sab += a * b;
+            double da = a - meanA;
+            double db = b - meanB;
+            meanA += da / n;
+            meanB += db / n;
+            varA += da * (a - meanA);
+            varB += db * (b - meanB);
+            cov += da * (b - meanB);
         }
 
-        /** Null where either side does not vary (or nothing was added). */
+        /** Null where either side does not vary (or fewer than two pairs were added). */
         Double value() {
-            if (n < 2) {
+            if (n < 2 || varA <= 0 || varB <= 0) {
                 return null;
             }
-            double va = saa - sa * sa / n;
-            double vb = sbb - sb * sb / n;
-            if (va <= 0 || vb <= 0) {
-                return null;
-            }
-            return Math.max(-1, Math.min(1, (sab - sa * sb / n) / Math.sqrt(va * vb)));
+            return Math.max(-1, Math.min(1, cov / Math.sqrt(varA * varB)));
         }
     }
 
