@@ -8,8 +8,8 @@ import java.util.UUID;
 /**
  * Turns a method's progress into job updates and events. Progress writes are throttled (a training loop reports
  * far more often than anyone polls) and progress events thinned ({@link ProgressThinning}); metrics are all kept,
- * they make the loss curve. Each throttled write also
- * checks whether the user asked to cancel, and if so interrupts the worker thread, which the method notices.
+ * they make the loss curve. Each throttled write also checks whether the user asked to cancel, and if so interrupts
+ * the worker thread, which the method notices.
  */
 class JobProgressReporter implements ProgressListener {
 

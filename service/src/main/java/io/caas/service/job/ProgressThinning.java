@@ -1,5 +1,7 @@
 package io.caas.service.job;
 
+import java.util.regex.Pattern;
+
 /**
  * Which progress reports become events in the job's log. A training loop reports every step, with the step and the
  * loss in its message; an event each time flooded the log (hundreds per job, more than a page). An event is written
@@ -11,6 +13,8 @@ package io.caas.service.job;
 final class ProgressThinning {
 
     static final long QUIET_NANOS = 10_000_000_000L;
+    /** A number as messages write them: signed, with decimals, thousands commas, an exponent, % or x after it. */
+    private static final Pattern NUMBER = Pattern.compile("[-+]?[0-9][0-9.,eE%x-]*");
 
     private String lastMessage;
     private String lastPhase;
@@ -37,6 +41,6 @@ final class ProgressThinning {
 
     /** The message with its numbers replaced by one mark: "step 12 of 2,000, loss 0.31" → "step # of #, loss #". */
     static String phase(String message) {
-        return message.replaceAll("[-+]?[0-9][0-9.,eE%x-]*", "#");
+        return NUMBER.matcher(message).replaceAll("#");
     }
 }
