@@ -7,6 +7,7 @@ import io.caas.engine.eval.LayerTiming;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.OnnxModels;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import io.caas.engine.testing.ComparisonCnn;
 import io.caas.engine.testing.FashionMnistModels;
 import io.caas.engine.testing.TestData;
 import java.util.Arrays;
@@ -20,7 +21,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Issue 20's rule for defaults, measured: the default job (the method alone, no parameters, the default training
  * budget) on the Fashion-MNIST ResNet and Transformer exported from PyTorch and on the engine-trained comparison
- * CNN ({@link MethodComparisonBenchmarkTest#pretrained}), svd without and with training data (all 60,000 training
+ * CNN ({@link ComparisonCnn#trained}), svd without and with training data (all 60,000 training
  * images) and oialr (which needs them). Each row: parameters, layers factorized, top-1 on the 10,000 test images
  * against the original's, and the paired speed-up over the original at batch 1 and 32 (ONNX Runtime, 1 thread, 15
  * alternating rounds of 5 runs, median of the per-round ratios, original time / compressed time: above 1 is
@@ -44,8 +45,7 @@ class DefaultJobBenchmarkTest {
         List<String> jobs = List.of(System.getProperty("defaults.jobs", "svd,svd+data,oialr").split(","));
         for (String name : System.getProperty("defaults.models", "cnn,transformer,resnet").split(",")) {
             ModelProto model = switch (name) {
-                case "cnn" -> MethodComparisonBenchmarkTest.pretrained(FashionMnistModels.slice(train, 0,
-                        MethodComparisonBenchmarkTest.TRAIN, true));
+                case "cnn" -> ComparisonCnn.trained();
                 case "resnet" -> OnnxModels.read(TestData.file("fashion-models/resnet-fashion.onnx"));
                 case "transformer" -> OnnxModels.read(TestData.file("fashion-models/transformer-fashion.onnx"));
                 default -> throw new IllegalArgumentException("unknown model " + name);

@@ -6,6 +6,7 @@ import io.caas.engine.data.Dataset;
 import io.caas.engine.eval.Evaluator;
 import io.caas.engine.eval.ModelMeasurements;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import io.caas.engine.testing.ComparisonCnn;
 import io.caas.engine.testing.FashionMnistModels;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -69,7 +70,7 @@ class LdrComparisonBenchmarkTest {
 
     /** The CNN of the first comparison, trained once and kept under target/. */
     static ModelProto pretrained(Dataset train) throws Exception {
-        return MethodComparisonBenchmarkTest.pretrained("comparison-cnn-seed5",
+        return ComparisonCnn.pretrained("comparison-cnn-seed5",
                 FashionMnistModels.deepCnn(5, 16, 32, 128, 512, 128), train);
     }
 }

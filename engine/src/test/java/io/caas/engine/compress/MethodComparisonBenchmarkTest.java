@@ -61,7 +61,7 @@ class MethodComparisonBenchmarkTest {
     void everyMethodAgainstLowRankAtTheSameSize() throws Exception {
         Dataset train = FashionMnistModels.slice(FashionMnistModels.load(true), 0, TRAIN, true);
         Dataset test = FashionMnistModels.slice(FashionMnistModels.load(false), 0, TEST, true);
-        ModelProto model = pretrained(train);
+        ModelProto model = ComparisonCnn.pretrained(train);
         ModelMeasurements original = Evaluator.measure(model, Optional.of(test), OPTIONS);
         Set<String> lowRankLayers = ModelInspector.inspect(model).layers().stream()
                 .filter(l -> CompressionMethods.get("svd").appliesTo(l)).map(WeightedLayer::node)
@@ -145,16 +145,6 @@ class MethodComparisonBenchmarkTest {
         } catch (InvalidParametersException e) {
             return new Row(label + ": " + String.join("; ", e.problems()), "—", null, 0);
         }
-    }
-
-    /** The model, trained once and kept under target/ so reruns skip the slowest part. */
-    static ModelProto pretrained(Dataset train) throws Exception {
-        return ComparisonCnn.pretrained(train);
-    }
-
-    /** {@code untrained} trained as the comparison model is, cached as target/NAME-STEPS.onnx. */
-    static ModelProto pretrained(String name, ModelProto untrained, Dataset train) throws Exception {
-        return ComparisonCnn.pretrained(name, untrained, train);
     }
 
     static String share(long after, long before, List<String> layers) {

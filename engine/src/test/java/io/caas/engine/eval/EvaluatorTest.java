@@ -92,13 +92,7 @@ class EvaluatorTest {
         assertThat(same.meanCosine()).isCloseTo(1.0, within(1e-6));
         assertThat(same.maxAbsDiff()).isZero();
 
-        TensorProto w0 = mlp.getGraph().getInitializer(0);
-        float[] noisy = Tensors.toFloats(w0);
-        for (int i = 0; i < noisy.length; i += 3) {
-            noisy[i] = -noisy[i];
-        }
-        ModelProto perturbed = mlp.toBuilder().setGraph(mlp.getGraph().toBuilder().setInitializer(0,
-                Tensors.floatTensor(w0.getName(), noisy, 10, 12))).build();
+        ModelProto perturbed = firstWeightNegatedEvery(mlp, 3);
         OutputAgreement diff = Evaluator.compare(mlp, perturbed, Optional.empty(), FAST);
         assertThat(diff.meanCosine()).isLessThan(0.999);
         assertThat(diff.meanRelativeError()).isGreaterThan(0.01);
@@ -113,13 +107,7 @@ class EvaluatorTest {
     void aModelWithOneOutputValueIsJudgedByCorrelationNotByItsArgmax() {
         // a wake-word score: one value per sample, whose argmax always agrees and whose cosine is its sign
         ModelProto score = OnnxModelBuilder.gemmMlp(4, 12, 8, 1);
-        TensorProto w0 = score.getGraph().getInitializer(0);
-        float[] noisy = Tensors.toFloats(w0);
-        for (int i = 0; i < noisy.length; i += 2) {
-            noisy[i] = -noisy[i];
-        }
-        ModelProto perturbed = score.toBuilder().setGraph(score.getGraph().toBuilder().setInitializer(0,
-                Tensors.floatTensor(w0.getName(), noisy, 8, 12))).build();
+        ModelProto perturbed = firstWeightNegatedEvery(score, 2);
         OutputAgreement diff = Evaluator.compare(score, perturbed, Optional.empty(), FAST);
         assertThat(diff.argmaxAgreement()).as("one value: argmax says nothing").isEqualTo(1.0);
         assertThat(diff.measure()).isEqualTo(OutputAgreement.BY_CORRELATION);
@@ -128,6 +116,18 @@ class EvaluatorTest {
         assertThat(diff.meanRelativeError()).isGreaterThan(0.05);
         assertThat(Evaluator.compare(score, score, Optional.empty(), FAST).correlation())
                 .isCloseTo(1.0, within(1e-9));
+    }
+
+    /** The model with every {@code step}-th value of its first initializer negated. */
+    private static ModelProto firstWeightNegatedEvery(ModelProto model, int step) {
+        TensorProto w0 = model.getGraph().getInitializer(0);
+        float[] noisy = Tensors.toFloats(w0);
+        for (int i = 0; i < noisy.length; i += step) {
+            noisy[i] = -noisy[i];
+        }
+        long[] dims = w0.getDimsList().stream().mapToLong(Long::longValue).toArray();
+        return model.toBuilder().setGraph(model.getGraph().toBuilder().setInitializer(0,
+                Tensors.floatTensor(w0.getName(), noisy, dims))).build();
     }
 
     @Test
