@@ -1,9 +1,5 @@
 package io.caas.engine.compress.bilinear;
 
-import io.caas.engine.compress.hadamard.HadamardExport;
-import io.caas.engine.compress.hadamard.HadamardTruncation;
-import io.caas.engine.compress.hadamard.FittedTensor;
-import io.caas.engine.compress.hadamard.CpDecomposition;
 import io.caas.engine.compress.CompressedFineTuning;
 import io.caas.engine.compress.CompressionMethod;
 import io.caas.engine.compress.CompressionResult;
@@ -13,6 +9,10 @@ import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.compress.RatioBudget;
+import io.caas.engine.compress.hadamard.CpDecomposition;
+import io.caas.engine.compress.hadamard.FittedTensor;
+import io.caas.engine.compress.hadamard.HadamardExport;
+import io.caas.engine.compress.hadamard.HadamardTruncation;
 import io.caas.engine.onnx.BilinearForm;
 import io.caas.engine.onnx.BilinearLayers;
 import io.caas.engine.onnx.LayerKind;

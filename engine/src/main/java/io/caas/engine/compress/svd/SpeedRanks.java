@@ -17,8 +17,8 @@ import java.util.Locale;
  * <p>Each layer's candidate forms (a few sizes of its one form; of a conv's channel and spatial forms, the one that
  * makes the whole model faster, {@link #formInTheModel}) are timed against the dense layer in ONNX Runtime
  * ({@link SpeedCheck}: alone, or a bilinear layer in the whole model); a candidate that is not faster at batch 1 and
- * at the timing batch is dropped, so no layer can be kept in a form slower than dense. Each remaining candidate is then scored alone in the model as its
- * drop from the original: on labelled samples the true class's log-likelihood, which unlike top-1 moves with every
+ * at the timing batch is dropped, so no layer can be kept in a form slower than dense. Each remaining candidate is
+ * then scored alone in the model as its drop from the original: on labelled samples the true class's log-likelihood, which unlike top-1 moves with every
  * sample's confidence and so tells nearby forms apart, else agreement with the original's outputs. A greedy path
  * ({@link #path}) leads from the dense model to every layer at its fastest form, each step moving the layer whose
  * next form buys the most time per point of drop. The first step whose whole model times at least the target, with
