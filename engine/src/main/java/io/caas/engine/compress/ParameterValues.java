@@ -203,9 +203,9 @@ public final class ParameterValues {
     }
 
     /**
-     * Why a method that factorizes Gemm, MatMul and Conv layers and recurrent nodes' input weights finds none: said
-     * of the model as it is, naming the layers inside its control flow where it has them, and, for a method that
-     * does not reach into subgraphs, svd, which does.
+     * Why a method that factorizes Gemm, MatMul and Conv layers and recurrent nodes' input weights, in the main graph
+     * and inside If/Loop/Scan subgraphs, finds none: said of the model as it is, naming the layers inside its control
+     * flow where it has some (of kinds it does not factorize).
      */
     public static String noFactorizableLayer(ModelSummary model, String method) {
         StringBuilder why = new StringBuilder("the model has no layer for " + method + " to factorize (a Gemm, "
@@ -213,13 +213,10 @@ public final class ParameterValues {
         java.util.List<String> controlFlow = java.util.stream.Stream.of("If", "Loop", "Scan")
                 .filter(model.operatorCounts()::containsKey).toList();
         if (!controlFlow.isEmpty()) {
-            why.append(" outside its ").append(String.join("/", controlFlow)).append(" nodes");
+            why.append(", in its main graph or inside its ").append(String.join("/", controlFlow)).append(" nodes");
             if (!model.subgraphLayers().isEmpty()) {
-                why.append("; ").append(method).append(" does not reach the ").append(model.subgraphLayers().size())
-                        .append(" layers inside their subgraphs ").append(subgraphLayerNames(model));
-                if (!method.equals("svd")) {
-                    why.append(", which svd truncates");
-                }
+                why.append("; the ").append(model.subgraphLayers().size()).append(" layers inside them ")
+                        .append(subgraphLayerNames(model)).append(" are of kinds it does not factorize");
             }
         }
         return why.toString();

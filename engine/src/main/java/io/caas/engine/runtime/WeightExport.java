@@ -3,6 +3,7 @@ package io.caas.engine.runtime;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
+import io.caas.engine.onnx.Subgraphs;
 import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.proto.Onnx.AttributeProto;
 import io.caas.engine.onnx.proto.Onnx.GraphProto;
@@ -13,7 +14,8 @@ import java.util.Map;
 
 /**
  * Writes trained parameter values back into a copy of the model they came from, where they were found:
- * initializers stay initializers and Constant-node weights stay Constant nodes, so the graph is unchanged.
+ * initializers stay initializers and Constant-node weights stay Constant nodes, in the main graph or the subgraph
+ * that holds them, so the graph is unchanged.
  */
 public final class WeightExport {
 
@@ -22,11 +24,21 @@ public final class WeightExport {
 
     public static ModelProto withTrainedWeights(ModelProto original, OnnxBlock block) {
         Map<String, Parameter> params = block.weightParameters();
-        GraphProto.Builder g = original.getGraph().toBuilder();
+        // a weight held inside an If branch or a Loop/Scan body is a parameter like any other (ONNX names are
+        // unique across scopes), so it is written back where it was found too
+        GraphProto main = withTrainedWeights(original.getGraph(), params);
+        return original.toBuilder().setGraph(Subgraphs.rewrite(main, (path, g) -> withTrainedWeights(g, params)))
+                .build();
+    }
+
+    private static GraphProto withTrainedWeights(GraphProto graph, Map<String, Parameter> params) {
+        GraphProto.Builder g = graph.toBuilder();
+        boolean changed = false;
         for (int i = 0; i < g.getInitializerCount(); i++) {
             Parameter p = params.get(g.getInitializer(i).getName());
             if (p != null) {
                 g.setInitializer(i, encode(g.getInitializer(i), p.getArray()));
+                changed = true;
             }
         }
         for (int i = 0; i < g.getNodeCount(); i++) {
@@ -46,8 +58,9 @@ public final class WeightExport {
                 }
             }
             g.setNode(i, nb);
+            changed = true;
         }
-        return original.toBuilder().setGraph(g).build();
+        return changed ? g.build() : graph;
     }
 
     /** Keeps the name, dims and element type; the data is written as raw_data. */

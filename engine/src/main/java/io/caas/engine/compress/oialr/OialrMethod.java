@@ -12,7 +12,6 @@ import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.LayerSelection;
 import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.compress.MethodParameter;
-import io.caas.engine.compress.ParameterValues;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.compress.RankBudget;
 import io.caas.engine.compress.SpeedCheck;
@@ -24,8 +23,7 @@ import io.caas.engine.data.Dataset;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.ModelSummary;
-import io.caas.engine.onnx.Tensors;
-import io.caas.engine.onnx.Weights;
+import io.caas.engine.onnx.Subgraphs;
 import io.caas.engine.onnx.WeightedLayer;
 import io.caas.engine.onnx.proto.Onnx.AttributeProto;
 import io.caas.engine.onnx.proto.Onnx.GraphProto;
@@ -41,12 +39,14 @@ import io.caas.engine.train.TrainedParameters;
 import io.caas.engine.train.TrainingConfig;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * OIALR, orthogonality-informed adaptive low-rank training (Coquelin et al. 2024, arXiv 2401.08505). Each eligible
@@ -107,7 +107,8 @@ public final class OialrMethod implements CompressionMethod {
             "Trains each Gemm/MatMul/Conv weight, and the input weights W of LSTM/GRU/RNN nodes, in SVD form with "
                     + "frozen orthonormal bases and a trainable core, "
                     + "periodically re-orthogonalising and dropping small singular values, so ranks fall while "
-                    + "the model trains (Coquelin et al. 2024). Needs training data: with labels it trains by "
+                    + "the model trains (Coquelin et al. 2024); layers inside If branches and Loop/Scan bodies train "
+                    + "where they sit, through the branch taken and every iteration. Needs training data: with labels it trains by "
                     + "cross-entropy, without it distils the original model's outputs (MSE). Learning rate, "
                     + "epochs, steps and batch size come from the job's training budget (defaults: Adam 1e-3, batch 64, 1 "
                     + "epoch, or maxSteps alone where only that is set). What trains besides the cores is the budget's "
@@ -185,8 +186,8 @@ public final class OialrMethod implements CompressionMethod {
         OialrParameters params = OialrParameters.parse(parameters, model);
         if (params.targetParameters() > 0) {
             // from names and shapes alone; the run checks again with what only the weights tell (dtype, sharing)
-            List<WeightedLayer> layers = model.layers().stream().filter(TruncatedSvdMethod::lowRankEligible).toList();
-            LayerSelection selection = LayerSelection.of(layers, params.layers(), params.skipFirstAndLast());
+            List<WeightedLayer> layers = LayerSite.layers(model);
+            LayerSelection selection = selection(model, params);
             List<WeightedLayer> lowRank = layers.stream()
                     .filter(l -> selection.skipReason(l, KEPT_DENSE) == null && skinny(l, params) == null).toList();
             long fixed = model.parameters() - lowRank.stream().mapToLong(WeightedLayer::parameters).sum();
@@ -210,21 +211,19 @@ public final class OialrMethod implements CompressionMethod {
         if (!hasTrainingData) {
             throw new InvalidParametersException(List.of(NEEDS_DATA));
         }
-        Weights weights = Weights.of(model.getGraph());
-        List<WeightedLayer> layers = summary.layers().stream().filter(TruncatedSvdMethod::lowRankEligible).toList();
-        LayerSelection selection = LayerSelection.of(layers, params.layers(), params.skipFirstAndLast());
+        LayerSelection selection = selection(summary, params);
         Map<String, String> skipped = new LinkedHashMap<>();
         List<WeightedLayer> lowRank = new ArrayList<>();
-        for (WeightedLayer layer : layers) {
-            String skip = skipReason(layer, params, selection, weights, model.getGraph());
+        for (LayerSite site : LayerSite.of(model, summary)) {
+            String skip = skipReason(site, params, selection);
             if (skip == null) {
-                lowRank.add(layer);
+                lowRank.add(site.layer());
             } else {
-                skipped.put(layer.node(), skip);
+                skipped.put(site.layer().node(), skip);
             }
         }
         if (lowRank.isEmpty()) {
-            throw new InvalidParametersException(List.of(nothingToTrain(skipped) + insideSubgraphs(summary)));
+            throw new InvalidParametersException(List.of(nothingToTrain(skipped)));
         }
         if (params.targetParameters() > 0) {
             long fixed = summary.parameters() - lowRank.stream().mapToLong(WeightedLayer::parameters).sum();
@@ -237,18 +236,24 @@ public final class OialrMethod implements CompressionMethod {
         }
     }
 
-    /** Where the model has layers inside control flow, which oialr does not reach: which, and what does. */
-    private static String insideSubgraphs(ModelSummary summary) {
-        if (summary.subgraphLayers().isEmpty()) {
-            return "";
-        }
-        return "; oialr does not reach the " + summary.subgraphLayers().size() + " layers inside If/Loop/Scan "
-                + "subgraphs " + ParameterValues.subgraphLayerNames(summary) + ", which svd truncates";
+    /**
+     * skipFirstAndLast over the main graph's layers: the model's first convolution and its classifier are there; a
+     * layer inside a branch or loop body is neither.
+     */
+    private static LayerSelection selection(ModelSummary summary, OialrParameters params) {
+        return LayerSelection.of(summary.layers().stream().filter(TruncatedSvdMethod::lowRankEligible).toList(),
+                params.layers(), params.skipFirstAndLast());
     }
 
     private static String nothingToTrain(Map<String, String> skipped) {
         return "no layer is left for oialr to train in low-rank form: " + skipped.entrySet().stream()
                 .map(e -> e.getKey() + " (" + e.getValue() + ")").toList();
+    }
+
+    /** Every layer kind oialr trains, in low-rank form where it sits inside its subgraph. */
+    @Override
+    public boolean appliesInsideSubgraph(WeightedLayer layer) {
+        return TruncatedSvdMethod.lowRankEligible(layer);
     }
 
     @Override
@@ -279,8 +284,8 @@ public final class OialrMethod implements CompressionMethod {
     public record Outcome(CompressionResult result, ModelProto finalFactorized, long steps) {
     }
 
-    /** One layer in training. */
-    private record Trained(LayerMatrix matrix, LowRankFactors factors, long originalRank) {
+    /** One layer in training; {@code subgraph} is where it sits (its path), or null in the main graph. */
+    private record Trained(LayerMatrix matrix, LowRankFactors factors, long originalRank, String subgraph) {
 
         FactorizedExport.Replacement threeFactors() {
             return matrix.threeFactors(factors.rank(), factors.a(), factors.s(), factors.b());
@@ -308,25 +313,23 @@ public final class OialrMethod implements CompressionMethod {
             total = Math.min(total, maxSteps);
         }
 
-        Weights weights = Weights.of(original.getGraph());
-        List<WeightedLayer> layers = summary.layers().stream().filter(TruncatedSvdMethod::lowRankEligible).toList();
-        Map<WeightedLayer, Integer> nodeIndex = TruncatedSvdMethod.nodeIndices(original, layers);
-        LayerSelection selection = LayerSelection.of(layers, params.layers(), params.skipFirstAndLast());
+        List<LayerSite> sites = LayerSite.of(original, summary);
+        List<WeightedLayer> layers = sites.stream().map(LayerSite::layer).toList();
+        LayerSelection selection = selection(summary, params);
         Map<String, LayerReport> denseReports = new LinkedHashMap<>();
         List<Trained> trained = new ArrayList<>();
-        for (WeightedLayer layer : layers) {
+        for (LayerSite site : sites) {
+            WeightedLayer layer = site.layer();
             long[] shape = layer.matrixShape();
             long full = Math.min(shape[0], shape[1]);
-            String skip = skipReason(layer, params, selection, weights, original.getGraph());
+            String skip = skipReason(site, params, selection);
             if (skip != null) {
                 denseReports.put(layer.node(), new LayerReport(layer.node(), layer.opType(), shape, full, full,
                         layer.parameters(), layer.parameters(), false, skip));
                 continue;
             }
-            int index = nodeIndex.get(layer);
-            LayerMatrix m = LayerMatrix.of(layer, index, original.getGraph().getNode(index),
-                    weights.get(layer.weight()).orElseThrow());
-            trained.add(new Trained(m, LowRankFactors.ofMatrix(m.matrix(), m.in(), m.out()), full));
+            LayerMatrix m = LayerMatrix.of(layer, site.nodeIndex(), site.node(), site.weight());
+            trained.add(new Trained(m, LowRankFactors.ofMatrix(m.matrix(), m.in(), m.out()), full, site.subgraph()));
         }
         if (trained.isEmpty()) {
             Map<String, String> skipped = new LinkedHashMap<>();
@@ -356,14 +359,12 @@ public final class OialrMethod implements CompressionMethod {
                     throw new InterruptedException("oialr cancelled after " + step + " steps");
                 }
                 long steps = Math.min(params.frequency(), total - step);
-                FactorizedExport graph = new FactorizedExport(base, NAME);
-                ModelProto training = graph.apply(trained.stream().map(t -> t.threeFactors())
-                        .toList());
-                try (InterpretedModel model = OnnxInterpreter.load(training, Device.cpu())) {
+                Factored graph = Factored.of(base, trained, Trained::threeFactors);
+                try (InterpretedModel model = OnnxInterpreter.load(graph.model(), Device.cpu())) {
                     Map<String, Parameter> p = model.block().weightParameters();
                     Set<String> factors = new HashSet<>();
                     for (Trained t : trained) {
-                        List<String> names = graph.factorNames().get(t.matrix().nodeIndex());
+                        List<String> names = graph.factorNames().get(t);
                         freeze(p.get(names.get(0)));
                         freeze(p.get(names.get(2)));
                         factors.addAll(names);
@@ -377,10 +378,8 @@ public final class OialrMethod implements CompressionMethod {
                     FineTuner.trainWithTeacher(model, data, teacher, cfg,
                             chunkListener(progress, lossCurve, step, steps, total));
                     base = WeightExport.withTrainedWeights(base, model.block());
-                    Weights after = Weights.of(WeightExport.withTrainedWeights(training, model.block()).getGraph());
                     for (Trained t : trained) {
-                        String s = graph.factorNames().get(t.matrix().nodeIndex()).get(1);
-                        float[] core = Tensors.toFloats(after.get(s).orElseThrow());
+                        float[] core = p.get(graph.factorNames().get(t).get(1)).getArray().toFloatArray();
                         t.factors().setS(t.matrix().coreFromWeight(core, t.factors().rank()));
                     }
                 }
@@ -410,12 +409,11 @@ public final class OialrMethod implements CompressionMethod {
 
         // Export: two factors where that is smaller (and, with onlyIfFaster, times faster), else the dense product
         // back in the original layout: the same function as the trained low-rank layer, at the dense layer's cost.
-        ModelProto finalFactorized = new FactorizedExport(base, NAME).apply(trained.stream()
-                .map(t -> t.threeFactors()).toList());
+        ModelProto finalFactorized = Factored.of(base, trained, Trained::threeFactors).model();
         SpeedCheck speed = params.onlyIfFaster() && params.targetParameters() == 0
-                ? speedCheck.of(original, trained.stream().map(t -> t.matrix().nodeIndex()).toList(),
-                        Optional.of(data), params.timingBatchSize()) : null;
-        List<FactorizedExport.Replacement> replacements = new ArrayList<>();
+                ? speedCheck.of(original, trained.stream().filter(t -> t.subgraph() == null)
+                        .map(t -> t.matrix().nodeIndex()).toList(), Optional.of(data), params.timingBatchSize())
+                : null;
         List<Trained> exported = new ArrayList<>();
         Map<String, LayerReport> reports = new LinkedHashMap<>();
         for (Trained t : trained) {
@@ -425,18 +423,20 @@ public final class OialrMethod implements CompressionMethod {
             String trainedTo = "rank " + r + " of " + t.originalRank() + " after " + step + " steps of low-rank "
                     + "training";
             SpeedCheck.Verdict verdict = null;
-            if (after < t.matrix().parameters() && speed != null) {
+            if (after < t.matrix().parameters() && speed != null && t.subgraph() == null) {
                 if (Thread.interrupted()) {
                     throw new InterruptedException("oialr cancelled while timing its layers");
                 }
                 verdict = speed.check(t.twoFactors());
             }
             if (after < t.matrix().parameters() && (verdict == null || verdict.faster())) {
-                replacements.add(t.twoFactors());
                 exported.add(t);
+                String where = t.subgraph() == null ? "" : ", inside " + t.subgraph() + (speed == null ? ""
+                        : "; not timed alone (a branch or loop body runs only when taken), so the whole model's "
+                        + "timing decides");
                 reports.put(layer.node(), new LayerReport(layer.node(), layer.opType(), layer.matrixShape(),
                         t.originalRank(), r, layer.parameters(), after, true,
-                        trainedTo + (verdict == null ? "" : "; " + verdict.note())));
+                        trainedTo + where + (verdict == null ? "" : "; " + verdict.note())));
             } else {
                 base = replaceWeight(base, t.matrix().denseWeight(t.factors().product()));
                 reports.put(layer.node(), new LayerReport(layer.node(), layer.opType(), layer.matrixShape(),
@@ -447,8 +447,8 @@ public final class OialrMethod implements CompressionMethod {
                                 + ", not faster"));
             }
         }
-        ModelProto compressed = new FactorizedExport(base, NAME).apply(replacements);
-        if (speed != null && !replacements.isEmpty()) {
+        ModelProto compressed = Factored.of(base, exported, Trained::twoFactors).model();
+        if (speed != null && !exported.isEmpty()) {
             // each layer faster alone does not make the model faster: it is timed as a whole too, and every
             // layer written back dense (the trained function, at the original's cost) unless it is faster
             progress.progress(0.96, "timing the factorized model against the original");
@@ -463,7 +463,7 @@ public final class OialrMethod implements CompressionMethod {
                             "trained to " + was.note() + ", written back dense: " + whole.note() + ", not faster, "
                                     + "so every layer was written back dense"));
                 }
-                replacements.clear();
+                exported.clear();
                 compressed = base;
             } else {
                 progress.progress(0.96, whole.note());
@@ -492,7 +492,7 @@ public final class OialrMethod implements CompressionMethod {
             }
             progress.progress(0.99, "what training cost: " + kept.note());
         }
-        progress.progress(1.0, replacements.size() + " of " + layers.size() + " layers exported in factorized form, "
+        progress.progress(1.0, exported.size() + " of " + layers.size() + " layers exported in factorized form, "
                 + "total rank " + totalRank(trained));
         return new Outcome(new CompressionResult(compressed, ordered, curves), finalFactorized, step);
     }
@@ -585,22 +585,21 @@ public final class OialrMethod implements CompressionMethod {
         return trained.stream().mapToLong(t -> t.factors().rank()).sum();
     }
 
-    private static String skipReason(WeightedLayer layer, OialrParameters params, LayerSelection selection,
-                                     Weights weights, GraphProto graph) {
+    private static String skipReason(LayerSite site, OialrParameters params, LayerSelection selection) {
+        WeightedLayer layer = site.layer();
         String named = selection.skipReason(layer, KEPT_DENSE);
         if (named != null) {
             return named;
         }
-        if (weights.get(layer.weight()).map(TensorProto::getDataType).orElse(-1) != TensorProto.DataType.FLOAT_VALUE) {
+        if (site.weight().getDataType() != TensorProto.DataType.FLOAT_VALUE) {
             return "weight is not float32";
         }
         String skinny = skinny(layer, params);
         if (skinny != null) {
             return skinny;
         }
-        long users = graph.getNodeList().stream().filter(n -> n.getInputList().contains(layer.weight())).count();
-        if (users > 1) {
-            return "weight shared by " + users + " nodes";
+        if (site.readers() > 1) {
+            return "weight shared by " + site.readers() + " nodes";
         }
         return null;
     }
@@ -612,13 +611,26 @@ public final class OialrMethod implements CompressionMethod {
                 + "smaller only below rank %.1f, and minRank is %d", breakEven, params.minRank());
     }
 
-    /** The same model with one weight (initializer or Constant node) holding new values. */
+    /**
+     * The same model with one weight (initializer or Constant node, in the main graph or any subgraph) holding new
+     * values.
+     */
     static ModelProto replaceWeight(ModelProto model, TensorProto weight) {
-        GraphProto.Builder g = model.getGraph().toBuilder();
+        boolean[] found = {false};
+        GraphProto main = replaceWeight(model.getGraph(), weight, found);
+        GraphProto all = Subgraphs.rewrite(main, (path, g) -> replaceWeight(g, weight, found));
+        if (!found[0]) {
+            throw new IllegalStateException("weight '" + weight.getName() + "' not found in the model");
+        }
+        return model.toBuilder().setGraph(all).build();
+    }
+
+    private static GraphProto replaceWeight(GraphProto graph, TensorProto weight, boolean[] found) {
+        GraphProto.Builder g = graph.toBuilder();
         for (int i = 0; i < g.getInitializerCount(); i++) {
             if (g.getInitializer(i).getName().equals(weight.getName())) {
-                g.setInitializer(i, weight);
-                return model.toBuilder().setGraph(g).build();
+                found[0] = true;
+                return g.setInitializer(i, weight).build();
             }
         }
         for (int i = 0; i < g.getNodeCount(); i++) {
@@ -631,10 +643,34 @@ public final class OialrMethod implements CompressionMethod {
                         nb.setAttribute(a, attr.toBuilder().setT(weight));
                     }
                 }
-                g.setNode(i, nb);
-                return model.toBuilder().setGraph(g).build();
+                found[0] = true;
+                return g.setNode(i, nb).build();
             }
         }
-        throw new IllegalStateException("weight '" + weight.getName() + "' not found in the model");
+        return graph;
+    }
+
+    /**
+     * A model with trained layers in factorized form, each in the graph that holds it, and the names its factors
+     * were given (first to last).
+     */
+    private record Factored(ModelProto model, Map<Trained, List<String>> factorNames) {
+
+        static Factored of(ModelProto base, List<Trained> layers,
+                           Function<Trained, FactorizedExport.Replacement> form) {
+            FactorizedExport main = new FactorizedExport(base, NAME);
+            ModelProto withMain = main.apply(layers.stream().filter(t -> t.subgraph() == null).map(form).toList());
+            Map<String, FactorizedExport.Replacement> nested = new LinkedHashMap<>();
+            layers.stream().filter(t -> t.subgraph() != null)
+                    .forEach(t -> nested.put(t.matrix().layer().node(), form.apply(t)));
+            FactorizedExport inSubgraphs = new FactorizedExport(withMain, NAME);
+            ModelProto model = inSubgraphs.applyInSubgraphs(nested);
+            Map<Trained, List<String>> names = new IdentityHashMap<>();
+            for (Trained t : layers) {
+                names.put(t, t.subgraph() == null ? main.factorNames().get(t.matrix().nodeIndex())
+                        : inSubgraphs.factorNamesByPath().get(t.matrix().layer().node()));
+            }
+            return new Factored(model, names);
+        }
     }
 }

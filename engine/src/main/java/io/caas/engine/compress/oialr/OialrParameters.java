@@ -62,12 +62,12 @@ record OialrParameters(int frequency, double sigmaCutoff, int minRank, Set<Strin
         }
         boolean skip = ParameterValues.bool(p.get(SKIP_FIRST_AND_LAST), SKIP_FIRST_AND_LAST, true, problems);
         Set<String> layers = ParameterValues.layerNames(p.get(LAYERS), model, "oialr",
-                TruncatedSvdMethod::lowRankEligible, problems);
+                TruncatedSvdMethod::lowRankEligible, true, problems);
         long target = p.get(TARGET_PARAMETERS) == null ? 0
                 : ParameterValues.count(p.get(TARGET_PARAMETERS), TARGET_PARAMETERS, problems);
         boolean onlyIfFaster = ParameterValues.bool(p.get(ONLY_IF_FASTER), ONLY_IF_FASTER, true, problems);
         int timingBatch = SpeedCheckParameters.timingBatchSize(p.get(TIMING_BATCH_SIZE), problems);
-        if (model.layers().stream().noneMatch(TruncatedSvdMethod::lowRankEligible)) {
+        if (LayerSite.layers(model).isEmpty()) {
             problems.add(ParameterValues.noFactorizableLayer(model, "oialr"));
         }
         double maxDrop = p.get(MAX_ACCURACY_DROP) != null

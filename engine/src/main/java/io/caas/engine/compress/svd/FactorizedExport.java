@@ -1,12 +1,15 @@
 package io.caas.engine.compress.svd;
 
 import io.caas.engine.compress.GraphEdits;
+import io.caas.engine.onnx.Subgraphs;
 import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.proto.Onnx.AttributeProto;
+import io.caas.engine.onnx.proto.Onnx.GraphProto;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -51,6 +54,7 @@ public final class FactorizedExport {
     private final String prefix;
     private final Set<String> names;
     private final Map<Integer, List<String>> factorNames = new HashMap<>();
+    private final Map<String, List<String>> factorNamesByPath = new HashMap<>();
 
     public FactorizedExport(ModelProto model) {
         this(model, "svd");
@@ -97,6 +101,49 @@ public final class FactorizedExport {
                 default -> throw new IllegalArgumentException("cannot factorize a " + node.getOpType() + " node");
             });
         });
+    }
+
+    /**
+     * As {@link #apply}, for layers inside If branches and Loop/Scan bodies (at any depth), each keyed by its path
+     * ({@link Subgraphs#nodePath}): each is rewritten in its own subgraph, whose initializers take its factors, so
+     * the model keeps its control flow. A weight a subgraph read from an outer scope is dropped there once no scope
+     * reads it any more. The factors' names, by path, are in {@link #factorNamesByPath()} afterwards.
+     */
+    public ModelProto applyInSubgraphs(Map<String, Replacement> byPath) {
+        factorNamesByPath.clear();
+        if (byPath.isEmpty()) {
+            return model;
+        }
+        Set<String> taken = GraphEdits.takenNamesInAllScopes(model.getGraph());
+        Set<String> replacedWeights = new HashSet<>();
+        GraphProto rewritten = Subgraphs.rewrite(model.getGraph(), (path, g) -> {
+            List<Replacement> here = new ArrayList<>();
+            Map<Integer, String> pathAt = new HashMap<>();
+            for (int i = 0; i < g.getNodeCount(); i++) {
+                String at = Subgraphs.nodePath(path, g.getNode(i), i);
+                Replacement r = byPath.get(at);
+                if (r != null) {
+                    here.add(r.atNode(i));
+                    pathAt.put(i, at);
+                    replacedWeights.add(g.getNode(i).getInput(1));
+                }
+            }
+            if (here.isEmpty()) {
+                return g;
+            }
+            FactorizedExport inner = new FactorizedExport(model.toBuilder().setGraph(g).build(), prefix, taken);
+            GraphProto out = inner.apply(here).getGraph();
+            inner.factorNames().forEach((i, names) -> factorNamesByPath.put(pathAt.get(i), names));
+            return out;
+        });
+        Set<String> dropped = GraphEdits.unreadWeights(rewritten, rewritten.getNodeList(), replacedWeights);
+        return model.toBuilder().setGraph(GraphEdits.withoutDropped(rewritten, rewritten.getNodeList(), dropped,
+                List.of())).build();
+    }
+
+    /** Weight names given to each replaced layer's factors by the last {@link #applyInSubgraphs}, by its path. */
+    public Map<String, List<String>> factorNamesByPath() {
+        return factorNamesByPath;
     }
 
     /** y = x·W with W (in × out) = A (in × r) · B (r × out), or A·S·B with a middle factor. */

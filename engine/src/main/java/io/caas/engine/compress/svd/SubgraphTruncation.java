@@ -1,21 +1,17 @@
 package io.caas.engine.compress.svd;
 
-import io.caas.engine.compress.GraphEdits;
 import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.calibration.Whitening;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.Subgraphs;
 import io.caas.engine.onnx.WeightedLayer;
 import io.caas.engine.onnx.Weights;
-import io.caas.engine.onnx.proto.Onnx.GraphProto;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * svd on the Gemm, MatMul and Conv layers and the recurrent nodes' input weights inside If branches and Loop/Scan
@@ -43,27 +39,7 @@ final class SubgraphTruncation {
 
         /** {@code model} with the planned layers factorized inside their subgraphs. */
         ModelProto applyTo(ModelProto model) {
-            if (replacements.isEmpty()) {
-                return model;
-            }
-            Set<String> taken = GraphEdits.takenNamesInAllScopes(model.getGraph());
-            Set<String> replacedWeights = new HashSet<>();
-            GraphProto rewritten = Subgraphs.rewrite(model.getGraph(), (path, g) -> {
-                List<FactorizedExport.Replacement> here = new ArrayList<>();
-                for (int i = 0; i < g.getNodeCount(); i++) {
-                    FactorizedExport.Replacement r = replacements.get(Subgraphs.nodePath(path, g.getNode(i), i));
-                    if (r != null) {
-                        here.add(r.atNode(i));
-                        replacedWeights.add(g.getNode(i).getInput(1));
-                    }
-                }
-                return here.isEmpty() ? g : new FactorizedExport(model.toBuilder().setGraph(g).build(), "svd", taken)
-                        .apply(here).getGraph();
-            });
-            // a weight the subgraph read from the main graph goes once no scope reads it
-            Set<String> dropped = GraphEdits.unreadWeights(rewritten, rewritten.getNodeList(), replacedWeights);
-            return model.toBuilder().setGraph(GraphEdits.withoutDropped(rewritten, rewritten.getNodeList(), dropped,
-                    List.of())).build();
+            return new FactorizedExport(model, "svd").applyInSubgraphs(replacements);
         }
     }
 

@@ -112,7 +112,7 @@ class SubgraphLayersTest {
     }
 
     @Test
-    void aLayerInsideASubgraphCanBeNamedAndAMethodThatDoesNotReachThemSaysWhichDoes() throws Exception {
+    void aLayerInsideASubgraphCanBeNamedAndOialrTakesAModelWhoseLayersAreAllInside() throws Exception {
         ModelProto model = scripted();
         CompressionResult r = new TruncatedSvdMethod().compress(new CompressionTask(model, Map.of("rank", 4,
                 "onlyIfFaster", false, "layers", List.of("/Loop[body]/inner/Gemm")), Optional.empty(),
@@ -120,19 +120,19 @@ class SubgraphLayersTest {
         assertThat(r.layers().stream().filter(LayerReport::factorized)).extracting(LayerReport::node)
                 .containsExactly("/Loop[body]/inner/Gemm");
 
-        // a model whose only layers sit in branches: oialr refuses, naming them and the method that reaches them
+        // a model whose only layers sit in branches: oialr, which trains them where they sit, takes it too
         ModelProto branchesOnly = model.toBuilder().setGraph(model.getGraph().toBuilder().clearNode()
                 .addAllNode(model.getGraph().getNodeList().stream().filter(n -> !n.getName().equals("/head/Gemm"))
                         .toList())).build();
-        assertThatThrownBy(() -> new OialrMethod().validate(Map.of(), ModelInspector.inspect(branchesOnly)))
-                .isInstanceOf(InvalidParametersException.class)
-                .hasMessageContaining("/Loop[body]/inner/Gemm").hasMessageContaining("which svd truncates");
+        new OialrMethod().validate(Map.of("layers", List.of("/Loop[body]/inner/Gemm")),
+                ModelInspector.inspect(branchesOnly));
         new TruncatedSvdMethod().validate(Map.of(), ModelInspector.inspect(branchesOnly));
+        new OialrMethod().check(Map.of(), model, ModelInspector.inspect(model), true);
 
-        // the whole model: the head, oialr's only layer, is the last layer and stays dense, so nothing is left
-        assertThatThrownBy(() -> new OialrMethod().check(Map.of(), model, ModelInspector.inspect(model), true))
-                .isInstanceOf(InvalidParametersException.class).hasMessageContaining("/head/Gemm (last layer")
-                .hasMessageContaining("the 3 layers inside If/Loop/Scan subgraphs").hasMessageContaining("svd");
+        // with every layer kept dense, what oialr could train is named, those inside subgraphs by their path
+        assertThatThrownBy(() -> new OialrMethod().check(Map.of("minRank", 40), model, ModelInspector.inspect(model),
+                true)).isInstanceOf(InvalidParametersException.class).hasMessageContaining("/head/Gemm (last layer")
+                .hasMessageContaining("/Loop[body]/inner/Gemm (too skinny");
     }
 
     private static GraphProto subgraph(ModelProto m, String op, String attribute) {
