@@ -30,6 +30,7 @@ class OpenApiConfiguration {
 
     private static final String PROBLEM = "Problem";
     private static final String BEARER = "bearer";
+    private static final String EVENT_STREAM = "text/event-stream";
 
     @Bean
     OpenAPI caasOpenApi() {
@@ -39,8 +40,8 @@ class OpenApiConfiguration {
                                 + "model and its measurements. Every error is application/problem+json (RFC 9457). "
                                 + "Every /v1 call takes 'Authorization: Bearer <API key>'; a key sees only its "
                                 + "tenant's models, datasets and jobs (others' ids answer 404).")
-                        .license(new License().name("Apache-2.0")))
-                .components(new Components().addSchemas(PROBLEM, problemSchema())
+                        .license(new License().name("Apache-2.0").identifier("Apache-2.0")))
+                .components(new Components()
                         .addSecuritySchemes(BEARER, new SecurityScheme().type(SecurityScheme.Type.HTTP).scheme("bearer")
                                 .description("A tenant's API key for /v1; the admin token for /v1/admin and the "
                                         + "actuator; the metrics token for /actuator/prometheus")))
@@ -57,7 +58,30 @@ class OpenApiConfiguration {
                 op.getResponses().addApiResponse("4XX", problem("The request cannot be served; see the problem detail"));
                 op.getResponses().addApiResponse("5XX", problem("The service failed; the detail carries a reference"));
             }));
+            // springdoc builds the components from the controllers' types after the OpenAPI bean: the schema every
+            // problem response refers to is added here, where those references are made
+            api.getComponents().addSchemas(PROBLEM, problemSchema());
+            eventStreamAsText(api);
         };
+    }
+
+    /**
+     * The live events answer text/event-stream, which springdoc describes by the controller's return type
+     * (SseEmitter, a server-side object): described instead as what arrives on the wire.
+     */
+    private static void eventStreamAsText(io.swagger.v3.oas.models.OpenAPI api) {
+        PathItem events = api.getPaths().get("/v1/jobs/{id}/events");
+        ApiResponse ok = events == null || events.getGet() == null ? null : events.getGet().getResponses().get("200");
+        if (ok == null || ok.getContent() == null || !ok.getContent().containsKey(EVENT_STREAM)) {
+            return;
+        }
+        ok.getContent().put(EVENT_STREAM, new MediaType().schema(new StringSchema().description("Server-sent events "
+                + "(text/event-stream): each event's 'event' field is the event type, 'id' its id (send it back as "
+                + "Last-Event-ID to resume), 'data' the event as JSON, as in the application/json answer's items; "
+                + "comment lines keep the connection alive")));
+        if (api.getComponents().getSchemas() != null) {
+            api.getComponents().getSchemas().remove("SseEmitter");
+        }
     }
 
     /** The answers of the request bounds (README, "Trust"), on the operations they apply to. */

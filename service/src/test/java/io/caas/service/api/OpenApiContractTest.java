@@ -7,8 +7,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.caas.service.support.Api;
 import io.caas.service.support.H2ServiceTest;
+import io.swagger.v3.parser.OpenAPIV3Parser;
+import io.swagger.v3.parser.core.models.ParseOptions;
+import io.swagger.v3.parser.core.models.SwaggerParseResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,5 +42,43 @@ class OpenApiContractTest extends H2ServiceTest {
         assertThat(servedTree)
                 .as("served OpenAPI differs from %s; the served one is in service/target/openapi.yaml", contract)
                 .isEqualTo(contractTree);
+    }
+
+    /**
+     * The contract is a valid OpenAPI document, as a client generator reads it: swagger-parser finds no error, and
+     * every reference names a schema the document holds.
+     */
+    @Test
+    void theContractIsAValidOpenApiDocumentWhoseReferencesAllResolve() throws Exception {
+        Path contract = Path.of(System.getProperty("caas.api-spec", "../api-spec/openapi.yaml"));
+        String text = Files.readString(contract);
+        ParseOptions options = new ParseOptions();
+        options.setResolve(true);
+        SwaggerParseResult parsed = new OpenAPIV3Parser().readContents(text, null, options);
+        assertThat(parsed.getMessages()).as("swagger-parser's messages").isEmpty();
+        assertThat(parsed.getOpenAPI()).isNotNull();
+
+        JsonNode tree = new ObjectMapper(new YAMLFactory()).readTree(text);
+        Set<String> schemas = new TreeSet<>();
+        tree.path("components").path("schemas").fieldNames().forEachRemaining(schemas::add);
+        Set<String> referenced = new TreeSet<>();
+        collectReferences(tree, referenced);
+        assertThat(referenced).as("schemas referred to").isNotEmpty();
+        assertThat(schemas).as("the schemas the document holds").containsAll(referenced);
+        assertThat(schemas).as("no server-side type described as if it crossed the wire").doesNotContain("SseEmitter");
+        assertThat(tree.at("/paths/~1v1~1jobs~1{id}~1events/get/responses/200/content/text~1event-stream/schema/type")
+                .asText()).isEqualTo("string");
+    }
+
+    private static void collectReferences(JsonNode node, Set<String> into) {
+        if (node.isObject()) {
+            JsonNode ref = node.get("$ref");
+            if (ref != null && ref.isTextual() && ref.asText().startsWith("#/components/schemas/")) {
+                into.add(ref.asText().substring("#/components/schemas/".length()));
+            }
+            node.elements().forEachRemaining(child -> collectReferences(child, into));
+        } else if (node.isArray()) {
+            node.elements().forEachRemaining(child -> collectReferences(child, into));
+        }
     }
 }
