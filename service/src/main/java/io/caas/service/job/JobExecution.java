@@ -2,8 +2,6 @@ package io.caas.service.job;
 
 import io.caas.service.web.Times;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Executors;
@@ -59,7 +57,7 @@ public class JobExecution {
             return;
         }
         if (job.cancelRequested()) {
-            stateMachine.apply(jobId, JobTransition.CANCEL, Actors.worker(), "cancelled before it started", Map.of());
+            stateMachine.apply(jobId, new JobChange.Cancel(), Actors.worker(), "cancelled before it started");
             return;
         }
         if (!take(job)) {
@@ -79,13 +77,8 @@ public class JobExecution {
             }
             JobOutcome outcome = pipeline.run(jobs.find(jobId).orElseThrow(),
                     new JobProgressReporter(jobId, jobs, events));
-            Map<String, Object> columns = new LinkedHashMap<>();
-            columns.put("artifact_key", outcome.artifact().key());
-            columns.put("artifact_sha256", outcome.artifact().sha256());
-            columns.put("artifact_bytes", outcome.artifact().sizeBytes());
-            columns.put("summary", outcome.summaryJson());
-            columns.put("report", outcome.reportJson());
-            if (stateMachine.apply(jobId, JobTransition.SUCCEED, Actors.worker(), "succeeded", columns)) {
+            if (stateMachine.apply(jobId, new JobChange.Succeed(outcome.artifact(), outcome.summaryJson(),
+                    outcome.reportJson()), Actors.worker(), "succeeded")) {
                 metrics.compressed(job.method(), outcome.summary().compressionRatio(), outcome.summary().accuracyDelta());
             }
         } catch (InterruptedException e) {
@@ -95,7 +88,7 @@ public class JobExecution {
                 return;
             }
             if (jobs.isCancelRequested(jobId)) {
-                stateMachine.apply(jobId, JobTransition.CANCEL, Actors.worker(), "cancelled while running", Map.of());
+                stateMachine.apply(jobId, new JobChange.Cancel(), Actors.worker(), "cancelled while running");
                 return;
             }
             log.warn("job {} interrupted by shutdown; it stays running for another worker to resume", jobId);
@@ -123,14 +116,13 @@ public class JobExecution {
     private boolean take(JobRecord job) {
         String worker = WorkerIdentity.name();
         if (job.status() == JobStatus.QUEUED) {
-            return stateMachine.apply(job.id(), JobTransition.START, Actors.worker(), "started on " + worker, Map.of("worker", worker));
+            return stateMachine.apply(job.id(), new JobChange.Start(worker), Actors.worker(), "started on " + worker);
         }
-        return stateMachine.apply(job.id(), JobTransition.RESUME_AFTER_WORKER_LOSS, Actors.worker(),
-                "resumed on " + worker + " after worker " + job.worker() + " was lost",
-                Map.of("worker", worker, "progress", 0.0));
+        return stateMachine.apply(job.id(), new JobChange.Resume(worker), Actors.worker(),
+                "resumed on " + worker + " after worker " + job.worker() + " was lost");
     }
 
     private void fail(UUID jobId, String message, String error) {
-        stateMachine.apply(jobId, JobTransition.FAIL, Actors.worker(), message, Map.of("error", JobRepository.truncate(error, 8000)));
+        stateMachine.apply(jobId, new JobChange.Fail(error), Actors.worker(), message);
     }
 }

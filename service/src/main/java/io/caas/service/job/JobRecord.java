@@ -16,4 +16,13 @@ public record JobRecord(UUID id, UUID tenantId, UUID modelId, String method, Map
                         OffsetDateTime createdAt, OffsetDateTime startedAt, OffsetDateTime finishedAt,
                         OffsetDateTime heartbeatAt, String artifactKey, String artifactSha256, Long artifactBytes,
                         JobSummary summary, String reportJson, String submittedBy) {
+
+    /** A job as submitted: queued, nothing run, nothing recorded yet. */
+    static JobRecord queued(UUID id, UUID tenantId, JobRequest request, Map<String, Object> parameters,
+                            String idempotencyKey, String requestHash, OffsetDateTime createdAt, String submittedBy) {
+        return new JobRecord(id, tenantId, request.modelId(), request.method(), parameters, request.trainDatasetId(),
+                request.evalDatasetId(), request.budget(), request.target(), JobStatus.QUEUED, 0, null, null, 0, null,
+                false, idempotencyKey, requestHash, createdAt, null, null, null, null, null, null, null, null,
+                submittedBy);
+    }
 }

@@ -9,6 +9,7 @@ import io.caas.service.web.Json;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.OffsetDateTime;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -93,10 +94,27 @@ public class JobRepository implements StoredObjectOwner {
     }
 
     /**
-     * Applies {@code transition} if the job is in one of its source states; the assignments in {@code set} go into
-     * the same UPDATE. Returns false if the job was not in a source state (another node got there first).
+     * Applies {@code transition} if the job is in one of its source states, with the update's columns in the same
+     * UPDATE. Returns false if the job was not in a source state (another node got there first).
      */
-    boolean transition(UUID id, JobTransition transition, Map<String, Object> set) {
+    boolean transition(UUID id, JobTransition transition, JobUpdate update) {
+        Map<String, Object> set = new LinkedHashMap<>();
+        set.put("message", update.message());
+        set.put("started_at", update.startedAt());
+        set.put("heartbeat_at", update.heartbeatAt());
+        set.put("attempts", update.attempts());
+        set.put("worker", update.worker());
+        set.put("progress", update.progress());
+        set.put("finished_at", update.finishedAt());
+        set.put("error", update.error());
+        if (update.artifact() != null) {
+            set.put("artifact_key", update.artifact().key());
+            set.put("artifact_sha256", update.artifact().sha256());
+            set.put("artifact_bytes", update.artifact().sizeBytes());
+        }
+        set.put("summary", update.summaryJson());
+        set.put("report", update.reportJson());
+        set.values().removeIf(java.util.Objects::isNull);
         StringBuilder sql = new StringBuilder("update jobs set status = :to");
         set.keySet().forEach(column -> sql.append(", ").append(column).append(" = :").append(column));
         sql.append(" where id = :id and status in (:from)");
@@ -137,7 +155,6 @@ public class JobRepository implements StoredObjectOwner {
     }
 
     private JobRecord map(ResultSet rs, int row) throws SQLException {
-        long artifactBytes = rs.getLong("artifact_bytes");
         return new JobRecord(
                 rs.getObject("id", UUID.class), rs.getObject("tenant_id", UUID.class), rs.getObject("model_id", UUID.class), rs.getString("method"),
                 json.read(rs.getString("parameters"), MAP),
@@ -149,7 +166,8 @@ public class JobRepository implements StoredObjectOwner {
                 rs.getBoolean("cancel_requested"), rs.getString("idempotency_key"), rs.getString("request_hash"),
                 rs.getObject("created_at", OffsetDateTime.class), rs.getObject("started_at", OffsetDateTime.class),
                 rs.getObject("finished_at", OffsetDateTime.class), rs.getObject("heartbeat_at", OffsetDateTime.class),
-                rs.getString("artifact_key"), rs.getString("artifact_sha256"), rs.wasNull() ? null : artifactBytes,
+                rs.getString("artifact_key"), rs.getString("artifact_sha256"),
+                rs.getObject("artifact_bytes", Long.class),
                 json.read(rs.getString("summary"), JobSummary.class), rs.getString("report"), rs.getString("submitted_by"));
     }
 

@@ -92,10 +92,8 @@ public class JobService {
         if (active >= maxActiveJobsPerTenant) {
             throw new TooManyJobsException(maxActiveJobsPerTenant);
         }
-        JobRecord job = new JobRecord(UUID.randomUUID(), tenant, request.modelId(), request.method(),
-                parameters, request.trainDatasetId(),
-                request.evalDatasetId(), request.budget(), request.target(), JobStatus.QUEUED, 0, null, null, 0, null,
-                false, idempotencyKey, hash, Times.now(), null, null, null, null, null, null, null, null, caller.actor());
+        JobRecord job = JobRecord.queued(UUID.randomUUID(), tenant, request, parameters, idempotencyKey, hash,
+                Times.now(), caller.actor());
         try {
             jobs.insert(job);
         } catch (DuplicateKeyException e) {
@@ -108,8 +106,8 @@ public class JobService {
         try {
             queue.enqueue(job.id());
         } catch (RuntimeException e) {
-            stateMachine.apply(job.id(), JobTransition.FAIL, Actors.QUEUE, "the job queue refused the job",
-                    Map.of("error", "could not be queued: " + e.getMessage()));
+            stateMachine.apply(job.id(), new JobChange.Fail("could not be queued: " + e.getMessage()), Actors.QUEUE,
+                    "the job queue refused the job");
             throw e;
         }
         durableCommits.sync();
@@ -298,7 +296,7 @@ public class JobService {
         }
         jobs.requestCancel(id);
         if (job.status() == JobStatus.QUEUED
-                && stateMachine.apply(id, JobTransition.CANCEL, caller.actor(), "cancelled before it started", Map.of())) {
+                && stateMachine.apply(id, new JobChange.Cancel(), caller.actor(), "cancelled before it started")) {
             queue.remove(id);
             return get(caller.tenantId(), id);
         }

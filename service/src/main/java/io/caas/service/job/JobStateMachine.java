@@ -2,7 +2,6 @@ package io.caas.service.job;
 
 import io.caas.service.web.Times;
 import java.time.OffsetDateTime;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -31,42 +30,29 @@ public class JobStateMachine {
     }
 
     /**
-     * @param actor   who causes the change, for the audit trail (see {@link JobEvent#actor()})
-     * @param columns further columns to set in the same update (error, artifact, report...)
+     * @param actor  who causes the change, for the audit trail (see {@link JobEvent#actor()})
+     * @param change the transition and what it records besides
      * @return whether the transition happened; false if the job was not in a state it starts from
      */
     @Transactional
-    public boolean apply(UUID id, JobTransition transition, String actor, String message,
-                         Map<String, Object> columns) {
+    public boolean apply(UUID id, JobChange change, String actor, String message) {
+        JobTransition transition = change.transition();
         JobRecord before = jobs.find(id).orElse(null);
         if (before == null || !transition.allowedFrom(before.status())) {
             return false;
         }
         OffsetDateTime now = Times.now();
-        Map<String, Object> set = new HashMap<>(columns);
-        switch (transition) {
-            case START, RESUME_AFTER_WORKER_LOSS -> {
-                set.putIfAbsent("started_at", before.startedAt() != null ? before.startedAt() : now);
-                set.put("heartbeat_at", now);
-                set.put("attempts", before.attempts() + 1);
-            }
-            case SUCCEED -> {
-                set.put("progress", 1.0);
-                set.put("finished_at", now);
-            }
-            case FAIL, CANCEL -> set.put("finished_at", now);
-        }
-        set.putIfAbsent("message", JobRepository.truncate(message, 1024));
-        if (!jobs.transition(id, transition, set)) {
+        JobUpdate update = change.update(before, now, JobRepository.truncate(message, 1024));
+        if (!jobs.transition(id, transition, update)) {
             return false;
         }
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("from", before.status().wire());
         data.put("to", transition.to().wire());
         data.put("transition", transition.name());
-        data.put("attempt", set.getOrDefault("attempts", before.attempts()));
-        if (set.get("worker") != null) {
-            data.put("worker", set.get("worker"));
+        data.put("attempt", update.attempts() != null ? update.attempts() : before.attempts());
+        if (change.worker() != null) {
+            data.put("worker", change.worker());
         }
         events.append(id, now, "state", message, data, actor);
         log.info("job {} {} -> {} by {}: {}", id, before.status().wire(), transition.to().wire(), actor, message);

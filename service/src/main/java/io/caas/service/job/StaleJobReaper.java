@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.jobrunr.jobs.states.StateName;
@@ -74,10 +73,10 @@ public class StaleJobReaper {
             return false;
         }
         boolean ended = job.cancelRequested()
-                ? stateMachine.apply(id, JobTransition.CANCEL, Actors.REAPER, "cancelled; its worker " + job.worker() + " had stopped",
-                        Map.of())
-                : stateMachine.apply(id, JobTransition.FAIL, Actors.REAPER, "worker " + job.worker() + " was lost and the job could "
-                        + "not be resumed", Map.of("error", "worker lost: no heartbeat since " + job.heartbeatAt()));
+                ? stateMachine.apply(id, new JobChange.Cancel(), Actors.REAPER, "cancelled; its worker " + job.worker()
+                        + " had stopped")
+                : stateMachine.apply(id, new JobChange.Fail("worker lost: no heartbeat since " + job.heartbeatAt()),
+                        Actors.REAPER, "worker " + job.worker() + " was lost and the job could not be resumed");
         if (ended) {
             log.warn("job {} had no live worker since {}; ended", id, job.heartbeatAt());
         }

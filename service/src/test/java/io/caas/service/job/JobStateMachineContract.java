@@ -2,6 +2,7 @@ package io.caas.service.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.caas.service.storage.StoredObject;
 import io.caas.service.web.Cursor;
 import io.caas.service.web.Times;
 import java.util.ArrayList;
@@ -32,9 +33,8 @@ interface JobStateMachineContract {
 
     default UUID jobIn(JobStatus status) {
         UUID id = UUID.randomUUID();
-        jobs().insert(new JobRecord(id, TENANT, UUID.randomUUID(), "svd", Map.of("energy", 0.9), null, null, null,
-                null, JobStatus.QUEUED, 0, null, null, 0, null, false, null, null, Times.now(), null, null, null, null,
-                null, null, null, null, "key:contract-test"));
+        jobs().insert(JobRecord.queued(id, TENANT, new JobRequest(UUID.randomUUID(), "svd", Map.of("energy", 0.9),
+                null, null, null, null), Map.of("energy", 0.9), null, null, Times.now(), "key:contract-test"));
         jdbc().sql("update jobs set status = :s where id = :id").param("s", status.name()).param("id", id).update();
         return id;
     }
@@ -44,7 +44,7 @@ interface JobStateMachineContract {
     default void eachTransitionAppliesExactlyFromItsSourceStates(JobTransition transition) {
         for (JobStatus from : JobStatus.values()) {
             UUID id = jobIn(from);
-            boolean applied = machine().apply(id, transition, "worker:test/1", "test " + transition, Map.of());
+            boolean applied = machine().apply(id, change(transition), "worker:test/1", "test " + transition);
             JobRecord after = jobs().find(id).orElseThrow();
             List<JobEvent> log = events().list(id, 0, 100);
             if (transition.allowedFrom(from)) {
@@ -64,20 +64,40 @@ interface JobStateMachineContract {
         }
     }
 
+    /** A change of each kind, with what it records. */
+    private static JobChange change(JobTransition transition) {
+        return switch (transition) {
+            case START -> new JobChange.Start("node-a/1");
+            case RESUME_AFTER_WORKER_LOSS -> new JobChange.Resume("node-b/2");
+            case SUCCEED -> new JobChange.Succeed(new StoredObject("artifacts/x.onnx", 123, "ab"), null, null);
+            case FAIL -> new JobChange.Fail("the test's reason");
+            case CANCEL -> new JobChange.Cancel();
+        };
+    }
+
+    @Test
+    default void eachChangeIsTheTransitionItNames() {
+        for (JobTransition transition : JobTransition.values()) {
+            assertThat(change(transition).transition()).isEqualTo(transition);
+        }
+    }
+
     @Test
     default void startAndResumeCountAttemptsAndNameTheWorker() {
         UUID id = jobIn(JobStatus.QUEUED);
-        machine().apply(id, JobTransition.START, "worker:node-a/1", "started", Map.of("worker", "node-a/1"));
+        machine().apply(id, new JobChange.Start("node-a/1"), "worker:node-a/1", "started");
         JobRecord started = jobs().find(id).orElseThrow();
         assertThat(started.attempts()).isEqualTo(1);
         assertThat(started.worker()).isEqualTo("node-a/1");
         assertThat(started.startedAt()).isNotNull();
 
-        machine().apply(id, JobTransition.RESUME_AFTER_WORKER_LOSS, "worker:node-b/2", "resumed", Map.of("worker", "node-b/2"));
+        jobs().progress(id, 0.4, "part of the way", Times.now());
+        machine().apply(id, new JobChange.Resume("node-b/2"), "worker:node-b/2", "resumed");
         JobRecord resumed = jobs().find(id).orElseThrow();
         assertThat(resumed.attempts()).isEqualTo(2);
         assertThat(resumed.worker()).isEqualTo("node-b/2");
         assertThat(resumed.startedAt()).isEqualTo(started.startedAt());
+        assertThat(resumed.progress()).as("a resumed job starts over").isZero();
         assertThat(events().list(id, 0, 10)).extracting(e -> e.data().get("worker"))
                 .containsExactly("node-a/1", "node-b/2");
     }
@@ -85,19 +105,28 @@ interface JobStateMachineContract {
     @Test
     default void succeedingSetsProgressToOneAndKeepsTheColumnsGiven() {
         UUID id = jobIn(JobStatus.RUNNING);
-        machine().apply(id, JobTransition.SUCCEED, "worker:node-a/1", "succeeded",
-                Map.of("artifact_key", "artifacts/x.onnx", "artifact_bytes", 123L, "artifact_sha256", "ab"));
+        machine().apply(id, new JobChange.Succeed(new StoredObject("artifacts/x.onnx", 123, "ab"), null,
+                "{\"layers\":[]}"), "worker:node-a/1", "succeeded");
         JobRecord done = jobs().find(id).orElseThrow();
         assertThat(done.progress()).isEqualTo(1.0);
         assertThat(done.artifactKey()).isEqualTo("artifacts/x.onnx");
+        assertThat(done.artifactSha256()).isEqualTo("ab");
         assertThat(done.artifactBytes()).isEqualTo(123L);
+        assertThat(done.reportJson()).isEqualTo("{\"layers\":[]}");
+
+        // a job without an artifact reads as none, not as one of 0 bytes
+        UUID failed = jobIn(JobStatus.RUNNING);
+        machine().apply(failed, new JobChange.Fail("the test's reason"), "worker:node-a/1", "failed");
+        JobRecord noArtifact = jobs().find(failed).orElseThrow();
+        assertThat(noArtifact.artifactBytes()).isNull();
+        assertThat(noArtifact.error()).isEqualTo("the test's reason");
     }
 
     @Test
     default void progressIsIgnoredOnceAJobHasLeftRunning() {
         UUID id = jobIn(JobStatus.RUNNING);
         jobs().progress(id, 0.5, "half", Times.now());
-        machine().apply(id, JobTransition.CANCEL, "key:owner (1)", "cancelled", Map.of());
+        machine().apply(id, new JobChange.Cancel(), "key:owner (1)", "cancelled");
         jobs().progress(id, 0.7, "late report", Times.now());
         JobRecord j = jobs().find(id).orElseThrow();
         assertThat(j.progress()).isEqualTo(0.5);

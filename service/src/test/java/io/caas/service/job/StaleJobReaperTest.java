@@ -22,9 +22,8 @@ class StaleJobReaperTest extends H2ServiceTest {
 
     UUID runningJob(long heartbeatMinutesAgo, boolean cancelRequested) {
         UUID id = UUID.randomUUID();
-        jobs.insert(new JobRecord(id, UUID.randomUUID(), UUID.randomUUID(), "svd", Map.of(), null, null, null, null,
-                JobStatus.QUEUED, 0, null, null, 0, null, false, null, null, Times.now(), null, null, null, null, null,
-                null, null, null, "key:reaper-test"));
+        jobs.insert(JobRecord.queued(id, UUID.randomUUID(), new JobRequest(UUID.randomUUID(), "svd", Map.of(), null,
+                null, null, null), Map.of(), null, null, Times.now(), "key:reaper-test"));
         jdbc.sql("update jobs set status = 'RUNNING', worker = 'gone/1', heartbeat_at = :hb, cancel_requested = :c where id = :id")
                 .param("hb", Times.now().minusMinutes(heartbeatMinutesAgo)).param("c", cancelRequested)
                 .param("id", id).update();
