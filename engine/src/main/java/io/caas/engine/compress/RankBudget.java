@@ -104,6 +104,114 @@ public final class RankBudget {
         return best < 0 ? ranksAt(layers, Double.POSITIVE_INFINITY, minRank) : ranksAt(layers, taus[best], minRank);
     }
 
+    /**
+     * Ranks that fit {@code budget} with every layer at the same relative error: each keeps the fewest directions
+     * whose dropped energy Σ_{i>r} σᵢ² / Σ σᵢ² is at most ε, ε the lowest that fits. Meant for whitened spectra,
+     * where the dropped energy is the error the layer's output takes on the calibration data, so ε is that error
+     * relative to the output's energy.
+     */
+    public static int[] allocateByRelativeError(List<Layer> layers, long budget, int minRank) {
+        double lo = 0;
+        double hi = 1;
+        int[] best = ranksAtError(layers, 1, minRank);
+        if (cost(layers, best) > budget) {
+            return best;
+        }
+        for (int it = 0; it < 60; it++) {
+            double mid = (lo + hi) / 2;
+            int[] r = ranksAtError(layers, mid, minRank);
+            if (cost(layers, r) <= budget) {
+                best = r;
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Ranks that fit {@code budget} at the least total relative error: starting from every layer whole, the cut that
+     * adds the least relative error per parameter saved goes first (a layer goes from dense straight to the largest
+     * rank at which two factors are smaller, then one direction at a time).
+     */
+    public static int[] allocateGreedy(List<Layer> layers, long budget, int minRank) {
+        int n = layers.size();
+        int[] ranks = new int[n];
+        double[][] tail = new double[n][];
+        for (int i = 0; i < n; i++) {
+            Layer l = layers.get(i);
+            ranks[i] = l.cap();
+            double[] t = new double[l.cap() + 1]; // t[r]: relative energy dropped at rank r
+            double total = 0;
+            for (double s : l.sigma()) {
+                total += s * s;
+            }
+            double dropped = 0;
+            for (int k = l.sigma().length - 1; k >= 0; k--) {
+                if (k < l.cap()) {
+                    t[k + 1] = total > 0 ? dropped / total : 0;
+                }
+                dropped += l.sigma()[k] * l.sigma()[k];
+            }
+            t[0] = 1;
+            tail[i] = t;
+        }
+        long cost = cost(layers, ranks);
+        while (cost > budget) {
+            int pick = -1;
+            int pickRank = 0;
+            double pickScore = Double.POSITIVE_INFINITY;
+            for (int i = 0; i < n; i++) {
+                Layer l = layers.get(i);
+                int floor = Math.min(minRank, l.cap());
+                if (ranks[i] <= floor) {
+                    continue;
+                }
+                // the next rank that saves parameters
+                int next = ranks[i] - 1;
+                while (next > floor && l.cost(next) >= l.cost(ranks[i])) {
+                    next--;
+                }
+                long saved = l.cost(ranks[i]) - l.cost(next);
+                if (saved <= 0) {
+                    continue;
+                }
+                double score = (tail[i][next] - tail[i][ranks[i]]) / saved;
+                if (score < pickScore) {
+                    pickScore = score;
+                    pick = i;
+                    pickRank = next;
+                }
+            }
+            if (pick < 0) {
+                break;
+            }
+            cost -= layers.get(pick).cost(ranks[pick]) - layers.get(pick).cost(pickRank);
+            ranks[pick] = pickRank;
+        }
+        return ranks;
+    }
+
+    private static int[] ranksAtError(List<Layer> layers, double error, int minRank) {
+        int[] ranks = new int[layers.size()];
+        for (int i = 0; i < ranks.length; i++) {
+            Layer l = layers.get(i);
+            double total = 0;
+            for (double s : l.sigma()) {
+                total += s * s;
+            }
+            double dropped = 0;
+            int r = l.sigma().length;
+            while (r > 0 && total > 0 && (dropped + l.sigma()[r - 1] * l.sigma()[r - 1]) / total <= error) {
+                dropped += l.sigma()[r - 1] * l.sigma()[r - 1];
+                r--;
+            }
+            ranks[i] = Math.max(Math.min(r, l.cap()), Math.min(minRank, l.cap()));
+        }
+        return ranks;
+    }
+
     private static int[] ranksAt(List<Layer> layers, double tau, int minRank) {
         int[] ranks = new int[layers.size()];
         for (int i = 0; i < ranks.length; i++) {

@@ -72,7 +72,8 @@ class CompressionPipeline {
                 new ScaledProgress(progress, 0.05, 0.7));
 
         progress.progress(0.7, "measuring original and compressed model");
-        ModelMeasurer.Measured m = measurer.measure(original, result.compressed(), data.eval());
+        ModelMeasurer.Measured m = measurer.measure(original, result.compressed(), data.eval(),
+                job.measure().interpreter());
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }

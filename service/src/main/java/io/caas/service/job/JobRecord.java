@@ -15,7 +15,11 @@ public record JobRecord(UUID id, UUID tenantId, UUID modelId, String method, Map
                         boolean cancelRequested, String idempotencyKey, String requestHash,
                         OffsetDateTime createdAt, OffsetDateTime startedAt, OffsetDateTime finishedAt,
                         OffsetDateTime heartbeatAt, String artifactKey, String artifactSha256, Long artifactBytes,
-                        JobSummary summary, String reportJson, String submittedBy) {
+                        JobSummary summary, String reportJson, String submittedBy, JobRequest.Measure measure) {
+
+    public JobRecord {
+        measure = measure == null ? JobRequest.Measure.DEFAULT : measure;
+    }
 
     /** A job as submitted: queued, nothing run, nothing recorded yet. */
     static JobRecord queued(UUID id, UUID tenantId, JobRequest request, Map<String, Object> parameters,
@@ -23,6 +27,6 @@ public record JobRecord(UUID id, UUID tenantId, UUID modelId, String method, Map
         return new JobRecord(id, tenantId, request.modelId(), request.method(), parameters, request.trainDatasetId(),
                 request.evalDatasetId(), request.budget(), request.target(), JobStatus.QUEUED, 0, null, null, 0, null,
                 false, idempotencyKey, requestHash, createdAt, null, null, null, null, null, null, null, null,
-                submittedBy);
+                submittedBy, request.measure());
     }
 }

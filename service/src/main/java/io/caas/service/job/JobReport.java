@@ -22,7 +22,8 @@ import java.util.UUID;
  * @param compressed        the artifact
  * @param agreement         how closely the artifact's outputs follow the original's (evaluation data, or seeded
  *                          random inputs without it)
- * @param interpreter       the two models' latency in the engine's DJL/PyTorch interpreter, which fine-tunes
+ * @param interpreter       the two models' latency in the engine's DJL/PyTorch interpreter, which fine-tunes, where
+ *                          the request's measure.interpreterLatency asks for it; else a note saying how to
  * @param compressionRatio  parameters after / before
  * @param accuracyDelta     top-1 after minus before, as a fraction; absent without labelled evaluation data
  * @param target            the job's target and whether the result meets it
@@ -137,5 +138,10 @@ public record JobReport(UUID jobId, UUID modelId, String method, Map<String, Obj
     /** @param note why the interpreter could not time the models, when it could not (unsupported operators...) */
     public record InterpreterLatency(InterpreterTiming.Result original, InterpreterTiming.Result compressed,
                                      String note) {
+
+        /** A job that did not ask for it (the default). */
+        static final InterpreterLatency NOT_ASKED = new InterpreterLatency(null, null, "not measured: the request's "
+                + "measure.interpreterLatency turns it on (off by default: the engine's interpreter is the runtime "
+                + "fine-tuning uses, not one to serve with, and timing it can take most of a small job's time)");
     }
 }

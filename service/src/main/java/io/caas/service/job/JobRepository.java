@@ -34,14 +34,14 @@ public class JobRepository implements StoredObjectOwner {
         jdbc.sql("""
                 insert into jobs (id, tenant_id, model_id, method, parameters, train_dataset_id, eval_dataset_id, budget,
                                   target, status, progress, attempts, cancel_requested, idempotency_key, request_hash,
-                                  created_at, submitted_by)
+                                  created_at, submitted_by, measure)
                 values (:id, :tenant, :model, :method, :params, :train, :eval, :budget, :target,
-                        :status, 0, 0, false, :key, :hash, :created, :by)""")
+                        :status, 0, 0, false, :key, :hash, :created, :by, :measure)""")
                 .param("id", j.id()).param("tenant", j.tenantId()).param("by", j.submittedBy()).param("model", j.modelId()).param("method", j.method())
                 .param("params", json.write(j.parameters())).param("train", j.trainDatasetId())
                 .param("eval", j.evalDatasetId()).param("budget", json.write(j.budget()))
                 .param("target", json.write(j.target())).param("status", j.status().name())
-                .param("key", j.idempotencyKey()).param("hash", j.requestHash()).param("created", j.createdAt())
+                .param("measure", json.write(j.measure())).param("key", j.idempotencyKey()).param("hash", j.requestHash()).param("created", j.createdAt())
                 .update();
     }
 
@@ -168,7 +168,8 @@ public class JobRepository implements StoredObjectOwner {
                 rs.getObject("finished_at", OffsetDateTime.class), rs.getObject("heartbeat_at", OffsetDateTime.class),
                 rs.getString("artifact_key"), rs.getString("artifact_sha256"),
                 rs.getObject("artifact_bytes", Long.class),
-                json.read(rs.getString("summary"), JobSummary.class), rs.getString("report"), rs.getString("submitted_by"));
+                json.read(rs.getString("summary"), JobSummary.class), rs.getString("report"), rs.getString("submitted_by"),
+                json.read(rs.getString("measure"), JobRequest.Measure.class));
     }
 
     @Override

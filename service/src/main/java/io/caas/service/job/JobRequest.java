@@ -19,6 +19,7 @@ import java.util.UUID;
  * @param parameters     method parameters, as listed by GET /v1/methods
  * @param trainDatasetId data to fine-tune on (optional: without it a method runs without fine-tuning)
  * @param evalDatasetId  held-out data to measure accuracy on (optional)
+ * @param measure        what the report measures besides ONNX Runtime's latency and accuracy (optional)
  */
 public record JobRequest(@NotNull UUID modelId,
                          @NotBlank String method,
@@ -26,7 +27,30 @@ public record JobRequest(@NotNull UUID modelId,
                          UUID trainDatasetId,
                          UUID evalDatasetId,
                          @Valid Budget budget,
-                         @Valid Target target) {
+                         @Valid Target target,
+                         @Valid Measure measure) {
+
+    public JobRequest(UUID modelId, String method, Map<String, Object> parameters, UUID trainDatasetId,
+                      UUID evalDatasetId, Budget budget, Target target) {
+        this(modelId, method, parameters, trainDatasetId, evalDatasetId, budget, target, null);
+    }
+
+    /**
+     * Optional measurements, off unless asked for.
+     *
+     * @param interpreterLatency also time both models in the engine's own interpreter (the runtime fine-tuning uses,
+     *                           on the worker's device) at batch 1 and the evaluation batch size. Off by default: it
+     *                           says how fast training-time inference is, not serving, and on a small job it can take
+     *                           most of the job's time
+     */
+    public record Measure(Boolean interpreterLatency) {
+
+        static final Measure DEFAULT = new Measure(false);
+
+        boolean interpreter() {
+            return Boolean.TRUE.equals(interpreterLatency);
+        }
+    }
 
     /**
      * How much fine-tuning a job may do, and what it trains: {@code train} names the kinds of weights (see

@@ -13,13 +13,14 @@ import java.util.UUID;
  * @param attempts how many times a worker took it (more than 1 after a worker was lost)
  * @param result      headline numbers once succeeded; the full report is at /v1/jobs/{id}/report
  * @param submittedBy the API key that submitted it (its name and id)
+ * @param measure     the optional measurements it runs (interpreter latency: off unless asked for)
  */
 public record JobResource(UUID id, UUID modelId, String method, Map<String, Object> parameters,
                           UUID trainDatasetId, UUID evalDatasetId, JobRequest.Budget budget, JobRequest.Target target,
                           JobStatus status, double progress, String message, String error, int attempts,
                           String worker, boolean cancelRequested, OffsetDateTime createdAt, OffsetDateTime startedAt,
                           OffsetDateTime finishedAt, JobSummary result, Artifact artifact,
-                          String submittedBy) {
+                          String submittedBy, JobRequest.Measure measure) {
 
     public record Artifact(String href, long sizeBytes, String sha256) {
     }
@@ -30,6 +31,6 @@ public record JobResource(UUID id, UUID modelId, String method, Map<String, Obje
         return new JobResource(j.id(), j.modelId(), j.method(), j.parameters(), j.trainDatasetId(), j.evalDatasetId(),
                 j.budget(), j.target(), j.status(), j.progress(), j.message(), j.error(), j.attempts(), j.worker(),
                 j.cancelRequested(), j.createdAt(), j.startedAt(), j.finishedAt(), j.summary(), artifact,
-                j.submittedBy());
+                j.submittedBy(), j.measure());
     }
 }

@@ -51,8 +51,10 @@ class ModelMeasurer {
                     JobReport.Profiles profile, String note) {
     }
 
-    Measured measure(ModelProto original, ModelProto compressed, Optional<Dataset> eval) {
-        JobReport.InterpreterLatency interpreter = interpreterLatency(original, compressed, eval);
+    /** @param interpreter whether to time both models in the engine's interpreter too (the request's measure) */
+    Measured measure(ModelProto original, ModelProto compressed, Optional<Dataset> eval, boolean interpreter) {
+        JobReport.InterpreterLatency interpreterLatency = interpreter ? interpreterLatency(original, compressed, eval)
+                : JobReport.InterpreterLatency.NOT_ASKED;
         // the evaluation data's sample shape where there is one, so MACs count what accuracy was measured on
         MacComparison macs = MacCounter.compare(original, compressed, eval.map(Dataset::sampleShape).orElse(null),
                 eval.map(Dataset::inputs).orElse(List.of()));
@@ -60,10 +62,10 @@ class ModelMeasurer {
             PairedMeasurements m = Evaluator.measurePair(original, compressed, eval, options);
             JobReport.Speed speed = sameGraph(original, compressed) ? JobReport.Speed.unchanged(m.batch1(), m.batchN())
                     : JobReport.Speed.of(m.batch1(), m.batchN());
-            return new Measured(m.original(), m.compressed(), m.agreement(), interpreter, speed, macs,
+            return new Measured(m.original(), m.compressed(), m.agreement(), interpreterLatency, speed, macs,
                     profiles(original, compressed, eval), null);
         } catch (EvaluationException e) {
-            return new Measured(sizeOnly(original), sizeOnly(compressed), null, interpreter, null, macs,
+            return new Measured(sizeOnly(original), sizeOnly(compressed), null, interpreterLatency, null, macs,
                     new JobReport.Profiles(null, null, "not profiled: " + e.getMessage()),
                     "latency and accuracy not measured: " + e.getMessage());
         }

@@ -953,6 +953,14 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         if (target < floor) {
             throw new InvalidParametersException(List.of(unreachable(target, floor, fixed)));
         }
+        String how = System.getProperty("caas.experiment.allocation", "tau");
+        boolean whitened = factors.stream().allMatch(LayerTruncation::whitened);
+        if (whitened && how.equals("error")) {
+            return RankBudget.allocateByRelativeError(budgetLayers, target - fixed, 1);
+        }
+        if (whitened && how.equals("greedy")) {
+            return RankBudget.allocateGreedy(budgetLayers, target - fixed, 1);
+        }
         return RankBudget.allocate(budgetLayers, target - fixed, 1);
     }
 
