@@ -13,6 +13,10 @@ import java.util.List;
  * layers with the largest weights (or the fewest parameters per rank) take the whole budget, since layers are not on
  * one scale.
  *
+ * <p>Whitened spectra (the layer's output on calibration data, SVD-LLM) are allocated differently
+ * ({@link #allocateByRelativeError}): there σ₁ carries the inputs' mean, so a shared τ·σ₁ cut-off concentrates the
+ * cuts in a few layers; the same relative output error in every layer spreads them.
+ *
  * <p>A layer costs what its export costs: r·(m + n) as two factors, or m·n where that is not smaller (then it is
  * written back dense).
  */
@@ -128,69 +132,6 @@ public final class RankBudget {
             }
         }
         return best;
-    }
-
-    /**
-     * Ranks that fit {@code budget} at the least total relative error: starting from every layer whole, the cut that
-     * adds the least relative error per parameter saved goes first (a layer goes from dense straight to the largest
-     * rank at which two factors are smaller, then one direction at a time).
-     */
-    public static int[] allocateGreedy(List<Layer> layers, long budget, int minRank) {
-        int n = layers.size();
-        int[] ranks = new int[n];
-        double[][] tail = new double[n][];
-        for (int i = 0; i < n; i++) {
-            Layer l = layers.get(i);
-            ranks[i] = l.cap();
-            double[] t = new double[l.cap() + 1]; // t[r]: relative energy dropped at rank r
-            double total = 0;
-            for (double s : l.sigma()) {
-                total += s * s;
-            }
-            double dropped = 0;
-            for (int k = l.sigma().length - 1; k >= 0; k--) {
-                if (k < l.cap()) {
-                    t[k + 1] = total > 0 ? dropped / total : 0;
-                }
-                dropped += l.sigma()[k] * l.sigma()[k];
-            }
-            t[0] = 1;
-            tail[i] = t;
-        }
-        long cost = cost(layers, ranks);
-        while (cost > budget) {
-            int pick = -1;
-            int pickRank = 0;
-            double pickScore = Double.POSITIVE_INFINITY;
-            for (int i = 0; i < n; i++) {
-                Layer l = layers.get(i);
-                int floor = Math.min(minRank, l.cap());
-                if (ranks[i] <= floor) {
-                    continue;
-                }
-                // the next rank that saves parameters
-                int next = ranks[i] - 1;
-                while (next > floor && l.cost(next) >= l.cost(ranks[i])) {
-                    next--;
-                }
-                long saved = l.cost(ranks[i]) - l.cost(next);
-                if (saved <= 0) {
-                    continue;
-                }
-                double score = (tail[i][next] - tail[i][ranks[i]]) / saved;
-                if (score < pickScore) {
-                    pickScore = score;
-                    pick = i;
-                    pickRank = next;
-                }
-            }
-            if (pick < 0) {
-                break;
-            }
-            cost -= layers.get(pick).cost(ranks[pick]) - layers.get(pick).cost(pickRank);
-            ranks[pick] = pickRank;
-        }
-        return ranks;
     }
 
     private static int[] ranksAtError(List<Layer> layers, double error, int minRank) {

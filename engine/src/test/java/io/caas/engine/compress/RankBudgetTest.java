@@ -54,6 +54,47 @@ class RankBudgetTest {
         }
     }
 
+    /**
+     * Whitened spectra: a large σ₁ (the inputs' mean) in one layer must not make it give up the most. Equal relative
+     * error keeps each layer's dropped energy share under the same ε, the lowest that fits.
+     */
+    @Test
+    void byRelativeErrorEveryLayerDropsTheSameShareOfItsEnergy() {
+        double[] meanDominated = flat(16);
+        meanDominated[0] = 30; // σ₁ ten times the rest: τ·σ₁ would cut this layer to rank 1
+        List<RankBudget.Layer> layers = List.of(new RankBudget.Layer(meanDominated, 100, 100, 16),
+                new RankBudget.Layer(flat(16), 100, 100, 16));
+        long budget = 16 * 200;
+        int[] tau = RankBudget.allocate(layers, budget, 1);
+        int[] error = RankBudget.allocateByRelativeError(layers, budget, 1);
+        assertThat(RankBudget.cost(layers, error)).isLessThanOrEqualTo(budget);
+        assertThat(tau[0]).as("the shared cut-off empties the mean-dominated layer").isLessThan(error[0]);
+        double[] share = {dropped(meanDominated, error[0]), dropped(flat(16), error[1])};
+        // the first keeps fewer directions for the same error: its energy sits in σ₁
+        assertThat(error[0]).isLessThan(error[1]);
+        // the lowest ε that fits: one more direction in whichever layer dropped the most would not fit
+        int worse = share[0] >= share[1] ? 0 : 1;
+        int[] more = error.clone();
+        more[worse]++;
+        assertThat(RankBudget.cost(layers, more)).isGreaterThan(budget);
+        // more budget, no layer loses rank
+        int[] larger = RankBudget.allocateByRelativeError(layers, budget + 2000, 1);
+        assertThat(larger[0]).isGreaterThanOrEqualTo(error[0]);
+        assertThat(larger[1]).isGreaterThanOrEqualTo(error[1]);
+    }
+
+    private static double dropped(double[] sigma, int rank) {
+        double all = 0;
+        double tail = 0;
+        for (int i = 0; i < sigma.length; i++) {
+            all += sigma[i] * sigma[i];
+            if (i >= rank) {
+                tail += sigma[i] * sigma[i];
+            }
+        }
+        return tail / all;
+    }
+
     @Test
     void aLayerCostsNoMoreThanItsDenseWeightAndCapsAndMinRankHold() {
         RankBudget.Layer skinny = new RankBudget.Layer(flat(4), 4, 400, 4); // factors cost ≥ dense from rank 4

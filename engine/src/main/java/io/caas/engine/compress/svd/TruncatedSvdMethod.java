@@ -940,7 +940,8 @@ public final class TruncatedSvdMethod implements CompressionMethod {
 
     /**
      * Ranks that bring the whole model to {@code target} parameters (see {@link RankBudget}): what the layers left
-     * alone hold is fixed, the rest is shared out among the factorized layers.
+     * alone hold is fixed, the rest is shared out among the factorized layers, by a common relative cut-off of the
+     * weights' spectra, or, whitened, at a common relative error of the layers' outputs.
      */
     private static int[] budgetRanks(ModelSummary summary, List<WeightedLayer> layers,
                                      List<LayerTruncation> factors, long target) {
@@ -953,15 +954,11 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         if (target < floor) {
             throw new InvalidParametersException(List.of(unreachable(target, floor, fixed)));
         }
-        String how = System.getProperty("caas.experiment.allocation", "tau");
-        boolean whitened = factors.stream().allMatch(LayerTruncation::whitened);
-        if (whitened && how.equals("error")) {
-            return RankBudget.allocateByRelativeError(budgetLayers, target - fixed, 1);
-        }
-        if (whitened && how.equals("greedy")) {
-            return RankBudget.allocateGreedy(budgetLayers, target - fixed, 1);
-        }
-        return RankBudget.allocate(budgetLayers, target - fixed, 1);
+        // whitened, σ₁ carries the inputs' mean and a shared τ·σ₁ cut-off piles the cuts onto a few layers (MiniLM at
+        // 70 %: mean cosine 0.832 against 0.857 for 70 % of each layer); an equal relative output error reached 0.862
+        return factors.stream().allMatch(LayerTruncation::whitened)
+                ? RankBudget.allocateByRelativeError(budgetLayers, target - fixed, 1)
+                : RankBudget.allocate(budgetLayers, target - fixed, 1);
     }
 
     static String unreachable(long target, long floor, long fixed) {
