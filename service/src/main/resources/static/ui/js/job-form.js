@@ -13,9 +13,21 @@ const BUDGET = [
 ];
 
 export function renderJobForm(form, model, methods, datasets, selectedLayers) {
-  const usable = methods.filter((m) => model.layers.some((l) => l.methods.includes(m.name)));
+  // the service's own check of the model (GET /v1/models/{id} methods): a method it would refuse is not offered,
+  // and the list below the choice says why
+  const offer = (name) => (model.methods || []).find((o) => o.name === name);
+  const whyNot = (m) => {
+    const o = offer(m.name);
+    if (o && !o.applies) return o.reason;
+    return model.layers.some((l) => l.methods.includes(m.name)) ? null : 'no layer of this model is one it rewrites';
+  };
+  const usable = methods.filter((m) => whyNot(m) === null);
+  const refused = methods.filter((m) => whyNot(m) !== null);
   const methodSelect = el('select', { id: 'job-method', name: 'method', required: true },
     (usable.length ? usable : methods).map((m) => el('option', { value: m.name }, `${m.title} (${m.name})`)));
+  const notOffered = refused.length === 0 ? '' : el('details', { id: 'methods-not-offered', class: 'note' },
+    el('summary', {}, `Not offered for this model: ${refused.map((m) => m.name).join(', ')}`),
+    el('ul', {}, refused.map((m) => el('li', {}, el('strong', {}, m.name), `: ${whyNot(m)}`))));
   const description = el('p', { class: 'note', id: 'method-description' });
   const parameters = el('fieldset', { id: 'method-parameters' });
   const train = datasetSelect('train-dataset', datasets);
@@ -34,7 +46,7 @@ export function renderJobForm(form, model, methods, datasets, selectedLayers) {
   methodSelect.addEventListener('change', showMethod);
 
   form.replaceChildren(
-    field('job-method', 'Method', methodSelect), description, parameters,
+    field('job-method', 'Method', methodSelect), notOffered, description, parameters,
     field('train-dataset', 'Training dataset', train, trainNote),
     field('eval-dataset', 'Evaluation dataset', evaluation),
     el('fieldset', {}, el('legend', {}, 'Training budget (blank: defaults)'),

@@ -118,6 +118,6 @@ class ModelController {
     }
 
     private ModelResource resource(ModelRecord m) {
-        return ModelResource.of(m, ModelResource.layers(m, methods));
+        return ModelResource.of(m, ModelResource.layers(m, methods), methods.offers(m.summary()));
     }
 }

@@ -18,13 +18,14 @@ import java.util.UUID;
 /**
  * A registered model as the API shows it.
  *
- * @param macs the model's multiply-accumulates for one sample; null for a model registered before they were counted
+ * @param macs    the model's multiply-accumulates for one sample; null for a model registered before they were counted
+ * @param methods every compression method, whether it can run on this model and, where not, why
  */
 public record ModelResource(UUID id, String name, String filename, long sizeBytes, String sha256,
                             OffsetDateTime createdAt, long irVersion, long opsetVersion, String producer,
                             List<TensorSpec> inputs, List<TensorSpec> outputs, long parameters, long weightBytes,
                             int nodeCount, Map<String, Integer> operators, List<Layer> layers,
-                            List<String> unsupportedOperators, MacTotals macs) {
+                            List<String> unsupportedOperators, MacTotals macs, List<MethodCatalog.Offer> methods) {
 
     /**
      * @param macs    multiply-accumulates of this layer for one sample ({@link MacTotals#sampleShape()}); null where they
@@ -74,12 +75,13 @@ public record ModelResource(UUID id, String name, String filename, long sizeByte
      * @param layers the API's view of the model's layers: those of the main graph, then those inside its subgraphs,
      *               grouped by subgraph
      */
-    static ModelResource of(ModelRecord m, List<Layer> layers) {
+    static ModelResource of(ModelRecord m, List<Layer> layers, List<MethodCatalog.Offer> methods) {
         ModelSummary s = m.summary();
         MacCount macs = m.macs();
         return new ModelResource(m.id(), m.name(), m.filename(), m.sizeBytes(), m.sha256(), m.createdAt(),
                 s.irVersion(), s.opsetVersion(), s.producer(), s.inputs(), s.outputs(), s.parameters(),
                 s.weightBytes(), s.nodeCount(), s.operatorCounts(), layers, s.unsupportedOperators(),
-                macs == null ? null : new MacTotals(macs.sampleShape(), macs.layersTotal(), macs.total(), macs.note()));
+                macs == null ? null : new MacTotals(macs.sampleShape(), macs.layersTotal(), macs.total(), macs.note()),
+                methods);
     }
 }

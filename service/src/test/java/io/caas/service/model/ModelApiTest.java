@@ -43,7 +43,8 @@ class ModelApiTest extends H2ServiceTest {
             if (i >= 3) {
                 assertThat(layer.get("subgraph").asText()).isEqualTo("/If_32[then_branch]");
                 assertThat(layer.get("node").asText()).startsWith("/If_32[then_branch]/Gemm_");
-                assertThat(layer.get("methods").toString()).isEqualTo("[\"svd\"]");
+                assertThat(layer.get("methods")).extracting(JsonNode::asText)
+                        .containsExactlyInAnyOrder("svd", "oialr");
                 assertThat(layer.hasNonNull("macs")).as("a branch's layers run only when it is taken").isFalse();
             }
         }
@@ -59,6 +60,16 @@ class ModelApiTest extends H2ServiceTest {
             layers += layer.hasNonNull("subgraph") ? 0 : layer.get("macs").asLong();
         }
         assertThat(m.get("macs").get("layersTotal").asLong()).isEqualTo(layers);
+
+        // every method, whether it runs on this model and, where not, the reason it would give when refusing a job
+        java.util.Map<String, JsonNode> offers = new java.util.HashMap<>();
+        m.get("methods").forEach(o -> offers.put(o.get("name").asText(), o));
+        assertThat(offers).containsKeys("svd", "oialr", "tucker", "cp", "tt", "bilinear", "ldr", "tied");
+        assertThat(offers.get("svd").get("applies").asBoolean()).isTrue();
+        assertThat(offers.get("svd").hasNonNull("reason")).isFalse();
+        assertThat(offers.get("tucker").get("applies").asBoolean()).isFalse();
+        assertThat(offers.get("tucker").get("reason").asText()).contains("no Conv layer");
+        assertThat(offers.get("bilinear").get("reason").asText()).contains("no bilinear layer");
     }
 
     @Test

@@ -279,6 +279,14 @@ class PagesEndToEndTest extends H2ServiceTest {
         pages.saveApiKey(key);
         pages.open("/ui/model.html?id=" + model);
         pages.await("#job-method option[value=oialr]", Duration.ofSeconds(30));
+        // an MLP has no convolution and no bilinear layer: those methods are not offered, and the form says why
+        List<String> offered = new Select(pages.find("#job-method")).getOptions().stream()
+                .map(o -> o.getDomProperty("value")).toList();
+        assertThat(offered).contains("svd", "oialr").doesNotContain("tucker", "cp", "tt", "bilinear");
+        pages.find("#methods-not-offered summary").click();
+        String notOffered = pages.find("#methods-not-offered").getText();
+        assertThat(notOffered).contains("tucker").contains("no Conv layer with group 1").contains("bilinear")
+                .contains("no bilinear layer");
         new Select(pages.find("#job-method")).selectByValue("oialr");
         // out of the method's range: the browser itself holds the form back
         pages.find("#param-sigmaCutoff").sendKeys("1.5");
