@@ -33,7 +33,7 @@ function axis(title, extra = {}) {
 }
 
 /** Series of [x, y] points as lines; the table has one row per x, one column per series. */
-export function lineChart(parent, id, title, series, { xLabel, yLabel, values = true } = {}) {
+export function lineChart(parent, id, title, series, { xLabel, yLabel, values = true, yFromZero = false } = {}) {
   const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
   const rows = xs.map((x) => [x, ...series.map((s) => s.points.find((p) => p[0] === x)?.[1])]);
   const canvas = figure(parent, id, title,
@@ -53,7 +53,7 @@ export function lineChart(parent, id, title, series, { xLabel, yLabel, values = 
     },
     options: {
       parsing: true,
-      scales: { x: axis(xLabel, { type: 'linear' }), y: axis(yLabel) },
+      scales: { x: axis(xLabel, { type: 'linear' }), y: axis(yLabel, yFromZero ? { beginAtZero: true } : {}) },
       plugins: { legend: { display: series.length > 1 } },
     },
   });

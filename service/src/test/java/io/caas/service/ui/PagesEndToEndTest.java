@@ -264,6 +264,43 @@ class PagesEndToEndTest extends H2ServiceTest {
         pages.screenshot("compare-page");
     }
 
+    /**
+     * The job page's live charts, fed metric events as a running oialr job sends them: every layer's rank in one
+     * chart (a chart per layer had shown a single dot on an axis around it until the first cut), ranks counted from 0.
+     */
+    @Test
+    void liveChartsGroupTheLayersRanksIntoOneChartFromZero() throws Exception {
+        pages.open("/ui/job.html");
+        Object drawn = pages.driver().executeAsyncScript("""
+                const done = arguments[arguments.length - 1];
+                import('/ui/js/live-metrics.js').then(({ LiveMetrics }) => {
+                  const box = document.createElement('div');
+                  document.body.append(box);
+                  const live = new LiveMetrics(box);
+                  live.add('rank:/fc1/Gemm', 0, 64);
+                  live.add('rank:/fc2/Gemm', 0, 32);
+                  live.add('totalRank', 0, 96);
+                  live.add('loss', 1, 2.3);
+                  live.add('loss', 2, 2.1);
+                  live.add('rank:/fc1/Gemm', 30, 40);
+                  requestAnimationFrame(() => done(JSON.stringify({ charts: live.snapshot(),
+                    figures: box.querySelectorAll('figure').length })));
+                }).catch((e) => done('error: ' + e));""");
+        JsonNode live = new com.fasterxml.jackson.databind.ObjectMapper().readTree(String.valueOf(drawn));
+        assertThat(live.get("figures").asInt()).isEqualTo(3);
+        Map<String, JsonNode> charts = new java.util.HashMap<>();
+        live.get("charts").forEach(c -> charts.put(c.get("id").asText(), c));
+        assertThat(charts).containsOnlyKeys("live-layer-ranks", "live-total-rank", "live-loss");
+        JsonNode ranks = charts.get("live-layer-ranks");
+        assertThat(ranks.get("series")).extracting(series -> series.get("label").asText())
+                .containsExactly("/fc1/Gemm", "/fc2/Gemm");
+        assertThat(ranks.get("series").get(0).get("points").toString()).isEqualTo("[[0,64],[30,40]]");
+        assertThat(ranks.get("yMin").asDouble()).isZero();
+        assertThat(charts.get("live-total-rank").get("yMin").asDouble()).isZero();
+        assertThat(charts.get("live-loss").get("series").get(0).get("points").toString())
+                .isEqualTo("[[1,2.3],[2,2.1]]");
+    }
+
     @Test
     void withoutAKeyAPageSaysHowToGetOne() {
         pages.open("/ui/index.html");
