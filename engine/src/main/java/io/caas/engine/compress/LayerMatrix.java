@@ -1,6 +1,6 @@
 package io.caas.engine.compress;
 
-import io.caas.engine.compress.svd.FactorizedExport;
+import io.caas.engine.compress.FactorizedExport;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.WeightedLayer;

@@ -1,6 +1,6 @@
 package io.caas.engine.compress;
 
-import io.caas.engine.compress.svd.FactorizedExport;
+import io.caas.engine.compress.FactorizedExport;
 import io.caas.engine.data.Dataset;
 import io.caas.engine.eval.EvaluationOptions;
 import io.caas.engine.eval.Evaluator;

@@ -1,6 +1,5 @@
 package io.caas.engine.compress;
 
-import io.caas.engine.compress.svd.TruncatedSvdMethod;
 import io.caas.engine.onnx.ModelSummary;
 import io.caas.engine.onnx.WeightedLayer;
 import java.util.ArrayList;
@@ -138,7 +137,7 @@ public final class ParameterValues {
      * methods can factorize. Empty when not given (meaning: every eligible layer).
      */
     public static Set<String> layerNames(Object raw, ModelSummary model, String method, List<String> problems) {
-        return layerNames(raw, model, method, TruncatedSvdMethod::factorizable, problems);
+        return layerNames(raw, model, method, LowRankLayers::factorizable, problems);
     }
 
     /**

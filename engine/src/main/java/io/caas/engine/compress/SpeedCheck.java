@@ -1,6 +1,6 @@
 package io.caas.engine.compress;
 
-import io.caas.engine.compress.svd.FactorizedExport;
+import io.caas.engine.compress.FactorizedExport;
 import io.caas.engine.data.Dataset;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import java.util.List;

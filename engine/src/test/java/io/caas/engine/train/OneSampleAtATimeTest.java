@@ -16,7 +16,6 @@ import io.caas.engine.onnx.OnnxModels;
 import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.Weights;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
-import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import io.caas.engine.onnx.proto.Onnx.TensorShapeProto;
 import io.caas.engine.runtime.InterpretedModel;
 import io.caas.engine.runtime.OnnxInterpreter;

@@ -48,8 +48,7 @@ public sealed interface JobChange {
 
         @Override
         public JobUpdate update(JobRecord before, OffsetDateTime now, String message) {
-            return JobUpdate.of(message).attempt(before.startedAt() != null ? before.startedAt() : now, now,
-                    before.attempts() + 1, worker).progress(0.0);
+            return new Start(worker).update(before, now, message).progress(0.0);
         }
     }
 

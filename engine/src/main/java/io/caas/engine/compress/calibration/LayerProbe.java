@@ -1,6 +1,6 @@
 package io.caas.engine.compress.calibration;
 
-import io.caas.engine.compress.svd.FactorizedExport;
+import io.caas.engine.compress.FactorizedExport;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
 import java.util.List;
 

@@ -6,11 +6,11 @@ import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
 import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.LayerReport;
+import io.caas.engine.compress.LowRankLayers;
 import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ProgressListener;
-import io.caas.engine.compress.svd.FactorizedExport;
-import io.caas.engine.compress.svd.TruncatedSvdMethod;
+import io.caas.engine.compress.FactorizedExport;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.ModelSummary;
@@ -177,7 +177,7 @@ public final class LdrMethod implements CompressionMethod {
         }
         Weights weights = Weights.of(original.getGraph());
         List<WeightedLayer> dense = summary.layers().stream().filter(l -> l.kind() == LayerKind.DENSE).toList();
-        Map<WeightedLayer, Integer> nodeIndex = TruncatedSvdMethod.nodeIndices(original, dense);
+        Map<WeightedLayer, Integer> nodeIndex = LowRankLayers.nodeIndices(original, dense);
         String last = summary.layers().isEmpty() ? null : summary.layers().get(summary.layers().size() - 1).node();
         LdrParameters params = requested;
         String budgetNote = "";
@@ -217,7 +217,7 @@ public final class LdrMethod implements CompressionMethod {
         String budgetNote = plan.budgetNote();
         Weights weights = Weights.of(original.getGraph());
         List<WeightedLayer> dense = summary.layers().stream().filter(l -> l.kind() == LayerKind.DENSE).toList();
-        Map<WeightedLayer, Integer> nodeIndex = TruncatedSvdMethod.nodeIndices(original, dense);
+        Map<WeightedLayer, Integer> nodeIndex = LowRankLayers.nodeIndices(original, dense);
         String last = summary.layers().isEmpty() ? null : summary.layers().get(summary.layers().size() - 1).node();
 
         Map<String, LayerReport> reports = new LinkedHashMap<>();

@@ -1,6 +1,6 @@
 package io.caas.engine.compress.oialr;
 
-import io.caas.engine.compress.svd.TruncatedSvdMethod;
+import io.caas.engine.compress.LowRankLayers;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.ModelSummary;
 import io.caas.engine.onnx.Subgraphs;
@@ -39,9 +39,9 @@ record LayerSite(WeightedLayer layer, String subgraph, int nodeIndex, NodeProto 
     static List<LayerSite> of(ModelProto model, ModelSummary summary) {
         GraphProto main = model.getGraph();
         Weights weights = Weights.inAllScopes(main);
-        List<WeightedLayer> layers = summary.layers().stream().filter(TruncatedSvdMethod::lowRankEligible).toList();
+        List<WeightedLayer> layers = summary.layers().stream().filter(LowRankLayers::eligible).toList();
         List<LayerSite> sites = new ArrayList<>();
-        TruncatedSvdMethod.nodeIndices(model, layers).entrySet().stream()
+        LowRankLayers.nodeIndices(model, layers).entrySet().stream()
                 .sorted(Map.Entry.comparingByValue())
                 .forEach(e -> sites.add(site(e.getKey(), null, e.getValue(), main.getNode(e.getValue()), weights,
                         main)));
@@ -50,7 +50,7 @@ record LayerSite(WeightedLayer layer, String subgraph, int nodeIndex, NodeProto 
                 NodeProto node = g.getNode(i);
                 int index = i;
                 ModelInspector.weightedLayer(node, Subgraphs.nodePath(path, node, i), weights)
-                        .filter(TruncatedSvdMethod::lowRankEligible)
+                        .filter(LowRankLayers::eligible)
                         .ifPresent(l -> sites.add(site(l, path, index, node, weights, main)));
             }
         });
@@ -60,7 +60,7 @@ record LayerSite(WeightedLayer layer, String subgraph, int nodeIndex, NodeProto 
     /** The layers {@link #of} gives, from the summary alone (for checks before the model is read). */
     static List<WeightedLayer> layers(ModelSummary summary) {
         return Stream.concat(summary.layers().stream(), summary.subgraphLayers().stream().map(l -> l.layer()))
-                .filter(TruncatedSvdMethod::lowRankEligible).toList();
+                .filter(LowRankLayers::eligible).toList();
     }
 
     private static LayerSite site(WeightedLayer layer, String subgraph, int index, NodeProto node, Weights weights,

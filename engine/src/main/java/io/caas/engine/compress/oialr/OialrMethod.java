@@ -10,6 +10,7 @@ import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.LayerMatrix;
 import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.LayerSelection;
+import io.caas.engine.compress.LowRankLayers;
 import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ProgressListener;
@@ -17,8 +18,7 @@ import io.caas.engine.compress.RankBudget;
 import io.caas.engine.compress.SpeedCheck;
 import io.caas.engine.compress.SpeedCheckParameters;
 import io.caas.engine.compress.TrainingBudget;
-import io.caas.engine.compress.svd.FactorizedExport;
-import io.caas.engine.compress.svd.TruncatedSvdMethod;
+import io.caas.engine.compress.FactorizedExport;
 import io.caas.engine.data.Dataset;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelInspector;
@@ -241,7 +241,7 @@ public final class OialrMethod implements CompressionMethod {
      * layer inside a branch or loop body is neither.
      */
     private static LayerSelection selection(ModelSummary summary, OialrParameters params) {
-        return LayerSelection.of(summary.layers().stream().filter(TruncatedSvdMethod::lowRankEligible).toList(),
+        return LayerSelection.of(summary.layers().stream().filter(LowRankLayers::eligible).toList(),
                 params.layers(), params.skipFirstAndLast());
     }
 
@@ -253,7 +253,7 @@ public final class OialrMethod implements CompressionMethod {
     /** Every layer kind oialr trains, in low-rank form where it sits inside its subgraph. */
     @Override
     public boolean appliesInsideSubgraph(WeightedLayer layer) {
-        return TruncatedSvdMethod.lowRankEligible(layer);
+        return LowRankLayers.eligible(layer);
     }
 
     @Override

@@ -2,10 +2,10 @@ package io.caas.engine.compress.oialr;
 
 import io.caas.engine.compress.AccuracyGuard;
 import io.caas.engine.compress.InvalidParametersException;
+import io.caas.engine.compress.LowRankLayers;
 import io.caas.engine.compress.ParameterValues;
 import io.caas.engine.compress.SpeedCheckParameters;
 import io.caas.engine.compress.RankBudget;
-import io.caas.engine.compress.svd.TruncatedSvdMethod;
 import io.caas.engine.onnx.ModelSummary;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -62,7 +62,7 @@ record OialrParameters(int frequency, double sigmaCutoff, int minRank, Set<Strin
         }
         boolean skip = ParameterValues.bool(p.get(SKIP_FIRST_AND_LAST), SKIP_FIRST_AND_LAST, true, problems);
         Set<String> layers = ParameterValues.layerNames(p.get(LAYERS), model, "oialr",
-                TruncatedSvdMethod::lowRankEligible, true, problems);
+                LowRankLayers::eligible, true, problems);
         long target = p.get(TARGET_PARAMETERS) == null ? 0
                 : ParameterValues.count(p.get(TARGET_PARAMETERS), TARGET_PARAMETERS, problems);
         boolean onlyIfFaster = ParameterValues.bool(p.get(ONLY_IF_FASTER), ONLY_IF_FASTER, true, problems);

@@ -1,5 +1,6 @@
 package io.caas.engine.compress.svd;
 
+import io.caas.engine.compress.FactorizedExport;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.data.Dataset;
 import io.caas.engine.eval.Evaluator;

@@ -1,6 +1,7 @@
 package io.caas.engine.compress.svd;
 
 import io.caas.engine.compress.CompactSvd;
+import io.caas.engine.compress.FactorizedExport;
 import java.util.function.IntFunction;
 
 /**

@@ -1,5 +1,6 @@
 package io.caas.engine.compress.svd;
 
+import io.caas.engine.compress.FactorizedExport;
 import io.caas.engine.compress.LayerMatrix;
 import io.caas.engine.compress.calibration.LayerInputs;
 import io.caas.engine.compress.calibration.WhitenedSvd;

@@ -1,6 +1,8 @@
 package io.caas.engine.compress.svd;
 
+import io.caas.engine.compress.FactorizedExport;
 import io.caas.engine.compress.LayerReport;
+import io.caas.engine.compress.LowRankLayers;
 import io.caas.engine.compress.calibration.Whitening;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.Subgraphs;
@@ -59,7 +61,7 @@ final class SubgraphTruncation {
                 NodeProto node = g.getNode(i);
                 String name = Subgraphs.nodePath(path, node, i);
                 WeightedLayer layer = ModelInspector.weightedLayer(node, name, weights).orElse(null);
-                if (layer == null || !TruncatedSvdMethod.lowRankEligible(layer)) {
+                if (layer == null || !LowRankLayers.eligible(layer)) {
                     continue;
                 }
                 TensorProto weight = weights.get(layer.weight()).orElseThrow();

@@ -1,6 +1,7 @@
 package io.caas.engine.compress.svd;
 
 import io.caas.engine.compress.InvalidParametersException;
+import io.caas.engine.compress.LowRankLayers;
 import io.caas.engine.compress.ParameterValues;
 import io.caas.engine.compress.SpeedCheckParameters;
 import io.caas.engine.compress.RankBudget;
@@ -172,9 +173,9 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
         }
         int timingBatch = SpeedCheckParameters.timingBatchSize(p.get(TIMING_BATCH_SIZE), problems);
         Set<String> layers = ParameterValues.layerNames(p.get(LAYERS), model, "svd",
-                TruncatedSvdMethod::lowRankEligible, true, problems);
-        if (model.layers().stream().noneMatch(TruncatedSvdMethod::lowRankEligible) && model.subgraphLayers()
-                .stream().noneMatch(l -> TruncatedSvdMethod.lowRankEligible(l.layer()))) {
+                LowRankLayers::eligible, true, problems);
+        if (model.layers().stream().noneMatch(LowRankLayers::eligible) && model.subgraphLayers()
+                .stream().noneMatch(l -> LowRankLayers.eligible(l.layer()))) {
             problems.add(ParameterValues.noFactorizableLayer(model, "svd"));
         }
         if (!problems.isEmpty()) {

@@ -5,10 +5,12 @@ import io.caas.engine.compress.CompressedFineTuning;
 import io.caas.engine.compress.CompressionMethod;
 import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
+import io.caas.engine.compress.FactorizedExport;
 import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.LayerMatrix;
 import io.caas.engine.compress.LayerSelection;
 import io.caas.engine.compress.LayerReport;
+import io.caas.engine.compress.LowRankLayers;
 import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ProgressListener;
@@ -35,7 +37,6 @@ import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -84,7 +85,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             "Factorizes Gemm/MatMul weights into two thinner layers, Conv kernels into r filters followed by a "
                     + "1x1 convolution, and the input weights W of LSTM/GRU/RNN nodes into a MatMul to r features "
                     + "before the node, keeping the largest singular values. No training data needed.",
-            Set.of(LayerKind.DENSE, LayerKind.CONV, LayerKind.RECURRENT), false, List.of(
+            LowRankLayers.KINDS, false, List.of(
             new MethodParameter(SvdParameters.ENERGY, "number", DEFAULT_ENERGY, 0.0, 1.0,
                     "Keep the smallest rank whose singular values hold this fraction of the squared Frobenius "
                             + "norm (exclusive lower bound 0): of the weight, or with whitening of the layer's output "
@@ -255,7 +256,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         if (params.rule() != SvdParameters.RankRule.TARGET_PARAMETERS) {
             return;
         }
-        List<WeightedLayer> layers = model.layers().stream().filter(TruncatedSvdMethod::lowRankEligible).toList();
+        List<WeightedLayer> layers = model.layers().stream().filter(LowRankLayers::eligible).toList();
         LayerSelection selection = LayerSelection.of(layers, params.layers(), params.skipFirstAndLast());
         List<WeightedLayer> chosen = layers.stream()
                 .filter(l -> selection.skipReason(l, KEPT_DENSE) == null && usable.test(l)).toList();
@@ -302,20 +303,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
     /** Every layer kind svd rewrites, truncated in place inside its subgraph ({@link SubgraphTruncation}). */
     @Override
     public boolean appliesInsideSubgraph(WeightedLayer layer) {
-        return lowRankEligible(layer);
-    }
-
-    /** The inspector's DENSE and CONV layers (2-D or ungrouped 4-D float weights): Gemm, MatMul and Conv. */
-    public static boolean factorizable(WeightedLayer layer) {
-        return layer.kind() == LayerKind.DENSE || layer.kind() == LayerKind.CONV;
-    }
-
-    /**
-     * The layers svd and oialr rewrite, the kinds their descriptors name: Gemm, MatMul and Conv layers and the input
-     * weights of recurrent nodes.
-     */
-    public static boolean lowRankEligible(WeightedLayer layer) {
-        return DESCRIPTOR.layerKinds().contains(layer.kind());
+        return LowRankLayers.eligible(layer);
     }
 
     @Override
@@ -324,8 +312,8 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         ModelSummary summary = ModelInspector.inspect(model);
         SvdParameters params = SvdParameters.parse(task.parameters(), summary);
         Weights weights = Weights.of(model.getGraph());
-        List<WeightedLayer> layers = summary.layers().stream().filter(TruncatedSvdMethod::lowRankEligible).toList();
-        Map<WeightedLayer, Integer> nodeIndex = nodeIndices(model, layers);
+        List<WeightedLayer> layers = summary.layers().stream().filter(LowRankLayers::eligible).toList();
+        Map<WeightedLayer, Integer> nodeIndex = LowRankLayers.nodeIndices(model, layers);
         LayerSelection selection = LayerSelection.of(layers, params.layers(), params.skipFirstAndLast());
         double share = params.fineTune() && task.trainData().isPresent() ? 0.5 : 1.0;
         Whitening whitening = params.whitening().resolve(task.trainData().isPresent());
@@ -538,27 +526,6 @@ public final class TruncatedSvdMethod implements CompressionMethod {
                                        Map<String, List<double[]>> curves) throws InterruptedException {
         return CompressedFineTuning.withDefaults(DEFAULT_FINE_TUNE_BATCH_SIZE, DEFAULT_FINE_TUNE_LEARNING_RATE, 1)
                 .distilling(distil).progress(0.5, 0.5).run(original, factorized, task, progress, curves);
-    }
-
-    /**
-     * Node index of each layer. Layers come in node order, so one forward walk pairs them even where exporters
-     * gave two nodes the same name.
-     */
-    public static Map<WeightedLayer, Integer> nodeIndices(ModelProto model, List<WeightedLayer> layers) {
-        Map<WeightedLayer, Integer> indices = new IdentityHashMap<>();
-        int cursor = 0;
-        for (WeightedLayer layer : layers) {
-            while (true) {
-                NodeProto node = model.getGraph().getNode(cursor);
-                if (ModelInspector.nodeName(node, cursor).equals(layer.node()) && node.getInputCount() > 1
-                        && node.getInput(1).equals(layer.weight())) {
-                    indices.put(layer, cursor++);
-                    break;
-                }
-                cursor++;
-            }
-        }
-        return indices;
     }
 
     /** The chosen layers' truncations and the rank each keeps, in the order of the chosen layers. */

@@ -6,10 +6,10 @@ import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
 import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.LayerSelection;
+import io.caas.engine.compress.LowRankLayers;
 import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.compress.RatioBudget;
-import io.caas.engine.compress.svd.TruncatedSvdMethod;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.ModelSummary;
@@ -161,7 +161,7 @@ public final class TensorMethod implements CompressionMethod {
     }
 
     private static List<WeightedLayer> weighted(ModelSummary model) {
-        return model.layers().stream().filter(TruncatedSvdMethod::factorizable).toList();
+        return model.layers().stream().filter(LowRankLayers::factorizable).toList();
     }
 
     private static List<WeightedLayer> convs(ModelSummary model) {
@@ -189,7 +189,7 @@ public final class TensorMethod implements CompressionMethod {
         KernelDecomposition decomposition = variant.decomposition(params.iterations());
         Weights weights = Weights.of(model.getGraph());
         List<WeightedLayer> weighted = weighted(summary);
-        Map<WeightedLayer, Integer> nodeIndex = TruncatedSvdMethod.nodeIndices(model, weighted);
+        Map<WeightedLayer, Integer> nodeIndex = LowRankLayers.nodeIndices(model, weighted);
         LayerSelection selection = LayerSelection.of(weighted, params.layers(), params.skipFirstAndLast());
         List<WeightedLayer> convs = convs(summary);
         boolean fineTune = params.fineTune() && task.trainData().isPresent();

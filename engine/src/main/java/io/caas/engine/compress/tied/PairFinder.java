@@ -1,10 +1,9 @@
 package io.caas.engine.compress.tied;
 
-import io.caas.engine.compress.svd.TruncatedSvdMethod;
+import io.caas.engine.compress.LowRankLayers;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.ModelSummary;
-import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.WeightedLayer;
 import io.caas.engine.onnx.Weights;
 import io.caas.engine.onnx.proto.Onnx.GraphProto;
@@ -49,8 +48,8 @@ final class PairFinder {
     static List<TiedPair> find(ModelProto model, ModelSummary summary) {
         GraphProto g = model.getGraph();
         Weights weights = Weights.of(g);
-        List<WeightedLayer> layers = summary.layers().stream().filter(TruncatedSvdMethod::factorizable).toList();
-        Map<WeightedLayer, Integer> indices = TruncatedSvdMethod.nodeIndices(model, layers);
+        List<WeightedLayer> layers = summary.layers().stream().filter(LowRankLayers::factorizable).toList();
+        Map<WeightedLayer, Integer> indices = LowRankLayers.nodeIndices(model, layers);
         Map<Integer, WeightedLayer> byNode = new HashMap<>();
         indices.forEach((layer, index) -> byNode.put(index, layer));
         Map<String, List<Integer>> consumers = new HashMap<>();

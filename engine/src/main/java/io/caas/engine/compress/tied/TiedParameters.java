@@ -1,8 +1,8 @@
 package io.caas.engine.compress.tied;
 
 import io.caas.engine.compress.InvalidParametersException;
+import io.caas.engine.compress.LowRankLayers;
 import io.caas.engine.compress.ParameterValues;
-import io.caas.engine.compress.svd.TruncatedSvdMethod;
 import io.caas.engine.onnx.ModelSummary;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -35,7 +35,7 @@ record TiedParameters(List<TiedPair> pairs, TiedInit init, boolean fineTune, boo
         Map<String, Object> p = params == null ? Map.of() : params;
         List<String> problems = new ArrayList<>();
         ParameterValues.unknownKeys(p, KNOWN, "tied", problems);
-        if (found == null ? summary.layers().stream().filter(TruncatedSvdMethod::factorizable).count() < 2
+        if (found == null ? summary.layers().stream().filter(LowRankLayers::factorizable).count() < 2
                 : found.isEmpty()) {
             problems.add("the model has no layer pair d→h→d to tie (a MatMul, Gemm or 1×1 Conv whose output reaches "
                     + "a layer of the same type mapping back to its input size through elementwise operations only)");
@@ -87,7 +87,7 @@ record TiedParameters(List<TiedPair> pairs, TiedInit init, boolean fineTune, boo
             return List.of();
         }
         Set<String> layers = new LinkedHashSet<>();
-        summary.layers().stream().filter(TruncatedSvdMethod::factorizable).forEach(l -> layers.add(l.node()));
+        summary.layers().stream().filter(LowRankLayers::factorizable).forEach(l -> layers.add(l.node()));
         Set<String> unknown = new LinkedHashSet<>();
         for (String name : names(raw, problems)) {
             for (String part : name.split("\\+", 2)) {

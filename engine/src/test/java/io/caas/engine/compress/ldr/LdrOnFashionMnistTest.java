@@ -11,12 +11,12 @@ import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
 import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.LayerReport;
+import io.caas.engine.compress.LowRankLayers;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.compress.TrainingBudget;
 import io.caas.engine.data.Dataset;
 import io.caas.engine.eval.EvaluationOptions;
 import io.caas.engine.eval.Evaluator;
-import io.caas.engine.compress.svd.TruncatedSvdMethod;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.Weights;
 import io.caas.engine.onnx.WeightedLayer;
@@ -145,7 +145,7 @@ class LdrOnFashionMnistTest {
         Weights weights = Weights.of(model.getGraph());
         List<WeightedLayer> layers = ModelInspector.inspect(model).layers().stream()
                 .filter(l -> nodes.contains(l.node())).toList();
-        Map<WeightedLayer, Integer> index = TruncatedSvdMethod.nodeIndices(model, layers);
+        Map<WeightedLayer, Integer> index = LowRankLayers.nodeIndices(model, layers);
         return layers.stream().map(l -> GeneratorFit.layer(DenseLayer.of(l, index.get(l),
                 model.getGraph().getNode(index.get(l)), weights.get(l.weight()).orElseThrow()),
                 Structure.TOEPLITZ_LIKE, 2)).toList();

@@ -8,7 +8,7 @@ import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.compress.SpeedCheck;
 import io.caas.engine.compress.TrainingBudget;
-import io.caas.engine.compress.svd.FactorizedExport;
+import io.caas.engine.compress.FactorizedExport;
 import io.caas.engine.data.Dataset;
 import io.caas.engine.eval.EvaluationOptions;
 import io.caas.engine.eval.Evaluator;

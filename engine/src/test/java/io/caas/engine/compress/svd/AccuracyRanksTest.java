@@ -6,8 +6,10 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
+import io.caas.engine.compress.FactorizedExport;
 import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.LayerReport;
+import io.caas.engine.compress.LowRankLayers;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.data.Dataset;
 import io.caas.engine.eval.Evaluator;
@@ -56,7 +58,7 @@ class AccuracyRanksTest {
         List<WeightedLayer> layers = ModelInspector.inspect(MLP).layers().subList(0, 4);
         List<LayerTruncation> factors = new ArrayList<>();
         for (WeightedLayer layer : layers) {
-            int index = TruncatedSvdMethod.nodeIndices(MLP, List.of(layer)).get(layer);
+            int index = LowRankLayers.nodeIndices(MLP, List.of(layer)).get(layer);
             io.caas.engine.compress.LayerMatrix m = io.caas.engine.compress.LayerMatrix.of(layer, index,
                     MLP.getGraph().getNode(index), weights.get(layer.weight()).orElseThrow());
             LowRank svd = new LowRank(m.matrix(), m.in(), m.out());

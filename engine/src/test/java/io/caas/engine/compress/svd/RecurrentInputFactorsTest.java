@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
+import io.caas.engine.compress.FactorizedExport;
 import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.LayerSpeedCheck;
+import io.caas.engine.compress.LowRankLayers;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.compress.SpeedCheck;
 import io.caas.engine.compress.TrainingBudget;
@@ -183,7 +185,7 @@ class RecurrentInputFactorsTest {
     void theSpeedCheckTimesTheRecurrentLayerAndALayerJudgedSlowerStaysDense() throws Exception {
         ModelProto original = model("lstm-2layer-bi");
         List<WeightedLayer> recurrent = recurrentLayers(original);
-        List<Integer> nodes = new ArrayList<>(TruncatedSvdMethod.nodeIndices(original, recurrent).values());
+        List<Integer> nodes = new ArrayList<>(LowRankLayers.nodeIndices(original, recurrent).values());
         LayerSpeedCheck timed = LayerSpeedCheck.of(original, nodes, Optional.of(DATA), 8);
         CompressionResult plain = svd(original, Map.of("ratio", 0.5));
         FactorizedExport.Replacement first = null;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
+import io.caas.engine.compress.FactorizedExport;
 import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.compress.SpeedCheck;

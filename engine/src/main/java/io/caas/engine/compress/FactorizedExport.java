@@ -1,6 +1,5 @@
-package io.caas.engine.compress.svd;
+package io.caas.engine.compress;
 
-import io.caas.engine.compress.GraphEdits;
 import io.caas.engine.onnx.Subgraphs;
 import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.proto.Onnx.AttributeProto;
