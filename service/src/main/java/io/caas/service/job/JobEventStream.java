@@ -16,7 +16,6 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
@@ -50,10 +49,10 @@ class JobEventStream {
     private final Map<UUID, Integer> byKey = new ConcurrentHashMap<>();
 
     JobEventStream(JobRepository jobs, JobEventRepository events, Json json, CaasProperties properties,
-                   MeterRegistry registry,
-                   @Value("${caas.jobs.event-stream-max:1h}") Duration maxDuration,
-                   @Value("${caas.jobs.event-stream-heartbeat:15s}") Duration heartbeat,
-                   @Value("${caas.jobs.event-stream-threads:2}") int threads) {
+                   MeterRegistry registry) {
+        Duration maxDuration = properties.jobs().eventStreamMax();
+        Duration heartbeat = properties.jobs().eventStreamHeartbeat();
+        int threads = properties.jobs().eventStreamThreads();
         this.jobs = jobs;
         this.events = events;
         this.json = json;

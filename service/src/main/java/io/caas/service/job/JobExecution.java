@@ -12,7 +12,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import io.caas.service.config.CaasProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
@@ -39,15 +38,14 @@ public class JobExecution {
     });
 
     public JobExecution(JobRepository jobs, JobEventRepository events, JobStateMachine stateMachine,
-                        CompressionPipeline pipeline, JobMetrics metrics, CaasProperties properties,
-                        @Value("${caas.jobs.fault-injection.pause-after-start:0s}") Duration pauseAfterStart) {
+                        CompressionPipeline pipeline, JobMetrics metrics, CaasProperties properties) {
         this.timeout = properties.limits().jobTimeout();
         this.jobs = jobs;
         this.events = events;
         this.stateMachine = stateMachine;
         this.pipeline = pipeline;
         this.metrics = metrics;
-        this.pauseAfterStart = pauseAfterStart;
+        this.pauseAfterStart = properties.jobs().faultInjection().pauseAfterStart();
     }
 
     public void execute(UUID jobId) throws InterruptedException {

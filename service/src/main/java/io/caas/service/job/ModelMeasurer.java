@@ -18,9 +18,9 @@ import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import io.caas.engine.runtime.OnnxInterpreter;
+import io.caas.service.config.CaasProperties;
 import java.util.List;
 import java.util.Optional;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
@@ -34,11 +34,10 @@ class ModelMeasurer {
 
     private final EvaluationOptions options;
 
-    ModelMeasurer(@Value("${caas.jobs.evaluation.warmup-runs:5}") int warmup,
-                  @Value("${caas.jobs.evaluation.timed-runs:30}") int timed,
-                  @Value("${caas.jobs.evaluation.batch-size:32}") int batch,
-                  @Value("${caas.jobs.evaluation.max-samples:2000}") int maxSamples) {
-        this.options = EvaluationOptions.defaults().withRuns(warmup, timed).withBatchSize(batch).withMaxSamples(maxSamples);
+    ModelMeasurer(CaasProperties properties) {
+        CaasProperties.Evaluation e = properties.jobs().evaluation();
+        this.options = EvaluationOptions.defaults().withRuns(e.warmupRuns(), e.timedRuns()).withBatchSize(e.batchSize())
+                .withMaxSamples(e.maxSamples());
     }
 
     /** The batch size latency is measured at besides 1, which a job's speed target refers to. */

@@ -1,5 +1,6 @@
 package io.caas.service.job;
 
+import io.caas.service.config.CaasProperties;
 import io.caas.service.web.Times;
 import java.time.Duration;
 import java.time.OffsetDateTime;
@@ -12,7 +13,6 @@ import org.jobrunr.storage.JobNotFoundException;
 import org.jobrunr.storage.StorageProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
@@ -37,13 +37,12 @@ public class StaleJobReaper {
     private final Duration staleAfter;
 
     public StaleJobReaper(JdbcClient jdbc, JobRepository jobs, JobStateMachine stateMachine,
-                          StorageProvider jobRunrStorage,
-                          @Value("${caas.jobs.stale-after:5m}") Duration staleAfter) {
+                          StorageProvider jobRunrStorage, CaasProperties properties) {
         this.jdbc = jdbc;
         this.jobs = jobs;
         this.stateMachine = stateMachine;
         this.jobRunrStorage = jobRunrStorage;
-        this.staleAfter = staleAfter;
+        this.staleAfter = properties.jobs().staleAfter();
     }
 
     @Scheduled(fixedDelayString = "${caas.jobs.reaper-interval:60s}", initialDelayString = "${caas.jobs.reaper-interval:60s}")

@@ -1,10 +1,10 @@
 package io.caas.service.server;
 
+import io.caas.service.config.CaasProperties;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import org.apache.catalina.connector.Connector;
 import org.apache.coyote.http11.AbstractHttp11Protocol;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.web.embedded.tomcat.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.stereotype.Component;
@@ -31,10 +31,9 @@ public class HealthConnector implements WebServerFactoryCustomizer<TomcatServlet
     private final String address;
     private volatile Connector connector;
 
-    HealthConnector(@Value("${caas.health.port:8081}") int port,
-                    @Value("${caas.health.address:127.0.0.1}") String address) {
-        this.port = port;
-        this.address = address;
+    HealthConnector(CaasProperties properties) {
+        this.port = properties.health().port();
+        this.address = properties.health().address();
     }
 
     @Override

@@ -18,7 +18,7 @@ class ServiceTokensTest {
 
     CaasProperties properties(String admin, String metrics) {
         return new CaasProperties(dataDir.toString(), List.of("api"), null, null, null,
-                new CaasProperties.Security(admin, metrics));
+                new CaasProperties.Security(admin, metrics), null);
     }
 
     @Test

@@ -27,7 +27,7 @@ class StorageSweeperTest {
         FileSystemArtifactStore store = new FileSystemArtifactStore(dataDir.resolve("artifacts"));
         CaasProperties properties = new CaasProperties(dataDir.toString(), List.of("api"),
                 new CaasProperties.Storage("filesystem", dataDir.resolve("artifacts").toString(),
-                        Duration.ofMinutes(10), Duration.ofMinutes(10)), null, null, null);
+                        Duration.ofMinutes(10), Duration.ofMinutes(10)), null, null, null, null);
         DataDirectory data = new DataDirectory(properties);
         store.put("models/named.onnx", new ByteArrayInputStream(new byte[8]), 100);
         store.put("models/orphan-old.onnx", new ByteArrayInputStream(new byte[8]), 100);
