@@ -33,18 +33,19 @@ public class JobMetrics {
     void finished(String method, JobStatus outcome, Duration duration) {
         Counter.builder("caas.jobs.finished").tag("method", method).tag("status", outcome.wire())
                 .description("Jobs that reached a final state").register(registry).increment();
-        Timer.builder("caas.job.duration").tag("method", method).tag("status", outcome.wire())
+        Timer.builder("caas.jobs.duration").tag("method", method).tag("status", outcome.wire())
                 .description("Time from start (or submission, if never started) to the final state")
                 .register(registry).record(duration);
     }
 
     public void compressed(String method, double compressionRatio, Double accuracyDelta) {
-        DistributionSummary.builder("caas.compression.ratio").tag("method", method)
+        DistributionSummary.builder("caas.jobs.compression.ratio").tag("method", method)
                 .description("Parameters after / before").publishPercentileHistogram()
                 .minimumExpectedValue(0.001).maximumExpectedValue(1.0)
                 .register(registry).record(compressionRatio);
         if (accuracyDelta != null) {
-            DistributionSummary.builder("caas.accuracy.delta").tag("method", method)
+            // in Prometheus caas_jobs_accuracy_delta_points: the unit is in the name
+            DistributionSummary.builder("caas.jobs.accuracy.delta").baseUnit("points").tag("method", method)
                     .description("Top-1 accuracy after minus before, in points (percent)")
                     .register(registry).record(accuracyDelta * 100);
         }

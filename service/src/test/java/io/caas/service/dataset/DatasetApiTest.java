@@ -126,6 +126,10 @@ class DatasetApiTest extends H2ServiceTest {
         assertThat(report.get("interpreter").hasNonNull("compressed")).isFalse();
         assertThat(report.get("interpreter").get("note").asText()).contains("measure.interpreterLatency");
         assertThat(report.get("accuracyDelta").asDouble()).isCloseTo(after - before, org.assertj.core.data.Offset.offset(1e-9));
+        // the same delta in the metrics, its unit in its name
+        String metrics = new String(io.caas.service.support.Api.withToken(port,
+                io.caas.service.support.TestTenants.METRICS_TOKEN).get("/actuator/prometheus").body());
+        assertThat(metrics).contains("caas_jobs_accuracy_delta_points_count{application=\"caas\",method=\"svd\"}");
         assertThat(done.get("result").get("accuracyDelta").asDouble()).isEqualTo(report.get("accuracyDelta").asDouble());
         // any drop is within 100 points; rank 8 cannot reach 0.1 % of the parameters
         assertThat(report.get("target").get("accuracyDropMet").asBoolean()).isTrue();

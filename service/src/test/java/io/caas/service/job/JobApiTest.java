@@ -90,7 +90,8 @@ class JobApiTest extends H2ServiceTest {
         String metrics = new String(Api.withToken(port, TestTenants.METRICS_TOKEN).get("/actuator/prometheus").body());
         assertThat(metrics).contains("caas_jobs_submitted_total{application=\"caas\",method=\"svd\"}")
                 .contains("caas_jobs_finished_total{application=\"caas\",method=\"svd\",status=\"succeeded\"}")
-                .contains("caas_job_duration_seconds_bucket").contains("caas_compression_ratio")
+                .contains("caas_jobs_duration_seconds_bucket").contains("caas_jobs_compression_ratio")
+                .doesNotContain("caas_job_").doesNotContain("caas_compression_").doesNotContain("caas_accuracy_")
                 .contains("caas_jobs_queued").contains("caas_jobs_running").contains("caas_upload_bytes");
     }
 
