@@ -227,9 +227,18 @@ class JobApiTest extends H2ServiceTest {
         for (JsonNode layer : layers) {
             String note = layer.get("note").asText();
             java.util.regex.Matcher m = ratios.matcher(note);
+            if (note.contains("not timed alone")) {
+                // in the If's branch, where no layer can be timed alone: the whole model's timing decided, and a
+                // model kept in factorized form was faster than the original
+                assertThat(layer.get("node").asText()).startsWith("/If_32[then_branch]/");
+                if (layer.get("factorized").asBoolean()) {
+                    assertThat(report.get("speed").get("slower").asBoolean()).isFalse();
+                }
+                continue;
+            }
             if (!m.find()) {
-                // not timed: rank 4 would not shrink it, or it sits in the If's branch, where no layer is timed alone
-                assertThat(note).containsAnyOf("would not shrink", "onlyIfFaster times each layer cut out");
+                // not timed: rank 4 would not shrink it
+                assertThat(note).contains("would not shrink");
                 assertThat(layer.get("factorized").asBoolean()).isFalse();
                 continue;
             }

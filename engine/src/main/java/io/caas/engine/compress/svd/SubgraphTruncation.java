@@ -19,10 +19,10 @@ import java.util.Map;
  * svd on the Gemm, MatMul and Conv layers and the recurrent nodes' input weights inside If branches and Loop/Scan
  * bodies: each truncated by its own SVD under the request's per-layer rule (energy, ratio or rank), rewritten in
  * its subgraph, so the model keeps its control flow. The whole-model rules (targetParameters, maxAccuracyDrop,
- * targetSpeedup), whitening and the per-layer speed check (onlyIfFaster, on by default) measure the main graph's
- * layers, whose inputs a calibration pass or a cut-out layer can reach; a layer inside a branch is reached only when
- * the branch is taken, so these leave it dense and say so. A request reaches these layers with energy, ratio or rank
- * and onlyIfFaster false (and whitening none where the job has training data). The factors are new initializers of
+ * targetSpeedup) and whitening measure the main graph's layers, whose inputs a calibration pass can reach; a layer
+ * inside a branch is reached only when the branch is taken, so these leave it dense and say so. The speed check
+ * (onlyIfFaster, on by default) cannot cut such a layer out to time it alone either: the whole model's timing against
+ * the original decides for it, and the original comes back unless the model is faster. The factors are new initializers of
  * the layer's own subgraph; a weight read from an outer scope is dropped there once nothing reads it any more.
  */
 final class SubgraphTruncation {
@@ -74,7 +74,9 @@ final class SubgraphTruncation {
                 }
                 LayerTruncation f = TruncatedSvdMethod.plainTruncation(layer, i, node, weight);
                 int rank = TruncatedSvdMethod.chooseRank(f, params);
-                String how = TruncatedSvdMethod.describe(params, f, rank) + ", inside " + path;
+                String how = TruncatedSvdMethod.describe(params, f, rank) + ", inside " + path
+                        + (params.onlyIfFaster() ? "; not timed alone (a branch or loop body runs only when taken), "
+                        + "so the whole model's timing decides" : "");
                 long after = (long) rank * (f.rows() + f.cols());
                 if (TruncatedSvdMethod.leavesDense(params, rank, f, layer)) {
                     reports.add(new LayerReport(name, layer.opType(), layer.matrixShape(), full, full,
@@ -112,11 +114,6 @@ final class SubgraphTruncation {
             return "kept dense: whitening calibrates each layer on its inputs, which a branch or loop body yields "
                     + "only when it is taken; with " + Whitening.PARAMETER + " '" + Whitening.NONE.wireName()
                     + "' svd truncates it by its own spectrum";
-        }
-        if (params.onlyIfFaster()) {
-            return "kept dense: onlyIfFaster times each layer cut out of the model, which a layer inside a branch or "
-                    + "loop body cannot be yet; with onlyIfFaster false svd truncates it (the whole model is then "
-                    + "not timed against the original either)";
         }
         return null;
     }

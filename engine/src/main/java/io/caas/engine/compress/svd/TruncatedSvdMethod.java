@@ -345,7 +345,8 @@ public final class TruncatedSvdMethod implements CompressionMethod {
         List<WeightedLayer> chosenLayers = chosen.stream().map(layers::get).toList();
         SpeedTarget speedTarget = params.rule() == SvdParameters.RankRule.SPEEDUP ? new SpeedTarget(
                 params.layers().isEmpty() ? HadamardTruncation.of(model, summary) : List.of()) : null;
-        boolean anyToTime = !chosenLayers.isEmpty() || speedTarget != null && !speedTarget.bilinear.isEmpty();
+        boolean anyToTime = !chosenLayers.isEmpty() || speedTarget != null && !speedTarget.bilinear.isEmpty()
+                || nested.factorized() > 0;
         SpeedCheck speed = params.onlyIfFaster() && params.rule() != SvdParameters.RankRule.TARGET_PARAMETERS
                 && anyToTime ? SpeedCheck.remembering(speedCheck.of(model, chosenLayers.stream()
                         .map(nodeIndex::get).toList(), task.trainData().or(task::evalData),

@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
+import io.caas.engine.compress.FactorizedExport;
 import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.ProgressListener;
+import io.caas.engine.compress.SpeedCheck;
 import io.caas.engine.compress.oialr.OialrMethod;
 import io.caas.engine.eval.ModelRunner;
 import io.caas.engine.onnx.ModelInspector;
@@ -103,12 +105,32 @@ class SubgraphLayersTest {
         assertThat(layer(r, "/Loop[body]/inner/Gemm").note()).contains("targetParameters is measured on the main "
                 + "graph's layers");
 
-        // the per-layer speed check, on by default, cannot cut a layer out of a branch to time it
-        CompressionResult timed = new TruncatedSvdMethod().compress(new CompressionTask(scripted(), Map.of(
-                "rank", 4), Optional.empty(), Optional.empty()), ProgressListener.NONE);
-        assertThat(layer(timed, "/If[else_branch]/wide/Gemm").factorized()).isFalse();
-        assertThat(layer(timed, "/If[else_branch]/wide/Gemm").note()).contains("onlyIfFaster times each layer cut out")
-                .contains("with onlyIfFaster false svd truncates it");
+        // the speed check, on by default, cannot cut a layer out of a branch to time it: the whole model decides,
+        // keeping the truncated layers where it is faster and returning the original where it is not
+        for (boolean wholeFaster : new boolean[] {true, false}) {
+            List<String> timedAlone = new java.util.ArrayList<>();
+            SpeedCheck fixed = new SpeedCheck() {
+                @Override
+                public Verdict check(FactorizedExport.Replacement r) {
+                    timedAlone.add(r.nodeName());
+                    return new Verdict(true, "judged by the test");
+                }
+
+                @Override
+                public Verdict checkModel(ModelProto compressed) {
+                    return new Verdict(wholeFaster, "the whole model judged by the test");
+                }
+            };
+            CompressionResult timed = new TruncatedSvdMethod((m, nodes, data, batch) -> fixed).compress(
+                    new CompressionTask(scripted(), Map.of("rank", 4), Optional.empty(), Optional.empty()),
+                    ProgressListener.NONE);
+            assertThat(timedAlone).noneMatch(n -> n.startsWith("/If[") || n.startsWith("/Loop["));
+            LayerReport wide = layer(timed, "/If[else_branch]/wide/Gemm");
+            assertThat(wide.factorized()).as(wide.note()).isEqualTo(wholeFaster);
+            assertThat(wide.note()).contains("not timed alone").contains(wholeFaster ? "whole model's timing decides"
+                    : "every layer was left dense");
+            assertThat(ModelInspector.inspect(timed.compressed()).parameters() < 2263).isEqualTo(wholeFaster);
+        }
     }
 
     @Test
