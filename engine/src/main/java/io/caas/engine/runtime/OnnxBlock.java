@@ -52,6 +52,16 @@ public final class OnnxBlock extends AbstractBlock {
     private final List<Step> plan = new ArrayList<>();
     private final int[] outputSlots;
     private final List<String> outputNames;
+    /*
+     * Steps of the main plan whose values follow from the inputs' shapes and the constants alone (Shape, and what
+     * is computed from shapes and constants only: the Gather/Unsqueeze/Concat chains that exporters write to build
+     * reshape targets and masks). Their values are kept per input shape, so a pass with shapes seen before runs
+     * only the steps that read data or weights.
+     */
+    private final boolean[] shapeOnly;
+    private final NDManager shapeValuesManager;
+    private final Map<List<Object>, NDArray[]> shapeValues = new LinkedHashMap<>(16, 0.75f, true);
+    private int lastPassOperators;
 
     /**
      * One node to run: slot -1 for an omitted optional input or output (an empty name); the plans of its
@@ -94,6 +104,76 @@ public final class OnnxBlock extends AbstractBlock {
         plan.addAll(steps(fused ? FusedPatterns.fuse(graph.nodes(), graph.weights(), new HashSet<>(outputNames))
                 : graph.nodes()));
         outputSlots = slots.of(outputNames);
+        shapeOnly = shapeOnlySteps();
+        shapeValuesManager = manager.newSubManager();
+    }
+
+    /** Operators whose result is not a function of their inputs, or depends on training mode. */
+    private static final Set<String> NOT_PURE = Set.of("RandomNormal", "RandomNormalLike", "RandomUniform",
+            "RandomUniformLike", "Multinomial", "Bernoulli", "Dropout", "BatchNormalization");
+    /** Operators that read only their input's shape (and type), never its values. */
+    private static final Set<String> SHAPE_READERS = Set.of("Shape", "Size");
+    /** Operators whose output shape follows from their inputs' shapes and attributes alone. */
+    private static final Set<String> SHAPE_FOLLOWS_SHAPES = Set.of("Abs", "Add", "And", "BatchNormalization", "Cast",
+            "CastLike", "Ceil", "Clip", "Concat", "Conv", "ConvTranspose", "Cos", "Div", "Dropout", "Einsum", "Elu",
+            "Equal", "Erf", "Exp", "Flatten", "Floor", "Gather", "Gelu", "Gemm", "GlobalAveragePool", "GlobalMaxPool",
+            "Greater", "GreaterOrEqual", "HardSigmoid", "HardSwish", "Identity", "InstanceNormalization",
+            "LayerNormalization", "LeakyRelu", "Less", "LessOrEqual", "Log", "LogSoftmax", "MatMul", "Max",
+            "MaxPool", "AveragePool", "Mean", "Min", "Mish", "Mod", "Mul", "Neg", "Not", "Or", "PRelu", "Pow",
+            "Reciprocal", "Relu", "Round", "Shape", "Sigmoid", "Sign", "Sin", "Size", "Softmax", "Softplus", "Softsign",
+            "Sqrt", "Sub", "Sum", "Tanh", "Transpose", "Where", "Xor", "DepthToSpace", "SpaceToDepth",
+            "LpNormalization");
+    /**
+     * Operators whose output shape follows from their first input's shape and the values of the others (a reshape
+     * target, slice bounds, axes): known where those values are.
+     */
+    private static final Set<String> SHAPE_FOLLOWS_VALUES = Set.of("Reshape", "Expand", "Slice", "Squeeze",
+            "Unsqueeze", "Split", "Tile", "Pad", "Resize", "TopK", "OneHot", "ReduceMean", "ReduceSum", "ReduceMax",
+            "ReduceMin", "ReduceProd", "ReduceL2", "ReduceSumSquare", "ConstantOfShape", "Range");
+    /** Shapes kept at once; a model fed a new shape past this forgets the least recently used one. */
+    private static final int SHAPES_KEPT = 8;
+
+    /**
+     * Which steps give the same values for every pass with the same input shapes: pure operators whose inputs are
+     * constants or such values, and Shape/Size of a value whose shape follows from the input shapes (not of one
+     * whose shape depends on data, as NonZero's output does).
+     */
+    private boolean[] shapeOnlySteps() {
+        Set<Integer> fixedValue = new HashSet<>();
+        Set<Integer> knownShape = new HashSet<>();
+        for (int slot : constantSlots) {
+            fixedValue.add(slot);
+            knownShape.add(slot);
+        }
+        Arrays.stream(inputSlots).forEach(knownShape::add);
+        Arrays.stream(parameterSlots).forEach(knownShape::add);
+        boolean[] out = new boolean[plan.size()];
+        for (int i = 0; i < plan.size(); i++) {
+            Step step = plan.get(i);
+            String op = step.node().opType();
+            String domain = step.node().domain();
+            boolean standard = step.subplans().isEmpty() && (domain.isEmpty() || domain.equals("ai.onnx"));
+            int[] in = step.inputs();
+            boolean shapesKnown = Arrays.stream(in).allMatch(slot -> slot < 0 || knownShape.contains(slot));
+            boolean valuesFixed = Arrays.stream(in).allMatch(slot -> slot < 0 || fixedValue.contains(slot));
+            boolean controlsFixed = Arrays.stream(in).skip(op.equals("ConstantOfShape") || op.equals("Range") ? 0 : 1)
+                    .allMatch(slot -> slot < 0 || fixedValue.contains(slot));
+            if (standard && !NOT_PURE.contains(op) && (valuesFixed
+                    || SHAPE_READERS.contains(op) && in.length > 0 && in[0] >= 0 && knownShape.contains(in[0]))) {
+                out[i] = true;
+                Arrays.stream(step.outputs()).filter(slot -> slot >= 0).forEach(fixedValue::add);
+            }
+            if (standard && shapesKnown && (SHAPE_FOLLOWS_SHAPES.contains(op)
+                    || SHAPE_FOLLOWS_VALUES.contains(op) && controlsFixed) || out[i]) {
+                Arrays.stream(step.outputs()).filter(slot -> slot >= 0).forEach(knownShape::add);
+            }
+        }
+        return out;
+    }
+
+    /** How many operators the last pass ran: the plan's, less the steps whose values were kept for its shapes. */
+    public synchronized int operatorsRunPerPass() {
+        return lastPassOperators;
     }
 
     private List<Step> steps(List<OnnxNode> nodes) {
@@ -192,9 +272,36 @@ public final class OnnxBlock extends AbstractBlock {
             for (Parameter parameter : parameters.values()) {
                 values[parameterSlots[p++]] = borrow(ps.getValue(parameter, target, training), scratch, target, borrowed);
             }
-            for (Step step : plan) {
+            List<Object> shapes = shapesOf(inputs, target);
+            NDArray[] kept = shapeValues.get(shapes);
+            NDArray[] keeping = kept == null ? new NDArray[slots.size()] : null;
+            int ran = 0;
+            for (int s = 0; s < plan.size(); s++) {
+                Step step = plan.get(s);
+                if (kept != null && shapeOnly[s]) {
+                    for (int slot : step.outputs()) {
+                        if (slot >= 0 && kept[slot] != null) {
+                            values[slot] = borrow(kept[slot], scratch, target, borrowed);
+                        }
+                    }
+                    continue;
+                }
                 run(step, values, scratch);
+                ran++;
+                if (keeping != null && shapeOnly[s]) {
+                    for (int slot : step.outputs()) {
+                        if (slot >= 0 && values[slot] != null) {
+                            NDArray copy = values[slot].duplicate();
+                            copy.attach(shapeValuesManager);
+                            keeping[slot] = copy;
+                        }
+                    }
+                }
             }
+            if (keeping != null) {
+                keep(shapes, keeping);
+            }
+            lastPassOperators = ran;
             for (int i = 0; i < wanted.length; i++) {
                 NDArray v = wanted[i] < 0 ? null : values[wanted[i]];
                 if (v == null) {
@@ -206,6 +313,30 @@ public final class OnnxBlock extends AbstractBlock {
             results.attach(caller);
         }
         return results;
+    }
+
+    /** The key of the values kept for a pass: each input's shape and type, and the device it runs on. */
+    private static List<Object> shapesOf(NDList inputs, Device target) {
+        List<Object> key = new ArrayList<>();
+        key.add(target);
+        for (NDArray a : inputs) {
+            key.add(a.getShape());
+            key.add(a.getDataType());
+        }
+        return key;
+    }
+
+    private void keep(List<Object> shapes, NDArray[] values) {
+        shapeValues.put(shapes, values);
+        if (shapeValues.size() > SHAPES_KEPT) {
+            var eldest = shapeValues.entrySet().iterator().next();
+            for (NDArray a : eldest.getValue()) {
+                if (a != null) {
+                    a.close();
+                }
+            }
+            shapeValues.remove(eldest.getKey());
+        }
     }
 
     private static NDArray borrow(NDArray a, NDManager scratch, Device target, Map<NDArray, Boolean> borrowed) {

@@ -236,7 +236,7 @@ class MiniLmBenchmarkTest {
         return p50;
     }
 
-    private static OrtSession session(ModelProto m, int threads) throws OrtException {
+    static OrtSession session(ModelProto m, int threads) throws OrtException {
         try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
             o.setIntraOpNumThreads(threads);
             o.setInterOpNumThreads(1);
@@ -245,7 +245,7 @@ class MiniLmBenchmarkTest {
         }
     }
 
-    private static float[][][] run(OrtSession s, List<WordPieceTokenizer.Encoding> enc) throws OrtException {
+    static float[][][] run(OrtSession s, List<WordPieceTokenizer.Encoding> enc) throws OrtException {
         int b = enc.size();
         int seq = enc.get(0).inputIds().length;
         long[] ids = new long[b * seq];
