@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Test;
  * {@value #RUNS} times, and the figure is the median of the rounds' ratios.
  *
  * <p>Run alone (the thread settings must come before anything else starts libtorch):
- * {@code mvn -B -o -q -pl engine test -Pslow -Dtest=MiniLmInferenceBenchmarkTest}
+ * {@code mvn -B -o -q -pl engine test -Pslow -Dtest=MiniLmInferenceBenchmarkTest}; with
+ * {@code -Dminilm.profile=FILE} it also writes libtorch's profile of 5 passes (a Chrome trace).
  */
 @Tag("slow")
 class MiniLmInferenceBenchmarkTest {
@@ -91,6 +92,16 @@ class MiniLmInferenceBenchmarkTest {
                 interpreterMs[r] = (t1 - t0) / 1e6 / RUNS;
                 ortMs[r] = (t2 - t1) / 1e6 / RUNS;
                 ratios[r] = interpreterMs[r] / ortMs[r];
+            }
+            String profile = System.getProperty("minilm.profile");
+            if (profile != null) {
+                // libtorch's profiler over 5 passes (it slows every op: not the benchmark's timing);
+                // bench/profile_summary.py TRACE 5 lists the operators by time per pass
+                ai.djl.pytorch.jni.JniUtils.startProfile(false, true, false);
+                for (int i = 0; i < 5; i++) {
+                    interpret(model, inputs);
+                }
+                ai.djl.pytorch.jni.JniUtils.stopProfile(profile);
             }
             System.out.printf(Locale.ROOT, "MiniLM inference %dx%d, 1 thread each, %d rounds of %d runs: interpreter "
                             + "%.1f ms, ONNX Runtime %.1f ms (medians); median ratio %.2fx (min %.2f, max %.2f); "
