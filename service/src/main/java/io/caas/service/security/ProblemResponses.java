@@ -1,6 +1,5 @@
 package io.caas.service.security;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.caas.service.web.ProblemBody;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -16,7 +15,6 @@ import org.springframework.http.MediaType;
  */
 final class ProblemResponses {
 
-    private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private ProblemResponses() {
     }
@@ -33,6 +31,6 @@ final class ProblemResponses {
         p.putAll(extra);
         response.setStatus(status.value());
         response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
-        MAPPER.writeValue(response.getOutputStream(), p);
+        ProblemBody.write(response.getOutputStream(), p);
     }
 }

@@ -1,6 +1,5 @@
 package io.caas.service.server;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.caas.service.web.ProblemBody;
 import io.caas.service.web.ProblemTypes;
 import jakarta.servlet.ServletException;
@@ -29,7 +28,6 @@ import org.springframework.http.MediaType;
 public final class MinimumDataRateValve extends ValveBase {
 
     private static final Logger log = LoggerFactory.getLogger(MinimumDataRateValve.class);
-    private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final long minimumBytesPerSecond;
     private final long windowNanos;
@@ -59,7 +57,7 @@ public final class MinimumDataRateValve extends ValveBase {
         Map<String, Object> body = ProblemBody.of(ProblemTypes.REQUEST_TIMEOUT, "Request body too slow",
                 HttpServletResponse.SC_REQUEST_TIMEOUT, e.getMessage(), request.getRequestURI());
         body.put("minimumBytesPerSecond", minimumBytesPerSecond);
-        MAPPER.writeValue(response.getOutputStream(), body);
+        ProblemBody.write(response.getOutputStream(), body);
         response.setErrorReported(); // nothing for the error page or the error valve to add
         response.finishResponse();
     }

@@ -1,5 +1,8 @@
 package io.caas.service.web;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -10,7 +13,19 @@ import java.util.Map;
  */
 public final class ProblemBody {
 
+    /**
+     * These writers run outside Spring MVC (in Tomcat's valves and the security filters), where the application's
+     * ObjectMapper is not at hand; a body of strings and numbers needs none of its settings, so one plain mapper
+     * serves them all.
+     */
+    private static final ObjectMapper PLAIN = new ObjectMapper();
+
     private ProblemBody() {
+    }
+
+    /** Writes a problem body (as {@link #of} makes it, with any further members) as JSON. */
+    public static void write(OutputStream out, Map<String, Object> body) throws IOException {
+        PLAIN.writeValue(out, body);
     }
 
     /** @param instance the request's path, or null where it is not known */

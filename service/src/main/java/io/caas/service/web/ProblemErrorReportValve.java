@@ -1,6 +1,5 @@
 package io.caas.service.web;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
@@ -13,7 +12,6 @@ import org.springframework.http.MediaType;
  */
 public class ProblemErrorReportValve extends ErrorReportValve {
 
-    private static final ObjectMapper MAPPER = new ObjectMapper();
 
     public ProblemErrorReportValve() {
         setShowReport(false);
@@ -29,7 +27,7 @@ public class ProblemErrorReportValve extends ErrorReportValve {
         try {
             response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
             response.setCharacterEncoding("UTF-8");
-            MAPPER.writeValue(response.getOutputStream(), ProblemErrorController.body(status,
+            ProblemBody.write(response.getOutputStream(), ProblemErrorController.body(status,
                     ProblemErrorController.defaultDetail(status), null));
             response.finishResponse();
         } catch (IOException | IllegalStateException e) {
