@@ -12,6 +12,7 @@ import io.caas.service.web.Page;
 import io.caas.service.web.Times;
 import io.caas.service.web.Upload;
 import io.caas.service.web.InvalidDatasetException;
+import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -26,9 +27,11 @@ public class DatasetService {
     private final DatasetReader reader;
     private final UploadIntake intake;
     private final List<DatasetDeletionGuard> deletionGuards;
+    private final Clock clock;
 
     public DatasetService(DatasetRepository repository, ArtifactStore store, DatasetReader reader, UploadIntake intake,
-                          List<DatasetDeletionGuard> deletionGuards) {
+                          List<DatasetDeletionGuard> deletionGuards, Clock clock) {
+        this.clock = clock;
         this.repository = repository;
         this.store = store;
         this.reader = reader;
@@ -54,7 +57,7 @@ public class DatasetService {
                 throw new InvalidDatasetException(problem);
             });
             DatasetRecord record = new DatasetRecord(id, tenantId, displayName, upload.filename(), info.format(), stored.sizeBytes(), stored.sha256(), key, info.samples(),
-                    info.sampleShape(), info.inputs(), info.classes(), info.labelled(), Times.now());
+                    info.sampleShape(), info.inputs(), info.classes(), info.labelled(), Times.now(clock));
             repository.insert(record);
             return record;
         });

@@ -1,6 +1,7 @@
 package io.caas.service.job;
 
 import io.caas.service.web.Times;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;
@@ -31,6 +32,7 @@ public class JobExecution {
     private final JobMetrics metrics;
     private final Duration pauseAfterStart;
     private final Duration timeout;
+    private final Clock clock;
     private final ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "job-heartbeat");
         t.setDaemon(true);
@@ -38,7 +40,8 @@ public class JobExecution {
     });
 
     public JobExecution(JobRepository jobs, JobEventRepository events, JobStateMachine stateMachine,
-                        CompressionPipeline pipeline, JobMetrics metrics, CaasProperties properties) {
+                        CompressionPipeline pipeline, JobMetrics metrics, CaasProperties properties, Clock clock) {
+        this.clock = clock;
         this.timeout = properties.limits().jobTimeout();
         this.jobs = jobs;
         this.events = events;
@@ -62,7 +65,7 @@ public class JobExecution {
             return;
         }
         ScheduledFuture<?> heartbeat = heartbeats.scheduleAtFixedRate(
-                () -> jobs.heartbeat(jobId, Times.now()), 10, 10, TimeUnit.SECONDS);
+                () -> jobs.heartbeat(jobId, Times.now(clock)), 10, 10, TimeUnit.SECONDS);
         Thread worker = Thread.currentThread();
         AtomicBoolean timedOut = new AtomicBoolean();
         ScheduledFuture<?> deadline = heartbeats.schedule(() -> {
@@ -74,7 +77,7 @@ public class JobExecution {
                 Thread.sleep(pauseAfterStart.toMillis());
             }
             JobOutcome outcome = pipeline.run(jobs.find(jobId).orElseThrow(),
-                    new JobProgressReporter(jobId, jobs, events));
+                    new JobProgressReporter(jobId, jobs, events, clock));
             if (stateMachine.apply(jobId, new JobChange.Succeed(outcome.artifact(), outcome.summaryJson(),
                     outcome.reportJson()), Actors.worker(), "succeeded")) {
                 metrics.compressed(job.method(), outcome.summary().compressionRatio(), outcome.summary().accuracyDelta());

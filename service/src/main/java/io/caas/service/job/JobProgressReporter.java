@@ -2,6 +2,7 @@ package io.caas.service.job;
 
 import io.caas.engine.compress.ProgressListener;
 import io.caas.service.web.Times;
+import java.time.Clock;
 import java.util.Map;
 import java.util.UUID;
 
@@ -19,10 +20,12 @@ class JobProgressReporter implements ProgressListener {
     private final JobRepository jobs;
     private final JobEventRepository events;
     private final ProgressThinning thinning = new ProgressThinning();
+    private final Clock clock;
     private long lastWrite = System.nanoTime() - MIN_INTERVAL_NANOS;
     private String lastMessage;
 
-    JobProgressReporter(UUID jobId, JobRepository jobs, JobEventRepository events) {
+    JobProgressReporter(UUID jobId, JobRepository jobs, JobEventRepository events, Clock clock) {
+        this.clock = clock;
         this.jobId = jobId;
         this.jobs = jobs;
         this.events = events;
@@ -37,11 +40,11 @@ class JobProgressReporter implements ProgressListener {
         }
         lastWrite = now;
         double clamped = Math.max(0, Math.min(1, fraction));
-        jobs.progress(jobId, clamped, message, Times.now());
+        jobs.progress(jobId, clamped, message, Times.now(clock));
         if (newPhase) {
             lastMessage = message;
             if (thinning.record(clamped, message, now)) {
-                events.append(jobId, Times.now(), "progress", message, Map.of("progress", clamped), null);
+                events.append(jobId, Times.now(clock), "progress", message, Map.of("progress", clamped), null);
             }
         }
         if (jobs.isCancelRequested(jobId)) {
@@ -51,6 +54,6 @@ class JobProgressReporter implements ProgressListener {
 
     @Override
     public void metric(String name, long step, double value) {
-        events.append(jobId, Times.now(), "metric", null, Map.of("name", name, "step", step, "value", value), null);
+        events.append(jobId, Times.now(clock), "metric", null, Map.of("name", name, "step", step, "value", value), null);
     }
 }

@@ -24,6 +24,7 @@ import io.caas.service.web.UnsupportedOperatorsException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -51,11 +52,13 @@ public class JobService {
     private final long maxTrainingSteps;
     private final int maxActiveJobsPerTenant;
     private final int evaluationBatchSize;
+    private final Clock clock;
 
     public JobService(JobRepository jobs, JobEventRepository events, JobStateMachine stateMachine, JobQueue queue,
                       ModelService models, DatasetService datasets, MethodCatalog methods, ModelChecks modelChecks,
                       JobMetrics metrics, Json json, CaasProperties properties, DurableCommits durableCommits,
-                      ModelMeasurer measurer) {
+                      ModelMeasurer measurer, Clock clock) {
+        this.clock = clock;
         this.evaluationBatchSize = measurer.batchSize();
         this.maxTrainingSteps = properties.limits().maxTrainingSteps();
         this.maxActiveJobsPerTenant = properties.limits().maxActiveJobsPerTenant();
@@ -93,7 +96,7 @@ public class JobService {
             throw new TooManyJobsException(maxActiveJobsPerTenant);
         }
         JobRecord job = JobRecord.queued(UUID.randomUUID(), tenant, request, parameters, idempotencyKey, hash,
-                Times.now(), caller.actor());
+                Times.now(clock), caller.actor());
         try {
             jobs.insert(job);
         } catch (DuplicateKeyException e) {
@@ -300,7 +303,7 @@ public class JobService {
             queue.remove(id);
             return get(caller.tenantId(), id);
         }
-        events.append(id, Times.now(), "log", "cancellation requested", Map.of(), caller.actor());
+        events.append(id, Times.now(clock), "log", "cancellation requested", Map.of(), caller.actor());
         queue.interrupt(id);
         return get(caller.tenantId(), id);
     }

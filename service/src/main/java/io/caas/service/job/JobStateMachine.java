@@ -1,6 +1,7 @@
 package io.caas.service.job;
 
 import io.caas.service.web.Times;
+import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -22,8 +23,10 @@ public class JobStateMachine {
     private final JobRepository jobs;
     private final JobEventRepository events;
     private final JobMetrics metrics;
+    private final Clock clock;
 
-    public JobStateMachine(JobRepository jobs, JobEventRepository events, JobMetrics metrics) {
+    public JobStateMachine(JobRepository jobs, JobEventRepository events, JobMetrics metrics, Clock clock) {
+        this.clock = clock;
         this.jobs = jobs;
         this.events = events;
         this.metrics = metrics;
@@ -41,7 +44,7 @@ public class JobStateMachine {
         if (before == null || !transition.allowedFrom(before.status())) {
             return false;
         }
-        OffsetDateTime now = Times.now();
+        OffsetDateTime now = Times.now(clock);
         JobUpdate update = change.update(before, now, JobRepository.truncate(message, 1024));
         if (!jobs.transition(id, transition, update)) {
             return false;

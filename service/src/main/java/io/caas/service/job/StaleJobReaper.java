@@ -2,6 +2,7 @@ package io.caas.service.job;
 
 import io.caas.service.config.CaasProperties;
 import io.caas.service.web.Times;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.EnumSet;
@@ -35,9 +36,11 @@ public class StaleJobReaper {
     private final JobStateMachine stateMachine;
     private final StorageProvider jobRunrStorage;
     private final Duration staleAfter;
+    private final Clock clock;
 
     public StaleJobReaper(JdbcClient jdbc, JobRepository jobs, JobStateMachine stateMachine,
-                          StorageProvider jobRunrStorage, CaasProperties properties) {
+                          StorageProvider jobRunrStorage, CaasProperties properties, Clock clock) {
+        this.clock = clock;
         this.jdbc = jdbc;
         this.jobs = jobs;
         this.stateMachine = stateMachine;
@@ -47,7 +50,7 @@ public class StaleJobReaper {
 
     @Scheduled(fixedDelayString = "${caas.jobs.reaper-interval:60s}", initialDelayString = "${caas.jobs.reaper-interval:60s}")
     public void reap() {
-        reapOlderThan(Times.now().minus(staleAfter));
+        reapOlderThan(Times.now(clock).minus(staleAfter));
     }
 
     /** @return the jobs it ended */

@@ -14,6 +14,7 @@ import io.caas.service.web.NotFoundException;
 import io.caas.service.web.Page;
 import io.caas.service.web.Times;
 import io.caas.service.web.Upload;
+import java.time.Clock;
 import java.util.List;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -32,9 +33,11 @@ public class ModelService {
     private final ArtifactStore store;
     private final UploadIntake intake;
     private final List<ModelDeletionGuard> deletionGuards;
+    private final Clock clock;
 
     public ModelService(ModelRepository repository, ArtifactStore store, UploadIntake intake,
-                        List<ModelDeletionGuard> deletionGuards) {
+                        List<ModelDeletionGuard> deletionGuards, Clock clock) {
+        this.clock = clock;
         this.repository = repository;
         this.store = store;
         this.intake = intake;
@@ -49,7 +52,7 @@ public class ModelService {
             Inspected inspected = inspect(key);
             ModelSummary summary = inspected.summary();
             ModelRecord record = new ModelRecord(id, tenantId, displayName, upload.filename(), stored.sizeBytes(),
-                    stored.sha256(), key, summary, inspected.macs(), Times.now());
+                    stored.sha256(), key, summary, inspected.macs(), Times.now(clock));
             repository.insert(record);
             log.info("model {} registered: {} bytes, {} parameters, {} compressible layers", id, stored.sizeBytes(),
                     summary.parameters(), summary.layers().size());

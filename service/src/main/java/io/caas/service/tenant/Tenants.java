@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
@@ -33,15 +34,17 @@ public class Tenants {
     private final ApiKeyRepository keys;
     private final DurableCommits durableCommits;
     private final SecureRandom random = new SecureRandom();
+    private final Clock clock;
 
-    Tenants(TenantRepository tenants, ApiKeyRepository keys, DurableCommits durableCommits) {
+    Tenants(TenantRepository tenants, ApiKeyRepository keys, DurableCommits durableCommits, Clock clock) {
+        this.clock = clock;
         this.tenants = tenants;
         this.keys = keys;
         this.durableCommits = durableCommits;
     }
 
     public Tenant create(String name) {
-        Tenant tenant = new Tenant(UUID.randomUUID(), name, Times.now());
+        Tenant tenant = new Tenant(UUID.randomUUID(), name, Times.now(clock));
         try {
             tenants.insert(tenant);
         } catch (DuplicateKeyException e) {
@@ -66,7 +69,7 @@ public class Tenants {
         random.nextBytes(bits);
         String secret = KEY_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(bits);
         ApiKey key = new ApiKey(UUID.randomUUID(), tenantId, name, secret.substring(0, DISPLAYED_CHARACTERS),
-                hash(secret), Times.now(), null);
+                hash(secret), Times.now(clock), null);
         keys.insert(key);
         durableCommits.sync();
         log.info("API key {} ({}) issued to tenant {}", key.id(), name, tenantId);
@@ -80,7 +83,7 @@ public class Tenants {
 
     public ApiKey revoke(UUID keyId) {
         ApiKey key = keys.find(keyId).orElseThrow(() -> new NotFoundException("API key", keyId));
-        if (keys.revoke(keyId, Times.now())) {
+        if (keys.revoke(keyId, Times.now(clock))) {
             log.info("API key {} of tenant {} revoked", keyId, key.tenantId());
         }
         return keys.find(keyId).orElseThrow();

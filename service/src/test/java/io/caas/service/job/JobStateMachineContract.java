@@ -34,7 +34,7 @@ interface JobStateMachineContract {
     default UUID jobIn(JobStatus status) {
         UUID id = UUID.randomUUID();
         jobs().insert(JobRecord.queued(id, TENANT, new JobRequest(UUID.randomUUID(), "svd", Map.of("energy", 0.9),
-                null, null, null, null), Map.of("energy", 0.9), null, null, Times.now(), "key:contract-test"));
+                null, null, null, null), Map.of("energy", 0.9), null, null, Times.now(java.time.Clock.systemUTC()), "key:contract-test"));
         jdbc().sql("update jobs set status = :s where id = :id").param("s", status.name()).param("id", id).update();
         return id;
     }
@@ -91,7 +91,7 @@ interface JobStateMachineContract {
         assertThat(started.worker()).isEqualTo("node-a/1");
         assertThat(started.startedAt()).isNotNull();
 
-        jobs().progress(id, 0.4, "part of the way", Times.now());
+        jobs().progress(id, 0.4, "part of the way", Times.now(java.time.Clock.systemUTC()));
         machine().apply(id, new JobChange.Resume("node-b/2"), "worker:node-b/2", "resumed");
         JobRecord resumed = jobs().find(id).orElseThrow();
         assertThat(resumed.attempts()).isEqualTo(2);
@@ -125,9 +125,9 @@ interface JobStateMachineContract {
     @Test
     default void progressIsIgnoredOnceAJobHasLeftRunning() {
         UUID id = jobIn(JobStatus.RUNNING);
-        jobs().progress(id, 0.5, "half", Times.now());
+        jobs().progress(id, 0.5, "half", Times.now(java.time.Clock.systemUTC()));
         machine().apply(id, new JobChange.Cancel(), "key:owner (1)", "cancelled");
-        jobs().progress(id, 0.7, "late report", Times.now());
+        jobs().progress(id, 0.7, "late report", Times.now(java.time.Clock.systemUTC()));
         JobRecord j = jobs().find(id).orElseThrow();
         assertThat(j.progress()).isEqualTo(0.5);
         assertThat(j.status()).isEqualTo(JobStatus.CANCELLED);

@@ -23,9 +23,9 @@ class StaleJobReaperTest extends H2ServiceTest {
     UUID runningJob(long heartbeatMinutesAgo, boolean cancelRequested) {
         UUID id = UUID.randomUUID();
         jobs.insert(JobRecord.queued(id, UUID.randomUUID(), new JobRequest(UUID.randomUUID(), "svd", Map.of(), null,
-                null, null, null), Map.of(), null, null, Times.now(), "key:reaper-test"));
+                null, null, null), Map.of(), null, null, Times.now(java.time.Clock.systemUTC()), "key:reaper-test"));
         jdbc.sql("update jobs set status = 'RUNNING', worker = 'gone/1', heartbeat_at = :hb, cancel_requested = :c where id = :id")
-                .param("hb", Times.now().minusMinutes(heartbeatMinutesAgo)).param("c", cancelRequested)
+                .param("hb", Times.now(java.time.Clock.systemUTC()).minusMinutes(heartbeatMinutesAgo)).param("c", cancelRequested)
                 .param("id", id).update();
         return id;
     }
@@ -33,7 +33,7 @@ class StaleJobReaperTest extends H2ServiceTest {
     @Test
     void aRunningJobNobodyHoldsIsFailedWithTheReason() {
         UUID id = runningJob(30, false);
-        assertThat(reaper.reapOlderThan(Times.now().minusMinutes(5))).contains(id);
+        assertThat(reaper.reapOlderThan(Times.now(java.time.Clock.systemUTC()).minusMinutes(5))).contains(id);
         JobRecord j = jobs.find(id).orElseThrow();
         assertThat(j.status()).isEqualTo(JobStatus.FAILED);
         assertThat(j.error()).contains("worker lost");
@@ -43,14 +43,14 @@ class StaleJobReaperTest extends H2ServiceTest {
     @Test
     void aCancelledJobWhoseWorkerDiedEndsCancelled() {
         UUID id = runningJob(30, true);
-        reaper.reapOlderThan(Times.now().minusMinutes(5));
+        reaper.reapOlderThan(Times.now(java.time.Clock.systemUTC()).minusMinutes(5));
         assertThat(jobs.find(id).orElseThrow().status()).isEqualTo(JobStatus.CANCELLED);
     }
 
     @Test
     void aJobWithARecentHeartbeatIsLeftRunning() {
         UUID id = runningJob(1, false);
-        assertThat(reaper.reapOlderThan(Times.now().minusMinutes(5))).doesNotContain(id);
+        assertThat(reaper.reapOlderThan(Times.now(java.time.Clock.systemUTC()).minusMinutes(5))).doesNotContain(id);
         assertThat(jobs.find(id).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
     }
 
@@ -59,7 +59,7 @@ class StaleJobReaperTest extends H2ServiceTest {
         UUID id = runningJob(30, false);
         scheduler.<CompressionJobRunner>schedule(id, Instant.now().plus(1, ChronoUnit.HOURS), r -> r.run(id));
         try {
-            assertThat(reaper.reapOlderThan(Times.now().minusMinutes(5))).doesNotContain(id);
+            assertThat(reaper.reapOlderThan(Times.now(java.time.Clock.systemUTC()).minusMinutes(5))).doesNotContain(id);
             assertThat(jobs.find(id).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
         } finally {
             scheduler.delete(id);
