@@ -4,7 +4,9 @@ import java.util.function.LongSupplier;
 
 /**
  * A token bucket: {@code burst} requests at once, refilled at {@code perMinute}. Synchronized per bucket; one
- * bucket serves one key, so contention is one client with itself.
+ * bucket serves one key, so contention is one client with itself. Kept rather than Bucket4j: these few lines are
+ * the whole need (one in-memory bucket per key and API node, a wait for Retry-After, a clock tests can drive), and
+ * Bucket4j's value is distributed buckets, which a per-node fair-share limit does not want.
  */
 final class TokenBucket {
 

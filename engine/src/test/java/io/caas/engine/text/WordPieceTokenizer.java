@@ -24,6 +24,11 @@ import java.util.Map;
  *
  * <p>Settings and vocabulary come from a HuggingFace {@code tokenizer.json} with a {@code WordPiece} model and a
  * {@code BertNormalizer}; {@code strip_accents: null} means "as lowercase", as in HuggingFace's BertNormalizer.
+ *
+ * <p>A test fixture: the service takes token ids, never text, so only the MiniLM tests and benchmarks tokenize
+ * (sentences from Debian's fortunes). Kept rather than DJL's {@code ai.djl.huggingface:tokenizers}, whose native
+ * library would be one more platform binary in the test run for a job this class does exactly as HuggingFace does
+ * ({@link WordPieceTokenizerTest} checks it against the ids HuggingFace gives).
  */
 public final class WordPieceTokenizer {
 
