@@ -202,6 +202,23 @@ public final class ParameterValues {
     }
 
     /**
+     * For a method that rewrites only the main graph's layers, what it leaves inside control flow, to end its refusal
+     * with: the layers of the kinds it takes that sit inside If/Loop/Scan subgraphs, and the methods that compress
+     * them where they sit; empty where there are none.
+     */
+    public static String insideSubgraphs(ModelSummary model, String method, Predicate<WeightedLayer> kind) {
+        List<String> names = model.subgraphLayers().stream().map(l -> l.layer()).filter(kind)
+                .map(WeightedLayer::node).toList();
+        if (names.isEmpty()) {
+            return "";
+        }
+        return "; " + method + " does not reach the " + names.size() + " such layer" + (names.size() == 1 ? "" : "s")
+                + " inside the model's If/Loop/Scan subgraphs (" + String.join(", ", names.subList(0,
+                Math.min(10, names.size()))) + (names.size() > 10 ? ", …" : "") + "), which svd and oialr compress "
+                + "where they sit";
+    }
+
+    /**
      * Why a method that factorizes Gemm, MatMul and Conv layers and recurrent nodes' input weights, in the main graph
      * and inside If/Loop/Scan subgraphs, finds none: said of the model as it is, naming the layers inside its control
      * flow where it has some (of kinds it does not factorize).

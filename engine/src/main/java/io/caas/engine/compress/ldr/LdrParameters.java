@@ -126,7 +126,8 @@ record LdrParameters(Structure structure, int rank, Set<String> layers, boolean 
                             + "; ldr replaces Gemm and MatMul weights only"));
         }
         if (model.layers().stream().noneMatch(l -> l.kind() == LayerKind.DENSE)) {
-            problems.add("the model has no Gemm or MatMul layer with a 2-D weight for ldr to replace");
+            problems.add("the model has no Gemm or MatMul layer with a 2-D weight for ldr to replace"
+                    + ParameterValues.insideSubgraphs(model, "ldr", l -> l.kind() == LayerKind.DENSE));
         }
         long target = 0;
         if (p.get(TARGET_PARAMETERS) != null) {

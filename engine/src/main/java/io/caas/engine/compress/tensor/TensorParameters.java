@@ -111,7 +111,8 @@ record TensorParameters(RankTarget target, OptionalLong targetParameters, Map<St
         };
         if (model.layers().stream().noneMatch(TensorParameters::eligible)) {
             problems.add("the model has no Conv layer with group 1 and a kernel larger than 1x1 for "
-                    + variant.methodName() + " to decompose (1x1 convolutions are dense layers: use svd)");
+                    + variant.methodName() + " to decompose (1x1 convolutions are dense layers: use svd)"
+                    + ParameterValues.insideSubgraphs(model, variant.methodName(), TensorParameters::eligible));
         }
         if (!problems.isEmpty()) {
             throw new InvalidParametersException(problems);

@@ -151,6 +151,13 @@ class SubgraphLayersTest {
         new TruncatedSvdMethod().validate(Map.of(), ModelInspector.inspect(branchesOnly));
         new OialrMethod().check(Map.of(), model, ModelInspector.inspect(model), true);
 
+        // a method that rewrites only the main graph's layers says which of its kind sit inside, and what reaches them
+        assertThatThrownBy(() -> io.caas.engine.compress.CompressionMethods.get("ldr").validate(Map.of(),
+                ModelInspector.inspect(branchesOnly))).isInstanceOf(InvalidParametersException.class)
+                .hasMessageContaining("ldr does not reach the 2 such layers inside the model's If/Loop/Scan subgraphs")
+                .hasMessageContaining("/If[else_branch]/wide/Gemm").hasMessageContaining("/Loop[body]/inner/Gemm")
+                .hasMessageContaining("svd and oialr");
+
         // with every layer kept dense, what oialr could train is named, those inside subgraphs by their path
         assertThatThrownBy(() -> new OialrMethod().check(Map.of("minRank", 40), model, ModelInspector.inspect(model),
                 true)).isInstanceOf(InvalidParametersException.class).hasMessageContaining("/head/Gemm (last layer")
