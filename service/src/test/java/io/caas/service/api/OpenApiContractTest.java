@@ -68,6 +68,15 @@ class OpenApiContractTest extends H2ServiceTest {
         assertThat(schemas).as("no server-side type described as if it crossed the wire").doesNotContain("SseEmitter");
         assertThat(tree.at("/paths/~1v1~1jobs~1{id}~1events/get/responses/200/content/text~1event-stream/schema/type")
                 .asText()).isEqualTo("string");
+        // a job request's parameters are typed per method, from the descriptors GET /v1/methods lists
+        JsonNode perMethod = tree.at("/components/schemas/JobRequest/properties/parameters/anyOf");
+        assertThat(perMethod).extracting(r -> r.get("$ref").asText()).contains(
+                "#/components/schemas/SvdParameters", "#/components/schemas/OialrParameters",
+                "#/components/schemas/TiedParameters");
+        JsonNode energy = tree.at("/components/schemas/SvdParameters/properties/energy");
+        assertThat(energy.get("type").asText()).isEqualTo("number");
+        assertThat(energy.get("default").asDouble()).isEqualTo(0.95);
+        assertThat(tree.at("/components/schemas/OialrParameters/additionalProperties").asBoolean(true)).isFalse();
     }
 
     private static void collectReferences(JsonNode node, Set<String> into) {
