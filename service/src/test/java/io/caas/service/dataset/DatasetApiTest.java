@@ -151,7 +151,10 @@ class DatasetApiTest extends H2ServiceTest {
                 MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
 
         Api.Response steered = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd",
-                "trainDatasetId", train, "evalDatasetId", test, "parameters", Map.of("skipFirstAndLast", false),
+                "trainDatasetId", train, "evalDatasetId", test,
+                // the speed check off: it could return the original on a loaded machine's timings, and what is
+                // under test is the accuracy budget's choice of ranks
+                "parameters", Map.of("skipFirstAndLast", false, "onlyIfFaster", false),
                 "target", Map.of("maxAccuracyDrop", 0.05)));
         assertThat(steered.status()).as(new String(steered.body())).isEqualTo(201);
         // the job shows what it runs with: svd's accuracy budget, measured on the training data
