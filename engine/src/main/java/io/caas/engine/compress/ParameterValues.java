@@ -194,11 +194,16 @@ public final class ParameterValues {
     }
 
     /**
-     * The paths of the model's layers inside subgraphs, ten at most, for a message: "(/If[else_branch]/wide/Gemm, …)".
+     * The paths of the model's layers of a kind inside subgraphs, ten at most, for a message:
+     * "(/If[else_branch]/wide/Gemm, …)".
      */
-    public static String subgraphLayerNames(ModelSummary model) {
-        List<String> names = model.subgraphLayers().stream().map(l -> l.layer().node()).limit(10).toList();
-        return "(" + String.join(", ", names) + (model.subgraphLayers().size() > names.size() ? ", …" : "") + ")";
+    private static String subgraphLayerNames(List<WeightedLayer> layers) {
+        List<String> names = layers.stream().map(WeightedLayer::node).limit(10).toList();
+        return "(" + String.join(", ", names) + (layers.size() > names.size() ? ", …" : "") + ")";
+    }
+
+    private static List<WeightedLayer> subgraphLayers(ModelSummary model, Predicate<WeightedLayer> kind) {
+        return model.subgraphLayers().stream().map(l -> l.layer()).filter(kind).toList();
     }
 
     /**
@@ -207,15 +212,13 @@ public final class ParameterValues {
      * them where they sit; empty where there are none.
      */
     public static String insideSubgraphs(ModelSummary model, String method, Predicate<WeightedLayer> kind) {
-        List<String> names = model.subgraphLayers().stream().map(l -> l.layer()).filter(kind)
-                .map(WeightedLayer::node).toList();
-        if (names.isEmpty()) {
+        List<WeightedLayer> layers = subgraphLayers(model, kind);
+        if (layers.isEmpty()) {
             return "";
         }
-        return "; " + method + " does not reach the " + names.size() + " such layer" + (names.size() == 1 ? "" : "s")
-                + " inside the model's If/Loop/Scan subgraphs (" + String.join(", ", names.subList(0,
-                Math.min(10, names.size()))) + (names.size() > 10 ? ", …" : "") + "), which svd and oialr compress "
-                + "where they sit";
+        return "; " + method + " does not reach the " + layers.size() + " such layer"
+                + (layers.size() == 1 ? "" : "s") + " inside the model's If/Loop/Scan subgraphs "
+                + subgraphLayerNames(layers) + ", which svd and oialr compress where they sit";
     }
 
     /**
@@ -232,7 +235,8 @@ public final class ParameterValues {
             why.append(", in its main graph or inside its ").append(String.join("/", controlFlow)).append(" nodes");
             if (!model.subgraphLayers().isEmpty()) {
                 why.append("; the ").append(model.subgraphLayers().size()).append(" layers inside them ")
-                        .append(subgraphLayerNames(model)).append(" are of kinds it does not factorize");
+                        .append(subgraphLayerNames(subgraphLayers(model, l -> true)))
+                        .append(" are of kinds it does not factorize");
             }
         }
         return why.toString();

@@ -31,10 +31,6 @@ import java.util.stream.Stream;
 record LayerSite(WeightedLayer layer, String subgraph, int nodeIndex, NodeProto node, TensorProto weight,
                  long readers) {
 
-    boolean inSubgraph() {
-        return subgraph != null;
-    }
-
     /** Every layer of {@code model} the low-rank methods can factorize: the main graph's, then the subgraphs'. */
     static List<LayerSite> of(ModelProto model, ModelSummary summary) {
         GraphProto main = model.getGraph();
