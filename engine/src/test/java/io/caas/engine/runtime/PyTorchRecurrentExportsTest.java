@@ -14,9 +14,9 @@ import ai.djl.training.ParameterStore;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.caas.engine.onnx.ModelInspector;
-import io.caas.engine.onnx.OnnxModels;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.testing.OrtVsInterpreter;
+import io.caas.engine.testing.PyTorchExports;
 import java.io.InputStream;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -31,7 +31,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class PyTorchRecurrentExportsTest {
 
-    private static final String DIR = "/pytorch-exports/";
     private static final double TOLERANCE = 1e-4;
 
     @ParameterizedTest
@@ -92,13 +91,11 @@ class PyTorchRecurrentExportsTest {
     }
 
     private static ModelProto model(String name) throws Exception {
-        try (InputStream in = PyTorchRecurrentExportsTest.class.getResourceAsStream(DIR + name + ".onnx")) {
-            return OnnxModels.parse(in.readAllBytes());
-        }
+        return PyTorchExports.read(name);
     }
 
     private static JsonObject metadata() throws Exception {
-        try (InputStream in = PyTorchRecurrentExportsTest.class.getResourceAsStream(DIR + "pytorch-exports.json")) {
+        try (InputStream in = PyTorchRecurrentExportsTest.class.getResourceAsStream(PyTorchExports.DIR + "pytorch-exports.json")) {
             return JsonParser.parseString(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8))
                     .getAsJsonObject();
         }

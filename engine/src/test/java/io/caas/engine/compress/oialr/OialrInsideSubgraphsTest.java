@@ -6,23 +6,19 @@ import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
 import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.ProgressListener;
-import io.caas.engine.compress.SpeedCheck;
 import io.caas.engine.compress.TrainingBudget;
-import io.caas.engine.compress.FactorizedExport;
 import io.caas.engine.data.Dataset;
 import io.caas.engine.eval.EvaluationOptions;
 import io.caas.engine.eval.Evaluator;
 import io.caas.engine.onnx.ModelInspector;
-import io.caas.engine.onnx.OnnxModels;
 import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.Weights;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
+import io.caas.engine.testing.FixedSpeedCheck;
 import io.caas.engine.testing.OrtVsInterpreter;
-import java.io.InputStream;
-import java.util.ArrayList;
-import java.util.List;
+import io.caas.engine.testing.PyTorchExports;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
@@ -97,25 +93,13 @@ class OialrInsideSubgraphsTest {
     void underTheSpeedCheckTheWholeModelsTimingDecidesForLayersInsideSubgraphs() throws Exception {
         ModelProto model = scripted();
         for (boolean wholeFaster : new boolean[] {true, false}) {
-            List<String> timedAlone = new ArrayList<>();
-            SpeedCheck fixed = new SpeedCheck() {
-                @Override
-                public Verdict check(FactorizedExport.Replacement r) {
-                    timedAlone.add(r.nodeName());
-                    return new Verdict(true, "judged by the test");
-                }
-
-                @Override
-                public Verdict checkModel(ModelProto compressed) {
-                    return new Verdict(wholeFaster, "the whole model judged by the test");
-                }
-            };
+            FixedSpeedCheck fixed = new FixedSpeedCheck(wholeFaster);
             Dataset data = new Dataset("shifted", SAMPLE, inputs(64, -1, 3), null, 0);
-            OialrMethod.Outcome out = new OialrMethod((m, nodes, d, batch) -> fixed).run(new CompressionTask(model,
+            OialrMethod.Outcome out = new OialrMethod(fixed.factory()).run(new CompressionTask(model,
                     Map.of("frequency", 5, "sigmaCutoff", 0.95), Optional.of(data), Optional.empty(),
                     new TrainingBudget(null, 10L, 16, 1e-3)), ProgressListener.NONE);
 
-            assertThat(timedAlone).as("only main-graph layers are timed alone").allMatch(n -> !n.startsWith("/If[")
+            assertThat(fixed.layersAsked).as("only main-graph layers are timed alone").allMatch(n -> !n.startsWith("/If[")
                     && !n.startsWith("/Loop["));
             LayerReport wide = layer(out.result(), WIDE);
             assertThat(wide.factorized()).as(wide.note()).isEqualTo(wholeFaster);
@@ -189,9 +173,6 @@ class OialrInsideSubgraphsTest {
     }
 
     private static ModelProto scripted() throws Exception {
-        try (InputStream in = OialrInsideSubgraphsTest.class.getResourceAsStream(
-                "/pytorch-exports/scripted-branches.onnx")) {
-            return OnnxModels.read(in);
-        }
+        return PyTorchExports.read("scripted-branches");
     }
 }

@@ -5,16 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.caas.engine.compress.CompressionTask;
 import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.ProgressListener;
-import io.caas.engine.compress.SpeedCheck;
 import io.caas.engine.compress.TrainingBudget;
-import io.caas.engine.compress.FactorizedExport;
 import io.caas.engine.data.Dataset;
 import io.caas.engine.eval.EvaluationOptions;
 import io.caas.engine.eval.Evaluator;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import io.caas.engine.testing.FixedSpeedCheck;
 import io.caas.engine.testing.OnnxModelBuilder;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,45 +48,18 @@ class OialrSpeedCheckTest {
         return new Dataset("random", new long[] {20}, x, y, 4);
     }
 
-    /** Judges the layers named slower, every other layer faster, the whole model as told; records what it is asked. */
-    private static final class FixedSpeed implements SpeedCheck {
-        final Set<String> slower;
-        final boolean wholeFaster;
-        final List<String> layersAsked = new ArrayList<>();
-        final List<Integer> batchSizes = new ArrayList<>();
-        int modelsAsked;
-
-        FixedSpeed(Set<String> slower, boolean wholeFaster) {
-            this.slower = slower;
-            this.wholeFaster = wholeFaster;
-        }
-
-        @Override
-        public Verdict check(FactorizedExport.Replacement r) {
-            layersAsked.add(r.nodeName());
-            return new Verdict(!slower.contains(r.nodeName()), "judged by the test");
-        }
-
-        @Override
-        public Verdict checkModel(ModelProto compressed) {
-            modelsAsked++;
-            return new Verdict(wholeFaster, "the whole model judged by the test");
-        }
-
-        OialrMethod.Outcome run(Map<String, Object> extra) throws InterruptedException {
-            Map<String, Object> p = new LinkedHashMap<>(CUT);
-            p.putAll(extra);
-            return new OialrMethod((model, nodes, data, batch) -> {
-                batchSizes.add(batch);
-                return this;
-            }).run(new CompressionTask(MLP, p, Optional.of(DATA), Optional.empty(), BUDGET), ProgressListener.NONE);
-        }
+    private static OialrMethod.Outcome run(FixedSpeedCheck speed, Map<String, Object> extra)
+            throws InterruptedException {
+        Map<String, Object> p = new LinkedHashMap<>(CUT);
+        p.putAll(extra);
+        return new OialrMethod(speed.factory()).run(new CompressionTask(MLP, p, Optional.of(DATA), Optional.empty(),
+                BUDGET), ProgressListener.NONE);
     }
 
     @Test
     void aLayerJudgedSlowerIsWrittenBackDenseByDefaultAndOnlyIfFasterFalseOptsOut() throws InterruptedException {
-        FixedSpeed speed = new FixedSpeed(Set.of("gemm_2"), true);
-        OialrMethod.Outcome out = speed.run(Map.of());
+        FixedSpeedCheck speed = new FixedSpeedCheck(Set.of("gemm_2"), true);
+        OialrMethod.Outcome out = run(speed, Map.of());
 
         assertThat(speed.batchSizes).containsExactly(32);
         assertThat(speed.layersAsked).containsExactly("gemm_0", "gemm_2");
@@ -102,8 +73,8 @@ class OialrSpeedCheckTest {
         assertThat(layers.get(0).parametersAfter()).isLessThan(layers.get(0).parametersBefore());
         assertComputesWhatWasTrained(out);
 
-        FixedSpeed unused = new FixedSpeed(Set.of("gemm_0", "gemm_2"), false);
-        OialrMethod.Outcome all = unused.run(Map.of("onlyIfFaster", false));
+        FixedSpeedCheck unused = new FixedSpeedCheck(Set.of("gemm_0", "gemm_2"), false);
+        OialrMethod.Outcome all = run(unused, Map.of("onlyIfFaster", false));
         assertThat(unused.batchSizes).isEmpty();
         assertThat(unused.layersAsked).isEmpty();
         assertThat(unused.modelsAsked).isZero();
@@ -112,8 +83,8 @@ class OialrSpeedCheckTest {
 
     @Test
     void aModelNotFasterAsAWholeIsWrittenBackDenseAndStillComputesWhatWasTrained() throws InterruptedException {
-        FixedSpeed speed = new FixedSpeed(Set.of(), false);
-        OialrMethod.Outcome out = speed.run(Map.of("timingBatchSize", 8));
+        FixedSpeedCheck speed = new FixedSpeedCheck(false);
+        OialrMethod.Outcome out = run(speed, Map.of("timingBatchSize", 8));
 
         assertThat(speed.batchSizes).containsExactly(8);
         assertThat(speed.modelsAsked).isEqualTo(1);

@@ -17,7 +17,6 @@ import io.caas.engine.eval.EvaluationOptions;
 import io.caas.engine.eval.Evaluator;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelInspector;
-import io.caas.engine.onnx.OnnxModels;
 import io.caas.engine.onnx.Tensors;
 import io.caas.engine.onnx.WeightedLayer;
 import io.caas.engine.onnx.Weights;
@@ -26,7 +25,7 @@ import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import io.caas.engine.testing.OrtVsInterpreter;
-import java.io.InputStream;
+import io.caas.engine.testing.PyTorchExports;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,7 +43,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class RecurrentInputFactorsTest {
 
-    private static final String DIR = "/pytorch-exports/";
     private static final long[] SAMPLE = {7, 12};
     private static final int HIDDEN = 24;
     private static final Dataset DATA = data(48);
@@ -303,8 +301,6 @@ class RecurrentInputFactorsTest {
     }
 
     private static ModelProto model(String name) throws Exception {
-        try (InputStream in = RecurrentInputFactorsTest.class.getResourceAsStream(DIR + name + ".onnx")) {
-            return OnnxModels.parse(in.readAllBytes());
-        }
+        return PyTorchExports.read(name);
     }
 }

@@ -5,23 +5,21 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
-import io.caas.engine.compress.FactorizedExport;
 import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.ProgressListener;
-import io.caas.engine.compress.SpeedCheck;
 import io.caas.engine.compress.oialr.OialrMethod;
 import io.caas.engine.eval.ModelRunner;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.ModelSummary;
-import io.caas.engine.onnx.OnnxModels;
 import io.caas.engine.onnx.SubgraphLayer;
 import io.caas.engine.onnx.proto.Onnx.AttributeProto;
 import io.caas.engine.onnx.proto.Onnx.GraphProto;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
+import io.caas.engine.testing.FixedSpeedCheck;
 import io.caas.engine.testing.OrtVsInterpreter;
-import java.io.InputStream;
+import io.caas.engine.testing.PyTorchExports;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -108,23 +106,11 @@ class SubgraphLayersTest {
         // the speed check, on by default, cannot cut a layer out of a branch to time it: the whole model decides,
         // keeping the truncated layers where it is faster and returning the original where it is not
         for (boolean wholeFaster : new boolean[] {true, false}) {
-            List<String> timedAlone = new java.util.ArrayList<>();
-            SpeedCheck fixed = new SpeedCheck() {
-                @Override
-                public Verdict check(FactorizedExport.Replacement r) {
-                    timedAlone.add(r.nodeName());
-                    return new Verdict(true, "judged by the test");
-                }
-
-                @Override
-                public Verdict checkModel(ModelProto compressed) {
-                    return new Verdict(wholeFaster, "the whole model judged by the test");
-                }
-            };
-            CompressionResult timed = new TruncatedSvdMethod((m, nodes, data, batch) -> fixed).compress(
+            FixedSpeedCheck fixed = new FixedSpeedCheck(wholeFaster);
+            CompressionResult timed = new TruncatedSvdMethod(fixed.factory()).compress(
                     new CompressionTask(scripted(), Map.of("rank", 4), Optional.empty(), Optional.empty()),
                     ProgressListener.NONE);
-            assertThat(timedAlone).noneMatch(n -> n.startsWith("/If[") || n.startsWith("/Loop["));
+            assertThat(fixed.layersAsked).noneMatch(n -> n.startsWith("/If[") || n.startsWith("/Loop["));
             LayerReport wide = layer(timed, "/If[else_branch]/wide/Gemm");
             assertThat(wide.factorized()).as(wide.note()).isEqualTo(wholeFaster);
             assertThat(wide.note()).contains("not timed alone").contains(wholeFaster ? "whole model's timing decides"
@@ -193,8 +179,6 @@ class SubgraphLayersTest {
     }
 
     private static ModelProto scripted() throws Exception {
-        try (InputStream in = SubgraphLayersTest.class.getResourceAsStream("/pytorch-exports/scripted-branches.onnx")) {
-            return OnnxModels.read(in);
-        }
+        return PyTorchExports.read("scripted-branches");
     }
 }
