@@ -423,6 +423,20 @@ class JobApiTest extends H2ServiceTest {
         assertThat(r.json().get("errors").toString()).contains("budget.train: name at least one");
     }
 
+    /** What a request may ask to measure is typed: anything else is a 400 problem, and no job is kept. */
+    @Test
+    void aMeasureOfTheWrongTypeIsABadRequestAndNoJobIsKept() throws Exception {
+        String model = uploadWakeWordHead();
+        long before = api.get("/v1/jobs?limit=200").json().get("items").size();
+        for (Object measure : List.of(Map.of("interpreterLatency", "often"), "yes",
+                Map.of("interpreterLatency", List.of(true)))) {
+            Api.Response r = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd", "measure", measure));
+            assertThat(r.status()).as(String.valueOf(measure)).isEqualTo(400);
+            assertThat(r.contentType()).isEqualTo("application/problem+json");
+        }
+        assertThat(api.get("/v1/jobs?limit=200").json().get("items").size()).isEqualTo(before);
+    }
+
     @Test
     void malformedJsonIsABadRequest() {
         Api.Response r = api.postRaw("/v1/jobs", "{not json".getBytes(), MediaType.APPLICATION_JSON);
