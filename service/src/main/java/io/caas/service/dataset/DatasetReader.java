@@ -11,7 +11,7 @@ public interface DatasetReader {
      *
      * @param filename the client's file name, a hint for the format
      * @param format   the format the client named, or null to detect it
-     * @throws io.caas.service.web.InvalidDatasetException naming what is wrong
+     * @throws io.caas.service.dataset.InvalidDatasetException naming what is wrong
      */
     DatasetInfo inspect(Path file, String filename, String format);
 

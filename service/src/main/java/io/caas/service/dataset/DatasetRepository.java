@@ -1,9 +1,9 @@
 package io.caas.service.dataset;
 
-import io.caas.service.storage.StoredObjectOwner;
-import io.caas.service.storage.ObjectReference;
+import io.caas.service.paging.Cursor;
 import io.caas.service.persistence.KeysetPages;
-import io.caas.service.web.Cursor;
+import io.caas.service.storage.ObjectReference;
+import io.caas.service.storage.StoredObjectOwner;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.OffsetDateTime;

@@ -5,7 +5,6 @@ import io.caas.engine.data.DatasetFormat;
 import io.caas.engine.data.DatasetFormatException;
 import io.caas.engine.data.DatasetLimits;
 import io.caas.engine.data.DatasetLoader;
-import io.caas.service.web.InvalidDatasetException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;

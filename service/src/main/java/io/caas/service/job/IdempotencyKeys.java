@@ -1,6 +1,6 @@
 package io.caas.service.job;
 
-import io.caas.service.web.InvalidRequestException;
+import io.caas.service.problem.InvalidRequestException;
 
 /**
  * The {@code Idempotency-Key} header: a client's own label for one submission, kept in a 255-character column

@@ -1,12 +1,13 @@
 package io.caas.service.job;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.caas.service.config.ApiRole;
+import io.caas.service.paging.Page;
+import io.caas.service.persistence.Json;
+import io.caas.service.problem.ConflictException;
 import io.caas.service.storage.ArtifactStore;
 import io.caas.service.tenant.Caller;
-import io.caas.service.web.ApiRole;
-import io.caas.service.web.ConflictException;
-import io.caas.service.web.Json;
-import io.caas.service.web.Page;
+import io.caas.service.upload.FileNames;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
@@ -18,7 +19,6 @@ import java.net.URI;
 import java.util.List;
 import java.util.UUID;
 import org.springframework.core.io.InputStreamResource;
-import io.caas.service.web.FileNames;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;

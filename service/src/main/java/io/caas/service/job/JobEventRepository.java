@@ -1,7 +1,7 @@
 package io.caas.service.job;
 
 import com.fasterxml.jackson.core.type.TypeReference;
-import io.caas.service.web.Json;
+import io.caas.service.persistence.Json;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.OffsetDateTime;

@@ -1,7 +1,7 @@
 package io.caas.service.job;
 
 import io.caas.service.config.CaasProperties;
-import io.caas.service.web.Json;
+import io.caas.service.persistence.Json;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.annotation.PreDestroy;

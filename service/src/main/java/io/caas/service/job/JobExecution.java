@@ -1,6 +1,6 @@
 package io.caas.service.job;
 
-import io.caas.service.web.Times;
+import io.caas.service.config.Times;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;

@@ -1,7 +1,7 @@
 package io.caas.service.job;
 
 import io.caas.engine.compress.ProgressListener;
-import io.caas.service.web.Times;
+import io.caas.service.config.Times;
 import java.time.Clock;
 import java.util.Map;
 import java.util.UUID;

@@ -1,11 +1,11 @@
 package io.caas.service.job;
 
-import io.caas.service.storage.StoredObjectOwner;
 import io.caas.service.storage.ObjectReference;
+import io.caas.service.storage.StoredObjectOwner;
 import com.fasterxml.jackson.core.type.TypeReference;
+import io.caas.service.paging.Cursor;
+import io.caas.service.persistence.Json;
 import io.caas.service.persistence.KeysetPages;
-import io.caas.service.web.Cursor;
-import io.caas.service.web.Json;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.OffsetDateTime;

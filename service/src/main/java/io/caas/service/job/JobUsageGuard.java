@@ -2,7 +2,7 @@ package io.caas.service.job;
 
 import io.caas.service.dataset.DatasetDeletionGuard;
 import io.caas.service.model.ModelDeletionGuard;
-import io.caas.service.web.ConflictException;
+import io.caas.service.problem.ConflictException;
 import java.util.UUID;
 import org.springframework.stereotype.Component;
 

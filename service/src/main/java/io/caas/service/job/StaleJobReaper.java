@@ -1,7 +1,7 @@
 package io.caas.service.job;
 
 import io.caas.service.config.CaasProperties;
-import io.caas.service.web.Times;
+import io.caas.service.config.Times;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.OffsetDateTime;

@@ -1,6 +1,6 @@
 package io.caas.service.job;
 
-import io.caas.service.web.ProblemTypes;
+import io.caas.service.problem.ProblemTypes;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;

@@ -1,13 +1,13 @@
 package io.caas.service.model;
 
+import io.caas.service.config.ApiRole;
 import io.caas.service.method.MethodCatalog;
+import io.caas.service.paging.Page;
 import io.caas.service.storage.ArtifactStore;
 import io.caas.service.tenant.Caller;
-import io.caas.service.web.ApiRole;
-import io.caas.service.web.Page;
-import io.caas.service.web.UploadRequests;
-import io.caas.service.web.FileNames;
-import io.caas.service.web.FilePart;
+import io.caas.service.upload.FileNames;
+import io.caas.service.upload.FilePart;
+import io.caas.service.upload.UploadRequests;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;

@@ -8,6 +8,6 @@ import java.util.UUID;
  */
 public interface ModelDeletionGuard {
 
-    /** @throws io.caas.service.web.ConflictException when the model is in use */
+    /** @throws io.caas.service.problem.ConflictException when the model is in use */
     void checkDeletable(UUID modelId);
 }

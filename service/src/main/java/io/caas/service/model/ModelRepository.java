@@ -1,12 +1,12 @@
 package io.caas.service.model;
 
-import io.caas.service.storage.StoredObjectOwner;
-import io.caas.service.storage.ObjectReference;
 import io.caas.engine.cost.MacCount;
 import io.caas.engine.onnx.ModelSummary;
+import io.caas.service.paging.Cursor;
+import io.caas.service.persistence.Json;
 import io.caas.service.persistence.KeysetPages;
-import io.caas.service.web.Cursor;
-import io.caas.service.web.Json;
+import io.caas.service.storage.ObjectReference;
+import io.caas.service.storage.StoredObjectOwner;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.OffsetDateTime;

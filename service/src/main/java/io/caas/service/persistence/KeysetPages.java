@@ -1,6 +1,6 @@
 package io.caas.service.persistence;
 
-import io.caas.service.web.Cursor;
+import io.caas.service.paging.Cursor;
 import java.util.List;
 import java.util.Map;
 import org.springframework.jdbc.core.RowMapper;

@@ -1,8 +1,8 @@
 package io.caas.service.security;
 
+import io.caas.service.problem.ProblemTypes;
 import io.caas.service.tenant.Caller;
 import io.caas.service.tenant.Tenants;
-import io.caas.service.web.ProblemTypes;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;

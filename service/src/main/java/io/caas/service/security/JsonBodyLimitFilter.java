@@ -1,6 +1,6 @@
 package io.caas.service.security;
 
-import io.caas.service.web.ProblemTypes;
+import io.caas.service.problem.ProblemTypes;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletException;

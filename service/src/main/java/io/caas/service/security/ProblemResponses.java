@@ -1,6 +1,6 @@
 package io.caas.service.security;
 
-import io.caas.service.web.ProblemBody;
+import io.caas.service.problem.ProblemBody;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;

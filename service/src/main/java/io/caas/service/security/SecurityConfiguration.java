@@ -1,8 +1,8 @@
 package io.caas.service.security;
 
 import io.caas.service.config.CaasProperties;
+import io.caas.service.problem.ProblemTypes;
 import io.caas.service.tenant.Tenants;
-import io.caas.service.web.ProblemTypes;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.DispatcherType;
 import org.springframework.context.annotation.Bean;

@@ -1,8 +1,8 @@
 package io.caas.service.security;
 
+import io.caas.service.problem.ProblemTypes;
 import io.caas.service.server.DiscardUnreadBodyValve;
 import io.caas.service.tenant.Caller;
-import io.caas.service.web.ProblemTypes;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.FilterChain;

@@ -1,7 +1,7 @@
 package io.caas.service.server;
 
-import io.caas.service.web.ProblemBody;
-import io.caas.service.web.ProblemTypes;
+import io.caas.service.problem.ProblemBody;
+import io.caas.service.problem.ProblemTypes;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;

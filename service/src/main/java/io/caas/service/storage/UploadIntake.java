@@ -2,9 +2,9 @@ package io.caas.service.storage;
 
 import io.caas.service.config.CaasProperties;
 import io.caas.service.persistence.DurableCommits;
-import io.caas.service.web.BadUploadException;
-import io.caas.service.web.InvalidRequestException;
-import io.caas.service.web.Upload;
+import io.caas.service.problem.InvalidRequestException;
+import io.caas.service.upload.BadUploadException;
+import io.caas.service.upload.Upload;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.function.Function;
 import org.springframework.stereotype.Component;

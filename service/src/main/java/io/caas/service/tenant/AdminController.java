@@ -1,6 +1,6 @@
 package io.caas.service.tenant;
 
-import io.caas.service.web.ApiRole;
+import io.caas.service.config.ApiRole;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;

@@ -1,9 +1,9 @@
 package io.caas.service.tenant;
 
+import io.caas.service.config.Times;
 import io.caas.service.persistence.DurableCommits;
-import io.caas.service.web.ConflictException;
-import io.caas.service.web.NotFoundException;
-import io.caas.service.web.Times;
+import io.caas.service.problem.ConflictException;
+import io.caas.service.problem.NotFoundException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

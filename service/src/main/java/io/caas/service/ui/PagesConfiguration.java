@@ -1,6 +1,6 @@
 package io.caas.service.ui;
 
-import io.caas.service.web.ApiRole;
+import io.caas.service.config.ApiRole;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.web.servlet.config.annotation.ViewControllerRegistry;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;

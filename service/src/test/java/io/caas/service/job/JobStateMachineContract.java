@@ -2,9 +2,9 @@ package io.caas.service.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.caas.service.config.Times;
+import io.caas.service.paging.Cursor;
 import io.caas.service.storage.StoredObject;
-import io.caas.service.web.Cursor;
-import io.caas.service.web.Times;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

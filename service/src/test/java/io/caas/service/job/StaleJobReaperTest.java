@@ -2,8 +2,8 @@ package io.caas.service.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.caas.service.config.Times;
 import io.caas.service.support.H2ServiceTest;
-import io.caas.service.web.Times;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package io.caas.service.web;
+package io.caas.service.config;
 
 import java.time.Clock;
 import java.time.OffsetDateTime;

@@ -1,4 +1,4 @@
-package io.caas.service.web;
+package io.caas.service.problem;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.servlet.RequestDispatcher;

@@ -1,4 +1,4 @@
-package io.caas.service.web;
+package io.caas.service.config;
 
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Retention;

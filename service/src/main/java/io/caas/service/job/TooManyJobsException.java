@@ -1,4 +1,4 @@
-package io.caas.service.web;
+package io.caas.service.job;
 
 /** The tenant already has as many queued and running jobs as it may (caas.limits.max-active-jobs-per-tenant). */
 public class TooManyJobsException extends RuntimeException {

@@ -1,4 +1,4 @@
-package io.caas.service.web;
+package io.caas.service.upload;
 
 import io.swagger.v3.oas.annotations.media.Schema;
 

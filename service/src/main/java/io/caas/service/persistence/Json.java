@@ -1,4 +1,4 @@
-package io.caas.service.web;
+package io.caas.service.persistence;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;

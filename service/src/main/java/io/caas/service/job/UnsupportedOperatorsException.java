@@ -1,4 +1,4 @@
-package io.caas.service.web;
+package io.caas.service.job;
 
 import java.util.List;
 

@@ -1,4 +1,4 @@
-package io.caas.service.web;
+package io.caas.service.dataset;
 
 /** A dataset upload that cannot be read, or does not fit the model it is used with. */
 public class InvalidDatasetException extends RuntimeException {

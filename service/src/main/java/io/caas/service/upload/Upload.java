@@ -1,4 +1,4 @@
-package io.caas.service.web;
+package io.caas.service.upload;
 
 import java.io.InputStream;
 

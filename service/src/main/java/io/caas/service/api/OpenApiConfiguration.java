@@ -1,4 +1,4 @@
-package io.caas.service.web;
+package io.caas.service.api;
 
 import io.swagger.v3.oas.models.Components;
 import io.swagger.v3.oas.models.OpenAPI;

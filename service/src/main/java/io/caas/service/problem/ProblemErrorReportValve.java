@@ -1,4 +1,4 @@
-package io.caas.service.web;
+package io.caas.service.problem;
 
 import java.io.IOException;
 import org.apache.catalina.connector.Request;

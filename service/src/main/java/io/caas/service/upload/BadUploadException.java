@@ -1,4 +1,4 @@
-package io.caas.service.web;
+package io.caas.service.upload;
 
 /** An upload that is not there at all: empty body, no file part. */
 public class BadUploadException extends RuntimeException {

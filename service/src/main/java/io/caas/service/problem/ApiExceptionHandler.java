@@ -1,9 +1,13 @@
-package io.caas.service.web;
+package io.caas.service.problem;
 
-import io.caas.service.config.CaasProperties;
 import io.caas.engine.onnx.OnnxFormatException;
+import io.caas.service.config.CaasProperties;
+import io.caas.service.dataset.InvalidDatasetException;
+import io.caas.service.job.TooManyJobsException;
+import io.caas.service.job.UnsupportedOperatorsException;
 import io.caas.service.storage.UploadBrokenOffException;
 import io.caas.service.storage.UploadTooLargeException;
+import io.caas.service.upload.BadUploadException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.ConstraintViolationException;
 import java.net.URI;
@@ -34,7 +38,7 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
  * traces stay in the log: an unexpected failure gets a reference the operator can grep for.
  */
 @RestControllerAdvice
-public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
+class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 
     private static final Logger log = LoggerFactory.getLogger(ApiExceptionHandler.class);
     private static final URI ABOUT_BLANK = URI.create("about:blank");
@@ -46,7 +50,7 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 
     private final long maxUploadBytes;
 
-    public ApiExceptionHandler(CaasProperties properties) {
+    ApiExceptionHandler(CaasProperties properties) {
         this.maxUploadBytes = properties.limits().maxUploadBytes();
     }
 

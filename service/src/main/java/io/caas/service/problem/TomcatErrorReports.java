@@ -1,4 +1,4 @@
-package io.caas.service.web;
+package io.caas.service.problem;
 
 import org.apache.catalina.Valve;
 import org.apache.catalina.core.StandardHost;

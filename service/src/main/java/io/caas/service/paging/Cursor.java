@@ -1,5 +1,6 @@
-package io.caas.service.web;
+package io.caas.service.paging;
 
+import io.caas.service.problem.InvalidRequestException;
 import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.util.Base64;

@@ -1,4 +1,4 @@
-package io.caas.service.web;
+package io.caas.service.paging;
 
 import java.util.List;
 import java.util.function.Function;
