@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
 
 /**
  * Runs models on a fixed set of calibration samples and sums the second moments of chosen layers' inputs. The
@@ -58,6 +59,21 @@ public final class Calibration {
         int[] order = java.util.Arrays.copyOf(all, k);
         java.util.Arrays.sort(order); // the draw decides which samples, not the order they are read in
         return new Calibration(data, order);
+    }
+
+    /**
+     * At most {@code count} of these samples, spread evenly over the draw (which is in dataset order, so the first
+     * ones alone could all be of one class).
+     */
+    public Calibration limit(int count) {
+        if (count >= order.length) {
+            return this;
+        }
+        int[] kept = new int[count];
+        for (int i = 0; i < count; i++) {
+            kept[i] = order[(int) ((long) i * order.length / count)];
+        }
+        return new Calibration(data, kept);
     }
 
     public int samples() {
@@ -139,6 +155,68 @@ public final class Calibration {
             out.add(new LayerInputs(probes.get(i).width(), grams[i], cross[i], rows[i]));
         }
         return out;
+    }
+
+    /**
+     * Each candidate's error at the output against {@code original} on the samples: Σ‖y′ − y‖² / Σ‖y‖² over the
+     * first graph output, a token model's padding positions left out. The original runs once; the candidates are
+     * made and run one at a time, so only one is held at once.
+     */
+    public double[] outputErrors(ModelProto original, List<Supplier<ModelProto>> candidates)
+            throws InterruptedException {
+        List<float[]> reference = new ArrayList<>();
+        double energy = 0;
+        try (InterpretedModel a = OnnxInterpreter.load(original, Device.cpu())) {
+            int step = batchOf(a);
+            for (int from = 0; from < order.length; from += step) {
+                checkInterrupt();
+                try (NDManager batch = a.manager().newSubManager()) {
+                    float[] y = firstOutput(a, from, step, batch);
+                    for (float v : y) {
+                        energy += (double) v * v;
+                    }
+                    reference.add(y);
+                }
+            }
+        }
+        double[] errors = new double[candidates.size()];
+        for (int c = 0; c < candidates.size(); c++) {
+            double sum = 0;
+            try (InterpretedModel b = OnnxInterpreter.load(candidates.get(c).get(), Device.cpu())) {
+                int step = batchOf(b);
+                int k = 0;
+                for (int from = 0; from < order.length; from += step, k++) {
+                    checkInterrupt();
+                    try (NDManager batch = b.manager().newSubManager()) {
+                        float[] y = firstOutput(b, from, step, batch);
+                        float[] ref = reference.get(k);
+                        for (int i = 0; i < y.length; i++) {
+                            double d = (double) y[i] - ref[i];
+                            sum += d * d;
+                        }
+                    }
+                }
+            }
+            errors[c] = energy > 0 ? sum / energy : sum;
+        }
+        return errors;
+    }
+
+    /** The first graph output on samples [from, from + step), zero at a token model's padding positions. */
+    private float[] firstOutput(InterpretedModel m, int from, int step, NDManager batch) {
+        NDList inputs = SampleInputs.of(m, data, order, from, Math.min(order.length, from + step), batch);
+        NDArray y = m.values(inputs, List.of(m.outputNames().get(0))).get(0);
+        y = y.getDataType() == DataType.FLOAT32 ? y : y.toType(DataType.FLOAT32, false);
+        NDArray mask = tokenMask(m, inputs);
+        if (mask != null && y.getShape().dimension() >= 2 && y.getShape().get(0) == mask.getShape().get(0)
+                && y.getShape().get(1) == mask.getShape().get(1)) {
+            NDArray keep = mask.neq(0).toType(DataType.FLOAT32, false);
+            for (int i = 2; i < y.getShape().dimension(); i++) {
+                keep = keep.expandDims(-1);
+            }
+            y = y.mul(keep);
+        }
+        return y.toFloatArray();
     }
 
     private static void checkInterrupt() throws InterruptedException {

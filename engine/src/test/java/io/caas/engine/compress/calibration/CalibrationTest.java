@@ -134,6 +134,69 @@ class CalibrationTest {
         assertClose(inputs.gram(), gram);
     }
 
+    @Test
+    void outputErrorsAreRelativeToTheOriginalsOutputAndLeavePaddingOut() throws InterruptedException {
+        int vocab = 9;
+        int dim = 3;
+        SplittableRandom random = new SplittableRandom(6);
+        float[] emb = OnnxModelBuilder.randomWeights(random, vocab * dim, 1);
+        float[] w = OnnxModelBuilder.randomWeights(random, dim * 2, dim);
+        // sentences of 1 to 6 tokens padded with id 0 to 6; id 0 embeds to (5, 5, 5), far from the others
+        for (int k = 0; k < dim; k++) {
+            emb[k] = 5;
+        }
+        int samples = 30;
+        int seq = 6;
+        float[] ids = new float[samples * seq];
+        for (int n = 0; n < samples; n++) {
+            for (int t = 0; t < 1 + n % seq; t++) {
+                ids[n * seq + t] = 1 + random.nextInt(vocab - 1);
+            }
+        }
+        Dataset data = new Dataset("sentences", new long[] {seq}, ids, null, 0);
+        ModelProto original = tokenModel(emb, w, 1f);
+        // y·1.1 is 10 % off everywhere, so its relative squared error is 0.01; a shift of the padding's embedding
+        // alone changes no real token's output
+        float[] movedPadding = emb.clone();
+        for (int k = 0; k < dim; k++) {
+            movedPadding[k] = -7;
+        }
+        Calibration calibration = Calibration.of(data, samples, 2);
+        double[] errors = calibration.outputErrors(original, List.of(() -> original,
+                () -> tokenModel(emb, w, 1.1f), () -> tokenModel(movedPadding, w, 1f)));
+
+        assertThat(errors[0]).isZero();
+        assertThat(errors[1]).isCloseTo(0.01, within(1e-6));
+        assertThat(errors[2]).isZero();
+    }
+
+    @Test
+    void aLimitSpreadsOverTheDrawRatherThanTakingItsFirstSamples() {
+        Dataset data = new Dataset("counting", new long[] {1}, new float[1000], null, 0);
+        Calibration all = Calibration.of(data, 1000, 3);
+        int[] kept = all.limit(10).sampleIndices();
+
+        assertThat(kept).hasSize(10).isSorted();
+        assertThat(kept[0]).isZero();
+        assertThat(kept[9]).isEqualTo(900);
+        assertThat(all.limit(2000)).isSameAs(all);
+    }
+
+    /** Token ids → embedding → MatMul, its output times {@code scale}, with the attention mask as second input. */
+    private static ModelProto tokenModel(float[] emb, float[] w, float scale) {
+        int dim = 3;
+        return new OnnxModelBuilder("tokens", 13)
+                .typedInput("input_ids", TensorProto.DataType.INT64_VALUE, -1, -1)
+                .typedInput("attention_mask", TensorProto.DataType.INT64_VALUE, -1, -1)
+                .initializer("emb", emb, emb.length / dim, dim)
+                .initializer("w", w, dim, 2)
+                .initializer("scale", new float[] {scale})
+                .node("Gather", List.of("emb", "input_ids"), List.of("e"))
+                .node("MatMul", List.of("e", "w"), List.of("m"))
+                .node("Mul", List.of("m", "scale"), List.of("y"))
+                .output("y", -1, -1, 2).build();
+    }
+
     private static void accumulate(double[] gram, double[] row) {
         int n = row.length;
         for (int i = 0; i < n; i++) {
