@@ -466,7 +466,9 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             progress.progress(share, "timing the factorized model against the original");
             SpeedCheck.Verdict whole = speed.checkModel(compressed);
             if (!whole.faster()) {
-                return unchanged(model, reports, curves, whole.note() + ", not faster", progress);
+                // what the speed target had chosen is still said: it is what the whole model's timing refused
+                return unchanged(model, reports, curves, whole.note() + ", not faster",
+                        speedTarget != null ? speedTarget.choice.summary() : "", progress);
             }
             progress.progress(share, whole.note());
         }
@@ -484,7 +486,8 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             AccuracyGuard.Verdict kept = AccuracyGuard.check(model, compressed, task.trainData(),
                     AccuracyGuard.DEFAULT_MAX_DROP);
             if (!kept.within()) {
-                return unchanged(model, reports, curves, "the default size lost too much: " + kept.note(), progress);
+                return unchanged(model, reports, curves, "the default size lost too much: " + kept.note(), "",
+                        progress);
             }
             progress.progress(1.0, "the default size's cost: " + kept.note());
         }
@@ -519,7 +522,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
      * sequential correction fits each layer to the layers before it as factorized.
      */
     private static CompressionResult unchanged(ModelProto model, List<LayerReport> reports,
-                                               Map<String, List<double[]>> curves, String why,
+                                               Map<String, List<double[]>> curves, String why, String chosen,
                                                ProgressListener progress) {
         for (int i = 0; i < reports.size(); i++) {
             LayerReport l = reports.get(i);
