@@ -94,24 +94,10 @@ class CalibrationTest {
         int dim = 3;
         SplittableRandom random = new SplittableRandom(5);
         float[] emb = OnnxModelBuilder.randomWeights(random, vocab * dim, 1);
-        ModelProto model = new OnnxModelBuilder("tokens", 13)
-                .typedInput("input_ids", TensorProto.DataType.INT64_VALUE, -1, -1)
-                .typedInput("attention_mask", TensorProto.DataType.INT64_VALUE, -1, -1)
-                .initializer("emb", emb, vocab, dim)
-                .initializer("w", OnnxModelBuilder.randomWeights(random, dim * 2, dim), dim, 2)
-                .node("Gather", List.of("emb", "input_ids"), List.of("e"))
-                .node("MatMul", List.of("e", "w"), List.of("y"))
-                .output("y", -1, -1, 2).build();
-        // sentences of 1 to 6 tokens padded with id 0 to 6
+        ModelProto model = tokenModel(emb, OnnxModelBuilder.randomWeights(random, dim * 2, dim), 1f);
         int samples = 40;
         int seq = 6;
-        float[] ids = new float[samples * seq];
-        for (int n = 0; n < samples; n++) {
-            int length = 1 + n % seq;
-            for (int t = 0; t < length; t++) {
-                ids[n * seq + t] = 1 + random.nextInt(vocab - 1);
-            }
-        }
+        float[] ids = paddedSentences(random, samples, seq, vocab);
         Dataset data = new Dataset("sentences", new long[] {seq}, ids, null, 0);
         List<LayerProbe> probes = List.of(LayerProbe.of("matmul", model.getGraph().getNode(1), List.of(
                 (long) dim, 2L), dim));
@@ -141,18 +127,13 @@ class CalibrationTest {
         SplittableRandom random = new SplittableRandom(6);
         float[] emb = OnnxModelBuilder.randomWeights(random, vocab * dim, 1);
         float[] w = OnnxModelBuilder.randomWeights(random, dim * 2, dim);
-        // sentences of 1 to 6 tokens padded with id 0 to 6; id 0 embeds to (5, 5, 5), far from the others
+        // id 0, the padding, embeds to (5, 5, 5), far from the others
         for (int k = 0; k < dim; k++) {
             emb[k] = 5;
         }
         int samples = 30;
         int seq = 6;
-        float[] ids = new float[samples * seq];
-        for (int n = 0; n < samples; n++) {
-            for (int t = 0; t < 1 + n % seq; t++) {
-                ids[n * seq + t] = 1 + random.nextInt(vocab - 1);
-            }
-        }
+        float[] ids = paddedSentences(random, samples, seq, vocab);
         Dataset data = new Dataset("sentences", new long[] {seq}, ids, null, 0);
         ModelProto original = tokenModel(emb, w, 1f);
         // y·1.1 is 10 % off everywhere, so its relative squared error is 0.01; a shift of the padding's embedding
@@ -182,7 +163,20 @@ class CalibrationTest {
         assertThat(all.limit(2000)).isSameAs(all);
     }
 
-    /** Token ids → embedding → MatMul, its output times {@code scale}, with the attention mask as second input. */
+    /** Sentences of 1 to {@code seq} tokens (ids 1 to vocab − 1), padded with id 0 to {@code seq}. */
+    private static float[] paddedSentences(SplittableRandom random, int samples, int seq, int vocab) {
+        float[] ids = new float[samples * seq];
+        for (int n = 0; n < samples; n++) {
+            for (int t = 0; t < 1 + n % seq; t++) {
+                ids[n * seq + t] = 1 + random.nextInt(vocab - 1);
+            }
+        }
+        return ids;
+    }
+
+    /**
+     * Token ids → embedding → MatMul (node 1) → times {@code scale}, with the attention mask as second input.
+     */
     private static ModelProto tokenModel(float[] emb, float[] w, float scale) {
         int dim = 3;
         return new OnnxModelBuilder("tokens", 13)
