@@ -3,12 +3,17 @@ package io.caas.engine.bench;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
+import io.caas.engine.compress.FortuneTokens;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.data.Dataset;
 import io.caas.engine.onnx.OnnxModels;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import io.caas.engine.runtime.GeluPattern;
 import io.caas.engine.runtime.InterpretedModel;
+import io.caas.engine.runtime.LayerNormPattern;
+import io.caas.engine.runtime.OnnxGraph;
 import io.caas.engine.runtime.OnnxInterpreter;
+import io.caas.engine.runtime.ValueInfo;
 import io.caas.engine.train.FashionMnist;
 import io.caas.engine.train.FineTuner;
 import io.caas.engine.train.TrainingConfig;
@@ -21,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Training step time of the interpreter, the Java half of scripts/bench-training-step.sh (bench/torch_peer.py is the
@@ -34,38 +40,77 @@ import java.util.Map;
  * steps, the process CPU time per timed step (all JVM threads, JIT and GC included; less sensitive than wall time to
  * other work on the machine) and the mean of the warm-up steps (where the JIT compiles). Prints one JSON object.
  *
+ * <p>Models: the image models cnn and mlp (Fashion-MNIST, {@code --data}) and the token model minilm (inputs
+ * input_ids and attention_mask, two classes), which trains on the fortunes token file of
+ * {@link io.caas.engine.compress.FortuneTokens} ({@code --tokens DIR}; FineTuner feeds the ids and derives the mask
+ * as id ≠ 0, which that file's mask is). A configuration is a batch size, for minilm {@code BxS} (batch B of S
+ * tokens; a plain B means {@code --seq}). For minilm the JSON also holds the graph's node count, the operators the
+ * interpreter runs per pass (after fusing LayerNorm and GELU chains and keeping shape-only values) and how many
+ * LayerNorm and GELU chains it fused.
+ *
  * <p>Threads: {@code -Dai.djl.pytorch.num_threads} (and OMP_NUM_THREADS in the environment), read by DJL at engine
  * start; the number libtorch really uses is reported.
  *
- * <p>Arguments: {@code --onnx DIR --data DIR [--models cnn,mlp] [--batches 1,64] [--warmup 5000] [--steps 1000]
- * [--profile DIR]}
+ * <p>Arguments: {@code --onnx DIR [--data DIR] [--tokens DIR] [--models cnn,mlp] [--batches 1,64]
+ * [--seq 64] [--warmup 5000] [--steps 1000] [--profile DIR]}
  */
 public final class TrainingStepBench {
+
+    /** Models whose inputs are token ids (and a mask), trained on a {@link FortuneTokens} file. */
+    static final Set<String> TOKEN_MODELS = Set.of("minilm");
+
+    /** One configuration: a batch size, and the sequence length of a token model (0 for an image model). */
+    record Config(int batch, int seq) {
+
+        static Config parse(String model, String text, int defaultSeq) {
+            String[] parts = text.strip().split("x");
+            int batch = Integer.parseInt(parts[0]);
+            if (TOKEN_MODELS.contains(model)) {
+                return new Config(batch, parts.length > 1 ? Integer.parseInt(parts[1]) : defaultSeq);
+            }
+            if (parts.length > 1) {
+                throw new IllegalArgumentException(model + " takes images: batch " + text + " has a sequence length");
+            }
+            return new Config(batch, 0);
+        }
+
+        String label() {
+            return seq == 0 ? "b" + batch : "b" + batch + "x" + seq;
+        }
+    }
 
     private TrainingStepBench() {
     }
 
     public static void main(String[] args) throws Exception {
         Map<String, String> a = new LinkedHashMap<>(Map.of("models", "cnn,mlp", "batches", "1,64", "warmup", "5000",
-                "steps", "1000"));
+                "steps", "1000", "seq", "64"));
         options(args, a);
         Path onnx = Path.of(required(a, "onnx"));
-        Path data = Path.of(required(a, "data"));
         int warmup = Integer.parseInt(a.get("warmup"));
         // libtorch's profiler over the timed steps (a Chrome trace per configuration); it slows every op, so a
         // profiled run's timings are not the benchmark's. bench/profile_summary.py reads the traces.
         Path profile = a.containsKey("profile") ? Files.createDirectories(Path.of(a.get("profile"))) : null;
         int steps = Integer.parseInt(a.get("steps"));
-        int[] batches = Arrays.stream(a.get("batches").split(",")).mapToInt(Integer::parseInt).toArray();
-        int maxBatch = Arrays.stream(batches).max().orElseThrow();
-        Dataset train = FashionMnist.load(data, "train", (warmup + steps + 1) * maxBatch, true);
+        int seq = Integer.parseInt(a.get("seq"));
+        List<String> models = List.of(a.get("models").split(","));
+        Map<String, List<Config>> configs = new LinkedHashMap<>();
+        for (String name : models) {
+            configs.put(name, Arrays.stream(a.get("batches").split(",")).map(c -> Config.parse(name, c, seq)).toList());
+        }
+        int maxImageBatch = configs.entrySet().stream().filter(e -> !TOKEN_MODELS.contains(e.getKey()))
+                .flatMap(e -> e.getValue().stream()).mapToInt(Config::batch).max().orElse(0);
+        Dataset images = maxImageBatch == 0 ? null
+                : FashionMnist.load(Path.of(required(a, "data")), "train", (warmup + steps + 1) * maxImageBatch, true);
 
         Engine engine = Engine.getEngine(OnnxInterpreter.ENGINE);
         List<String> results = new ArrayList<>();
-        for (String name : a.get("models").split(",")) {
+        for (String name : models) {
             ModelProto model = OnnxModels.read(onnx.resolve(name + ".onnx"));
-            for (int batch : batches) {
-                results.add(timeSteps(name, model, train, batch, warmup, steps, profile));
+            for (Config c : configs.get(name)) {
+                Dataset train = c.seq() == 0 ? images
+                        : FortuneTokens.read(Path.of(required(a, "tokens")).resolve("fortunes-s" + c.seq() + ".bin"));
+                results.add(timeSteps(name, model, train, c, warmup, steps, profile));
             }
         }
         System.out.println("{\"side\": \"interpreter\", \"engine\": \"" + engine.getEngineName() + " "
@@ -74,8 +119,9 @@ public final class TrainingStepBench {
                 + ", \"results\": [" + String.join(", ", results) + "]}");
     }
 
-    private static String timeSteps(String name, ModelProto model, Dataset train, int batch, int warmup, int steps,
-                                    Path profile) throws InterruptedException {
+    private static String timeSteps(String name, ModelProto model, Dataset train, Config config, int warmup,
+                                    int steps, Path profile) throws InterruptedException {
+        int batch = config.batch();
         int total = warmup + steps;
         long[] stamps = new long[total + 1];
         double[] losses = new double[total + 1];
@@ -104,12 +150,13 @@ public final class TrainingStepBench {
                     cpu[1] = os.getProcessCpuTime();
                     threadCpu[1] = threads.getCurrentThreadCpuTime();
                     if (profile != null) {
-                        JniUtils.stopProfile(profile.resolve("java-" + name + "-b" + batch + ".json").toString());
+                        JniUtils.stopProfile(profile.resolve("java-" + name + "-" + config.label() + ".json").toString());
                     }
                 }
                 seen[0]++;
             }
         };
+        String graphFacts = "";
         try (InterpretedModel m = OnnxInterpreter.load(model, Device.cpu())) {
             // More steps than one pass over the data holds go on into further epochs (reshuffled), as in a job.
             int batchesPerEpoch = (train.size() + batch - 1) / batch;
@@ -122,6 +169,9 @@ public final class TrainingStepBench {
             }
             start[0] = System.nanoTime();
             FineTuner.train(m, train, null, cfg, listener);
+            if (config.seq() != 0) {
+                graphFacts = graphFacts(m);
+            }
         }
         if (seen[0] != total) {
             throw new IllegalStateException("expected " + total + " steps, saw " + seen[0]);
@@ -140,12 +190,29 @@ public final class TrainingStepBench {
         double warm = warmup == 0 ? Double.NaN : (stamps[warmup] - stamps[0]) / 1e6 / warmup;
         double cpuPerStep = (cpu[1] - cpu[0]) / 1e6 / steps;
         double threadCpuPerStep = (threadCpu[1] - threadCpu[0]) / 1e6 / steps;
-        return String.format(Locale.ROOT, "{\"model\": \"%s\", \"batch\": %d, \"warmup\": %d, \"steps\": %d, "
+        return String.format(Locale.ROOT, "{\"model\": \"%s\", \"batch\": %d, %s\"warmup\": %d, \"steps\": %d, "
                         + "\"p50_ms\": %.6f, \"mean_ms\": %.6f, \"p10_ms\": %.6f, \"p90_ms\": %.6f, "
                         + "\"cpu_ms_per_step\": %.6f, \"training_thread_cpu_ms_per_step\": %.6f, \"warmup_mean_ms\": %.6f, "
-                        + "\"first_loss\": %.6f, \"last_loss\": %.6f}", name, batch, warmup, steps,
+                        + "\"first_loss\": %.6f, \"last_loss\": %.6f%s}", name, batch,
+                config.seq() == 0 ? "" : "\"seq\": " + config.seq() + ", ", warmup, steps,
                 percentile(sorted, 50), mean, percentile(sorted, 10), percentile(sorted, 90), cpuPerStep, threadCpuPerStep, warm,
-                losses[1], tail);
+                losses[1], tail, graphFacts);
+    }
+
+    /**
+     * The number of weights trained, the graph's node count, the operators the interpreter ran in its last pass (a
+     * training forward pass: fused chains count once, steps whose values it keeps for the input shapes not at all)
+     * and the LayerNorm and GELU chains it fuses, as JSON members after a comma.
+     */
+    private static String graphFacts(InterpretedModel m) {
+        OnnxGraph g = m.block().graph();
+        Set<String> outputs = Set.copyOf(g.outputs().stream().map(ValueInfo::name).toList());
+        long trained = m.block().getParameters().values().stream().filter(p -> p.requiresGradient())
+                .mapToLong(p -> p.getArray().size()).sum();
+        return String.format(Locale.ROOT, ", \"trained_parameters\": %d, \"graph_nodes\": %d, "
+                        + "\"operators_per_pass\": %d, \"fused_layernorms\": %d, \"fused_gelus\": %d", trained,
+                g.nodes().size(), m.block().operatorsRunPerPass(), LayerNormPattern.find(g).size(),
+                GeluPattern.find(g.nodes(), g.weights(), outputs).size());
     }
 
     /** Linear interpolation between closest ranks, as numpy's default. */
