@@ -3,6 +3,9 @@ package io.caas.engine.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.optimizer.Optimizer;
 import java.util.HashMap;
 import java.util.Map;
@@ -21,21 +24,38 @@ import java.util.Map;
  * no way to set it, so the flush is done here on the data. What is flushed cannot matter: an entry below 1e-30 moves
  * its weight by less than lr·1e-30/ε = 1e-25 (ε = 1e-8). Between flushes an entry of at least 1e-30 decays to no less
  * than 1e-30·0.9^16 ≈ 1.9e-31, far from the denormal range.
+ *
+ * <p>A weight of more than {@value #CHUNK} elements is updated in slices of whole rows (its first axis) of at most that
+ * many elements, each a view of the weight, its gradient and its moments, so the result is that of one update (Adam is
+ * elementwise). Why: DJL's kernel makes about five temporaries of its input's size, and glibc's malloc serves any
+ * allocation over 32 MB (its largest mmap threshold) with fresh pages from the kernel, which are faulted in and zeroed
+ * at every update. On MiniLM's 30,522 × 384 word embedding (47 MB) one update took 670 ms with 57,230 minor page
+ * faults; in slices of 7.8 MB, 53 ms and 1,338 faults (PyTorch 1.13's Adam on the same weight: 285 ms, 22,892 faults;
+ * BENCHMARKS.md, "Training step", MiniLM).
  */
 final class DenormalSafeAdam extends Optimizer {
 
     static final int FLUSH_EVERY = 16;
     static final float TINY = 1e-30f;
+    /** Most elements one call of the fused kernel updates: 16 MB of floats, half glibc's largest mmap threshold. */
+    static final long CHUNK = 1L << 22;
 
     private final float learningRate;
     private final float beta1 = 0.9f;
     private final float beta2 = 0.999f;
     private final float epsilon = 1e-8f;
     private final Map<String, NDList> moments = new HashMap<>();
+    private final long chunk;
 
     DenormalSafeAdam(float learningRate) {
+        this(learningRate, CHUNK);
+    }
+
+    /** @param chunk the most elements one kernel call updates (a test sets it small) */
+    DenormalSafeAdam(float learningRate, long chunk) {
         super(new Builder());
         this.learningRate = learningRate;
+        this.chunk = chunk;
     }
 
     @Override
@@ -50,9 +70,25 @@ final class DenormalSafeAdam extends Optimizer {
             s.attach(owner);
             return s;
         });
-        weight.getNDArrayInternal().adamUpdate(new NDList(weight, grad, state.get(0), state.get(1)),
-                new NDList(weight), learningRate, biasCorrected, getWeightDecay(), rescaleGrad, clipGrad, beta1, beta2,
-                epsilon, true, false);
+        long rows = weight.getShape().isScalar() ? 1 : weight.getShape().get(0);
+        long rowsPerSlice = rows == 0 ? 1 : chunk / (weight.size() / rows);
+        if (weight.size() <= chunk || rowsPerSlice < 1 || !grad.getShape().equals(weight.getShape())) {
+            adam(weight, grad, state.get(0), state.get(1), biasCorrected);
+        } else {
+            // Slices of whole rows along the first axis: basic indexing, so views that the kernel updates in place
+            // whatever the strides. A slice has no gradient of its own, so the weight's is zeroed here afterwards, as
+            // DJL's adamUpdate zeroes it after a whole-array update.
+            try (GradMode off = GradMode.off(); NDManager views = weight.getManager().newSubManager()) {
+                for (long from = 0; from < rows; from += rowsPerSlice) {
+                    NDIndex slice = new NDIndex().addSliceDim(from, Math.min(rows, from + rowsPerSlice));
+                    NDList parts = new NDList(weight.get(slice), grad.get(slice), state.get(0).get(slice),
+                            state.get(1).get(slice));
+                    parts.attach(views);
+                    adam(parts.get(0), parts.get(1), parts.get(2), parts.get(3), biasCorrected);
+                }
+            }
+            JniUtils.zeroGrad((PtNDArray) weight);
+        }
         if (t % FLUSH_EVERY == 0) {
             for (NDArray moment : state) {
                 try (NDArray keep = moment.abs().gte(TINY)) {
@@ -60,6 +96,13 @@ final class DenormalSafeAdam extends Optimizer {
                 }
             }
         }
+    }
+
+    /** DJL's fused Adam kernel on one array (it then zeroes that array's own gradient, where it has one). */
+    private void adam(NDArray weight, NDArray grad, NDArray mean, NDArray variance, float biasCorrected) {
+        weight.getNDArrayInternal().adamUpdate(new NDList(weight, grad, mean, variance), new NDList(weight),
+                learningRate, biasCorrected, getWeightDecay(), rescaleGrad, clipGrad, beta1, beta2, epsilon, true,
+                false);
     }
 
     /** The first and second moment estimates of a parameter, empty before its first update. */

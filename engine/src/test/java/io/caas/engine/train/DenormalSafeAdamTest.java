@@ -2,11 +2,15 @@ package io.caas.engine.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import io.caas.engine.runtime.OnnxInterpreter;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -54,6 +58,57 @@ class DenormalSafeAdamTest {
             }
             // The weights did move, so the comparison is not between two untouched copies.
             assertThat(Math.abs(a[N - 1] - (N - 1f) / N)).isGreaterThan(1e-4f);
+        }
+    }
+
+    /**
+     * A weight larger than the chunk is updated in slices of whole rows (here 50 × 7 in slices of 9 rows, the last of
+     * 5, and a 3 × 40 weight whose rows each exceed the chunk, updated whole). Each weight gets its gradient from a
+     * backward pass, as in fine-tuning: the weights stay those of DJL's Adam on the whole array, and the weight's own
+     * gradient is left at zero after every update, as DJL's update leaves it.
+     */
+    @Test
+    void updatesALargeWeightInSlicesOfRowsAsOneUpdate() {
+        Engine engine = Engine.getEngine(OnnxInterpreter.ENGINE);
+        try (NDManager m = NDManager.newBaseManager(OnnxInterpreter.ENGINE)) {
+            for (Shape shape : new Shape[] {new Shape(50, 7), new Shape(3, 40)}) {
+                NDArray ours = m.arange(0f, shape.size()).div(shape.size()).reshape(shape);
+                NDArray reference = ours.duplicate();
+                ours.setRequiresGradient(true);
+                reference.setRequiresGradient(true);
+                DenormalSafeAdam adam = new DenormalSafeAdam(1e-2f, 64);
+                Optimizer djl = Optimizer.adam().optLearningRateTracker(Tracker.fixed(1e-2f)).build();
+                float[] g = new float[(int) shape.size()];
+                for (int step = 1; step <= 40; step++) {
+                    for (int i = 0; i < g.length; i++) {
+                        g[i] = (float) Math.sin(step * 0.7 + i) * (1 + i % 5);
+                    }
+                    try (NDManager s = m.newSubManager()) {
+                        NDArray target = s.create(g, shape);
+                        for (NDArray w : new NDArray[] {ours, reference}) {
+                            try (GradientCollector gc = engine.newGradientCollector()) {
+                                gc.backward(w.mul(target).sum());
+                            }
+                        }
+                        NDArray ourGrad = ours.getGradient();
+                        NDArray referenceGrad = reference.getGradient();
+                        ourGrad.attach(s);
+                        referenceGrad.attach(s);
+                        assertThat(ourGrad.toFloatArray()).as("gradient of step %d", step).containsExactly(g);
+                        adam.update("w", ours, ourGrad);
+                        djl.update("w", reference, referenceGrad);
+                        assertThat(ourGrad.abs().max().getFloat()).as("gradient after step %d", step).isZero();
+                    }
+                }
+                float[] a = ours.toFloatArray();
+                float[] b = reference.toFloatArray();
+                for (int i = 0; i < a.length; i++) {
+                    assertThat(a[i]).as("%s weight %d", shape, i).isCloseTo(b[i], Offset.offset(1e-6f));
+                }
+                // Every row moved, the last slice's included.
+                assertThat(Math.abs(a[a.length - 1] - (a.length - 1f) / a.length)).isGreaterThan(1e-3f);
+                assertThat(adam.moments("w").get(0).getShape()).isEqualTo(shape);
+            }
         }
     }
 }
