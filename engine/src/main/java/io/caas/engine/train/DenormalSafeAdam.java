@@ -30,14 +30,14 @@ import java.util.Map;
  * elementwise). Why: DJL's kernel makes about five temporaries of its input's size, and glibc's malloc serves any
  * allocation over 32 MB (its largest mmap threshold) with fresh pages from the kernel, which are faulted in and zeroed
  * at every update. On MiniLM's 30,522 × 384 word embedding (47 MB) one update took 670 ms with 57,230 minor page
- * faults; in slices of 7.8 MB, 53 ms and 1,338 faults (PyTorch 1.13's Adam on the same weight: 285 ms, 22,892 faults;
- * BENCHMARKS.md, "Training step", MiniLM).
+ * faults; in this class's slices (3, of 16 MiB at most), 48 ms and 822 faults (PyTorch 1.13's Adam on the same weight:
+ * 285 ms, 22,892 faults; BENCHMARKS.md, "Training step", MiniLM).
  */
 final class DenormalSafeAdam extends Optimizer {
 
     static final int FLUSH_EVERY = 16;
     static final float TINY = 1e-30f;
-    /** Most elements one call of the fused kernel updates: 16 MB of floats, half glibc's largest mmap threshold. */
+    /** Most elements one call of the fused kernel updates: 16 MiB of floats, half glibc's largest mmap threshold. */
     static final long CHUNK = 1L << 22;
 
     private final float learningRate;
