@@ -6,14 +6,20 @@ import io.caas.engine.compress.MethodDescriptor;
 import io.caas.engine.onnx.ModelSummary;
 import io.caas.engine.onnx.SubgraphLayer;
 import io.caas.engine.onnx.WeightedLayer;
+import io.caas.engine.onnx.proto.Onnx.ModelProto;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The compression methods this service offers, by name: the engine's registry, as configured in MethodConfiguration. */
 public class MethodCatalog {
+
+    private static final Logger log = LoggerFactory.getLogger(MethodCatalog.class);
 
     private final Map<String, CompressionMethod> byName = new LinkedHashMap<>();
 
@@ -42,6 +48,12 @@ public class MethodCatalog {
         return byName.values().stream().filter(m -> m.appliesTo(layer)).map(m -> m.descriptor().name()).toList();
     }
 
+    /** Of those, the ones that run on the model the layer is in ({@code offers}): a refused method rewrites none. */
+    public static List<String> applicableTo(List<String> applicable, List<Offer> offers) {
+        return applicable.stream().filter(name -> offers.stream().noneMatch(o -> o.name().equals(name)
+                && !o.applies())).toList();
+    }
+
     /**
      * Whether a method can run on a model with its default parameters, and why not where it cannot: the method's own
      * check of the model summary, the same one that refuses a job, so a page offers no method that would be refused.
@@ -51,16 +63,45 @@ public class MethodCatalog {
     public record Offer(String name, boolean applies, String reason) {
     }
 
-    /** Every method, in catalogue order, as it stands for this model. */
-    public List<Offer> offers(ModelSummary model) {
-        return byName.values().stream().map(m -> {
+    /**
+     * Every method, in catalogue order, as its full check finds the model: the one a job's submission runs, which
+     * reads the graph (tied's layer pairs, the weights' types), not only the summary. Made at upload, while the graph
+     * is at hand.
+     */
+    public List<Offer> offers(ModelProto model, ModelSummary summary) {
+        List<Offer> offers = new ArrayList<>();
+        for (CompressionMethod m : byName.values()) {
             try {
-                m.validate(Map.of(), model);
-                return new Offer(m.descriptor().name(), true, null);
-            } catch (InvalidParametersException e) {
-                return new Offer(m.descriptor().name(), false, String.join("; ", e.problems()));
+                offers.add(offer(m, () -> m.check(Map.of(), model, summary, true)));
+            } catch (RuntimeException e) {
+                // never a reason to refuse a model that parsed: this method is then judged by the summary
+                log.info("method {} could not check model at upload: {}", m.descriptor().name(), e.toString());
             }
-        }).toList();
+        }
+        return offers;
+    }
+
+    /**
+     * Every method, in catalogue order, as it stands for this model: as checked at upload where it was (null for a
+     * model registered before offers were kept, and a method added since is not in it), else by the summary alone.
+     */
+    public List<Offer> offers(ModelSummary summary, List<Offer> checkedAtUpload) {
+        Map<String, Offer> checked = new LinkedHashMap<>();
+        if (checkedAtUpload != null) {
+            checkedAtUpload.forEach(o -> checked.put(o.name(), o));
+        }
+        return byName.values().stream().map(m -> checked.containsKey(m.descriptor().name())
+                ? checked.get(m.descriptor().name())
+                : offer(m, () -> m.validate(Map.of(), summary))).toList();
+    }
+
+    private static Offer offer(CompressionMethod m, Runnable check) {
+        try {
+            check.run();
+            return new Offer(m.descriptor().name(), true, null);
+        } catch (InvalidParametersException e) {
+            return new Offer(m.descriptor().name(), false, String.join("; ", e.problems()));
+        }
     }
 
     /** The methods that can rewrite a layer inside an If branch or a Loop/Scan body. */

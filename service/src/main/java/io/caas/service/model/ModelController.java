@@ -18,6 +18,7 @@ import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import java.io.InputStream;
 import java.net.URI;
+import java.util.List;
 import java.util.UUID;
 import org.springframework.core.io.InputStreamResource;
 import org.springframework.http.HttpHeaders;
@@ -118,6 +119,7 @@ class ModelController {
     }
 
     private ModelResource resource(ModelRecord m) {
-        return ModelResource.of(m, ModelResource.layers(m, methods), methods.offers(m.summary()));
+        List<MethodCatalog.Offer> offers = methods.offers(m.summary(), m.offers());
+        return ModelResource.of(m, ModelResource.layers(m, methods, offers), offers);
     }
 }

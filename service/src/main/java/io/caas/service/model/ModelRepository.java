@@ -1,7 +1,9 @@
 package io.caas.service.model;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import io.caas.engine.cost.MacCount;
 import io.caas.engine.onnx.ModelSummary;
+import io.caas.service.method.MethodCatalog;
 import io.caas.service.paging.Cursor;
 import io.caas.service.persistence.Json;
 import io.caas.service.persistence.KeysetPages;
@@ -20,6 +22,9 @@ import org.springframework.stereotype.Repository;
 @Repository
 public class ModelRepository implements StoredObjectOwner {
 
+    private static final TypeReference<List<MethodCatalog.Offer>> OFFERS = new TypeReference<>() {
+    };
+
     private final JdbcClient jdbc;
     private final Json json;
 
@@ -31,12 +36,13 @@ public class ModelRepository implements StoredObjectOwner {
     public void insert(ModelRecord m) {
         jdbc.sql("""
                 insert into models (id, tenant_id, name, filename, size_bytes, sha256, storage_key, summary, macs,
-                                    created_at)
-                values (:id, :tenant, :name, :filename, :size, :sha, :key, :summary, :macs, :created)""")
+                                    method_offers, created_at)
+                values (:id, :tenant, :name, :filename, :size, :sha, :key, :summary, :macs, :offers, :created)""")
                 .param("id", m.id()).param("tenant", m.tenantId()).param("name", m.name()).param("filename", m.filename())
                 .param("size", m.sizeBytes()).param("sha", m.sha256()).param("key", m.storageKey())
                 .param("summary", json.write(m.summary()))
-                .param("macs", json.write(m.macs())).param("created", m.createdAt())
+                .param("macs", json.write(m.macs())).param("offers", json.write(m.offers()))
+                .param("created", m.createdAt())
                 .update();
     }
 
@@ -63,6 +69,7 @@ public class ModelRepository implements StoredObjectOwner {
                 rs.getLong("size_bytes"), rs.getString("sha256"), rs.getString("storage_key"),
                 json.read(rs.getString("summary"), ModelSummary.class),
                 json.read(rs.getString("macs"), MacCount.class),
+                json.read(rs.getString("method_offers"), OFFERS),
                 rs.getObject("created_at", OffsetDateTime.class));
     }
 

@@ -42,7 +42,8 @@ public record ModelResource(UUID id, String name, String filename, long sizeByte
      * Each layer with the methods that can rewrite it and its MACs where counted (not inside subgraphs, which run
      * only when taken).
      */
-    static List<Layer> layers(ModelRecord m, MethodCatalog methods) {
+    /** The model's layers, each with the methods that rewrite it among those {@code offers} says run on the model. */
+    static List<Layer> layers(ModelRecord m, MethodCatalog methods, List<MethodCatalog.Offer> offers) {
         Map<String, Long> byLayer = new HashMap<>();
         if (m.macs() != null) {
             m.macs().layers().stream().filter(l -> l.macs() != null)
@@ -50,12 +51,13 @@ public record ModelResource(UUID id, String name, String filename, long sizeByte
         }
         List<Layer> layers = new ArrayList<>();
         m.summary().layers().forEach(l -> layers.add(new Layer(l.node(), l.opType(), l.kind(), l.weight(),
-                l.weightShape(), l.parameters(), byLayer.get(l.node()), methods.applicableTo(l), null)));
+                l.weightShape(), l.parameters(), byLayer.get(l.node()),
+                MethodCatalog.applicableTo(methods.applicableTo(l), offers), null)));
         // the inspector lists a subgraph's layers together (Subgraphs.forEach), so they come grouped
         for (SubgraphLayer sl : m.summary().subgraphLayers()) {
             WeightedLayer l = sl.layer();
             layers.add(new Layer(l.node(), l.opType(), l.kind(), l.weight(), l.weightShape(), l.parameters(), null,
-                    methods.applicableInside(sl), sl.subgraph()));
+                    MethodCatalog.applicableTo(methods.applicableInside(sl), offers), sl.subgraph()));
         }
         return layers;
     }

@@ -8,6 +8,7 @@ import io.caas.engine.onnx.OnnxFormatException;
 import io.caas.engine.onnx.OnnxModels;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.service.config.Times;
+import io.caas.service.method.MethodCatalog;
 import io.caas.service.paging.Cursor;
 import io.caas.service.paging.Page;
 import io.caas.service.problem.NotFoundException;
@@ -33,10 +34,12 @@ public class ModelService {
     private final ArtifactStore store;
     private final UploadIntake intake;
     private final List<ModelDeletionGuard> deletionGuards;
+    private final MethodCatalog methods;
     private final Clock clock;
 
     public ModelService(ModelRepository repository, ArtifactStore store, UploadIntake intake,
-                        List<ModelDeletionGuard> deletionGuards, Clock clock) {
+                        List<ModelDeletionGuard> deletionGuards, MethodCatalog methods, Clock clock) {
+        this.methods = methods;
         this.clock = clock;
         this.repository = repository;
         this.store = store;
@@ -52,7 +55,7 @@ public class ModelService {
             Inspected inspected = inspect(key);
             ModelSummary summary = inspected.summary();
             ModelRecord record = new ModelRecord(id, tenantId, displayName, upload.filename(), stored.sizeBytes(),
-                    stored.sha256(), key, summary, inspected.macs(), Times.now(clock));
+                    stored.sha256(), key, summary, inspected.macs(), inspected.offers(), Times.now(clock));
             repository.insert(record);
             log.info("model {} registered: {} bytes, {} parameters, {} compressible layers", id, stored.sizeBytes(),
                     summary.parameters(), summary.layers().size());
@@ -60,7 +63,7 @@ public class ModelService {
         });
     }
 
-    private record Inspected(ModelSummary summary, MacCount macs) {
+    private record Inspected(ModelSummary summary, MacCount macs, List<MethodCatalog.Offer> offers) {
     }
 
     private Inspected inspect(String key) {
@@ -75,7 +78,7 @@ public class ModelService {
             // A structurally valid protobuf whose numbers make no sense (overflowing dims, bad indices).
             throw new OnnxFormatException("inconsistent ONNX model: " + e.getMessage(), e);
         }
-        return new Inspected(summary, macs(model));
+        return new Inspected(summary, macs(model), methods.offers(model, summary));
     }
 
     /**

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.caas.engine.onnx.proto.Onnx;
 import io.caas.service.support.Api;
 import io.caas.service.support.H2ServiceTest;
+import io.caas.service.support.SmallModels;
 import io.caas.service.support.TestMaterial;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -70,6 +71,38 @@ class ModelApiTest extends H2ServiceTest {
         assertThat(offers.get("tucker").get("applies").asBoolean()).isFalse();
         assertThat(offers.get("tucker").get("reason").asText()).contains("no Conv layer");
         assertThat(offers.get("bilinear").get("reason").asText()).contains("no bilinear layer");
+    }
+
+    @Test
+    void aMethodWhoseJobWouldBeRefusedIsNotOfferedForTheModelNorForAnyOfItsLayers() throws Exception {
+        // 784→64→10: two dense layers, but no pair d→h→d for tied to share, which only the graph tells
+        JsonNode m = api.postRaw("/v1/models?name=mlp", SmallModels.fashionMlp(64, 3),
+                MediaType.APPLICATION_OCTET_STREAM).json();
+        String id = m.get("id").asText();
+
+        for (JsonNode model : List.of(m, api.get("/v1/models/" + id).json())) {
+            JsonNode tied = offer(model, "tied");
+            assertThat(tied.get("applies").asBoolean()).as(tied.toString()).isFalse();
+            assertThat(tied.get("reason").asText()).contains("no layer pair d→h→d");
+            assertThat(offer(model, "svd").get("applies").asBoolean()).isTrue();
+            for (JsonNode layer : model.get("layers")) {
+                assertThat(layer.get("methods")).extracting(JsonNode::asText).contains("svd")
+                        .doesNotContain("tied");
+            }
+        }
+        // the job the page would no longer offer is refused for the same reason
+        Api.Response refused = api.postJson("/v1/jobs", java.util.Map.of("modelId", id, "method", "tied"));
+        assertThat(refused.status()).as(new String(refused.body())).isEqualTo(422);
+        assertThat(new String(refused.body())).contains("no layer pair d→h→d");
+    }
+
+    private static JsonNode offer(JsonNode model, String method) {
+        for (JsonNode o : model.get("methods")) {
+            if (o.get("name").asText().equals(method)) {
+                return o;
+            }
+        }
+        throw new AssertionError("no offer for " + method + " in " + model.get("methods"));
     }
 
     @Test
