@@ -166,6 +166,24 @@ class EvaluatorTest {
     }
 
     @Test
+    void runsWhoseP95IsFarAboveTheirP50AreCalledNoisy() {
+        double[] steady = new double[20];
+        java.util.Arrays.fill(steady, 10);
+        steady[18] = 14; // p95 (nearest rank: the 19th of 20) is 14, 1.4x the median
+        steady[19] = 14.9;
+        LatencyStats calm = LatencyStats.of(1, false, steady);
+        assertThat(calm.noisy()).isFalse();
+
+        double[] busy = steady.clone();
+        busy[18] = 31; // a neighbour's build: the 19th slowest run at 3.1x the median
+        busy[19] = 40;
+        LatencyStats loaded = LatencyStats.of(1, false, busy);
+        assertThat(loaded.p50Ms()).isEqualTo(10);
+        assertThat(loaded.spread()).isCloseTo(3.1, within(1e-12));
+        assertThat(loaded.noisy()).isTrue();
+    }
+
+    @Test
     void roundsDisagreeWhenTheirRatiosSpreadMoreThanTenPercentOfTheMedian() {
         // four rounds of one run: ratios 1.0, 1.05, 1.1, 1.2 (Q1 1.0, median 1.05, Q3 1.1: spread 0.1 < 0.105)
         double[][] original = {{10}, {10}, {10}, {10}};

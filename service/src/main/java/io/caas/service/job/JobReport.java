@@ -3,6 +3,7 @@ package io.caas.service.job;
 import io.caas.engine.compress.LayerReport;
 import io.caas.engine.cost.MacComparison;
 import io.caas.engine.eval.InterpreterTiming;
+import io.caas.engine.eval.LatencyStats;
 import io.caas.engine.eval.ModelMeasurements;
 import io.caas.engine.eval.ModelProfile;
 import io.caas.engine.eval.OutputAgreement;
@@ -65,7 +66,7 @@ public record JobReport(UUID jobId, UUID modelId, String method, Map<String, Obj
                         + " % at batch " + String.join(" and ", uncertain) + ", so "
                         + (uncertain.size() > 1 ? "these figures are" : "that figure is") + " uncertain.";
             }
-            return new Speed(batch1, batchN, slower, verdict);
+            return new Speed(batch1, batchN, slower, verdict + noise(sides));
         }
 
         /**
@@ -79,6 +80,25 @@ public record JobReport(UUID jobId, UUID modelId, String method, Map<String, Obj
                     + "operators on weights of the same shapes: every layer was kept dense), so it runs as fast as "
                     + "the original; the " + batch1.rounds() + " paired rounds measured it " + phrases(sides)
                     + ", which is the measurement's noise.");
+        }
+
+        /**
+         * Where single runs varied ({@link LatencyStats#noisy()}), which and by how much: a p50 taken on a busy
+         * machine is not the model's, while the paired ratio, whose rounds shared the load, still is.
+         */
+        private static String noise(List<PairedLatency> sides) {
+            List<String> noisy = new java.util.ArrayList<>();
+            for (PairedLatency p : sides) {
+                for (LatencyStats s : List.of(p.original(), p.compressed())) {
+                    if (s.noisy()) {
+                        noisy.add(String.format(Locale.ROOT, "the %s's p95 is %.1fx its p50 at batch %d",
+                                s == p.original() ? "original" : "compressed model", s.spread(), p.batchSize()));
+                    }
+                }
+            }
+            return noisy.isEmpty() ? "" : " Single runs varied (" + String.join("; ", noisy) + "): the machine was "
+                    + "busy with other work, so the p50 and p95 figures say less than usual; the paired ratios, "
+                    + "whose rounds shared the load, are the comparison to trust.";
         }
 
         private static List<PairedLatency> sides(PairedLatency batch1, PairedLatency batchN) {

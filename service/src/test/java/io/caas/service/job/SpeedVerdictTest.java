@@ -9,9 +9,27 @@ import org.junit.jupiter.api.Test;
 class SpeedVerdictTest {
 
     private static PairedLatency paired(int batch, double ratio, boolean disagree) {
-        LatencyStats original = new LatencyStats(batch, false, 30, 1.0, 1.2, 1.05);
-        LatencyStats compressed = new LatencyStats(batch, false, 30, ratio, ratio * 1.2, ratio * 1.05);
+        return paired(batch, ratio, disagree, 1.2);
+    }
+
+    /** @param originalSpread the original's p95 over its p50 */
+    private static PairedLatency paired(int batch, double ratio, boolean disagree, double originalSpread) {
+        LatencyStats original = new LatencyStats(batch, false, 30, 1.0, originalSpread, 1.05,
+                originalSpread > LatencyStats.NOISY_SPREAD);
+        LatencyStats compressed = new LatencyStats(batch, false, 30, ratio, ratio * 1.2, ratio * 1.05, false);
         return new PairedLatency(batch, original, compressed, 10, 3, ratio, ratio * 0.98, ratio * 1.02, disagree);
+    }
+
+    @Test
+    void singleRunsThatVariedAreSaidWithTheirSpreadAndThePairedRatioStaysTheFigure() {
+        JobReport.Speed speed = JobReport.Speed.of(paired(1, 0.5, false), paired(32, 0.8, false, 10.0));
+
+        assertThat(speed.slower()).isFalse();
+        assertThat(speed.verdict()).isEqualTo("The compressed model is 2.00x faster at batch 1 and 1.25x faster at "
+                + "batch 32 (median of 10 paired rounds at each batch size). Single runs varied (the original's p95 "
+                + "is 10.0x its p50 at batch 32): the machine was busy with other work, so the p50 and p95 figures "
+                + "say less than usual; the paired ratios, whose rounds shared the load, are the comparison to "
+                + "trust.");
     }
 
     @Test
