@@ -17,8 +17,9 @@ import java.util.zip.ZipInputStream;
 /** The one entry point for reading a dataset file; every failure is a {@link DatasetFormatException}. */
 public final class DatasetLoader {
 
-    private static final List<String[]> NPZ_NAME_PAIRS = List.of(
-            new String[] {"x", "y"}, new String[] {"X", "y"}, new String[] {"features", "labels"});
+    /** The names a single-input npz gives its features under, and its labels under, each in order of precedence. */
+    private static final List<String> NPZ_FEATURE_KEYS = List.of("x", "X", "features");
+    private static final List<String> NPZ_LABEL_KEYS = List.of("y", "labels");
 
     private DatasetLoader() {
     }
@@ -153,7 +154,7 @@ public final class DatasetLoader {
     }
 
     /**
-     * Features and labels as x/y (or X/y, features/labels); for a model with several inputs, one array per model
+     * Features as x (or X, or features) and labels as y (or labels); for a model with several inputs, one array per model
      * input, keyed by the input's name, plus the labels as y or labels (optional: without, it distils).
      */
     private static Dataset loadNpz(Path file, DatasetLimits limits) throws IOException {
@@ -169,12 +170,13 @@ public final class DatasetLoader {
             throw new DatasetFormatException(file.getFileName() + " holds no .npy arrays");
         }
         String name = file.getFileName().toString();
-        for (String[] pair : NPZ_NAME_PAIRS) {
-            if (kept.containsKey(pair[0])) {
-                return Datasets.of(name, kept.get(pair[0]), kept.get(pair[1]), null);
+        // any feature name with any label name: x beside labels was once read as unlabelled, without a word
+        String labelKey = NPZ_LABEL_KEYS.stream().filter(kept::containsKey).findFirst().orElse(null);
+        for (String features : NPZ_FEATURE_KEYS) {
+            if (kept.containsKey(features)) {
+                return Datasets.of(name, kept.get(features), labelKey == null ? null : kept.get(labelKey), null);
             }
         }
-        String labelKey = kept.containsKey("y") ? "y" : kept.containsKey("labels") ? "labels" : null;
         int featureArrays = kept.size() - (labelKey == null ? 0 : 1);
         if (featureArrays >= 2 && (labelKey != null || kept.size() > 2)) {
             Map<String, NumericArray> inputs = new LinkedHashMap<>(kept);

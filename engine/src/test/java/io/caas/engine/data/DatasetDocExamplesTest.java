@@ -117,9 +117,9 @@ class DatasetDocExamplesTest {
                 .singleElement().asString().contains("has an array 'meta' but the model has no such input");
     }
 
-    /** What the doc warns of: labels under a name the loader does not pair with the features are ignored. */
+    /** Labels are found under either documented name beside either feature name; features alone are unlabelled. */
     @Test
-    void npzLabelsAreFoundOnlyUnderTheDocumentedNames() throws IOException {
+    void npzLabelsAreFoundUnderEitherDocumentedNameBesideAnyFeatureName() throws IOException {
         Dataset xOnly = DatasetLoader.load(zip(dir.resolve("x-only.npz"),
                 Map.of("x.npy", npy("<f4", "4, 3", floats(new float[12])))), LIMITS);
         assertThat(xOnly.labelled()).isFalse();
@@ -128,12 +128,14 @@ class DatasetDocExamplesTest {
         Map<String, byte[]> xLabels = new LinkedHashMap<>();
         xLabels.put("x.npy", npy("<f4", "4, 3", floats(new float[12])));
         xLabels.put("labels.npy", npy("<i8", "4,", longs(0, 1, 2, 1)));
-        assertThat(DatasetLoader.load(zip(dir.resolve("x-labels.npz"), xLabels), LIMITS).labelled()).isFalse();
+        Dataset xWithLabels = DatasetLoader.load(zip(dir.resolve("x-labels.npz"), xLabels), LIMITS);
+        assertThat(xWithLabels.labelled()).isTrue();
+        assertThat(xWithLabels.classes()).isEqualTo(3);
 
         Map<String, byte[]> featuresY = new LinkedHashMap<>();
         featuresY.put("features.npy", npy("<f4", "4, 3", floats(new float[12])));
         featuresY.put("y.npy", npy("<i8", "4,", longs(0, 1, 2, 1)));
-        assertThat(DatasetLoader.load(zip(dir.resolve("features-y.npz"), featuresY), LIMITS).labelled()).isFalse();
+        assertThat(DatasetLoader.load(zip(dir.resolve("features-y.npz"), featuresY), LIMITS).labelled()).isTrue();
 
         // Two arrays under other names: the first is the features, the second the labels
         Map<String, byte[]> other = new LinkedHashMap<>();
