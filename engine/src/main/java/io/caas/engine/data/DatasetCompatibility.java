@@ -113,14 +113,23 @@ public final class DatasetCompatibility {
 
     /** Labels must name classes the model's output has (its last dimension), where that size is known. */
     public static Optional<String> labelProblem(Dataset data, TensorSpec output) {
-        if (!data.labelled() || output.shape().isEmpty()) {
+        return labelProblem(data.name(), data.labelled(), data.classes(), output);
+    }
+
+    /** As above, from what a stored dataset records of its labels. */
+    public static Optional<String> labelProblem(String name, boolean labelled, int classes, TensorSpec output) {
+        if (!labelled || output.shape().isEmpty()) {
             return Optional.empty();
         }
         Object last = output.shape().get(output.shape().size() - 1);
-        // A single output is a binary classifier's probability: classes 0 and 1.
-        if (last instanceof Long n && data.classes() > Math.max(n, 2)) {
-            return Optional.of("dataset '" + data.name() + "' has " + data.classes() + " classes but model output '"
-                    + output.name() + "' has shape " + output.shape() + " (" + n + " classes)");
+        // A single output is a binary classifier's probability: classes 0 and 1. A Number, not a Long: a summary
+        // read back from JSON holds its dims as Integers.
+        if (last instanceof Number dim && classes > Math.max(dim.longValue(), 2)) {
+            long n = dim.longValue();
+            return Optional.of("dataset '" + name + "' has labels of " + classes + " classes (0 to " + (classes - 1)
+                    + ") but model output '" + output.name() + "' has shape " + output.shape() + " (" + n
+                    + " classes): top-1 and training on these labels need a class score for each; give a dataset "
+                    + "labelled for this model, or leave the labels out (labelled=false) to distil its outputs");
         }
         return Optional.empty();
     }

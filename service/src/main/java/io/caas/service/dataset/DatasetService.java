@@ -85,20 +85,24 @@ public class DatasetService {
     }
 
     /**
-     * Why this dataset cannot feed the model's first input (or, with one array per input, each of its inputs), if
-     * it cannot; checked from the stored shapes.
+     * Why this dataset cannot feed the model's first input (or, with one array per input, each of its inputs), or
+     * has labels of more classes than the model's first output scores, if so; checked from the stored shapes.
      */
     public Optional<String> compatibilityProblem(DatasetRecord d, ModelSummary model) {
         if (model.inputs().isEmpty()) {
             return Optional.of("model has no inputs to feed dataset " + d.id());
         }
+        Optional<String> shape;
         if (!d.inputs().isEmpty()) {
             List<DatasetInput> parts = d.inputs().stream().map(i -> new DatasetInput(i.name(),
                     i.sampleShape().stream().mapToLong(Long::longValue).toArray())).toList();
             List<String> problems = DatasetCompatibility.inputProblems(d.name(), parts, model.inputs());
-            return problems.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", problems));
+            shape = problems.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", problems));
+        } else {
+            long[] sample = d.sampleShape().stream().mapToLong(Long::longValue).toArray();
+            shape = DatasetCompatibility.shapeProblem(d.name(), sample, model.inputs().get(0));
         }
-        long[] sample = d.sampleShape().stream().mapToLong(Long::longValue).toArray();
-        return DatasetCompatibility.shapeProblem(d.name(), sample, model.inputs().get(0));
+        return shape.isPresent() || model.outputs().isEmpty() ? shape
+                : DatasetCompatibility.labelProblem(d.name(), d.labelled(), d.classes(), model.outputs().get(0));
     }
 }

@@ -102,6 +102,25 @@ class DatasetApiTest extends H2ServiceTest {
     }
 
     @Test
+    void labelsOfMoreClassesThanTheModelScoresAreRefusedAtSubmissionSayingBoth() throws Exception {
+        String dataset = api.postMultipart("/v1/datasets", "fashion-train-200.zip",
+                FashionMnistFiles.trainSplitIdxZip(200)).json().get("id").asText();
+        String five = api.postRaw("/v1/models?name=five", SmallModels.fashionMlpOf(5, 1),
+                MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
+        String ten = api.postRaw("/v1/models?name=ten", SmallModels.fashionMlpOf(10, 1),
+                MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
+
+        Api.Response r = api.postJson("/v1/jobs", Map.of("modelId", five, "method", "svd", "evalDatasetId", dataset));
+
+        assertThat(r.status()).as(new String(r.body())).isEqualTo(422);
+        assertThat(r.json().get("errors").get(0).asText()).contains("labels of 10 classes", "(5 classes)",
+                "labelled=false");
+        // the same dataset on a model that scores its ten classes is taken
+        assertThat(api.postJson("/v1/jobs", Map.of("modelId", ten, "method", "svd", "evalDatasetId", dataset))
+                .status()).isEqualTo(201);
+    }
+
+    @Test
     void aJobWithEvaluationDataReportsAccuracyBeforeAndAfter() throws Exception {
         String dataset = api.postMultipart("/v1/datasets", "fashion-t10k.zip", FashionMnistFiles.testSplitIdxZip())
                 .json().get("id").asText();

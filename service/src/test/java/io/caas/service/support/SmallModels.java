@@ -26,14 +26,23 @@ public final class SmallModels {
 
     /** The MLP computing "logits"; the graph's output is {@code output}, which a caller's last node may compute. */
     private static Onnx.GraphProto.Builder mlp(String name, int hidden, long seed, String output) {
+        return mlp(name, hidden, 10, seed, output);
+    }
+
+    /** {@link #fashionMlp} scoring {@code classes} classes instead of Fashion-MNIST's 10. */
+    public static byte[] fashionMlpOf(int classes, long seed) {
+        return model(mlp("fashion_mlp_" + classes, 16, classes, seed, "logits"));
+    }
+
+    private static Onnx.GraphProto.Builder mlp(String name, int hidden, int classes, long seed, String output) {
         SplittableRandom random = new SplittableRandom(seed);
         return Onnx.GraphProto.newBuilder().setName(name)
                 .addInput(valueInfo("image", "batch", 1, 28, 28))
-                .addOutput(valueInfo(output, "batch", 10))
+                .addOutput(valueInfo(output, "batch", classes))
                 .addInitializer(Tensors.floatTensor("w1", randoms(random, hidden * 784, 784), hidden, 784))
                 .addInitializer(Tensors.floatTensor("b1", new float[hidden], hidden))
-                .addInitializer(Tensors.floatTensor("w2", randoms(random, 10 * hidden, hidden), 10, hidden))
-                .addInitializer(Tensors.floatTensor("b2", new float[10], 10))
+                .addInitializer(Tensors.floatTensor("w2", randoms(random, classes * hidden, hidden), classes, hidden))
+                .addInitializer(Tensors.floatTensor("b2", new float[classes], classes))
                 .addNode(node("Flatten", "flatten", new String[] {"image"}, "flat"))
                 .addNode(gemm("fc1", new String[] {"flat", "w1", "b1"}, "h"))
                 .addNode(node("Relu", "relu", new String[] {"h"}, "a"))
