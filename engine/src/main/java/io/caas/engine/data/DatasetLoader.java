@@ -65,7 +65,9 @@ public final class DatasetLoader {
                 if (name.endsWith(".npz") || first.endsWith(".npy")) {
                     return DatasetFormat.NPZ;
                 }
-                return first.contains("ubyte") || first.endsWith(".idx") ? DatasetFormat.IDX : DatasetFormat.IMAGE_ZIP;
+                // an image-folder zip holds images, never gzip files: a .gz member is IDX whatever its name
+                return first.contains("ubyte") || first.endsWith(".idx") || first.endsWith(".gz") ? DatasetFormat.IDX
+                        : DatasetFormat.IMAGE_ZIP;
             }
             byte[] content = head;
             if (Archives.isGzip(head)) {
@@ -102,11 +104,19 @@ public final class DatasetLoader {
         return true;
     }
 
+    /**
+     * What macOS's Finder adds to a zip it makes (a {@code __MACOSX/} folder of {@code ._name} resource forks): not
+     * the user's data, so skipped, as the image-folder reader skips it.
+     */
+    private static boolean macMetadata(String entry) {
+        return entry.startsWith("__MACOSX/") || entry.substring(entry.lastIndexOf('/') + 1).startsWith("._");
+    }
+
     private static String firstZipEntry(Path file) throws IOException {
         try (ZipInputStream in = new ZipInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
             ZipEntry e;
             while ((e = in.getNextEntry()) != null) {
-                if (!e.isDirectory()) {
+                if (!e.isDirectory() && !macMetadata(e.getName())) {
                     return e.getName().toLowerCase(Locale.ROOT);
                 }
             }
@@ -127,6 +137,9 @@ public final class DatasetLoader {
         if (Archives.isZip(Archives.head(file, 4))) {
             List<NumericArray> arrays = new ArrayList<>();
             Archives.forEachEntry(file, limits, (entry, content) -> {
+                if (macMetadata(entry)) {
+                    return;
+                }
                 InputStream in = entry.endsWith(".gz") ? Archives.gunzip(content, limits, entry) : content;
                 arrays.add(IdxReader.read(in, entry, limits));
             });

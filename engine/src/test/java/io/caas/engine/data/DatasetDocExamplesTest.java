@@ -189,14 +189,17 @@ class DatasetDocExamplesTest {
         assertThat(alone.labelled()).isFalse();
         assertThat(alone.classes()).isZero();
 
-        // member names without "ubyte" (or ".idx"): the zip is taken for an image-folder zip unless format=idx
+        // gzip members under any names, and the __MACOSX folder Finder adds: still IDX, the metadata skipped
         Map<String, byte[]> plain = new LinkedHashMap<>();
+        plain.put("__MACOSX/._images.gz", new byte[] {0, 5, 22, 7});
         plain.put("images.gz", images);
+        plain.put("__MACOSX/._labels.gz", new byte[] {0, 5, 22, 7});
         plain.put("labels.gz", labels);
         Path p = zip(dir.resolve("plain.zip"), plain);
-        assertThat(DatasetLoader.detect(p)).isEqualTo(DatasetFormat.IMAGE_ZIP);
-        assertThatThrownBy(() -> DatasetLoader.load(p, LIMITS)).hasMessageContaining("not a PNG or JPEG image");
-        assertThat(DatasetLoader.load(p, DatasetFormat.IDX, LIMITS).classes()).isEqualTo(10);
+        assertThat(DatasetLoader.detect(p)).isEqualTo(DatasetFormat.IDX);
+        Dataset finder = DatasetLoader.load(p, LIMITS);
+        assertThat(finder.labelled()).isTrue();
+        assertThat(finder.classes()).isEqualTo(10);
     }
 
     static final String SMALL_CSV = """
