@@ -19,8 +19,8 @@ public final class FixedSpeedCheck implements SpeedCheck {
     public final List<String> layersAsked = new ArrayList<>();
     /** The batch sizes the check was made for, one per model the method timed. */
     public final List<Integer> batchSizes = new ArrayList<>();
-    /** How many times the whole compressed model was timed. */
-    public int modelsAsked;
+    /** The whole compressed models the check was asked to time, in order. */
+    public final List<ModelProto> modelsAsked = new ArrayList<>();
 
     public FixedSpeedCheck(Set<String> slower, boolean wholeFaster) {
         this.slower = slower;
@@ -43,12 +43,14 @@ public final class FixedSpeedCheck implements SpeedCheck {
     @Override
     public Verdict check(FactorizedExport.Replacement r) {
         layersAsked.add(r.nodeName());
-        return new Verdict(!slower.contains(r.nodeName()), "judged by the test");
+        boolean faster = !slower.contains(r.nodeName());
+        return new Verdict(faster, "judged " + (faster ? "faster" : "slower") + " by the test");
     }
 
     @Override
     public Verdict checkModel(ModelProto compressed) {
-        modelsAsked++;
-        return new Verdict(wholeFaster, "the whole model judged by the test");
+        modelsAsked.add(compressed);
+        return new Verdict(wholeFaster, "the whole model judged " + (wholeFaster ? "faster" : "slower")
+                + " by the test");
     }
 }

@@ -24,6 +24,7 @@ import io.caas.engine.onnx.proto.Onnx.GraphProto;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
+import io.caas.engine.testing.FixedSpeedCheck;
 import io.caas.engine.testing.OrtVsInterpreter;
 import io.caas.engine.testing.PyTorchExports;
 import java.util.ArrayList;
@@ -31,6 +32,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -197,24 +199,12 @@ class RecurrentInputFactorsTest {
         assertThat(verdict.note()).startsWith("timed in ONNX Runtime (1 thread) at ").contains("at batch 8");
 
         String slow = recurrent.get(1).node();
-        List<String> asked = new ArrayList<>();
-        SpeedCheck fixed = new SpeedCheck() {
-            @Override
-            public Verdict check(FactorizedExport.Replacement r) {
-                asked.add(r.nodeName());
-                return new Verdict(!r.nodeName().equals(slow), "judged by the test");
-            }
-
-            @Override
-            public Verdict checkModel(ModelProto compressed) {
-                return new Verdict(true, "the whole model judged by the test");
-            }
-        };
+        FixedSpeedCheck fixed = new FixedSpeedCheck(Set.of(slow), true);
         Map<String, Object> p = new LinkedHashMap<>(Map.of("ratio", 0.5, "whitening", "none",
                 "skipFirstAndLast", false));
-        CompressionResult checked = new TruncatedSvdMethod((m, n, d, b) -> fixed)
+        CompressionResult checked = new TruncatedSvdMethod(fixed.factory())
                 .compress(new CompressionTask(original, p, Optional.empty(), Optional.empty()), ProgressListener.NONE);
-        assertThat(asked).contains(recurrent.get(0).node(), slow);
+        assertThat(fixed.layersAsked).contains(recurrent.get(0).node(), slow);
         LayerReport left = checked.layers().stream().filter(l -> l.node().equals(slow)).findFirst().orElseThrow();
         assertThat(left.factorized()).isFalse();
         assertThat(left.note()).startsWith("left dense").endsWith("not faster");

@@ -8,11 +8,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.caas.engine.compress.CompressionMethods;
 import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
-import io.caas.engine.compress.FactorizedExport;
 import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.ProgressListener;
-import io.caas.engine.compress.SpeedCheck;
 import io.caas.engine.eval.EvaluationOptions;
 import io.caas.engine.eval.Evaluator;
 import io.caas.engine.eval.OutputAgreement;
@@ -22,6 +20,7 @@ import io.caas.engine.onnx.OnnxModels;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
+import io.caas.engine.testing.FixedSpeedCheck;
 import io.caas.engine.testing.OnnxModelBuilder;
 import io.caas.engine.testing.TestData;
 import java.nio.file.Files;
@@ -323,45 +322,7 @@ class TruncatedSvdMethodTest {
                 .containsExactly("gemm_0", "gemm_4");
     }
 
-    /**
-     * A speed check that times nothing: the layers named slower are judged slower, every other layer faster, and
-     * the whole model as {@code wholeFaster} says; it records what it was asked.
-     */
-    private static final class FixedSpeed implements SpeedCheck {
-        final Set<String> slower;
-        final boolean wholeFaster;
-        final List<String> layersAsked = new ArrayList<>();
-        final List<ModelProto> modelsAsked = new ArrayList<>();
-        final List<Integer> batchSizes = new ArrayList<>();
-
-        FixedSpeed(Set<String> slower, boolean wholeFaster) {
-            this.slower = slower;
-            this.wholeFaster = wholeFaster;
-        }
-
-        SpeedCheck.Factory factory() {
-            return (model, nodes, data, batch) -> {
-                batchSizes.add(batch);
-                return this;
-            };
-        }
-
-        @Override
-        public Verdict check(FactorizedExport.Replacement r) {
-            layersAsked.add(r.nodeName());
-            return new Verdict(!slower.contains(r.nodeName()), "judged " + (slower.contains(r.nodeName())
-                    ? "slower" : "faster") + " by the test");
-        }
-
-        @Override
-        public Verdict checkModel(ModelProto compressed) {
-            modelsAsked.add(compressed);
-            return new Verdict(wholeFaster, "the whole model judged " + (wholeFaster ? "faster" : "slower")
-                    + " by the test");
-        }
-    }
-
-    private static CompressionResult compressWith(FixedSpeed speed, ModelProto model, Map<String, Object> params)
+    private static CompressionResult compressWith(FixedSpeedCheck speed, ModelProto model, Map<String, Object> params)
             throws InterruptedException {
         return new TruncatedSvdMethod(speed.factory()).compress(new CompressionTask(model, params, Optional.empty(),
                 Optional.empty()), ProgressListener.NONE);
@@ -370,7 +331,7 @@ class TruncatedSvdMethodTest {
     @Test
     void byDefaultALayerJudgedSlowerIsKeptDenseAndOnlyIfFasterFalseOptsOut() throws InterruptedException {
         ModelProto mlp = OnnxModelBuilder.gemmMlp(5, 64, 64, 64, 64, 10);
-        FixedSpeed speed = new FixedSpeed(Set.of("gemm_2"), true);
+        FixedSpeedCheck speed = new FixedSpeedCheck(Set.of("gemm_2"), true);
         // onlyIfFaster not given: the check is on, at the default timing batch of 32
         CompressionResult r = compressWith(speed, mlp, Map.of("rank", 4));
 
@@ -389,7 +350,7 @@ class TruncatedSvdMethodTest {
         assertThat(maxAbsDiff(mlp, r.compressed(), null)).isPositive();
 
         // opting out: every chosen layer that shrinks is factorized, and nothing is timed
-        FixedSpeed unused = new FixedSpeed(Set.of("gemm_0", "gemm_2", "gemm_4"), false);
+        FixedSpeedCheck unused = new FixedSpeedCheck(Set.of("gemm_0", "gemm_2", "gemm_4"), false);
         CompressionResult all = compressWith(unused, mlp, Map.of("rank", 4, "onlyIfFaster", false));
         assertThat(all.layers()).extracting(LayerReport::factorized).containsExactly(true, true, true, false);
         assertThat(unused.batchSizes).isEmpty();
@@ -397,11 +358,11 @@ class TruncatedSvdMethodTest {
         assertThat(unused.modelsAsked).isEmpty();
 
         // the method alone (no parameters) is timed too, at the given timing batch when one is given
-        FixedSpeed methodOnly = new FixedSpeed(Set.of(), true);
+        FixedSpeedCheck methodOnly = new FixedSpeedCheck(Set.of(), true);
         compressWith(methodOnly, OnnxModels.read(TestData.openWakeWord("alexa_v0.1.onnx")), Map.of());
         assertThat(methodOnly.batchSizes).containsExactly(32);
         assertThat(methodOnly.layersAsked).isNotEmpty();
-        FixedSpeed batch8 = new FixedSpeed(Set.of(), true);
+        FixedSpeedCheck batch8 = new FixedSpeedCheck(Set.of(), true);
         compressWith(batch8, mlp, Map.of("rank", 4, "timingBatchSize", 8));
         assertThat(batch8.batchSizes).containsExactly(8);
     }
@@ -424,7 +385,7 @@ class TruncatedSvdMethodTest {
                 metrics.add(name);
             }
         };
-        FixedSpeed speed = new FixedSpeed(Set.of(), false); // each layer faster alone, the whole model not
+        FixedSpeedCheck speed = new FixedSpeedCheck(Set.of(), false); // each layer faster alone, the whole model not
         CompressionResult r = new TruncatedSvdMethod(speed.factory()).compress(new CompressionTask(mlp,
                 Map.of("rank", 4), Optional.empty(), Optional.empty()), listener);
 
@@ -444,7 +405,7 @@ class TruncatedSvdMethodTest {
         assertThat(fractions).isSorted().last().isEqualTo(1.0);
 
         // a parameter budget asks for a size: nothing is timed, whatever onlyIfFaster says
-        FixedSpeed budget = new FixedSpeed(Set.of("gemm_0", "gemm_2", "gemm_4"), false);
+        FixedSpeedCheck budget = new FixedSpeedCheck(Set.of("gemm_0", "gemm_2", "gemm_4"), false);
         CompressionResult sized = compressWith(budget, mlp, Map.of("targetParameters",
                 ModelInspector.inspect(mlp).parameters() / 2, "onlyIfFaster", true));
         assertThat(budget.batchSizes).isEmpty();
