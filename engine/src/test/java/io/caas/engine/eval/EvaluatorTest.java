@@ -172,7 +172,7 @@ class EvaluatorTest {
         steady[18] = 14; // p95 (nearest rank: the 19th of 20) is 14, 1.4x the median
         steady[19] = 14.9;
         LatencyStats calm = LatencyStats.of(1, false, steady);
-        assertThat(calm.noisy()).isFalse();
+        assertThat(calm.isNoisy()).isFalse();
 
         double[] busy = steady.clone();
         busy[18] = 31; // a neighbour's build: the 19th slowest run at 3.1x the median
@@ -180,7 +180,7 @@ class EvaluatorTest {
         LatencyStats loaded = LatencyStats.of(1, false, busy);
         assertThat(loaded.p50Ms()).isEqualTo(10);
         assertThat(loaded.spread()).isCloseTo(3.1, within(1e-12));
-        assertThat(loaded.noisy()).isTrue();
+        assertThat(loaded.isNoisy()).isTrue();
     }
 
     @Test

@@ -83,14 +83,14 @@ public record JobReport(UUID jobId, UUID modelId, String method, Map<String, Obj
         }
 
         /**
-         * Where single runs varied ({@link LatencyStats#noisy()}), which and by how much: a p50 taken on a busy
+         * Where single runs varied ({@link LatencyStats#isNoisy()}), which and by how much: a p50 taken on a busy
          * machine is not the model's, while the paired ratio, whose rounds shared the load, still is.
          */
         private static String noise(List<PairedLatency> sides) {
             List<String> noisy = new java.util.ArrayList<>();
             for (PairedLatency p : sides) {
                 for (LatencyStats s : List.of(p.original(), p.compressed())) {
-                    if (s.noisy()) {
+                    if (s.isNoisy()) {
                         noisy.add(String.format(Locale.ROOT, "the %s's p95 is %.1fx its p50 at batch %d",
                                 s == p.original() ? "original" : "compressed model", s.spread(), p.batchSize()));
                     }

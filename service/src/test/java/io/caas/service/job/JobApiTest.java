@@ -153,6 +153,11 @@ class JobApiTest extends H2ServiceTest {
                     .isLessThanOrEqualTo(paired.get("compressed").get("p95Ms").asDouble());
             assertThat(paired.get("medianRatio").asDouble()).isPositive();
             assertThat(paired.has("roundsDisagree")).isTrue();
+            for (String side : List.of("original", "compressed")) {
+                JsonNode stats = paired.get(side);
+                assertThat(stats.get("noisy").asBoolean()).as(stats.toString()).isEqualTo(
+                        stats.get("p95Ms").asDouble() > 1.5 * stats.get("p50Ms").asDouble());
+            }
             // the report's latency figures are the two sides of these pairs
             assertThat(report.get("original").get(batch)).isEqualTo(paired.get("original"));
             slower |= paired.get("medianRatio").asDouble() > 1;

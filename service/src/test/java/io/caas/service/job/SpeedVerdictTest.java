@@ -14,9 +14,8 @@ class SpeedVerdictTest {
 
     /** @param originalSpread the original's p95 over its p50 */
     private static PairedLatency paired(int batch, double ratio, boolean disagree, double originalSpread) {
-        LatencyStats original = new LatencyStats(batch, false, 30, 1.0, originalSpread, 1.05,
-                originalSpread > LatencyStats.NOISY_SPREAD);
-        LatencyStats compressed = new LatencyStats(batch, false, 30, ratio, ratio * 1.2, ratio * 1.05, false);
+        LatencyStats original = new LatencyStats(batch, false, 30, 1.0, originalSpread, 1.05);
+        LatencyStats compressed = new LatencyStats(batch, false, 30, ratio, ratio * 1.2, ratio * 1.05);
         return new PairedLatency(batch, original, compressed, 10, 3, ratio, ratio * 0.98, ratio * 1.02, disagree);
     }
 

@@ -47,7 +47,7 @@ class TargetCheckTest {
     }
 
     private static io.caas.engine.eval.PairedLatency paired(int batch, double ratio) {
-        io.caas.engine.eval.LatencyStats stats = new io.caas.engine.eval.LatencyStats(batch, false, 10, 1, 1, 1, false);
+        io.caas.engine.eval.LatencyStats stats = new io.caas.engine.eval.LatencyStats(batch, false, 10, 1, 1, 1);
         return new io.caas.engine.eval.PairedLatency(batch, stats, stats, 10, 3, ratio, ratio, ratio, false);
     }
 
