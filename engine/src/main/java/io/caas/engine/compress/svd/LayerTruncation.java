@@ -42,8 +42,13 @@ record LayerTruncation(int rows, int cols, double[] singularValues, boolean whit
      * share·rows·cols/(rows+cols), at least 1), ascending and distinct, each smaller than the dense layer.
      */
     int[] ranksAtShares(double[] shares) {
-        double breakEven = (double) rows * cols / (rows + cols);
+        double breakEven = breakEven();
         return java.util.Arrays.stream(shares).mapToInt(q -> Math.max(1, (int) Math.floor(q * breakEven)))
                 .filter(r -> r < breakEven && r <= fullRank()).distinct().sorted().toArray();
+    }
+
+    /** The rank at which the two factors hold as many parameters as the dense layer: below it they are smaller. */
+    double breakEven() {
+        return (double) rows * cols / (rows + cols);
     }
 }

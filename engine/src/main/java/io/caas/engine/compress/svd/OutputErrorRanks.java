@@ -74,7 +74,7 @@ final class OutputErrorRanks {
         int[] probe = new int[n];
         for (int l = 0; l < n; l++) {
             LayerTruncation f = factors.get(l);
-            probe[l] = Math.max(1, Math.min(start[l], (int) (PROBE_SHARE * breakEven(f))));
+            probe[l] = Math.max(1, Math.min(start[l], (int) (PROBE_SHARE * f.breakEven())));
             int at = l;
             candidates.add(() -> new FactorizedExport(model).apply(List.of(factors.get(at).replacement(probe[at]))));
         }
@@ -161,15 +161,11 @@ final class OutputErrorRanks {
         return t;
     }
 
-    private static double breakEven(LayerTruncation f) {
-        return (double) f.rows() * f.cols() / (f.rows() + f.cols());
-    }
-
     /** The model with every layer that shrinks at its rank replaced; the rest stay dense, as the budget counts them. */
     private static ModelProto combined(ModelProto model, List<LayerTruncation> factors, int[] ranks) {
         List<FactorizedExport.Replacement> all = new ArrayList<>();
         for (int l = 0; l < factors.size(); l++) {
-            if (ranks[l] < breakEven(factors.get(l))) {
+            if (ranks[l] < factors.get(l).breakEven()) {
                 all.add(factors.get(l).replacement(ranks[l]));
             }
         }
