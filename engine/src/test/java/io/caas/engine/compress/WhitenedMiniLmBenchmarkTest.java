@@ -23,7 +23,10 @@ import org.junit.jupiter.api.Test;
  * ({@code -Dminilm.calibrationSamples=N}, default 384, all the training sentences; {@code -Dminilm.whitening=none,parallel}
  * for some of the rows; {@code -Dminilm.budget=true} gives the same size as targetParameters, which spreads it over
  * the layers as the rule does, plain by one cut-off, whitened weighted by each layer's measured effect on the
- * output, instead of 70 % of each).
+ * output, instead of 70 % of each; {@code -Dminilm.outputAware=true} weighs the whitened rows' output side too, and
+ * {@code -Dminilm.sensitivitySamples=N}, default 128, is how many sentences measure each layer's effect on the
+ * output). Issue 20's row: {@code -Dminilm.budget=true -Dminilm.whitening=none,parallel -Dminilm.outputAware=true
+ * -Dminilm.sensitivitySamples=384}.
  */
 @Tag("slow")
 class WhitenedMiniLmBenchmarkTest {
@@ -48,6 +51,10 @@ class WhitenedMiniLmBenchmarkTest {
         for (String whitening : System.getProperty("minilm.whitening", "none,parallel,sequential").split(",")) {
             Map<String, Object> p = new LinkedHashMap<>(Map.of("skipFirstAndLast", false, "whitening", whitening,
                     "calibrationSamples", samples, "onlyIfFaster", false));
+            if (!whitening.equals("none") && Boolean.getBoolean("minilm.outputAware")) {
+                p.put("outputAware", true);
+            }
+            p.put("sensitivitySamples", Integer.getInteger("minilm.sensitivitySamples", 128));
             if (budget) {
                 p.put("targetParameters", atRatio);
             } else {

@@ -4,7 +4,10 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
 import io.caas.engine.compress.GraphEdits;
 import io.caas.engine.data.Dataset;
 import io.caas.engine.onnx.Tensors;
@@ -12,6 +15,9 @@ import io.caas.engine.onnx.proto.Onnx.AttributeProto;
 import io.caas.engine.onnx.proto.Onnx.GraphProto;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
+import io.caas.engine.onnx.proto.Onnx.TensorProto;
+import io.caas.engine.onnx.proto.Onnx.TypeProto;
+import io.caas.engine.onnx.proto.Onnx.ValueInfoProto;
 import io.caas.engine.runtime.InterpretedModel;
 import io.caas.engine.runtime.OnnxInterpreter;
 import io.caas.engine.train.SampleInputs;
@@ -202,21 +208,157 @@ public final class Calibration {
         return errors;
     }
 
+    /**
+     * How much each probed layer's output matters to the model's first output: G = JᵀJ summed over the samples'
+     * positions (padding left out) and divided by their number, J the Jacobian of that output with respect to the
+     * layer's output at one position. Each pass draws u ~ N(0, I) over the output and back-propagates u·y, which
+     * gives δ = Jᵀu at every probed layer at once, and E[δδᵀ] = JᵀJ; {@code projections} passes per batch. A weight
+     * change ΔW then moves the output by about ‖L^T·ΔW·G^½‖ (Kronecker-factored, as K-FAC approximates the Fisher
+     * matrix), so truncating weighted by both sides keeps what the output needs, not merely what the layer's own
+     * output holds. An entry is null where the output does not depend on the layer at all (nothing to weight by).
+     */
+    public List<double[]> outputGrams(ModelProto model, List<OutputProbe> probes, int projections)
+            throws InterruptedException {
+        ModelProto sensitized = sensitized(model, probes);
+        List<String> values = probes.stream().map(OutputProbe::value).toList();
+        double[][] grams = new double[probes.size()][];
+        long[] rows = new long[probes.size()];
+        SplittableRandom random = new SplittableRandom(PROJECTION_SEED);
+        Engine engine = Engine.getEngine(OnnxInterpreter.ENGINE);
+        try (InterpretedModel a = OnnxInterpreter.load(model, Device.cpu());
+             InterpretedModel b = OnnxInterpreter.load(sensitized, Device.cpu())) {
+            int step = batchOf(a);
+            String output = a.outputNames().get(0);
+            for (int from = 0; from < order.length; from += step) {
+                checkInterrupt();
+                try (NDManager batch = a.manager().newSubManager()) {
+                    NDList inputs = SampleInputs.of(a, data, order, from, Math.min(order.length, from + step), batch);
+                    NDList shapes = a.values(inputs, values);
+                    NDArray mask = tokenMask(a, inputs);
+                    for (int p = 0; p < projections; p++) {
+                        NDList taps = new NDList();
+                        for (NDArray v : shapes) {
+                            NDArray tap = batch.zeros(v.getShape(), DataType.FLOAT32);
+                            tap.setRequiresGradient(true);
+                            taps.add(tap);
+                        }
+                        NDList all = new NDList(inputs);
+                        all.addAll(taps);
+                        try (GradientCollector gc = engine.newGradientCollector()) {
+                            NDArray y = b.block().evaluate(new ParameterStore(b.manager(), false), all, false,
+                                    List.of(output)).get(0).toType(DataType.FLOAT32, false);
+                            NDArray u = gaussian(batch, y.getShape(), random);
+                            NDArray keep = outputMask(y, mask);
+                            gc.backward(y.mul(keep == null ? u : u.mul(keep)).sum());
+                        }
+                        for (int i = 0; i < probes.size(); i++) {
+                            Rows d = outputRows(taps.get(i).getGradient(), probes.get(i), mask);
+                            grams[i] = add(grams[i], d.x().transpose().matMul(d.x()));
+                            if (p == 0) {
+                                rows[i] += d.count();
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        List<double[]> out = new ArrayList<>();
+        for (int k = 0; k < grams.length; k++) {
+            double[] g = grams[k];
+            int n = probes.get(k).width();
+            double scale = 1.0 / ((double) projections * Math.max(1, rows[k]));
+            double trace = 0;
+            for (int i = 0; i < g.length; i++) {
+                g[i] *= scale;
+            }
+            for (int i = 0; i < n; i++) {
+                trace += g[i * n + i];
+            }
+            out.add(trace > 0 && Double.isFinite(trace) ? g : null);
+        }
+        return out;
+    }
+
+    /** Seeds the output projections, so that a job gives the same factors each time it runs. */
+    private static final long PROJECTION_SEED = 0x5eed_0f_6a55L;
+
+    private static NDArray gaussian(NDManager m, ai.djl.ndarray.types.Shape shape, SplittableRandom random) {
+        float[] u = new float[Math.toIntExact(shape.size())];
+        java.util.Random gaussian = new java.util.Random(random.nextLong());
+        for (int i = 0; i < u.length; i++) {
+            u[i] = (float) gaussian.nextGaussian();
+        }
+        return m.create(u, shape);
+    }
+
+    /** For a token model's (batch, sequence, ...) output, 1 at real tokens and 0 at padding, shaped to broadcast. */
+    private static NDArray outputMask(NDArray y, NDArray mask) {
+        if (mask == null || y.getShape().dimension() < 2 || y.getShape().get(0) != mask.getShape().get(0)
+                || y.getShape().get(1) != mask.getShape().get(1)) {
+            return null;
+        }
+        NDArray keep = mask.neq(0).toType(DataType.FLOAT32, false);
+        for (int i = 2; i < y.getShape().dimension(); i++) {
+            keep = keep.expandDims(-1);
+        }
+        return keep;
+    }
+
+    /** A layer's output gradient as rows, one per sample or position, the layer's output side across. */
+    private static Rows outputRows(NDArray d, OutputProbe probe, NDArray mask) {
+        if (probe.conv()) {
+            int rank = d.getShape().dimension();
+            int[] axes = new int[rank];
+            axes[0] = 0;
+            for (int i = 1; i < rank - 1; i++) {
+                axes[i] = i + 1;
+            }
+            axes[rank - 1] = 1;
+            return Rows.all(d.transpose(axes).reshape(-1, probe.width()));
+        }
+        if (mask != null && d.getShape().dimension() == 3 && d.getShape().get(0) == mask.getShape().get(0)
+                && d.getShape().get(1) == mask.getShape().get(1)) {
+            NDArray keep = mask.reshape(-1, 1).neq(0).toType(DataType.FLOAT32, false);
+            return new Rows(d.reshape(-1, probe.width()).mul(keep), (long) keep.sum().getFloat());
+        }
+        return Rows.all(d.reshape(-1, probe.width()));
+    }
+
+    /**
+     * The model with a tap added to each probed value: the node writing it writes a new name, and an Add of that and
+     * a new graph input (zeros of the same shape) writes the value again, so every reader is unchanged and the
+     * gradient at the input is the gradient at the value.
+     */
+    private static ModelProto sensitized(ModelProto model, List<OutputProbe> probes) {
+        GraphProto g = model.getGraph();
+        Set<String> taken = GraphEdits.takenNames(g);
+        java.util.Map<String, OutputProbe> byValue = new java.util.HashMap<>();
+        probes.forEach(p -> byValue.put(p.value(), p));
+        GraphProto.Builder out = g.toBuilder().clearNode();
+        for (NodeProto node : g.getNodeList()) {
+            OutputProbe p = node.getOutputCount() > 0 ? byValue.get(node.getOutput(0)) : null;
+            if (p == null) {
+                out.addNode(node);
+                continue;
+            }
+            String before = GraphEdits.unique(taken, p.value() + "/untapped");
+            String tap = GraphEdits.unique(taken, p.value() + "/sensitivity_tap");
+            out.addNode(node.toBuilder().setOutput(0, before));
+            out.addNode(NodeProto.newBuilder().setOpType("Add").setName(GraphEdits.unique(taken, p.node()
+                    + "/sensitivity_tap")).addInput(before).addInput(tap).addOutput(p.value()));
+            out.addInput(ValueInfoProto.newBuilder().setName(tap).setType(TypeProto.newBuilder().setTensorType(
+                    TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE))));
+        }
+        return model.toBuilder().setGraph(out).build();
+    }
+
     /** The first graph output on samples [from, from + step), zero at a token model's padding positions. */
     private float[] firstOutput(InterpretedModel m, int from, int step, NDManager batch) {
         NDList inputs = SampleInputs.of(m, data, order, from, Math.min(order.length, from + step), batch);
         NDArray y = m.values(inputs, List.of(m.outputNames().get(0))).get(0);
         y = y.getDataType() == DataType.FLOAT32 ? y : y.toType(DataType.FLOAT32, false);
-        NDArray mask = tokenMask(m, inputs);
-        if (mask != null && y.getShape().dimension() >= 2 && y.getShape().get(0) == mask.getShape().get(0)
-                && y.getShape().get(1) == mask.getShape().get(1)) {
-            NDArray keep = mask.neq(0).toType(DataType.FLOAT32, false);
-            for (int i = 2; i < y.getShape().dimension(); i++) {
-                keep = keep.expandDims(-1);
-            }
-            y = y.mul(keep);
-        }
-        return y.toFloatArray();
+        NDArray keep = outputMask(y, tokenMask(m, inputs));
+        return (keep == null ? y : y.mul(keep)).toFloatArray();
     }
 
     private static void checkInterrupt() throws InterruptedException {

@@ -34,12 +34,15 @@ public final class WhitenedSvd {
     private final int in;
     private final int out;
     private final DMatrixRMaj lowerInverse;
+    /** Lᵀ·T, the weight as the layer's whitened inputs see it (in × out). */
+    private final DMatrixRMaj whitened;
     private final CompactSvd svd;
 
-    private WhitenedSvd(int in, int out, DMatrixRMaj lowerInverse, CompactSvd svd) {
+    private WhitenedSvd(int in, int out, DMatrixRMaj lowerInverse, DMatrixRMaj whitened, CompactSvd svd) {
         this.in = in;
         this.out = out;
         this.lowerInverse = lowerInverse;
+        this.whitened = whitened;
         this.svd = svd;
     }
 
@@ -50,6 +53,25 @@ public final class WhitenedSvd {
      *                it is known to be positive definite)
      */
     public static WhitenedSvd of(double[] weight, int in, int out, LayerInputs inputs, double damping) {
+        return of(weight, in, out, inputs, null, damping);
+    }
+
+    /**
+     * Weighted on both sides: by the layer's inputs, and by how much each direction of its output moves the model's
+     * output, G ({@link Calibration#outputGrams}, out × out). With G = R·Rᵀ the model's output error is about
+     * ‖Lᵀ·(T − W')·R‖_F, least at the W' = L⁻ᵀ·P_r·Lᵀ·T where P_r projects onto the leading r left singular vectors
+     * of Lᵀ·T·R; its error is again the dropped singular values. Only the subspace kept depends on G, and W' never
+     * multiplies by R⁻¹, so directions to which the output is blind (the mean a LayerNorm removes) cost nothing and
+     * amplify nothing. A null G is the one-sided case.
+     *
+     * @param outputGram G, out × out, row-major, or null
+     */
+    public static WhitenedSvd of(double[] weight, int in, int out, LayerInputs inputs, double[] outputGram,
+                                 double damping) {
+        if (outputGram != null && outputGram.length != (long) out * out) {
+            throw new IllegalArgumentException("an output Gram matrix of " + outputGram.length + " values for "
+                    + out + " outputs");
+        }
         if (inputs.width() != in || weight.length != in * out) {
             throw new IllegalArgumentException("a " + in + " x " + out + " weight with " + inputs.width()
                     + "-wide inputs");
@@ -89,7 +111,26 @@ public final class WhitenedSvd {
         }
         DMatrixRMaj whitened = new DMatrixRMaj(in, out);
         CommonOps_DDRM.multTransA(lower, target, whitened);
-        return new WhitenedSvd(in, out, lowerInverse, CompactSvd.of(whitened));
+        DMatrixRMaj weighted = whitened;
+        if (outputGram != null) {
+            weighted = new DMatrixRMaj(in, out);
+            CommonOps_DDRM.mult(whitened, cholesky(damped(DMatrixRMaj.wrap(out, out, outputGram.clone()), damping)),
+                    weighted);
+        }
+        return new WhitenedSvd(in, out, lowerInverse, whitened, CompactSvd.of(weighted));
+    }
+
+    /** {@code m} + δ·I, δ the fraction {@code damping} of its mean diagonal. */
+    private static DMatrixRMaj damped(DMatrixRMaj m, double damping) {
+        double mean = 0;
+        for (int i = 0; i < m.numRows; i++) {
+            mean += m.get(i, i);
+        }
+        mean /= m.numRows;
+        for (int i = 0; i < m.numRows; i++) {
+            m.add(i, i, damping * mean);
+        }
+        return m;
     }
 
     private static DMatrixRMaj cholesky(DMatrixRMaj gram) {
@@ -116,14 +157,17 @@ public final class WhitenedSvd {
         return svd.sigma().clone();
     }
 
-    /** The input-side factor L⁻ᵀ·U_r·√Σ_r (in × r), row-major. */
+    /**
+     * The input-side factor L⁻ᵀ·U_r (in × r), each column scaled by the square root of its row's norm in
+     * {@link #second}, so that both factors carry the term's size alike (√σ each without output weighting).
+     */
     public double[] first(int r) {
+        double[] norms = termNorms(r);
         DMatrixRMaj scaled = new DMatrixRMaj(in, r);
         DMatrixRMaj u = svd.u();
-        double[] sigma = svd.sigma();
         for (int i = 0; i < in; i++) {
             for (int k = 0; k < r; k++) {
-                scaled.set(i, k, u.get(i, k) * Math.sqrt(sigma[k]));
+                scaled.set(i, k, u.get(i, k) * Math.sqrt(norms[k]));
             }
         }
         DMatrixRMaj first = new DMatrixRMaj(in, r);
@@ -131,17 +175,38 @@ public final class WhitenedSvd {
         return first.data;
     }
 
-    /** The output-side factor √Σ_r·V_rᵀ (r × out), row-major. */
+    /** The output-side factor U_rᵀ·Lᵀ·T (r × out), each row divided by the square root of its norm. */
     public double[] second(int r) {
+        DMatrixRMaj projected = projected(r);
+        double[] norms = termNorms(r);
         double[] second = new double[r * out];
-        DMatrixRMaj v = svd.v();
-        double[] sigma = svd.sigma();
         for (int k = 0; k < r; k++) {
-            double s = Math.sqrt(sigma[k]);
+            double s = norms[k] > 0 ? 1 / Math.sqrt(norms[k]) : 1;
             for (int j = 0; j < out; j++) {
-                second[k * out + j] = s * v.get(j, k);
+                second[k * out + j] = s * projected.get(k, j);
             }
         }
         return second;
+    }
+
+    /** U_rᵀ·Lᵀ·T: the whitened weight's terms along the kept directions (r × out). */
+    private DMatrixRMaj projected(int r) {
+        DMatrixRMaj ur = CommonOps_DDRM.extract(svd.u(), 0, in, 0, r);
+        DMatrixRMaj projected = new DMatrixRMaj(r, out);
+        CommonOps_DDRM.multTransA(ur, whitened, projected);
+        return projected;
+    }
+
+    private double[] termNorms(int r) {
+        DMatrixRMaj projected = projected(r);
+        double[] norms = new double[r];
+        for (int k = 0; k < r; k++) {
+            double sum = 0;
+            for (int j = 0; j < out; j++) {
+                sum += projected.get(k, j) * projected.get(k, j);
+            }
+            norms[k] = Math.sqrt(sum);
+        }
+        return norms;
     }
 }

@@ -30,10 +30,14 @@ import java.util.Set;
  * @param timingBatchSize  the batch size a layer is timed at besides 1
  * @param convForm         how a conv's kernel is split: kh×kw then 1×1 (channels), kh×1 then 1×kw (spatial), or
  *                         whichever the speed target measures better (auto)
+ * @param outputAware      whitened truncation also weighs each layer's output directions by how much they move the
+ *                         model's output
+ * @param sensitivitySamples of the calibration samples, how many measure each layer's effect on the model's output
  */
 record SvdParameters(RankRule rule, double value, Set<String> layers, boolean skipFirstAndLast,
                      boolean onlyIfSmaller, boolean fineTune, Whitening whitening, int calibrationSamples,
-                     boolean onlyIfFaster, int timingBatchSize, ConvForm convForm, boolean distil) {
+                     boolean onlyIfFaster, int timingBatchSize, ConvForm convForm, boolean distil,
+                     boolean outputAware, int sensitivitySamples) {
 
     /**
      * DEFAULT_ENERGY: no size given, so the energy default of plain or whitened truncation, whichever runs.
@@ -43,6 +47,16 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
 
     /** How a kh×kw conv is split; AUTO is the channel form except where a speed target times both. */
     enum ConvForm { CHANNELS, SPATIAL, AUTO }
+
+    /** What stops these settings from running on a job with or without training data; null where nothing does. */
+    String noDataProblem(boolean hasTrainingData) {
+        String whiteningProblem = whitening.needsDataProblem(hasTrainingData);
+        if (whiteningProblem != null || hasTrainingData || !outputAware) {
+            return whiteningProblem;
+        }
+        return OUTPUT_AWARE + " measures on the job's training dataset, and the job has none: give trainDatasetId, "
+                + "or leave " + OUTPUT_AWARE + " out";
+    }
 
     /** Whether every eligible conv takes the spatial form. */
     boolean spatial() {
@@ -76,6 +90,8 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
     static final String BY_LABELS = "labels";
     static final String WHITENING = Whitening.PARAMETER;
     static final String CALIBRATION_SAMPLES = "calibrationSamples";
+    static final String OUTPUT_AWARE = "outputAware";
+    static final String SENSITIVITY_SAMPLES = "sensitivitySamples";
     static final String ONLY_IF_FASTER = SpeedCheckParameters.ONLY_IF_FASTER;
     static final String TIMING_BATCH_SIZE = SpeedCheckParameters.TIMING_BATCH_SIZE;
     static final String CONV_FORM = "convForm";
@@ -89,7 +105,7 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
             RANK, TARGET_PARAMETERS, MAX_ACCURACY_DROP, TARGET_SPEEDUP)));
     static final Set<String> KNOWN = new LinkedHashSet<>(List.of(ENERGY, RATIO, RANK, TARGET_PARAMETERS,
             MAX_ACCURACY_DROP, TARGET_SPEEDUP, LAYERS,
-            SKIP_FIRST_AND_LAST, ONLY_IF_SMALLER, FINE_TUNE, FINE_TUNE_BY, WHITENING, CALIBRATION_SAMPLES, ONLY_IF_FASTER, TIMING_BATCH_SIZE, CONV_FORM));
+            SKIP_FIRST_AND_LAST, ONLY_IF_SMALLER, FINE_TUNE, FINE_TUNE_BY, WHITENING, CALIBRATION_SAMPLES, OUTPUT_AWARE, SENSITIVITY_SAMPLES, ONLY_IF_FASTER, TIMING_BATCH_SIZE, CONV_FORM));
 
     static SvdParameters parse(Map<String, Object> params, ModelSummary model) {
         Map<String, Object> p = params == null ? Map.of() : params;
@@ -146,13 +162,13 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
             }
         }
         Whitening whitening = Whitening.parse(p.get(WHITENING), Whitening.AUTO, problems);
-        int samples = TruncatedSvdMethod.DEFAULT_CALIBRATION_SAMPLES;
-        if (p.get(CALIBRATION_SAMPLES) != null) {
-            long n = ParameterValues.count(p.get(CALIBRATION_SAMPLES), CALIBRATION_SAMPLES, problems);
-            if (n > MAX_CALIBRATION_SAMPLES) {
-                problems.add(CALIBRATION_SAMPLES + " must be at most " + MAX_CALIBRATION_SAMPLES + ", got " + n);
-            }
-            samples = (int) Math.min(n, MAX_CALIBRATION_SAMPLES);
+        int samples = sampleCount(p, CALIBRATION_SAMPLES, TruncatedSvdMethod.DEFAULT_CALIBRATION_SAMPLES, problems);
+        int sensitivitySamples = sampleCount(p, SENSITIVITY_SAMPLES, TruncatedSvdMethod.DEFAULT_SENSITIVITY_SAMPLES,
+                problems);
+        boolean outputAware = ParameterValues.bool(p.get(OUTPUT_AWARE), OUTPUT_AWARE, false, problems);
+        if (outputAware && whitening == Whitening.NONE) {
+            problems.add(OUTPUT_AWARE + " weighs the whitened truncation and needs whitening (parallel, sequential or "
+                    + "auto with training data), not none");
         }
         ConvForm convForm = ConvForm.AUTO;
         Object form = p.get(CONV_FORM);
@@ -182,7 +198,18 @@ record SvdParameters(RankRule rule, double value, Set<String> layers, boolean sk
             throw new InvalidParametersException(problems);
         }
         return new SvdParameters(rule, value, layers, skip, onlyIfSmaller, fineTune, whitening, samples, onlyIfFaster,
-                timingBatch, convForm, distil);
+                timingBatch, convForm, distil, outputAware, sensitivitySamples);
+    }
+
+    private static int sampleCount(Map<String, Object> p, String key, int fallback, List<String> problems) {
+        if (p.get(key) == null) {
+            return fallback;
+        }
+        long n = ParameterValues.count(p.get(key), key, problems);
+        if (n > MAX_CALIBRATION_SAMPLES) {
+            problems.add(key + " must be at most " + MAX_CALIBRATION_SAMPLES + ", got " + n);
+        }
+        return (int) Math.min(n, MAX_CALIBRATION_SAMPLES);
     }
 
     private static double speedup(Object raw, List<String> problems) {

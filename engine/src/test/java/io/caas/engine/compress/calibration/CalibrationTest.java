@@ -164,6 +164,60 @@ class CalibrationTest {
     }
 
     /** Sentences of 1 to {@code seq} tokens (ids 1 to vocab − 1), padded with id 0 to {@code seq}. */
+    @Test
+    void outputGramsAreHowMuchEachLayersOutputMovesTheModelsOutput() throws InterruptedException {
+        SplittableRandom random = new SplittableRandom(8);
+        float[] a = OnnxModelBuilder.randomWeights(random, 5 * 6, 5);
+        float[] b = OnnxModelBuilder.randomWeights(random, 6 * 3, 6);
+        // a side branch that only the second output reads: the first output does not depend on it at all
+        ModelProto model = new OnnxModelBuilder("chain", 13).input("x", -1, 5)
+                .initializer("a", a, 5, 6)
+                .initializer("b", b, 6, 3)
+                .initializer("c", OnnxModelBuilder.randomWeights(random, 6 * 2, 6), 6, 2)
+                .node("MatMul", List.of("x", "a"), List.of("h"))
+                .node("MatMul", List.of("h", "b"), List.of("z"))
+                .node("MatMul", List.of("h", "c"), List.of("side"))
+                .output("z", -1, 3).output("side", -1, 2).build();
+        float[] x = new float[400 * 5];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) random.nextGaussian();
+        }
+        Dataset data = new Dataset("random", new long[] {5}, x, null, 0);
+        List<OutputProbe> probes = List.of(
+                OutputProbe.of("first", model.getGraph().getNode(0), 6),
+                OutputProbe.of("second", model.getGraph().getNode(1), 3),
+                OutputProbe.of("side", model.getGraph().getNode(2), 2));
+
+        Calibration calibration = Calibration.of(data, 400, 3);
+        List<double[]> grams = calibration.outputGrams(model, probes, 4);
+
+        // z = h·B, so the Jacobian at h is Bᵀ and JᵀJ = B·Bᵀ; at z itself it is I; the projections only estimate
+        // them (1,600 draws), so they are compared within a few per cent
+        double[] bbt = new double[36];
+        for (int i = 0; i < 6; i++) {
+            for (int j = 0; j < 6; j++) {
+                for (int k = 0; k < 3; k++) {
+                    bbt[i * 6 + j] += (double) b[i * 3 + k] * b[j * 3 + k];
+                }
+            }
+        }
+        assertThat(relativeDistance(grams.get(0), bbt)).isLessThan(0.1);
+        assertThat(relativeDistance(grams.get(1), new double[] {1, 0, 0, 0, 1, 0, 0, 0, 1})).isLessThan(0.1);
+        assertThat(grams.get(2)).as("a layer the first output does not read").isNull();
+        // seeded: the same job measures the same
+        assertThat(calibration.outputGrams(model, probes, 4).get(0)).containsExactly(grams.get(0));
+    }
+
+    private static double relativeDistance(double[] actual, double[] expected) {
+        double d = 0;
+        double e = 0;
+        for (int i = 0; i < expected.length; i++) {
+            d += (actual[i] - expected[i]) * (actual[i] - expected[i]);
+            e += expected[i] * expected[i];
+        }
+        return Math.sqrt(d / e);
+    }
+
     private static float[] paddedSentences(SplittableRandom random, int samples, int seq, int vocab) {
         float[] ids = new float[samples * seq];
         for (int n = 0; n < samples; n++) {

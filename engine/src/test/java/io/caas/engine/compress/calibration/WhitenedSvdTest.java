@@ -114,6 +114,84 @@ class WhitenedSvdTest {
                 within(1e-9));
     }
 
+    @Test
+    void anIdentityOutputGramChangesNothing() {
+        SplittableRandom random = new SplittableRandom(5);
+        DMatrixRMaj x = random(200, IN, random, 1.0);
+        DMatrixRMaj w = random(IN, OUT, random, 1.0);
+        LayerInputs inputs = LayerInputs.of(IN, gram(x, x).data, x.numRows);
+        WhitenedSvd oneSided = WhitenedSvd.of(w.data, IN, OUT, inputs, 0);
+        WhitenedSvd twoSided = WhitenedSvd.of(w.data, IN, OUT, inputs, CommonOps_DDRM.identity(OUT).data, 0);
+
+        assertThat(twoSided.singularValues()).containsExactly(oneSided.singularValues(), within(1e-9));
+        for (int r = 1; r <= OUT; r++) {
+            DMatrixRMaj a = product(oneSided, r);
+            DMatrixRMaj b = product(twoSided, r);
+            for (int i = 0; i < a.data.length; i++) {
+                assertThat(b.data[i]).as("rank %d, element %d", r, i).isCloseTo(a.data[i], within(1e-9));
+            }
+        }
+    }
+
+    @Test
+    void weightedByTheOutputsEffectTheErrorThereIsTheDroppedSingularValuesAndLeast() {
+        SplittableRandom random = new SplittableRandom(6);
+        DMatrixRMaj x = random(300, IN, random, 1.0);
+        DMatrixRMaj w = random(IN, OUT, random, 1.0);
+        // what follows the layer: z = y·B, B amplifying one output direction and all but ignoring another
+        DMatrixRMaj b = random(OUT, OUT, random, 1.0);
+        for (int j = 0; j < OUT; j++) {
+            b.set(0, j, 20 * b.get(0, j));
+            b.set(OUT - 1, j, 1e-3 * b.get(OUT - 1, j));
+        }
+        DMatrixRMaj g = new DMatrixRMaj(OUT, OUT);
+        CommonOps_DDRM.multTransB(b, b, g);
+        LayerInputs inputs = LayerInputs.of(IN, gram(x, x).data, x.numRows);
+        WhitenedSvd twoSided = WhitenedSvd.of(w.data, IN, OUT, inputs, g.data, 0);
+        WhitenedSvd oneSided = WhitenedSvd.of(w.data, IN, OUT, inputs, 0);
+        double[] sigma = twoSided.singularValues();
+        DMatrixRMaj wb = times(w, b);
+
+        for (int r = 1; r < OUT; r++) {
+            double dropped = 0;
+            for (int i = r; i < sigma.length; i++) {
+                dropped += sigma[i] * sigma[i];
+            }
+            double error = outputError(x, wb, x, times(product(twoSided, r), b));
+            assertThat(error).as("rank %d", r).isCloseTo(dropped, within(1e-9 * dropped));
+            // weighing the layer's own output alike in every direction keeps what B then all but discards
+            assertThat(outputError(x, wb, x, times(product(oneSided, r), b))).as("one-sided, rank %d", r)
+                    .isGreaterThan(error);
+        }
+    }
+
+    @Test
+    void anOutputBlindToSomeDirectionsLeavesTheFactorsFinite() {
+        SplittableRandom random = new SplittableRandom(7);
+        DMatrixRMaj x = random(300, IN, random, 1.0);
+        DMatrixRMaj w = random(IN, OUT, random, 1.0);
+        // B sees only 3 of the layer's 7 output directions: G is singular, as after a LayerNorm's mean removal
+        DMatrixRMaj b = random(OUT, 3, random, 1.0);
+        DMatrixRMaj g = new DMatrixRMaj(OUT, OUT);
+        CommonOps_DDRM.multTransB(b, b, g);
+        WhitenedSvd twoSided = WhitenedSvd.of(w.data, IN, OUT, LayerInputs.of(IN, gram(x, x).data, x.numRows),
+                g.data, WhitenedSvd.DAMPING);
+        DMatrixRMaj approx = product(twoSided, 3);
+        for (double v : approx.data) {
+            assertThat(v).isFinite();
+        }
+        // rank 3 holds nearly all that B sees, though the layer's own output keeps only 3 of 7 directions
+        DMatrixRMaj wb = times(w, b);
+        assertThat(outputError(x, wb, x, times(approx, b))).isLessThan(1e-2 * outputError(x, wb, x,
+                new DMatrixRMaj(IN, 3)));
+    }
+
+    private static DMatrixRMaj times(DMatrixRMaj a, DMatrixRMaj b) {
+        DMatrixRMaj c = new DMatrixRMaj(a.numRows, b.numCols);
+        CommonOps_DDRM.mult(a, b, c);
+        return c;
+    }
+
     /** ‖a·wa − b·wb‖²_F. */
     private static double outputError(DMatrixRMaj a, DMatrixRMaj wa, DMatrixRMaj b, DMatrixRMaj wb) {
         DMatrixRMaj ya = new DMatrixRMaj(a.numRows, wa.numCols);

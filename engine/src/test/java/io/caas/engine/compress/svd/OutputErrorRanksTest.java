@@ -133,7 +133,7 @@ class OutputErrorRanksTest {
     }
 
     /** Samples x = z·M with z standard normal and M of falling scales, so each layer's whitened spectrum falls off. */
-    private static Dataset correlatedInputs(int n, long seed) {
+    static Dataset correlatedInputs(int n, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         SplittableRandom mixing = new SplittableRandom(99);
         double[][] m = new double[WIDTH][WIDTH];

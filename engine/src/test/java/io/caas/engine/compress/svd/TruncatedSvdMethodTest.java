@@ -258,7 +258,7 @@ class TruncatedSvdMethodTest {
         bad.put("colour", "blue");
         assertThatThrownBy(() -> svd.validate(bad, summary))
                 .isInstanceOfSatisfying(InvalidParametersException.class, e -> assertThat(e.problems()).containsExactlyInAnyOrder(
-                        "unknown parameter 'colour'; svd takes energy, ratio, rank, targetParameters, maxAccuracyDrop, targetSpeedup, layers, skipFirstAndLast, onlyIfSmaller, fineTune, fineTuneBy, whitening, calibrationSamples, onlyIfFaster, timingBatchSize, convForm",
+                        "unknown parameter 'colour'; svd takes energy, ratio, rank, targetParameters, maxAccuracyDrop, targetSpeedup, layers, skipFirstAndLast, onlyIfSmaller, fineTune, fineTuneBy, whitening, calibrationSamples, outputAware, sensitivitySamples, onlyIfFaster, timingBatchSize, convForm",
                         "give only one of energy, ratio, rank, targetParameters, maxAccuracyDrop and targetSpeedup, not energy and rank",
                         "energy must be a number in (0, 1], got 1.5",
                         "rank must be a positive integer, got -3",
