@@ -307,21 +307,10 @@ public final class Calibration {
     /** A layer's output gradient as rows, one per sample or position, the layer's output side across. */
     private static Rows outputRows(NDArray d, OutputProbe probe, NDArray mask) {
         if (probe.conv()) {
-            int rank = d.getShape().dimension();
-            int[] axes = new int[rank];
-            axes[0] = 0;
-            for (int i = 1; i < rank - 1; i++) {
-                axes[i] = i + 1;
-            }
-            axes[rank - 1] = 1;
-            return Rows.all(d.transpose(axes).reshape(-1, probe.width()));
+            return Rows.all(channelsLast(d).reshape(-1, probe.width()));
         }
-        if (mask != null && d.getShape().dimension() == 3 && d.getShape().get(0) == mask.getShape().get(0)
-                && d.getShape().get(1) == mask.getShape().get(1)) {
-            NDArray keep = mask.reshape(-1, 1).neq(0).toType(DataType.FLOAT32, false);
-            return new Rows(d.reshape(-1, probe.width()).mul(keep), (long) keep.sum().getFloat());
-        }
-        return Rows.all(d.reshape(-1, probe.width()));
+        Rows tokens = tokenRows(d, probe.width(), mask);
+        return tokens != null ? tokens : Rows.all(d.reshape(-1, probe.width()));
     }
 
     /**
@@ -385,27 +374,42 @@ public final class Calibration {
      */
     private static Rows rows(NDArray value, LayerProbe probe, NDArray mask) {
         NDArray v = value.getDataType() == DataType.FLOAT32 ? value : value.toType(DataType.FLOAT32, false);
-        if (mask != null && !probe.conv() && !probe.transposed() && v.getShape().dimension() == 3
-                && v.getShape().get(0) == mask.getShape().get(0) && v.getShape().get(1) == mask.getShape().get(1)) {
-            // a padding row zeroed adds nothing to the moments
-            NDArray keep = mask.reshape(-1, 1).neq(0).toType(DataType.FLOAT32, false);
-            return new Rows(v.reshape(-1, probe.width()).mul(keep), (long) keep.sum().getFloat());
+        if (!probe.conv() && !probe.transposed()) {
+            Rows tokens = tokenRows(v, probe.width(), mask);
+            if (tokens != null) {
+                return tokens;
+            }
         }
         if (probe.transposed()) {
             return Rows.all(v.reshape(probe.width(), -1).transpose());
         }
-        if (probe.conv()) {
-            // (N, c·k, spatial...) → (N, spatial..., c·k): one row per output position
-            int rank = v.getShape().dimension();
-            int[] axes = new int[rank];
-            axes[0] = 0;
-            for (int i = 1; i < rank - 1; i++) {
-                axes[i] = i + 1;
-            }
-            axes[rank - 1] = 1;
-            v = v.transpose(axes);
+        // a conv's patches (N, c·k, spatial...) → (N, spatial..., c·k): one row per output position
+        return Rows.all((probe.conv() ? channelsLast(v) : v).reshape(-1, probe.width()));
+    }
+
+    /**
+     * A token model's (batch, sequence, width) value as rows, those at padding positions zeroed and not counted: a
+     * zero row adds nothing to the moments. Null where the value is not shaped so or there is no mask.
+     */
+    private static Rows tokenRows(NDArray v, int width, NDArray mask) {
+        if (mask == null || v.getShape().dimension() != 3 || v.getShape().get(0) != mask.getShape().get(0)
+                || v.getShape().get(1) != mask.getShape().get(1)) {
+            return null;
         }
-        return Rows.all(v.reshape(-1, probe.width()));
+        NDArray keep = mask.reshape(-1, 1).neq(0).toType(DataType.FLOAT32, false);
+        return new Rows(v.reshape(-1, width).mul(keep), (long) keep.sum().getFloat());
+    }
+
+    /** (N, C, spatial...) → (N, spatial..., C), so that flattening gives one row per position. */
+    private static NDArray channelsLast(NDArray v) {
+        int rank = v.getShape().dimension();
+        int[] axes = new int[rank];
+        axes[0] = 0;
+        for (int i = 1; i < rank - 1; i++) {
+            axes[i] = i + 1;
+        }
+        axes[rank - 1] = 1;
+        return v.transpose(axes);
     }
 
     /** Rows x, of which {@code count} are real (the rest zero). */

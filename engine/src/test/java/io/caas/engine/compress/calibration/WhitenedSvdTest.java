@@ -23,11 +23,7 @@ class WhitenedSvdTest {
 
         assertThat(whitened.singularValues()).containsExactly(plain.sigma(), within(1e-12));
         for (int r = 1; r <= OUT; r++) {
-            DMatrixRMaj expected = plainProduct(plain, r);
-            DMatrixRMaj actual = product(whitened, r);
-            for (int i = 0; i < expected.data.length; i++) {
-                assertThat(actual.data[i]).as("rank %d, element %d", r, i).isCloseTo(expected.data[i], within(1e-12));
-            }
+            assertSame(product(whitened, r), plainProduct(plain, r), r, 1e-12);
         }
     }
 
@@ -125,11 +121,14 @@ class WhitenedSvdTest {
 
         assertThat(twoSided.singularValues()).containsExactly(oneSided.singularValues(), within(1e-9));
         for (int r = 1; r <= OUT; r++) {
-            DMatrixRMaj a = product(oneSided, r);
-            DMatrixRMaj b = product(twoSided, r);
-            for (int i = 0; i < a.data.length; i++) {
-                assertThat(b.data[i]).as("rank %d, element %d", r, i).isCloseTo(a.data[i], within(1e-9));
-            }
+            assertSame(product(twoSided, r), product(oneSided, r), r, 1e-9);
+        }
+    }
+
+    private static void assertSame(DMatrixRMaj actual, DMatrixRMaj expected, int rank, double tolerance) {
+        for (int i = 0; i < expected.data.length; i++) {
+            assertThat(actual.data[i]).as("rank %d, element %d", rank, i).isCloseTo(expected.data[i],
+                    within(tolerance));
         }
     }
 
