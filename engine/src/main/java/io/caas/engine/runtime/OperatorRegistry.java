@@ -33,6 +33,10 @@ public final class OperatorRegistry {
     }
 
     public static Operator forNode(OnnxNode node) {
+        Operator fused = FusedPatterns.operator(node);
+        if (fused != null) {
+            return fused;
+        }
         Operator op = SupportedOperators.isSupported(node.domain(), node.opType()) ? OPERATORS.get(node.opType()) : null;
         if (op == null) {
             String domain = node.domain().isEmpty() ? "" : node.domain() + ".";

@@ -21,7 +21,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The exported LayerNorm and GELU chains run as one operator each, with the outputs and gradients of the graph as
+ * The exported LayerNorm, GELU and dense-layer chains run as one operator each, with the outputs and gradients of the graph as
  * written, and their near misses run as written.
  */
 class FusedPatternsTest {
@@ -67,13 +67,59 @@ class FusedPatternsTest {
     }
 
     @Test
+    void aMatMulByAWeightThenABiasRunsAsOneLinearWithTheGraphsOutputsAndGradients() {
+        for (boolean biasFirst : new boolean[] {false, true}) {
+            ModelProto model = projection(biasFirst, Variant.AS_EXPORTED);
+            assertThat(plan(model, true)).containsExactly("Linear", "Relu");
+            assertThat(plan(model, false)).containsExactly("MatMul", "Add", "Relu");
+            assertSameAsWritten(model, new long[] {3, DIM}, 1e-5);
+            assertThat(OrtVsInterpreter.maxAbsDiff(model, new long[] {3, DIM}, 4)).isLessThan(1e-5);
+        }
+    }
+
+    @Test
+    void linearNearMissesRunAsWritten() {
+        for (Variant v : new Variant[] {Variant.PRODUCT_ALSO_OUTPUT, Variant.BIAS_OF_TWO_AXES}) {
+            ModelProto model = projection(false, v);
+            assertThat(plan(model, true)).as(v.name()).isEqualTo(plan(model, false)).contains("MatMul", "Add");
+            assertThat(OrtVsInterpreter.maxAbsDiff(model, new long[] {3, DIM}, 4)).as(v.name()).isLessThan(1e-5);
+        }
+    }
+
+    private enum Variant { AS_EXPORTED, PRODUCT_ALSO_OUTPUT, BIAS_OF_TWO_AXES }
+
+    /** x (batch, 3, DIM) · W (DIM × 8) + b, then Relu: nn.Linear on a 3-D input as PyTorch exports it. */
+    private static ModelProto projection(boolean biasFirst, Variant variant) {
+        SplittableRandom r = new SplittableRandom(4);
+        float[] w = new float[DIM * 8];
+        float[] b = new float[8];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) (r.nextDouble() - 0.5);
+        }
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (float) (r.nextDouble() - 0.5);
+        }
+        io.caas.engine.testing.OnnxModelBuilder m = new io.caas.engine.testing.OnnxModelBuilder("linear", 13)
+                .input("x", -1, 3, DIM)
+                .initializer("w", w, DIM, 8);
+        m = variant == Variant.BIAS_OF_TWO_AXES ? m.initializer("b", b, 1, 8) : m.initializer("b", b, 8);
+        m = m.node("MatMul", java.util.List.of("x", "w"), java.util.List.of("xw"))
+                .node("Add", biasFirst ? java.util.List.of("b", "xw") : java.util.List.of("xw", "b"),
+                        java.util.List.of("h"))
+                .node("Relu", java.util.List.of("h"), java.util.List.of("y"))
+                .output("y", -1, 3, 8);
+        return (variant == Variant.PRODUCT_ALSO_OUTPUT ? m.output("xw", -1, 3, 8) : m).build();
+    }
+
+    @Test
     void miniLmRunsItsThirteenLayerNormsAndSixGelusFused() {
         ModelProto model = MiniLm.model();
         java.util.List<String> fused = plan(model, true);
         assertThat(fused.stream().filter("LayerNormalization"::equals).count()).isEqualTo(13);
         assertThat(fused.stream().filter("Gelu"::equals).count()).isEqualTo(6);
+        assertThat(fused.stream().filter("Linear"::equals).count()).isEqualTo(36);
         assertThat(fused).doesNotContain("Erf", "Sqrt", "Pow");
-        assertThat(plan(model, false).size() - fused.size()).isEqualTo(13 * 8 + 6 * 4);
+        assertThat(plan(model, false).size() - fused.size()).isEqualTo(13 * 8 + 6 * 4 + 36);
     }
 
     private static java.util.List<String> plan(ModelProto model, boolean fused) {
