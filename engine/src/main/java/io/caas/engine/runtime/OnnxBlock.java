@@ -163,8 +163,11 @@ public final class OnnxBlock extends AbstractBlock {
                 out[i] = true;
                 Arrays.stream(step.outputs()).filter(slot -> slot >= 0).forEach(fixedValue::add);
             }
-            if (standard && shapesKnown && (SHAPE_FOLLOWS_SHAPES.contains(op)
-                    || SHAPE_FOLLOWS_VALUES.contains(op) && controlsFixed) || out[i]) {
+            // a fused node's shape follows from its inputs' shapes, as the chain's it replaced did (MatMul then Add)
+            boolean fused = FusedPatterns.operator(step.node()) != null;
+            boolean shapeFollows = fused || standard && (SHAPE_FOLLOWS_SHAPES.contains(op)
+                    || SHAPE_FOLLOWS_VALUES.contains(op) && controlsFixed);
+            if (shapesKnown && shapeFollows || out[i]) {
                 Arrays.stream(step.outputs()).filter(slot -> slot >= 0).forEach(knownShape::add);
             }
         }

@@ -70,6 +70,41 @@ class ShapeOnlyValuesTest {
     }
 
     /**
+     * A reshape target read from a dense layer's output, as MiniLM's attention heads read their projections': the
+     * layer runs fused (MatMul then bias Add as one linear), and its output's shape still follows from x's.
+     */
+    @Test
+    void aShapeReadFromAFusedLayersOutputIsKeptToo() {
+        GraphProto g = GraphProto.newBuilder().setName("shape-of-linear")
+                .addNode(TinyModels.node("MatMul", new String[] {"x", "W"}, new String[] {"h"}))
+                .addNode(TinyModels.node("Add", new String[] {"h", "bias"}, new String[] {"hb"}))
+                .addNode(TinyModels.node("Shape", new String[] {"hb"}, new String[] {"s"}))
+                .addNode(TinyModels.node("Gather", new String[] {"s", "zero"}, new String[] {"b"},
+                        TinyModels.intAttr("axis", 0)))
+                .addNode(TinyModels.node("Unsqueeze", new String[] {"b", "axes"}, new String[] {"b1"}))
+                .addNode(TinyModels.node("Concat", new String[] {"b1", "rest"}, new String[] {"target"},
+                        TinyModels.intAttr("axis", 0)))
+                .addNode(TinyModels.node("Reshape", new String[] {"hb", "target"}, new String[] {"y"}))
+                .addInitializer(TinyModels.floats("W", new Random(5), 6, 4))
+                .addInitializer(TinyModels.floats("bias", new Random(6), 4))
+                .addInitializer(Tensors.int64Tensor("zero", new long[] {0}))
+                .addInitializer(Tensors.int64Tensor("axes", new long[] {0}, 1))
+                .addInitializer(Tensors.int64Tensor("rest", new long[] {2, -1}, 2))
+                .addInput(TinyModels.floatTensor("x", -1, 6))
+                .addOutput(TinyModels.floatTensor("y")).build();
+        try (InterpretedModel m = OnnxInterpreter.load(TinyModels.model(g, 13), Device.cpu());
+             NDManager nd = NDManager.newBaseManager(Device.cpu(), OnnxInterpreter.ENGINE)) {
+            assertThat(m.block().plannedOperators()).startsWith("Linear");
+            NDArray x = nd.randomNormal(new Shape(3, 6));
+            m.forward(new NDList(x));
+            assertThat(m.block().operatorsRunPerPass()).as("every operator, the first time").isEqualTo(6);
+            NDArray second = m.forward(new NDList(x)).singletonOrThrow();
+            assertThat(m.block().operatorsRunPerPass()).as("Linear and Reshape, once the shape is known").isEqualTo(2);
+            assertThat(second.getShape()).isEqualTo(new Shape(3, 2, 2));
+        }
+    }
+
+    /**
      * A value whose shape depends on the data is not kept: Shape of a Slice whose end is read from the input's
      * values gives a different answer for the same input shape.
      */
