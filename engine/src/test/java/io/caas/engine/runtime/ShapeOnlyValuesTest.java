@@ -29,22 +29,29 @@ class ShapeOnlyValuesTest {
      * view: Shape(x) → Gather(0) → Unsqueeze → Concat with [2, -1].
      */
     private static ModelProto model() {
-        GraphProto g = GraphProto.newBuilder().setName("shape-only")
-                .addNode(TinyModels.node("MatMul", new String[] {"x", "W"}, new String[] {"h"}))
-                .addNode(TinyModels.node("Shape", new String[] {"x"}, new String[] {"s"}))
+        GraphProto.Builder g = GraphProto.newBuilder().setName("shape-only")
+                .addNode(TinyModels.node("MatMul", new String[] {"x", "W"}, new String[] {"h"}));
+        return TinyModels.model(reshapedByBatch(g, "x", "h").build(), 13);
+    }
+
+    /**
+     * {@code g} with y = Reshape(value, [batch, 2, -1]), the batch read from {@code shapeOf}'s shape (Shape → Gather(0)
+     * → Unsqueeze → Concat with [2, -1]), and x (batch × 6), W (6 × 4) and the chain's constants declared.
+     */
+    private static GraphProto.Builder reshapedByBatch(GraphProto.Builder g, String shapeOf, String value) {
+        return g.addNode(TinyModels.node("Shape", new String[] {shapeOf}, new String[] {"s"}))
                 .addNode(TinyModels.node("Gather", new String[] {"s", "zero"}, new String[] {"b"},
                         TinyModels.intAttr("axis", 0)))
                 .addNode(TinyModels.node("Unsqueeze", new String[] {"b", "axes"}, new String[] {"b1"}))
                 .addNode(TinyModels.node("Concat", new String[] {"b1", "rest"}, new String[] {"target"},
                         TinyModels.intAttr("axis", 0)))
-                .addNode(TinyModels.node("Reshape", new String[] {"h", "target"}, new String[] {"y"}))
+                .addNode(TinyModels.node("Reshape", new String[] {value, "target"}, new String[] {"y"}))
                 .addInitializer(TinyModels.floats("W", new Random(5), 6, 4))
                 .addInitializer(Tensors.int64Tensor("zero", new long[] {0}))
                 .addInitializer(Tensors.int64Tensor("axes", new long[] {0}, 1))
                 .addInitializer(Tensors.int64Tensor("rest", new long[] {2, -1}, 2))
                 .addInput(TinyModels.floatTensor("x", -1, 6))
-                .addOutput(TinyModels.floatTensor("y")).build();
-        return TinyModels.model(g, 13);
+                .addOutput(TinyModels.floatTensor("y"));
     }
 
     @Test
@@ -75,24 +82,12 @@ class ShapeOnlyValuesTest {
      */
     @Test
     void aShapeReadFromAFusedLayersOutputIsKeptToo() {
-        GraphProto g = GraphProto.newBuilder().setName("shape-of-linear")
+        GraphProto.Builder g = GraphProto.newBuilder().setName("shape-of-linear")
                 .addNode(TinyModels.node("MatMul", new String[] {"x", "W"}, new String[] {"h"}))
                 .addNode(TinyModels.node("Add", new String[] {"h", "bias"}, new String[] {"hb"}))
-                .addNode(TinyModels.node("Shape", new String[] {"hb"}, new String[] {"s"}))
-                .addNode(TinyModels.node("Gather", new String[] {"s", "zero"}, new String[] {"b"},
-                        TinyModels.intAttr("axis", 0)))
-                .addNode(TinyModels.node("Unsqueeze", new String[] {"b", "axes"}, new String[] {"b1"}))
-                .addNode(TinyModels.node("Concat", new String[] {"b1", "rest"}, new String[] {"target"},
-                        TinyModels.intAttr("axis", 0)))
-                .addNode(TinyModels.node("Reshape", new String[] {"hb", "target"}, new String[] {"y"}))
-                .addInitializer(TinyModels.floats("W", new Random(5), 6, 4))
-                .addInitializer(TinyModels.floats("bias", new Random(6), 4))
-                .addInitializer(Tensors.int64Tensor("zero", new long[] {0}))
-                .addInitializer(Tensors.int64Tensor("axes", new long[] {0}, 1))
-                .addInitializer(Tensors.int64Tensor("rest", new long[] {2, -1}, 2))
-                .addInput(TinyModels.floatTensor("x", -1, 6))
-                .addOutput(TinyModels.floatTensor("y")).build();
-        try (InterpretedModel m = OnnxInterpreter.load(TinyModels.model(g, 13), Device.cpu());
+                .addInitializer(TinyModels.floats("bias", new Random(6), 4));
+        try (InterpretedModel m = OnnxInterpreter.load(TinyModels.model(reshapedByBatch(g, "hb", "hb").build(), 13),
+                Device.cpu());
              NDManager nd = NDManager.newBaseManager(Device.cpu(), OnnxInterpreter.ENGINE)) {
             assertThat(m.block().plannedOperators()).startsWith("Linear");
             NDArray x = nd.randomNormal(new Shape(3, 6));
