@@ -77,19 +77,11 @@ public final class WhitenedSvd {
                     + "-wide inputs");
         }
         DMatrixRMaj gram = DMatrixRMaj.wrap(in, in, inputs.gram().clone());
-        double mean = 0;
-        for (int i = 0; i < in; i++) {
-            mean += gram.get(i, i);
-        }
-        mean /= in;
-        if (!(mean > 0)) {
+        if (!(meanDiagonal(gram) > 0)) {
             // the layer never saw a non-zero input: nothing to weight by, so plain SVD
             gram = CommonOps_DDRM.identity(in);
-            mean = 1;
         }
-        for (int i = 0; i < in; i++) {
-            gram.add(i, i, damping * mean);
-        }
+        damped(gram, damping);
         DMatrixRMaj w = DMatrixRMaj.wrap(in, out, weight.clone());
         DMatrixRMaj lower = cholesky(gram);
         DMatrixRMaj lowerInverse = lower.copy();
@@ -120,17 +112,21 @@ public final class WhitenedSvd {
         return new WhitenedSvd(in, out, lowerInverse, whitened, CompactSvd.of(weighted));
     }
 
-    /** {@code m} + δ·I, δ the fraction {@code damping} of its mean diagonal. */
+    /** {@code m} + δ·I in place, δ the fraction {@code damping} of its mean diagonal. */
     private static DMatrixRMaj damped(DMatrixRMaj m, double damping) {
-        double mean = 0;
+        double delta = damping * meanDiagonal(m);
         for (int i = 0; i < m.numRows; i++) {
-            mean += m.get(i, i);
-        }
-        mean /= m.numRows;
-        for (int i = 0; i < m.numRows; i++) {
-            m.add(i, i, damping * mean);
+            m.add(i, i, delta);
         }
         return m;
+    }
+
+    private static double meanDiagonal(DMatrixRMaj m) {
+        double sum = 0;
+        for (int i = 0; i < m.numRows; i++) {
+            sum += m.get(i, i);
+        }
+        return sum / m.numRows;
     }
 
     private static DMatrixRMaj cholesky(DMatrixRMaj gram) {
@@ -162,7 +158,7 @@ public final class WhitenedSvd {
      * {@link #second}, so that both factors carry the term's size alike (√σ each without output weighting).
      */
     public double[] first(int r) {
-        double[] norms = termNorms(r);
+        double[] norms = rowNorms(projected(r));
         DMatrixRMaj scaled = new DMatrixRMaj(in, r);
         DMatrixRMaj u = svd.u();
         for (int i = 0; i < in; i++) {
@@ -178,7 +174,7 @@ public final class WhitenedSvd {
     /** The output-side factor U_rᵀ·Lᵀ·T (r × out), each row divided by the square root of its norm. */
     public double[] second(int r) {
         DMatrixRMaj projected = projected(r);
-        double[] norms = termNorms(r);
+        double[] norms = rowNorms(projected);
         double[] second = new double[r * out];
         for (int k = 0; k < r; k++) {
             double s = norms[k] > 0 ? 1 / Math.sqrt(norms[k]) : 1;
@@ -197,13 +193,12 @@ public final class WhitenedSvd {
         return projected;
     }
 
-    private double[] termNorms(int r) {
-        DMatrixRMaj projected = projected(r);
-        double[] norms = new double[r];
-        for (int k = 0; k < r; k++) {
+    private static double[] rowNorms(DMatrixRMaj m) {
+        double[] norms = new double[m.numRows];
+        for (int k = 0; k < m.numRows; k++) {
             double sum = 0;
-            for (int j = 0; j < out; j++) {
-                sum += projected.get(k, j) * projected.get(k, j);
+            for (int j = 0; j < m.numCols; j++) {
+                sum += m.get(k, j) * m.get(k, j);
             }
             norms[k] = Math.sqrt(sum);
         }

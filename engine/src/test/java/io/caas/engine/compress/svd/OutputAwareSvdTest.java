@@ -77,6 +77,8 @@ class OutputAwareSvdTest {
         assertThatThrownBy(() -> svd.check(Map.of("outputAware", true, "whitening", "none"), model,
                 ModelInspector.inspect(model), true))
                 .isInstanceOf(InvalidParametersException.class).hasMessageContaining("needs whitening");
+        assertThatThrownBy(() -> svd.validate(Map.of("outputAware", "yes"), ModelInspector.inspect(model)))
+                .isInstanceOf(InvalidParametersException.class).hasMessageContaining("outputAware");
     }
 
     private static CompressionResult compress(ModelProto model, Dataset train, boolean outputAware)
