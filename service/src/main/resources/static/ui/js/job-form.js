@@ -41,7 +41,8 @@ export function renderJobForm(form, model, methods, datasets, selectedLayers) {
     description.textContent = m.description;
     trainNote.textContent = m.needsTrainingData ? 'required by this method' : 'optional (fine-tuning)';
     parameters.replaceChildren(el('legend', {}, 'Parameters'),
-      ...m.parameters.filter((p) => p.type !== 'string[]').map(parameterField));
+      // layer lists come from the layer table below; an object (tensor ranks per layer) has no field of its own
+      ...m.parameters.filter((p) => p.type !== 'string[]' && p.type !== 'object').map(parameterField));
   };
   methodSelect.addEventListener('change', showMethod);
 
@@ -88,6 +89,12 @@ function parameterField(p) {
     box.checked = p.defaultValue === true;
     return el('div', { class: 'field checkbox' }, box, el('label', { for: id }, p.name), help);
   }
+  if (p.choices && p.choices.length) {
+    const select = el('select', { id, 'data-param': p.name, 'data-type': p.type },
+      el('option', { value: '' }, p.defaultValue == null ? 'not set' : `default (${p.defaultValue})`),
+      p.choices.map((c) => el('option', { value: c }, c)));
+    return field(id, p.name, select, help);
+  }
   const input = el('input', { id, type: 'number', 'data-param': p.name, 'data-type': p.type,
     step: p.type === 'integer' ? 1 : 'any', min: p.minimum, max: p.maximum,
     placeholder: p.defaultValue == null ? 'not set' : `default ${p.defaultValue}` });
@@ -100,7 +107,7 @@ function request(form, model, method, layers) {
     if (input.type === 'checkbox') {
       if (String(input.checked) !== input.dataset.default) parameters[input.dataset.param] = input.checked;
     } else if (input.value !== '') {
-      parameters[input.dataset.param] = Number(input.value);
+      parameters[input.dataset.param] = input.dataset.type === 'string' ? input.value : Number(input.value);
     }
   }
   if (layers.length) parameters.layers = layers;

@@ -59,10 +59,9 @@ public final class LayerMatrix {
             }
             return new LayerMatrix(layer, nodeIndex, dims, !recurrent, recurrent, false, 1, in, out, m);
         }
-        int d0 = Math.toIntExact(dims[0]);
         int d1 = Math.toIntExact(dims[1]);
         boolean gemm = node.getOpType().equals("Gemm");
-        boolean transposed = gemm && FactorizedExport.intAttr(node, "transB") == 1;
+        boolean transposed = storesTranspose(layer, node);
         double alpha = 1;
         if (gemm) {
             for (AttributeProto a : node.getAttributeList()) {
@@ -71,8 +70,9 @@ public final class LayerMatrix {
                 }
             }
         }
-        int in = transposed ? d1 : d0;
-        int out = transposed ? d0 : d1;
+        int[] sides = sides(layer, node);
+        int in = sides[0];
+        int out = sides[1];
         double[] m = new double[w.length];
         for (int i = 0; i < in; i++) {
             for (int j = 0; j < out; j++) {
@@ -80,6 +80,24 @@ public final class LayerMatrix {
             }
         }
         return new LayerMatrix(layer, nodeIndex, dims, false, false, transposed, alpha, in, out, m);
+    }
+
+    /**
+     * Whether a dense layer's stored weight holds Wᵀ (out × in): a Gemm under transB, as PyTorch exports nn.Linear;
+     * a conv kernel and a recurrent W always do (out-major).
+     */
+    public static boolean storesTranspose(WeightedLayer layer, NodeProto node) {
+        return layer.kind() == LayerKind.CONV || layer.kind() == LayerKind.RECURRENT
+                || node.getOpType().equals("Gemm") && FactorizedExport.intAttr(node, "transB") == 1;
+    }
+
+    /** The sides in × out of the layer's matrix W (y = x·W), the stored layout resolved. */
+    public static int[] sides(WeightedLayer layer, NodeProto node) {
+        long[] rowsCols = layer.matrixShape();
+        int rows = Math.toIntExact(rowsCols[0]);
+        int cols = Math.toIntExact(rowsCols[1]);
+        // matrixShape is out-major for convs and recurrent W, as stored for dense layers
+        return storesTranspose(layer, node) ? new int[] {cols, rows} : new int[] {rows, cols};
     }
 
     public WeightedLayer layer() {

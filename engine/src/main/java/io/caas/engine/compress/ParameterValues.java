@@ -37,35 +37,17 @@ public final class ParameterValues {
     }
 
     /** Adds a problem for each key the method does not take, naming those it does. */
-    public static void unknownKeys(Map<String, Object> params, Collection<String> known, String method,
+    public static void unknownKeys(Map<String, Object> params, List<MethodParameter> known, String method,
                                    List<String> problems) {
+        List<String> names = known.stream().map(MethodParameter::name).toList();
         for (String key : params.keySet()) {
-            if (!known.contains(key)) {
-                problems.add("unknown parameter '" + key + "'; " + method + " takes " + String.join(", ", known));
+            if (!names.contains(key)) {
+                problems.add("unknown parameter '" + key + "'; " + method + " takes " + String.join(", ", names));
             }
         }
     }
 
-    /** A number in (0, 1]; NaN (and a problem) otherwise. */
-    public static double fraction(Object raw, String name, List<String> problems) {
-        Double v = number(raw);
-        if (v == null || !(v > 0 && v <= 1)) {
-            problems.add(name + " must be a number in (0, 1], got " + raw);
-            return Double.NaN;
-        }
-        return v;
-    }
-
-    /** A whole number ≥ 1 (a parameter count, a rank); -1 (and a problem) otherwise. */
-    public static long count(Object raw, String name, List<String> problems) {
-        Double v = number(raw);
-        if (v == null || v < 1 || v != Math.rint(v) || v > Long.MAX_VALUE / 2) {
-            problems.add(name + " must be a whole number ≥ 1, got " + raw);
-            return -1;
-        }
-        return v.longValue();
-    }
-
+    /** True or false (or a string holding one), {@code fallback} where none is given; a problem otherwise. */
     public static boolean bool(Object raw, String name, boolean fallback, List<String> problems) {
         if (raw == null) {
             return fallback;

@@ -1,7 +1,6 @@
 package io.caas.engine.compress;
 
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -16,23 +15,11 @@ public final class SpeedCheckParameters {
     public static final int DEFAULT_TIMING_BATCH_SIZE = 32;
     /** Largest batch a layer is timed at: its input is held in memory once per comparison. */
     public static final int MAX_TIMING_BATCH_SIZE = 1024;
-    public static final MethodParameter TIMING_BATCH_SIZE_PARAMETER = new MethodParameter(TIMING_BATCH_SIZE,
-            "integer", DEFAULT_TIMING_BATCH_SIZE, 1, MAX_TIMING_BATCH_SIZE,
+    public static final MethodParameter TIMING_BATCH_SIZE_PARAMETER = MethodParameter.integer(TIMING_BATCH_SIZE,
+            (long) DEFAULT_TIMING_BATCH_SIZE, 1, (long) MAX_TIMING_BATCH_SIZE,
             "The batch size onlyIfFaster times at besides 1.", null);
 
     private SpeedCheckParameters() {
-    }
-
-    /** The timing batch a request gives (the default when it gives none); what is wrong with it goes to problems. */
-    public static int timingBatchSize(Object raw, List<String> problems) {
-        if (raw == null) {
-            return DEFAULT_TIMING_BATCH_SIZE;
-        }
-        long n = ParameterValues.count(raw, TIMING_BATCH_SIZE, problems);
-        if (n > MAX_TIMING_BATCH_SIZE) {
-            problems.add(TIMING_BATCH_SIZE + " must be at most " + MAX_TIMING_BATCH_SIZE + ", got " + n);
-        }
-        return (int) Math.max(1, Math.min(n, MAX_TIMING_BATCH_SIZE));
     }
 
     /**

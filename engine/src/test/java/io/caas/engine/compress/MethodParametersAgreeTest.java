@@ -15,10 +15,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Each method's parameters are described once for users ({@code GET /v1/methods}: name, type, default, range) and
- * read by the method's parser: the two must agree, or a user is told one thing and refused for another. For every
- * method and every parameter it describes: the parser knows the name, takes the described default, and refuses a
- * value outside the described range; a name it does not describe is refused.
+ * Each method's parameters are defined once ({@link MethodParameter}: name, type, default, range, choices), listed by
+ * {@code GET /v1/methods} and read by the method's parser through that definition. This holds every method to it:
+ * for every parameter it lists, the parser knows the name, takes the listed default, and refuses a value outside
+ * the listed range or choices; a name it does not list is refused.
  */
 class MethodParametersAgreeTest {
 
@@ -42,17 +42,24 @@ class MethodParametersAgreeTest {
                     assertThatCode(() -> method.validate(Map.of(p.name(), p.defaultValue()), model))
                             .as("%s at its described default %s", what, p.defaultValue()).doesNotThrowAnyException();
                 }
-                boolean integer = p.type().equals("integer");
+                boolean integer = p.type() == MethodParameter.Type.INTEGER;
                 if (p.minimum() != null) {
-                    double below = p.minimum().doubleValue() - (integer ? 1 : 1e-6);
+                    double below = p.exclusiveMinimum() ? p.minimum().doubleValue()
+                            : p.minimum().doubleValue() - (integer ? 1 : 1e-6);
                     assertThatThrownBy(() -> method.validate(Map.of(p.name(), integer ? (Object) (long) below
                             : (Object) below), model)).as("%s below its described minimum %s", what, p.minimum())
                             .isInstanceOf(InvalidParametersException.class).hasMessageContaining(p.name());
                 }
                 if (p.maximum() != null) {
-                    double above = p.maximum().doubleValue() + (integer ? 1 : 1e-6);
+                    double above = p.exclusiveMaximum() ? p.maximum().doubleValue()
+                            : p.maximum().doubleValue() + (integer ? 1 : 1e-6);
                     assertThatThrownBy(() -> method.validate(Map.of(p.name(), integer ? (Object) (long) above
                             : (Object) above), model)).as("%s above its described maximum %s", what, p.maximum())
+                            .isInstanceOf(InvalidParametersException.class).hasMessageContaining(p.name());
+                }
+                if (!p.choices().isEmpty()) {
+                    assertThatThrownBy(() -> method.validate(Map.of(p.name(), "none-of-" + p.choices()), model))
+                            .as("%s not one of %s", what, p.choices())
                             .isInstanceOf(InvalidParametersException.class).hasMessageContaining(p.name());
                 }
                 checked.add(what);

@@ -1,6 +1,5 @@
 package io.caas.service.method;
 
-import io.caas.engine.compress.MethodDescriptor;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
@@ -25,9 +24,9 @@ class MethodController {
     @GetMapping
     @Operation(operationId = "listMethods", summary = "List the compression methods with their parameters, defaults, ranges and layer types")
     MethodList list() {
-        return new MethodList(catalog.descriptors());
+        return new MethodList(catalog.descriptors().stream().map(MethodDescription::of).toList());
     }
 
-    record MethodList(List<MethodDescriptor> items) {
+    record MethodList(List<MethodDescription> items) {
     }
 }

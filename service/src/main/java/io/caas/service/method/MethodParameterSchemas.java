@@ -59,17 +59,26 @@ class MethodParameterSchemas {
     @SuppressWarnings({"rawtypes", "unchecked"})
     private static Schema propertyOf(MethodParameter p) {
         Schema s = switch (p.type()) {
-            case "integer" -> new IntegerSchema().format("int64");
-            case "number" -> new NumberSchema();
-            case "boolean" -> new BooleanSchema();
-            case "string[]" -> new ArraySchema().items(new StringSchema());
-            default -> new StringSchema();
+            case INTEGER -> new IntegerSchema().format("int64");
+            case NUMBER -> new NumberSchema();
+            case BOOLEAN -> new BooleanSchema();
+            case STRING_LIST -> new ArraySchema().items(new StringSchema());
+            case OBJECT -> new ObjectSchema();
+            case STRING -> new StringSchema();
         };
-        if (p.minimum() != null) {
+        // OpenAPI 3.1 (JSON Schema 2020-12): an open bound is exclusiveMinimum/-Maximum holding the bound itself
+        if (p.minimum() != null && p.exclusiveMinimum()) {
+            s.exclusiveMinimumValue(new BigDecimal(p.minimum().toString()));
+        } else if (p.minimum() != null) {
             s.minimum(new BigDecimal(p.minimum().toString()));
         }
-        if (p.maximum() != null) {
+        if (p.maximum() != null && p.exclusiveMaximum()) {
+            s.exclusiveMaximumValue(new BigDecimal(p.maximum().toString()));
+        } else if (p.maximum() != null) {
             s.maximum(new BigDecimal(p.maximum().toString()));
+        }
+        if (!p.choices().isEmpty()) {
+            s.setEnum(new ArrayList<>(p.choices()));
         }
         if (p.defaultValue() != null) {
             s.setDefault(p.defaultValue());

@@ -76,6 +76,11 @@ class OpenApiContractTest extends H2ServiceTest {
         JsonNode energy = tree.at("/components/schemas/SvdParameters/properties/energy");
         assertThat(energy.get("type").asText()).isEqualTo("number");
         assertThat(energy.get("default").asDouble()).isEqualTo(0.95);
+        // an open bound and a closed one, as svd reads them: energy 0 is refused, 1 taken
+        assertThat(energy.get("exclusiveMinimum").asDouble()).isZero();
+        assertThat(energy.get("maximum").asDouble()).isEqualTo(1.0);
+        assertThat(tree.at("/components/schemas/SvdParameters/properties/whitening/enum"))
+                .extracting(JsonNode::asText).containsExactly("auto", "none", "parallel", "sequential");
         assertThat(tree.at("/components/schemas/OialrParameters/additionalProperties").asBoolean(true)).isFalse();
     }
 

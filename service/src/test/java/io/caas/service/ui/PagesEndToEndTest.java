@@ -340,4 +340,26 @@ class PagesEndToEndTest extends H2ServiceTest {
         assertThat(pages.driver().getCurrentUrl()).contains("model.html?id=" + model);
         assertThat(pages.find("#start-job").isEnabled()).isTrue();
     }
+
+    @Test
+    void aParameterWithChoicesIsPickedFromThemAndSentAsText() throws Exception {
+        String model = api.postRaw("/v1/models?name=fashion-mlp", TrainedModels.fashionMlp(),
+                MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
+        pages.saveApiKey(key);
+        pages.open("/ui/model.html?id=" + model);
+        pages.await("#job-method option[value=svd]", Duration.ofSeconds(30));
+        new Select(pages.find("#job-method")).selectByValue("svd");
+        // the choices are the ones svd reads; a number field had stood here, which could send no choice at all
+        Select whitening = new Select(pages.find("#param-whitening"));
+        assertThat(whitening.getOptions().stream().map(o -> o.getDomProperty("value")).toList())
+                .containsExactly("", "auto", "none", "parallel", "sequential");
+        whitening.selectByValue("none");
+        new Select(pages.find("#param-convForm")).selectByValue("spatial");
+        pages.find("#start-job").click();
+
+        new WebDriverWait(pages.driver(), Duration.ofSeconds(30)).until(d -> d.getCurrentUrl().contains("job.html?id="));
+        String jobId = pages.driver().getCurrentUrl().replaceAll(".*[?&]id=", "");
+        assertThat(api.get("/v1/jobs/" + jobId).json().get("parameters").toString())
+                .isEqualTo("{\"whitening\":\"none\",\"convForm\":\"spatial\"}");
+    }
 }

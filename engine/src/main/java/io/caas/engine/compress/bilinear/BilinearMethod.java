@@ -6,7 +6,6 @@ import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
 import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.MethodDescriptor;
-import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.compress.RatioBudget;
 import io.caas.engine.compress.hadamard.CpDecomposition;
@@ -75,27 +74,7 @@ public final class BilinearMethod implements CompressionMethod {
                     + "the job's training budget (defaults: Adam 1e-3, batch 64, 1 epoch). The export holds "
                     + "MatMul(x,U) (Gemm(x,U,u₀) with a projection bias), MatMul(y,V), Mul, MatMul(·,P) in place of "
                     + "the layer's nodes: no dense W.",
-            Set.of(LayerKind.BILINEAR), false, List.of(
-            new MethodParameter(BilinearParameters.RANK, "integer", null, 1, null,
-                    "Joint dimension d for every bilinear layer; the layer keeps d·(in_x + in_y + out) parameters. "
-                            + "Overrides ratio.",
-                    "Kim et al. 2017 (arXiv 1610.04325), the rank d of the Hadamard product"),
-            new MethodParameter(BilinearParameters.RATIO, "number", DEFAULT_RATIO, 0.0, 1.0,
-                    "Share of each bilinear weight's parameters to keep (0 exclusive): d is the largest rank within it.",
-                    "chosen; measured on a Fashion-MNIST fusion model"),
-            new MethodParameter(BilinearParameters.TARGET_PARAMETERS, "integer", null, 1, null,
-                    "Instead of rank and ratio: the whole model's parameter count to stay at or under. Every "
-                            + "factorized layer takes the same ratio, the largest whose model fits (layers left "
-                            + "dense count as they are); a count below the model at rank 1 is refused, naming it. "
-                            + "A job's target.compressionRatio sets this when no rank or ratio is given.",
-                    "chosen: one uniform ratio, the rule ratio already follows, found by bisection"),
-            new MethodParameter(BilinearParameters.SWEEPS, "integer", DEFAULT_SWEEPS, 1, null,
-                    "Most alternating-least-squares sweeps when fitting U, V, P to W (stops early once the fit "
-                            + "error stalls).", "chosen"),
-            new MethodParameter(BilinearParameters.LAYERS, "string[]", null, null, null,
-                    "Factorize only these bilinear layers (node names from the model summary).", null),
-            new MethodParameter(BilinearParameters.FINE_TUNE, "boolean", true, null, null,
-                    "Fine-tune the factorized model on the job's training data, if it has any.", "chosen")));
+            Set.of(LayerKind.BILINEAR), false, BilinearParameters.ALL);
 
     @Override
     public MethodDescriptor descriptor() {

@@ -1,6 +1,7 @@
 package io.caas.engine.compress.bilinear;
 
 import io.caas.engine.compress.InvalidParametersException;
+import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ParameterValues;
 import io.caas.engine.compress.RankBudget;
 import io.caas.engine.onnx.LayerKind;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * The validated parameters of one bilinear run (the fine-tuning budget comes separately, from the task).
@@ -27,54 +29,67 @@ import java.util.Set;
 record BilinearParameters(int rank, double ratio, OptionalLong targetParameters, int sweeps, Set<String> layers,
                           boolean fineTune) {
 
-    static final String RANK = "rank";
-    static final String RATIO = "ratio";
-    static final String TARGET_PARAMETERS = RankBudget.TARGET_PARAMETERS;
-    static final String SWEEPS = "sweeps";
-    static final String LAYERS = "layers";
-    static final String FINE_TUNE = "fineTune";
-    static final Set<String> KNOWN = new LinkedHashSet<>(List.of(RANK, RATIO, TARGET_PARAMETERS, SWEEPS, LAYERS,
-            FINE_TUNE));
+    static final MethodParameter RANK = MethodParameter.integer("rank", null, 1, null,
+            "Joint dimension d for every bilinear layer; the layer keeps d·(in_x + in_y + out) parameters. "
+                + "Overrides ratio.",
+            "Kim et al. 2017 (arXiv 1610.04325), the rank d of the Hadamard product");
+
+    static final MethodParameter RATIO = MethodParameter.fraction("ratio", BilinearMethod.DEFAULT_RATIO,
+            "Share of each bilinear weight's parameters to keep: d is the largest rank within it.",
+            "chosen; measured on a Fashion-MNIST fusion model");
+
+    static final MethodParameter TARGET_PARAMETERS = MethodParameter.integer(RankBudget.TARGET_PARAMETERS, null, 1, null,
+            "Instead of rank and ratio: the whole model's parameter count to stay at or under. Every "
+                + "factorized layer takes the same ratio, the largest whose model fits (layers left "
+                + "dense count as they are); a count below the model at rank 1 is refused, naming it. "
+                + "A job's target.compressionRatio sets this when no rank or ratio is given.",
+            "chosen: one uniform ratio, the rule ratio already follows, found by bisection");
+
+    static final MethodParameter SWEEPS = MethodParameter.integer("sweeps", (long) BilinearMethod.DEFAULT_SWEEPS, 1, null,
+            "Most alternating-least-squares sweeps when fitting U, V, P to W (stops early once the fit "
+                + "error stalls).",
+            "chosen");
+
+    static final MethodParameter LAYERS = MethodParameter.names("layers",
+            "Factorize only these bilinear layers (node names from the model summary).");
+
+    static final MethodParameter FINE_TUNE = MethodParameter.bool("fineTune", true,
+            "Fine-tune the factorized model on the job's training data, if it has any.",
+            "chosen");
+
+    /** Every parameter bilinear takes, in the order {@code GET /v1/methods} lists them. */
+    static final List<MethodParameter> ALL = List.of(RANK, RATIO, TARGET_PARAMETERS, SWEEPS, LAYERS, FINE_TUNE);
     /** The parameters that choose the layers' sizes. */
-    static final Set<String> SIZE_PARAMETERS = Set.of(RANK, RATIO, TARGET_PARAMETERS);
+    static final Set<String> SIZE_PARAMETERS = Set.of(RANK.name(), RATIO.name(), TARGET_PARAMETERS.name());
 
     static BilinearParameters parse(Map<String, Object> params, ModelSummary model) {
         Map<String, Object> p = params == null ? Map.of() : params;
         List<String> problems = new ArrayList<>();
-        ParameterValues.unknownKeys(p, KNOWN, "bilinear", problems);
-        int rank = integer(p.get(RANK), RANK, 0, problems);
-        double ratio = BilinearMethod.DEFAULT_RATIO;
-        if (p.get(RATIO) != null) {
-            Double v = ParameterValues.number(p.get(RATIO));
-            if (v == null || !(v > 0 && v <= 1)) {
-                problems.add(RATIO + " must be a number in (0, 1], got " + p.get(RATIO));
-            } else {
-                ratio = v;
-            }
-        }
-        if (p.get(RANK) != null && p.get(RATIO) != null) {
+        ParameterValues.unknownKeys(p, ALL, "bilinear", problems);
+        int rank = RANK.given(p) ? RANK.readInt(p, problems) : 0;
+        double ratio = RATIO.readNumber(p, problems);
+        if (RANK.given(p) && RATIO.given(p)) {
             problems.add("give rank or ratio, not both");
         }
         OptionalLong targetParameters = OptionalLong.empty();
-        if (p.get(TARGET_PARAMETERS) != null) {
-            long count = ParameterValues.count(p.get(TARGET_PARAMETERS), TARGET_PARAMETERS, problems);
+        if (TARGET_PARAMETERS.given(p)) {
+            long count = TARGET_PARAMETERS.readLong(p, problems);
             targetParameters = count > 0 ? OptionalLong.of(count) : OptionalLong.empty();
-            List<String> others = List.of(RANK, RATIO).stream().filter(k -> p.get(k) != null).toList();
+            List<String> others = Stream.of(RANK, RATIO).filter(k -> k.given(p)).map(MethodParameter::name).toList();
             if (!others.isEmpty()) {
                 problems.add("targetParameters chooses every layer's rank: give it without "
                         + String.join(" and ", others));
             }
         }
-        int sweeps = p.get(SWEEPS) == null ? BilinearMethod.DEFAULT_SWEEPS : integer(p.get(SWEEPS), SWEEPS, 0,
-                problems);
-        boolean fineTune = ParameterValues.bool(p.get(FINE_TUNE), FINE_TUNE, true, problems);
+        int sweeps = SWEEPS.readInt(p, problems);
+        boolean fineTune = FINE_TUNE.readBoolean(p, problems);
         List<WeightedLayer> bilinear = model.layers().stream().filter(l -> l.kind() == LayerKind.BILINEAR).toList();
         if (bilinear.isEmpty()) {
             problems.add("the model has no bilinear layer (an Einsum such as \"bi,kij,bj->bk\" of two activations "
                     + "and a 3-D float weight, or PyTorch's MatMul form: MatMul(x, W), Reshape to [N, k, j], "
                     + "Unsqueeze(y) with Mul + ReduceSum or MatMul + Squeeze) for bilinear to factorize");
         }
-        Set<String> layers = layerNames(p.get(LAYERS), bilinear, problems);
+        Set<String> layers = layerNames(LAYERS.raw(p), bilinear, problems);
         if (!problems.isEmpty()) {
             throw new InvalidParametersException(problems);
         }
@@ -103,12 +118,12 @@ record BilinearParameters(int rank, double ratio, OptionalLong targetParameters,
         if (raw == null) {
             return Set.of();
         }
-        List<String> names = ParameterValues.nameList(raw, LAYERS, "layer", problems);
+        List<String> names = ParameterValues.nameList(raw, LAYERS.name(), "layer", problems);
         if (names == null) {
             return Set.of();
         }
         if (names.isEmpty()) {
-            problems.add(LAYERS + " is empty; leave it out for every bilinear layer");
+            problems.add(LAYERS.name() + " is empty; leave it out for every bilinear layer");
         }
         Set<String> known = new HashSet<>();
         bilinear.forEach(l -> known.add(l.node()));
@@ -124,17 +139,5 @@ record BilinearParameters(int rank, double ratio, OptionalLong targetParameters,
                     + bilinear.stream().map(WeightedLayer::node).limit(20).toList());
         }
         return new LinkedHashSet<>(names);
-    }
-
-    private static int integer(Object raw, String name, int fallback, List<String> problems) {
-        if (raw == null) {
-            return fallback;
-        }
-        Double v = ParameterValues.number(raw);
-        if (v == null || v != Math.rint(v) || v < 1 || v > Integer.MAX_VALUE) {
-            problems.add(name + " must be an integer ≥ 1, got " + raw);
-            return fallback;
-        }
-        return v.intValue();
     }
 }

@@ -29,20 +29,10 @@ public enum Whitening {
         return Arrays.stream(values()).map(Whitening::wireName).toList();
     }
 
-    /** The value given, {@code fallback} where none is, null (and a problem) for anything else. */
-    public static Whitening parse(Object raw, Whitening fallback, List<String> problems) {
-        if (raw == null) {
-            return fallback;
-        }
-        if (raw instanceof String s) {
-            for (Whitening w : values()) {
-                if (w.wireName().equalsIgnoreCase(s.strip())) {
-                    return w;
-                }
-            }
-        }
-        problems.add(PARAMETER + " must be one of " + wireNames() + ", got " + raw);
-        return null;
+    /** The setting of this wire name (as {@link #wireNames()} lists them). */
+    public static Whitening ofWireName(String wireName) {
+        return Arrays.stream(values()).filter(w -> w.wireName().equals(wireName)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no whitening " + wireName));
     }
 
     /** What this setting does for a job with or without training data. */

@@ -5,12 +5,11 @@ import io.caas.engine.compress.CompressionMethod;
 import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
 import io.caas.engine.compress.InvalidParametersException;
+import io.caas.engine.compress.LayerMatrix;
 import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.LowRankLayers;
 import io.caas.engine.compress.MethodDescriptor;
-import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ProgressListener;
-import io.caas.engine.compress.FactorizedExport;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelInspector;
 import io.caas.engine.onnx.ModelSummary;
@@ -51,12 +50,6 @@ public final class LdrMethod implements CompressionMethod {
      * on its speech and image tasks; 2 is the smallest rank that contains every Toeplitz matrix.
      */
     public static final int DEFAULT_RANK = 2;
-    /**
-     * Measured (LdrProductBenchmarkTest, widths 256 to 2048): at batch 64 ONNX Runtime 1.21 runs the folded dense
-     * weight 2 to 40 times faster than its DFT nodes; the FFT form wins only for circulant blocks at batch 1 from
-     * n = 1024. Both files hold the same generators.
-     */
-    public static final Product DEFAULT_PRODUCT = Product.DENSE_WEIGHT;
     /** Chosen, not tuned (see {@link #DEFAULT_LEARNING_RATE_NOTE}). */
     public static final double DEFAULT_LEARNING_RATE = 1e-3;
     static final String DEFAULT_LEARNING_RATE_NOTE = "Adam 1e-3, the usual rate for training from scratch: the "
@@ -89,56 +82,7 @@ public final class LdrMethod implements CompressionMethod {
                     + "outputs on it (fit: data) and fine-tuned: by cross-entropy with labels, else by distilling "
                     + "the original model's outputs (MSE). Budget defaults: Adam 1e-3, batch 64, 1 epoch (or "
                     + "maxSteps alone where only that is set); the data fit's steps count against maxSteps.",
-            Set.of(LayerKind.DENSE), false, List.of(
-            new MethodParameter(LdrParameters.STRUCTURE, "string", Structure.TOEPLITZ_LIKE.wireName(), null, null,
-                    "toeplitz-like: Σᵢ Z₁(gᵢ)·Z₋₁(hᵢ) of displacement rank r per block; circulant: one circulant "
-                            + "matrix per block (n parameters).",
-                    "Sindhwani, Sainath, Kumar 2015 (Toeplitz-like family; circulant as in Cheng et al. 2015)"),
-            new MethodParameter(LdrParameters.RANK, "integer", DEFAULT_RANK, 1, null,
-                    "Displacement rank r of every block (toeplitz-like only; 1 for circulant). A layer whose "
-                            + "blocks would not hold fewer numbers than its dense weight stays dense.",
-                    "Sindhwani, Sainath, Kumar 2015 use small ranks (1 to 10); 2 chosen, the smallest that "
-                            + "holds every Toeplitz matrix"),
-            new MethodParameter(LdrParameters.TARGET_PARAMETERS, "integer", null, 1, null,
-                    "Parameters of the whole model to stay within: the largest displacement rank (shared by every "
-                            + "toeplitz-like layer) at which the model fits is chosen; a budget below rank 1 "
-                            + "everywhere is refused with that floor. Not with displacementRank or circulant. A "
-                            + "job's target.compressionRatio sets it when neither is given.",
-                    "one rank for all layers, as the paper uses; the count never falls as the rank grows"),
-            new MethodParameter(LdrParameters.LAYERS, "string[]", null, null, null,
-                    "Replace only these Gemm/MatMul layers (node names from the model summary).", null),
-            new MethodParameter(LdrParameters.SKIP_FIRST_AND_LAST, "boolean", true, null, null,
-                    "Leave the last weighted layer (the classifier) dense, and a small input projection (a "
-                            + "first dense layer under 5 % of the parameters, in a model without convolutions).",
-                    "the paper keeps the output layer unstructured"),
-            new MethodParameter(LdrParameters.FIT, "string", LdrParameters.Fit.DATA.wireName(), null, null,
-                    "weight: generators fitted in closed form to the dense weight only (the default without "
-                            + "training data). data: then fitted layer by layer, in graph order, to the original "
-                            + "layer's outputs on the first " + FIT_SAMPLES + " training samples (Adam 1e-2, full "
-                            + "batch, fitSteps per layer), each layer fed by the already structured ones before it. "
-                            + "Where the budget sets maxSteps, the fit takes at most half of them and fine-tuning "
-                            + "the rest.",
-                    "layer-wise distillation: a trained weight's nearest structured matrix is almost zero, while "
-                            + "on the inputs the layer really sees a structured one can act much like it"),
-            new MethodParameter(LdrParameters.FIT_STEPS, "integer", DEFAULT_FIT_STEPS, 0, 100_000,
-                    "Adam steps per structured layer of the data fit (ignored for fit: weight).",
-                    "measured on a Fashion-MNIST CNN: output errors still fall, slowly, from 100 to 300 steps; "
-                            + "300 bounds the fit's cost"),
-            new MethodParameter(LdrParameters.APPLY, "string", DEFAULT_PRODUCT.wireName(), null, null,
-                    "How the exported file computes each structured product; both hold only the generators. "
-                            + "dense: the weight is rebuilt from the generators inside the graph, which ONNX "
-                            + "Runtime folds once per session, then one MatMul (any opset). fft: FFTs through ONNX "
-                            + "DFT nodes, O(r·n log n) per block and sample, no n×n matrix anywhere (the model's "
-                            + "opset is raised to 17 where that changes no other node; refused below 13). Training "
-                            + "uses FFTs for blocks of side " + StructuredExport.FFT_TRAINING_FROM + " and more "
-                            + "either way, where the interpreter runs them faster.",
-                    "Sindhwani, Sainath, Kumar 2015 apply the transforms with FFTs; dense by default because ONNX "
-                            + "Runtime 1.21 ran the folded weight 2-40× faster than its DFT at batch 64, widths "
-                            + "256-2048"),
-            new MethodParameter(LdrParameters.FINE_TUNE, "boolean", true, null, null,
-                    "Fine-tune generators, biases and dense layers on the job's training data within its budget. "
-                            + "Ignored without training data; the closed-form fit alone loses much accuracy.",
-                    DEFAULT_LEARNING_RATE_NOTE)));
+            Set.of(LayerKind.DENSE), false, LdrParameters.ALL);
 
     @Override
     public MethodDescriptor descriptor() {
@@ -147,7 +91,7 @@ public final class LdrMethod implements CompressionMethod {
 
     @Override
     public Set<String> sizeParameters() {
-        return Set.of(LdrParameters.RANK, LdrParameters.STRUCTURE, LdrParameters.TARGET_PARAMETERS);
+        return Set.of(LdrParameters.RANK.name(), LdrParameters.STRUCTURE.name(), LdrParameters.TARGET_PARAMETERS.name());
     }
 
     @Override
@@ -173,7 +117,7 @@ public final class LdrMethod implements CompressionMethod {
     private static Plan plan(LdrParameters requested, ModelProto original, ModelSummary summary,
                              boolean hasTrainingData) {
         if (requested.fit() == LdrParameters.Fit.DATA && !hasTrainingData) {
-            throw new InvalidParametersException(List.of(LdrParameters.FIT + ": data needs a training dataset"));
+            throw new InvalidParametersException(List.of(LdrParameters.FIT.name() + ": data needs a training dataset"));
         }
         Weights weights = Weights.of(original.getGraph());
         List<WeightedLayer> dense = summary.layers().stream().filter(l -> l.kind() == LayerKind.DENSE).toList();
@@ -249,7 +193,7 @@ public final class LdrMethod implements CompressionMethod {
             progress.progress(0.2 * (li + 1) / dense.size(), "fitted generators of " + layer.node());
         }
 
-        Product product = params.product() != null ? params.product() : DEFAULT_PRODUCT;
+        Product product = params.product() != null ? params.product() : LdrParameters.DEFAULT_PRODUCT;
         ModelProto base = original;
         CompressionTask tuning = task;
         if (fitsToData(params, task)) {
@@ -289,7 +233,7 @@ public final class LdrMethod implements CompressionMethod {
 
     private static boolean fitsToData(LdrParameters params, CompressionTask task) {
         if (params.fit() == LdrParameters.Fit.DATA && task.trainData().isEmpty()) {
-            throw new InvalidParametersException(List.of(LdrParameters.FIT + ": data needs a training dataset"));
+            throw new InvalidParametersException(List.of(LdrParameters.FIT.name() + ": data needs a training dataset"));
         }
         return params.fit() == null ? task.trainData().isPresent() : params.fit() == LdrParameters.Fit.DATA;
     }
@@ -317,10 +261,8 @@ public final class LdrMethod implements CompressionMethod {
         if (users > 1) {
             return "weight shared by " + users + " nodes";
         }
-        // the stored weight is in × out, or out × in under Gemm's transB; blocks only depend on the two sides
-        boolean transposed = node.getOpType().equals("Gemm") && FactorizedExport.intAttr(node, "transB") == 1;
-        BlockLayout layout = transposed ? BlockLayout.of(Math.toIntExact(shape[1]), Math.toIntExact(shape[0]))
-                : BlockLayout.of(Math.toIntExact(shape[0]), Math.toIntExact(shape[1]));
+        int[] sides = LayerMatrix.sides(layer, node);
+        BlockLayout layout = BlockLayout.of(sides[0], sides[1]);
         long after = layout.parameters(params.structure(), params.rank());
         if (after >= layer.parameters()) {
             return String.format(Locale.ROOT, "would not shrink: %s at displacement rank %d hold %d numbers, the "

@@ -12,7 +12,6 @@ import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.LayerSelection;
 import io.caas.engine.compress.LowRankLayers;
 import io.caas.engine.compress.MethodDescriptor;
-import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.compress.RankBudget;
 import io.caas.engine.compress.SpeedCheck;
@@ -113,52 +112,7 @@ public final class OialrMethod implements CompressionMethod {
                     + "epochs, steps and batch size come from the job's training budget (defaults: Adam 1e-3, batch 64, 1 "
                     + "epoch, or maxSteps alone where only that is set). What trains besides the cores is the budget's "
                     + "train: by default the other layers and biases, with embedding tables and normalisation frozen.",
-            Set.of(LayerKind.DENSE, LayerKind.CONV, LayerKind.RECURRENT), true, List.of(
-            new MethodParameter(OialrParameters.FREQUENCY, "integer", DEFAULT_FREQUENCY, 1, null,
-                    "Optimizer steps between two re-orthogonalisations (and rank cuts).",
-                    "chosen for fine-tuning budgets; the paper tunes it per task"),
-            new MethodParameter(OialrParameters.SIGMA_CUTOFF, "number", DEFAULT_SIGMA_CUTOFF, 0.0, 1.0,
-                    "Drop singular values below this fraction of the layer's largest (exclusive bounds). At most "
-                            + "half of a layer's rank goes in one step.",
-                    "Coquelin et al. 2024 (σ cutoff fraction, tuned per task there); 0.2 measured here on a "
-                            + "trained Fashion-MNIST MLP: 0.1 cut nothing, 0.2 kept 55 % of the parameters"),
-            new MethodParameter(OialrParameters.MIN_RANK, "integer", DEFAULT_MIN_RANK, 1, null,
-                    "No layer is cut below this rank.", "chosen"),
-            new MethodParameter(OialrParameters.LAYERS, "string[]", null, null, null,
-                    "Train only these layers in low-rank form (node names from the model summary).", null),
-            new MethodParameter(OialrParameters.TARGET_PARAMETERS, "integer", null, 1, null,
-                    "The whole model's parameter count to reach by the end. The allowance falls linearly from "
-                            + "the dense size to this over the first half of the steps; at each "
-                            + "re-orthogonalisation the ranks share one relative cut-off τ (the lowest that fits "
-                            + "the allowance), and σ cutoff still cuts further. The second half trains at the "
-                            + "target. A job's target.compressionRatio sets this when it is not given.",
-                    "OIALR's relative cut-off with τ found from the budget; the half-way ramp is chosen"),
-            new MethodParameter(OialrParameters.MAX_ACCURACY_DROP, "number", AccuracyGuard.DEFAULT_MAX_DROP, 0.0,
-                    1.0, "The most top-1 the trained model may lose, as a fraction (0.01 = one point): measured "
-                            + "after training on the first " + AccuracyGuard.SAMPLES + " training samples (with "
-                            + "labels; without, the share whose top class changed, which bounds the drop), and the "
-                            + "original is returned unchanged where the loss is larger. The default 0.02 applies "
-                            + "only where the request names no size (targetParameters or sigmaCutoff), which asks "
-                            + "for what it costs. A job's target.maxAccuracyDrop sets it.",
-                    "the service's rule that defaults never lose more than 2 points unless asked; training samples "
-                            + "(the model's own), so the job's evaluation dataset still measures the result "
-                            + "independently"),
-            new MethodParameter(OialrParameters.ONLY_IF_FASTER, "boolean", true, null, null,
-                    "After training, time each layer's two factors against its dense form in ONNX Runtime (1 "
-                            + "thread, the layer alone on its real input shape, alternating rounds, median ratio) at "
-                            + "batch 1 and timingBatchSize, and write the trained layer back dense (the product of "
-                            + "its factors: the same function) unless they are faster at both; then time the model "
-                            + "against the original the same way and write every layer back dense unless it is "
-                            + "faster. On by default, so that oialr never makes a model slower unless asked; false "
-                            + "exports every layer in two factors where they are smaller. Not applied with "
-                            + "targetParameters, which asks for a size.",
-                    "fewer parameters do not make a layer faster: two thin layers can cost more than one"),
-            SpeedCheckParameters.TIMING_BATCH_SIZE_PARAMETER,
-            new MethodParameter(OialrParameters.SKIP_FIRST_AND_LAST, "boolean", true, null, null,
-                    "Leave the first convolution (or, without one, a small input projection: a first dense "
-                            + "layer under 5 % of the parameters) and the last weighted layer (the classifier) dense.",
-                    "Coquelin et al. 2024 keep the first and last layers full rank; common practice since "
-                            + "Denton et al. 2014")));
+            Set.of(LayerKind.DENSE, LayerKind.CONV, LayerKind.RECURRENT), true, OialrParameters.ALL);
 
     private final SpeedCheck.Factory speedCheck;
 
@@ -258,17 +212,17 @@ public final class OialrMethod implements CompressionMethod {
 
     @Override
     public Set<String> sizeParameters() {
-        return Set.of(OialrParameters.TARGET_PARAMETERS);
+        return Set.of(OialrParameters.TARGET_PARAMETERS.name());
     }
 
     /** A job's accuracy target bounds what training may cost, unless the request sets the bound itself. */
     @Override
     public Optional<Map<String, Object>> withAccuracyBudget(Map<String, Object> parameters, double maxDrop) {
-        if (parameters.containsKey(OialrParameters.MAX_ACCURACY_DROP)) {
+        if (parameters.containsKey(OialrParameters.MAX_ACCURACY_DROP.name())) {
             return Optional.empty();
         }
         Map<String, Object> bounded = new LinkedHashMap<>(parameters);
-        bounded.put(OialrParameters.MAX_ACCURACY_DROP, maxDrop);
+        bounded.put(OialrParameters.MAX_ACCURACY_DROP.name(), maxDrop);
         return Optional.of(bounded);
     }
 

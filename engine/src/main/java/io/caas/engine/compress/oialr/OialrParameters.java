@@ -3,12 +3,12 @@ package io.caas.engine.compress.oialr;
 import io.caas.engine.compress.AccuracyGuard;
 import io.caas.engine.compress.InvalidParametersException;
 import io.caas.engine.compress.LowRankLayers;
+import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ParameterValues;
 import io.caas.engine.compress.SpeedCheckParameters;
 import io.caas.engine.compress.RankBudget;
 import io.caas.engine.onnx.ModelSummary;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -33,63 +33,88 @@ record OialrParameters(int frequency, double sigmaCutoff, int minRank, Set<Strin
                        boolean skipFirstAndLast, long targetParameters, boolean onlyIfFaster, int timingBatchSize,
                        double maxAccuracyDrop) {
 
-    static final String FREQUENCY = "frequency";
-    static final String SIGMA_CUTOFF = "sigmaCutoff";
-    static final String MIN_RANK = "minRank";
-    static final String LAYERS = "layers";
-    static final String SKIP_FIRST_AND_LAST = "skipFirstAndLast";
-    static final String TARGET_PARAMETERS = RankBudget.TARGET_PARAMETERS;
-    static final String ONLY_IF_FASTER = SpeedCheckParameters.ONLY_IF_FASTER;
-    static final String TIMING_BATCH_SIZE = SpeedCheckParameters.TIMING_BATCH_SIZE;
-    static final String MAX_ACCURACY_DROP = "maxAccuracyDrop";
-    static final Set<String> KNOWN = new LinkedHashSet<>(List.of(FREQUENCY, SIGMA_CUTOFF, MIN_RANK, LAYERS,
-            SKIP_FIRST_AND_LAST, TARGET_PARAMETERS, MAX_ACCURACY_DROP, ONLY_IF_FASTER, TIMING_BATCH_SIZE));
+    static final MethodParameter FREQUENCY = MethodParameter.integer("frequency", (long) OialrMethod.DEFAULT_FREQUENCY, 1, null,
+            "Optimizer steps between two re-orthogonalisations (and rank cuts).",
+            "chosen for fine-tuning budgets; the paper tunes it per task");
+
+    static final MethodParameter SIGMA_CUTOFF = MethodParameter.number("sigmaCutoff", OialrMethod.DEFAULT_SIGMA_CUTOFF, 0.0, 1.0,
+            "Drop singular values below this fraction of the layer's largest. At most "
+                + "half of a layer's rank goes in one step.",
+            "Coquelin et al. 2024 (σ cutoff fraction, tuned per task there); 0.2 measured here on a "
+                + "trained Fashion-MNIST MLP: 0.1 cut nothing, 0.2 kept 55 % of the parameters").aboveMinimum().belowMaximum();
+
+    static final MethodParameter MIN_RANK = MethodParameter.integer("minRank", (long) OialrMethod.DEFAULT_MIN_RANK, 1, null,
+            "No layer is cut below this rank.",
+            "chosen");
+
+    static final MethodParameter LAYERS = MethodParameter.names("layers",
+            "Train only these layers in low-rank form (node names from the model summary).");
+
+    static final MethodParameter TARGET_PARAMETERS = MethodParameter.integer(RankBudget.TARGET_PARAMETERS, null, 1, null,
+            "The whole model's parameter count to reach by the end. The allowance falls linearly from "
+                + "the dense size to this over the first half of the steps; at each "
+                + "re-orthogonalisation the ranks share one relative cut-off τ (the lowest that fits "
+                + "the allowance), and σ cutoff still cuts further. The second half trains at the "
+                + "target. A job's target.compressionRatio sets this when it is not given.",
+            "OIALR's relative cut-off with τ found from the budget; the half-way ramp is chosen");
+
+    static final MethodParameter MAX_ACCURACY_DROP = MethodParameter.fraction("maxAccuracyDrop", AccuracyGuard.DEFAULT_MAX_DROP,
+            "The most top-1 the trained model may lose, as a fraction (0.01 = one point): measured "
+                + "after training on the first " + AccuracyGuard.SAMPLES + " training samples (with "
+                + "labels; without, the share whose top class changed, which bounds the drop), and the "
+                + "original is returned unchanged where the loss is larger. The default 0.02 applies "
+                + "only where the request names no size (targetParameters or sigmaCutoff), which asks "
+                + "for what it costs. A job's target.maxAccuracyDrop sets it.",
+            "the service's rule that defaults never lose more than 2 points unless asked; training samples "
+                + "(the model's own), so the job's evaluation dataset still measures the result "
+                + "independently");
+
+    static final MethodParameter ONLY_IF_FASTER = MethodParameter.bool(SpeedCheckParameters.ONLY_IF_FASTER, true,
+            "After training, time each layer's two factors against its dense form in ONNX Runtime (1 "
+                + "thread, the layer alone on its real input shape, alternating rounds, median ratio) at "
+                + "batch 1 and timingBatchSize, and write the trained layer back dense (the product of "
+                + "its factors: the same function) unless they are faster at both; then time the model "
+                + "against the original the same way and write every layer back dense unless it is "
+                + "faster. On by default, so that oialr never makes a model slower unless asked; false "
+                + "exports every layer in two factors where they are smaller. Not applied with "
+                + "targetParameters, which asks for a size.",
+            "fewer parameters do not make a layer faster: two thin layers can cost more than one");
+
+    static final MethodParameter SKIP_FIRST_AND_LAST = MethodParameter.bool("skipFirstAndLast", true,
+            "Leave the first convolution (or, without one, a small input projection: a first dense "
+                + "layer under 5 % of the parameters) and the last weighted layer (the classifier) dense.",
+            "Coquelin et al. 2024 keep the first and last layers full rank; common practice since "
+                + "Denton et al. 2014");
+
+    static final MethodParameter TIMING_BATCH_SIZE = SpeedCheckParameters.TIMING_BATCH_SIZE_PARAMETER;
+
+    /** Every parameter oialr takes, in the order {@code GET /v1/methods} lists them. */
+    static final List<MethodParameter> ALL = List.of(FREQUENCY, SIGMA_CUTOFF, MIN_RANK, LAYERS, TARGET_PARAMETERS,
+            MAX_ACCURACY_DROP, ONLY_IF_FASTER, TIMING_BATCH_SIZE, SKIP_FIRST_AND_LAST);
 
     static OialrParameters parse(Map<String, Object> params, ModelSummary model) {
         Map<String, Object> p = params == null ? Map.of() : params;
         List<String> problems = new ArrayList<>();
-        ParameterValues.unknownKeys(p, KNOWN, "oialr", problems);
-        int frequency = integer(p.get(FREQUENCY), FREQUENCY, OialrMethod.DEFAULT_FREQUENCY, 1, problems);
-        int minRank = integer(p.get(MIN_RANK), MIN_RANK, OialrMethod.DEFAULT_MIN_RANK, 1, problems);
-        double cutoff = OialrMethod.DEFAULT_SIGMA_CUTOFF;
-        if (p.get(SIGMA_CUTOFF) != null) {
-            Double v = ParameterValues.number(p.get(SIGMA_CUTOFF));
-            if (v == null || !(v > 0 && v < 1)) {
-                problems.add(SIGMA_CUTOFF + " must be a number in (0, 1), got " + p.get(SIGMA_CUTOFF));
-            } else {
-                cutoff = v;
-            }
-        }
-        boolean skip = ParameterValues.bool(p.get(SKIP_FIRST_AND_LAST), SKIP_FIRST_AND_LAST, true, problems);
-        Set<String> layers = ParameterValues.layerNames(p.get(LAYERS), model, "oialr",
+        ParameterValues.unknownKeys(p, ALL, "oialr", problems);
+        int frequency = FREQUENCY.readInt(p, problems);
+        int minRank = MIN_RANK.readInt(p, problems);
+        double cutoff = SIGMA_CUTOFF.readNumber(p, problems);
+        boolean skip = SKIP_FIRST_AND_LAST.readBoolean(p, problems);
+        Set<String> layers = ParameterValues.layerNames(LAYERS.raw(p), model, "oialr",
                 LowRankLayers::eligible, true, problems);
-        long target = p.get(TARGET_PARAMETERS) == null ? 0
-                : ParameterValues.count(p.get(TARGET_PARAMETERS), TARGET_PARAMETERS, problems);
-        boolean onlyIfFaster = ParameterValues.bool(p.get(ONLY_IF_FASTER), ONLY_IF_FASTER, true, problems);
-        int timingBatch = SpeedCheckParameters.timingBatchSize(p.get(TIMING_BATCH_SIZE), problems);
+        long target = TARGET_PARAMETERS.given(p) ? TARGET_PARAMETERS.readLong(p, problems) : 0;
+        boolean onlyIfFaster = ONLY_IF_FASTER.readBoolean(p, problems);
+        int timingBatch = TIMING_BATCH_SIZE.readInt(p, problems);
         if (LayerSite.layers(model).isEmpty()) {
             problems.add(ParameterValues.noFactorizableLayer(model, "oialr"));
         }
-        double maxDrop = p.get(MAX_ACCURACY_DROP) != null
-                ? ParameterValues.fraction(p.get(MAX_ACCURACY_DROP), MAX_ACCURACY_DROP, problems)
-                : p.get(TARGET_PARAMETERS) == null && p.get(SIGMA_CUTOFF) == null ? AccuracyGuard.DEFAULT_MAX_DROP
-                : Double.NaN;
+        // the default bound holds only where the request names no size: naming one asks for what it costs
+        double maxDrop = MAX_ACCURACY_DROP.given(p) || !TARGET_PARAMETERS.given(p) && !SIGMA_CUTOFF.given(p)
+                ? MAX_ACCURACY_DROP.readNumber(p, problems) : Double.NaN;
         if (!problems.isEmpty()) {
             throw new InvalidParametersException(problems);
         }
         return new OialrParameters(frequency, cutoff, minRank, layers, skip, Math.max(0, target), onlyIfFaster,
                 timingBatch, maxDrop);
-    }
-
-    private static int integer(Object raw, String name, int fallback, int min, List<String> problems) {
-        if (raw == null) {
-            return fallback;
-        }
-        Double v = ParameterValues.number(raw);
-        if (v == null || v != Math.rint(v) || v < min || v > Integer.MAX_VALUE) {
-            problems.add(name + " must be an integer ≥ " + min + ", got " + raw);
-            return fallback;
-        }
-        return v.intValue();
     }
 }

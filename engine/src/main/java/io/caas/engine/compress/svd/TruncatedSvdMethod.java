@@ -12,7 +12,6 @@ import io.caas.engine.compress.LayerSelection;
 import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.LowRankLayers;
 import io.caas.engine.compress.MethodDescriptor;
-import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.compress.RankBudget;
 import io.caas.engine.compress.SpeedCheck;
@@ -97,140 +96,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             "Factorizes Gemm/MatMul weights into two thinner layers, Conv kernels into r filters followed by a "
                     + "1x1 convolution, and the input weights W of LSTM/GRU/RNN nodes into a MatMul to r features "
                     + "before the node, keeping the largest singular values. No training data needed.",
-            LowRankLayers.KINDS, false, List.of(
-            new MethodParameter(SvdParameters.ENERGY, "number", DEFAULT_ENERGY, 0.0, 1.0,
-                    "Keep the smallest rank whose singular values hold this fraction of the squared Frobenius "
-                            + "norm (exclusive lower bound 0): of the weight, or with whitening of the layer's output "
-                            + "on the calibration samples, where the default is " + DEFAULT_WHITENED_ENERGY
-                            + ". Used unless ratio, rank or targetParameters is given.",
-                    "Eckart-Young: the discarded energy is the squared relative weight error"),
-            new MethodParameter(SvdParameters.RATIO, "number", null, 0.0, 1.0,
-                    "Instead of energy: fraction of each layer's parameters to keep; rank = ratio·m·n/(m+n).", null),
-            new MethodParameter(SvdParameters.RANK, "integer", null, 1, null,
-                    "Instead of energy: the same rank for every layer (capped at the layer's full rank).", null),
-            new MethodParameter(SvdParameters.TARGET_PARAMETERS, "integer", null, 1, null,
-                    "Instead of energy: the whole model's parameter count to reach. Plain, the ranks share one "
-                            + "relative cut-off (σᵢ ≥ τ·σ₁ in every layer) with τ the lowest that fits. Whitened, "
-                            + "each layer's cut is weighted by how much of its error reaches the model's output, "
-                            + "measured with each layer cut alone on 128 calibration samples. Layers svd leaves "
-                            + "alone count as they are. A job's target.compressionRatio sets this when no rank "
-                            + "rule is given.",
-                    "plain: the relative cut-off of OIALR (Coquelin et al. 2024), with τ found from the budget; "
-                            + "whitened: measured per-layer sensitivity as AIMET's rank selection, on output error "
-                            + "(all-MiniLM-L6-v2 at 86 % of its parameters: mean cosine 0.913 against 0.862 at "
-                            + "equal error in every layer)"),
-            new MethodParameter(SvdParameters.MAX_ACCURACY_DROP, "number", null, 0.0, 1.0,
-                    "Instead of energy: the largest top-1 drop to allow, as a fraction (0.01 = one point), measured "
-                            + "against the original on the first " + AccuracyRanks.SAMPLES + " samples of the job's "
-                            + "labelled training dataset. Each layer alone is factorized at 10, 20, 30, 50 and 70 % "
-                            + "of its parameters, smallest first, and takes the smallest whose drop is at most half "
-                            + "the budget (else stays dense); then, while the layers together drop more than the "
-                            + "budget, the one whose own drop is largest takes its next size. A job's "
-                            + "target.maxAccuracyDrop sets this when no size rule is given. Training samples, so "
-                            + "the job's evaluation dataset still measures the result independently.",
-                    "sensitivity-based rank selection, as in per-layer sensitivity analysis for low-rank and "
-                            + "pruning (e.g. AMC's and AIMET's); the half-budget split is chosen"),
-            new MethodParameter(SvdParameters.TARGET_SPEEDUP, "number", null, 1.0, SvdParameters.MAX_TARGET_SPEEDUP,
-                    "Instead of energy: how many times faster than the original the model should run in ONNX Runtime "
-                            + "(1 thread) at timingBatchSize (exclusive lower bound 1). Each layer's form (for a "
-                            + "kh×kw conv with convForm auto, the channel or the spatial form, whichever makes the "
-                            + "whole model faster at its smallest size) at 5, 10, 20, 30 and 50 % of its parameters "
-                            + "is timed alone against the dense layer, sizes not faster at batch 1 and at "
-                            + "timingBatchSize dropped, the rest scored alone in the model (the "
-                            + "true class's mean log-likelihood on the first " + SPEED_SCORE_SAMPLES + " labelled "
-                            + "training samples, else agreement with the original's outputs). A greedy path moves "
-                            + "one layer at a time to its next faster form, the one that buys the most time per unit "
-                            + "of score lost; the first step whose whole model times the target (3 % over, for the "
-                            + "noise) against the original is found by bisection (at most " + SpeedRanks.MODEL_CHECKS
-                            + " timings), the path's end, the fastest, being the nearest result where none reaches "
-                            + "it. Unless layers are named, bilinear layers (an Einsum such as \"bi,kij,bj->bk\", "
-                            + "or PyTorch's MatMul patterns) join the path in the Hadamard form of the bilinear "
-                            + "method (a rank-d CP fit of the weight), timed in the whole model. A job's "
-                            + "target.speedup sets this when no size rule is given; fineTune then recovers accuracy.",
-                    "per-layer measured cost and sensitivity along one greedy path, as AIMET's greedy rank "
-                            + "selection; measured time, not MACs, because MACs do not predict ONNX Runtime's time"),
-            new MethodParameter(SvdParameters.LAYERS, "string[]", null, null, null,
-                    "Factorize only these layers (node names from the model summary; a layer inside an If "
-                            + "branch or a Loop/Scan body by its path, e.g. /If[else_branch]/wide/Gemm).", null),
-            new MethodParameter(SvdParameters.SKIP_FIRST_AND_LAST, "boolean", true, null, null,
-                    "Leave the first convolution (or, without one, a small input projection: a first dense "
-                            + "layer under 5 % of the parameters) and the last weighted layer (the classifier) dense: "
-                            + "they hold few parameters and their error reaches the output undamped.",
-                    "common practice in low-rank CNN compression (Denton et al. 2014, Zhang et al. 2015)"),
-            new MethodParameter(SvdParameters.ONLY_IF_SMALLER, "boolean", true, null, null,
-                    "Leave a layer dense where r·(m+n) ≥ m·n, since factorizing it would not shrink it.", null),
-            new MethodParameter(SvdParameters.WHITENING, "string", Whitening.AUTO.wireName(), null, null,
-                    "How truncation weighs the data: 'none' keeps each weight's largest singular values; "
-                            + "'parallel' and 'sequential' run the model on calibration samples from the job's "
-                            + "training dataset and keep what matters for each layer's output on them (SVD of the "
-                            + "weight whitened by the Cholesky factor of its input Gram matrix; for a conv, of its "
-                            + "input patches). 'sequential' takes each layer's inputs from the model with the earlier "
-                            + "layers already replaced and corrects its weight in closed form towards the original "
-                            + "output, one calibration pass per layer; 'parallel' takes all from the original in one "
-                            + "pass. 'auto': sequential with training data, else none. With whitening, energy is the "
-                            + "fraction of each layer's output energy kept, not of its weight's.",
-                    "SVD-LLM (Wang et al. 2024, arXiv 2403.07378): truncation-aware data whitening; the sequential "
-                            + "correction is the least-squares update to the changed inputs"),
-            new MethodParameter(SvdParameters.CALIBRATION_SAMPLES, "integer", DEFAULT_CALIBRATION_SAMPLES, 1,
-                    SvdParameters.MAX_CALIBRATION_SAMPLES,
-                    "Training samples drawn (seeded, without replacement) to calibrate the whitening on.",
-                    "SVD-LLM calibrates on 256 sequences; a conv layer sees every position of each sample"),
-            new MethodParameter(SvdParameters.SENSITIVITY_SAMPLES, "integer", DEFAULT_SENSITIVITY_SAMPLES, 1,
-                    SvdParameters.MAX_CALIBRATION_SAMPLES,
-                    "Of the calibration samples, how many measure each layer's effect on the model's output: "
-                            + "outputAware's projections, and under targetParameters with whitening the weights "
-                            + "that share the budget out (the model runs on them once per layer). At most "
-                            + "calibrationSamples are used.",
-                    "MiniLM: 128 sentences gave a mean cosine of 0.948 and 384 gave 0.950 with outputAware, in "
-                            + "4.8 and 13 minutes"),
-            new MethodParameter(SvdParameters.OUTPUT_AWARE, "boolean", false, null, null,
-                    "With whitening, also weigh each layer's output directions by how much they move the model's "
-                            + "first output: random projections of that output are back-propagated on "
-                            + "sensitivitySamples calibration samples (" + OUTPUT_PROJECTIONS + " per batch) to "
-                            + "each layer's output, and the truncation keeps the directions of most model-output "
-                            + "error rather than of most layer-output error. Costs about " + OUTPUT_PROJECTIONS
-                            + " forward and backward passes per batch of those samples; needs training data.",
-                    "Gauss-Newton (Kronecker-factored) weighting of the output side, as K-FAC approximates the "
-                            + "Fisher matrix (Martens and Grosse 2015); Fisher-weighted SVD (Hsu et al. 2022)"),
-            new MethodParameter(SvdParameters.ONLY_IF_FASTER, "boolean", true, null, null,
-                    "Time each layer's factorized form against its dense form in ONNX Runtime (1 thread, the "
-                            + "layer alone on its real input shape, alternating rounds, median ratio) at batch 1 "
-                            + "and timingBatchSize, and leave it dense unless it is faster at both; then time the "
-                            + "factorized model against the original the same way (paired rounds) and return the "
-                            + "original unchanged, every layer noted dense, unless it is faster at both. On by "
-                            + "default, so that svd never makes a model slower unless asked: false factorizes "
-                            + "every chosen layer that shrinks, whatever its speed. Not applied with "
-                            + "targetParameters, which asks for a size.",
-                    "fewer parameters do not make a layer faster: two thin layers can cost more than one (the "
-                            + "default svd job ran a Fashion-MNIST ResNet 1.23x slower at batch 32 without it)"),
-            SpeedCheckParameters.TIMING_BATCH_SIZE_PARAMETER,
-            new MethodParameter(SvdParameters.CONV_FORM, "string", SvdParameters.AUTO, null, null,
-                    "How a kh×kw convolution is split: 'auto' is 'channels', except with targetSpeedup, which times "
-                            + "both forms of each conv and keeps the better; 'channels' into r kh×kw filters then a "
-                            + "1×1 conv; "
-                            + "'spatial' into r kh×1 filters then a 1×kw conv (its kernel as a (in·kh) × (out·kw) "
-                            + "matrix), which costs r·(in·kh + out·kw) per position instead of r·(in·kh·kw + out). "
-                            + "Convs with a 1-wide kernel, groups or auto_pad keep the channel form. Whitened, "
-                            + "each kh×1 column of the input patches weighs the truncation (correlations across "
-                            + "columns are left out).",
-                    "spatial SVD (Jaderberg et al. 2014; AIMET's spatial SVD)"),
-            new MethodParameter(SvdParameters.FINE_TUNE, "boolean", false, null, null,
-                    "After factorizing, fine-tune the whole factorized model (every factor, bias and dense layer) "
-                            + "on the job's training data within its training budget: see fineTuneBy; without labels "
-                            + "by distilling the original model's outputs (MSE). Budget defaults: Adam 1e-4, "
-                            + "batch 64, 1 epoch (or maxSteps alone where only that is set). Ignored without "
-                            + "training data. The exported structure is the same as without it.",
-                    "learning rate 1e-4 measured on Fashion-MNIST (1e-3 lost accuracy); fine-tuning after "
-                            + "truncation as in Denton et al. 2014"),
-            new MethodParameter(SvdParameters.FINE_TUNE_BY, "string", SvdParameters.BY_DISTILLATION, null, null,
-                    "What fineTune fits where the training data has labels: '" + SvdParameters.BY_DISTILLATION
-                            + "' the original model's class scores (KL divergence at temperature "
-                            + (int) CompressedFineTuning.DISTILLATION_TEMPERATURE + ", Hinton et al. 2015), or '"
-                            + SvdParameters.BY_LABELS + "' the labels (cross-entropy). Without labels it always "
-                            + "distils the original's outputs.",
-                    "distillation measured on the Fashion-MNIST ResNet after a 2x speed target, 2,000 steps at "
-                            + "Adam 1e-4: 0.53 points below the original, against several points by the labels "
-                            + "(BENCHMARKS.md, 'A speed target')")));
+            LowRankLayers.KINDS, false, SvdParameters.ALL);
 
     /**
      * Adam's rate for fine-tuning the factors, measured (OialrBenchmarkTest: a trained 784-512-256-10 MLP on
@@ -310,12 +176,12 @@ public final class TruncatedSvdMethod implements CompressionMethod {
     public Optional<Map<String, Object>> withSpeedTarget(Map<String, Object> parameters, double speedup,
                                                          int batchSize) {
         if (speedup <= 1 || SvdParameters.SIZE_RULES.stream().anyMatch(parameters::containsKey)
-                || Boolean.FALSE.equals(parameters.get(SvdParameters.ONLY_IF_FASTER))) {
+                || Boolean.FALSE.equals(parameters.get(SvdParameters.ONLY_IF_FASTER.name()))) {
             return withSpeedCheck(parameters, batchSize);
         }
         Map<String, Object> targeted = new LinkedHashMap<>(parameters);
-        targeted.put(SvdParameters.TARGET_SPEEDUP, speedup);
-        targeted.putIfAbsent(SvdParameters.TIMING_BATCH_SIZE, batchSize);
+        targeted.put(SvdParameters.TARGET_SPEEDUP.name(), speedup);
+        targeted.putIfAbsent(SvdParameters.TIMING_BATCH_SIZE.name(), batchSize);
         return Optional.of(targeted);
     }
 
@@ -330,7 +196,7 @@ public final class TruncatedSvdMethod implements CompressionMethod {
             return Optional.empty();
         }
         Map<String, Object> budgeted = new LinkedHashMap<>(parameters);
-        budgeted.put(SvdParameters.MAX_ACCURACY_DROP, maxDrop);
+        budgeted.put(SvdParameters.MAX_ACCURACY_DROP.name(), maxDrop);
         return Optional.of(budgeted);
     }
 

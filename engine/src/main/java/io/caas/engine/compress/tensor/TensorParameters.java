@@ -1,6 +1,7 @@
 package io.caas.engine.compress.tensor;
 
 import io.caas.engine.compress.InvalidParametersException;
+import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ParameterValues;
 import io.caas.engine.compress.RankBudget;
 import io.caas.engine.onnx.LayerKind;
@@ -9,9 +10,9 @@ import io.caas.engine.onnx.WeightedLayer;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 
@@ -31,21 +32,6 @@ import java.util.Set;
 record TensorParameters(RankTarget target, OptionalLong targetParameters, Map<String, int[]> ranks,
                         Set<String> layers, boolean skipFirstAndLast, boolean onlyIfSmaller, boolean fineTune, int sensitivitySamples, int iterations) {
 
-    static final String ENERGY = "energy";
-    static final String RATIO = "ratio";
-    static final String RANKS = "ranks";
-    static final String TARGET_PARAMETERS = RankBudget.TARGET_PARAMETERS;
-    static final String LAYERS = "layers";
-    static final String SKIP_FIRST_AND_LAST = "skipFirstAndLast";
-    static final String ONLY_IF_SMALLER = "onlyIfSmaller";
-    static final String FINE_TUNE = "fineTune";
-    static final String SENSITIVITY_SAMPLES = "sensitivitySamples";
-    static final String HOOI_ITERATIONS = "hooiIterations";
-    static final String ALS_ITERATIONS = "alsIterations";
-
-    /** The parameters that choose the layers' sizes. */
-    static final Set<String> SIZE_PARAMETERS = Set.of(ENERGY, RATIO, RANKS, TARGET_PARAMETERS);
-
     /** See {@link TensorMethod#DEFAULT_RATIO}. */
     static final double DEFAULT_RATIO = TensorMethod.DEFAULT_RATIO;
     static final int DEFAULT_SENSITIVITY_SAMPLES = 32;
@@ -54,6 +40,98 @@ record TensorParameters(RankTarget target, OptionalLong targetParameters, Map<St
     static final int MAX_HOOI_ITERATIONS = 50;
     static final int DEFAULT_ALS_ITERATIONS = 50;
     static final int MAX_ALS_ITERATIONS = 1000;
+
+    static final MethodParameter RATIO = MethodParameter.fraction("ratio", DEFAULT_RATIO,
+            "Fraction of each layer's kernel parameters to keep; the ranks are the largest that fit. Used unless "
+                + "energy or targetParameters is given.",
+            "chosen: a predictable size; trained kernels' flat spectra make energy rules keep nearly full ranks "
+                + "(see BENCHMARKS.md)");
+
+    static final MethodParameter ENERGY = MethodParameter.fraction("energy", null,
+            "Instead of ratio: keep at least this fraction of each kernel's squared norm, so that its relative "
+                + "error is at most sqrt(1 - energy).",
+            "Eckart-Young for the truncated SVDs; " + TensorDescriptors.PAPER);
+
+    static final String RANKS = "ranks";
+
+    static final MethodParameter TARGET_PARAMETERS = MethodParameter.integer(RankBudget.TARGET_PARAMETERS, null, 1,
+            null,
+            "Instead of ratio, energy and ranks: the whole model's parameter count to stay at or under. Every "
+                + "decomposed layer takes the same ratio, the largest whose model fits (layers left alone and "
+                + "layers that would not shrink count as they are); a count below the smallest ranks' model is "
+                + "refused, naming it. A job's target.compressionRatio sets this when no size parameter is given.",
+            "chosen: one uniform ratio, the rule ratio already follows, found by bisection");
+
+    static final MethodParameter LAYERS = MethodParameter.names("layers",
+            "Decompose only these layers (Conv node names with a kernel larger than 1x1).");
+
+    static final MethodParameter SKIP_FIRST_AND_LAST = MethodParameter.bool("skipFirstAndLast", true,
+            "Leave the first convolution and the last weighted layer as they are: they hold few parameters and "
+                + "their error reaches the output undamped (the first conv is also the most sensitive layer, see "
+                + "sensitivitySamples).",
+            "common practice in low-rank CNN compression (Denton et al. 2014, Kim et al. 2016)");
+
+    static final MethodParameter ONLY_IF_SMALLER = MethodParameter.bool("onlyIfSmaller", true,
+            "Leave a layer as it is where its chain would not have fewer parameters than its kernel.", null);
+
+    static final MethodParameter FINE_TUNE = MethodParameter.bool("fineTune", false,
+            "After decomposing, fine-tune the whole model (every factor conv included) on the job's training data "
+                + "within its budget: cross-entropy with labels, else distillation of the original's outputs "
+                + "(MSE). Budget defaults: Adam 1e-3, batch 64, 1 epoch. Ignored without training data.",
+            "as svd's fineTune; fine-tuning after decomposition as in Kim et al. 2016 and "
+                + TensorDescriptors.PAPER);
+
+    static final MethodParameter SENSITIVITY_SAMPLES = MethodParameter.integer("sensitivitySamples",
+            (long) DEFAULT_SENSITIVITY_SAMPLES, 0, (long) MAX_SENSITIVITY_SAMPLES,
+            "For each decomposed layer, the output change when that layer alone is decomposed, measured in ONNX "
+                + "Runtime on this many samples of the evaluation data (with the accuracy drop where it is "
+                + "labelled) or of seeded random inputs (symbolic dims 64); written to the layer's note. 0 skips "
+                + "it.",
+            TensorDescriptors.PAPER + " (early layers are the sensitive ones)");
+
+    static final MethodParameter HOOI_ITERATIONS = MethodParameter.integer("hooiIterations",
+            (long) DEFAULT_HOOI_ITERATIONS, 0, (long) MAX_HOOI_ITERATIONS,
+            "HOOI sweeps refining the HOSVD factors (0: plain truncated HOSVD). Each sweep cannot raise the "
+                + "kernel's error.",
+            "Kolda and Bader 2009, section 4.2 (HOOI)");
+
+    static final MethodParameter ALS_ITERATIONS = MethodParameter.integer("alsIterations",
+            (long) DEFAULT_ALS_ITERATIONS, 1, (long) MAX_ALS_ITERATIONS,
+            "Most ALS sweeps per fit; a fit stops earlier once a sweep improves the relative error by less than "
+                + "1e-7. With energy, the rank is searched by bisection, one fit per step.",
+            "chosen: the fit on trained kernels changes little after a few dozen sweeps");
+
+    /** The parameters that choose the layers' sizes. */
+    static final Set<String> SIZE_PARAMETERS = Set.of(ENERGY.name(), RATIO.name(), RANKS,
+            TARGET_PARAMETERS.name());
+
+    /** Every parameter a variant takes, in the order {@code GET /v1/methods} lists them. */
+    static List<MethodParameter> of(TensorMethod.Variant variant) {
+        List<MethodParameter> all = new ArrayList<>(List.of(RATIO, ENERGY, ranks(variant), TARGET_PARAMETERS, LAYERS,
+                SKIP_FIRST_AND_LAST, ONLY_IF_SMALLER, FINE_TUNE, SENSITIVITY_SAMPLES));
+        iterations(variant).ifPresent(all::add);
+        return List.copyOf(all);
+    }
+
+    /** The sweeps parameter of a variant that iterates: tucker's HOOI, cp's ALS. */
+    private static Optional<MethodParameter> iterations(TensorMethod.Variant variant) {
+        return switch (variant) {
+            case TUCKER -> Optional.of(HOOI_ITERATIONS);
+            case CP -> Optional.of(ALS_ITERATIONS);
+            case TT -> Optional.empty();
+        };
+    }
+
+    private static MethodParameter ranks(TensorMethod.Variant variant) {
+        String example = switch (variant) {
+            case CP -> "[16]";
+            case TUCKER -> "[8, 16]";
+            case TT -> "[8, 12, 16]";
+        };
+        return MethodParameter.object(RANKS, "Explicit ranks " + variant.rankMeaning() + " per layer name, e.g. "
+                + "{\"conv_3\": " + example + "}; capped where the kernel's shape allows fewer. Other layers follow "
+                + "ratio or energy.");
+    }
 
     /** Layers a kernel decomposition can split: ungrouped convs with a kernel larger than 1×1. */
     static boolean eligible(WeightedLayer layer) {
@@ -64,51 +142,35 @@ record TensorParameters(RankTarget target, OptionalLong targetParameters, Map<St
     static TensorParameters parse(Map<String, Object> params, ModelSummary model, TensorMethod.Variant variant) {
         Map<String, Object> p = params == null ? Map.of() : params;
         List<String> problems = new ArrayList<>();
-        String iterationsKey = variant == TensorMethod.Variant.TUCKER ? HOOI_ITERATIONS
-                : variant == TensorMethod.Variant.CP ? ALS_ITERATIONS : null;
-        Set<String> known = new LinkedHashSet<>(List.of(ENERGY, RATIO, RANKS, TARGET_PARAMETERS, LAYERS, SKIP_FIRST_AND_LAST,
-                ONLY_IF_SMALLER, FINE_TUNE, SENSITIVITY_SAMPLES));
-        if (iterationsKey != null) {
-            known.add(iterationsKey);
-        }
-        ParameterValues.unknownKeys(p, known, variant.methodName(), problems);
-        if (p.get(ENERGY) != null && p.get(RATIO) != null) {
+        ParameterValues.unknownKeys(p, of(variant), variant.methodName(), problems);
+        if (ENERGY.given(p) && RATIO.given(p)) {
             problems.add("give only one of energy and ratio");
         }
-        RankTarget target = new RankTarget.Ratio(DEFAULT_RATIO);
-        if (p.get(ENERGY) != null) {
-            target = new RankTarget.Energy(ParameterValues.fraction(p.get(ENERGY), ENERGY, problems));
-        }
-        if (p.get(RATIO) != null) {
-            target = new RankTarget.Ratio(ParameterValues.fraction(p.get(RATIO), RATIO, problems));
-        }
+        double energy = ENERGY.readNumber(p, problems);
+        double ratio = RATIO.readNumber(p, problems);
+        RankTarget target = ENERGY.given(p) && !RATIO.given(p) ? new RankTarget.Energy(energy)
+                : new RankTarget.Ratio(ratio);
         OptionalLong targetParameters = OptionalLong.empty();
-        if (p.get(TARGET_PARAMETERS) != null) {
-            long count = ParameterValues.count(p.get(TARGET_PARAMETERS), TARGET_PARAMETERS, problems);
+        if (TARGET_PARAMETERS.given(p)) {
+            long count = TARGET_PARAMETERS.readLong(p, problems);
             targetParameters = count > 0 ? OptionalLong.of(count) : OptionalLong.empty();
-            List<String> others = List.of(ENERGY, RATIO, RANKS).stream().filter(k -> p.get(k) != null).toList();
+            List<String> others = List.of(ENERGY.name(), RATIO.name(), RANKS).stream().filter(k -> p.get(k) != null)
+                    .toList();
             if (!others.isEmpty()) {
                 problems.add("targetParameters chooses every layer's ranks: give it without "
                         + String.join(" and ", others));
             }
         }
-        Set<String> layers = ParameterValues.layerNames(p.get(LAYERS), model, variant.methodName(), problems);
+        Set<String> layers = ParameterValues.layerNames(LAYERS.raw(p), model, variant.methodName(), problems);
         for (String name : layers) {
             eligibility(name, model, variant, problems);
         }
         Map<String, int[]> ranks = ranks(p.get(RANKS), model, variant, problems);
-        boolean skip = ParameterValues.bool(p.get(SKIP_FIRST_AND_LAST), SKIP_FIRST_AND_LAST, true, problems);
-        boolean onlyIfSmaller = ParameterValues.bool(p.get(ONLY_IF_SMALLER), ONLY_IF_SMALLER, true, problems);
-        boolean fineTune = ParameterValues.bool(p.get(FINE_TUNE), FINE_TUNE, false, problems);
-        int samples = integer(p.get(SENSITIVITY_SAMPLES), SENSITIVITY_SAMPLES, DEFAULT_SENSITIVITY_SAMPLES, 0,
-                MAX_SENSITIVITY_SAMPLES, problems);
-        int iterations = switch (variant) {
-            case TUCKER -> integer(p.get(HOOI_ITERATIONS), HOOI_ITERATIONS, DEFAULT_HOOI_ITERATIONS, 0,
-                    MAX_HOOI_ITERATIONS, problems);
-            case CP -> integer(p.get(ALS_ITERATIONS), ALS_ITERATIONS, DEFAULT_ALS_ITERATIONS, 1, MAX_ALS_ITERATIONS,
-                    problems);
-            case TT -> 0;
-        };
+        boolean skip = SKIP_FIRST_AND_LAST.readBoolean(p, problems);
+        boolean onlyIfSmaller = ONLY_IF_SMALLER.readBoolean(p, problems);
+        boolean fineTune = FINE_TUNE.readBoolean(p, problems);
+        int samples = SENSITIVITY_SAMPLES.readInt(p, problems);
+        int iterations = iterations(variant).map(sweeps -> sweeps.readInt(p, problems)).orElse(0);
         if (model.layers().stream().noneMatch(TensorParameters::eligible)) {
             problems.add("the model has no Conv layer with group 1 and a kernel larger than 1x1 for "
                     + variant.methodName() + " to decompose (1x1 convolutions are dense layers: use svd)"
@@ -173,17 +235,5 @@ record TensorParameters(RankTarget target, OptionalLong targetParameters, Map<St
             }
         }
         return out;
-    }
-
-    private static int integer(Object raw, String name, int fallback, int min, int max, List<String> problems) {
-        if (raw == null) {
-            return fallback;
-        }
-        Double v = ParameterValues.number(raw);
-        if (v == null || v != Math.rint(v) || v < min || v > max) {
-            problems.add(name + " must be an integer in [" + min + ", " + max + "], got " + raw);
-            return fallback;
-        }
-        return v.intValue();
     }
 }

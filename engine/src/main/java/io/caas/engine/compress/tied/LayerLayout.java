@@ -1,7 +1,6 @@
 package io.caas.engine.compress.tied;
 
-import io.caas.engine.onnx.LayerKind;
-import io.caas.engine.onnx.ModelInspector;
+import io.caas.engine.compress.LayerMatrix;
 import io.caas.engine.onnx.WeightedLayer;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
 
@@ -13,14 +12,8 @@ import io.caas.engine.onnx.proto.Onnx.NodeProto;
 record LayerLayout(int in, int out, boolean storesTranspose) {
 
     static LayerLayout of(WeightedLayer layer, NodeProto node) {
-        long d0 = layer.weightShape().get(0);
-        long d1 = layer.weightShape().get(1);
-        if (layer.kind() == LayerKind.CONV) {
-            return new LayerLayout(Math.toIntExact(d1), Math.toIntExact(d0), true);
-        }
-        boolean transB = node.getOpType().equals("Gemm") && ModelInspector.intAttribute(node, "transB", 0) == 1;
-        return transB ? new LayerLayout(Math.toIntExact(d1), Math.toIntExact(d0), true)
-                : new LayerLayout(Math.toIntExact(d0), Math.toIntExact(d1), false);
+        int[] sides = LayerMatrix.sides(layer, node);
+        return new LayerLayout(sides[0], sides[1], LayerMatrix.storesTranspose(layer, node));
     }
 
     /** M (in × out, row-major) from the stored values. */

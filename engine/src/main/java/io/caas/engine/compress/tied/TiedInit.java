@@ -30,10 +30,6 @@ enum TiedInit {
         return Arrays.stream(values()).filter(v -> v.parameterValue.equalsIgnoreCase(value.strip())).findFirst();
     }
 
-    static String choices() {
-        return String.join(", ", Arrays.stream(values()).map(v -> v.parameterValue).toList());
-    }
-
     static double[] tied(TiedInit init, double[] m1, double[] m2, int d, int h) {
         double[] w = new double[d * h];
         for (int i = 0; i < d; i++) {

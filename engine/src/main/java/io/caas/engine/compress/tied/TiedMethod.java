@@ -6,7 +6,6 @@ import io.caas.engine.compress.CompressionResult;
 import io.caas.engine.compress.CompressionTask;
 import io.caas.engine.compress.LayerReport;
 import io.caas.engine.compress.MethodDescriptor;
-import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.onnx.LayerKind;
 import io.caas.engine.onnx.ModelInspector;
@@ -36,8 +35,6 @@ public final class TiedMethod implements CompressionMethod {
 
     public static final String NAME = "tied";
 
-    /** Measured: see BENCHMARKS.md "Tied" (the average starts closest to both layers). */
-    static final TiedInit DEFAULT_INIT = TiedInit.AVERAGE;
     /**
      * Adam's rate for fine-tuning after tying, measured (TiedBenchmarkTest: a trained 784-128-512-128-10 MLP on
      * Fashion-MNIST, its 128→512→128 block tied, one epoch with labels): 1e-4 reached top-1 0.875, 1e-3 0.861
@@ -57,22 +54,7 @@ public final class TiedMethod implements CompressionMethod {
                     + "W is then fine-tuned on the job's training data: with labels by cross-entropy, without by "
                     + "distilling the original model's outputs (MSE). Budget defaults: Adam 1e-4, batch 64, 1 "
                     + "epoch (or maxSteps alone where only that is set).",
-            Set.of(LayerKind.DENSE, LayerKind.CONV), false, List.of(
-            new MethodParameter(TiedParameters.PAIRS, "string[]", null, null, null,
-                    "Tie only these pairs, named by their first layer or as \"first+second\" (the report lists "
-                            + "the pairs found); every pair found when left out.", null),
-            new MethodParameter(TiedParameters.INIT, "string", DEFAULT_INIT.parameterValue(), null, null,
-                    "Where W starts: \"average\" (W1 + W2ᵀ)/2, the matrix closest to both in Frobenius norm; "
-                            + "\"first\" W1; \"second\" W2ᵀ.",
-                    "Koyun and Töreyin 2024 tie the weights; the initialisation from a trained pair is chosen "
-                            + "here by measurement (BENCHMARKS.md, Tied)"),
-            new MethodParameter(TiedParameters.FINE_TUNE, "boolean", true, null, null,
-                    "Fine-tune after tying, on the job's training data within its budget (tying alone moves "
-                            + "both layers far from their trained values). Without training data the tied model "
-                            + "is returned untrained.", "chosen"),
-            new MethodParameter(TiedParameters.TRAIN_ONLY_TIED, "boolean", false, null, null,
-                    "Fine-tune only the shared matrices, every other weight frozen: cheaper steps, and a large "
-                            + "pretrained model cannot drift elsewhere (e.g. its embedding table).", "chosen")));
+            Set.of(LayerKind.DENSE, LayerKind.CONV), false, TiedParameters.ALL);
 
     @Override
     public MethodDescriptor descriptor() {

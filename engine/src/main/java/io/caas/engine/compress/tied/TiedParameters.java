@@ -1,10 +1,12 @@
 package io.caas.engine.compress.tied;
 
 import io.caas.engine.compress.InvalidParametersException;
+import io.caas.engine.compress.MethodParameter;
 import io.caas.engine.compress.LowRankLayers;
 import io.caas.engine.compress.ParameterValues;
 import io.caas.engine.onnx.ModelSummary;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -20,11 +22,32 @@ import java.util.Set;
  */
 record TiedParameters(List<TiedPair> pairs, TiedInit init, boolean fineTune, boolean trainOnlyTied) {
 
-    static final String PAIRS = "pairs";
-    static final String INIT = "init";
-    static final String FINE_TUNE = "fineTune";
-    static final String TRAIN_ONLY_TIED = "trainOnlyTied";
-    static final Set<String> KNOWN = new LinkedHashSet<>(List.of(PAIRS, INIT, FINE_TUNE, TRAIN_ONLY_TIED));
+    /** Measured: see BENCHMARKS.md "Tied" (the average starts closest to both layers). */
+    static final TiedInit DEFAULT_INIT = TiedInit.AVERAGE;
+
+    static final MethodParameter PAIRS = MethodParameter.names("pairs",
+            "Tie only these pairs, named by their first layer or as \"first+second\" (the report lists "
+                + "the pairs found); every pair found when left out.");
+
+    static final MethodParameter INIT = MethodParameter.choice("init", DEFAULT_INIT.parameterValue(), Arrays.stream(TiedInit.values()).map(TiedInit::parameterValue).toList(),
+            "Where W starts: \"average\" (W1 + W2ᵀ)/2, the matrix closest to both in Frobenius norm; "
+                + "\"first\" W1; \"second\" W2ᵀ.",
+            "Koyun and Töreyin 2024 tie the weights; the initialisation from a trained pair is chosen "
+                + "here by measurement (BENCHMARKS.md, Tied)");
+
+    static final MethodParameter FINE_TUNE = MethodParameter.bool("fineTune", true,
+            "Fine-tune after tying, on the job's training data within its budget (tying alone moves "
+                + "both layers far from their trained values). Without training data the tied model "
+                + "is returned untrained.",
+            "chosen");
+
+    static final MethodParameter TRAIN_ONLY_TIED = MethodParameter.bool("trainOnlyTied", false,
+            "Fine-tune only the shared matrices, every other weight frozen: cheaper steps, and a large "
+                + "pretrained model cannot drift elsewhere (e.g. its embedding table).",
+            "chosen");
+
+    /** Every parameter tied takes, in the order {@code GET /v1/methods} lists them. */
+    static final List<MethodParameter> ALL = List.of(PAIRS, INIT, FINE_TUNE, TRAIN_ONLY_TIED);
 
     /**
      * @param found the model's pairs as {@link PairFinder} finds them, or null where only the summary is at hand
@@ -34,24 +57,17 @@ record TiedParameters(List<TiedPair> pairs, TiedInit init, boolean fineTune, boo
     static TiedParameters parse(Map<String, Object> params, ModelSummary summary, List<TiedPair> found) {
         Map<String, Object> p = params == null ? Map.of() : params;
         List<String> problems = new ArrayList<>();
-        ParameterValues.unknownKeys(p, KNOWN, "tied", problems);
+        ParameterValues.unknownKeys(p, ALL, "tied", problems);
         if (found == null ? summary.layers().stream().filter(LowRankLayers::factorizable).count() < 2
                 : found.isEmpty()) {
             problems.add("the model has no layer pair d→h→d to tie (a MatMul, Gemm or 1×1 Conv whose output reaches "
                     + "a layer of the same type mapping back to its input size through elementwise operations only)");
         }
-        TiedInit init = TiedMethod.DEFAULT_INIT;
-        if (p.get(INIT) != null) {
-            init = TiedInit.parse(String.valueOf(p.get(INIT))).orElse(null);
-            if (init == null) {
-                problems.add(INIT + " must be one of " + TiedInit.choices() + ", got " + p.get(INIT));
-                init = TiedMethod.DEFAULT_INIT;
-            }
-        }
-        boolean fineTune = ParameterValues.bool(p.get(FINE_TUNE), FINE_TUNE, true, problems);
-        boolean onlyTied = ParameterValues.bool(p.get(TRAIN_ONLY_TIED), TRAIN_ONLY_TIED, false, problems);
-        List<TiedPair> chosen = found == null ? checkNames(p.get(PAIRS), summary, problems)
-                : choose(p.get(PAIRS), found, problems);
+        TiedInit init = TiedInit.parse(INIT.readChoice(p, problems)).orElseThrow();
+        boolean fineTune = FINE_TUNE.readBoolean(p, problems);
+        boolean onlyTied = TRAIN_ONLY_TIED.readBoolean(p, problems);
+        List<TiedPair> chosen = found == null ? checkNames(PAIRS.raw(p), summary, problems)
+                : choose(PAIRS.raw(p), found, problems);
         if (!problems.isEmpty()) {
             throw new InvalidParametersException(problems);
         }
@@ -97,7 +113,7 @@ record TiedParameters(List<TiedPair> pairs, TiedInit init, boolean fineTune, boo
             }
         }
         if (!unknown.isEmpty()) {
-            problems.add(ParameterValues.quoted(unknown) + " in " + PAIRS + (unknown.size() == 1 ? " is not a "
+            problems.add(ParameterValues.quoted(unknown) + " in " + PAIRS.name() + (unknown.size() == 1 ? " is not a "
                     : " are not ") + "MatMul, Gemm or Conv layer" + (unknown.size() == 1 ? "" : "s")
                     + " of the model");
         }
@@ -105,12 +121,12 @@ record TiedParameters(List<TiedPair> pairs, TiedInit init, boolean fineTune, boo
     }
 
     private static List<String> names(Object raw, List<String> problems) {
-        List<String> names = ParameterValues.nameList(raw, PAIRS, "pair", problems);
+        List<String> names = ParameterValues.nameList(raw, PAIRS.name(), "pair", problems);
         if (names == null) {
             return List.of();
         }
         if (names.isEmpty()) {
-            problems.add(PAIRS + " is empty; leave it out to tie every pair found");
+            problems.add(PAIRS.name() + " is empty; leave it out to tie every pair found");
         }
         return names;
     }

@@ -185,7 +185,7 @@ class LdrOnFashionMnistTest {
         assertThatThrownBy(() -> new LdrMethod().validate(Map.of("fit", "both", "fitSteps", -1), summary))
                 .isInstanceOfSatisfying(InvalidParametersException.class, e -> assertThat(e.problems())
                         .containsExactlyInAnyOrder("fit must be one of [weight, data], got both",
-                                "fitSteps must be an integer from 0 to 100000, got -1"));
+                                "fitSteps must be an integer in [0, 100000], got -1"));
         assertThatThrownBy(() -> new LdrMethod().compress(new CompressionTask(mlp, Map.of("fit", "data"),
                 Optional.empty(), Optional.empty()), ProgressListener.NONE))
                 .isInstanceOf(InvalidParametersException.class).hasMessageContaining("fit: data needs a training "

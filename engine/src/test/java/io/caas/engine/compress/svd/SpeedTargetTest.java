@@ -176,7 +176,7 @@ class SpeedTargetTest {
                 .hasMessageContaining("give only one of energy, ratio, rank, targetParameters, maxAccuracyDrop and "
                         + "targetSpeedup, not ratio and targetSpeedup");
         assertThatThrownBy(() -> svd.validate(Map.of("targetSpeedup", 1), summary))
-                .hasMessageContaining("targetSpeedup must be a number above 1 and at most 1000");
+                .hasMessageContaining("targetSpeedup must be a number in (1, 1000]");
         assertThatThrownBy(() -> svd.validate(Map.of("targetSpeedup", 2, "onlyIfFaster", false), summary))
                 .hasMessageContaining("cannot run with onlyIfFaster false");
         assertThatThrownBy(() -> svd.validate(Map.of("convForm", "diagonal"), summary))

@@ -231,7 +231,7 @@ class TruncatedSvdMethodTest {
                         + floor);
         svd.validate(Map.of("targetParameters", floor), summary);
         assertThatThrownBy(() -> svd.validate(Map.of("targetParameters", 2.5), summary))
-                .hasMessageContaining("targetParameters must be a whole number");
+                .hasMessageContaining("targetParameters must be an integer ≥ 1, got 2.5");
         assertThatThrownBy(() -> svd.validate(Map.of("targetParameters", 5000, "ratio", 0.5), summary))
                 .hasMessageContaining("give only one of");
     }
@@ -258,13 +258,13 @@ class TruncatedSvdMethodTest {
         bad.put("colour", "blue");
         assertThatThrownBy(() -> svd.validate(bad, summary))
                 .isInstanceOfSatisfying(InvalidParametersException.class, e -> assertThat(e.problems()).containsExactlyInAnyOrder(
-                        "unknown parameter 'colour'; svd takes energy, ratio, rank, targetParameters, maxAccuracyDrop, targetSpeedup, layers, skipFirstAndLast, onlyIfSmaller, fineTune, fineTuneBy, whitening, calibrationSamples, outputAware, sensitivitySamples, onlyIfFaster, timingBatchSize, convForm",
+                        "unknown parameter 'colour'; svd takes energy, ratio, rank, targetParameters, maxAccuracyDrop, targetSpeedup, layers, skipFirstAndLast, onlyIfSmaller, whitening, calibrationSamples, sensitivitySamples, outputAware, onlyIfFaster, timingBatchSize, convForm, fineTune, fineTuneBy",
                         "give only one of energy, ratio, rank, targetParameters, maxAccuracyDrop and targetSpeedup, not energy and rank",
                         "energy must be a number in (0, 1], got 1.5",
-                        "rank must be a positive integer, got -3",
+                        "rank must be an integer ≥ 1, got -3",
                         "unknown layer 'nope'; factorizable layers are [gemm_0, gemm_2]"));
         assertThatThrownBy(() -> svd.validate(Map.of("ratio", 0), summary)).hasMessageContaining("ratio must be");
-        assertThatThrownBy(() -> svd.validate(Map.of("rank", 2.5), summary)).hasMessageContaining("positive integer");
+        assertThatThrownBy(() -> svd.validate(Map.of("rank", 2.5), summary)).hasMessageContaining("rank must be an integer ≥ 1, got 2.5");
         assertThatThrownBy(() -> svd.validate(Map.of("skipFirstAndLast", "maybe"), summary))
                 .hasMessageContaining("true or false");
         svd.validate(Map.of("energy", 1, "layers", "gemm_0, gemm_2"), summary);
@@ -275,16 +275,16 @@ class TruncatedSvdMethodTest {
                 .isInstanceOfSatisfying(InvalidParametersException.class, e -> assertThat(e.problems())
                         .containsExactlyInAnyOrder(
                                 "whitening must be one of [auto, none, parallel, sequential], got sideways",
-                                "calibrationSamples must be a whole number ≥ 1, got 0"));
+                                "calibrationSamples must be an integer in [1, 100000], got 0"));
         assertThatThrownBy(() -> svd.validate(Map.of("calibrationSamples", 100_001), summary))
-                .hasMessageContaining("calibrationSamples must be at most 100000");
+                .hasMessageContaining("calibrationSamples must be an integer in [1, 100000], got 100001");
         svd.validate(Map.of("whitening", "Sequential", "calibrationSamples", 64), summary);
         assertThatThrownBy(() -> svd.validate(Map.of("onlyIfFaster", "sometimes", "timingBatchSize", 0), summary))
                 .isInstanceOfSatisfying(InvalidParametersException.class, e -> assertThat(e.problems())
                         .containsExactlyInAnyOrder("onlyIfFaster must be true or false, got sometimes",
-                                "timingBatchSize must be a whole number ≥ 1, got 0"));
+                                "timingBatchSize must be an integer in [1, 1024], got 0"));
         assertThatThrownBy(() -> svd.validate(Map.of("timingBatchSize", 1025), summary))
-                .hasMessageContaining("timingBatchSize must be at most 1024");
+                .hasMessageContaining("timingBatchSize must be an integer in [1, 1024], got 1025");
         svd.validate(Map.of("onlyIfFaster", true, "timingBatchSize", 8), summary);
     }
 

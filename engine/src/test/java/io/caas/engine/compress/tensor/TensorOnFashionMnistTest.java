@@ -124,7 +124,7 @@ class TensorOnFashionMnistTest {
         assertThatThrownBy(() -> CompressionMethods.get("tucker").validate(bad, summary))
                 .isInstanceOfSatisfying(InvalidParametersException.class, e -> assertThat(e.problems())
                         .containsExactlyInAnyOrder(
-                                "unknown parameter 'colour'; tucker takes energy, ratio, ranks, targetParameters, "
+                                "unknown parameter 'colour'; tucker takes ratio, energy, ranks, targetParameters, "
                                         + "layers, skipFirstAndLast, onlyIfSmaller, fineTune, sensitivitySamples, hooiIterations",
                                 "give only one of energy and ratio",
                                 "energy must be a number in (0, 1], got 1.5",
