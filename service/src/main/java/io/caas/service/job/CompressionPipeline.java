@@ -49,14 +49,16 @@ class CompressionPipeline {
     }
 
     JobOutcome run(JobRecord job, ProgressListener progress) throws InterruptedException {
+        JobRecord.Submission asked = job.submission();
         ModelRecord model;
         try {
-            model = models.get(job.tenantId(), job.modelId());
+            model = models.get(job.tenantId(), asked.modelId());
         } catch (NotFoundException e) {
-            throw new JobFailure("model " + job.modelId() + " was deleted before the job ran");
+            throw new JobFailure("model " + asked.modelId() + " was deleted before the job ran");
         }
-        CompressionMethod method = methods.find(job.method())
-                .orElseThrow(() -> new JobFailure("method '" + job.method() + "' is not available on this worker"));
+        CompressionMethod method = methods.find(asked.method())
+                .orElseThrow(() -> new JobFailure("method '" + asked.method() + "' is not available on this "
+                        + "worker"));
 
         progress.progress(0.0, "reading model");
         ModelProto original = readModel(model);
@@ -65,15 +67,15 @@ class CompressionPipeline {
             throw new InterruptedException();
         }
 
-        progress.progress(0.05, "compressing with " + job.method());
-        Map<String, Object> parameters = new HashMap<>(job.parameters());
+        progress.progress(0.05, "compressing with " + asked.method());
+        Map<String, Object> parameters = new HashMap<>(asked.parameters());
         CompressionResult result = method.compress(
-                new CompressionTask(original, parameters, data.train(), data.eval(), budget(job.budget())),
+                new CompressionTask(original, parameters, data.train(), data.eval(), budget(asked.budget())),
                 new ScaledProgress(progress, 0.05, 0.7));
 
         progress.progress(0.7, "measuring original and compressed model");
         ModelMeasurer.Measured m = measurer.measure(original, result.compressed(), data.eval(),
-                job.measure().interpreter());
+                asked.measure().interpreter());
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
@@ -82,9 +84,9 @@ class CompressionPipeline {
         Double accBefore = m.original().top1Accuracy();
         Double accAfter = m.compressed().top1Accuracy();
         Double accDelta = accBefore != null && accAfter != null ? accAfter - accBefore : null;
-        JobReport.TargetCheck target = JobReport.TargetCheck.of(job.target(), ratio, accDelta, m.speed());
-        JobReport report = new JobReport(job.id(), job.modelId(), job.method(), job.parameters(), m.original(),
-                m.compressed(), m.agreement(), m.interpreter(), ratio, accDelta, target, m.note(), result.layers(),
+        JobReport.TargetCheck target = JobReport.TargetCheck.of(asked.target(), ratio, accDelta, m.speed());
+        JobReport report = new JobReport(job.id(), asked.modelId(), asked.method(), asked.parameters(),
+                m.original(), m.compressed(), m.agreement(), m.interpreter(), ratio, accDelta, target, m.note(), result.layers(),
                 result.curves(), m.speed(), m.macs(), m.profile());
         // Stored last, just before the job's row names it: an artifact no row names is an orphan the storage
         // sweeper removes, and a job that fails while measuring leaves none behind.

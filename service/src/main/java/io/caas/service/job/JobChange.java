@@ -34,8 +34,8 @@ public sealed interface JobChange {
 
         @Override
         public JobUpdate update(JobRecord before, OffsetDateTime now, String message) {
-            return JobUpdate.of(message).attempt(before.startedAt() != null ? before.startedAt() : now, now,
-                    before.attempts() + 1, worker);
+            return JobUpdate.of(message).attempt(before.run().startedAt() != null ? before.run().startedAt() : now, now,
+                    before.run().attempts() + 1, worker);
         }
     }
 

@@ -131,26 +131,27 @@ class JobController {
     @Operation(operationId = "getJobArtifact", summary = "Download the compressed ONNX model of a succeeded job")
     ResponseEntity<InputStreamResource> artifact(@AuthenticationPrincipal Caller caller, @PathVariable UUID id) {
         JobRecord job = succeeded(caller, id);
+        JobRecord.Artifact artifact = job.outcome().artifact();
         return ResponseEntity.ok()
                 .contentType(MediaType.APPLICATION_OCTET_STREAM)
-                .contentLength(job.artifactBytes())
-                .eTag("\"" + job.artifactSha256() + "\"")
+                .contentLength(artifact.bytes())
+                .eTag("\"" + artifact.sha256() + "\"")
                 .header(HttpHeaders.CONTENT_DISPOSITION,
-                        FileNames.attachment(id + "-" + job.method() + ".onnx"))
-                .body(new InputStreamResource(store.open(job.artifactKey())));
+                        FileNames.attachment(id + "-" + job.submission().method() + ".onnx"))
+                .body(new InputStreamResource(store.open(artifact.key())));
     }
 
     @GetMapping(value = "/{id}/report", produces = MediaType.APPLICATION_JSON_VALUE)
     @Operation(operationId = "getJobReport", summary = "The measurements of a succeeded job: parameters, bytes, latency, accuracy, per-layer ranks, curves")
     JobReport report(@AuthenticationPrincipal Caller caller, @PathVariable UUID id) {
-        return json.read(succeeded(caller, id).reportJson(), JobReport.class);
+        return json.read(succeeded(caller, id).outcome().reportJson(), JobReport.class);
     }
 
     private JobRecord succeeded(Caller caller, UUID id) {
         JobRecord job = jobs.get(caller.tenantId(), id);
-        if (job.status() != JobStatus.SUCCEEDED) {
-            throw new ConflictException("job " + id + " is " + job.status().wire() + "; its artifact and report exist "
-                    + "once it has succeeded");
+        if (job.run().status() != JobStatus.SUCCEEDED) {
+            throw new ConflictException("job " + id + " is " + job.run().status().wire()
+                    + "; its artifact and report exist once it has succeeded");
         }
         return job;
     }

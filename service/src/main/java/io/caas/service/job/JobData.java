@@ -24,8 +24,8 @@ class JobData {
     }
 
     Loaded load(JobRecord job, ModelSummary model) {
-        return new Loaded(load(job.tenantId(), job.trainDatasetId(), "training", model),
-                load(job.tenantId(), job.evalDatasetId(), "evaluation", model));
+        return new Loaded(load(job.tenantId(), job.submission().trainDatasetId(), "training", model),
+                load(job.tenantId(), job.submission().evalDatasetId(), "evaluation", model));
     }
 
     private Optional<Dataset> load(UUID tenantId, UUID id, String role, ModelSummary model) {

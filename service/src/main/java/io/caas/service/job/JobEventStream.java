@@ -166,7 +166,7 @@ class JobEventStream {
             }
             try {
                 // Read the status before the events: events written before a final state are then all sent.
-                boolean finished = jobs.find(jobId).map(j -> j.status().isTerminal()).orElse(true);
+                boolean finished = jobs.find(jobId).map(j -> j.run().status().isTerminal()).orElse(true);
                 List<JobEvent> batch;
                 boolean sent = false;
                 do {

@@ -53,11 +53,11 @@ public class JobExecution {
 
     public void execute(UUID jobId) throws InterruptedException {
         JobRecord job = jobs.find(jobId).orElse(null);
-        if (job == null || job.status().isTerminal()) {
-            log.info("job {} needs no run ({})", jobId, job == null ? "unknown" : job.status().wire());
+        if (job == null || job.run().status().isTerminal()) {
+            log.info("job {} needs no run ({})", jobId, job == null ? "unknown" : job.run().status().wire());
             return;
         }
-        if (job.cancelRequested()) {
+        if (job.run().cancelRequested()) {
             stateMachine.apply(jobId, new JobChange.Cancel(), Actors.worker(), "cancelled before it started");
             return;
         }
@@ -80,7 +80,8 @@ public class JobExecution {
                     new JobProgressReporter(jobId, jobs, events, clock));
             if (stateMachine.apply(jobId, new JobChange.Succeed(outcome.artifact(), outcome.summaryJson(),
                     outcome.reportJson()), Actors.worker(), "succeeded")) {
-                metrics.compressed(job.method(), outcome.summary().compressionRatio(), outcome.summary().accuracyDelta());
+                metrics.compressed(job.submission().method(), outcome.summary().compressionRatio(),
+                        outcome.summary().accuracyDelta());
             }
         } catch (InterruptedException e) {
             if (timedOut.get()) {
@@ -116,11 +117,11 @@ public class JobExecution {
 
     private boolean take(JobRecord job) {
         String worker = WorkerIdentity.name();
-        if (job.status() == JobStatus.QUEUED) {
+        if (job.run().status() == JobStatus.QUEUED) {
             return stateMachine.apply(job.id(), new JobChange.Start(worker), Actors.worker(), "started on " + worker);
         }
         return stateMachine.apply(job.id(), new JobChange.Resume(worker), Actors.worker(),
-                "resumed on " + worker + " after worker " + job.worker() + " was lost");
+                "resumed on " + worker + " after worker " + job.run().worker() + " was lost");
     }
 
     private void fail(UUID jobId, String message, String error) {

@@ -31,17 +31,19 @@ public class JobRepository implements StoredObjectOwner {
     }
 
     public void insert(JobRecord j) {
+        JobRecord.Submission s = j.submission();
         jdbc.sql("""
                 insert into jobs (id, tenant_id, model_id, method, parameters, train_dataset_id, eval_dataset_id, budget,
                                   target, status, progress, attempts, cancel_requested, idempotency_key, request_hash,
                                   created_at, submitted_by, measure)
                 values (:id, :tenant, :model, :method, :params, :train, :eval, :budget, :target,
                         :status, 0, 0, false, :key, :hash, :created, :by, :measure)""")
-                .param("id", j.id()).param("tenant", j.tenantId()).param("by", j.submittedBy()).param("model", j.modelId()).param("method", j.method())
-                .param("params", json.write(j.parameters())).param("train", j.trainDatasetId())
-                .param("eval", j.evalDatasetId()).param("budget", json.write(j.budget()))
-                .param("target", json.write(j.target())).param("status", j.status().name())
-                .param("measure", json.write(j.measure())).param("key", j.idempotencyKey()).param("hash", j.requestHash()).param("created", j.createdAt())
+                .param("id", j.id()).param("tenant", j.tenantId()).param("by", s.submittedBy())
+                .param("model", s.modelId()).param("method", s.method()).param("params", json.write(s.parameters()))
+                .param("train", s.trainDatasetId()).param("eval", s.evalDatasetId())
+                .param("budget", json.write(s.budget())).param("target", json.write(s.target()))
+                .param("status", j.run().status().name()).param("measure", json.write(s.measure()))
+                .param("key", s.idempotencyKey()).param("hash", s.requestHash()).param("created", s.createdAt())
                 .update();
     }
 
@@ -155,21 +157,26 @@ public class JobRepository implements StoredObjectOwner {
     }
 
     private JobRecord map(ResultSet rs, int row) throws SQLException {
-        return new JobRecord(
-                rs.getObject("id", UUID.class), rs.getObject("tenant_id", UUID.class), rs.getObject("model_id", UUID.class), rs.getString("method"),
-                json.read(rs.getString("parameters"), MAP),
+        JobRecord.Submission submission = new JobRecord.Submission(rs.getObject("model_id", UUID.class),
+                rs.getString("method"), json.read(rs.getString("parameters"), MAP),
                 rs.getObject("train_dataset_id", UUID.class), rs.getObject("eval_dataset_id", UUID.class),
                 json.read(rs.getString("budget"), JobRequest.Budget.class),
                 json.read(rs.getString("target"), JobRequest.Target.class),
-                JobStatus.valueOf(rs.getString("status")), rs.getDouble("progress"), rs.getString("message"),
-                rs.getString("error"), rs.getInt("attempts"), rs.getString("worker"),
-                rs.getBoolean("cancel_requested"), rs.getString("idempotency_key"), rs.getString("request_hash"),
-                rs.getObject("created_at", OffsetDateTime.class), rs.getObject("started_at", OffsetDateTime.class),
-                rs.getObject("finished_at", OffsetDateTime.class), rs.getObject("heartbeat_at", OffsetDateTime.class),
-                rs.getString("artifact_key"), rs.getString("artifact_sha256"),
-                rs.getObject("artifact_bytes", Long.class),
-                json.read(rs.getString("summary"), JobSummary.class), rs.getString("report"), rs.getString("submitted_by"),
-                json.read(rs.getString("measure"), JobRequest.Measure.class));
+                json.read(rs.getString("measure"), JobRequest.Measure.class), rs.getString("idempotency_key"),
+                rs.getString("request_hash"), rs.getObject("created_at", OffsetDateTime.class),
+                rs.getString("submitted_by"));
+        JobRecord.Run run = new JobRecord.Run(JobStatus.valueOf(rs.getString("status")), rs.getDouble("progress"),
+                rs.getString("message"), rs.getInt("attempts"), rs.getString("worker"),
+                rs.getBoolean("cancel_requested"), rs.getObject("started_at", OffsetDateTime.class),
+                rs.getObject("heartbeat_at", OffsetDateTime.class));
+        String artifactKey = rs.getString("artifact_key");
+        JobRecord.Artifact artifact = artifactKey == null ? null : new JobRecord.Artifact(artifactKey,
+                rs.getString("artifact_sha256"), rs.getLong("artifact_bytes"));
+        JobRecord.Outcome outcome = new JobRecord.Outcome(rs.getObject("finished_at", OffsetDateTime.class),
+                rs.getString("error"), artifact, json.read(rs.getString("summary"), JobSummary.class),
+                rs.getString("report"));
+        return new JobRecord(rs.getObject("id", UUID.class), rs.getObject("tenant_id", UUID.class), submission, run,
+                outcome);
     }
 
     @Override

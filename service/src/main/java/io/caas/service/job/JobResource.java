@@ -26,11 +26,15 @@ public record JobResource(UUID id, UUID modelId, String method, Map<String, Obje
     }
 
     static JobResource of(JobRecord j) {
-        Artifact artifact = j.artifactKey() == null ? null
-                : new Artifact("/v1/jobs/" + j.id() + "/artifact", j.artifactBytes(), j.artifactSha256());
-        return new JobResource(j.id(), j.modelId(), j.method(), j.parameters(), j.trainDatasetId(), j.evalDatasetId(),
-                j.budget(), j.target(), j.status(), j.progress(), j.message(), j.error(), j.attempts(), j.worker(),
-                j.cancelRequested(), j.createdAt(), j.startedAt(), j.finishedAt(), j.summary(), artifact,
-                j.submittedBy(), j.measure());
+        JobRecord.Artifact stored = j.outcome().artifact();
+        Artifact artifact = stored == null ? null
+                : new Artifact("/v1/jobs/" + j.id() + "/artifact", stored.bytes(), stored.sha256());
+        JobRecord.Submission asked = j.submission();
+        JobRecord.Run run = j.run();
+        return new JobResource(j.id(), asked.modelId(), asked.method(), asked.parameters(), asked.trainDatasetId(),
+                asked.evalDatasetId(), asked.budget(), asked.target(), run.status(), run.progress(), run.message(),
+                j.outcome().error(), run.attempts(), run.worker(), run.cancelRequested(), asked.createdAt(),
+                run.startedAt(), j.outcome().finishedAt(), j.outcome().summary(), artifact, asked.submittedBy(),
+                asked.measure());
     }
 }

@@ -101,9 +101,9 @@ public class JobService {
             // Two requests with one key raced; the other one's insert won.
             return replay(jobs.findByIdempotencyKey(tenant, idempotencyKey).orElseThrow(), hash);
         }
-        events.append(job.id(), job.createdAt(), "state", "queued",
+        events.append(job.id(), job.submission().createdAt(), "state", "queued",
                 Map.of("to", JobStatus.QUEUED.wire(), "transition", "SUBMIT"), caller.actor());
-        metrics.submitted(job.method());
+        metrics.submitted(job.submission().method());
         try {
             queue.enqueue(job.id());
         } catch (RuntimeException e) {
@@ -116,7 +116,7 @@ public class JobService {
     }
 
     private Submission replay(JobRecord earlier, String hash) {
-        if (!hash.equals(earlier.requestHash())) {
+        if (!hash.equals(earlier.submission().requestHash())) {
             throw new InvalidRequestException("Idempotency-Key was already used with a different request");
         }
         return new Submission(jobs.find(earlier.id()).orElse(earlier), false);
@@ -268,7 +268,7 @@ public class JobService {
 
     public Page<JobRecord> list(UUID tenantId, JobStatus status, String cursor, int limit) {
         List<JobRecord> rows = jobs.list(tenantId, status, cursor == null ? null : Cursor.decode(cursor), limit + 1);
-        return Page.of(rows, limit, j -> new Cursor(j.createdAt(), j.id()));
+        return Page.of(rows, limit, j -> new Cursor(j.submission().createdAt(), j.id()));
     }
 
     /**
@@ -292,11 +292,12 @@ public class JobService {
      */
     public JobRecord cancel(Caller caller, UUID id) {
         JobRecord job = get(caller.tenantId(), id);
-        if (job.status().isTerminal()) {
-            throw new ConflictException("job " + id + " has already " + job.status().wire() + "; it cannot be cancelled");
+        if (job.run().status().isTerminal()) {
+            throw new ConflictException("job " + id + " has already " + job.run().status().wire()
+                    + "; it cannot be cancelled");
         }
         jobs.requestCancel(id);
-        if (job.status() == JobStatus.QUEUED
+        if (job.run().status() == JobStatus.QUEUED
                 && stateMachine.apply(id, new JobChange.Cancel(), caller.actor(), "cancelled before it started")) {
             queue.remove(id);
             return get(caller.tenantId(), id);

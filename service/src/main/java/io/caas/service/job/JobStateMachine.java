@@ -41,7 +41,7 @@ public class JobStateMachine {
     public boolean apply(UUID id, JobChange change, String actor, String message) {
         JobTransition transition = change.transition();
         JobRecord before = jobs.find(id).orElse(null);
-        if (before == null || !transition.allowedFrom(before.status())) {
+        if (before == null || !transition.allowedFrom(before.run().status())) {
             return false;
         }
         OffsetDateTime now = Times.now(clock);
@@ -50,18 +50,19 @@ public class JobStateMachine {
             return false;
         }
         Map<String, Object> data = new LinkedHashMap<>();
-        data.put("from", before.status().wire());
+        data.put("from", before.run().status().wire());
         data.put("to", transition.to().wire());
         data.put("transition", transition.name());
-        data.put("attempt", update.attempts() != null ? update.attempts() : before.attempts());
+        data.put("attempt", update.attempts() != null ? update.attempts() : before.run().attempts());
         if (change.worker() != null) {
             data.put("worker", change.worker());
         }
         events.append(id, now, "state", message, data, actor);
-        log.info("job {} {} -> {} by {}: {}", id, before.status().wire(), transition.to().wire(), actor, message);
+        log.info("job {} {} -> {} by {}: {}", id, before.run().status().wire(), transition.to().wire(), actor, message);
         if (transition.to().isTerminal()) {
-            OffsetDateTime since = before.startedAt() != null ? before.startedAt() : before.createdAt();
-            metrics.finished(before.method(), transition.to(), java.time.Duration.between(since, now));
+            OffsetDateTime since = before.run().startedAt() != null ? before.run().startedAt()
+                    : before.submission().createdAt();
+            metrics.finished(before.submission().method(), transition.to(), java.time.Duration.between(since, now));
         }
         return true;
     }

@@ -74,13 +74,13 @@ public class StaleJobReaper {
         if (job == null) {
             return false;
         }
-        boolean ended = job.cancelRequested()
-                ? stateMachine.apply(id, new JobChange.Cancel(), Actors.REAPER, "cancelled; its worker " + job.worker()
+        boolean ended = job.run().cancelRequested()
+                ? stateMachine.apply(id, new JobChange.Cancel(), Actors.REAPER, "cancelled; its worker " + job.run().worker()
                         + " had stopped")
-                : stateMachine.apply(id, new JobChange.Fail("worker lost: no heartbeat since " + job.heartbeatAt()),
-                        Actors.REAPER, "worker " + job.worker() + " was lost and the job could not be resumed");
+                : stateMachine.apply(id, new JobChange.Fail("worker lost: no heartbeat since " + job.run().heartbeatAt()),
+                        Actors.REAPER, "worker " + job.run().worker() + " was lost and the job could not be resumed");
         if (ended) {
-            log.warn("job {} had no live worker since {}; ended", id, job.heartbeatAt());
+            log.warn("job {} had no live worker since {}; ended", id, job.run().heartbeatAt());
         }
         return ended;
     }

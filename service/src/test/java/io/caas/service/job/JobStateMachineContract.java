@@ -49,16 +49,16 @@ interface JobStateMachineContract {
             List<JobEvent> log = events().list(id, 0, 100);
             if (transition.allowedFrom(from)) {
                 assertThat(applied).as("%s from %s", transition, from).isTrue();
-                assertThat(after.status()).isEqualTo(transition.to());
+                assertThat(after.run().status()).isEqualTo(transition.to());
                 assertThat(log).hasSize(1);
                 assertThat(log.get(0).type()).isEqualTo("state");
                 assertThat(log.get(0).actor()).as("who changed the state").isEqualTo("worker:test/1");
                 assertThat(log.get(0).data()).containsEntry("from", from.wire())
                         .containsEntry("to", transition.to().wire()).containsEntry("transition", transition.name());
-                assertThat(after.finishedAt() != null).isEqualTo(transition.to().isTerminal());
+                assertThat(after.outcome().finishedAt() != null).isEqualTo(transition.to().isTerminal());
             } else {
                 assertThat(applied).as("%s from %s", transition, from).isFalse();
-                assertThat(after.status()).isEqualTo(from);
+                assertThat(after.run().status()).isEqualTo(from);
                 assertThat(log).isEmpty();
             }
         }
@@ -87,17 +87,17 @@ interface JobStateMachineContract {
         UUID id = jobIn(JobStatus.QUEUED);
         machine().apply(id, new JobChange.Start("node-a/1"), "worker:node-a/1", "started");
         JobRecord started = jobs().find(id).orElseThrow();
-        assertThat(started.attempts()).isEqualTo(1);
-        assertThat(started.worker()).isEqualTo("node-a/1");
-        assertThat(started.startedAt()).isNotNull();
+        assertThat(started.run().attempts()).isEqualTo(1);
+        assertThat(started.run().worker()).isEqualTo("node-a/1");
+        assertThat(started.run().startedAt()).isNotNull();
 
         jobs().progress(id, 0.4, "part of the way", Times.now(java.time.Clock.systemUTC()));
         machine().apply(id, new JobChange.Resume("node-b/2"), "worker:node-b/2", "resumed");
         JobRecord resumed = jobs().find(id).orElseThrow();
-        assertThat(resumed.attempts()).isEqualTo(2);
-        assertThat(resumed.worker()).isEqualTo("node-b/2");
-        assertThat(resumed.startedAt()).isEqualTo(started.startedAt());
-        assertThat(resumed.progress()).as("a resumed job starts over").isZero();
+        assertThat(resumed.run().attempts()).isEqualTo(2);
+        assertThat(resumed.run().worker()).isEqualTo("node-b/2");
+        assertThat(resumed.run().startedAt()).isEqualTo(started.run().startedAt());
+        assertThat(resumed.run().progress()).as("a resumed job starts over").isZero();
         assertThat(events().list(id, 0, 10)).extracting(e -> e.data().get("worker"))
                 .containsExactly("node-a/1", "node-b/2");
     }
@@ -108,18 +108,16 @@ interface JobStateMachineContract {
         machine().apply(id, new JobChange.Succeed(new StoredObject("artifacts/x.onnx", 123, "ab"), null,
                 "{\"layers\":[]}"), "worker:node-a/1", "succeeded");
         JobRecord done = jobs().find(id).orElseThrow();
-        assertThat(done.progress()).isEqualTo(1.0);
-        assertThat(done.artifactKey()).isEqualTo("artifacts/x.onnx");
-        assertThat(done.artifactSha256()).isEqualTo("ab");
-        assertThat(done.artifactBytes()).isEqualTo(123L);
-        assertThat(done.reportJson()).isEqualTo("{\"layers\":[]}");
+        assertThat(done.run().progress()).isEqualTo(1.0);
+        assertThat(done.outcome().artifact()).isEqualTo(new JobRecord.Artifact("artifacts/x.onnx", "ab", 123L));
+        assertThat(done.outcome().reportJson()).isEqualTo("{\"layers\":[]}");
 
         // a job without an artifact reads as none, not as one of 0 bytes
         UUID failed = jobIn(JobStatus.RUNNING);
         machine().apply(failed, new JobChange.Fail("the test's reason"), "worker:node-a/1", "failed");
         JobRecord noArtifact = jobs().find(failed).orElseThrow();
-        assertThat(noArtifact.artifactBytes()).isNull();
-        assertThat(noArtifact.error()).isEqualTo("the test's reason");
+        assertThat(noArtifact.outcome().artifact()).isNull();
+        assertThat(noArtifact.outcome().error()).isEqualTo("the test's reason");
     }
 
     @Test
@@ -129,8 +127,8 @@ interface JobStateMachineContract {
         machine().apply(id, new JobChange.Cancel(), "key:owner (1)", "cancelled");
         jobs().progress(id, 0.7, "late report", Times.now(java.time.Clock.systemUTC()));
         JobRecord j = jobs().find(id).orElseThrow();
-        assertThat(j.progress()).isEqualTo(0.5);
-        assertThat(j.status()).isEqualTo(JobStatus.CANCELLED);
+        assertThat(j.run().progress()).isEqualTo(0.5);
+        assertThat(j.run().status()).isEqualTo(JobStatus.CANCELLED);
     }
 
     @Test
@@ -148,7 +146,7 @@ interface JobStateMachineContract {
                 break;
             }
             JobRecord last = page.get(page.size() - 1);
-            cursor = new Cursor(last.createdAt(), last.id());
+            cursor = new Cursor(last.submission().createdAt(), last.id());
         }
         assertThat(seen).doesNotHaveDuplicates().containsAll(made);
     }

@@ -35,23 +35,23 @@ class StaleJobReaperTest extends H2ServiceTest {
         UUID id = runningJob(30, false);
         assertThat(reaper.reapOlderThan(Times.now(java.time.Clock.systemUTC()).minusMinutes(5))).contains(id);
         JobRecord j = jobs.find(id).orElseThrow();
-        assertThat(j.status()).isEqualTo(JobStatus.FAILED);
-        assertThat(j.error()).contains("worker lost");
-        assertThat(j.message()).contains("gone/1");
+        assertThat(j.run().status()).isEqualTo(JobStatus.FAILED);
+        assertThat(j.outcome().error()).contains("worker lost");
+        assertThat(j.run().message()).contains("gone/1");
     }
 
     @Test
     void aCancelledJobWhoseWorkerDiedEndsCancelled() {
         UUID id = runningJob(30, true);
         reaper.reapOlderThan(Times.now(java.time.Clock.systemUTC()).minusMinutes(5));
-        assertThat(jobs.find(id).orElseThrow().status()).isEqualTo(JobStatus.CANCELLED);
+        assertThat(jobs.find(id).orElseThrow().run().status()).isEqualTo(JobStatus.CANCELLED);
     }
 
     @Test
     void aJobWithARecentHeartbeatIsLeftRunning() {
         UUID id = runningJob(1, false);
         assertThat(reaper.reapOlderThan(Times.now(java.time.Clock.systemUTC()).minusMinutes(5))).doesNotContain(id);
-        assertThat(jobs.find(id).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
+        assertThat(jobs.find(id).orElseThrow().run().status()).isEqualTo(JobStatus.RUNNING);
     }
 
     @Test
@@ -60,7 +60,7 @@ class StaleJobReaperTest extends H2ServiceTest {
         scheduler.<CompressionJobRunner>schedule(id, Instant.now().plus(1, ChronoUnit.HOURS), r -> r.run(id));
         try {
             assertThat(reaper.reapOlderThan(Times.now(java.time.Clock.systemUTC()).minusMinutes(5))).doesNotContain(id);
-            assertThat(jobs.find(id).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
+            assertThat(jobs.find(id).orElseThrow().run().status()).isEqualTo(JobStatus.RUNNING);
         } finally {
             scheduler.delete(id);
         }
