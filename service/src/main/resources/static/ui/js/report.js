@@ -37,6 +37,12 @@ function renderSummary(container, r) {
       : r.agreement.correlation.toFixed(4);
     notes.push(`One output value per sample: it correlates with the original's at ${corr} over `
       + `${count(r.agreement.samples)} samples, mean relative error ${r.agreement.meanRelativeError?.toFixed(4)}.`);
+  } else if (r.agreement?.measure === 'cosine') {
+    // several values that are not known to be class scores (no labels, no Softmax): their argmax picks no class
+    notes.push(`${count(r.agreement.outputsPerSample)} output values per sample, not known to be class scores: `
+      + `mean cosine to the original's ${r.agreement.meanCosine?.toFixed(4)}, mean relative error `
+      + `${r.agreement.meanRelativeError?.toFixed(4)} over ${count(r.agreement.samples)} samples (the argmax `
+      + `agrees on ${percent(r.agreement.argmaxAgreement, 2)}, which means something only for class scores).`);
   } else if (r.agreement) {
     notes.push(`Outputs agree with the original's argmax on ${percent(r.agreement.argmaxAgreement, 2)} of `
       + `${count(r.agreement.samples)} samples (mean cosine ${r.agreement.meanCosine?.toFixed(4)}).`);

@@ -50,7 +50,7 @@ public final class Evaluator {
         long[] shape = sampleShape(original, data, options);
         try (ModelRunner a = new ModelRunner(original, options.intraOpThreads(), shape, parts(data));
              ModelRunner b = new ModelRunner(compressed, options.intraOpThreads(), shape, parts(data))) {
-            return agreement(a, b, data, options);
+            return agreement(a, b, data, options, ClassScores.known(original, data));
         }
     }
 
@@ -76,7 +76,7 @@ public final class Evaluator {
                     new ModelMeasurements(ModelInspector.inspect(compressed).parameters(),
                             compressed.getSerializedSize(), one.compressed(), many.compressed(), b.batchFixedToOne(),
                             accuracyB, evaluated),
-                    one, many, agreement(a, b, data, options));
+                    one, many, agreement(a, b, data, options, ClassScores.known(original, data)));
         }
     }
 
@@ -254,7 +254,7 @@ public final class Evaluator {
     }
 
     private static OutputAgreement agreement(ModelRunner a, ModelRunner b, Optional<Dataset> data,
-                                             EvaluationOptions options) {
+                                             EvaluationOptions options, boolean classScores) {
         int per = a.sampleElements();
         float[] inputs;
         int samples;
@@ -299,7 +299,7 @@ public final class Evaluator {
             }
         }
         return new OutputAgreement(samples, (double) agree / samples, cosine / samples, relative / samples, maxAbs,
-                width, correlation.value(), width > 1 ? OutputAgreement.BY_ARGMAX : OutputAgreement.BY_CORRELATION);
+                width, correlation.value(), OutputAgreement.measureFor(width, classScores));
     }
 
     /**

@@ -97,7 +97,8 @@ class EvaluatorTest {
         assertThat(diff.meanCosine()).isLessThan(0.999);
         assertThat(diff.meanRelativeError()).isGreaterThan(0.01);
         assertThat(diff.maxAbsDiff()).isPositive();
-        assertThat(same.measure()).isEqualTo(OutputAgreement.BY_ARGMAX);
+        // five values, no labels, no Softmax: as likely a regression vector as class scores
+        assertThat(same.measure()).isEqualTo(OutputAgreement.BY_COSINE);
         assertThat(same.outputsPerSample()).isEqualTo(5);
         assertThat(same.correlation()).isCloseTo(1.0, within(1e-9));
         assertThat(diff.correlation()).isLessThan(same.correlation());
@@ -116,6 +117,45 @@ class EvaluatorTest {
         assertThat(diff.meanRelativeError()).isGreaterThan(0.05);
         assertThat(Evaluator.compare(score, score, Optional.empty(), FAST).correlation())
                 .isCloseTo(1.0, within(1e-9));
+    }
+
+    @Test
+    void outputsAreJudgedByTheirArgmaxOnlyWhereTheyAreKnownToBeClassScores() {
+        ModelProto mlp = OnnxModelBuilder.gemmMlp(3, 12, 10, 5);
+        ModelProto perturbed = firstWeightNegatedEvery(mlp, 3);
+        assertThat(Evaluator.compare(mlp, perturbed, Optional.empty(), FAST).measure())
+                .as("unlabelled, no Softmax").isEqualTo(OutputAgreement.BY_COSINE);
+
+        // a labelled dataset says the outputs are scores of its classes
+        float[] features = new float[32 * 12];
+        for (int i = 0; i < features.length; i++) {
+            features[i] = (i * 7 % 13) / 13f;
+        }
+        Dataset labelled = new Dataset("labelled", new long[] {12}, features, new int[32], 5);
+        assertThat(Evaluator.compare(mlp, perturbed, Optional.of(labelled), FAST).measure())
+                .isEqualTo(OutputAgreement.BY_ARGMAX);
+
+        // so does a Softmax at the end, through a reshape
+        assertThat(Evaluator.compare(softmaxed(mlp), softmaxed(perturbed), Optional.empty(), FAST).measure())
+                .isEqualTo(OutputAgreement.BY_ARGMAX);
+    }
+
+    /** The model with its output y passed through Softmax and Flatten, the output keeping its name. */
+    private static ModelProto softmaxed(ModelProto model) {
+        var graph = model.getGraph().toBuilder();
+        for (int i = 0; i < graph.getNodeCount(); i++) {
+            var node = graph.getNode(i);
+            for (int k = 0; k < node.getOutputCount(); k++) {
+                if (node.getOutput(k).equals("y")) {
+                    graph.setNode(i, node.toBuilder().setOutput(k, "logits"));
+                }
+            }
+        }
+        graph.addNode(io.caas.engine.onnx.proto.Onnx.NodeProto.newBuilder().setOpType("Softmax")
+                .addInput("logits").addOutput("probabilities"));
+        graph.addNode(io.caas.engine.onnx.proto.Onnx.NodeProto.newBuilder().setOpType("Flatten")
+                .addInput("probabilities").addOutput("y"));
+        return model.toBuilder().setGraph(graph).build();
     }
 
     /** The model with every {@code step}-th value of its first initializer negated. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.caas.service.support.Api;
+import io.caas.service.support.TestMaterial;
 import io.caas.service.support.TestTenants;
 import io.caas.service.support.FashionMnistFiles;
 import io.caas.service.support.H2ServiceTest;
@@ -361,5 +362,43 @@ class PagesEndToEndTest extends H2ServiceTest {
         String jobId = pages.driver().getCurrentUrl().replaceAll(".*[?&]id=", "");
         assertThat(api.get("/v1/jobs/" + jobId).json().get("parameters").toString())
                 .isEqualTo("{\"whitening\":\"none\",\"convForm\":\"spatial\"}");
+    }
+
+    /**
+     * The report says which figure judges the outputs: correlation for one value per sample (a wake-word score),
+     * cosine and relative error for several values not known to be class scores (no labels, no Softmax), the
+     * argmax for class scores measured on labels.
+     */
+    @Test
+    void theReportSaysWhichFigureJudgesTheOutputs() throws Exception {
+        String head = api.postRaw("/v1/models?name=wake-word-head", Files.readAllBytes(TestMaterial.wakeWordHead()),
+                MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
+        String mlp = api.postRaw("/v1/models?name=fashion-mlp", TrainedModels.fashionMlp(),
+                MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
+        String test = api.postMultipart("/v1/datasets", "fashion-t10k.zip", FashionMnistFiles.testSplitIdxZip())
+                .json().get("id").asText();
+        Map<String, Object> cut = Map.of("energy", 0.9, "skipFirstAndLast", false, "onlyIfFaster", false);
+        String score = api.postJson("/v1/jobs", Map.of("modelId", head, "method", "svd", "parameters", cut)).json()
+                .get("id").asText();
+        String unlabelled = api.postJson("/v1/jobs", Map.of("modelId", mlp, "method", "svd", "parameters", cut))
+                .json().get("id").asText();
+        String labelled = api.postJson("/v1/jobs", Map.of("modelId", mlp, "method", "svd", "parameters", cut,
+                "evalDatasetId", test)).json().get("id").asText();
+        pages.saveApiKey(key);
+
+        assertThat(reportNotes(score)).contains("One output value per sample: it correlates with the original's at")
+                .doesNotContain("argmax");
+        assertThat(reportNotes(unlabelled)).contains("10 output values per sample, not known to be class scores: "
+                + "mean cosine to the original's").contains("which means something only for class scores");
+        assertThat(reportNotes(labelled)).contains("Outputs agree with the original's argmax on")
+                .doesNotContain("not known to be class scores");
+    }
+
+    private String reportNotes(String jobId) {
+        JsonNode job = api.awaitJob(jobId, Duration.ofMinutes(3), FINAL);
+        assertThat(job.get("status").asText()).as(job.toString()).isEqualTo("succeeded");
+        pages.open("/ui/job.html?id=" + jobId);
+        pages.await("#report-summary p.note", Duration.ofSeconds(30));
+        return String.join("\n", pages.findAll("#report-summary p.note").stream().map(n -> n.getText()).toList());
     }
 }
