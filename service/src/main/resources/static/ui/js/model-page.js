@@ -35,8 +35,11 @@ function showModel(m) {
     ['Inputs', tensors(m.inputs)], ['Outputs', tensors(m.outputs)], ['Uploaded', time(m.createdAt)],
   ];
   if (m.macs) {
+    // layers inside If branches and Loop/Scan bodies run when taken, or once per iteration: in no total
+    const perRun = m.layers.some((l) => l.subgraph) ? '; the main graph\'s, its subgraphs\' layers per run below' : '';
     facts.push(['MACs per sample', m.macs.total != null
-      ? `${count(m.macs.total)} at input [${(m.macs.sampleShape || []).join(', ')}] (batch 1)` : m.macs.note]);
+      ? `${count(m.macs.total)} at input [${(m.macs.sampleShape || []).join(', ')}] (batch 1)${perRun}`
+      : m.macs.note]);
   }
   if (m.unsupportedOperators?.length) {
     facts.push(['Not fine-tunable', `operators the interpreter lacks: ${m.unsupportedOperators.join(', ')}`]);
@@ -60,7 +63,8 @@ function showLayers(m) {
     ...(nested ? [l.subgraph || 'main graph'] : []),
     el('label', {}, el('input', { type: 'checkbox', name: 'layer', value: l.node }), ' ', l.node),
     l.opType, l.kind, `[${l.weightShape.join(' × ')}]`, count(l.parameters),
-    `${((l.parameters / total) * 100).toFixed(1)} %`, count(l.macs), l.methods.length ? l.methods.join(', ') : 'none',
+    `${((l.parameters / total) * 100).toFixed(1)} %`,
+    l.subgraph && l.macs != null ? `${count(l.macs)} per run` : count(l.macs), l.methods.length ? l.methods.join(', ') : 'none',
   ]);
   document.getElementById('layer-table').replaceChildren(
     table([...(nested ? ['Subgraph'] : []), 'Layer', 'Op', 'Kind', 'Weight', 'Parameters', 'Share', 'MACs',

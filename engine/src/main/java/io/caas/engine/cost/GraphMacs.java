@@ -79,8 +79,13 @@ final class GraphMacs {
                 .map(i -> ModelInspector.nodeName(graph.getNode(i), i)).toList();
     }
 
-    /** What this count leaves out; null when nothing. */
-    String gaps() {
+    /**
+     * What this count leaves out; null when nothing.
+     *
+     * @param nestedUncounted whether the nodes inside If, Loop and Scan bodies go uncounted (else they are counted
+     *                        apart, per run of their body)
+     */
+    String gaps(boolean nestedUncounted) {
         List<String> unsized = new ArrayList<>();
         for (int i = 0; i < macs.length; i++) {
             if (macs[i] == null) {
@@ -93,7 +98,8 @@ final class GraphMacs {
                     unsized.subList(0, Math.min(3, unsized.size()))) + (unsized.size() > 3 ? ", ..." : "") + ")");
         }
         if (inBodies > 0) {
-            gaps.add(inBodies + " Conv/Gemm/MatMul/Einsum node(s) inside If, Loop or Scan bodies are not counted");
+            gaps.add(inBodies + " Conv/Gemm/MatMul/Einsum node(s) inside If, Loop or Scan bodies are "
+                    + (nestedUncounted ? "not counted" : "counted per run of their body, apart from the totals"));
         }
         return gaps.isEmpty() ? null : String.join("; ", gaps);
     }

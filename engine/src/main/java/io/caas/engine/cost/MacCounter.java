@@ -15,7 +15,8 @@ import java.util.stream.Stream;
  * Counts multiply-accumulates (MACs) per weighted layer and per model for one sample: a Conv costs
  * out·(in/group)·kh·kw·outH·outW, a dense layer over a [1, S, in] activation S·in·out. The sizes the formulas need
  * (a Conv's output, a MatMul's sequence length) come from ONNX Runtime's shape inference on the model with its
- * inputs fixed, so they are the sizes the model computes at, not guessed from parameter counts.
+ * inputs fixed, so they are the sizes the model computes at, not guessed from parameter counts. Layers inside If
+ * branches and Loop/Scan bodies are counted per run of their body ({@link NestedMacs}), apart from the totals.
  */
 public final class MacCounter {
 
@@ -49,7 +50,11 @@ public final class MacCounter {
             GraphMacs macs = GraphMacs.of(model, sample, parts);
             List<LayerMacs> layers = LayerBoundary.of(model).stream().map(b -> new LayerMacs(b.node(), b.opType(),
                     macs.sum(LayerSpan.of(macs.index(), b.inputs(), b.output())))).toList();
-            return new MacCount(sample, layers, sum(layers.stream().map(LayerMacs::macs)), macs.total(), macs.gaps());
+            NestedMacs.Counted nested = NestedMacs.of(model, sample, parts);
+            String note = Stream.of(macs.gaps(nested.layers().isEmpty()), nested.note()).filter(Objects::nonNull)
+                    .collect(Collectors.joining("; "));
+            return new MacCount(sample, layers, sum(layers.stream().map(LayerMacs::macs)), macs.total(),
+                    nested.layers(), note.isEmpty() ? null : note);
         } catch (EvaluationException e) {
             return MacCount.notCounted(e.getMessage());
         }
@@ -76,7 +81,7 @@ public final class MacCounter {
                 layers.add(new LayerMacsChange(b.node(), b.opType(), before.sum(was),
                         is.isEmpty() ? null : after.sum(is), after.countedNames(is)));
             }
-            String note = Stream.of(prefixed("original: ", before.gaps()), prefixed("compressed: ", after.gaps()),
+            String note = Stream.of(prefixed("original: ", before.gaps(true)), prefixed("compressed: ", after.gaps(true)),
                             lost.isEmpty() ? null : "no nodes between the input and output of " + lost.size()
                                     + " layer(s) in the compressed model (" + String.join(", ",
                                     lost.subList(0, Math.min(3, lost.size()))) + (lost.size() > 3 ? ", ..." : "") + ")")

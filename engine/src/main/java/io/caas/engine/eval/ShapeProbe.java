@@ -37,7 +37,9 @@ public final class ShapeProbe {
      * @param sampleShape one sample's shape without the batch dim, as {@link ModelRunner} takes it; null for the
      *                    model's own, symbolic dims as 1
      * @param parts       how a sample splits into several inputs (a multi-input dataset); empty for one input
-     * @param values      the values whose shapes are wanted; weights and graph inputs are sized without ORT
+     * @param values      the values whose shapes are wanted, none of them a scalar (operands of products: ORT
+     *                    describes an output of unknown rank as a scalar, so a scalar means one run to size it);
+     *                    weights and graph inputs are sized without ORT
      * @throws EvaluationException where ORT cannot load the model with its inputs fixed, or the run fails
      */
     public static ValueShapes probe(ModelProto model, long[] sampleShape, List<DatasetInput> parts,
@@ -68,12 +70,24 @@ public final class ShapeProbe {
         try (ModelRunner runner = new ModelRunner(probeModel(model, fed, asked), 1, sample, parts)) {
             Map<String, long[]> inferred = runner.inferredOutputShapes();
             Map<String, long[]> found = inferred;
-            if (!asked.stream().allMatch(v -> known(inferred.get(v)))) {
+            // ORT describes an output whose rank it could not infer as a scalar, so a scalar is taken as open here
+            if (!asked.stream().allMatch(v -> known(inferred.get(v)) && inferred.get(v).length > 0)) {
+                boolean inferredAll = asked.stream().allMatch(v -> known(inferred.get(v)));
                 if (runner.sampleElements() > MAX_RUN_ELEMENTS) {
-                    throw new EvaluationException("shape inference left sizes open and a sample of "
-                            + Arrays.toString(sample) + " is too large to run for them");
+                    if (!inferredAll) {
+                        throw new EvaluationException("shape inference left sizes open and a sample of "
+                                + Arrays.toString(sample) + " is too large to run for them");
+                    }
+                } else {
+                    try {
+                        found = runner.runOutputShapes(new float[runner.sampleElements()]);
+                    } catch (EvaluationException e) {
+                        // only the scalars were in doubt: they may well be scalars
+                        if (!inferredAll) {
+                            throw e;
+                        }
+                    }
                 }
-                found = runner.runOutputShapes(new float[runner.sampleElements()]);
             }
             for (String v : asked) {
                 if (known(found.get(v))) {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.testing.OnnxModelBuilder;
+import io.caas.engine.testing.PyTorchExports;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
@@ -130,5 +131,29 @@ class MacCounterTest {
         assertThat(count.note()).startsWith("MACs not counted: ");
         assertThat(count.total()).isNull();
         assertThat(count.layers()).isEmpty();
+    }
+
+    /**
+     * PyTorch 1.13's export of a scripted model (scripts/export-recurrent-models.py): a Conv1d 4→4 (kernel 3, pad 1,
+     * length 8) in the then-branch of an If, a Linear 32→32 in its else-branch, a Linear 32→32 in a Loop body, and a
+     * Linear 32→3 head in the main graph. Each nested layer is counted for one run of its body, apart from the totals.
+     */
+    @Test
+    void layersInsideBranchesAndLoopBodiesAreCountedPerRunOfTheirBodyApartFromTheTotals() throws Exception {
+        MacCount count = MacCounter.count(PyTorchExports.read("scripted-branches"), null, List.of());
+
+        assertThat(count.layers()).extracting(LayerMacs::macs).containsExactly(32L * 3);
+        assertThat(count.total()).as("the main graph's alone").isEqualTo(32L * 3);
+        assertThat(count.nested()).extracting(LayerMacs::macs)
+                .containsExactlyInAnyOrder(4L * 8 * 4 * 3, 32L * 32, 32L * 32);
+        assertThat(count.nested()).extracting(LayerMacs::node).allMatch(n -> n.startsWith("/"))
+                .anyMatch(n -> n.contains("[then_branch]")).anyMatch(n -> n.contains("[else_branch]"))
+                .anyMatch(n -> n.contains("[body]"));
+        assertThat(count.note()).contains("counted per run of their body, apart from the totals")
+                .doesNotContain("could not be sized");
+        // the same paths as the model summary lists the nested layers by
+        assertThat(count.nested()).extracting(LayerMacs::node).containsAll(
+                io.caas.engine.onnx.ModelInspector.inspect(PyTorchExports.read("scripted-branches")).subgraphLayers()
+                        .stream().map(l -> l.layer().node()).toList());
     }
 }

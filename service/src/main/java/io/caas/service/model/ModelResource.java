@@ -28,8 +28,9 @@ public record ModelResource(UUID id, String name, String filename, long sizeByte
                             List<String> unsupportedOperators, MacTotals macs, List<MethodCatalog.Offer> methods) {
 
     /**
-     * @param macs    multiply-accumulates of this layer for one sample ({@link MacTotals#sampleShape()}); null where they
-     *                were not counted
+     * @param macs    multiply-accumulates of this layer for one sample ({@link MacTotals#sampleShape()}), for a layer
+     *                inside a subgraph per run of that subgraph (a branch runs when taken, a loop body once per
+     *                iteration, so those are in no total); null where they were not counted
      * @param methods  the compression methods that can rewrite this layer
      * @param subgraph for a layer inside an If branch or a Loop/Scan body, that subgraph's path
      *                 ({@code /If[then_branch]}); null in the main graph
@@ -39,15 +40,16 @@ public record ModelResource(UUID id, String name, String filename, long sizeByte
     }
 
     /**
-     * Each layer with the methods that can rewrite it and its MACs where counted (not inside subgraphs, which run
-     * only when taken).
+     * The model's layers, each with the methods that rewrite it among those {@code offers} says run on the model,
+     * and its MACs where counted.
      */
-    /** The model's layers, each with the methods that rewrite it among those {@code offers} says run on the model. */
     static List<Layer> layers(ModelRecord m, MethodCatalog methods, List<MethodCatalog.Offer> offers) {
         Map<String, Long> byLayer = new HashMap<>();
+        Map<String, Long> nested = new HashMap<>();
         if (m.macs() != null) {
             m.macs().layers().stream().filter(l -> l.macs() != null)
                     .forEach(l -> byLayer.putIfAbsent(l.node(), l.macs()));
+            m.macs().nested().stream().filter(l -> l.macs() != null).forEach(l -> nested.put(l.node(), l.macs()));
         }
         List<Layer> layers = new ArrayList<>();
         m.summary().layers().forEach(l -> layers.add(new Layer(l.node(), l.opType(), l.kind(), l.weight(),
@@ -56,8 +58,9 @@ public record ModelResource(UUID id, String name, String filename, long sizeByte
         // the inspector lists a subgraph's layers together (Subgraphs.forEach), so they come grouped
         for (SubgraphLayer sl : m.summary().subgraphLayers()) {
             WeightedLayer l = sl.layer();
-            layers.add(new Layer(l.node(), l.opType(), l.kind(), l.weight(), l.weightShape(), l.parameters(), null,
-                    MethodCatalog.applicableTo(methods.applicableInside(sl), offers), sl.subgraph()));
+            layers.add(new Layer(l.node(), l.opType(), l.kind(), l.weight(), l.weightShape(), l.parameters(),
+                    nested.get(l.node()), MethodCatalog.applicableTo(methods.applicableInside(sl), offers),
+                    sl.subgraph()));
         }
         return layers;
     }
