@@ -11,12 +11,18 @@ import java.util.List;
  * @param layersAfter  sum over the same layers in the compressed model; null if any is unknown
  * @param totalBefore  every counted node of the original graph (see {@link MacCount#total()})
  * @param totalAfter   every counted node of the compressed graph
+ * @param nested       the original's layers inside If branches and Loop/Scan bodies, before and after, each per run
+ *                     of its body (see {@link MacCount#nested()}), by path; in no total
  * @param note         what was not counted, and why; null when everything was
  */
 public record MacComparison(long[] sampleShape, List<LayerMacsChange> layers, Long layersBefore, Long layersAfter,
-                            Long totalBefore, Long totalAfter, String note) {
+                            Long totalBefore, Long totalAfter, List<LayerMacsChange> nested, String note) {
+
+    public MacComparison {
+        nested = nested == null ? List.of() : List.copyOf(nested);
+    }
 
     static MacComparison notCounted(String why) {
-        return new MacComparison(null, List.of(), null, null, null, null, "MACs not counted: " + why);
+        return new MacComparison(null, List.of(), null, null, null, null, List.of(), "MACs not counted: " + why);
     }
 }

@@ -81,13 +81,15 @@ public final class MacCounter {
                 layers.add(new LayerMacsChange(b.node(), b.opType(), before.sum(was),
                         is.isEmpty() ? null : after.sum(is), after.countedNames(is)));
             }
-            String note = Stream.of(prefixed("original: ", before.gaps(true)), prefixed("compressed: ", after.gaps(true)),
+            List<LayerMacsChange> nested = NestedMacs.compare(original, compressed, sample, parts);
+            String note = Stream.of(prefixed("original: ", before.gaps(nested.isEmpty())),
+                            prefixed("compressed: ", after.gaps(nested.isEmpty())),
                             lost.isEmpty() ? null : "no nodes between the input and output of " + lost.size()
                                     + " layer(s) in the compressed model (" + String.join(", ",
                                     lost.subList(0, Math.min(3, lost.size()))) + (lost.size() > 3 ? ", ..." : "") + ")")
                     .filter(Objects::nonNull).collect(Collectors.joining("; "));
             return new MacComparison(sample, layers, sum(layers.stream().map(LayerMacsChange::macsBefore)),
-                    sum(layers.stream().map(LayerMacsChange::macsAfter)), before.total(), after.total(),
+                    sum(layers.stream().map(LayerMacsChange::macsAfter)), before.total(), after.total(), nested,
                     note.isEmpty() ? null : note);
         } catch (EvaluationException e) {
             return MacComparison.notCounted(e.getMessage());

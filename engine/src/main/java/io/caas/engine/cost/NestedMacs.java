@@ -54,9 +54,7 @@ final class NestedMacs {
 
     static Counted of(ModelProto model, long[] sampleShape, List<DatasetInput> parts) {
         NestedMacs nested = new NestedMacs(model.getGraph());
-        for (int i = 0; i < model.getGraph().getNodeCount(); i++) {
-            nested.inline(model.getGraph().getNode(i), i, "", Map.of());
-        }
+        nested.inlineAll();
         if (nested.countedByPath.isEmpty()) {
             return new Counted(List.of(), null);
         }
@@ -83,6 +81,49 @@ final class NestedMacs {
         return new Counted(layers, unsized.isEmpty() ? null : unsized.size() + " node(s) inside If, Loop or Scan "
                 + "bodies could not be sized (" + String.join(", ", unsized.subList(0, Math.min(3, unsized.size())))
                 + (unsized.size() > 3 ? ", ..." : "") + ")");
+    }
+
+    /**
+     * Each nested layer of the original before and after compression, per run of its body: both models' bodies are
+     * copied alike (the same control flow, so each body gets the same names in both), and the layer is found again
+     * in the compressed copy by dataflow between its input and its output, as {@link MacCounter#compare} finds a
+     * main-graph layer. Empty where the original has none; null figures where they could not be sized.
+     */
+    static List<LayerMacsChange> compare(ModelProto original, ModelProto compressed, long[] sampleShape,
+                                         List<DatasetInput> parts) {
+        NestedMacs before = new NestedMacs(original.getGraph());
+        before.inlineAll();
+        if (before.countedByPath.isEmpty()) {
+            return List.of();
+        }
+        NestedMacs after = new NestedMacs(compressed.getGraph());
+        after.inlineAll();
+        GraphMacs was;
+        GraphMacs is;
+        try {
+            was = GraphMacs.of(before.probeModel(original), sampleShape, parts);
+            is = GraphMacs.of(after.probeModel(compressed), sampleShape, parts);
+        } catch (EvaluationException e) {
+            List<LayerMacsChange> unknown = new ArrayList<>();
+            before.countedByPath.forEach((path, n) -> unknown.add(new LayerMacsChange(path, n.getOpType(), null, null,
+                    List.of())));
+            return unknown;
+        }
+        List<LayerMacsChange> layers = new ArrayList<>();
+        before.countedByPath.forEach((path, copy) -> {
+            List<String> in = List.of(copy.getInput(0));
+            List<Integer> spanBefore = LayerSpan.of(was.index(), in, copy.getOutput(0));
+            List<Integer> spanAfter = LayerSpan.of(is.index(), in, copy.getOutput(0));
+            layers.add(new LayerMacsChange(path, copy.getOpType(), was.sum(spanBefore),
+                    spanAfter.isEmpty() ? null : is.sum(spanAfter), is.countedNames(spanAfter)));
+        });
+        return layers;
+    }
+
+    private void inlineAll() {
+        for (int i = 0; i < main.getNodeCount(); i++) {
+            inline(main.getNode(i), i, "", Map.of());
+        }
     }
 
     /**
@@ -123,7 +164,7 @@ final class NestedMacs {
                 }
                 continue;
             }
-            NodeProto.Builder copy = n.toBuilder().clearInput().clearOutput().setName(prefix + j);
+            NodeProto.Builder copy = n.toBuilder().clearInput().clearOutput().setName(Subgraphs.nodePath(path, n, j));
             n.getInputList().forEach(v -> copy.addInput(v.isEmpty() ? v : names.getOrDefault(v, v)));
             for (String v : n.getOutputList()) {
                 String renamed = v.isEmpty() ? v : prefix + v;

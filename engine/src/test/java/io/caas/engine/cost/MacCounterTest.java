@@ -156,4 +156,34 @@ class MacCounterTest {
                 io.caas.engine.onnx.ModelInspector.inspect(PyTorchExports.read("scripted-branches")).subgraphLayers()
                         .stream().map(l -> l.layer().node()).toList());
     }
+
+    /**
+     * svd at rank 4 inside the branches and the loop body: each nested Linear 32→32 costs 4·(32 + 32) after, in the
+     * two factors written into its own body; the Conv1d stays as it was.
+     */
+    @Test
+    void aNestedLayerIsFoundAgainInsideItsBodyAfterCompressionAndCountedThere() throws Exception {
+        ModelProto original = PyTorchExports.read("scripted-branches");
+        ModelProto compressed = new io.caas.engine.compress.svd.TruncatedSvdMethod().compress(
+                new io.caas.engine.compress.CompressionTask(original, java.util.Map.of("rank", 4,
+                        "skipFirstAndLast", false, "onlyIfFaster", false), java.util.Optional.empty(),
+                        java.util.Optional.empty()), io.caas.engine.compress.ProgressListener.NONE).compressed();
+
+        MacComparison macs = MacCounter.compare(original, compressed, null, List.of());
+
+        assertThat(macs.nested()).hasSize(3);
+        for (LayerMacsChange l : macs.nested()) {
+            if (l.opType().equals("Gemm")) {
+                assertThat(l.macsBefore()).as(l.node()).isEqualTo(32L * 32);
+                assertThat(l.macsAfter()).as(l.node()).isEqualTo(4L * (32 + 32));
+                assertThat(l.nodesAfter()).as(l.node()).hasSize(2).allMatch(n -> n.startsWith(
+                        l.node().substring(0, l.node().indexOf(']') + 1)));
+            } else {
+                // the Conv1d 4→4 (a 4 × 12 matrix) would not shrink at rank 4: left as it was, found again
+                assertThat(l.macsAfter()).as(l.node()).isEqualTo(l.macsBefore()).isEqualTo(4L * 8 * 4 * 3);
+            }
+        }
+        assertThat(macs.totalBefore()).as("the main graph's alone").isEqualTo(32L * 3);
+        assertThat(macs.note()).contains("counted per run of their body, apart from the totals");
+    }
 }

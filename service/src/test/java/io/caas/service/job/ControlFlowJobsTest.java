@@ -43,6 +43,13 @@ class ControlFlowJobsTest extends H2ServiceTest {
         // cut; the then-branch's Conv1d (4 → 4, kernel 3: rank 4 is its full rank) stays dense
         assertThat(compressedLayers(job, 4)).containsExactlyInAnyOrder("/If[else_branch]/wide/Gemm",
                 "/Loop[body]/inner/Gemm");
+        // their MACs per run of their body, before and after: 32·32 against the two factors' 4·(32 + 32)
+        JsonNode nested = api.get("/v1/jobs/" + job.get("id").asText() + "/report").json().get("macs").get("nested");
+        java.util.Map<String, long[]> macs = new java.util.HashMap<>();
+        nested.forEach(l -> macs.put(l.get("node").asText(),
+                new long[] {l.get("macsBefore").asLong(), l.get("macsAfter").asLong()}));
+        assertThat(macs.get("/If[else_branch]/wide/Gemm")).containsExactly(32L * 32, 4L * (32 + 32));
+        assertThat(macs.get("/Loop[body]/inner/Gemm")).containsExactly(32L * 32, 4L * (32 + 32));
         assertArtifactKeepsItsControlFlowAndAgrees(job, original);
     }
 
