@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.Arrays;
 import java.util.Map;
 
@@ -46,9 +47,40 @@ final class NeuralOps {
             x = win.padInput(x, 0);
             padding = win.zeros();
         }
-        NDList out = x.getNDArrayInternal().convolution(x, w, c.opt(2), new Shape(win.strides()), padding,
-                new Shape(win.dilations()), (int) c.attrInt("group", 1));
+        int group = (int) c.attrInt("group", 1);
+        NDArray bias = c.opt(2);
+        // DJL casts without recording a gradient, so the float64 sum is for passes that record none
+        boolean trains = JniUtils.isGradMode()
+                && (x.hasGradient() || w.hasGradient() || bias != null && bias.hasGradient());
+        if (isFilterbank(w, group) && x.getDataType() == DataType.FLOAT32 && !trains) {
+            NDArray x64 = x.toType(DataType.FLOAT64, false);
+            NDList out = x64.getNDArrayInternal().convolution(x64, w.toType(DataType.FLOAT64, false),
+                    bias == null ? null : bias.toType(DataType.FLOAT64, false), new Shape(win.strides()), padding,
+                    new Shape(win.dilations()), group);
+            return new NDList(out.head().toType(DataType.FLOAT32, false));
+        }
+        NDList out = x.getNDArrayInternal().convolution(x, w, bias, new Shape(win.strides()), padding,
+                new Shape(win.dilations()), group);
         return new NDList(out.head());
+    }
+
+    /** Taps at which a single-channel filterbank is summed in float64 ({@link #isFilterbank}). */
+    static final long FILTERBANK_TAPS = 256;
+
+    /**
+     * Whether a conv is a long filterbank over one channel, as audio front ends export their STFT (openWakeWord's
+     * melspectrogram: 512 taps): summed in float64, because its outputs cancel about a thousandfold in quiet bins and
+     * then pass through a log, where float32's summation order alone moves a decibel value by 1e-4 (libtorch and ONNX
+     * Runtime each stray from the float64 value, in opposite directions). One such conv costs little either way. A
+     * training pass through it sums in float32 as any conv does.
+     */
+    private static boolean isFilterbank(NDArray w, int group) {
+        long[] wd = w.getShape().getShape();
+        long taps = 1;
+        for (int i = 2; i < wd.length; i++) {
+            taps *= wd[i];
+        }
+        return group == 1 && wd.length >= 3 && wd[1] == 1 && taps >= FILTERBANK_TAPS;
     }
 
     /**

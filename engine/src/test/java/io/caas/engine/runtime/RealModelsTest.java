@@ -188,8 +188,9 @@ class RealModelsTest {
         float[] audio = audio(56000);
         List<Input> melInput = List.of(Input.of("input", audio, 1, audio.length));
         assertThat(io.caas.engine.onnx.ModelInspector.unsupportedOperators(mel.getGraph())).as("melspectrogram's operators (Log, ReduceMax among them)").isEmpty();
-        // Its output is in decibels (tens in magnitude), so float32 rounding alone is ~1e-5 absolute: within 1e-4
-        // of the output's scale, as the other models are within 1e-4 of theirs (of order 1).
+        // Its output is in decibels (tens in magnitude), its STFT a 512-tap Conv over the signal that the
+        // interpreter sums in float64 (NeuralOps.isFilterbank): within 1e-4 absolute, as issue 15 asks; summed in
+        // float32 it had been 1.1e-4 off ONNX Runtime's, which sums in another order.
         List<float[]> ort = runOrt(mel, melInput);
         double scale = 0;
         for (float v : ort.get(0)) {
@@ -198,7 +199,7 @@ class RealModelsTest {
         double melDiff = compare("openWakeWord melspectrogram", mel, melInput);
         System.out.printf("openWakeWord melspectrogram: outputs up to %.1f in magnitude, diff %.2e of that%n", scale,
                 melDiff / scale);
-        assertThat(melDiff).isLessThanOrEqualTo(TOLERANCE * Math.max(1, scale));
+        assertThat(melDiff).isLessThanOrEqualTo(TOLERANCE);
         // The mel frames come from ONNX Runtime, so both sides see the same embedding input.
         float[] spec = ort.get(0);
         int frames = spec.length / 32;
