@@ -312,11 +312,7 @@ class PagesEndToEndTest extends H2ServiceTest {
 
     @Test
     void aJobTheServiceRefusesShowsItsReasonsOnTheForm() throws Exception {
-        String model = api.postRaw("/v1/models?name=fashion-mlp", TrainedModels.fashionMlp(),
-                MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
-        pages.saveApiKey(key);
-        pages.open("/ui/model.html?id=" + model);
-        pages.await("#job-method option[value=oialr]", Duration.ofSeconds(30));
+        String model = openTheFashionMlpsPage();
         // an MLP has no convolution and no bilinear layer: those methods are not offered, and the form says why
         List<String> offered = new Select(pages.find("#job-method")).getOptions().stream()
                 .map(o -> o.getDomProperty("value")).toList();
@@ -344,11 +340,7 @@ class PagesEndToEndTest extends H2ServiceTest {
 
     @Test
     void aParameterWithChoicesIsPickedFromThemAndSentAsText() throws Exception {
-        String model = api.postRaw("/v1/models?name=fashion-mlp", TrainedModels.fashionMlp(),
-                MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
-        pages.saveApiKey(key);
-        pages.open("/ui/model.html?id=" + model);
-        pages.await("#job-method option[value=svd]", Duration.ofSeconds(30));
+        openTheFashionMlpsPage();
         new Select(pages.find("#job-method")).selectByValue("svd");
         // the choices are the ones svd reads; a number field had stood here, which could send no choice at all
         Select whitening = new Select(pages.find("#param-whitening"));
@@ -362,6 +354,16 @@ class PagesEndToEndTest extends H2ServiceTest {
         String jobId = pages.driver().getCurrentUrl().replaceAll(".*[?&]id=", "");
         assertThat(api.get("/v1/jobs/" + jobId).json().get("parameters").toString())
                 .isEqualTo("{\"whitening\":\"none\",\"convForm\":\"spatial\"}");
+    }
+
+    /** Uploads the trained Fashion MLP and opens its page, with the job form's methods listed; returns its id. */
+    private String openTheFashionMlpsPage() throws Exception {
+        String model = api.postRaw("/v1/models?name=fashion-mlp", TrainedModels.fashionMlp(),
+                MediaType.APPLICATION_OCTET_STREAM).json().get("id").asText();
+        pages.saveApiKey(key);
+        pages.open("/ui/model.html?id=" + model);
+        pages.await("#job-method option[value=svd]", Duration.ofSeconds(30));
+        return model;
     }
 
     /**
