@@ -94,14 +94,18 @@ final class GraphMacs {
         }
         List<String> gaps = new ArrayList<>();
         if (!unsized.isEmpty()) {
-            gaps.add(unsized.size() + " node(s) could not be sized (" + String.join(", ",
-                    unsized.subList(0, Math.min(3, unsized.size()))) + (unsized.size() > 3 ? ", ..." : "") + ")");
+            gaps.add(unsized.size() + " node(s) could not be sized (" + firstNames(unsized) + ")");
         }
         if (inBodies > 0) {
             gaps.add(inBodies + " Conv/Gemm/MatMul/Einsum node(s) inside If, Loop or Scan bodies are "
                     + (nestedUncounted ? "not counted" : "counted per run of their body, apart from the totals"));
         }
         return gaps.isEmpty() ? null : String.join("; ", gaps);
+    }
+
+    /** The first three names, "..." after them where there are more: a note's list, bounded whatever the model. */
+    static String firstNames(List<String> names) {
+        return String.join(", ", names.subList(0, Math.min(3, names.size()))) + (names.size() > 3 ? ", ..." : "");
     }
 
     private static int countedInBodies(NodeProto node) {

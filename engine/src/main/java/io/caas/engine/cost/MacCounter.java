@@ -85,8 +85,7 @@ public final class MacCounter {
             String note = Stream.of(prefixed("original: ", before.gaps(nested.isEmpty())),
                             prefixed("compressed: ", after.gaps(nested.isEmpty())),
                             lost.isEmpty() ? null : "no nodes between the input and output of " + lost.size()
-                                    + " layer(s) in the compressed model (" + String.join(", ",
-                                    lost.subList(0, Math.min(3, lost.size()))) + (lost.size() > 3 ? ", ..." : "") + ")")
+                                    + " layer(s) in the compressed model (" + GraphMacs.firstNames(lost) + ")")
                     .filter(Objects::nonNull).collect(Collectors.joining("; "));
             return new MacComparison(sample, layers, sum(layers.stream().map(LayerMacsChange::macsBefore)),
                     sum(layers.stream().map(LayerMacsChange::macsAfter)), before.total(), after.total(), nested,

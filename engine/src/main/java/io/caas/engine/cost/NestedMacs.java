@@ -79,8 +79,7 @@ final class NestedMacs {
             }
         });
         return new Counted(layers, unsized.isEmpty() ? null : unsized.size() + " node(s) inside If, Loop or Scan "
-                + "bodies could not be sized (" + String.join(", ", unsized.subList(0, Math.min(3, unsized.size())))
-                + (unsized.size() > 3 ? ", ..." : "") + ")");
+                + "bodies could not be sized (" + GraphMacs.firstNames(unsized) + ")");
     }
 
     /**
