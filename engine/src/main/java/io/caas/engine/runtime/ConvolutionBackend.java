@@ -9,8 +9,6 @@ import ai.djl.training.GradientCollector;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import org.slf4j.Logger;
@@ -104,8 +102,8 @@ final class ConvolutionBackend {
         float[] g = uniform(r, n * out * oh * ow);
         float[] y;
         float[] dx;
-        try (NDManager m = NDManager.newBaseManager(Device.cpu(), OnnxInterpreter.ENGINE);
-             GradientCollector tape = Engine.getEngine(OnnxInterpreter.ENGINE).newGradientCollector()) {
+        try (NDManager m = TorchRuntime.newManager(Device.cpu());
+             GradientCollector tape = TorchRuntime.engine().newGradientCollector()) {
             NDArray xs = m.create(x, new Shape(n, in, h, w));
             xs.setRequiresGradient(true);
             NDArray ks = m.create(k, new Shape(out, in, kh, kw));
@@ -177,14 +175,9 @@ final class ConvolutionBackend {
         return (Pointer) lib.getFunction("_ZN2at13globalContextEv").invoke(Pointer.class, new Object[0]);
     }
 
-    /** The libtorch_cpu DJL loaded, found among the process's mapped files (DJL loads it by path, privately). */
     private static Optional<NativeLibrary> libtorch() {
         try {
-            return Files.readAllLines(Path.of("/proc/self/maps")).stream()
-                    .map(line -> line.substring(line.lastIndexOf(' ') + 1))
-                    .filter(p -> p.endsWith("/libtorch_cpu.so"))
-                    .findFirst()
-                    .map(NativeLibrary::getInstance);
+            return Libtorch.loaded();
         } catch (IOException | UnsatisfiedLinkError | RuntimeException e) {
             log.warn("cannot reach libtorch to switch its convolution backend: {}", e.getMessage());
             return Optional.empty();

@@ -411,7 +411,7 @@ public final class OnnxBlock extends AbstractBlock {
     /** Shapes by running the graph once on zeros: ONNX shapes are often symbolic, so this is the reliable way. */
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
-        try (NDManager m = NDManager.newBaseManager(device, OnnxInterpreter.ENGINE)) {
+        try (NDManager m = TorchRuntime.newManager(device)) {
             NDList zeros = new NDList();
             for (int i = 0; i < inputShapes.length; i++) {
                 int type = graph.inputs().get(i).elementType();

@@ -29,7 +29,7 @@ public final class OnnxInterpreter {
         OnnxGraph graph = OnnxGraph.of(model);
         graph.allNodes().filter(node -> !graph.isFolded(node)).forEach(OperatorRegistry::forNode);
         ConvolutionBackend.ensureCorrect(device);
-        NDManager manager = NDManager.newBaseManager(device, ENGINE);
+        NDManager manager = TorchRuntime.newManager(device);
         try {
             OnnxBlock block = new OnnxBlock(graph, manager, fused);
             // Parameters already hold their arrays; initialize only marks them as requiring gradients.

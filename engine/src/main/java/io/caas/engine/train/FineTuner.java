@@ -13,8 +13,8 @@ import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.data.Dataset;
 import io.caas.engine.runtime.InterpretedModel;
 import io.caas.engine.runtime.OnnxGraph;
-import io.caas.engine.runtime.OnnxInterpreter;
 import io.caas.engine.runtime.OnnxNode;
+import io.caas.engine.runtime.TorchRuntime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -73,7 +73,7 @@ public final class FineTuner {
         Random rnd = new Random(cfg.seed());
         int[] order = Batches.identity(n);
         ParameterStore ps = new ParameterStore(student.manager(), false);
-        Engine engine = Engine.getEngine(OnnxInterpreter.ENGINE);
+        Engine engine = TorchRuntime.engine();
         long step = 0;
         double firstLoss = Double.NaN;
         double epochLoss = Double.NaN;

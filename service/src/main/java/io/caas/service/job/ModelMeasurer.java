@@ -1,7 +1,6 @@
 package io.caas.service.job;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import io.caas.engine.cost.MacComparison;
 import io.caas.engine.cost.MacCounter;
 import io.caas.engine.data.Dataset;
@@ -17,7 +16,7 @@ import io.caas.engine.onnx.proto.Onnx.GraphProto;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
-import io.caas.engine.runtime.OnnxInterpreter;
+import io.caas.engine.runtime.TorchRuntime;
 import io.caas.service.config.CaasProperties;
 import java.util.List;
 import java.util.Optional;
@@ -123,7 +122,7 @@ class ModelMeasurer {
     private JobReport.InterpreterLatency interpreterLatency(ModelProto original, ModelProto compressed,
                                                             Optional<Dataset> eval) {
         long[] shape = eval.map(Dataset::sampleShape).orElse(null);
-        Device device = Engine.getEngine(OnnxInterpreter.ENGINE).defaultDevice();
+        Device device = TorchRuntime.engine().defaultDevice();
         try {
             return new JobReport.InterpreterLatency(InterpreterTiming.measure(original, shape, options, device),
                     InterpreterTiming.measure(compressed, shape, options, device), null);

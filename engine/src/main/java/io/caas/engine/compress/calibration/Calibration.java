@@ -20,6 +20,7 @@ import io.caas.engine.onnx.proto.Onnx.TypeProto;
 import io.caas.engine.onnx.proto.Onnx.ValueInfoProto;
 import io.caas.engine.runtime.InterpretedModel;
 import io.caas.engine.runtime.OnnxInterpreter;
+import io.caas.engine.runtime.TorchRuntime;
 import io.caas.engine.train.SampleInputs;
 import java.util.ArrayList;
 import java.util.List;
@@ -224,7 +225,7 @@ public final class Calibration {
         double[][] grams = new double[probes.size()][];
         long[] rows = new long[probes.size()];
         SplittableRandom random = new SplittableRandom(PROJECTION_SEED);
-        Engine engine = Engine.getEngine(OnnxInterpreter.ENGINE);
+        Engine engine = TorchRuntime.engine();
         try (InterpretedModel a = OnnxInterpreter.load(model, Device.cpu());
              InterpretedModel b = OnnxInterpreter.load(sensitized, Device.cpu())) {
             int step = batchOf(a);

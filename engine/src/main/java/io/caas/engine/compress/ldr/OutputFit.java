@@ -15,6 +15,7 @@ import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import io.caas.engine.runtime.InterpretedModel;
 import io.caas.engine.runtime.OnnxInterpreter;
+import io.caas.engine.runtime.TorchRuntime;
 import io.caas.engine.runtime.WeightExport;
 import java.util.HashMap;
 import java.util.List;
@@ -62,7 +63,7 @@ final class OutputFit {
                     : Tracker.cosine().setBaseValue((float) learningRate).optFinalValue((float) learningRate / 100)
                     .setMaxUpdates(steps).build()).build();
             ParameterStore ps = new ParameterStore(m.manager(), false);
-            Engine engine = Engine.getEngine(OnnxInterpreter.ENGINE);
+            Engine engine = TorchRuntime.engine();
             double yy = y.square().mean().getFloat();
             double before = Double.NaN;
             for (int step = 0; step < steps; step++) {

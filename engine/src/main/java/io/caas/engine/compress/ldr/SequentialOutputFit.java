@@ -13,6 +13,7 @@ import io.caas.engine.onnx.proto.Onnx.NodeProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import io.caas.engine.runtime.InterpretedModel;
 import io.caas.engine.runtime.OnnxInterpreter;
+import io.caas.engine.runtime.TorchRuntime;
 import io.caas.engine.train.SampleInputs;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -48,7 +49,7 @@ record SequentialOutputFit(int samples, int stepsPerLayer, double learningRate) 
         ModelProto base = original;
         List<StructuredExport.Layer> fitted = new ArrayList<>();
         Map<String, String> notes = new LinkedHashMap<>();
-        try (NDManager work = NDManager.newBaseManager(Device.cpu(), OnnxInterpreter.ENGINE)) {
+        try (NDManager work = TorchRuntime.newManager(Device.cpu())) {
             NDList inputs;
             NDList targets;
             try (InterpretedModel teacher = OnnxInterpreter.load(original, Device.cpu())) {
