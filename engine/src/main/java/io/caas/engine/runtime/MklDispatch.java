@@ -29,7 +29,7 @@ final class MklDispatch {
 
     /** The environment variable that turns the shim off ({@code off}); anything else leaves it on. */
     static final String SWITCH = "CAAS_MKL_AMD_DISPATCH";
-    static final String SHIM = "linux-x86_64/libcaas_mkl_amd_dispatch.so";
+    static final String SHIM = "libcaas_mkl_amd_dispatch.so";
 
     private static final Logger log = LoggerFactory.getLogger(MklDispatch.class);
     private static final int RTLD_NOW = 0x2;
@@ -117,7 +117,7 @@ final class MklDispatch {
                 Files.createDirectories(cache);
                 Path dir = Files.createTempDirectory(cache, "caas-native-",
                         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-                Path file = dir.resolve("libcaas_mkl_amd_dispatch.so");
+                Path file = dir.resolve(SHIM);
                 try {
                     Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
                     shim = NativeLibrary.getInstance(file.toString(),
