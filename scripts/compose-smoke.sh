@@ -89,5 +89,15 @@ grep -q "\"worker\":\"$worker" <<< "$state" \
 curl -sf -H "$auth" "$base/v1/jobs/$job/events?limit=1000" | grep -q '"name":"loss"' \
     || { echo "compose-smoke: no training loss recorded" >&2; exit 1; }
 curl -sf -H "$auth" -o "$work/compressed.onnx" "$base/v1/jobs/$job/artifact"
+# On an AMD host the worker must have let libtorch's oneMKL run its processor's kernels (the engine's shim, unpacked
+# into the image's DJL cache as the service user), not the generic ones that take twice as long.
+if grep -q AuthenticAMD /proc/cpuinfo; then
+    kernels=$(dc logs --no-color worker 2>&1 | grep -o "oneMKL runs its [A-Za-z0-9-]* kernels" | head -1 || true)
+    if [ -z "$kernels" ] || grep -q generic <<< "$kernels"; then
+        echo "compose-smoke: the worker's oneMKL: ${kernels:-not logged}" >&2
+        exit 1
+    fi
+    echo "compose-smoke: worker: $kernels"
+fi
 echo "compose-smoke: passed in $(( $(date +%s) - started )) s: fine-tuned on the worker container $worker," \
     "artifact $(stat -c %s "$work/compressed.onnx") bytes"

@@ -49,6 +49,8 @@ final class ConvolutionBackend {
             }
             // Other first loads wait here: the check records a backward pass, and DJL allows one at a time.
             try {
+                TorchRuntime.engine();
+                turnOffUnavailableNnpack();
                 check();
             } catch (RuntimeException e) {
                 log.warn("cannot check libtorch's CPU convolution: {}", e.toString());
@@ -56,6 +58,30 @@ final class ConvolutionBackend {
                 checked = true;
             }
         }
+    }
+
+    /**
+     * libtorch 2.7.1 asks whether NNPACK can run on every convolution it plans, and where NNPACK cannot initialise
+     * (this VM: "Unsupported hardware") it logs a warning each time: four lines per training step of a small CNN,
+     * 144,000 in one benchmark run, into a worker's log and on its training thread. Switched off where it cannot
+     * run anyway ({@code torch.backends.nnpack.set_flags(False)}), the question is not asked; it is asked once here.
+     */
+    private static void turnOffUnavailableNnpack() {
+        libtorch().ifPresent(lib -> {
+            if ((lib.getFunction("_ZN2at6native17_nnpack_availableEv").invokeInt(new Object[0]) & 0xff) == 0) {
+                lib.getFunction("_ZN2at7Context20setUserEnabledNNPACKEb").invoke(Void.class,
+                        new Object[] {context(lib), Boolean.FALSE});
+                log.info("NNPACK cannot run on this processor: libtorch's NNPACK convolutions turned off");
+            }
+        });
+    }
+
+    /** Whether NNPACK is available to libtorch in this process, and whether its convolutions are on (for tests). */
+    static Optional<boolean[]> nnpackAvailableAndEnabled() {
+        return libtorch().map(lib -> new boolean[] {
+            (lib.getFunction("_ZN2at6native17_nnpack_availableEv").invokeInt(new Object[0]) & 0xff) != 0,
+            (lib.getFunction("_ZNK2at7Context17userEnabledNNPACKEv").invokeInt(new Object[] {context(lib)}) & 0xff)
+                    != 0});
     }
 
     private static void check() {

@@ -23,5 +23,9 @@ class ConvolutionBackendTest {
         System.out.printf("convolution error after the check: %.2e (oneDNN %s)%n", error,
                 ConvolutionBackend.mkldnnEnabled().orElseThrow() ? "on" : "off");
         assertThat(error).isLessThan(1e-3);
+        // NNPACK stays on only where it can run: elsewhere libtorch would log a warning on every convolution
+        boolean[] nnpack = ConvolutionBackend.nnpackAvailableAndEnabled().orElseThrow();
+        System.out.printf("NNPACK available %s, enabled %s%n", nnpack[0], nnpack[1]);
+        assertThat(nnpack[1]).isEqualTo(nnpack[0]);
     }
 }
