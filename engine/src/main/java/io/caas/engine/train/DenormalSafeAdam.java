@@ -91,7 +91,8 @@ final class DenormalSafeAdam extends Optimizer {
         }
         if (t % FLUSH_EVERY == 0) {
             for (NDArray moment : state) {
-                try (NDArray keep = moment.abs().gte(TINY)) {
+                // both temporaries closed here: they belong to the weight's manager, which lives as long as the model
+                try (NDArray magnitude = moment.abs(); NDArray keep = magnitude.gte(TINY)) {
                     moment.muli(keep);
                 }
             }

@@ -71,6 +71,39 @@ class FineTunerStepTest {
         assertThat(maxMoved).isGreaterThan(1e-3);
     }
 
+    /**
+     * A step leaves nothing in the model's manager, which lives as long as the job: counted after the first flush of
+     * DenormalSafeAdam's moments and again three flushes later, the arrays it holds are the same number. (The flush
+     * had left two arrays of each weight group's size there every 16 steps.)
+     */
+    @ParameterizedTest
+    @EnumSource(TrainingConfig.OptimizerKind.class)
+    void stepsLeaveNoArraysInTheModelsManager(TrainingConfig.OptimizerKind kind) throws Exception {
+        int flush = DenormalSafeAdam.FLUSH_EVERY;
+        Dataset train = FashionMnist.load("train", 4 * flush * 2, true);
+        TrainingConfig cfg = TrainingConfig.adam(2e-3f, 2, 1).withMaxSteps(4L * flush).withOptimizer(kind)
+                .withObjective(TrainingConfig.Objective.CROSS_ENTROPY);
+        try (InterpretedModel m = OnnxInterpreter.load(SmallCnn.build(11), Device.cpu())) {
+            int[] held = new int[2];
+            FineTuner.train(m, train, null, cfg, new ProgressListener() {
+                @Override
+                public void progress(double fraction, String message) {
+                }
+
+                @Override
+                public void metric(String metric, long step, double value) {
+                    if (step == flush) {
+                        held[0] = m.manager().getManagedArrays().size();
+                    } else if (step == 4L * flush) {
+                        held[1] = m.manager().getManagedArrays().size();
+                    }
+                }
+            });
+            assertThat(held[0]).isPositive();
+            assertThat(held[1]).isEqualTo(held[0]);
+        }
+    }
+
     /** The step as FineTuner took it before: the gradient fetched per parameter and step, then zeroed by hand. */
     private static void trainFetchingGradientsEachStep(InterpretedModel m, Dataset data, TrainingConfig cfg) {
         List<Parameter> trainable = new ArrayList<>(m.block().getParameters().values());
