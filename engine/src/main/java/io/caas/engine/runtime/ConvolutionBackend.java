@@ -68,7 +68,7 @@ final class ConvolutionBackend {
      */
     private static void turnOffUnavailableNnpack() {
         libtorch().ifPresent(lib -> {
-            if ((lib.getFunction("_ZN2at6native17_nnpack_availableEv").invokeInt(new Object[0]) & 0xff) == 0) {
+            if (!nnpackAvailable(lib)) {
                 lib.getFunction("_ZN2at7Context20setUserEnabledNNPACKEb").invoke(Void.class,
                         new Object[] {context(lib), Boolean.FALSE});
                 log.info("NNPACK cannot run on this processor: libtorch's NNPACK convolutions turned off");
@@ -76,12 +76,22 @@ final class ConvolutionBackend {
         });
     }
 
-    /** Whether NNPACK is available to libtorch in this process, and whether its convolutions are on (for tests). */
-    static Optional<boolean[]> nnpackAvailableAndEnabled() {
-        return libtorch().map(lib -> new boolean[] {
-            (lib.getFunction("_ZN2at6native17_nnpack_availableEv").invokeInt(new Object[0]) & 0xff) != 0,
-            (lib.getFunction("_ZNK2at7Context17userEnabledNNPACKEv").invokeInt(new Object[] {context(lib)}) & 0xff)
-                    != 0});
+    /** Whether NNPACK can run in this process, and whether libtorch's NNPACK convolutions are on (for tests). */
+    record Nnpack(boolean available, boolean enabled) {
+    }
+
+    static Optional<Nnpack> nnpack() {
+        return libtorch().map(lib -> new Nnpack(nnpackAvailable(lib), cppBool(lib.getFunction(
+                "_ZNK2at7Context17userEnabledNNPACKEv").invokeInt(new Object[] {context(lib)}))));
+    }
+
+    private static boolean nnpackAvailable(NativeLibrary lib) {
+        return cppBool(lib.getFunction("_ZN2at6native17_nnpack_availableEv").invokeInt(new Object[0]));
+    }
+
+    /** A C++ bool comes back in the low byte of the return register; the rest of it is not defined. */
+    private static boolean cppBool(int register) {
+        return (register & 0xff) != 0;
     }
 
     private static void check() {
@@ -106,8 +116,8 @@ final class ConvolutionBackend {
 
     /** Whether the process's libtorch has oneDNN convolutions on (for tests). */
     static Optional<Boolean> mkldnnEnabled() {
-        return libtorch().map(lib -> lib.getFunction("_ZNK2at7Context17userEnabledMkldnnEv")
-                .invokeInt(new Object[] {context(lib)}) != 0);
+        return libtorch().map(lib -> cppBool(lib.getFunction("_ZNK2at7Context17userEnabledMkldnnEv")
+                .invokeInt(new Object[] {context(lib)})));
     }
 
     /**

@@ -10,8 +10,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +34,7 @@ final class MklDispatch {
     private static final Logger log = LoggerFactory.getLogger(MklDispatch.class);
     private static final int RTLD_NOW = 0x2;
     private static final int RTLD_GLOBAL = 0x100;
+    private static final AtomicBoolean reported = new AtomicBoolean();
 
     /** What happened to the shim in this process. */
     enum Outcome {
@@ -59,7 +60,20 @@ final class MklDispatch {
 
     /** Logs, once, which kernels oneMKL runs where that depends on the shim; call it once libtorch is loaded. */
     static void report() {
-        Objects.requireNonNull(Reported.DONE);
+        Outcome outcome = load();
+        if (outcome == Outcome.NOT_NEEDED || !reported.compareAndSet(false, true)) {
+            return;
+        }
+        String kernels = kernels().orElse("unknown");
+        switch (outcome) {
+            case LOADED -> log.info("oneMKL runs its {} kernels on this AMD processor (dispatch by features, {} "
+                    + "loaded)", kernels, SHIM);
+            case TURNED_OFF -> log.info("oneMKL runs its {} kernels on this AMD processor: {}=off", kernels, SWITCH);
+            default -> log.warn("oneMKL runs its {} kernels on this AMD processor ({}): its float32 matrix products "
+                    + "can take twice as long as they would by the processor's features", kernels,
+                    outcome == Outcome.NOT_BUILT ? "the engine jar was built without a C compiler, so it has no "
+                            + SHIM : "its dispatch shim could not be loaded");
+        }
     }
 
     /**
@@ -131,29 +145,6 @@ final class MklDispatch {
                 log.warn("cannot load {}: {}", SHIM, e.toString());
                 return Outcome.FAILED;
             }
-        }
-    }
-
-    /** Holder: the report, once. */
-    private static final class Reported {
-        private static final Object DONE = report(Once.OUTCOME);
-
-        private static Object report(Outcome outcome) {
-            if (outcome == Outcome.NOT_NEEDED) {
-                return outcome;
-            }
-            String kernels = kernels().orElse("unknown");
-            switch (outcome) {
-                case LOADED -> log.info("oneMKL runs its {} kernels on this AMD processor (dispatch by features, "
-                        + "{} loaded)", kernels, SHIM);
-                case TURNED_OFF -> log.info("oneMKL runs its {} kernels on this AMD processor: {}=off", kernels,
-                        SWITCH);
-                default -> log.warn("oneMKL runs its {} kernels on this AMD processor ({}): its float32 matrix "
-                        + "products can take twice as long as they would by the processor's features", kernels,
-                        outcome == Outcome.NOT_BUILT ? "the engine jar was built without a C compiler, so it "
-                                + "has no " + SHIM : "its dispatch shim could not be loaded");
-            }
-            return outcome;
         }
     }
 }

@@ -24,8 +24,8 @@ class ConvolutionBackendTest {
                 ConvolutionBackend.mkldnnEnabled().orElseThrow() ? "on" : "off");
         assertThat(error).isLessThan(1e-3);
         // NNPACK stays on only where it can run: elsewhere libtorch would log a warning on every convolution
-        boolean[] nnpack = ConvolutionBackend.nnpackAvailableAndEnabled().orElseThrow();
-        System.out.printf("NNPACK available %s, enabled %s%n", nnpack[0], nnpack[1]);
-        assertThat(nnpack[1]).isEqualTo(nnpack[0]);
+        ConvolutionBackend.Nnpack nnpack = ConvolutionBackend.nnpack().orElseThrow();
+        System.out.printf("NNPACK available %s, enabled %s%n", nnpack.available(), nnpack.enabled());
+        assertThat(nnpack.enabled()).isEqualTo(nnpack.available());
     }
 }
