@@ -31,13 +31,15 @@ for p in glob.glob(os.path.join(d, "*.json")):
     for res in json.load(open(p))["results"]:
         runs.setdefault((res["model"], res["batch"], side), []).append(res)
 print("| model | batch | before p50 ms | after p50 ms | after/before | before CPU ms/step | after CPU ms/step "
-      "| before thread CPU ms/step | after thread CPU ms/step | runs |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+      "| before thread CPU ms/step | after thread CPU ms/step | before / after mean ms "
+      "| before / after steps over 4x p50 | runs |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for (m, b) in sorted({(m, b) for (m, b, _) in runs}):
     a, bb = runs[(m, b, "A")], runs[(m, b, "B")]
     med = lambda rs, k: statistics.median(r.get(k, float("nan")) for r in rs)
     t = "training_thread_cpu_ms_per_step"
     print(f"| {m} | {b} | {med(a,'p50_ms'):.3f} | {med(bb,'p50_ms'):.3f} | {med(bb,'p50_ms')/med(a,'p50_ms'):.2f} "
           f"| {med(a,'cpu_ms_per_step'):.3f} | {med(bb,'cpu_ms_per_step'):.3f} | {med(a,t):.3f} | {med(bb,t):.3f} "
-          f"| {min(len(a), len(bb))} |")
+          f"| {med(a,'mean_ms'):.3f} / {med(bb,'mean_ms'):.3f} "
+          f"| {med(a,'steps_over_4x_p50'):.0f} / {med(bb,'steps_over_4x_p50'):.0f} | {min(len(a), len(bb))} |")
 PY
