@@ -19,15 +19,15 @@ import org.slf4j.LoggerFactory;
  * turns off the oneDNN (mkldnn) backend that they go through, as {@code torch.backends.mkldnn.enabled = False}
  * does in Python; ATen's own convolution then runs instead.
  *
- * <p>Why: on an AMD EPYC virtual machine with AVX-512 (whose processor reports a 508 MB L3 cache), libtorch
- * 2.7.1's oneDNN convolutions returned wrong values or NaN for ordinary geometries: openWakeWord's 1×3 convolution
- * over [34, 24, 74, 32] was off by up to 17.5 (NaN in some runs), and a 3×3 stride-2 convolution over [16, 12, 9, 9]
- * was off by 7.2 once oneDNN was limited to AVX2, and the gradient to the input of 3×3 convolutions whose output
- * channels are not a multiple of 16 (8 to 19 here) was off by 1 to 4 or NaN in one call in three, which made
- * fine-tuning diverge; with oneDNN off all match a direct sum to 1.5e-5. The same
- * library is right on the Intel machines it was first measured on, so the check is made rather than assumed, and it
- * costs about as much as one small forward pass. DJL has no switch for it, so the switch is called in libtorch
- * itself ({@code at::Context::setUserEnabledMkldnn}).
+ * <p>Why: on an AMD EPYC virtual machine with AVX-512, libtorch 2.7.1's oneDNN convolutions returned wrong values or
+ * NaN for ordinary geometries: openWakeWord's 1×3 convolution over [34, 24, 74, 32] was off by up to 17.5, a 3×3
+ * stride-2 convolution over [16, 12, 9, 9] by 7.2 once oneDNN was limited to AVX2, and the gradient to the input of
+ * 3×3 convolutions whose output channels are not a multiple of 16 by 1 to 4 or NaN, which made fine-tuning diverge;
+ * with oneDNN off all match a direct sum to 1.5e-5. The cause was oneDNN's cache sizes (one byte each, from a CPUID
+ * leaf the VM leaves empty), which {@link OnednnCacheSizes} now repairs before oneDNN's first primitive, and with
+ * that this check passes there with oneDNN on. It stays, because the same failure from a cause not yet seen would
+ * otherwise be silent: it costs about as much as one small forward pass. DJL has no switch for oneDNN, so the switch
+ * is called in libtorch itself ({@code at::Context::setUserEnabledMkldnn}).
  */
 final class ConvolutionBackend {
 

@@ -21,12 +21,23 @@ final class Libtorch {
     private Libtorch() {
     }
 
+    /** Where libtorch_cpu is mapped in this process. */
+    record Mapping(Path file, long start) {
+    }
+
     /** Empty until DJL has loaded libtorch, or where the process's mapped files cannot be read. */
     static Optional<NativeLibrary> loaded() throws IOException {
+        return mapping().map(m -> NativeLibrary.getInstance(m.file().toString(),
+                Map.of(Library.OPTION_OPEN_FLAGS, RTLD_LAZY | RTLD_NOLOAD)));
+    }
+
+    /** The file and the address of its mapping from offset 0; empty until DJL has loaded libtorch. */
+    static Optional<Mapping> mapping() throws IOException {
+        // /proc/self/maps: "start-end perms offset dev inode path"
         return Files.readAllLines(Path.of("/proc/self/maps")).stream()
-                .map(line -> line.substring(line.lastIndexOf(' ') + 1))
-                .filter(p -> p.endsWith("/libtorch_cpu.so"))
+                .map(line -> line.split("\\s+", 6))
+                .filter(f -> f.length == 6 && f[5].endsWith("/libtorch_cpu.so") && Long.parseLong(f[2], 16) == 0)
                 .findFirst()
-                .map(p -> NativeLibrary.getInstance(p, Map.of(Library.OPTION_OPEN_FLAGS, RTLD_LAZY | RTLD_NOLOAD)));
+                .map(f -> new Mapping(Path.of(f[5]), Long.parseUnsignedLong(f[0].substring(0, f[0].indexOf('-')), 16)));
     }
 }

@@ -94,6 +94,18 @@ final class MklDispatch {
         return branch >= 11 ? "AVX-512" : branch == 10 ? "AVX2" : branch == 9 ? "AVX" : "generic";
     }
 
+    /** Whether this is Linux on an x86-64 AMD processor, where libtorch's oneMKL and oneDNN need help. */
+    static boolean amdOnLinuxX64() {
+        if (!"amd64".equals(System.getProperty("os.arch")) || !"Linux".equals(System.getProperty("os.name"))) {
+            return false;
+        }
+        try (Stream<String> cpuinfo = Files.lines(Path.of("/proc/cpuinfo"))) {
+            return isAmd(cpuinfo);
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     static boolean isAmd(Stream<String> cpuinfo) {
         return cpuinfo.filter(line -> line.startsWith("vendor_id")).findFirst()
                 .map(line -> line.endsWith("AuthenticAMD")).orElse(false);
@@ -107,14 +119,7 @@ final class MklDispatch {
         private static final Outcome OUTCOME = loadShim();
 
         private static Outcome loadShim() {
-            if (!"amd64".equals(System.getProperty("os.arch")) || !"Linux".equals(System.getProperty("os.name"))) {
-                return Outcome.NOT_NEEDED;
-            }
-            try (Stream<String> cpuinfo = Files.lines(Path.of("/proc/cpuinfo"))) {
-                if (!isAmd(cpuinfo)) {
-                    return Outcome.NOT_NEEDED;
-                }
-            } catch (IOException | RuntimeException e) {
+            if (!amdOnLinuxX64()) {
                 return Outcome.NOT_NEEDED;
             }
             if ("off".equalsIgnoreCase(System.getenv(SWITCH))) {

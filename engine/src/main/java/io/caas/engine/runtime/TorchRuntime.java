@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDManager;
 
 /**
  * The way in to libtorch for the engine's code: the process-wide native set-up that must come before libtorch's
- * first call ({@link MklDispatch}) is made on the way.
+ * first call ({@link MklDispatch}) or its first oneDNN primitive ({@link OnednnCacheSizes}) is made on the way.
  */
 public final class TorchRuntime {
 
@@ -25,6 +25,7 @@ public final class TorchRuntime {
         prepare();
         Engine engine = Engine.getEngine(OnnxInterpreter.ENGINE);
         MklDispatch.report();
+        OnednnCacheSizes.repair();
         return engine;
     }
 

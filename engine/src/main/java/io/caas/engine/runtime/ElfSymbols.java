@@ -1,0 +1,125 @@
+package io.caas.engine.runtime;
+
+import java.io.IOException;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Reads a symbol of a 64-bit little-endian ELF shared library from its full symbol table ({@code .symtab}), which,
+ * unlike the dynamic one, also lists the library's internal functions: the few a caller needs a private address of
+ * and that {@code dlsym} cannot find.
+ */
+final class ElfSymbols {
+
+    private static final int SHT_SYMTAB = 2;
+    private static final int STT_FUNC = 2;
+    private static final int PT_LOAD = 1;
+    private static final int SYMBOL_SIZE = 24;
+
+    /** A symbol's value (its address relative to the library's load base) and its ELF type. */
+    record Symbol(long value, int type) {
+
+        boolean isFunction() {
+            return type == STT_FUNC;
+        }
+    }
+
+    private ElfSymbols() {
+    }
+
+    /** The named symbol of the file's {@code .symtab}; empty where the file has none (stripped) or lacks the name. */
+    static Optional<Symbol> find(Path library, String name) throws IOException {
+        try (FileChannel file = FileChannel.open(library, StandardOpenOption.READ)) {
+            MappedByteBuffer header = map(file, 0, 64);
+            if (header.getInt(0) != 0x464c457f || header.get(4) != 2 || header.get(5) != 1) {
+                return Optional.empty();
+            }
+            long sectionsAt = header.getLong(0x28);
+            int sectionSize = Short.toUnsignedInt(header.getShort(0x3a));
+            int sections = Short.toUnsignedInt(header.getShort(0x3c));
+            MappedByteBuffer table = map(file, sectionsAt, (long) sectionSize * sections);
+            for (int i = 0; i < sections; i++) {
+                int at = i * sectionSize;
+                if (table.getInt(at + 4) != SHT_SYMTAB) {
+                    continue;
+                }
+                int strings = table.getInt(at + 40);
+                int stringsAt = strings * sectionSize;
+                return find(map(file, table.getLong(at + 24), table.getLong(at + 32)),
+                        map(file, table.getLong(stringsAt + 24), table.getLong(stringsAt + 32)), name);
+            }
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * The virtual address at which the file's first loadable segment starts, which is where it is mapped from
+     * offset 0: a library's load base is the address of that mapping less this.
+     */
+    static long firstLoadAddress(Path library) throws IOException {
+        try (FileChannel file = FileChannel.open(library, StandardOpenOption.READ)) {
+            MappedByteBuffer header = map(file, 0, 64);
+            long programAt = header.getLong(0x20);
+            int entrySize = Short.toUnsignedInt(header.getShort(0x36));
+            int entries = Short.toUnsignedInt(header.getShort(0x38));
+            MappedByteBuffer program = map(file, programAt, (long) entrySize * entries);
+            for (int i = 0; i < entries; i++) {
+                int at = i * entrySize;
+                if (program.getInt(at) == PT_LOAD && program.getLong(at + 8) == 0) {
+                    return program.getLong(at + 16);
+                }
+            }
+            throw new IOException(library + " has no loadable segment at offset 0");
+        }
+    }
+
+    private static Optional<Symbol> find(MappedByteBuffer symbols, MappedByteBuffer strings, String name) {
+        // A linker may store a name as the tail of a longer one, so every place the name ends a string counts.
+        Set<Integer> offsets = nameOffsets(strings, name.getBytes(StandardCharsets.US_ASCII));
+        if (offsets.isEmpty()) {
+            return Optional.empty();
+        }
+        for (int at = 0; at + SYMBOL_SIZE <= symbols.limit(); at += SYMBOL_SIZE) {
+            if (offsets.contains(symbols.getInt(at))) {
+                return Optional.of(new Symbol(symbols.getLong(at + 8), symbols.get(at + 4) & 0xf));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Set<Integer> nameOffsets(MappedByteBuffer strings, byte[] name) {
+        Set<Integer> offsets = new HashSet<>();
+        int end = strings.limit() - name.length;
+        for (int i = 0; i < end; i++) {
+            if (strings.get(i) == name[0] && matches(strings, i, name) && strings.get(i + name.length) == 0) {
+                offsets.add(i);
+            }
+        }
+        return offsets;
+    }
+
+    private static boolean matches(MappedByteBuffer strings, int at, byte[] name) {
+        for (int j = 1; j < name.length; j++) {
+            if (strings.get(at + j) != name[j]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static MappedByteBuffer map(FileChannel file, long offset, long size) throws IOException {
+        if (size > Integer.MAX_VALUE || offset + size > file.size()) {
+            throw new IOException("ELF section out of range: " + offset + "+" + size);
+        }
+        MappedByteBuffer buffer = file.map(FileChannel.MapMode.READ_ONLY, offset, size);
+        buffer.order(ByteOrder.LITTLE_ENDIAN);
+        return buffer;
+    }
+}
