@@ -355,8 +355,12 @@ final class NeuralOps {
         Windows win = Windows.of(c, spatial(x), null);
         boolean ceil = c.attrInt("ceil_mode", 0) != 0;
         long[] in = spatial(x);
-        if (win.dilated()) {
-            NDArray y = dilatedMaxPool(win.padInput(x, Double.NEGATIVE_INFINITY), win, ceil);
+        // With autograd recording, libtorch's kernel: its gradient goes to one element per window (the first
+        // maximum), where the maxima's would be shared among ties. (DJL reports no gradient for values computed from
+        // one, so whether x itself is on the tape cannot be asked.)
+        boolean recorded = JniUtils.isGradMode();
+        if (win.dilated() || !recorded && x.getDataType().isFloating() && x.size() >= SLICED_MAX_POOL_MIN_INPUT) {
+            NDArray y = slicedMaxPool(win.padded() ? win.padInput(x, Double.NEGATIVE_INFINITY) : x, win, ceil);
             return new NDList(dropWindowsStartingInPadding(y, in, win, ceil));
         }
         Shape padding = win.beginPads();
@@ -369,10 +373,19 @@ final class NeuralOps {
     }
 
     /**
-     * DJL's maxPool takes no dilation: the maximum over one strided slice per kernel offset is the same thing.
-     * x is already padded; ceil_mode windows that run past the end see -inf there.
+     * Input size from which a max pool run without autograd runs as {@link #slicedMaxPool}: libtorch's
+     * max-pool kernel decides each window element with a branch, which mispredicts on unordered data, and took about
+     * ten times as long as the elementwise maxima over [64, 8, 28, 28]; below this, the few extra operator calls
+     * cost more than the kernel does.
      */
-    private static NDArray dilatedMaxPool(NDArray x, Windows win, boolean ceil) {
+    static final long SLICED_MAX_POOL_MIN_INPUT = 1 << 15;
+
+    /**
+     * The maximum over one strided slice of x per kernel offset: the max pool, without indices (so without a
+     * gradient of its own kind), and with dilation, which DJL's maxPool does not take. x is already padded;
+     * ceil_mode windows that run past the end see -inf there. The maxima propagate NaN as the kernel does.
+     */
+    static NDArray slicedMaxPool(NDArray x, Windows win, boolean ceil) {
         int r = win.rank();
         long[] d = x.getShape().getShape();
         long[] out = new long[r];
