@@ -37,23 +37,17 @@ final class ElfSymbols {
     /** The named symbol of the file's {@code .symtab}; empty where the file has none (stripped) or lacks the name. */
     static Optional<Symbol> find(Path library, String name) throws IOException {
         try (FileChannel file = FileChannel.open(library, StandardOpenOption.READ)) {
-            MappedByteBuffer header = map(file, 0, 64);
-            if (header.getInt(0) != 0x464c457f || header.get(4) != 2 || header.get(5) != 1) {
+            Optional<MappedByteBuffer> header = header(file);
+            if (header.isEmpty()) {
                 return Optional.empty();
             }
-            long sectionsAt = header.getLong(0x28);
-            int sectionSize = Short.toUnsignedInt(header.getShort(0x3a));
-            int sections = Short.toUnsignedInt(header.getShort(0x3c));
-            MappedByteBuffer table = map(file, sectionsAt, (long) sectionSize * sections);
-            for (int i = 0; i < sections; i++) {
-                int at = i * sectionSize;
-                if (table.getInt(at + 4) != SHT_SYMTAB) {
-                    continue;
+            Table sections = table(file, header.get(), 0x28, 0x3a, 0x3c);
+            for (int i = 0; i < sections.count(); i++) {
+                int at = i * sections.entrySize();
+                if (sections.entries().getInt(at + 4) == SHT_SYMTAB) {
+                    int stringsAt = sections.entries().getInt(at + 40) * sections.entrySize();
+                    return find(section(file, sections, at), section(file, sections, stringsAt), name);
                 }
-                int strings = table.getInt(at + 40);
-                int stringsAt = strings * sectionSize;
-                return find(map(file, table.getLong(at + 24), table.getLong(at + 32)),
-                        map(file, table.getLong(stringsAt + 24), table.getLong(stringsAt + 32)), name);
             }
             return Optional.empty();
         }
@@ -65,19 +59,42 @@ final class ElfSymbols {
      */
     static long firstLoadAddress(Path library) throws IOException {
         try (FileChannel file = FileChannel.open(library, StandardOpenOption.READ)) {
-            MappedByteBuffer header = map(file, 0, 64);
-            long programAt = header.getLong(0x20);
-            int entrySize = Short.toUnsignedInt(header.getShort(0x36));
-            int entries = Short.toUnsignedInt(header.getShort(0x38));
-            MappedByteBuffer program = map(file, programAt, (long) entrySize * entries);
-            for (int i = 0; i < entries; i++) {
-                int at = i * entrySize;
-                if (program.getInt(at) == PT_LOAD && program.getLong(at + 8) == 0) {
-                    return program.getLong(at + 16);
+            MappedByteBuffer header = header(file).orElseThrow(() -> new IOException(library + " is not 64-bit ELF"));
+            Table segments = table(file, header, 0x20, 0x36, 0x38);
+            for (int i = 0; i < segments.count(); i++) {
+                int at = i * segments.entrySize();
+                if (segments.entries().getInt(at) == PT_LOAD && segments.entries().getLong(at + 8) == 0) {
+                    return segments.entries().getLong(at + 16);
                 }
             }
             throw new IOException(library + " has no loadable segment at offset 0");
         }
+    }
+
+    /** A table the ELF header points to (sections, program segments), its entries' size and count. */
+    private record Table(MappedByteBuffer entries, int entrySize, int count) {
+    }
+
+    /** The ELF header of a 64-bit little-endian file, or empty for any other file. */
+    private static Optional<MappedByteBuffer> header(FileChannel file) throws IOException {
+        if (file.size() < 64) {
+            return Optional.empty();
+        }
+        MappedByteBuffer header = map(file, 0, 64);
+        boolean elf64le = header.getInt(0) == 0x464c457f && header.get(4) == 2 && header.get(5) == 1;
+        return elf64le ? Optional.of(header) : Optional.empty();
+    }
+
+    private static Table table(FileChannel file, MappedByteBuffer header, int offsetAt, int sizeAt, int countAt)
+            throws IOException {
+        int size = Short.toUnsignedInt(header.getShort(sizeAt));
+        int count = Short.toUnsignedInt(header.getShort(countAt));
+        return new Table(map(file, header.getLong(offsetAt), (long) size * count), size, count);
+    }
+
+    /** The contents of the section whose header starts at {@code at} in the section table. */
+    private static MappedByteBuffer section(FileChannel file, Table sections, int at) throws IOException {
+        return map(file, sections.entries().getLong(at + 24), sections.entries().getLong(at + 32));
     }
 
     private static Optional<Symbol> find(MappedByteBuffer symbols, MappedByteBuffer strings, String name) {
