@@ -99,5 +99,11 @@ if grep -q AuthenticAMD /proc/cpuinfo; then
     fi
     echo "compose-smoke: worker: $kernels"
 fi
+# Nor may its oneDNN convolutions have been found wrong and turned off (which is what one-byte cache sizes, on a host
+# whose CPUID reports none, did before the engine repaired them): that costs every CNN job oneDNN's speed.
+if dc logs --no-color worker 2>&1 | grep -E "oneDNN convolution was off|cannot read oneDNN's cache sizes"; then
+    echo "compose-smoke: the worker's oneDNN convolutions were wrong or its cache sizes unreadable" >&2
+    exit 1
+fi
 echo "compose-smoke: passed in $(( $(date +%s) - started )) s: fine-tuned on the worker container $worker," \
     "artifact $(stat -c %s "$work/compressed.onnx") bytes"

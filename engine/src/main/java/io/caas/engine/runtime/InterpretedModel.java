@@ -40,8 +40,11 @@ public final class InterpretedModel implements AutoCloseable {
     }
 
     /**
-     * Runs in inference mode; inputs in graph-input order, outputs in graph-output order on the inputs' manager.
-     * Inputs on another device (CPU arrays for a GPU model) are copied to the model's device first.
+     * Runs in inference mode, without autograd recording (whatever the thread's mode, which is back as it was after):
+     * no graph or saved tensors kept with the outputs, and operators may take forms that have no gradient (max pools
+     * as maxima over strided slices). Training runs {@code block().forward(ps, inputs, true)} instead. Inputs in
+     * graph-input order, outputs in graph-output order on the inputs' manager. Inputs on another device (CPU arrays for
+     * a GPU model) are copied to the model's device first.
      */
     public NDList forward(NDList inputs) {
         return values(inputs, outputNames());
@@ -52,6 +55,12 @@ public final class InterpretedModel implements AutoCloseable {
      * input a layer sees, for instance), in the order asked.
      */
     public NDList values(NDList inputs, List<String> names) {
+        try (GradMode off = GradMode.off()) {
+            return valuesWithoutAutograd(inputs, names);
+        }
+    }
+
+    private NDList valuesWithoutAutograd(NDList inputs, List<String> names) {
         if (inputs.isEmpty() || inputs.stream().allMatch(a -> a.getDevice().equals(device()))) {
             return block.evaluate(new ParameterStore(manager, false), inputs, false, names);
         }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.caas.engine.data.Dataset;
+import io.caas.engine.runtime.GradMode;
 import io.caas.engine.runtime.InterpretedModel;
 import java.util.Arrays;
 

@@ -108,6 +108,47 @@ class OnnxInterpreterTest {
         }
     }
 
+    /**
+     * forward is inference: on a thread that records autograd (a job's worker thread starts so) with weights that
+     * train, it records nothing, so nothing is kept with its outputs and a backward pass from them finds no graph;
+     * the thread's mode is as it was after. The block's training forward on the same thread records.
+     */
+    @Test
+    void forwardRecordsNoGradientOnAThreadThatRecords() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<Object[]> seen = new java.util.concurrent.atomic.AtomicReference<>();
+        try (InterpretedModel m = OnnxInterpreter.load(denseModel(), Device.cpu())) {
+            Thread worker = new Thread(() -> {
+                try (NDManager nd = m.manager().newSubManager()) {
+                    NDArray x = nd.create(new float[] {1, 2, 3, -1, 0, 1}, new Shape(2, 3));
+                    boolean before = ai.djl.pytorch.jni.JniUtils.isGradMode();
+                    NDArray y = m.forward(new NDList(x)).singletonOrThrow();
+                    boolean after = ai.djl.pytorch.jni.JniUtils.isGradMode();
+                    Throwable inference = null;
+                    try {
+                        ai.djl.pytorch.jni.JniUtils.backward((ai.djl.pytorch.engine.PtNDArray) y.sum(),
+                                (ai.djl.pytorch.engine.PtNDArray) nd.create(1f), false, false);
+                    } catch (RuntimeException e) {
+                        inference = e;
+                    }
+                    NDArray trained = m.block().forward(new ParameterStore(nd, false), new NDList(x), true)
+                            .singletonOrThrow();
+                    ai.djl.pytorch.jni.JniUtils.backward((ai.djl.pytorch.engine.PtNDArray) trained.sum(),
+                            (ai.djl.pytorch.engine.PtNDArray) nd.create(1f), false, false);
+                    float gradient = m.block().weightParameters().get("W").getArray().getGradient().abs().sum()
+                            .getFloat();
+                    seen.set(new Object[] {before, after, inference, gradient});
+                }
+            });
+            worker.start();
+            worker.join();
+        }
+        assertThat(seen.get()[0]).as("a new thread records").isEqualTo(true);
+        assertThat(seen.get()[1]).as("and still does after forward").isEqualTo(true);
+        assertThat((Throwable) seen.get()[2]).as("backward from forward's output").isNotNull()
+                .hasMessageContaining("does not require grad");
+        assertThat((float) seen.get()[3]).as("the training forward's gradient").isGreaterThan(0f);
+    }
+
     @Test
     void gradientsReachParametersButNotFrozenOnes() {
         try (InterpretedModel m = OnnxInterpreter.load(denseModel(), Device.cpu());

@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.data.Dataset;
+import io.caas.engine.runtime.GradMode;
 import io.caas.engine.runtime.InterpretedModel;
 import io.caas.engine.runtime.OnnxInterpreter;
 import io.caas.engine.testing.OnnxModelBuilder;

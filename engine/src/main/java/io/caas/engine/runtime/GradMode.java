@@ -1,4 +1,4 @@
-package io.caas.engine.train;
+package io.caas.engine.runtime;
 
 import ai.djl.pytorch.jni.JniUtils;
 
@@ -8,7 +8,7 @@ import ai.djl.pytorch.jni.JniUtils;
  * restores whatever it found, so on a job's worker thread a forward pass outside a collector is recorded (its
  * graph and saved tensors kept alive with its outputs) unless this says otherwise.
  */
-final class GradMode implements AutoCloseable {
+public final class GradMode implements AutoCloseable {
 
     private final boolean previous;
 
@@ -17,7 +17,7 @@ final class GradMode implements AutoCloseable {
         JniUtils.setGradMode(false);
     }
 
-    static GradMode off() {
+    public static GradMode off() {
         return new GradMode();
     }
 
