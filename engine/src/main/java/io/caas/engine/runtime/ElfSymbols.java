@@ -18,6 +18,8 @@ import java.util.Set;
  */
 final class ElfSymbols {
 
+    /** The first four bytes of every ELF file (0x7f, E, L, F), read as a little-endian int. */
+    static final int MAGIC = 0x464c457f;
     private static final int SHT_SYMTAB = 2;
     private static final int STT_FUNC = 2;
     private static final int PT_LOAD = 1;
@@ -81,7 +83,7 @@ final class ElfSymbols {
             return Optional.empty();
         }
         MappedByteBuffer header = map(file, 0, 64);
-        boolean elf64le = header.getInt(0) == 0x464c457f && header.get(4) == 2 && header.get(5) == 1;
+        boolean elf64le = header.getInt(0) == MAGIC && header.get(4) == 2 && header.get(5) == 1;
         return elf64le ? Optional.of(header) : Optional.empty();
     }
 

@@ -42,6 +42,8 @@ final class OnednnCacheSizes {
     private static final int SHARING = 68;
     private static final int LEVELS = 108;
     private static final int EXPECTED_LEVELS = 3;
+    /** Xbyak's maxNumberCacheLevels: a level count above it means the offsets above are not this object's. */
+    private static final int MAX_LEVELS = 10;
     private static final AtomicReference<Outcome> outcome = new AtomicReference<>();
     private static volatile Pointer located;
 
@@ -124,7 +126,7 @@ final class OnednnCacheSizes {
         located = cpu.get();
         Description before = read(cpu.get());
         if (!before.oneByteCaches()) {
-            return before.levels() <= 10 ? Outcome.SIZES_KNOWN : Outcome.NOT_FOUND;
+            return before.levels() <= MAX_LEVELS ? Outcome.SIZES_KNOWN : Outcome.NOT_FOUND;
         }
         cpu.get().setInt(LEVELS, 0);
         log.info("oneDNN read caches of 1 byte from this processor (its CPUID reports no cache sizes, as in some "
@@ -154,7 +156,7 @@ final class OnednnCacheSizes {
             }
             long base = mapping.get().start() - ElfSymbols.firstLoadAddress(mapping.get().file());
             Pointer header = new Pointer(mapping.get().start());
-            if (header.getInt(0) != 0x464c457f) {
+            if (header.getInt(0) != ElfSymbols.MAGIC) {
                 return Optional.empty();
             }
             return Optional.ofNullable((Pointer) Function.getFunction(new Pointer(base + accessor.get().value()))

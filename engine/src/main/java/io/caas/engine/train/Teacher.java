@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.caas.engine.data.Dataset;
-import io.caas.engine.runtime.GradMode;
 import io.caas.engine.runtime.InterpretedModel;
 import java.util.Arrays;
 
@@ -68,10 +67,8 @@ public final class Teacher {
             System.arraycopy(sampleShape, 0, shape, 1, sampleShape.length);
             return manager.create(joined, new Shape(shape)).toDevice(inputs.head().getDevice(), false);
         }
-        NDArray out;
-        try (GradMode ignored = GradMode.off()) {
-            out = model.forward(inputs).head();
-        }
+        // InterpretedModel.forward records no autograd graph: the teacher's outputs are targets, not part of the loss's
+        NDArray out = model.forward(inputs).head();
         forwardPasses++;
         out = out.toDevice(inputs.head().getDevice(), false);
         keep(out, order, from, to, data.size());

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.jni.JniUtils;
 import io.caas.engine.data.Dataset;
 import io.caas.engine.onnx.OnnxModels;
 import io.caas.engine.runtime.InterpretedModel;
@@ -47,7 +46,6 @@ public final class ForwardPassBench {
                 Math.max(maxBatch * 64, 4096), false);
         List<String> results = new ArrayList<>();
         TorchRuntime.engine();
-        JniUtils.setGradMode(false);
         for (String name : a.get("models").split(",")) {
             for (int batch : batches) {
                 results.add(time(name, onnx.resolve(name + ".onnx"), images, batch, warmup, steps));
