@@ -374,9 +374,9 @@ final class NeuralOps {
 
     /**
      * Input size from which a max pool run without autograd runs as {@link #slicedMaxPool}: libtorch's
-     * max-pool kernel decides each window element with a branch, which mispredicts on unordered data, and took about
-     * ten times as long as the elementwise maxima over [64, 8, 28, 28]; below this, the few extra operator calls
-     * cost more than the kernel does.
+     * max-pool kernel decides each window element with a branch, which mispredicts on unordered data (with this form
+     * a small CNN's forward pass at batch 64 took 0.45x the time, BENCHMARKS.md); below this, the few extra operator
+     * calls cost more than the kernel does.
      */
     static final long SLICED_MAX_POOL_MIN_INPUT = 1 << 15;
 
