@@ -59,6 +59,9 @@ final class NeuralOps {
                     new Shape(win.dilations()), group);
             return new NDList(out.head().toType(DataType.FLOAT32, false));
         }
+        if (ChannelsLast.appliesTo(x)) {
+            x = ChannelsLast.of(x);
+        }
         NDList out = x.getNDArrayInternal().convolution(x, w, bias, new Shape(win.strides()), padding,
                 new Shape(win.dilations()), group);
         return new NDList(out.head());

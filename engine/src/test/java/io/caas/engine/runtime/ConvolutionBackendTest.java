@@ -19,13 +19,20 @@ class ConvolutionBackendTest {
             assertThat(m).isNotNull();
         }
         assertThat(ConvolutionBackend.mkldnnEnabled()).as("libtorch's switch is reachable").isPresent();
-        double error = ConvolutionBackend.worstError();
-        System.out.printf("convolution error after the check: %.2e (oneDNN %s)%n", error,
-                ConvolutionBackend.mkldnnEnabled().orElseThrow() ? "on" : "off");
+        double error = ConvolutionBackend.worstError(false);
+        double channelsLast = ConvolutionBackend.worstError(true);
+        System.out.printf("convolution error after the check: %.2e NCHW, %.2e channels-last (oneDNN %s, "
+                + "channels-last %s)%n", error, channelsLast, ConvolutionBackend.mkldnnEnabled().orElseThrow() ? "on"
+                : "off", ChannelsLast.on() ? "on" : "off");
         assertThat(error).isLessThan(1e-3);
-        // where oneDNN's one-byte caches were the cause (that VM), the repair keeps oneDNN's faster convolutions on
+        if (ChannelsLast.on()) {
+            assertThat(channelsLast).isLessThan(1e-3);
+        }
+        // where oneDNN's one-byte caches were the cause (that VM), the repair keeps oneDNN's faster convolutions on,
+        // and its channels-last ones
         if (OnednnCacheSizes.repair() == OnednnCacheSizes.Outcome.REPAIRED) {
             assertThat(ConvolutionBackend.mkldnnEnabled()).as("oneDNN after the cache repair").contains(true);
+            assertThat(ChannelsLast.on()).as("channels-last after the cache repair").isTrue();
         }
         // NNPACK stays on only where it can run: elsewhere libtorch would log a warning on every convolution
         ConvolutionBackend.Nnpack nnpack = ConvolutionBackend.nnpack().orElseThrow();

@@ -71,9 +71,11 @@ class WhitenedSvdOnFashionMnistTest {
         assertThat(accuracy.get("sequential")).isGreaterThan(accuracy.get("none") + 0.1);
         assertThat(accuracy.get("sequential")).isGreaterThan(original - 0.1);
         assertThat(parameters.get("parallel outputAware")).isEqualTo(parameters.get("none"));
-        // weighing the output side too must not lose what weighing the inputs alone keeps
-        assertThat(accuracy.get("parallel outputAware")).isGreaterThanOrEqualTo(accuracy.get("parallel"));
-        assertThat(accuracy.get("sequential outputAware")).isGreaterThanOrEqualTo(accuracy.get("sequential"));
+        // weighing the output side too must not lose what weighing the inputs alone keeps, to within 20 of the
+        // 2,000 images: the trained CNN changes with the order its convolutions sum in (measured: parallel 0.7930 and
+        // 0.7915, outputAware 0.8010 and 0.7870, with NCHW and with channels-last convolutions)
+        assertThat(accuracy.get("parallel outputAware")).isGreaterThanOrEqualTo(accuracy.get("parallel") - 0.01);
+        assertThat(accuracy.get("sequential outputAware")).isGreaterThanOrEqualTo(accuracy.get("sequential") - 0.01);
     }
 
     @Test
