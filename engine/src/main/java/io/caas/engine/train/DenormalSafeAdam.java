@@ -7,14 +7,18 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.optimizer.Optimizer;
+import io.caas.engine.runtime.FusedAdam;
 import io.caas.engine.runtime.GradMode;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Adam as DJL's {@code Adam} computes it (its fused update kernel, the same arguments and bias correction), except
- * that every {@value #FLUSH_EVERY} updates the moment estimates' entries smaller than {@value #TINY} in magnitude
- * are set to zero.
+ * Adam as DJL's {@code Adam} computes it (the same arguments and bias correction), except that every
+ * {@value #FLUSH_EVERY} updates the moment estimates' entries smaller than {@value #TINY} in magnitude are set to
+ * zero. On the CPU each update is one call of libtorch's fused kernel ({@link FusedAdam}, PyTorch's
+ * {@code Adam(fused=True)}: one pass over the weight, its gradient and moments), given the ε that makes its formula
+ * DJL's; where that cannot run (another device, a non-contiguous array, gradient rescaling or clipping, or
+ * {@code CAAS_FUSED_ADAM=off}), DJL's {@code adamUpdate}.
  *
  * <p>Why: the first moment of a weight whose gradient is zero step after step (a unit that a ReLU keeps shut for
  * the current samples, common at batch 1) decays by β1 = 0.9 per step and, some 700 steps after its last nonzero
@@ -26,7 +30,7 @@ import java.util.Map;
  * its weight by less than lr·1e-30/ε = 1e-25 (ε = 1e-8). Between flushes an entry of at least 1e-30 decays to no less
  * than 1e-30·0.9^16 ≈ 1.9e-31, far from the denormal range.
  *
- * <p>A weight of more than {@value #CHUNK} elements is updated in slices of whole rows (its first axis) of at most that
+ * <p>With DJL's kernel, a weight of more than {@value #CHUNK} elements is updated in slices of whole rows (its first axis) of at most that
  * many elements, each a view of the weight, its gradient and its moments, so the result is that of one update (Adam is
  * elementwise). Why: DJL's kernel makes about five temporaries of its input's size, and glibc's malloc serves any
  * allocation over 32 MB (its largest mmap threshold) with fresh pages from the kernel, which are faulted in and zeroed
@@ -37,6 +41,8 @@ import java.util.Map;
 final class DenormalSafeAdam extends Optimizer {
 
     static final int FLUSH_EVERY = 16;
+    /** {@code CAAS_FUSED_ADAM=off} keeps DJL's kernel (and its epsilon placement) for every update. */
+    static final boolean FUSED = !"off".equalsIgnoreCase(System.getenv("CAAS_FUSED_ADAM"));
     static final float TINY = 1e-30f;
     /** Most elements one call of the fused kernel updates: 16 MiB of floats, half glibc's largest mmap threshold. */
     static final long CHUNK = 1L << 22;
@@ -46,17 +52,24 @@ final class DenormalSafeAdam extends Optimizer {
     private final float beta2 = 0.999f;
     private final float epsilon = 1e-8f;
     private final Map<String, NDList> moments = new HashMap<>();
+    /** Each fused update's count, a float32 scalar the kernel reads. */
+    private final Map<String, NDArray> steps = new HashMap<>();
     private final long chunk;
+    private final boolean fused;
 
     DenormalSafeAdam(float learningRate) {
-        this(learningRate, CHUNK);
+        this(learningRate, CHUNK, FUSED);
     }
 
-    /** @param chunk the most elements one kernel call updates (a test sets it small) */
-    DenormalSafeAdam(float learningRate, long chunk) {
+    /**
+     * @param chunk the most elements one call of DJL's kernel updates (a test sets it small)
+     * @param fused whether updates take libtorch's fused kernel where they can (a test compares both kernels)
+     */
+    DenormalSafeAdam(float learningRate, long chunk, boolean fused) {
         super(new Builder());
         this.learningRate = learningRate;
         this.chunk = chunk;
+        this.fused = fused;
     }
 
     @Override
@@ -71,6 +84,16 @@ final class DenormalSafeAdam extends Optimizer {
             s.attach(owner);
             return s;
         });
+        if (fusable(weight, grad, state)) {
+            NDArray step = steps.computeIfAbsent(parameterId, k -> weight.getManager().create(0f));
+            step.addi(1f);
+            // the kernel adds ε to sqrt(v) / sqrt(1 - β2^t), DJL's update to sqrt(v): ε scaled so both update alike
+            FusedAdam.update(weight, grad, state.get(0), state.get(1), step, learningRate, beta1, beta2,
+                    getWeightDecay(), epsilon / Math.sqrt(coef2));
+            JniUtils.zeroGrad((PtNDArray) weight);
+            flushTinyMoments(t, state);
+            return;
+        }
         long rows = weight.getShape().isScalar() ? 1 : weight.getShape().get(0);
         long rowsPerSlice = rows == 0 ? 1 : chunk / (weight.size() / rows);
         if (weight.size() <= chunk || rowsPerSlice < 1 || !grad.getShape().equals(weight.getShape())) {
@@ -90,6 +113,20 @@ final class DenormalSafeAdam extends Optimizer {
             }
             JniUtils.zeroGrad((PtNDArray) weight);
         }
+        flushTinyMoments(t, state);
+    }
+
+    /**
+     * Whether libtorch's fused kernel can take this update: a CPU float32 weight, gradient and moments of one shape,
+     * each contiguous, and no gradient rescaling or clipping (which the kernel does not do as DJL's does).
+     */
+    private boolean fusable(NDArray weight, NDArray grad, NDList state) {
+        return fused && rescaleGrad == 1f && clipGrad < 0 && grad.getShape().equals(weight.getShape())
+                && FusedAdam.available() && FusedAdam.contiguous(weight) && FusedAdam.contiguous(grad)
+                && FusedAdam.contiguous(state.get(0)) && FusedAdam.contiguous(state.get(1));
+    }
+
+    private void flushTinyMoments(int t, NDList state) {
         if (t % FLUSH_EVERY == 0) {
             for (NDArray moment : state) {
                 // both temporaries closed here: they belong to the weight's manager, which lives as long as the model

@@ -12,6 +12,8 @@ import ai.djl.training.tracker.Tracker;
 import io.caas.engine.runtime.OnnxInterpreter;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * DenormalSafeAdam against DJL's Adam on a weight whose second half gets a gradient only at the first step: those
@@ -23,12 +25,17 @@ class DenormalSafeAdamTest {
     private static final int N = 64;
     private static final int STEPS = 1000;
 
-    @Test
-    void flushesDecayedMomentsToZeroAndOtherwiseUpdatesAsDjlsAdam() {
+    /** Through DJL's kernel and through libtorch's fused one (the default on the CPU), the weights are DJL's Adam's. */
+    @ParameterizedTest(name = "fused {0}")
+    @ValueSource(booleans = {false, true})
+    void flushesDecayedMomentsToZeroAndOtherwiseUpdatesAsDjlsAdam(boolean fused) {
+        if (fused) {
+            assertThat(io.caas.engine.runtime.FusedAdam.available()).as("libtorch's fused Adam").isTrue();
+        }
         try (NDManager m = NDManager.newBaseManager(OnnxInterpreter.ENGINE)) {
             NDArray ours = m.arange(0f, N).div(N);
             NDArray reference = ours.duplicate();
-            DenormalSafeAdam adam = new DenormalSafeAdam(1e-3f);
+            DenormalSafeAdam adam = new DenormalSafeAdam(1e-3f, DenormalSafeAdam.CHUNK, fused);
             Optimizer djl = Optimizer.adam().optLearningRateTracker(Tracker.fixed(1e-3f)).build();
             float[] g = new float[N];
             for (int step = 1; step <= STEPS; step++) {
@@ -65,7 +72,8 @@ class DenormalSafeAdamTest {
      * A weight larger than the chunk is updated in slices of whole rows (here 50 × 7 in slices of 9 rows, the last of
      * 5, and a 3 × 40 weight whose rows each exceed the chunk, updated whole). Each weight gets its gradient from a
      * backward pass, as in fine-tuning: the weights stay those of DJL's Adam on the whole array, and the weight's own
-     * gradient is left at zero after every update, as DJL's update leaves it.
+     * gradient is left at zero after every update, as DJL's update leaves it. (Slices are for DJL's kernel, whose
+     * temporaries they bound; libtorch's fused kernel makes none and takes the weight whole, see the test above.)
      */
     @Test
     void updatesALargeWeightInSlicesOfRowsAsOneUpdate() {
@@ -76,7 +84,7 @@ class DenormalSafeAdamTest {
                 NDArray reference = ours.duplicate();
                 ours.setRequiresGradient(true);
                 reference.setRequiresGradient(true);
-                DenormalSafeAdam adam = new DenormalSafeAdam(1e-2f, 64);
+                DenormalSafeAdam adam = new DenormalSafeAdam(1e-2f, 64, false);
                 Optimizer djl = Optimizer.adam().optLearningRateTracker(Tracker.fixed(1e-2f)).build();
                 float[] g = new float[(int) shape.size()];
                 for (int step = 1; step <= 40; step++) {
