@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * reads a weight, its gradient and both moments and writes the weight and the moments. DJL's {@code adamUpdate}
  * makes about 25 passes over the same memory (a gradient clone, a weight-decay add even at decay 0, and five
  * full-size temporaries): the benchmark MLP's training step at batch 1, a 784 × 256 weight's update most of its
- * work, took 0.45x the time fused (BENCHMARKS.md). DJL has
+ * work, took 0.54x the time fused (BENCHMARKS.md). DJL has
  * no call for it, so {@code at::_ops::_fused_adam_::call} is called in libtorch_cpu through JNA: each tensor list is
  * a {@code c10::ArrayRef} passed by value (a pointer to at::Tensor objects, which are each one TensorImpl pointer, and
  * a length), each absent optional tensor 16 zero bytes. The mangled name spells the whole signature, so another
