@@ -105,5 +105,13 @@ if dc logs --no-color worker 2>&1 | grep -E "oneDNN convolution was off|cannot r
     echo "compose-smoke: the worker's oneDNN convolutions were wrong or its cache sizes unreadable" >&2
     exit 1
 fi
+# Its Adam must have run libtorch's fused kernel (FusedAdam, called through JNA), not fallen back to DJL's slower one,
+# and its batched convolutions must not have been found wrong in channels-last order.
+dc logs --no-color worker 2>&1 | grep -q "Adam updates run libtorch's fused kernel" \
+    || { echo "compose-smoke: the worker's Adam did not run libtorch's fused kernel" >&2; exit 1; }
+if dc logs --no-color worker 2>&1 | grep -E "channels-last convolution is off"; then
+    echo "compose-smoke: the worker's channels-last convolutions were wrong" >&2
+    exit 1
+fi
 echo "compose-smoke: passed in $(( $(date +%s) - started )) s: fine-tuned on the worker container $worker," \
     "artifact $(stat -c %s "$work/compressed.onnx") bytes"

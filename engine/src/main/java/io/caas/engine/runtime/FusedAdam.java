@@ -127,6 +127,7 @@ public final class FusedAdam {
                 log.warn("libtorch's fused Adam gave a wrong update on this build: DJL's Adam kernel is used");
                 return Optional.empty();
             }
+            f.ifPresent(k -> log.info("Adam updates run libtorch's fused kernel"));
             return f;
         } catch (UnsatisfiedLinkError | java.io.IOException | RuntimeException e) {
             log.info("libtorch's fused Adam cannot be called ({}): DJL's Adam kernel is used", e.toString());
