@@ -10,7 +10,7 @@ import ai.djl.ndarray.types.DataType;
  * reads and writes that order directly, where a contiguous NCHW input costs it a reorder into its blocked layout and
  * one back, forward and backward; its output stays channels-last, so the layers after it (activations, pools, the
  * next convolution) run on that order too, and libtorch's max pool has a vectorised kernel for it (over channels)
- * where its NCHW kernel decides each window element with a branch. A small CNN's training step at batch 64 took 0.58x
+ * where its NCHW kernel decides each window element with a branch. A small CNN's training step at batch 64 took 0.55x
  * the time (BENCHMARKS.md). Results are the same values summed in another order.
  *
  * <p>Batch 1 keeps NCHW: libtorch runs small single-image convolutions with its own kernel, not oneDNN's. Off with
@@ -27,7 +27,7 @@ final class ChannelsLast {
 
     /** Whether a convolution over x runs on x in channels-last order. */
     static boolean appliesTo(NDArray x) {
-        return REQUESTED && usable && x.getShape().dimension() == 4 && x.getShape().get(0) > 1
+        return on() && x.getShape().dimension() == 4 && x.getShape().get(0) > 1
                 && x.getDataType() == DataType.FLOAT32 && Device.Type.CPU.equals(x.getDevice().getDeviceType());
     }
 

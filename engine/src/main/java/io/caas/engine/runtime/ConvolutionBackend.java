@@ -131,12 +131,13 @@ final class ConvolutionBackend {
 
     /**
      * The largest error, of the output and of the gradients to the input and (relative to its largest entry) to the
-     * kernel, over geometries seen to fail, against direct sums in double precision; with the input in NCHW or in channels-last order
-     * ({@link ChannelsLast}), which oneDNN computes with other kernels.
+     * kernel, over geometries seen to fail, against direct sums in double precision; with the input in NCHW or in
+     * channels-last order ({@link ChannelsLast}), which oneDNN computes with other kernels.
      */
     static double worstError(boolean channelsLast) {
         return Math.max(Math.max(error(34, 24, 24, 74, 32, 1, 3, 1, 0, 1, channelsLast),
-                error(16, 12, 8, 9, 9, 3, 3, 2, 0, 0, channelsLast)), error(4, 8, 19, 12, 12, 3, 3, 1, 1, 1, channelsLast));
+                error(16, 12, 8, 9, 9, 3, 3, 2, 0, 0, channelsLast)),
+                error(4, 8, 19, 12, 12, 3, 3, 1, 1, 1, channelsLast));
     }
 
     private static double error(int n, int in, int out, int h, int w, int kh, int kw, int stride, int padH, int padW,

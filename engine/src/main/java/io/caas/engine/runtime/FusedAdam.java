@@ -18,19 +18,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * libtorch's fused CPU Adam, the kernel of PyTorch's {@code torch.optim.Adam(fused=True)}: one vectorised pass that
- * reads a weight, its gradient and both moments and writes the weight and the moments. DJL's {@code adamUpdate}
- * makes about 25 passes over the same memory (a gradient clone, a weight-decay add even at decay 0, and five
- * full-size temporaries): the benchmark MLP's training step at batch 1, a 784 × 256 weight's update most of its
- * work, took 0.54x the time fused (BENCHMARKS.md). DJL has
- * no call for it, so {@code at::_ops::_fused_adam_::call} is called in libtorch_cpu through JNA: each tensor list is
- * a {@code c10::ArrayRef} passed by value (a pointer to at::Tensor objects, which are each one TensorImpl pointer, and
- * a length), each absent optional tensor 16 zero bytes. The mangled name spells the whole signature, so another
- * libtorch whose signature differs has no such symbol; the first use also checks one update against the formula,
- * and where either fails, {@link #available()} is false and the caller keeps DJL's kernel.
+ * reads a weight, its gradient and both moments and writes the weight and the moments. DJL's {@code adamUpdate} makes
+ * about 25 passes over the same memory (a gradient clone, a weight-decay add even at decay 0, and five full-size
+ * temporaries): the benchmark MLP's training step at batch 1, a 784 × 256 weight's update most of its work, took 0.54x
+ * the time fused (BENCHMARKS.md). DJL has no call for it, so {@code at::_ops::_fused_adam_::call} is called in
+ * libtorch_cpu through JNA: each tensor list is a {@code c10::ArrayRef} passed by value (a pointer to at::Tensor
+ * objects, which are each one TensorImpl pointer, and a length), each absent optional tensor 16 zero bytes. The mangled
+ * name spells the whole signature, so another libtorch whose signature differs has no such symbol; the first use also
+ * checks one update against the formula, and where either fails, {@link #available()} is false and the caller keeps
+ * DJL's kernel.
  *
  * <p>The kernel's update is PyTorch's: {@code w -= lr / (1 - β1^t) · m / (sqrt(v) / sqrt(1 - β2^t) + ε)}, with weight
- * decay added to the gradient (Adam's, not AdamW's). The kernel reads all four arrays as contiguous memory: callers pass
- * only contiguous ones ({@link #contiguous}).
+ * decay added to the gradient (Adam's, not AdamW's). The kernel reads all four arrays as contiguous memory: callers
+ * pass only contiguous ones ({@link #contiguous}).
  */
 public final class FusedAdam {
 
@@ -65,7 +65,12 @@ public final class FusedAdam {
      */
     public static void update(NDArray weight, NDArray grad, NDArray mean, NDArray variance, NDArray step, double lr,
             double beta1, double beta2, double weightDecay, double eps) {
-        Function f = kernel().orElseThrow(() -> new IllegalStateException("libtorch's fused Adam is not available"));
+        call(kernel().orElseThrow(() -> new IllegalStateException("libtorch's fused Adam is not available")), weight,
+                grad, mean, variance, step, lr, beta1, beta2, weightDecay, eps);
+    }
+
+    private static void call(Function f, NDArray weight, NDArray grad, NDArray mean, NDArray variance, NDArray step,
+            double lr, double beta1, double beta2, double weightDecay, double eps) {
         try (GradMode off = GradMode.off()) {
             // no max_exp_avg_sqs (amsgrad off), no grad_scale or found_inf
             f.invoke(Void.class, new Object[] {list(weight), list(grad), list(mean), list(variance), new TensorList(),
@@ -151,10 +156,7 @@ public final class FusedAdam {
             NDArray step = m.create(0f);
             for (int t = 1; t <= 2; t++) {
                 step.addi(1f);
-                try (GradMode off = GradMode.off()) {
-                    f.invoke(Void.class, new Object[] {list(w), list(grad), list(mean), list(variance), new TensorList(),
-                            list(step), lr, b1, b2, 0.0, eps, false, false, NO_TENSOR, NO_TENSOR});
-                }
+                call(f, w, grad, mean, variance, step, lr, b1, b2, 0.0, eps);
             }
             float[] got = w.toFloatArray();
             for (int i = 0; i < w0.length; i++) {

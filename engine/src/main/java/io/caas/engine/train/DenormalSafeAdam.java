@@ -30,13 +30,13 @@ import java.util.Map;
  * its weight by less than lr·1e-30/ε = 1e-25 (ε = 1e-8). Between flushes an entry of at least 1e-30 decays to no less
  * than 1e-30·0.9^16 ≈ 1.9e-31, far from the denormal range.
  *
- * <p>With DJL's kernel, a weight of more than {@value #CHUNK} elements is updated in slices of whole rows (its first axis) of at most that
- * many elements, each a view of the weight, its gradient and its moments, so the result is that of one update (Adam is
- * elementwise). Why: DJL's kernel makes about five temporaries of its input's size, and glibc's malloc serves any
- * allocation over 32 MB (its largest mmap threshold) with fresh pages from the kernel, which are faulted in and zeroed
- * at every update. On MiniLM's 30,522 × 384 word embedding (47 MB) one update took 670 ms with 57,230 minor page
- * faults; in this class's slices (3, of 16 MiB at most), 48 ms and 822 faults (PyTorch 1.13's Adam on the same weight:
- * 285 ms, 22,892 faults; BENCHMARKS.md, "Training step", MiniLM).
+ * <p>With DJL's kernel, a weight of more than {@value #CHUNK} elements is updated in slices of whole rows (its first
+ * axis) of at most that many elements, each a view of the weight, its gradient and its moments, so the result is that
+ * of one update (Adam is elementwise). Why: DJL's kernel makes about five temporaries of its input's size, and glibc's
+ * malloc serves any allocation over 32 MB (its largest mmap threshold) with fresh pages from the kernel, which are
+ * faulted in and zeroed at every update. On MiniLM's 30,522 × 384 word embedding (47 MB) one update took 670 ms with
+ * 57,230 minor page faults; in this class's slices (3, of 16 MiB at most), 48 ms and 822 faults (PyTorch 1.13's Adam on
+ * the same weight: 285 ms, 22,892 faults; BENCHMARKS.md, "Training step", MiniLM).
  */
 final class DenormalSafeAdam extends Optimizer {
 
@@ -44,7 +44,7 @@ final class DenormalSafeAdam extends Optimizer {
     /** {@code CAAS_FUSED_ADAM=off} keeps DJL's kernel (and its epsilon placement) for every update. */
     static final boolean FUSED = !"off".equalsIgnoreCase(System.getenv("CAAS_FUSED_ADAM"));
     static final float TINY = 1e-30f;
-    /** Most elements one call of the fused kernel updates: 16 MiB of floats, half glibc's largest mmap threshold. */
+    /** Most elements one call of DJL's kernel updates: 16 MiB of floats, half glibc's largest mmap threshold. */
     static final long CHUNK = 1L << 22;
 
     private final float learningRate;
