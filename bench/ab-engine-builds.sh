@@ -7,7 +7,8 @@
 # A_ENV and B_ENV (space-separated NAME=value) set environment variables for one side's runs, so one build can be
 # compared with a switch of its own turned off (the same classpath file for both). BENCH_CLASS runs another main
 # class that prints the same JSON keys (io.caas.engine.bench.ForwardPassBench: forward passes without autograd);
-# BENCH_ARGS replaces the model and data arguments (ForwardPassBench: "--model FILE --shape 8,3,48,320").
+# BENCH_ARGS replaces the model and data arguments (ForwardPassBench: "--model FILE --shape 8,3,48,320"). A_ARGS and
+# B_ARGS add arguments to one side's runs (B_ARGS="--embeddings sparse").
 #   [MODELS=cnn,mlp BATCHES=1,64 WARMUP=300 STEPS=300] [A_ENV=...] [B_ENV=...] bench/ab-engine-builds.sh OLD/classpath.txt NEW/classpath.txt OUT_DIR [REPS]
 set -eu
 A_CP="$(tr -d '\n' < "$1")"; B_CP="$(tr -d '\n' < "$2")"; out="$3"; reps="${4:-3}"
@@ -21,12 +22,13 @@ for r in $(seq 1 "$reps"); do
   for side in $sides; do
     cp_var="${side}_CP"
     env_var="${side}_ENV"
-    echo "$(date -u +%FT%TZ) $side r$r load $(cut -d' ' -f1-3 /proc/loadavg) ${!env_var:-}" >> "$out/load.txt"
+    args_var="${side}_ARGS"
+    echo "$(date -u +%FT%TZ) $side r$r load $(cut -d' ' -f1-3 /proc/loadavg) ${!env_var:-} ${!args_var:-}" >> "$out/load.txt"
     # shellcheck disable=SC2086 # the side's variables are words on purpose
     env ${!env_var:-} OMP_NUM_THREADS=1 java -Xmx2g -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1 \
       -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "${!cp_var}" "${BENCH_CLASS:-io.caas.engine.bench.TrainingStepBench}" \
       ${BENCH_ARGS:---onnx "$onnx" --data "$data" --models "${MODELS:-cnn,mlp}" --batches "${BATCHES:-1,64}"} \
-      --warmup "${WARMUP:-300}" --steps "${STEPS:-300}" > "$out/$side-r$r.json" 2>/dev/null
+      --warmup "${WARMUP:-300}" --steps "${STEPS:-300}" ${!args_var:-} > "$out/$side-r$r.json" 2>/dev/null
   done
 done
 python3 - "$out" <<'PY'

@@ -201,9 +201,34 @@ def parse_config(model, config, seq):
     return int(b), None
 
 
-def time_steps(name, seed, xs, y, batch, warmup, steps, profile_dir=None, seq=None):
+class SparseEmbeddingAdam:
+    """Adam over the dense parameters and SparseAdam over the embedding tables, made sparse=True: only the rows a
+    batch reads, and their moments, update (the interpreter's EmbeddingUpdates.SPARSE)."""
+
+    def __init__(self, model):
+        tables = [m for m in model.modules() if isinstance(m, nn.Embedding)]
+        for m in tables:
+            m.sparse = True
+        ids = {id(m.weight) for m in tables}
+        self.opts = [torch.optim.Adam([p for p in model.parameters() if id(p) not in ids], lr=1e-3,
+                                      betas=(0.9, 0.999), eps=1e-8)]
+        if tables:
+            self.opts.append(torch.optim.SparseAdam([m.weight for m in tables], lr=1e-3, betas=(0.9, 0.999),
+                                                    eps=1e-8))
+
+    def step(self):
+        for o in self.opts:
+            o.step()
+
+    def zero_grad(self):
+        for o in self.opts:
+            o.zero_grad()
+
+
+def time_steps(name, seed, xs, y, batch, warmup, steps, profile_dir=None, seq=None, embeddings="dense"):
     model = fresh(name, seed).train()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
+    opt = (SparseEmbeddingAdam(model) if embeddings == "sparse"
+           else torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8))
     rnd = np.random.default_rng(seed)
     total = warmup + steps
     # More steps than one pass over the data holds go on into further epochs, each reshuffled, as on the Java side.
@@ -272,6 +297,8 @@ def main():
     ap.add_argument("--no-time", action="store_true", help="only export")
     ap.add_argument("--flush-denormal", action="store_true",
                     help="torch.set_flush_denormal(True): denormal floats computed as zero")
+    ap.add_argument("--embeddings", choices=["dense", "sparse"], default="dense",
+                    help="sparse: embedding tables update by rows (nn.Embedding(sparse=True), SparseAdam)")
     ap.add_argument("--profile", help="write torch-<model>-b<batch>.json here: the autograd profiler's Chrome trace "
                     "of the timed steps (it slows every op, so a profiled run's timings are not the benchmark's)")
     a = ap.parse_args()
@@ -290,7 +317,7 @@ def main():
             export(m, a.seed, os.path.join(a.export_dir, m + ".onnx"))
     report = {
         "side": "pytorch-eager", "torch": torch.__version__, "python": platform.python_version(),
-        "flush_denormal": a.flush_denormal,
+        "flush_denormal": a.flush_denormal, "embeddings": a.embeddings,
         "threads": torch.get_num_threads(), "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
         "results": [],
     }
@@ -308,7 +335,8 @@ def main():
                         x, y = load_fashion_mnist(a.data, (a.warmup + a.steps) * most)
                         images = [x], y
                     xs, y = images
-                report["results"].append(time_steps(m, a.seed, xs, y, b, a.warmup, a.steps, a.profile, seq))
+                report["results"].append(time_steps(m, a.seed, xs, y, b, a.warmup, a.steps, a.profile, seq,
+                                                         a.embeddings))
     print(json.dumps(report))
 
 

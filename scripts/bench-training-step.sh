@@ -20,6 +20,10 @@
 # sides. The step is the JIT's for only a small share (the libtorch kernels of a 22.6M-parameter model dominate), so
 # 10 warm-up steps suffice there; the warm-up mean stays in the table.
 #
+# EMBEDDINGS=sparse: the embedding tables of minilm update by rows on both sides (PyTorch: nn.Embedding(sparse=True)
+# and SparseAdam over the tables, Adam over the rest; the interpreter: a job's budget.embeddingUpdates=sparse). The
+# default, dense, is PyTorch's default and the jobs'.
+#
 # Needs: Maven offline cache (as for the build), apt access once (scripts/fetch-torch-peer.sh, Fashion-MNIST).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -28,6 +32,7 @@ REPS="${REPS:-3}"
 THREADS="${THREADS:-1}"
 MODELS="${MODELS:-cnn,mlp}"
 SEQ="${SEQ:-64}"
+EMBEDDINGS="${EMBEDDINGS:-dense}"
 if [ "$MODELS" = minilm ]; then
   WARMUP="${WARMUP:-10}"
   STEPS="${STEPS:-30}"
@@ -50,6 +55,7 @@ fi
 # TORCH_FLUSH_DENORMAL=1: the PyTorch side runs with torch.set_flush_denormal(True) (see BENCHMARKS.md).
 torch_flags=()
 [ "${TORCH_FLUSH_DENORMAL:-0}" = 1 ] && torch_flags=(--flush-denormal)
+torch_flags+=(--embeddings "$EMBEDDINGS")
 
 data="$root/testdata/root/usr/share/datasets/fashion-mnist"
 fortunes="$root/testdata/root/usr/share/games/fortunes/cookie"
@@ -83,7 +89,7 @@ if [ "$tokens" = 1 ]; then
 fi
 
 {
-  echo "command: $0 (REPS=$REPS THREADS=\"$THREADS\" WARMUP=$WARMUP STEPS=$STEPS MODELS=$MODELS BATCHES=$BATCHES SEQ=$SEQ TORCH_FLUSH_DENORMAL=${TORCH_FLUSH_DENORMAL:-0} MALLOC_DEFAULTS=${MALLOC_DEFAULTS:-0})"
+  echo "command: $0 (REPS=$REPS THREADS=\"$THREADS\" WARMUP=$WARMUP STEPS=$STEPS MODELS=$MODELS BATCHES=$BATCHES SEQ=$SEQ EMBEDDINGS=$EMBEDDINGS TORCH_FLUSH_DENORMAL=${TORCH_FLUSH_DENORMAL:-0} MALLOC_DEFAULTS=${MALLOC_DEFAULTS:-0})"
   echo "malloc: MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-glibc default} MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-glibc default}"
   echo "date: $(date -u +%FT%TZ)"
   echo "nproc: $(nproc)"
@@ -109,7 +115,8 @@ for rep in $(seq 1 "$REPS"); do
         OMP_NUM_THREADS="$t" java -Xmx2g -Dai.djl.offline=true -Dai.djl.pytorch.num_threads="$t" \
             -Dai.djl.pytorch.num_interop_threads=1 -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$cp" \
             io.caas.engine.bench.TrainingStepBench --onnx "$onnx" --data "$data" --tokens "$tok" --models "$MODELS" \
-            --batches "$BATCHES" --seq "$SEQ" --warmup "$WARMUP" --steps "$STEPS" > "$out/java-t$t-r$rep.json"
+            --batches "$BATCHES" --seq "$SEQ" --warmup "$WARMUP" --steps "$STEPS" --embeddings "$EMBEDDINGS" \
+            > "$out/java-t$t-r$rep.json"
       fi
     done
   done

@@ -84,7 +84,7 @@ public record CompressedFineTuning(int batchSize, double learningRate, int epoch
         boolean soft = distil && data.labelled();
         TrainingConfig cfg = new TrainingConfig(TrainingConfig.OptimizerKind.ADAM, (float) b.learningRate(),
                 b.batchSize(), b.epochs(), b.maxSteps(), soft ? TrainingConfig.Objective.KL_DIVERGENCE
-                : TrainingConfig.Objective.AUTO, soft ? DISTILLATION_TEMPERATURE : 1f, seed);
+                : TrainingConfig.Objective.AUTO, soft ? DISTILLATION_TEMPERATURE : 1f, seed, b.embeddingUpdates());
         try (InterpretedModel teacher = data.labelled() && !soft ? null : OnnxInterpreter.load(original,
                 Device.cpu());
              InterpretedModel student = OnnxInterpreter.load(compressed, Device.cpu())) {

@@ -1,5 +1,6 @@
 package io.caas.engine.compress;
 
+import io.caas.engine.train.EmbeddingUpdates;
 import io.caas.engine.train.TrainableGroup;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,9 +12,10 @@ import java.util.Set;
  *
  * @param maxSteps cap on optimizer steps across all epochs
  * @param train    the kinds of weights fine-tuning trains; null for {@link TrainableGroup#DEFAULT}
+ * @param embeddingUpdates how Adam updates trained embedding tables; null for {@link EmbeddingUpdates#DENSE}
  */
 public record TrainingBudget(Integer epochs, Long maxSteps, Integer batchSize, Double learningRate,
-                             Set<TrainableGroup> train) {
+                             Set<TrainableGroup> train, EmbeddingUpdates embeddingUpdates) {
 
     public static final TrainingBudget DEFAULTS = new TrainingBudget(null, null, null, null);
 
@@ -23,7 +25,13 @@ public record TrainingBudget(Integer epochs, Long maxSteps, Integer batchSize, D
 
     /** A budget that trains the {@link TrainableGroup#DEFAULT} weights. */
     public TrainingBudget(Integer epochs, Long maxSteps, Integer batchSize, Double learningRate) {
-        this(epochs, maxSteps, batchSize, learningRate, null);
+        this(epochs, maxSteps, batchSize, learningRate, null, null);
+    }
+
+    /** A budget whose embedding tables, where it trains them, update densely. */
+    public TrainingBudget(Integer epochs, Long maxSteps, Integer batchSize, Double learningRate,
+                          Set<TrainableGroup> train) {
+        this(epochs, maxSteps, batchSize, learningRate, train, null);
     }
 
     /** The kinds of weights to train: as asked, or {@link TrainableGroup#DEFAULT}. */
@@ -53,8 +61,10 @@ public record TrainingBudget(Integer epochs, Long maxSteps, Integer batchSize, D
      * @param epochs {@link Integer#MAX_VALUE} when only maxSteps was given: the step cap alone then ends training
      * @param maxSteps 0 for no cap beyond the epochs
      * @param train the kinds of weights to train
+     * @param embeddingUpdates how Adam updates the embedding tables it trains
      */
-    public record Resolved(int batchSize, int epochs, double learningRate, long maxSteps, Set<TrainableGroup> train) {
+    public record Resolved(int batchSize, int epochs, double learningRate, long maxSteps, Set<TrainableGroup> train,
+                           EmbeddingUpdates embeddingUpdates) {
     }
 
     public Resolved resolve(int defaultBatchSize, double defaultLearningRate, int defaultEpochs) {
@@ -78,9 +88,14 @@ public record TrainingBudget(Integer epochs, Long maxSteps, Integer batchSize, D
         if (train != null && train.isEmpty()) {
             problems.add("train must name at least one of " + TrainableGroup.wireNames() + ", got none");
         }
+        if (embeddingUpdates == EmbeddingUpdates.SPARSE && !trainOrDefault().contains(TrainableGroup.EMBEDDINGS)) {
+            problems.add("sparse embedding updates apply to trained embeddings, and train leaves them out: add "
+                    + "embeddings to train, or leave embedding updates out");
+        }
         if (!problems.isEmpty()) {
             throw new InvalidParametersException(problems);
         }
-        return new Resolved(batch, ep, lr, steps, trainOrDefault());
+        return new Resolved(batch, ep, lr, steps, trainOrDefault(),
+                embeddingUpdates == null ? EmbeddingUpdates.DENSE : embeddingUpdates);
     }
 }

@@ -62,6 +62,8 @@ public final class OnnxBlock extends AbstractBlock {
     private final NDManager shapeValuesManager;
     private final Map<List<Object>, NDArray[]> shapeValues = new LinkedHashMap<>(16, 0.75f, true);
     private int lastPassOperators;
+    /** Where training passes read embedding tables by rows; null while none does. */
+    private GatheredRows gatheredRows;
 
     /**
      * One node to run: slot -1 for an omitted optional input or output (an empty name); the plans of its
@@ -172,6 +174,15 @@ public final class OnnxBlock extends AbstractBlock {
             }
         }
         return out;
+    }
+
+    /**
+     * From now on, training passes read the tables of {@code rows} through it: their Gathers read leaf copies of the
+     * rows named, so the tables themselves get no gradient (see {@link GatheredRows}). Null returns to reading the
+     * tables directly.
+     */
+    public synchronized void recordGatheredRows(GatheredRows rows) {
+        this.gatheredRows = rows;
     }
 
     /** How many operators the last pass ran: the plan's, less the steps whose values were kept for its shapes. */
@@ -289,7 +300,16 @@ public final class OnnxBlock extends AbstractBlock {
                     }
                     continue;
                 }
-                run(step, values, scratch);
+                if (training && gatheredRows != null && readsGatheredRows(step)) {
+                    try {
+                        values[step.outputs()[0]] = gatheredRows.gather(step.node().inputs().get(0),
+                                values[step.inputs()[0]], values[step.inputs()[1]], scratch);
+                    } catch (RuntimeException e) {
+                        throw new IllegalStateException(step.node().describe() + " failed: " + e.getMessage(), e);
+                    }
+                } else {
+                    run(step, values, scratch);
+                }
                 ran++;
                 if (keeping != null && shapeOnly[s]) {
                     for (int slot : step.outputs()) {
@@ -316,6 +336,12 @@ public final class OnnxBlock extends AbstractBlock {
             results.attach(caller);
         }
         return results;
+    }
+
+    /** A Gather whose data is a table read by rows (its axis is 0: {@link GatheredRows#eligible} chose the table). */
+    private boolean readsGatheredRows(Step step) {
+        return step.node().opType().equals("Gather") && step.inputs().length == 2 && step.outputs().length == 1
+                && step.outputs()[0] >= 0 && gatheredRows.covers(step.node().inputs().get(0));
     }
 
     /** The key of the values kept for a pass: each input's shape and type, and the device it runs on. */

@@ -78,15 +78,9 @@ final class DenormalSafeAdam extends Optimizer {
         double coef1 = 1.0 - Math.pow(beta1, t);
         double coef2 = 1.0 - Math.pow(beta2, t);
         float biasCorrected = (float) (learningRate * Math.sqrt(coef2) / coef1);
-        NDList state = moments.computeIfAbsent(parameterId, k -> {
-            NDManager owner = weight.getManager();
-            NDList s = new NDList(weight.zerosLike(), weight.zerosLike());
-            s.attach(owner);
-            return s;
-        });
+        NDList state = moments(parameterId, weight);
         if (fusable(weight, grad, state)) {
-            NDArray step = steps.computeIfAbsent(parameterId, k -> weight.getManager().create(0f));
-            step.addi(1f);
+            NDArray step = step(parameterId, weight);
             // the kernel adds ε to sqrt(v) / sqrt(1 - β2^t), DJL's update to sqrt(v): ε scaled so both update alike
             FusedAdam.update(weight, grad, state.get(0), state.get(1), step, learningRate, beta1, beta2,
                     getWeightDecay(), epsilon / Math.sqrt(coef2));
@@ -117,6 +111,36 @@ final class DenormalSafeAdam extends Optimizer {
     }
 
     /**
+     * Lazy Adam on some rows of a weight (PyTorch's SparseAdam): the rows {@code rows} (distinct) of {@code weight}
+     * and of its moments take one Adam step with the gradient {@code rowGradient}; every other row and its moments stay
+     * as they are. The step count, and so the bias correction, is the weight's number of such updates, as in
+     * SparseAdam. The rows are copied out, updated by the same kernel as a whole weight, and written back.
+     */
+    void updateRows(String parameterId, NDArray weight, NDArray rows, NDArray rowGradient) {
+        int t = updateCount(parameterId);
+        double coef1 = 1.0 - Math.pow(beta1, t);
+        double coef2 = 1.0 - Math.pow(beta2, t);
+        NDList state = moments(parameterId, weight);
+        try (GradMode off = GradMode.off(); NDManager scratch = weight.getManager().newSubManager()) {
+            NDIndex at = new NDIndex("{}", rows);
+            NDArray w = weight.get(scratch, at);
+            NDArray mean = state.get(0).get(scratch, at);
+            NDArray variance = state.get(1).get(scratch, at);
+            if (fusable(w, rowGradient, new NDList(mean, variance))) {
+                FusedAdam.update(w, rowGradient, mean, variance, step(parameterId, weight), learningRate, beta1,
+                        beta2, getWeightDecay(), epsilon / Math.sqrt(coef2));
+            } else {
+                adam(w, rowGradient, mean, variance, (float) (learningRate * Math.sqrt(coef2) / coef1));
+            }
+            NDList rowMoments = new NDList(mean, variance);
+            flushTinyMoments(t, rowMoments);
+            weight.set(at, w);
+            state.get(0).set(at, mean);
+            state.get(1).set(at, variance);
+        }
+    }
+
+    /**
      * Whether libtorch's fused kernel can take this update: a CPU float32 weight, gradient and moments of one shape,
      * each contiguous, and no gradient rescaling or clipping (which the kernel does not do as DJL's does).
      */
@@ -142,6 +166,23 @@ final class DenormalSafeAdam extends Optimizer {
         weight.getNDArrayInternal().adamUpdate(new NDList(weight, grad, mean, variance), new NDList(weight),
                 learningRate, biasCorrected, getWeightDecay(), rescaleGrad, clipGrad, beta1, beta2, epsilon, true,
                 false);
+    }
+
+    /** The moment estimates of a parameter, zero before its first update. */
+    private NDList moments(String parameterId, NDArray weight) {
+        return moments.computeIfAbsent(parameterId, k -> {
+            NDManager owner = weight.getManager();
+            NDList s = new NDList(weight.zerosLike(), weight.zerosLike());
+            s.attach(owner);
+            return s;
+        });
+    }
+
+    /** The fused kernel's count of a parameter's updates, advanced by one for the update being made. */
+    private NDArray step(String parameterId, NDArray weight) {
+        NDArray step = steps.computeIfAbsent(parameterId, k -> weight.getManager().create(0f));
+        step.addi(1f);
+        return step;
     }
 
     /** The first and second moment estimates of a parameter, empty before its first update. */

@@ -11,14 +11,19 @@ import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import io.caas.engine.compress.ProgressListener;
 import io.caas.engine.data.Dataset;
+import io.caas.engine.runtime.GatheredRows;
 import io.caas.engine.runtime.InterpretedModel;
+import io.caas.engine.runtime.OnnxBlock;
 import io.caas.engine.runtime.OnnxGraph;
 import io.caas.engine.runtime.OnnxNode;
 import io.caas.engine.runtime.TorchRuntime;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 
 /**
  * Fine-tunes an interpreted model's unfrozen parameters in place: with labels by cross-entropy, without by
@@ -50,14 +55,21 @@ public final class FineTuner {
                 : TokenInputs.of(student.block().graph());
         TrainingConfig.Objective objective = resolve(cfg.objective(), data, teacher);
         boolean isProbability = endsInSoftmax(student.block().graph());
+        Map<String, Parameter> byRows = sparseTables(student.block(), cfg);
         List<Parameter> trainable = new ArrayList<>();
         for (var p : student.block().getParameters().values()) {
-            if (p.requiresGradient()) {
+            if (p.requiresGradient() && !byRows.containsValue(p)) {
                 trainable.add(p);
             }
         }
-        if (trainable.isEmpty()) {
+        if (trainable.isEmpty() && byRows.isEmpty()) {
             throw new IllegalArgumentException("every parameter is frozen: nothing to fine-tune");
+        }
+        if (cfg.embeddingUpdates() == EmbeddingUpdates.SPARSE) {
+            listener.progress(0, byRows.isEmpty() ? "sparse embedding updates asked for, but no trained weight is read "
+                    + "only through Gather along its first axis: every weight updates densely"
+                    : "sparse embedding updates: only the rows each batch reads, of " + String.join(", ",
+                    byRows.keySet()));
         }
         Optimizer optimizer = optimizer(cfg);
         boolean oneAtATime = student.block().graph().declaresBatchOfOne();
@@ -78,9 +90,16 @@ public final class FineTuner {
         double firstLoss = Double.NaN;
         double epochLoss = Double.NaN;
         int epoch = 0;
+        // A table read by rows gets no gradient of its own: frozen for the run, its rows' gradients come from the
+        // leaves GatheredRows makes, and the weight is unfrozen again afterwards.
+        byRows.values().forEach(p -> p.freeze(true));
         try (TrainableParameters params = new TrainableParameters(trainable, student.block().packedWeights(),
                 student.manager());
-             ScaledBackward backward = new ScaledBackward(student.manager())) {
+             ScaledBackward backward = new ScaledBackward(student.manager());
+             GatheredRows rows = new GatheredRows(byRows.keySet(), student.manager())) {
+            if (!byRows.isEmpty()) {
+                student.block().recordGatheredRows(rows);
+            }
             while (epoch < cfg.epochs() && step < total) {
                 shuffle(order, rnd);
                 double sum = 0;
@@ -129,6 +148,9 @@ public final class FineTuner {
                         }
                     }
                     params.update(optimizer);
+                    if (!byRows.isEmpty()) {
+                        updateRows((DenormalSafeAdam) optimizer, rows, byRows, student.manager());
+                    }
                     if (!Double.isFinite(loss)) {
                         throw new IllegalStateException("training diverged: loss is " + loss + " at step " + step);
                     }
@@ -145,8 +167,39 @@ public final class FineTuner {
                 epochLoss = sum / Math.max(1, count);
                 epoch++;
             }
+        } finally {
+            student.block().recordGatheredRows(null);
+            byRows.values().forEach(p -> p.freeze(false));
         }
         return new TrainingResult(step, epoch, firstLoss, epochLoss);
+    }
+
+    /**
+     * The trained weights whose updates go by rows, by name: with {@link EmbeddingUpdates#SPARSE}, those the graph reads
+     * only through Gather along their first axis ({@link GatheredRows#eligible}).
+     */
+    private static Map<String, Parameter> sparseTables(OnnxBlock block, TrainingConfig cfg) {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        if (cfg.embeddingUpdates() == EmbeddingUpdates.SPARSE) {
+            Set<String> eligible = GatheredRows.eligible(block.graph());
+            block.weightParameters().forEach((name, p) -> {
+                if (eligible.contains(name) && p.requiresGradient()) {
+                    out.put(name, p);
+                }
+            });
+        }
+        return out;
+    }
+
+    /** Lazy Adam on the rows of each table that the step's passes read. */
+    private static void updateRows(DenormalSafeAdam adam, GatheredRows rows, Map<String, Parameter> tables,
+                                   NDManager owner) {
+        try (NDManager step = owner.newSubManager()) {
+            rows.take(step).forEach((name, read) -> {
+                Parameter p = tables.get(name);
+                adam.updateRows(p.getId(), p.getArray(), read.rows(), read.gradient());
+            });
+        }
     }
 
     static Optimizer optimizer(TrainingConfig cfg) {

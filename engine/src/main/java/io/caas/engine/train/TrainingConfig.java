@@ -5,9 +5,10 @@ package io.caas.engine.train;
  *
  * @param maxSteps    stop after this many optimizer steps even mid-epoch; 0 for no limit beyond {@code epochs}
  * @param temperature softening for {@link Objective#KL_DIVERGENCE} distillation
+ * @param embeddingUpdates how Adam updates trained embedding tables; {@link EmbeddingUpdates#SPARSE} needs Adam
  */
 public record TrainingConfig(OptimizerKind optimizer, float learningRate, int batchSize, int epochs, long maxSteps,
-                             Objective objective, float temperature, long seed) {
+                             Objective objective, float temperature, long seed, EmbeddingUpdates embeddingUpdates) {
 
     public enum OptimizerKind { ADAM, SGD }
 
@@ -19,21 +20,43 @@ public record TrainingConfig(OptimizerKind optimizer, float learningRate, int ba
             throw new IllegalArgumentException("learning rate, batch size, epochs and temperature must be positive, "
                     + "max steps not negative");
         }
+        if (embeddingUpdates == null) {
+            throw new IllegalArgumentException("embedding updates must be given");
+        }
+        if (embeddingUpdates == EmbeddingUpdates.SPARSE && optimizer != OptimizerKind.ADAM) {
+            throw new IllegalArgumentException("sparse embedding updates are Adam's; the optimizer is " + optimizer);
+        }
+    }
+
+    /** Dense embedding updates. */
+    public TrainingConfig(OptimizerKind optimizer, float learningRate, int batchSize, int epochs, long maxSteps,
+                          Objective objective, float temperature, long seed) {
+        this(optimizer, learningRate, batchSize, epochs, maxSteps, objective, temperature, seed,
+                EmbeddingUpdates.DENSE);
     }
 
     public static TrainingConfig adam(float learningRate, int batchSize, int epochs) {
-        return new TrainingConfig(OptimizerKind.ADAM, learningRate, batchSize, epochs, 0, Objective.AUTO, 1f, 1L);
+        return new TrainingConfig(OptimizerKind.ADAM, learningRate, batchSize, epochs, 0, Objective.AUTO, 1f, 1L,
+                EmbeddingUpdates.DENSE);
     }
 
     public TrainingConfig withMaxSteps(long steps) {
-        return new TrainingConfig(optimizer, learningRate, batchSize, epochs, steps, objective, temperature, seed);
+        return new TrainingConfig(optimizer, learningRate, batchSize, epochs, steps, objective, temperature, seed,
+                embeddingUpdates);
     }
 
     public TrainingConfig withObjective(Objective o) {
-        return new TrainingConfig(optimizer, learningRate, batchSize, epochs, maxSteps, o, temperature, seed);
+        return new TrainingConfig(optimizer, learningRate, batchSize, epochs, maxSteps, o, temperature, seed,
+                embeddingUpdates);
     }
 
     public TrainingConfig withOptimizer(OptimizerKind kind) {
-        return new TrainingConfig(kind, learningRate, batchSize, epochs, maxSteps, objective, temperature, seed);
+        return new TrainingConfig(kind, learningRate, batchSize, epochs, maxSteps, objective, temperature, seed,
+                embeddingUpdates);
+    }
+
+    public TrainingConfig withEmbeddingUpdates(EmbeddingUpdates updates) {
+        return new TrainingConfig(optimizer, learningRate, batchSize, epochs, maxSteps, objective, temperature, seed,
+                updates);
     }
 }

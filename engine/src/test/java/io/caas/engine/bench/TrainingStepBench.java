@@ -14,6 +14,7 @@ import io.caas.engine.runtime.LayerNormPattern;
 import io.caas.engine.runtime.OnnxGraph;
 import io.caas.engine.runtime.OnnxInterpreter;
 import io.caas.engine.runtime.ValueInfo;
+import io.caas.engine.train.EmbeddingUpdates;
 import io.caas.engine.train.FashionMnist;
 import io.caas.engine.train.FineTuner;
 import io.caas.engine.train.TrainingConfig;
@@ -52,7 +53,7 @@ import java.util.Set;
  * start; the number libtorch really uses is reported.
  *
  * <p>Arguments: {@code --onnx DIR [--data DIR] [--tokens DIR] [--models cnn,mlp] [--batches 1,64]
- * [--seq 64] [--warmup 5000] [--steps 1000] [--profile DIR]}
+ * [--seq 64] [--warmup 5000] [--steps 1000] [--profile DIR] [--embeddings dense|sparse]}
  */
 public final class TrainingStepBench {
 
@@ -84,7 +85,7 @@ public final class TrainingStepBench {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> a = new LinkedHashMap<>(Map.of("models", "cnn,mlp", "batches", "1,64", "warmup", "5000",
-                "steps", "1000", "seq", "64"));
+                "steps", "1000", "seq", "64", "embeddings", "dense"));
         options(args, a);
         Path onnx = Path.of(required(a, "onnx"));
         int warmup = Integer.parseInt(a.get("warmup"));
@@ -94,6 +95,8 @@ public final class TrainingStepBench {
         int steps = Integer.parseInt(a.get("steps"));
         int seq = Integer.parseInt(a.get("seq"));
         List<String> models = List.of(a.get("models").split(","));
+        EmbeddingUpdates embeddings = EmbeddingUpdates.ofWireName(a.get("embeddings")).orElseThrow(
+                () -> new IllegalArgumentException("--embeddings is one of " + EmbeddingUpdates.wireNames()));
         Map<String, List<Config>> configs = new LinkedHashMap<>();
         for (String name : models) {
             configs.put(name, Arrays.stream(a.get("batches").split(",")).map(c -> Config.parse(name, c, seq)).toList());
@@ -110,7 +113,7 @@ public final class TrainingStepBench {
             for (Config c : configs.get(name)) {
                 Dataset train = c.seq() == 0 ? images
                         : FortuneTokens.read(Path.of(required(a, "tokens")).resolve("fortunes-s" + c.seq() + ".bin"));
-                results.add(timeSteps(name, model, train, c, warmup, steps, profile));
+                results.add(timeSteps(name, model, train, c, warmup, steps, profile, embeddings));
             }
         }
         System.out.println("{\"side\": \"interpreter\", \"engine\": \"" + engine.getEngineName() + " "
@@ -120,7 +123,7 @@ public final class TrainingStepBench {
     }
 
     private static String timeSteps(String name, ModelProto model, Dataset train, Config config, int warmup,
-                                    int steps, Path profile) throws InterruptedException {
+                                    int steps, Path profile, EmbeddingUpdates embeddings) throws InterruptedException {
         int batch = config.batch();
         int total = warmup + steps;
         long[] stamps = new long[total + 1];
@@ -162,7 +165,7 @@ public final class TrainingStepBench {
             int batchesPerEpoch = (train.size() + batch - 1) / batch;
             int epochs = (total + batchesPerEpoch - 1) / batchesPerEpoch;
             TrainingConfig cfg = TrainingConfig.adam(1e-3f, batch, epochs).withMaxSteps(total)
-                    .withObjective(TrainingConfig.Objective.CROSS_ENTROPY);
+                    .withObjective(TrainingConfig.Objective.CROSS_ENTROPY).withEmbeddingUpdates(embeddings);
             if (warmup == 0) {
                 cpu[0] = os.getProcessCpuTime();
                 threadCpu[0] = threads.getCurrentThreadCpuTime();

@@ -1,6 +1,7 @@
 package io.caas.engine.compress;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.caas.engine.data.Dataset;
 import io.caas.engine.onnx.Tensors;
@@ -9,6 +10,7 @@ import io.caas.engine.onnx.proto.Onnx.GraphProto;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import io.caas.engine.testing.NormalizationModels;
+import io.caas.engine.train.EmbeddingUpdates;
 import io.caas.engine.train.TrainableGroup;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -53,6 +55,28 @@ class CompressedFineTuningTest {
                 "position_embeddings", "ln_gamma", "ln_beta");
         tuned = fineTune(EnumSet.of(TrainableGroup.COMPRESSED), new ArrayList<>());
         assertThat(changed(COMPRESSED, tuned)).containsExactly("w");
+    }
+
+    @Test
+    void sparseEmbeddingUpdatesTrainTheTablesByRowsSayingSo() throws Exception {
+        List<String> log = new ArrayList<>();
+        ModelProto tuned = new CompressedFineTuning(8, 1e-2, 1, 1, 0, 1, Set.of(), false).run(ORIGINAL, COMPRESSED,
+                task(new TrainingBudget(null, null, null, null, EnumSet.allOf(TrainableGroup.class),
+                        EmbeddingUpdates.SPARSE)), listener(log), new LinkedHashMap<>());
+        assertThat(changed(COMPRESSED, tuned)).containsExactlyInAnyOrder("w", "w_bias", "word_embeddings",
+                "position_embeddings", "ln_gamma", "ln_beta");
+        assertThat(log).anyMatch(m -> m.startsWith("fine-tuning: sparse embedding updates: only the rows each batch "
+                + "reads") && m.contains("word_embeddings") && m.contains("position_embeddings"));
+    }
+
+    @Test
+    void sparseEmbeddingUpdatesWithoutTrainedEmbeddingsAreRefused() {
+        assertThatThrownBy(() -> new TrainingBudget(null, null, null, null, null, EmbeddingUpdates.SPARSE)
+                .resolve(8, 1e-2, 1)).isInstanceOf(InvalidParametersException.class)
+                .hasMessageContaining("add embeddings to train");
+        assertThat(new TrainingBudget(null, null, null, null, Set.of(TrainableGroup.EMBEDDINGS),
+                EmbeddingUpdates.SPARSE).resolve(8, 1e-2, 1).embeddingUpdates()).isEqualTo(EmbeddingUpdates.SPARSE);
+        assertThat(TrainingBudget.DEFAULTS.resolve(8, 1e-2, 1).embeddingUpdates()).isEqualTo(EmbeddingUpdates.DENSE);
     }
 
     @Test
@@ -106,6 +130,10 @@ class CompressedFineTuningTest {
     }
 
     private static CompressionTask task(Set<TrainableGroup> train) {
+        return task(new TrainingBudget(null, null, null, null, train));
+    }
+
+    private static CompressionTask task(TrainingBudget budget) {
         SplittableRandom r = new SplittableRandom(5);
         int n = 32;
         float[] ids = new float[n * SEQ];
@@ -116,7 +144,7 @@ class CompressedFineTuningTest {
             }
         }
         return new CompressionTask(COMPRESSED, Map.of(), Optional.of(new Dataset("ids", new long[] {SEQ}, ids, null,
-                0)), Optional.empty(), new TrainingBudget(null, null, null, null, train));
+                0)), Optional.empty(), budget);
     }
 
     private static ProgressListener listener(List<String> log) {

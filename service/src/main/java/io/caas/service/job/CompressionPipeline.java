@@ -102,7 +102,7 @@ class CompressionPipeline {
     private static TrainingBudget budget(JobRequest.Budget b) {
         return b == null ? TrainingBudget.DEFAULTS
                 : new TrainingBudget(b.epochs(), b.maxSteps(), b.batchSize(), b.learningRate(),
-                        TrainedWeights.groups(b.train()));
+                        TrainedWeights.groups(b.train()), TrainedWeights.embeddingUpdates(b.embeddingUpdates()));
     }
 
     private static Double p50(ModelMeasurements m) {

@@ -66,10 +66,15 @@ public record JobRequest(@NotNull UUID modelId,
                                  + "normalization (scale and shift of LayerNorm, BatchNorm and the like), embeddings "
                                  + "(tables read through Gather). Default: compressed and other."),
                                  schema = @Schema(allowableValues = {"compressed", "other", "normalization",
-                                         "embeddings"})) List<String> train) {
+                                         "embeddings"})) List<String> train,
+                         @Schema(description = "How Adam updates the embedding tables it trains (train must name "
+                                 + "embeddings): dense (every row every step, PyTorch's default) or sparse (only the "
+                                 + "rows each batch reads, their moments included, as PyTorch's SparseAdam; a step "
+                                 + "then costs in proportion to the batch, not the table). Default: dense.",
+                                 allowableValues = {"dense", "sparse"}) String embeddingUpdates) {
 
         public Budget(Integer epochs, Long maxSteps, Integer batchSize, Double learningRate) {
-            this(epochs, maxSteps, batchSize, learningRate, null);
+            this(epochs, maxSteps, batchSize, learningRate, null, null);
         }
     }
 

@@ -141,7 +141,7 @@ public class JobService {
             errors.add("budget.maxSteps: at most " + maxTrainingSteps + " steps per job on this service");
         }
         if (request.budget() != null) {
-            errors.addAll(TrainedWeights.problems(request.budget().train()));
+            errors.addAll(TrainedWeights.problems(request.budget()));
         }
         Optional<DatasetRecord> train = dataset(tenant, "trainDatasetId", request.trainDatasetId(), errors);
         Optional<DatasetRecord> eval = dataset(tenant, "evalDatasetId", request.evalDatasetId(), errors);

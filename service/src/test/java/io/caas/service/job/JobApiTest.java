@@ -428,6 +428,30 @@ class JobApiTest extends H2ServiceTest {
         assertThat(r.json().get("errors").toString()).contains("budget.train: name at least one");
     }
 
+    @Test
+    void embeddingUpdatesMustBeKnownAndApplyToTrainedEmbeddings() throws Exception {
+        String model = uploadWakeWordHead();
+        long before = api.get("/v1/jobs?limit=200").json().get("items").size();
+        Api.Response r = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd",
+                "budget", Map.of("train", List.of("compressed", "embeddings"), "embeddingUpdates", "lazy")));
+        assertThat(r.status()).isEqualTo(422);
+        assertThat(r.contentType()).isEqualTo("application/problem+json");
+        assertThat(r.json().get("errors").toString()).contains("budget.embeddingUpdates: unknown 'lazy'")
+                .contains("dense, sparse");
+        r = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd",
+                "budget", Map.of("embeddingUpdates", "sparse")));
+        assertThat(r.status()).isEqualTo(422);
+        assertThat(r.json().get("errors").toString()).contains("add embeddings to budget.train");
+        assertThat(api.get("/v1/jobs?limit=200").json().get("items").size()).isEqualTo(before);
+        r = api.postJson("/v1/jobs", Map.of("modelId", model, "method", "svd", "parameters", Map.of("energy", 0.8),
+                "budget", Map.of("train", List.of("compressed", "embeddings"), "embeddingUpdates", "sparse")));
+        assertThat(r.status()).isEqualTo(201);
+        String id = r.json().get("id").asText();
+        assertThat(api.get("/v1/jobs/" + id).json().get("budget").get("embeddingUpdates").asText())
+                .as("kept with the job").isEqualTo("sparse");
+        api.awaitJob(id, Duration.ofSeconds(60), FINAL);
+    }
+
     /** What a request may ask to measure is typed: anything else is a 400 problem, and no job is kept. */
     @Test
     void aMeasureOfTheWrongTypeIsABadRequestAndNoJobIsKept() throws Exception {

@@ -328,7 +328,8 @@ public final class OialrMethod implements CompressionMethod {
                         progress.progress(0, scope.describe());
                     }
                     TrainingConfig cfg = new TrainingConfig(TrainingConfig.OptimizerKind.ADAM, (float) lr, batch,
-                            Integer.MAX_VALUE, steps, TrainingConfig.Objective.AUTO, 1f, SEED + chunk);
+                            Integer.MAX_VALUE, steps, TrainingConfig.Objective.AUTO, 1f, SEED + chunk,
+                            b.embeddingUpdates());
                     FineTuner.trainWithTeacher(model, data, teacher, cfg,
                             chunkListener(progress, lossCurve, step, steps, total));
                     base = WeightExport.withTrainedWeights(base, model.block());
