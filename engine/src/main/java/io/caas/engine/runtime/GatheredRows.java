@@ -88,11 +88,6 @@ public final class GatheredRows implements AutoCloseable {
         return axis == 0 || axis == -weight.getDimsCount();
     }
 
-    /** The tables read by rows. */
-    public Set<String> tables() {
-        return tables;
-    }
-
     boolean covers(String table) {
         return tables.contains(table);
     }
