@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 
@@ -65,12 +66,7 @@ public final class FineTuner {
         if (trainable.isEmpty() && byRows.isEmpty()) {
             throw new IllegalArgumentException("every parameter is frozen: nothing to fine-tune");
         }
-        if (cfg.embeddingUpdates() == EmbeddingUpdates.SPARSE) {
-            listener.progress(0, byRows.isEmpty() ? "sparse embedding updates asked for, but no trained weight is read "
-                    + "only through Gather along its first axis: every weight updates densely"
-                    : "sparse embedding updates: only the rows each batch reads, of " + String.join(", ",
-                    byRows.keySet()));
-        }
+        sparseTablesNote(byRows.keySet(), cfg).ifPresent(note -> listener.progress(0, note));
         Optimizer optimizer = optimizer(cfg);
         boolean oneAtATime = student.block().graph().declaresBatchOfOne();
         if (oneAtATime && cfg.batchSize() > 1) {
@@ -172,6 +168,23 @@ public final class FineTuner {
             byRows.values().forEach(p -> p.freeze(false));
         }
         return new TrainingResult(step, epoch, firstLoss, epochLoss);
+    }
+
+    /**
+     * What a run with {@code cfg} on {@code block}, as it is frozen now, updates by rows, for the job's log; empty
+     * unless {@code cfg} asks for {@link EmbeddingUpdates#SPARSE}.
+     */
+    public static Optional<String> sparseTablesNote(OnnxBlock block, TrainingConfig cfg) {
+        return sparseTablesNote(sparseTables(block, cfg).keySet(), cfg);
+    }
+
+    private static Optional<String> sparseTablesNote(Set<String> tables, TrainingConfig cfg) {
+        if (cfg.embeddingUpdates() != EmbeddingUpdates.SPARSE) {
+            return Optional.empty();
+        }
+        return Optional.of(tables.isEmpty() ? "sparse embedding updates asked for, but no trained weight is read "
+                + "only through Gather along its first axis: every weight updates densely"
+                : "sparse embedding updates: only the rows each batch reads, of " + String.join(", ", tables));
     }
 
     /**

@@ -324,12 +324,14 @@ public final class OialrMethod implements CompressionMethod {
                         factors.addAll(names);
                     }
                     TrainedParameters scope = TrainedParameters.select(model.block(), factors, b.train());
-                    if (chunk == 0) {
-                        progress.progress(0, scope.describe());
-                    }
                     TrainingConfig cfg = new TrainingConfig(TrainingConfig.OptimizerKind.ADAM, (float) lr, batch,
                             Integer.MAX_VALUE, steps, TrainingConfig.Objective.AUTO, 1f, SEED + chunk,
                             b.embeddingUpdates());
+                    if (chunk == 0) {
+                        // the chunks' own progress messages become step counts, so what trains is said here
+                        progress.progress(0, scope.describe());
+                        FineTuner.sparseTablesNote(model.block(), cfg).ifPresent(note -> progress.progress(0, note));
+                    }
                     FineTuner.trainWithTeacher(model, data, teacher, cfg,
                             chunkListener(progress, lossCurve, step, steps, total));
                     base = WeightExport.withTrainedWeights(base, model.block());
