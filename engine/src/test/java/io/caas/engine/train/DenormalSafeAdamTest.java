@@ -69,6 +69,62 @@ class DenormalSafeAdamTest {
     }
 
     /**
+     * Lazy Adam by rows, through both kernels (DJL's is what a GPU worker runs): a 6 × 4 table whose rows 1 and 4 are
+     * updated on odd steps and rows 1 and 2 on even steps trains each row as Adam on that row alone would with the
+     * table's step count, and a row never named stays as it was.
+     */
+    @ParameterizedTest(name = "fused {0}")
+    @ValueSource(booleans = {false, true})
+    void updatesOnlyTheRowsNamedAsAdamOnThoseRows(boolean fused) {
+        try (NDManager m = NDManager.newBaseManager(OnnxInterpreter.ENGINE)) {
+            NDArray table = m.arange(0f, 24f).div(24f).reshape(6, 4);
+            float[] start = table.toFloatArray();
+            DenormalSafeAdam adam = new DenormalSafeAdam(1e-2f, DenormalSafeAdam.CHUNK, fused);
+            // the reference: per row, Adam's formula with the table's step t, moments fed only when the row is named
+            double[][] mean = new double[6][4];
+            double[][] variance = new double[6][4];
+            double[][] expected = new double[6][4];
+            for (int r = 0; r < 6; r++) {
+                for (int c = 0; c < 4; c++) {
+                    expected[r][c] = start[r * 4 + c];
+                }
+            }
+            for (int t = 1; t <= 20; t++) {
+                long[] rows = t % 2 == 1 ? new long[] {1, 4} : new long[] {1, 2};
+                float[] g = new float[8];
+                for (int i = 0; i < 8; i++) {
+                    g[i] = (float) Math.sin(3 * t + i) * 0.1f;
+                }
+                try (NDArray at = m.create(rows); NDArray grad = m.create(g).reshape(2, 4)) {
+                    adam.updateRows("table", table, at, grad);
+                }
+                for (int k = 0; k < 2; k++) {
+                    int r = (int) rows[k];
+                    for (int c = 0; c < 4; c++) {
+                        double gi = g[k * 4 + c];
+                        mean[r][c] = 0.9 * mean[r][c] + 0.1 * gi;
+                        variance[r][c] = 0.999 * variance[r][c] + 0.001 * gi * gi;
+                        double step = 1e-2 * Math.sqrt(1 - Math.pow(0.999, t)) / (1 - Math.pow(0.9, t));
+                        expected[r][c] -= step * mean[r][c] / (Math.sqrt(variance[r][c]) + 1e-8);
+                    }
+                }
+            }
+            float[] actual = table.toFloatArray();
+            for (int r = 0; r < 6; r++) {
+                for (int c = 0; c < 4; c++) {
+                    if (r == 0 || r == 3 || r == 5) {
+                        assertThat(actual[r * 4 + c]).as("row %d never named", r).isEqualTo(start[r * 4 + c]);
+                    } else {
+                        assertThat((double) actual[r * 4 + c]).as("row %d, column %d", r, c)
+                                .isCloseTo(expected[r][c], Offset.offset(1e-5));
+                        assertThat(Math.abs(actual[r * 4 + c] - start[r * 4 + c])).isGreaterThan(1e-3f);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * A weight larger than the chunk is updated in slices of whole rows (here 50 × 7 in slices of 9 rows, the last of
      * 5, and a 3 × 40 weight whose rows each exceed the chunk, updated whole). Each weight gets its gradient from a
      * backward pass, as in fine-tuning: the weights stay those of DJL's Adam on the whole array, and the weight's own
