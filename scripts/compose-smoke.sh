@@ -86,13 +86,17 @@ grep -q '"status":"succeeded"' <<< "$state"
 worker=$(dc ps -q worker | xargs docker inspect -f '{{.Config.Hostname}}')
 grep -q "\"worker\":\"$worker" <<< "$state" \
     || { echo "compose-smoke: the job did not run on the worker container ($worker)" >&2; exit 1; }
-curl -sf -H "$auth" "$base/v1/jobs/$job/events?limit=1000" | grep -q '"name":"loss"' \
+# Outputs are read into variables before grep -q looks at them: grep -q stops at its first match, and under pipefail
+# the writer it leaves behind (killed by SIGPIPE, or failing on the closed pipe) would fail a check that passed.
+events=$(curl -sf -H "$auth" "$base/v1/jobs/$job/events?limit=1000")
+grep -q '"name":"loss"' <<< "$events" \
     || { echo "compose-smoke: no training loss recorded" >&2; exit 1; }
 curl -sf -H "$auth" -o "$work/compressed.onnx" "$base/v1/jobs/$job/artifact"
+worker_log=$(dc logs --no-color worker 2>&1)
 # On an AMD host the worker must have let libtorch's oneMKL run its processor's kernels (the engine's shim, unpacked
 # into the image's DJL cache as the service user), not the generic ones that take twice as long.
 if grep -q AuthenticAMD /proc/cpuinfo; then
-    kernels=$(dc logs --no-color worker 2>&1 | grep -o "oneMKL runs its [A-Za-z0-9-]* kernels" | head -1 || true)
+    kernels=$(grep -o "oneMKL runs its [A-Za-z0-9-]* kernels" <<< "$worker_log" | head -1 || true)
     if [ -z "$kernels" ] || grep -q generic <<< "$kernels"; then
         echo "compose-smoke: the worker's oneMKL: ${kernels:-not logged}" >&2
         exit 1
@@ -101,15 +105,15 @@ if grep -q AuthenticAMD /proc/cpuinfo; then
 fi
 # Nor may its oneDNN convolutions have been found wrong and turned off (which is what one-byte cache sizes, on a host
 # whose CPUID reports none, did before the engine repaired them): that costs every CNN job oneDNN's speed.
-if dc logs --no-color worker 2>&1 | grep -E "oneDNN convolution was off|cannot read oneDNN's cache sizes"; then
+if grep -E "oneDNN convolution was off|cannot read oneDNN's cache sizes" <<< "$worker_log"; then
     echo "compose-smoke: the worker's oneDNN convolutions were wrong or its cache sizes unreadable" >&2
     exit 1
 fi
 # Its Adam must have run libtorch's fused kernel (FusedAdam, called through JNA), not fallen back to DJL's slower one,
 # and its batched convolutions must not have been found wrong in channels-last order.
-dc logs --no-color worker 2>&1 | grep -q "Adam updates run libtorch's fused kernel" \
+grep -q "Adam updates run libtorch's fused kernel" <<< "$worker_log" \
     || { echo "compose-smoke: the worker's Adam did not run libtorch's fused kernel" >&2; exit 1; }
-if dc logs --no-color worker 2>&1 | grep -E "channels-last convolution is off"; then
+if grep -E "channels-last convolution is off" <<< "$worker_log"; then
     echo "compose-smoke: the worker's channels-last convolutions were wrong" >&2
     exit 1
 fi
