@@ -14,9 +14,10 @@ public enum EmbeddingUpdates {
     DENSE("dense"),
     /**
      * Only the rows the step's batch read, their moments included; other rows and their moments stay exactly as they
-     * were: PyTorch's {@code nn.Embedding(sparse=True)} with {@code SparseAdam}, TensorFlow's LazyAdam. A step then
-     * costs in proportion to the batch's tokens, not the table's size. It trains differently from dense Adam: a row
-     * not in the batch does not move on the momentum of earlier batches.
+     * were: PyTorch's {@code nn.Embedding(sparse=True)} with {@code SparseAdam}, TensorFlow's LazyAdam. The table's
+     * gradient and update then follow the batch's tokens, not the table's size (the step's wall time did not always
+     * follow: BENCHMARKS.md). It trains differently from dense Adam: a row not in the batch does not move on the
+     * momentum of earlier batches.
      */
     SPARSE("sparse");
 

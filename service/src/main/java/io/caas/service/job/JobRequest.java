@@ -69,8 +69,8 @@ public record JobRequest(@NotNull UUID modelId,
                                          "embeddings"})) List<String> train,
                          @Schema(description = "How Adam updates the embedding tables it trains (train must name "
                                  + "embeddings): dense (every row every step, PyTorch's default) or sparse (only the "
-                                 + "rows each batch reads, their moments included, as PyTorch's SparseAdam; a step "
-                                 + "then costs in proportion to the batch, not the table). Default: dense.",
+                                 + "rows each batch reads, their moments included, as PyTorch's SparseAdam; the "
+                                 + "table's gradient and update then follow the batch, not the table). Default: dense.",
                                  allowableValues = {"dense", "sparse"}) String embeddingUpdates) {
 
         public Budget(Integer epochs, Long maxSteps, Integer batchSize, Double learningRate) {
