@@ -10,8 +10,6 @@ import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import com.sun.jna.Structure;
-import java.lang.reflect.Field;
-import java.lang.reflect.Method;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,8 +38,6 @@ public final class FusedAdam {
     /** An empty {@code std::optional<at::Tensor>}: the tensor's pointer, then the engaged flag, all zero. */
     private static final Memory NO_TENSOR = zeroed(16);
     private static volatile Optional<Function> kernel;
-    private static volatile Method isContiguous;
-    private static volatile Object library;
 
     private FusedAdam() {
     }
@@ -85,18 +81,8 @@ public final class FusedAdam {
             return false;
         }
         try {
-            if (isContiguous == null) {
-                // DJL asks libtorch this internally but does not expose it
-                Class<?> lib = Class.forName("ai.djl.pytorch.jni.PyTorchLibrary");
-                Field instance = lib.getDeclaredField("LIB");
-                instance.setAccessible(true);
-                Method m = lib.getDeclaredMethod("torchIsContiguous", long.class);
-                m.setAccessible(true);
-                library = instance.get(null);
-                isContiguous = m;
-            }
-            return (boolean) isContiguous.invoke(library, ((PtNDArray) a).getHandle());
-        } catch (ReflectiveOperationException | RuntimeException e) {
+            return Libtorch.isContiguous(a);
+        } catch (RuntimeException e) {
             return false;
         }
     }

@@ -1,8 +1,12 @@
 package io.caas.engine.runtime;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.pytorch.engine.PtNDArray;
 import com.sun.jna.Library;
 import com.sun.jna.NativeLibrary;
 import java.io.IOException;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -17,12 +21,36 @@ final class Libtorch {
 
     private static final int RTLD_LAZY = 0x1;
     private static final int RTLD_NOLOAD = 0x4;
+    private static volatile Method isContiguous;
+    private static volatile Object djlLibrary;
 
     private Libtorch() {
     }
 
     /** Where libtorch_cpu is mapped in this process. */
     record Mapping(Path file, long start) {
+    }
+
+    /**
+     * libtorch's {@code is_contiguous} of a PyTorch-engine array (row-major strides; false for a channels-last tensor
+     * of 2 or more channels). DJL asks it internally but does not expose it, so its JNI method is called by
+     * reflection; an IllegalStateException where that is not possible.
+     */
+    static boolean isContiguous(NDArray a) {
+        try {
+            if (isContiguous == null) {
+                Class<?> lib = Class.forName("ai.djl.pytorch.jni.PyTorchLibrary");
+                Field instance = lib.getDeclaredField("LIB");
+                instance.setAccessible(true);
+                Method m = lib.getDeclaredMethod("torchIsContiguous", long.class);
+                m.setAccessible(true);
+                djlLibrary = instance.get(null);
+                isContiguous = m;
+            }
+            return (boolean) isContiguous.invoke(djlLibrary, ((PtNDArray) a).getHandle());
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            throw new IllegalStateException("libtorch's is_contiguous cannot be asked: " + e, e);
+        }
     }
 
     /** Empty until DJL has loaded libtorch, or where the process's mapped files cannot be read. */

@@ -300,16 +300,7 @@ public final class OnnxBlock extends AbstractBlock {
                     }
                     continue;
                 }
-                if (training && gatheredRows != null && readsGatheredRows(step)) {
-                    try {
-                        values[step.outputs()[0]] = gatheredRows.gather(step.node().inputs().get(0),
-                                values[step.inputs()[0]], values[step.inputs()[1]], scratch);
-                    } catch (RuntimeException e) {
-                        throw new IllegalStateException(step.node().describe() + " failed: " + e.getMessage(), e);
-                    }
-                } else {
-                    run(step, values, scratch);
-                }
+                run(step, values, scratch, training ? gatheredRows : null);
                 ran++;
                 if (keeping != null && shapeOnly[s]) {
                     for (int slot : step.outputs()) {
@@ -339,9 +330,9 @@ public final class OnnxBlock extends AbstractBlock {
     }
 
     /** A Gather whose data is a table read by rows (its axis is 0: {@link GatheredRows#eligible} chose the table). */
-    private boolean readsGatheredRows(Step step) {
-        return step.node().opType().equals("Gather") && step.inputs().length == 2 && step.outputs().length == 1
-                && step.outputs()[0] >= 0 && gatheredRows.covers(step.node().inputs().get(0));
+    private static boolean readsGatheredRows(Step step, GatheredRows rows) {
+        return step.node().opType().equals("Gather") && step.inputs().length == 2
+                && rows.covers(step.node().inputs().get(0));
     }
 
     /** The key of the values kept for a pass: each input's shape and type, and the device it runs on. */
@@ -379,7 +370,8 @@ public final class OnnxBlock extends AbstractBlock {
         return a;
     }
 
-    private void run(Step step, NDArray[] values, NDManager scratch) {
+    /** @param rows where this pass reads embedding tables by rows; null for a pass that reads them directly */
+    private void run(Step step, NDArray[] values, NDManager scratch, GatheredRows rows) {
         OnnxNode node = step.node();
         NDArray[] args = new NDArray[step.inputs().length];
         for (int i = 0; i < args.length; i++) {
@@ -395,8 +387,10 @@ public final class OnnxBlock extends AbstractBlock {
         }
         NDList out;
         try {
-            out = step.operator().apply(new OpCall(node, step.opset(), Arrays.asList(args), scratch,
-                    (attribute, inputs) -> runPlan(step.subplans().get(attribute), inputs, values, scratch)));
+            out = rows != null && readsGatheredRows(step, rows)
+                    ? new NDList(rows.gather(node.inputs().get(0), args[0], args[1], scratch))
+                    : step.operator().apply(new OpCall(node, step.opset(), Arrays.asList(args), scratch,
+                            (attribute, inputs) -> runPlan(step.subplans().get(attribute), inputs, values, scratch)));
         } catch (UnsupportedOperatorException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -422,7 +416,8 @@ public final class OnnxBlock extends AbstractBlock {
             values[plan.inputs()[i]] = inputs.get(i);
         }
         for (Step step : plan.steps()) {
-            run(step, values, scratch);
+            // no table read inside a subgraph is read by rows (GatheredRows.eligible)
+            run(step, values, scratch, null);
         }
         NDList out = new NDList();
         for (int slot : plan.outputs()) {

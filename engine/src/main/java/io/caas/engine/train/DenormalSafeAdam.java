@@ -79,11 +79,8 @@ final class DenormalSafeAdam extends Optimizer {
         double coef2 = 1.0 - Math.pow(beta2, t);
         float biasCorrected = (float) (learningRate * Math.sqrt(coef2) / coef1);
         NDList state = moments(parameterId, weight);
-        if (fusable(weight, grad, state)) {
-            NDArray step = step(parameterId, weight);
-            // the kernel adds ε to sqrt(v) / sqrt(1 - β2^t), DJL's update to sqrt(v): ε scaled so both update alike
-            FusedAdam.update(weight, grad, state.get(0), state.get(1), step, learningRate, beta1, beta2,
-                    getWeightDecay(), epsilon / Math.sqrt(coef2));
+        if (fusable(weight, grad, state.get(0), state.get(1))) {
+            fusedAdam(parameterId, weight, weight, grad, state.get(0), state.get(1), coef2);
             JniUtils.zeroGrad((PtNDArray) weight);
             flushTinyMoments(t, state);
             return;
@@ -126,14 +123,12 @@ final class DenormalSafeAdam extends Optimizer {
             NDArray w = weight.get(scratch, at);
             NDArray mean = state.get(0).get(scratch, at);
             NDArray variance = state.get(1).get(scratch, at);
-            if (fusable(w, rowGradient, new NDList(mean, variance))) {
-                FusedAdam.update(w, rowGradient, mean, variance, step(parameterId, weight), learningRate, beta1,
-                        beta2, getWeightDecay(), epsilon / Math.sqrt(coef2));
+            if (fusable(w, rowGradient, mean, variance)) {
+                fusedAdam(parameterId, weight, w, rowGradient, mean, variance, coef2);
             } else {
                 adam(w, rowGradient, mean, variance, (float) (learningRate * Math.sqrt(coef2) / coef1));
             }
-            NDList rowMoments = new NDList(mean, variance);
-            flushTinyMoments(t, rowMoments);
+            flushTinyMoments(t, new NDList(mean, variance));
             weight.set(at, w);
             state.get(0).set(at, mean);
             state.get(1).set(at, variance);
@@ -144,10 +139,23 @@ final class DenormalSafeAdam extends Optimizer {
      * Whether libtorch's fused kernel can take this update: a CPU float32 weight, gradient and moments of one shape,
      * each contiguous, and no gradient rescaling or clipping (which the kernel does not do as DJL's does).
      */
-    private boolean fusable(NDArray weight, NDArray grad, NDList state) {
+    private boolean fusable(NDArray weight, NDArray grad, NDArray mean, NDArray variance) {
         return fused && rescaleGrad == 1f && clipGrad < 0 && grad.getShape().equals(weight.getShape())
                 && FusedAdam.available() && FusedAdam.contiguous(weight) && FusedAdam.contiguous(grad)
-                && FusedAdam.contiguous(state.get(0)) && FusedAdam.contiguous(state.get(1));
+                && FusedAdam.contiguous(mean) && FusedAdam.contiguous(variance);
+    }
+
+    /**
+     * libtorch's fused kernel on weight (the parameter's whole array, or a copy of some of its rows) and its moments,
+     * counting one more update of the parameter {@code owner}. The kernel adds ε to sqrt(v) / sqrt(1 - β2^t), DJL's
+     * update to sqrt(v): it is given ε / sqrt(coef2), coef2 = 1 - β2^t, so both update alike.
+     */
+    private void fusedAdam(String parameterId, NDArray owner, NDArray weight, NDArray grad, NDArray mean,
+                           NDArray variance, double coef2) {
+        NDArray step = steps.computeIfAbsent(parameterId, k -> owner.getManager().create(0f));
+        step.addi(1f);
+        FusedAdam.update(weight, grad, mean, variance, step, learningRate, beta1, beta2, getWeightDecay(),
+                epsilon / Math.sqrt(coef2));
     }
 
     private void flushTinyMoments(int t, NDList state) {
@@ -176,13 +184,6 @@ final class DenormalSafeAdam extends Optimizer {
             s.attach(owner);
             return s;
         });
-    }
-
-    /** The fused kernel's count of a parameter's updates, advanced by one for the update being made. */
-    private NDArray step(String parameterId, NDArray weight) {
-        NDArray step = steps.computeIfAbsent(parameterId, k -> weight.getManager().create(0f));
-        step.addi(1f);
-        return step;
     }
 
     /** The first and second moment estimates of a parameter, empty before its first update. */

@@ -10,7 +10,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.onnxruntime.OnnxTensor;
@@ -18,8 +17,6 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.testing.OnnxModelBuilder;
-import java.lang.reflect.Field;
-import java.lang.reflect.Method;
 import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -98,12 +95,12 @@ class ChannelsLastTest {
                     new Shape(1, 1), new Shape(1, 1), 1).head();
             NDArray reference = gray.getNDArrayInternal().convolution(gray, kernel, null, new Shape(1, 1),
                     new Shape(1, 1), new Shape(1, 1), 1).head();
-            assertThat(contiguous(reference)).isTrue();
-            assertThat(contiguous(y)).as("the first convolution's output is channels-last").isFalse();
+            assertThat(Libtorch.isContiguous(reference)).isTrue();
+            assertThat(Libtorch.isContiguous(y)).as("the first convolution's output is channels-last").isFalse();
             assertClose("the first convolution", y.toFloatArray(), reference.toFloatArray());
             NDArray channels = ChannelsLast.of(y);
             assertThat(ChannelsLast.of(reference).toFloatArray()).containsExactly(reference.toFloatArray());
-            assertThat(contiguous(ChannelsLast.of(reference))).isFalse();
+            assertThat(Libtorch.isContiguous(ChannelsLast.of(reference))).isFalse();
             assertThat(channels.toFloatArray()).containsExactly(y.toFloatArray());
         }
     }
@@ -150,16 +147,6 @@ class ChannelsLastTest {
         try (InterpretedModel m = OnnxInterpreter.load(cnn(), Device.cpu())) {
             return ChannelsLast.on();
         }
-    }
-
-    /** libtorch's is_contiguous, which DJL's API does not offer: false for a channels-last tensor of 2+ channels. */
-    private static boolean contiguous(NDArray a) throws ReflectiveOperationException {
-        Class<?> library = Class.forName("ai.djl.pytorch.jni.PyTorchLibrary");
-        Field instance = library.getDeclaredField("LIB");
-        instance.setAccessible(true);
-        Method isContiguous = library.getDeclaredMethod("torchIsContiguous", long.class);
-        isContiguous.setAccessible(true);
-        return (boolean) isContiguous.invoke(instance.get(null), ((PtNDArray) a).getHandle());
     }
 
     private static void assertClose(String what, float[] actual, float[] expected) {
