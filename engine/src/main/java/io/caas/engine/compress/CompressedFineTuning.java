@@ -6,6 +6,7 @@ import io.caas.engine.data.Dataset;
 import io.caas.engine.onnx.Weights;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
+import io.caas.engine.runtime.DeviceChoice;
 import io.caas.engine.runtime.InterpretedModel;
 import io.caas.engine.runtime.OnnxInterpreter;
 import io.caas.engine.runtime.WeightExport;
@@ -85,9 +86,9 @@ public record CompressedFineTuning(int batchSize, double learningRate, int epoch
         TrainingConfig cfg = new TrainingConfig(TrainingConfig.OptimizerKind.ADAM, (float) b.learningRate(),
                 b.batchSize(), b.epochs(), b.maxSteps(), soft ? TrainingConfig.Objective.KL_DIVERGENCE
                 : TrainingConfig.Objective.AUTO, soft ? DISTILLATION_TEMPERATURE : 1f, seed, b.embeddingUpdates());
-        try (InterpretedModel teacher = data.labelled() && !soft ? null : OnnxInterpreter.load(original,
-                Device.cpu());
-             InterpretedModel student = OnnxInterpreter.load(compressed, Device.cpu())) {
+        Device device = task.trainingDevice();
+        try (InterpretedModel teacher = data.labelled() && !soft ? null : OnnxInterpreter.load(original, device);
+             InterpretedModel student = OnnxInterpreter.load(compressed, device)) {
             if (!onlyWeights.isEmpty()) {
                 for (Map.Entry<String, Parameter> e : student.block().weightParameters().entrySet()) {
                     if (!onlyWeights.contains(e.getKey())) {
@@ -102,7 +103,8 @@ public record CompressedFineTuning(int batchSize, double learningRate, int epoch
                         + scope.describe());
                 return compressed;
             }
-            progress.progress(progressFrom, "fine-tuning: " + scope.describe() + (soft ? String.format(
+            progress.progress(progressFrom, "fine-tuning on the " + DeviceChoice.describe(device) + ": "
+                    + scope.describe() + (soft ? String.format(
                     java.util.Locale.ROOT, "; distilling the original's class scores (KL divergence at temperature "
                     + "%.0f) rather than fitting the labels", DISTILLATION_TEMPERATURE) : ""));
             FineTuner.train(student, data, teacher, cfg, scaled(progress, loss));

@@ -44,7 +44,7 @@ class CompressedFineTuningTest {
         List<String> log = new ArrayList<>();
         ModelProto tuned = fineTune(null, log);
         assertThat(changed(COMPRESSED, tuned)).containsExactlyInAnyOrder("w", "w_bias");
-        assertThat(log).contains("fine-tuning: training 36 parameters in 2 weights (compressed 32 in 1, other 4 in 1); "
+        assertThat(log).contains("fine-tuning on the CPU: training 36 parameters in 2 weights (compressed 32 in 1, other 4 in 1); "
                 + "frozen: normalization 16 in 2, embeddings 288 in 2");
     }
 

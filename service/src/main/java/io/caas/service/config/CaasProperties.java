@@ -1,5 +1,6 @@
 package io.caas.service.config;
 
+import io.caas.engine.runtime.DeviceChoice;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
@@ -78,12 +79,15 @@ public record CaasProperties(@NotBlank String dataDir, @NotEmpty List<String> ro
      * @param eventStreamThreads   threads that poll every event stream of the node
      * @param eventStreamHeartbeat how long an idle stream waits before a comment line
      * @param eventStreamMax       longest life of a stream
+     * @param trainingDevice       where a worker fine-tunes: auto (a GPU where libtorch sees one), cpu, or gpu
+     *                             (a worker that sees none does not start)
      * @param evaluation           how a job's report measures latency and accuracy
      * @param faultInjection       for tests only
      */
     public record Jobs(@PositiveOrZero int workerThreads, @NotNull Duration staleAfter,
                        @Positive int eventStreamThreads, @NotNull Duration eventStreamHeartbeat,
-                       @NotNull Duration eventStreamMax, @Valid @NotNull Evaluation evaluation,
+                       @NotNull Duration eventStreamMax, @NotNull DeviceChoice trainingDevice,
+                       @Valid @NotNull Evaluation evaluation,
                        @Valid @NotNull FaultInjection faultInjection) {
     }
 

@@ -37,9 +37,11 @@ class CompressionPipeline {
     private final JobData jobData;
     private final ModelMeasurer measurer;
     private final Json json;
+    private final TrainingDevice trainingDevice;
 
     CompressionPipeline(ModelService models, MethodCatalog methods, ArtifactStore store, JobData jobData,
-                        ModelMeasurer measurer, Json json) {
+                        ModelMeasurer measurer, Json json, TrainingDevice trainingDevice) {
+        this.trainingDevice = trainingDevice;
         this.measurer = measurer;
         this.models = models;
         this.methods = methods;
@@ -70,7 +72,8 @@ class CompressionPipeline {
         progress.progress(0.05, "compressing with " + asked.method());
         Map<String, Object> parameters = new HashMap<>(asked.parameters());
         CompressionResult result = method.compress(
-                new CompressionTask(original, parameters, data.train(), data.eval(), budget(asked.budget())),
+                new CompressionTask(original, parameters, data.train(), data.eval(), budget(asked.budget()),
+                        trainingDevice.device()),
                 new ScaledProgress(progress, 0.05, 0.7));
 
         progress.progress(0.7, "measuring original and compressed model");

@@ -16,7 +16,6 @@ import io.caas.engine.onnx.proto.Onnx.GraphProto;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
-import io.caas.engine.runtime.TorchRuntime;
 import io.caas.service.config.CaasProperties;
 import java.util.List;
 import java.util.Optional;
@@ -32,8 +31,10 @@ import org.springframework.stereotype.Component;
 class ModelMeasurer {
 
     private final EvaluationOptions options;
+    private final TrainingDevice trainingDevice;
 
-    ModelMeasurer(CaasProperties properties) {
+    ModelMeasurer(CaasProperties properties, TrainingDevice trainingDevice) {
+        this.trainingDevice = trainingDevice;
         CaasProperties.Evaluation e = properties.jobs().evaluation();
         this.options = EvaluationOptions.defaults().withRuns(e.warmupRuns(), e.timedRuns()).withBatchSize(e.batchSize())
                 .withMaxSamples(e.maxSamples());
@@ -118,11 +119,11 @@ class ModelMeasurer {
         }
     }
 
-    /** The same two models in the engine's interpreter, on the device fine-tuning uses (a GPU where there is one). */
+    /** The same two models in the engine's interpreter, on the device fine-tuning uses. */
     private JobReport.InterpreterLatency interpreterLatency(ModelProto original, ModelProto compressed,
                                                             Optional<Dataset> eval) {
         long[] shape = eval.map(Dataset::sampleShape).orElse(null);
-        Device device = TorchRuntime.engine().defaultDevice();
+        Device device = trainingDevice.device();
         try {
             return new JobReport.InterpreterLatency(InterpreterTiming.measure(original, shape, options, device),
                     InterpreterTiming.measure(compressed, shape, options, device), null);

@@ -86,6 +86,12 @@ class ConfigurationDocumentedTest {
                 .getFailure().rootCause().hasMessageContaining("caas.jobs.evaluation.batchSize"));
         runner.withPropertyValues("caas.health.port=70000").run(context -> assertThat(context).hasFailed()
                 .getFailure().rootCause().hasMessageContaining("caas.health.port"));
+        // Spring Boot's failure report prints the cause chain: the property, the value and the accepted ones
+        runner.withPropertyValues("caas.jobs.training-device=tpu").run(context -> assertThat(context).hasFailed()
+                .getFailure().hasStackTraceContaining("Failed to bind properties under 'caas.jobs.training-device'"));
+        runner.withPropertyValues("caas.jobs.training-device=GPU").run(context -> assertThat(context).hasNotFailed()
+                .getBean(CaasProperties.class).satisfies(p -> assertThat(p.jobs().trainingDevice())
+                        .isEqualTo(io.caas.engine.runtime.DeviceChoice.GPU)));
     }
 
     /** The kebab-case paths of a properties record's leaves. */

@@ -87,8 +87,8 @@ class OialrEndToEndTest extends H2ServiceTest {
         // every training step's loss is kept for the curves; its progress is thinned to about one event a percent
         assertThat(metricEvents).as("a loss per step").isEqualTo(300);
         assertThat(progressEvents).as("progress events for 300 steps").isPositive().isLessThan(150);
-        // the log says what trained: the cores, with the bases the method holds fixed counted as frozen
-        assertThat(trained).contains("training ").contains("(compressed ").contains("frozen: compressed ");
+        // the log says where and what trained: the cores, with the bases the method holds fixed counted as frozen
+        assertThat(trained).contains("fine-tuning on the CPU: training ").contains("(compressed ").contains("frozen: compressed ");
     }
 
     @Test

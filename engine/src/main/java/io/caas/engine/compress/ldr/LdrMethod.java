@@ -198,8 +198,7 @@ public final class LdrMethod implements CompressionMethod {
         CompressionTask tuning = task;
         if (fitsToData(params, task)) {
             FitBudget split = FitBudget.split(params.fitSteps(), replaced.size(), task.budget());
-            tuning = new CompressionTask(task.model(), task.parameters(), task.trainData(), task.evalData(),
-                    split.fineTuning());
+            tuning = task.withBudget(split.fineTuning());
             SequentialOutputFit.Outcome fitted = new SequentialOutputFit(FIT_SAMPLES, split.stepsPerLayer(),
                     FIT_LEARNING_RATE).run(original, replaced, task.trainData().orElseThrow(), progress, 0.2, 0.2);
             base = fitted.model();

@@ -29,6 +29,7 @@ import io.caas.engine.onnx.proto.Onnx.GraphProto;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.NodeProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
+import io.caas.engine.runtime.DeviceChoice;
 import io.caas.engine.runtime.InterpretedModel;
 import io.caas.engine.runtime.OnnxInterpreter;
 import io.caas.engine.runtime.WeightExport;
@@ -304,7 +305,8 @@ public final class OialrMethod implements CompressionMethod {
         ModelProto base = original; // the original graph, carrying the trained values of every dense parameter
         long step = 0;
         int chunk = 0;
-        InterpretedModel teacherModel = data.labelled() ? null : OnnxInterpreter.load(original, Device.cpu());
+        Device device = task.trainingDevice();
+        InterpretedModel teacherModel = data.labelled() ? null : OnnxInterpreter.load(original, device);
         // one teacher across the chunks, so that its outputs, once kept, serve every later chunk
         Teacher teacher = teacherModel == null ? null : new Teacher(teacherModel);
         try {
@@ -314,7 +316,7 @@ public final class OialrMethod implements CompressionMethod {
                 }
                 long steps = Math.min(params.frequency(), total - step);
                 Factored graph = Factored.of(base, trained, Trained::threeFactors);
-                try (InterpretedModel model = OnnxInterpreter.load(graph.model(), Device.cpu())) {
+                try (InterpretedModel model = OnnxInterpreter.load(graph.model(), device)) {
                     Map<String, Parameter> p = model.block().weightParameters();
                     Set<String> factors = new HashSet<>();
                     for (Trained t : trained) {
@@ -329,7 +331,8 @@ public final class OialrMethod implements CompressionMethod {
                             b.embeddingUpdates());
                     if (chunk == 0) {
                         // the chunks' own progress messages become step counts, so what trains is said here
-                        progress.progress(0, scope.describe());
+                        progress.progress(0, "fine-tuning on the " + DeviceChoice.describe(device) + ": "
+                                + scope.describe());
                         FineTuner.sparseTablesNote(model.block(), cfg).ifPresent(note -> progress.progress(0, note));
                     }
                     FineTuner.trainWithTeacher(model, data, teacher, cfg,

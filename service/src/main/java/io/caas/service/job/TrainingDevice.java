@@ -1,0 +1,59 @@
+package io.caas.service.job;
+
+import ai.djl.Device;
+import io.caas.engine.runtime.DeviceChoice;
+import io.caas.engine.runtime.TorchRuntime;
+import io.caas.service.config.CaasProperties;
+import java.util.Locale;
+import java.util.function.IntSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.stereotype.Component;
+
+/**
+ * The device this node's jobs fine-tune on ({@code caas.jobs.training-device}), settled once. A worker settles it as
+ * it starts, so that a GPU node that sees no GPU fails there, naming the setting, rather than at its first job; an
+ * API-only node, which trains nothing, does not load libtorch for it.
+ */
+@Component
+class TrainingDevice {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TrainingDevice.class);
+
+    private final DeviceChoice choice;
+    private final IntSupplier gpus;
+    private volatile Device device;
+
+    @Autowired
+    TrainingDevice(CaasProperties properties) {
+        this(properties.jobs().trainingDevice(), properties.isWorker(), () -> TorchRuntime.engine().getGpuCount());
+    }
+
+    /** @param gpus the CUDA devices libtorch sees, asked at most once */
+    TrainingDevice(DeviceChoice choice, boolean worker, IntSupplier gpus) {
+        this.choice = choice;
+        this.gpus = gpus;
+        if (worker) {
+            LOG.info("jobs fine-tune on the {} (caas.jobs.training-device={})", DeviceChoice.describe(device()),
+                    choice.name().toLowerCase(Locale.ROOT));
+        }
+    }
+
+    Device device() {
+        Device d = device;
+        if (d == null) {
+            synchronized (this) {
+                if (device == null) {
+                    try {
+                        device = choice == DeviceChoice.CPU ? Device.cpu() : choice.resolve(gpus.getAsInt());
+                    } catch (IllegalStateException e) {
+                        throw new TrainingDeviceUnavailableException(e);
+                    }
+                }
+                d = device;
+            }
+        }
+        return d;
+    }
+}
