@@ -2,7 +2,9 @@ package io.caas.engine.runtime;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.engine.StandardCapabilities;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 
 /**
  * The way in to libtorch for the engine's code: the process-wide native set-up that must come before libtorch's
@@ -27,6 +29,26 @@ public final class TorchRuntime {
         MklDispatch.report();
         OnednnCacheSizes.repair();
         return engine;
+    }
+
+    /**
+     * The CUDA devices this process can train on, at least: DJL's count ({@link Engine#getGpuCount}) asks libcudart
+     * through JNA, which does not find the versioned libcudart of a pip wheel's layout (libtorch, linked against it,
+     * runs on the GPU all the same: BENCHMARKS.md, "Training on a GPU worker"); so where DJL counts none but libtorch
+     * was built with CUDA, one array on GPU 0 says whether there is one.
+     */
+    public static int gpuCount() {
+        Engine engine = engine();
+        int counted = engine.getGpuCount();
+        if (counted > 0 || !engine.hasCapability(StandardCapabilities.CUDA)) {
+            return counted;
+        }
+        try (NDManager m = NDManager.newBaseManager(Device.gpu(), OnnxInterpreter.ENGINE)) {
+            m.zeros(new Shape(1));
+            return 1;
+        } catch (RuntimeException noDevice) {
+            return 0;
+        }
     }
 
     public static NDManager newManager(Device device) {

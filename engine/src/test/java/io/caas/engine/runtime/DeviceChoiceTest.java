@@ -36,7 +36,7 @@ class DeviceChoiceTest {
 
     @Test
     void onThisMachinesLibtorchAutoAndGpuAgreeWithWhatItSees() {
-        int gpus = TorchRuntime.engine().getGpuCount();
+        int gpus = TorchRuntime.gpuCount();
         if (gpus == 0) {
             // the CPU build this project's tests run on: auto falls back, gpu refuses
             assertThat(DeviceChoice.AUTO.resolve(gpus)).isEqualTo(Device.cpu());

@@ -27,7 +27,7 @@ class TrainingDevice {
 
     @Autowired
     TrainingDevice(CaasProperties properties) {
-        this(properties.jobs().trainingDevice(), properties.isWorker(), () -> TorchRuntime.engine().getGpuCount());
+        this(properties.jobs().trainingDevice(), properties.isWorker(), TorchRuntime::gpuCount);
     }
 
     /** @param gpus the CUDA devices libtorch sees, asked at most once */
