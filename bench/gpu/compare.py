@@ -3,7 +3,8 @@
     python3 compare.py OUT_DIR
 
 Reads OUT_DIR/{gpu,cpu}.json (io.caas.engine.bench.GpuTrainingCheck) and, where present,
-OUT_DIR/torch-{cuda,cpu}.json (torch_reference.py). Plain Python, no numpy.
+OUT_DIR/torch-{cuda,cpu}.json (torch_reference.py) and OUT_DIR/jobs-{gpu,cpu}.json (io.caas.engine.bench.GpuJobCheck:
+the methods' fine-tuning on each device). Plain Python, no numpy.
 """
 import json
 import os
@@ -28,6 +29,30 @@ def curve_diff(a, b):
     return {"steps": n, "max_abs": max(d), "mean_abs": sum(d) / n, "max_rel": max(rel),
             "first_step_over_1e-3": first, "first_a": la[0], "first_b": lb[0],
             "tail20_a": tail(la), "tail20_b": tail(lb)}
+
+
+def jobs(out):
+    """The methods' fine-tuning (GpuJobCheck) on CUDA against the CPU, job by job."""
+    gpu, cpu = read(os.path.join(out, "jobs-gpu.json")), read(os.path.join(out, "jobs-cpu.json"))
+    if not gpu and not cpu:
+        return []
+    lines = ["", "| job (GpuJobCheck) | device said (CUDA run) | steps | first loss CUDA / CPU | mean of last 20 CUDA / CPU |"
+             " max abs diff | seconds CUDA / CPU |", "|---|---|---|---|---|---|---|"]
+    by_name = lambda r: {j["name"]: j for j in (r or {}).get("jobs", [])}
+    g, c = by_name(gpu), by_name(cpu)
+    for name in list(g) + [n for n in c if n not in g]:
+        a, b = g.get(name), c.get(name)
+        if not a or not b:
+            lines.append("| %s | %s | (ran on one device only) | | | | |" % (name, (a or b)["said"][:1]))
+            continue
+        la, lb = a["loss"], b["loss"]
+        n = min(len(la), len(lb))
+        tail = lambda l: sum(l[n - 20:n]) / 20 if n >= 20 else float("nan")
+        said = next((s.split(":")[0] for s in a["said"] if " on the " in s), "-")
+        lines.append("| %s | %s | %d | %.4g / %.4g | %.4g / %.4g | %.3g | %.1f / %.1f |" % (
+            name, said, n, la[0] if n else float("nan"), lb[0] if n else float("nan"), tail(la), tail(lb),
+            max((abs(la[i] - lb[i]) for i in range(n)), default=float("nan")), a["seconds"], b["seconds"]))
+    return lines
 
 
 def main():
@@ -64,6 +89,7 @@ def main():
         for b in sorted(set(tg) & set(tc)):
             lines.append("interpreter step p50 at batch %d: CUDA %.3f ms, CPU %.3f ms (CPU/CUDA %.2fx)"
                          % (b, tg[b], tc[b], tc[b] / tg[b]))
+    lines += jobs(out)
     text = "\n".join(lines)
     with open(os.path.join(out, "summary.md"), "w") as f:
         f.write(text + "\n")

@@ -224,11 +224,11 @@ public final class GpuTrainingCheck {
         System.err.println("gpu-check: " + message);
     }
 
-    private static String num(double v) {
+    static String num(double v) {
         return Double.isFinite(v) ? String.format(Locale.ROOT, "%.6f", v) : "null";
     }
 
-    private static String quoted(String s) {
+    static String quoted(String s) {
         return s == null ? "null" : "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
 }
