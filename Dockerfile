@@ -8,7 +8,9 @@
 #
 #   docker build --build-arg JRE_IMAGE=caas-base/jre:17 -t caas .
 #
-# The CUDA worker flavour is this image on another base: docker/base/jre-cu128/Dockerfile (not yet built or run).
+# The GPU worker flavour is this image on another base: docker/base/jre-torch/Dockerfile, a libtorch (by default
+# PyTorch's CUDA wheel) with DJL's JNI built against it. Its CPU variant on Debian's libtorch 1.13 is built and run
+# by scripts/check-torch-base.sh; the CUDA one has not been built yet (docs/deployment.md).
 ARG JRE_IMAGE=eclipse-temurin:17-jre-jammy
 
 FROM ${JRE_IMAGE} AS layers
@@ -37,7 +39,8 @@ USER caas
 ENV MALLOC_TRIM_THRESHOLD_=134217728 \
     MALLOC_MMAP_THRESHOLD_=33554432
 # DJL unpacks libtorch from the pytorch-native-cpu jar inside the image into its cache on first use, offline (a
-# download attempt fails at once): the cache must be writable by the service user.
+# download attempt fails at once): the cache must be writable by the service user. On the jre-torch base DJL loads
+# the base's libtorch and JNI (PYTORCH_LIBRARY_PATH) and unpacks nothing; the engine's native shim still goes there.
 ENV CAAS_DATA_DIR=/data \
     DJL_CACHE_DIR=/var/lib/caas/djl \
     ENGINE_CACHE_DIR=/var/lib/caas/djl \

@@ -9,7 +9,8 @@
 #               their small dependencies; not pytorch-native-cpu, pytorch-jni (libtorch 2.7.1) or onnxruntime
 #   onnx/cnn.onnx  the Fashion-MNIST CNN exported by bench/torch_peer.py (initial weights, seed 0)
 #   data/       Fashion-MNIST's four .gz files
-#   scripts/    bench/gpu/*.sh and *.py
+#   scripts/    bench/gpu/*.sh and *.py, and the JNI build (build-djl-jni.sh, prune_failed.py) from docker/base/jre-torch/,
+#               whose Dockerfile builds the GPU worker's base image with them
 #
 #   DJL_REPO=/path/to/djl[.git] bench/gpu/prepare.sh [DEST]
 #
@@ -27,10 +28,11 @@ rm -rf "$dest"
 mkdir -p "$dest"/{djl,lib,onnx,data,scripts}
 
 echo "prepare: DJL $DJL_TAG sources from $DJL_REPO" >&2
-git --git-dir="$(git -C "$DJL_REPO" rev-parse --absolute-git-dir 2>/dev/null || echo "$DJL_REPO")" archive "$DJL_TAG" \
-    engines/pytorch/pytorch-native/CMakeLists.txt engines/pytorch/pytorch-native/build.sh \
-    engines/pytorch/pytorch-native/src/main/native api/src/main/native \
-    engines/pytorch/pytorch-engine/src/main/java/ai/djl/pytorch/jni | tar -x -C "$dest/djl"
+# as the GPU worker's base image lays them out (docker/base/jre-torch): the paths at the tag, the JNI header javac -h
+# makes from PyTorchLibrary.java, jni.h
+DJL_VERSION="${DJL_TAG#v}" bash "$root/docker/base/jre-torch/stage-djl.sh" "$DJL_REPO" "$dest/djl.tar.gz" > /dev/null
+JAVA_HOME="$java_home" sh "$root/docker/base/jre-torch/djl-sources.sh" "$dest/djl.tar.gz" "$dest/djl"
+rm "$dest/djl.tar.gz"
 
 echo "prepare: compiling the engine and its test classes" >&2
 (cd "$root" && mvn -B -q -pl engine test-compile exec:exec -Dexec.executable=echo -Dexec.classpathScope=test \
@@ -38,24 +40,12 @@ echo "prepare: compiling the engine and its test classes" >&2
 cp_all="$(tr -d '\n' < "$dest/classpath.txt")"
 rm "$dest/classpath.txt"
 
-# JNI header, as DJL's build.sh makes it (javac -h on PyTorchLibrary.java), into pytorch-native/build/include
-native="$dest/djl/engines/pytorch/pytorch-native"
-mkdir -p "$native/build/include" "$dest/tmp-classes"
-api_jar="$(tr ':' '\n' <<<"$cp_all" | grep '/ai/djl/api/')"
-"$java_home/bin/javac" -nowarn -cp "$api_jar" -sourcepath "$dest/djl/engines/pytorch/pytorch-engine/src/main/java" \
-    -h "$native/build/include" -d "$dest/tmp-classes" \
-    "$dest/djl/engines/pytorch/pytorch-engine/src/main/java/ai/djl/pytorch/jni/PyTorchLibrary.java"
-rm -rf "$dest/tmp-classes"
-mkdir -p "$dest/djl/jni-include/linux"
-cp "$java_home/include/jni.h" "$dest/djl/jni-include/"
-cp "$java_home/include/linux/jni_md.h" "$dest/djl/jni-include/linux/"
-
 echo "prepare: jars" >&2
 keep='/ai/djl/api/|/ai/djl/pytorch/pytorch-engine/|/protobuf-java/|/ejml-|/jna/|/commons-compress/|/commons-codec/|/commons-io/|/slf4j-api/|/slf4j-simple/|/gson/|/error_prone_annotations/'
 for f in $(tr ':' '\n' <<<"$cp_all" | grep -E "$keep"); do cp "$f" "$dest/lib/"; done
 (cd "$root/engine/target/classes" && "$java_home/bin/jar" cf "$dest/lib/engine-classes.jar" .)
 (cd "$root/engine/target/test-classes" && "$java_home/bin/jar" cf "$dest/lib/engine-test-classes.jar" \
-    $(find . -name '*.class' | grep -E '^\./io/caas/engine/(bench/|train/FashionMnist|TestData)'))
+    $(find . -name '*.class' | grep -E '^\./io/caas/engine/(bench/|train/FashionMnist|testing/)'))
 
 echo "prepare: jlink" >&2
 # No java.desktop: only DJL's image classes and ejml's plotting use it, and the check loads neither.
@@ -75,5 +65,6 @@ else
 fi
 cp "$data"/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz "$dest/data/"
 cp "$root"/bench/gpu/*.sh "$root"/bench/gpu/*.py "$dest/scripts/"
+cp "$root"/docker/base/jre-torch/{build-djl-jni.sh,prune_failed.py} "$dest/scripts/"
 du -sh "$dest"/* >&2
 du -sh "$dest" >&2

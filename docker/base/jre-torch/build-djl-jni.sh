@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Builds DJL's PyTorch JNI library (libdjl_torch.so) from DJL's sources (staged by prepare.sh) against the libtorch of
-# the machine it runs on, with g++ directly: the same sources, include paths and defines as DJL's CMakeLists.txt,
-# without CMake's find_package(Torch) (whose CUDA part needs the whole CUDA toolkit set up) or find_package(JNI) (no
-# JDK on the GPU machine: jni.h comes staged).
+# Builds DJL's PyTorch JNI library (libdjl_torch.so) from DJL's sources against the libtorch of the machine it runs
+# on, with g++ directly: the same sources, include paths and defines as DJL's CMakeLists.txt, without CMake's
+# find_package(Torch) (whose CUDA part needs the whole CUDA toolkit set up) or find_package(JNI) (no JDK on the GPU
+# machine: jni.h comes staged). One copy serves two callers: the builder stage of this folder's Dockerfile (the GPU
+# worker's base image) and bench/gpu/run-on-device.sh (bench/gpu/prepare.sh stages it with prune_failed.py).
 #
 #   build-djl-jni.sh DJL_DIR TORCH_INCLUDE TORCH_LIB OUT_DIR
 #
-#   DJL_DIR        prepare.sh's djl/ (engines/pytorch/pytorch-native with build/include/<JNI header>, api/src/main/
-#                  native, jni-include/)
+#   DJL_DIR        DJL's sources as prepare.sh's djl/ or the Dockerfile's /build/djl lay them out:
+#                  engines/pytorch/pytorch-native with build/include/<JNI header made by javac -h>, api/src/main/native,
+#                  jni-include/ (jni.h, linux/jni_md.h)
 #   TORCH_INCLUDE  libtorch's include folder (a pip wheel: torch/include)
 #   TORCH_LIB      libtorch's lib folder (libtorch.so, libtorch_cpu.so, libc10.so; libtorch_cuda.so on CUDA builds)
 #   env DEFINES    extra -D flags (e.g. -DV1_13_X for libtorch 1.13, as DJL's build.sh passes)
