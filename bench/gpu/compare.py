@@ -43,7 +43,8 @@ def jobs(out):
     for name in list(g) + [n for n in c if n not in g]:
         a, b = g.get(name), c.get(name)
         if not a or not b:
-            lines.append("| %s | %s | (ran on one device only) | | | | |" % (name, (a or b)["said"][:1]))
+            said = next(iter((a or b)["said"]), "-").split(":")[0]
+            lines.append("| %s | %s | (ran on one device only) | | | | |" % (name, said))
             continue
         la, lb = a["loss"], b["loss"]
         n = min(len(la), len(lb))

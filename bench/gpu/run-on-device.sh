@@ -7,15 +7,16 @@
 # 2. puts it where DJL 0.35.1 looks for a JNI library for an overridden libtorch (PYTORCH_LIBRARY_PATH/VERSION/FLAVOR:
 #    <ENGINE_CACHE_DIR>/pytorch/<version>-<flavor>-linux-x86_64/0.35.1-libdjl_torch.so);
 # 3. runs io.caas.engine.bench.GpuTrainingCheck (the interpreter training the Fashion-MNIST CNN through FineTuner)
-#    on CUDA, then on the CPU, on the carried JRE, with the same libtorch and JNI;
+#    on CUDA, then on the CPU, on the carried JRE, with the same libtorch and JNI, then io.caas.engine.bench.GpuJobCheck
+#    (the methods' fine-tuning, svd, oialr and sparse embedding rows, on CompressionTask's training device) likewise;
 # 4. runs torch_reference.py (the same model, weights and batch order in PyTorch eager) on CUDA and on the CPU;
-# 5. prints compare.py's table last.
-# Everything goes to $OUT (at most 8 files come back: log, jni-build.log, gpu.json, cpu.json, torch-cuda.json,
+# 5. prints compare.py's tables last.
+# Everything goes to $OUT (log, jni-build.log, gpu.json, cpu.json, jobs-gpu.json, jobs-cpu.json, torch-cuda.json,
 # torch-cpu.json, nvidia-smi.csv, summary.md). A failed step is logged and the later steps still run.
 #
 # Overrides for a dry run elsewhere (see README.md): PY, TORCH_INCLUDE, TORCH_LIB, TORCH_VERSION, FLAVOR, JNI_DEFINES,
-# JNI_PREBUILT (a build-djl-jni.sh output folder to reuse), and CURVE_STEPS, WARMUP, STEPS, BATCHES; SKIP_TORCH=1
-# skips step 4.
+# JNI_PREBUILT (a build-djl-jni.sh output folder to reuse), and CURVE_STEPS, WARMUP, STEPS, BATCHES, JOB_STEPS;
+# SKIP_TORCH=1 skips step 4.
 set -uo pipefail
 G="$(cd "$(dirname "$0")/.." && pwd)"
 OUT="${OUT:-/tmp/gpu-out}"
@@ -75,9 +76,12 @@ jna_path="$( (find "$(dirname "$TORCH_DIR")/nvidia" /usr/local/cuda/lib64 /usr/l
 cp_jars="$(ls "$G"/lib/*.jar | tr '\n' ':')"
 export MALLOC_TRIM_THRESHOLD_=134217728 MALLOC_MMAP_THRESHOLD_=33554432
 
-run_java() {  # device
+java_env() {  # command...: with DJL pointed at this libtorch and the JNI built for it
   PYTORCH_LIBRARY_PATH="$TORCH_LIB" PYTORCH_VERSION="$TORCH_VERSION" PYTORCH_FLAVOR="$FLAVOR" ENGINE_CACHE_DIR="$cache" \
-  DJL_CACHE_DIR="$T/djl" timeout "${JAVA_TIMEOUT:-120}" "$T/jre/bin/java" -Xmx4g -Dai.djl.offline=true \
+  DJL_CACHE_DIR="$T/djl" "$@"
+}
+run_java() {  # device
+  java_env timeout "${JAVA_TIMEOUT:-120}" "$T/jre/bin/java" -Xmx4g -Dai.djl.offline=true \
       -Djna.library.path="$jna_path" -Dorg.slf4j.simpleLogger.defaultLogLevel=info -cp "$cp_jars" \
       io.caas.engine.bench.GpuTrainingCheck --onnx "$G/onnx/cnn.onnx" --data "$G/data" --device "$1" \
       --curve-steps "$CURVE_STEPS" --batches "$BATCHES" --warmup "$WARMUP" --steps "$STEPS" --out "$OUT/$1.json" \
@@ -97,6 +101,16 @@ if [ -e "$jni/libdjl_torch.so" ]; then
   fi
   stamp "interpreter on the CPU"
   run_java cpu
+  # the methods' own fine-tuning, as a worker with caas.jobs.training-device runs it (GpuJobCheck)
+  for d in gpu cpu; do
+    [ "$d" = gpu ] && ! nvidia-smi > /dev/null 2>&1 && continue
+    stamp "methods' fine-tuning on $d"
+    java_env timeout "${JOBS_TIMEOUT:-150}" "$T/jre/bin/java" -Xmx4g -Dai.djl.offline=true -Djna.library.path="$jna_path" \
+        -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$cp_jars" io.caas.engine.bench.GpuJobCheck \
+        --onnx "$G/onnx/cnn.onnx" --data "$G/data" --device "$d" --steps "${JOB_STEPS:-200}" --out "$OUT/jobs-$d.json" \
+        2>&1 >/dev/null | grep -v 'NNPACK' | cut -c1-600
+    echo "GpuJobCheck --device $d exit status: ${PIPESTATUS[0]}"
+  done
 else
   echo "no libdjl_torch.so: the interpreter cannot run on this libtorch; see jni-build.log"
 fi
