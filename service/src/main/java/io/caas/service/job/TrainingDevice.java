@@ -4,6 +4,8 @@ import ai.djl.Device;
 import io.caas.engine.runtime.DeviceChoice;
 import io.caas.engine.runtime.TorchRuntime;
 import io.caas.service.config.CaasProperties;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Locale;
 import java.util.function.IntSupplier;
 import org.slf4j.Logger;
@@ -26,8 +28,14 @@ class TrainingDevice {
     private volatile Device device;
 
     @Autowired
-    TrainingDevice(CaasProperties properties) {
+    TrainingDevice(CaasProperties properties, MeterRegistry registry) {
         this(properties.jobs().trainingDevice(), properties.isWorker(), TorchRuntime::gpuCount);
+        if (properties.isWorker()) {
+            // an info metric, as Prometheus' *_info series: which workers of a fleet really train on a GPU
+            Gauge.builder("caas.worker.training.device", () -> 1).tag("device", DeviceChoice.describe(device()))
+                    .description("Where this worker's jobs fine-tune (caas.jobs.training-device as resolved)")
+                    .register(registry);
+        }
     }
 
     /** @param gpus the CUDA devices libtorch sees, asked at most once */

@@ -92,7 +92,9 @@ class JobApiTest extends H2ServiceTest {
                 .contains("caas_jobs_finished_total{application=\"caas\",method=\"svd\",status=\"succeeded\"}")
                 .contains("caas_jobs_duration_seconds_bucket").contains("caas_jobs_compression_ratio")
                 .doesNotContain("caas_job_").doesNotContain("caas_compression_").doesNotContain("caas_accuracy_")
-                .contains("caas_jobs_queued").contains("caas_jobs_running").contains("caas_upload_bytes");
+                .contains("caas_jobs_queued").contains("caas_jobs_running").contains("caas_upload_bytes")
+                // this node is a worker on a machine without a GPU, and auto, the default, resolved to its CPU
+                .contains("caas_worker_training_device{application=\"caas\",device=\"CPU\"} 1.0");
     }
 
     /** Pages of two events follow one another by their next cursor, each saying how many there are in all. */
