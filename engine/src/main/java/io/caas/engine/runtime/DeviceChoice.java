@@ -2,6 +2,7 @@ package io.caas.engine.runtime;
 
 import ai.djl.Device;
 import java.util.Locale;
+import java.util.function.IntSupplier;
 
 /**
  * Where a worker fine-tunes, as its operator says it: {@code auto} takes the first GPU libtorch sees and the CPU
@@ -12,13 +13,16 @@ import java.util.Locale;
 public enum DeviceChoice {
     AUTO, CPU, GPU;
 
-    /** The device for {@code gpus} CUDA devices seen by libtorch. */
-    public Device resolve(int gpus) {
+    /**
+     * The device, given how many CUDA devices libtorch sees: {@code gpus} is asked once, and not at all for
+     * {@code cpu}, so that a CPU node need not start libtorch to choose.
+     */
+    public Device resolve(IntSupplier gpus) {
         return switch (this) {
             case CPU -> Device.cpu();
-            case AUTO -> gpus > 0 ? Device.gpu() : Device.cpu();
+            case AUTO -> gpus.getAsInt() > 0 ? Device.gpu() : Device.cpu();
             case GPU -> {
-                if (gpus <= 0) {
+                if (gpus.getAsInt() <= 0) {
                     throw new IllegalStateException("a GPU was asked for (training device 'gpu'), but libtorch sees "
                             + "no CUDA device: the node runs a CPU-only libtorch, or no GPU is passed into its "
                             + "container (docker run --gpus, the NVIDIA container toolkit); use the GPU flavour "

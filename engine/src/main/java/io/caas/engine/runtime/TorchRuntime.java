@@ -43,7 +43,7 @@ public final class TorchRuntime {
         if (counted > 0 || !engine.hasCapability(StandardCapabilities.CUDA)) {
             return counted;
         }
-        try (NDManager m = NDManager.newBaseManager(Device.gpu(), OnnxInterpreter.ENGINE)) {
+        try (NDManager m = newManager(Device.gpu())) {
             m.zeros(new Shape(1));
             return 1;
         } catch (RuntimeException noDevice) {

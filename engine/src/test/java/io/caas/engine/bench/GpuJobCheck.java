@@ -62,8 +62,8 @@ public final class GpuJobCheck {
         ModelProto untrained = OnnxModels.read(Path.of(TrainingStepBench.required(a, "onnx")));
         Path data = Path.of(TrainingStepBench.required(a, "data"));
         Device device = switch (a.get("device")) {
-            case "cpu" -> DeviceChoice.CPU.resolve(0);
-            case "gpu", "cuda" -> DeviceChoice.GPU.resolve(TorchRuntime.gpuCount());
+            case "cpu" -> DeviceChoice.CPU.resolve(TorchRuntime::gpuCount);
+            case "gpu", "cuda" -> DeviceChoice.GPU.resolve(TorchRuntime::gpuCount);
             default -> throw new IllegalArgumentException("--device cpu|gpu, got " + a.get("device"));
         };
         long steps = Long.parseLong(a.get("steps"));

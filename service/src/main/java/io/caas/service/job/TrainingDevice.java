@@ -54,7 +54,7 @@ class TrainingDevice {
             synchronized (this) {
                 if (device == null) {
                     try {
-                        device = choice == DeviceChoice.CPU ? Device.cpu() : choice.resolve(gpus.getAsInt());
+                        device = choice.resolve(gpus);
                     } catch (IllegalStateException e) {
                         throw new TrainingDeviceUnavailableException(e);
                     }
