@@ -129,20 +129,11 @@ public final class GpuJobCheck {
         int vocab = 1000;
         int seq = 16;
         ModelProto original = NormalizationModels.tokenModelWithNorm(1, vocab, seq, 32, 8);
-        SplittableRandom r = new SplittableRandom(5);
-        int n = 2_000;
-        float[] ids = new float[n * seq];
-        for (int i = 0; i < n; i++) {
-            int len = 2 + r.nextInt(seq - 1);
-            for (int t = 0; t < len; t++) {
-                ids[i * seq + t] = 1 + r.nextInt(vocab - 1);
-            }
-        }
         TrainingBudget budget = new TrainingBudget(null, steps, 32, 1e-3, EnumSet.allOf(TrainableGroup.class),
                 EmbeddingUpdates.SPARSE);
         Map<String, List<double[]>> curves = new LinkedHashMap<>();
         ModelProto tuned = CompressedFineTuning.withDefaults(32, 1e-3, 1).run(original, perturbed(original),
-                task(original, Map.of(), new Dataset("ids", new long[] {seq}, ids, null, 0), budget, device), log,
+                task(original, Map.of(), NormalizationModels.tokenIds(2_000, vocab, seq, 5), budget, device), log,
                 curves);
         return new CompressionResult(tuned, List.of(), curves);
     }

@@ -134,17 +134,8 @@ class CompressedFineTuningTest {
     }
 
     private static CompressionTask task(TrainingBudget budget) {
-        SplittableRandom r = new SplittableRandom(5);
-        int n = 32;
-        float[] ids = new float[n * SEQ];
-        for (int i = 0; i < n; i++) {
-            int len = 2 + r.nextInt(SEQ - 1);
-            for (int t = 0; t < len; t++) {
-                ids[i * SEQ + t] = 1 + r.nextInt(VOCAB - 1);
-            }
-        }
-        return new CompressionTask(COMPRESSED, Map.of(), Optional.of(new Dataset("ids", new long[] {SEQ}, ids, null,
-                0)), Optional.empty(), budget);
+        return new CompressionTask(COMPRESSED, Map.of(), Optional.of(NormalizationModels.tokenIds(32, VOCAB, SEQ, 5)),
+                Optional.empty(), budget);
     }
 
     private static ProgressListener listener(List<String> log) {

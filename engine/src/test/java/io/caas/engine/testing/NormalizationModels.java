@@ -3,6 +3,7 @@ package io.caas.engine.testing;
 import static io.caas.engine.testing.OnnxModelBuilder.ints;
 import static io.caas.engine.testing.OnnxModelBuilder.randomWeights;
 
+import io.caas.engine.data.Dataset;
 import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import java.util.List;
@@ -43,6 +44,22 @@ public final class NormalizationModels {
             b.output("ln_d", -1, -1, dim);
         }
         return b.build();
+    }
+
+    /**
+     * Input ids for {@link #tokenModelWithNorm}: {@code n} samples of {@code seq} ids, each sample ids 1..vocab-1 for
+     * a random length of 2 to seq, then padded with id 0; no labels.
+     */
+    public static Dataset tokenIds(int n, int vocab, int seq, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] ids = new float[n * seq];
+        for (int i = 0; i < n; i++) {
+            int len = 2 + r.nextInt(seq - 1);
+            for (int t = 0; t < len; t++) {
+                ids[i * seq + t] = 1 + r.nextInt(vocab - 1);
+            }
+        }
+        return new Dataset("ids", new long[] {seq}, ids, null, 0);
     }
 
     /**

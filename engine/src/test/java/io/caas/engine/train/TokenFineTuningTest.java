@@ -10,6 +10,7 @@ import io.caas.engine.onnx.proto.Onnx.ModelProto;
 import io.caas.engine.onnx.proto.Onnx.TensorProto;
 import io.caas.engine.runtime.InterpretedModel;
 import io.caas.engine.runtime.OnnxInterpreter;
+import io.caas.engine.testing.NormalizationModels;
 import io.caas.engine.testing.OnnxModelBuilder;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,15 +47,7 @@ class TokenFineTuningTest {
 
     /** Token ids 1..VOCAB-1, each sample padded with id 0 after a random length of 2 to SEQ. */
     static Dataset ids(int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] f = new float[n * SEQ];
-        for (int i = 0; i < n; i++) {
-            int len = 2 + r.nextInt(SEQ - 1);
-            for (int t = 0; t < len; t++) {
-                f[i * SEQ + t] = 1 + r.nextInt(VOCAB - 1);
-            }
-        }
-        return new Dataset("ids", new long[] {SEQ}, f, null, 0);
+        return NormalizationModels.tokenIds(n, VOCAB, SEQ, seed);
     }
 
     @Test
