@@ -19,16 +19,21 @@ def read(path):
         return None
 
 
-def curve_diff(a, b):
-    la, lb = a["curve"]["losses"], b["curve"]["losses"]
+def losses_diff(la, lb):
+    """Two loss curves step by step, over the steps both have."""
     n = min(len(la), len(lb))
+    nan = float("nan")
     d = [abs(la[i] - lb[i]) for i in range(n)]
     rel = [d[i] / max(abs(lb[i]), 1e-12) for i in range(n)]
     first = next((i + 1 for i in range(n) if d[i] > 1e-3), None)
-    tail = lambda l: sum(l[n - 20:n]) / 20 if n >= 20 else float("nan")
-    return {"steps": n, "max_abs": max(d), "mean_abs": sum(d) / n, "max_rel": max(rel),
-            "first_step_over_1e-3": first, "first_a": la[0], "first_b": lb[0],
-            "tail20_a": tail(la), "tail20_b": tail(lb)}
+    tail = lambda l: sum(l[n - 20:n]) / 20 if n >= 20 else nan
+    return {"steps": n, "max_abs": max(d, default=nan), "mean_abs": sum(d) / n if n else nan,
+            "max_rel": max(rel, default=nan), "first_step_over_1e-3": first, "first_a": la[0] if n else nan,
+            "first_b": lb[0] if n else nan, "tail20_a": tail(la), "tail20_b": tail(lb)}
+
+
+def curve_diff(a, b):
+    return losses_diff(a["curve"]["losses"], b["curve"]["losses"])
 
 
 def jobs(out):
@@ -46,13 +51,11 @@ def jobs(out):
             said = next(iter((a or b)["said"]), "-").split(":")[0]
             lines.append("| %s | %s | (ran on one device only) | | | | |" % (name, said))
             continue
-        la, lb = a["loss"], b["loss"]
-        n = min(len(la), len(lb))
-        tail = lambda l: sum(l[n - 20:n]) / 20 if n >= 20 else float("nan")
+        d = losses_diff(a["loss"], b["loss"])
         said = next((s.split(":")[0] for s in a["said"] if " on the " in s), "-")
         lines.append("| %s | %s | %d | %.4g / %.4g | %.4g / %.4g | %.3g | %.1f / %.1f |" % (
-            name, said, n, la[0] if n else float("nan"), lb[0] if n else float("nan"), tail(la), tail(lb),
-            max((abs(la[i] - lb[i]) for i in range(n)), default=float("nan")), a["seconds"], b["seconds"]))
+            name, said, d["steps"], d["first_a"], d["first_b"], d["tail20_a"], d["tail20_b"], d["max_abs"],
+            a["seconds"], b["seconds"]))
     return lines
 
 
