@@ -76,17 +76,18 @@ jna_path="$( (find "$(dirname "$TORCH_DIR")/nvidia" /usr/local/cuda/lib64 /usr/l
 cp_jars="$(ls "$G"/lib/*.jar | tr '\n' ':')"
 export MALLOC_TRIM_THRESHOLD_=134217728 MALLOC_MMAP_THRESHOLD_=33554432
 
-java_env() {  # command...: with DJL pointed at this libtorch and the JNI built for it
+engine_java() {  # timeout log-level main-class args...: on the carried JRE, DJL pointed at this libtorch and its JNI
+  local limit=$1 level=$2 main=$3; shift 3
   PYTORCH_LIBRARY_PATH="$TORCH_LIB" PYTORCH_VERSION="$TORCH_VERSION" PYTORCH_FLAVOR="$FLAVOR" ENGINE_CACHE_DIR="$cache" \
-  DJL_CACHE_DIR="$T/djl" "$@"
+  DJL_CACHE_DIR="$T/djl" timeout "$limit" "$T/jre/bin/java" -Xmx4g -Dai.djl.offline=true \
+      -Djna.library.path="$jna_path" -Dorg.slf4j.simpleLogger.defaultLogLevel="$level" -cp "$cp_jars" \
+      "io.caas.engine.bench.$main" --onnx "$G/onnx/cnn.onnx" --data "$G/data" "$@" \
+      2>&1 >/dev/null | grep -v 'NNPACK' | cut -c1-600
+  echo "$main $* exit status: ${PIPESTATUS[0]}"
 }
 run_java() {  # device
-  java_env timeout "${JAVA_TIMEOUT:-120}" "$T/jre/bin/java" -Xmx4g -Dai.djl.offline=true \
-      -Djna.library.path="$jna_path" -Dorg.slf4j.simpleLogger.defaultLogLevel=info -cp "$cp_jars" \
-      io.caas.engine.bench.GpuTrainingCheck --onnx "$G/onnx/cnn.onnx" --data "$G/data" --device "$1" \
-      --curve-steps "$CURVE_STEPS" --batches "$BATCHES" --warmup "$WARMUP" --steps "$STEPS" --out "$OUT/$1.json" \
-      2>&1 >/dev/null | grep -v 'NNPACK' | cut -c1-600
-  echo "java --device $1 exit status: ${PIPESTATUS[0]}"
+  engine_java "${JAVA_TIMEOUT:-120}" info GpuTrainingCheck --device "$1" --curve-steps "$CURVE_STEPS" \
+      --batches "$BATCHES" --warmup "$WARMUP" --steps "$STEPS" --out "$OUT/$1.json"
 }
 
 if [ -e "$jni/libdjl_torch.so" ]; then
@@ -105,11 +106,8 @@ if [ -e "$jni/libdjl_torch.so" ]; then
   for d in gpu cpu; do
     [ "$d" = gpu ] && ! nvidia-smi > /dev/null 2>&1 && continue
     stamp "methods' fine-tuning on $d"
-    java_env timeout "${JOBS_TIMEOUT:-150}" "$T/jre/bin/java" -Xmx4g -Dai.djl.offline=true -Djna.library.path="$jna_path" \
-        -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$cp_jars" io.caas.engine.bench.GpuJobCheck \
-        --onnx "$G/onnx/cnn.onnx" --data "$G/data" --device "$d" --steps "${JOB_STEPS:-200}" --out "$OUT/jobs-$d.json" \
-        2>&1 >/dev/null | grep -v 'NNPACK' | cut -c1-600
-    echo "GpuJobCheck --device $d exit status: ${PIPESTATUS[0]}"
+    engine_java "${JOBS_TIMEOUT:-150}" warn GpuJobCheck --device "$d" --steps "${JOB_STEPS:-200}" \
+        --out "$OUT/jobs-$d.json"
   done
 else
   echo "no libdjl_torch.so: the interpreter cannot run on this libtorch; see jni-build.log"
